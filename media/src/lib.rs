@@ -1,0 +1,37 @@
+//! Audio code shared by the recorder and the server.
+//!
+//! Everything here is synchronous and CPU-bound: callers on an async runtime run it on
+//! blocking threads. The pieces are deliberately separate and joined by plain data:
+//!
+//! - [`opus_header`]: the two RFC 7845 header packets (OpusHead, OpusTags).
+//! - [`ogg_opus_writer`] / [`ogg_opus_reader`]: Ogg paging of an Opus stream.
+//! - [`resample`]: streaming band-limited resampling with an exact output length.
+//! - [`encode`]: interleaved PCM at any rate and channel count → mono Ogg Opus.
+//! - [`decode`]: Ogg Opus → PCM at 48 kHz or any requested rate.
+
+pub mod decode;
+pub mod encode;
+mod error;
+pub mod ogg_opus_reader;
+pub mod ogg_opus_writer;
+pub mod opus_header;
+pub mod pcm;
+pub mod resample;
+
+pub use decode::{DecodeOptions, PcmDecoder};
+pub use encode::{EncodeSummary, EncoderSettings, InputFormat, OggOpusEncoder};
+pub use error::MediaError;
+pub use ogg_opus_reader::{OggOpusReader, StreamFacts};
+pub use ogg_opus_writer::OggOpusWriter;
+pub use opus_header::{OpusHead, OpusTags};
+
+/// Opus always runs its granule clock at 48 kHz (RFC 7845 §4).
+pub const OPUS_RATE: u32 = 48_000;
+
+/// Samples per channel in one 20 ms Opus frame at 48 kHz.
+pub const FRAME_SAMPLES: usize = 960;
+
+/// The version of the libopus linked into this binary, e.g. "libopus 1.6.1".
+pub fn libopus_version() -> &'static str {
+    opus::version()
+}
