@@ -8,10 +8,12 @@
 //! - [`resample`]: streaming band-limited resampling with an exact output length.
 //! - [`encode`]: interleaved PCM at any rate and channel count → mono Ogg Opus.
 //! - [`decode`]: Ogg Opus → PCM at 48 kHz or any requested rate.
+//! - [`live_file`]: a file that is a complete Ogg stream after every page, for live recording.
 
 pub mod decode;
 pub mod encode;
 mod error;
+pub mod live_file;
 pub mod ogg_opus_reader;
 pub mod ogg_opus_writer;
 pub mod opus_header;
@@ -21,6 +23,7 @@ pub mod resample;
 pub use decode::{DecodeOptions, PcmDecoder};
 pub use encode::{EncodeSummary, EncoderSettings, InputFormat, OggOpusEncoder};
 pub use error::MediaError;
+pub use live_file::LiveOggFile;
 pub use ogg_opus_reader::{OggOpusReader, StreamFacts};
 pub use ogg_opus_writer::OggOpusWriter;
 pub use opus_header::{OpusHead, OpusTags};

@@ -1,1 +1,295 @@
-fn main() {}
+//! `recorder` — the command line. Parsing and wiring only; the work is in the library.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use media::EncoderSettings;
+use recorder::record::{RecordOptions, StopReason};
+
+/// Record voice messages into Ogg Opus.
+#[derive(Debug, Parser)]
+#[command(name = "recorder", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List input devices; the default is marked with *.
+    Devices,
+    /// Record the microphone into an Ogg Opus file.
+    Record {
+        /// Output file [default: offbeat-YYYYMMDD-HHMMSS.opus]
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Input device, by name or id (see `recorder devices`) [default: the system default]
+        #[arg(long)]
+        device: Option<String>,
+        /// Opus bitrate, e.g. 24k or 32000.
+        #[arg(long, default_value = "24k", value_parser = parse_bitrate)]
+        bitrate: u32,
+        /// Stop by itself after this long, e.g. 90s, 10m, 1h30m.
+        #[arg(long, value_parser = parse_duration)]
+        max_duration: Option<Duration>,
+        /// Also keep the raw capture as a 32-bit float WAV (device rate and channels).
+        #[arg(long)]
+        wav: Option<PathBuf>,
+        /// Title stored in the file.
+        #[arg(long)]
+        title: Option<String>,
+        /// Overwrite existing files.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Encode a WAV file (any rate, channels, 8–32-bit PCM or float) into Ogg Opus.
+    Encode {
+        input: PathBuf,
+        output: PathBuf,
+        /// Opus bitrate, e.g. 24k or 32000.
+        #[arg(long, default_value = "24k", value_parser = parse_bitrate)]
+        bitrate: u32,
+        /// Title stored in the file [default: the input's file name]
+        #[arg(long)]
+        title: Option<String>,
+        /// Overwrite an existing output.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Decode an Ogg Opus file into WAV.
+    Decode {
+        input: PathBuf,
+        output: PathBuf,
+        /// Output sample rate in Hz.
+        #[arg(long, default_value_t = 48_000)]
+        rate: u32,
+        /// Write 32-bit float samples instead of 16-bit PCM.
+        #[arg(long)]
+        float: bool,
+        /// Overwrite an existing output.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
+        .without_time()
+        .init();
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // One line, whatever the chain of causes.
+            let message = format!("{err:#}").replace('\n', " ");
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Devices => Ok(recorder::devices::list_devices(
+            &mut std::io::stdout().lock(),
+        )?),
+        Command::Record {
+            output,
+            device,
+            bitrate,
+            max_duration,
+            wav,
+            title,
+            force,
+        } => {
+            let output = output.unwrap_or_else(|| {
+                PathBuf::from(
+                    chrono::Local::now()
+                        .format("offbeat-%Y%m%d-%H%M%S.opus")
+                        .to_string(),
+                )
+            });
+            let options = RecordOptions {
+                output,
+                device,
+                settings: settings(bitrate),
+                max_duration,
+                wav,
+                title,
+                force,
+                interactive: recorder::record::stderr_is_terminal(),
+            };
+            record(&options)
+        }
+        Command::Encode {
+            input,
+            output,
+            bitrate,
+            title,
+            force,
+        } => {
+            let summary = recorder::convert::encode_wav(
+                &input,
+                &output,
+                settings(bitrate),
+                title.as_deref(),
+                force,
+            )?;
+            eprintln!(
+                "Encoded {} → {} ({:.3} s)",
+                input.display(),
+                output.display(),
+                summary.duration_samples as f64 / 48_000.0
+            );
+            Ok(())
+        }
+        Command::Decode {
+            input,
+            output,
+            rate,
+            float,
+            force,
+        } => {
+            if !(8_000..=192_000).contains(&rate) {
+                bail!("--rate must be between 8000 and 192000 Hz");
+            }
+            let report = recorder::convert::decode_to_wav(&input, &output, rate, float, force)?;
+            if report.truncated {
+                eprintln!(
+                    "note: {} was cut off (an interrupted recording?); decoded the {:.2} s it holds",
+                    input.display(),
+                    report.seconds
+                );
+            }
+            eprintln!(
+                "Decoded {} → {} ({:.3} s)",
+                input.display(),
+                output.display(),
+                report.seconds
+            );
+            Ok(())
+        }
+    }
+}
+
+fn record(options: &RecordOptions) -> Result<()> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        // A second Ctrl-C quits at once; the file is still valid up to its last page.
+        signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
+            .context("cannot install signal handlers")?;
+        signal_hook::flag::register(signal, Arc::clone(&stop))
+            .context("cannot install signal handlers")?;
+    }
+    if std::io::stdin().is_terminal() && options.interactive {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            if std::io::stdin().read_line(&mut line).is_ok() {
+                stop.store(true, Ordering::Relaxed);
+            }
+        });
+    }
+    let outcome = recorder::record::record(options, &stop)?;
+    let kbps = if outcome.seconds > 0.0 {
+        outcome.bytes as f64 * 8.0 / outcome.seconds / 1000.0
+    } else {
+        0.0
+    };
+    if outcome.dropped_samples > 0 {
+        let ms = outcome.dropped_samples as f64
+            / f64::from(outcome.format.channels.max(1))
+            / f64::from(outcome.format.sample_rate)
+            * 1000.0;
+        eprintln!(
+            "warning: {:.0} ms of audio were dropped because the recorder could not keep up",
+            ms
+        );
+    }
+    eprintln!(
+        "Saved {}: {:.2} s, {:.1} kB ({kbps:.1} kbit/s)",
+        options.output.display(),
+        outcome.seconds,
+        outcome.bytes as f64 / 1000.0
+    );
+    println!("{}", options.output.display());
+    match outcome.stopped {
+        StopReason::Requested | StopReason::MaxDuration => Ok(()),
+        StopReason::DeviceFailed(failure) => bail!(
+            "recording stopped after {:.1} s: {failure}; what was recorded is saved in {}",
+            outcome.seconds,
+            options.output.display()
+        ),
+    }
+}
+
+fn settings(bitrate: u32) -> EncoderSettings {
+    EncoderSettings {
+        bitrate,
+        ..EncoderSettings::default()
+    }
+}
+
+/// "24k", "24K", "24kbps", "24000" → bits per second, within what Opus can do.
+fn parse_bitrate(text: &str) -> Result<u32, String> {
+    let lower = text.trim().to_ascii_lowercase();
+    let digits = lower.trim_end_matches("bps").trim_end_matches("bit/s");
+    let (number, scale) = match digits.strip_suffix('k') {
+        Some(n) => (n, 1000.0),
+        None => (digits, 1.0),
+    };
+    let bits = number
+        .parse::<f64>()
+        .map(|n| (n * scale).round())
+        .map_err(|_| format!("{text:?} is not a bitrate; try 24k"))?;
+    if !(6_000.0..=510_000.0).contains(&bits) {
+        return Err(format!("{text} is outside Opus's range of 6k–510k"));
+    }
+    Ok(bits as u32)
+}
+
+/// "90s", "10m", "1h30m", or a bare number of seconds.
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration = match text.trim().parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 => Duration::from_secs_f64(secs),
+        Ok(_) => return Err("the duration must be positive".into()),
+        Err(_) => humantime::parse_duration(text.trim())
+            .map_err(|e| format!("{text:?}: {e}; try 90s or 10m"))?,
+    };
+    if duration.is_zero() {
+        return Err("the duration must be positive".into());
+    }
+    Ok(duration)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bitrates_parse() {
+        assert_eq!(parse_bitrate("24k"), Ok(24_000));
+        assert_eq!(parse_bitrate("32000"), Ok(32_000));
+        assert_eq!(parse_bitrate("12.5kbps"), Ok(12_500));
+        assert!(parse_bitrate("1k").is_err());
+        assert!(parse_bitrate("fast").is_err());
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("10m"), Ok(Duration::from_secs(600)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert!(parse_duration("0").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+}

@@ -1,0 +1,45 @@
+//! `recorder devices`: what can be recorded from.
+
+use std::io::Write;
+
+use cpal::traits::{DeviceTrait, HostTrait};
+
+use crate::error::RecorderError;
+
+/// Writes one line per input device: a `*` marks the default, then id, name and default format.
+pub fn list_devices(out: &mut impl Write) -> Result<(), RecorderError> {
+    let host = cpal::default_host();
+    let default_id = host.default_input_device().and_then(|d| d.id().ok());
+    let devices = host
+        .input_devices()
+        .map_err(|e| RecorderError::HostUnavailable(e.to_string()))?;
+    let mut any = false;
+    for device in devices {
+        any = true;
+        let id = device.id().ok();
+        let mark = if id.is_some() && id == default_id {
+            "*"
+        } else {
+            " "
+        };
+        let id = id.map_or_else(|| "?".into(), |id| id.to_string());
+        let config = match device.default_input_config() {
+            Ok(c) => format!(
+                "{} Hz, {} ch, {}",
+                c.sample_rate(),
+                c.channels(),
+                c.sample_format()
+            ),
+            Err(e) => format!("unavailable: {e}"),
+        };
+        let _ = writeln!(out, "{mark} {device}  [{id}]  {config}");
+    }
+    if !any {
+        return Err(RecorderError::NoInputDevice);
+    }
+    let _ = writeln!(
+        out,
+        "(* = default; pass a name or [id] to `recorder record --device`)"
+    );
+    Ok(())
+}

@@ -1,0 +1,41 @@
+use std::path::PathBuf;
+
+/// Why a recorder operation failed. Every message is one line a user can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum RecorderError {
+    #[error("no input device found: connect a microphone, or pick one from `recorder devices`")]
+    NoInputDevice,
+    #[error("no input device matches {0:?}; `recorder devices` lists them")]
+    UnknownDevice(String),
+    #[error("the input device {0:?} is busy: another program is using it")]
+    DeviceBusy(String),
+    #[error("the input device {device:?} cannot be opened: {reason}")]
+    DeviceUnavailable { device: String, reason: String },
+    #[error("the audio system is not available: {0}")]
+    HostUnavailable(String),
+    #[error("permission denied opening the input device {0:?}")]
+    PermissionDenied(String),
+    #[error("the input device {device:?} uses {format}, which is not supported")]
+    UnsupportedFormat { device: String, format: String },
+    #[error("cannot write {path}: {source}")]
+    Output {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} already exists (pass --force to overwrite it)")]
+    OutputExists { path: PathBuf },
+    #[error("cannot read {path}: {source}")]
+    Input {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a WAV file ({reason})")]
+    NotWav { path: PathBuf, reason: String },
+    #[error("{path} is truncated: its audio data ends before its header says")]
+    TruncatedWav { path: PathBuf },
+    #[error("{path}: {source}")]
+    Media {
+        path: PathBuf,
+        source: media::MediaError,
+    },
+}

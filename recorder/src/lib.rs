@@ -1,0 +1,13 @@
+//! The Offbeat recorder: capture the microphone into Ogg Opus, and convert WAV to and from it.
+//!
+//! `capture` (cpal, real-time side) → `record` (drain, meter, encode) → `media` (Opus, Ogg).
+
+pub mod capture;
+pub mod convert;
+pub mod devices;
+pub mod error;
+pub mod meter;
+pub mod record;
+pub mod tags;
+
+pub use error::RecorderError;
