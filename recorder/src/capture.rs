@@ -68,6 +68,7 @@ impl Capture {
         let thread = std::thread::Builder::new()
             .name("capture".into())
             .spawn(move || {
+                let _alsa_diagnostics = quiet_alsa();
                 let started = open_stream(wanted.as_deref(), dropped_in_callback, fail_tx);
                 let stream = match started {
                     Ok((stream, format, consumer)) => {
@@ -146,9 +147,9 @@ fn open_stream(
     let host = cpal::default_host();
     let device = find_device(&host, wanted)?;
     let name = device.to_string();
-    let supported = device
-        .default_input_config()
-        .map_err(|e| open_error(&name, &e))?;
+    let is_default = wanted.is_none();
+    let open_error = |e: cpal::Error| open_error(&name, is_default, &e);
+    let supported = device.default_input_config().map_err(open_error)?;
     let mut config: StreamConfig = supported.config();
     // Ask for ~20 ms periods where the device allows it: the default can be a second or more
     // (ALSA's pulse plugin), which makes the meter lag and delays the tail at stop.
@@ -203,8 +204,8 @@ fn open_stream(
             });
         }
     }
-    .map_err(|e| open_error(&name, &e))?;
-    stream.play().map_err(|e| open_error(&name, &e))?;
+    .map_err(open_error)?;
+    stream.play().map_err(open_error)?;
     Ok((stream, format, consumer))
 }
 
@@ -265,9 +266,14 @@ fn find_device(host: &cpal::Host, wanted: Option<&str>) -> Result<cpal::Device, 
         .ok_or_else(|| RecorderError::UnknownDevice(wanted.to_owned()))
 }
 
-fn open_error(device: &str, err: &cpal::Error) -> RecorderError {
+fn open_error(device: &str, is_default: bool, err: &cpal::Error) -> RecorderError {
     let device = device.to_owned();
     match err.kind() {
+        // The system default failing to open means there is nothing to record from at all.
+        ErrorKind::DeviceNotAvailable | ErrorKind::HostUnavailable if is_default => {
+            tracing::debug!("default input device: {err}");
+            RecorderError::NoUsableDevice
+        }
         ErrorKind::DeviceBusy => RecorderError::DeviceBusy(device),
         ErrorKind::PermissionDenied => RecorderError::PermissionDenied(device),
         ErrorKind::HostUnavailable => RecorderError::HostUnavailable(err.to_string()),
@@ -275,5 +281,33 @@ fn open_error(device: &str, err: &cpal::Error) -> RecorderError {
             device,
             reason: err.to_string(),
         },
+    }
+}
+
+/// libasound prints its diagnostics straight to stderr. While this guard lives, they go into a
+/// buffer for the current thread instead, and reach the log (`RUST_LOG=debug`) when it drops:
+/// our own errors already say what went wrong, in one line.
+#[derive(Debug)]
+pub(crate) struct AlsaDiagnostics {
+    #[cfg(target_os = "linux")]
+    buffer: Option<std::rc::Rc<std::cell::RefCell<alsa::Output>>>,
+}
+
+pub(crate) fn quiet_alsa() -> AlsaDiagnostics {
+    AlsaDiagnostics {
+        #[cfg(target_os = "linux")]
+        buffer: alsa::Output::local_error_handler().ok(),
+    }
+}
+
+impl Drop for AlsaDiagnostics {
+    fn drop(&mut self) {
+        #[cfg(target_os = "linux")]
+        if let Some(buffer) = &self.buffer {
+            let text = buffer.borrow().to_string();
+            if !text.trim().is_empty() {
+                tracing::debug!("alsa: {}", text.trim());
+            }
+        }
     }
 }

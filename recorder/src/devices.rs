@@ -6,8 +6,10 @@ use cpal::traits::{DeviceTrait, HostTrait};
 
 use crate::error::RecorderError;
 
-/// Writes one line per input device: a `*` marks the default, then id, name and default format.
-pub fn list_devices(out: &mut impl Write) -> Result<(), RecorderError> {
+/// Writes one line per input device: a `*` marks the default, then name, id and default format.
+/// Devices that cannot be opened for input (ALSA lists every plugin) are left out unless `all`.
+pub fn list_devices(out: &mut impl Write, all: bool) -> Result<(), RecorderError> {
+    let _alsa_diagnostics = crate::capture::quiet_alsa();
     let host = cpal::default_host();
     let default_id = host.default_input_device().and_then(|d| d.id().ok());
     let devices = host
@@ -30,6 +32,7 @@ pub fn list_devices(out: &mut impl Write) -> Result<(), RecorderError> {
                 c.channels(),
                 c.sample_format()
             ),
+            Err(_) if !all => continue,
             Err(e) => format!("unavailable: {e}"),
         };
         let _ = writeln!(out, "{mark} {device}  [{id}]  {config}");
@@ -39,7 +42,7 @@ pub fn list_devices(out: &mut impl Write) -> Result<(), RecorderError> {
     }
     let _ = writeln!(
         out,
-        "(* = default; pass a name or [id] to `recorder record --device`)"
+        "(* = default; pass a name or id to `recorder record --device`)"
     );
     Ok(())
 }

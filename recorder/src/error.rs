@@ -1,10 +1,15 @@
 use std::path::PathBuf;
 
-/// Why a recorder operation failed. Every message is one line a user can act on.
+/// Why a recorder operation failed. Every message is one line a user can act on; variants with a
+/// `source` leave it out of their own text, so printing the chain (`{:#}`) says it once.
 #[derive(Debug, thiserror::Error)]
 pub enum RecorderError {
     #[error("no input device found: connect a microphone, or pick one from `recorder devices`")]
     NoInputDevice,
+    #[error(
+        "no usable input device: the default one cannot be opened; connect a microphone or start the sound server (PulseAudio/PipeWire), then see `recorder devices`"
+    )]
+    NoUsableDevice,
     #[error("no input device matches {0:?}; `recorder devices` lists them")]
     UnknownDevice(String),
     #[error("the input device {0:?} is busy: another program is using it")]
@@ -17,14 +22,14 @@ pub enum RecorderError {
     PermissionDenied(String),
     #[error("the input device {device:?} uses {format}, which is not supported")]
     UnsupportedFormat { device: String, format: String },
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Output {
         path: PathBuf,
         source: std::io::Error,
     },
     #[error("{path} already exists (pass --force to overwrite it)")]
     OutputExists { path: PathBuf },
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Input {
         path: PathBuf,
         source: std::io::Error,
@@ -33,7 +38,7 @@ pub enum RecorderError {
     NotWav { path: PathBuf, reason: String },
     #[error("{path} is truncated: its audio data ends before its header says")]
     TruncatedWav { path: PathBuf },
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Media {
         path: PathBuf,
         source: media::MediaError,

@@ -23,7 +23,11 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// List input devices; the default is marked with *.
-    Devices,
+    Devices {
+        /// Also list devices that cannot be opened for recording now.
+        #[arg(long)]
+        all: bool,
+    },
     /// Record the microphone into an Ogg Opus file.
     Record {
         /// Output file [default: offbeat-YYYYMMDD-HHMMSS.opus]
@@ -99,8 +103,9 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Devices => Ok(recorder::devices::list_devices(
+        Command::Devices { all } => Ok(recorder::devices::list_devices(
             &mut std::io::stdout().lock(),
+            all,
         )?),
         Command::Record {
             output,
