@@ -18,6 +18,9 @@ use crate::error::RecorderError;
 /// Seconds of audio the ring buffer holds: the reader can stall this long (a slow disk) with
 /// nothing lost.
 const RING_SECONDS: usize = 10;
+/// How long to wait for the audio stack to release the device when stopping. A stream whose
+/// sound server died can deadlock inside libpulse; we must not hang with it.
+const RELEASE_WAIT: Duration = Duration::from_secs(2);
 
 /// What the device delivers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +56,7 @@ pub struct Capture {
     dropped: Arc<AtomicU64>,
     failures: mpsc::Receiver<CaptureFailure>,
     stop: Option<mpsc::Sender<()>>,
+    released: mpsc::Receiver<()>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -62,6 +66,7 @@ impl Capture {
         let (ready_tx, ready_rx) = mpsc::sync_channel(1);
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
         let (fail_tx, fail_rx) = mpsc::channel();
+        let (released_tx, released_rx) = mpsc::channel();
         let dropped = Arc::new(AtomicU64::new(0));
         let dropped_in_callback = Arc::clone(&dropped);
         let wanted = device.map(str::to_owned);
@@ -83,6 +88,7 @@ impl Capture {
                 // Park until told to stop (or the owner is gone), then drop the stream here.
                 let _ = stop_rx.recv();
                 drop(stream);
+                let _ = released_tx.send(());
             })
             .map_err(|e| {
                 RecorderError::HostUnavailable(format!("cannot start the capture thread: {e}"))
@@ -96,6 +102,7 @@ impl Capture {
             dropped,
             failures: fail_rx,
             stop: Some(stop_tx),
+            released: released_rx,
             thread: Some(thread),
         })
     }
@@ -131,8 +138,17 @@ impl Capture {
 impl Drop for Capture {
     fn drop(&mut self) {
         self.stop.take();
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        match self.released.recv_timeout(RELEASE_WAIT) {
+            Ok(()) | Err(mpsc::RecvTimeoutError::Disconnected) => {
+                if let Some(thread) = self.thread.take() {
+                    let _ = thread.join();
+                }
+            }
+            // Leave the stuck thread behind (dropping the handle detaches it); the process
+            // exit reclaims it. The recording itself is already safe on disk.
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                tracing::warn!("the audio system did not release the input device");
+            }
         }
     }
 }

@@ -22,6 +22,12 @@ const REDRAW: Duration = Duration::from_millis(100);
 const TAIL_WAIT: Duration = Duration::from_millis(500);
 /// Silence this long triggers the "is the microphone muted?" warning.
 const SILENCE_WARNING: Duration = Duration::from_secs(4);
+/// Live recordings complete an Ogg page this often, bounding what a crash can cost (the
+/// RFC 7845 ceiling is one second; half of that costs ~0.2 kbit/s of page headers).
+const LIVE_PAGE_MILLIS: u32 = 500;
+/// No samples at all for this long means the device is gone, even if nothing said so (a sound
+/// server that died can leave the stream hanging without an error).
+const STALL_LIMIT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone)]
 pub struct RecordOptions {
@@ -81,7 +87,10 @@ pub fn record(
     let encoder = OggOpusEncoder::new(
         LiveOggFile::new(output),
         input,
-        options.settings,
+        EncoderSettings {
+            page_millis: LIVE_PAGE_MILLIS,
+            ..options.settings
+        },
         tags::for_recording(options.title.as_deref()),
     )
     .map_err(|e| media_err(&options.output, e))?;
@@ -153,11 +162,14 @@ impl Session<'_> {
         let started = Instant::now();
         let mut last_redraw = Instant::now();
         let mut last_wav_flush = Instant::now();
+        let mut last_data = Instant::now();
         let mut block = Vec::with_capacity(format.sample_rate as usize * self.channels);
         let reason = loop {
             std::thread::sleep(POLL);
             block.clear();
-            capture.read_into(&mut block);
+            if capture.read_into(&mut block) > 0 {
+                last_data = Instant::now();
+            }
             if let Some(max) = max_frames {
                 let room = max.saturating_sub(self.captured_frames) as usize * self.channels;
                 block.truncate(room);
@@ -165,6 +177,10 @@ impl Session<'_> {
             self.consume(&block)?;
             if let Some(failure) = capture.failure() {
                 break StopReason::DeviceFailed(failure);
+            }
+            if last_data.elapsed() >= STALL_LIMIT {
+                let why = format!("no audio arrived for {} s", STALL_LIMIT.as_secs());
+                break StopReason::DeviceFailed(CaptureFailure::DeviceLost(why));
             }
             if max_frames.is_some_and(|max| self.captured_frames >= max) {
                 break StopReason::MaxDuration;

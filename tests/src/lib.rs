@@ -1,1 +1,10 @@
+//! Helpers for Offbeat's end-to-end tests: real binaries, a real PulseAudio daemon with a
+//! virtual microphone, real reference tools (opusinfo, ffprobe, espeak-ng, sox).
+//!
+//! Nothing here fakes a component. What a test needs and cannot find makes it fail, loudly,
+//! saying what to install (`scripts/install-deps` installs all of it).
 
+pub mod audio;
+pub mod process;
+pub mod pulse;
+pub mod tools;

@@ -1,0 +1,86 @@
+//! Finding and running the project's binaries and the reference tools.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Path of a binary built from this workspace (`cargo build --workspace` puts it beside the
+/// test executables' parent directory).
+pub fn workspace_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test's own path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("test executables live in target/<profile>/deps");
+    let bin = dir.join(name);
+    assert!(
+        bin.is_file(),
+        "{} is missing: build the workspace binaries first (`cargo build --workspace --bins`; scripts/test does it)",
+        bin.display()
+    );
+    bin
+}
+
+pub fn recorder() -> Command {
+    Command::new(workspace_bin("recorder"))
+}
+
+/// Fails the test unless every named tool is on PATH.
+pub fn require(tools: &[&str]) {
+    for tool in tools {
+        let found = std::env::var_os("PATH")
+            .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(tool).is_file()));
+        assert!(found, "`{tool}` is not installed: run scripts/install-deps");
+    }
+}
+
+/// Runs a command, failing the test with its stderr if it does not succeed.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Speaks `text` with espeak-ng's default en-us voice, converted by sox to `rate` Hz with
+/// `channels` channels and the given sox encoding arguments (e.g. `["-b", "16"]`).
+pub fn speech_wav(
+    dir: &Path,
+    name: &str,
+    text: &str,
+    rate: u32,
+    channels: u16,
+    encoding: &[&str],
+) -> PathBuf {
+    require(&["espeak-ng", "sox"]);
+    let raw = dir.join(format!("{name}.espeak.wav"));
+    run_ok(
+        Command::new("espeak-ng")
+            .args(["-v", "en-us", "-w"])
+            .arg(&raw)
+            .arg(text),
+    );
+    let out = dir.join(format!("{name}.wav"));
+    run_ok(
+        Command::new("sox")
+            .arg(&raw)
+            .args(["-r", &rate.to_string(), "-c", &channels.to_string()])
+            .args(encoding)
+            .arg(&out),
+    );
+    out
+}
+
+/// The stderr of a failed command, minus blank lines.
+pub fn stderr_lines(out: &Output) -> Vec<String> {
+    String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}
