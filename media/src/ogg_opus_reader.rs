@@ -182,12 +182,16 @@ impl<R: Read> OggOpusReader<R> {
     fn read_page(&mut self) -> Result<Option<ogg::reading::OggPage>> {
         let page_at = self.offset;
         let mut header = [0u8; 27];
-        match self.read_exact_or_eof(&mut header)? {
+        let fill = self.read_exact_or_eof(&mut header)?;
+        let got = (self.offset - page_at) as usize;
+        // Whatever was read must at least begin like a page, however short the input.
+        let looks_like_page = header[..got.min(4)] == b"OggS"[..got.min(4)];
+        match fill {
             Fill::Empty => return Ok(None),
-            Fill::Partial => return Ok(self.cut_off()),
-            Fill::Full => {}
+            Fill::Partial if looks_like_page => return Ok(self.cut_off()),
+            _ => {}
         }
-        if &header[..4] != b"OggS" {
+        if !looks_like_page {
             return Err(if page_at == 0 {
                 MediaError::Ogg(format!(
                     "the data does not start with an Ogg page ({})",

@@ -249,12 +249,7 @@ where
             dropped.fetch_add(lost as u64, Ordering::Relaxed);
         }
     };
-    device.build_input_stream::<T, _, _>(
-        config.clone(),
-        on_data,
-        on_error,
-        Some(Duration::from_secs(5)),
-    )
+    device.build_input_stream::<T, _, _>(*config, on_data, on_error, Some(Duration::from_secs(5)))
 }
 
 /// Finds a device by id or by (case-insensitive) name, or the default input device.

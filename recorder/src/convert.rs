@@ -35,7 +35,13 @@ pub fn encode_wav(
     title: Option<&str>,
     force: bool,
 ) -> Result<EncodeSummary, RecorderError> {
-    let reader = hound::WavReader::open(input).map_err(|e| wav_open_error(input, e))?;
+    // Opening is ours (so I/O errors say "cannot read"); after that every error is the content's.
+    let file = File::open(input).map_err(|source| RecorderError::Input {
+        path: input.to_owned(),
+        source,
+    })?;
+    let reader =
+        hound::WavReader::new(BufReader::new(file)).map_err(|e| wav_content_error(input, e))?;
     let spec = reader.spec();
     if spec.channels == 0 || spec.sample_rate == 0 {
         return Err(RecorderError::NotWav {
@@ -179,8 +185,10 @@ impl Staged {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
+        // 0666 less the umask, like any file a program creates (tempfile's default is 0600).
         let temp = tempfile::Builder::new()
             .prefix(".offbeat-")
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666))
             .tempfile_in(dir)
             .map_err(|source| RecorderError::Output {
                 path: target.to_owned(),
@@ -221,17 +229,12 @@ impl Staged {
     }
 }
 
-fn wav_open_error(path: &Path, err: hound::Error) -> RecorderError {
+/// What a hound error says about a file we could open: its content is not a usable WAV.
+fn wav_content_error(path: &Path, err: hound::Error) -> RecorderError {
     match err {
-        hound::Error::IoError(source) if source.kind() == std::io::ErrorKind::UnexpectedEof => {
-            RecorderError::NotWav {
-                path: path.to_owned(),
-                reason: "the file ends inside its header".into(),
-            }
-        }
-        hound::Error::IoError(source) => RecorderError::Input {
+        hound::Error::IoError(_) => RecorderError::NotWav {
             path: path.to_owned(),
-            source,
+            reason: "the file ends inside its header".into(),
         },
         hound::Error::FormatError(reason) => RecorderError::NotWav {
             path: path.to_owned(),
@@ -250,11 +253,21 @@ fn wav_open_error(path: &Path, err: hound::Error) -> RecorderError {
 
 fn wav_read_error(path: &Path, err: hound::Error) -> RecorderError {
     match err {
-        hound::Error::IoError(source) if source.kind() == std::io::ErrorKind::UnexpectedEof => {
-            RecorderError::TruncatedWav {
-                path: path.to_owned(),
-            }
-        }
-        other => wav_open_error(path, other),
+        hound::Error::IoError(source) if is_short_read(&source) => RecorderError::TruncatedWav {
+            path: path.to_owned(),
+        },
+        hound::Error::IoError(source) => RecorderError::Input {
+            path: path.to_owned(),
+            source,
+        },
+        other => wav_content_error(path, other),
     }
+}
+
+/// hound reports running out of data as `ErrorKind::Other` "Failed to read enough bytes."
+/// (hound 3.5 `read.rs`), not as `UnexpectedEof`; both mean the data ended early.
+fn is_short_read(err: &std::io::Error) -> bool {
+    err.kind() == std::io::ErrorKind::UnexpectedEof
+        || (err.kind() == std::io::ErrorKind::Other
+            && err.to_string().contains("read enough bytes"))
 }

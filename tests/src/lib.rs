@@ -4,6 +4,9 @@
 //! Nothing here fakes a component. What a test needs and cannot find makes it fail, loudly,
 //! saying what to install (`scripts/install-deps` installs all of it).
 
+// Test support: a failed expectation here is a failed test, so panicking is the point.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 pub mod audio;
 pub mod process;
 pub mod pulse;

@@ -1,6 +1,9 @@
 //! `recorder record` through the real audio stack: cpal → ALSA's pulse plugin → a PulseAudio
 //! daemon whose virtual microphone is fed with espeak-ng speech.
 
+// A failed expectation is a failed test: panicking is the point.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
