@@ -250,11 +250,12 @@ impl Session<'_> {
 
     fn draw_status(&self, dropped: u64) {
         let secs = self.encoder.input_secs();
+        // Below -60 dBFS the bar is empty and the number means nothing: show the floor.
         let db = self.meter.held_dbfs();
-        let db = if db.is_finite() {
+        let db = if db >= -60.0 {
             format!("{db:>4.0} dB")
         } else {
-            "  -∞ dB".into()
+            "<-60 dB".into()
         };
         let drops = if dropped > 0 {
             format!("  ({dropped} samples dropped)")
