@@ -6,7 +6,7 @@ use opus::{Channels, Decoder};
 
 use crate::OPUS_RATE;
 use crate::error::{MediaError, Result};
-use crate::ogg_opus_reader::OggOpusReader;
+use crate::ogg_opus_reader::{OggOpusReader, StreamFacts};
 use crate::pcm::downmix_into;
 use crate::resample::StreamResampler;
 
@@ -41,6 +41,8 @@ pub struct PcmDecoder<R: Read> {
     /// Position in the decoded stream (48 kHz samples, pre-skip included).
     position: u64,
     pre_skip: u64,
+    last_granule: Option<u64>,
+    packets: u64,
     decoded: Vec<f32>,
     kept: Vec<f32>,
     out: Vec<f32>,
@@ -73,6 +75,8 @@ impl<R: Read> PcmDecoder<R> {
             position: 0,
             pre_skip: u64::from(reader.head().pre_skip),
             reader,
+            last_granule: None,
+            packets: 0,
             decoded: vec![0.0; MAX_PACKET_SAMPLES * stream_channels],
             kept: Vec::new(),
             out: Vec::new(),
@@ -96,6 +100,10 @@ impl<R: Read> PcmDecoder<R> {
         self.out.clear();
         match self.reader.next_packet()? {
             Some(packet) => {
+                self.packets += 1;
+                if packet.page_granule.is_some() {
+                    self.last_granule = packet.page_granule;
+                }
                 let frames = self
                     .decoder
                     .decode_float(&packet.data, &mut self.decoded, false)?;
@@ -126,6 +134,18 @@ impl<R: Read> PcmDecoder<R> {
             }
         }
         Ok(Some(&self.out))
+    }
+
+    /// The stream's facts, as [`OggOpusReader::scan`] gives them, once decoding has reached the end.
+    pub fn facts(&self) -> StreamFacts {
+        let pre_skip = u64::from(self.reader.head().pre_skip);
+        StreamFacts {
+            head: self.reader.head().clone(),
+            tags: self.reader.tags().clone(),
+            duration_samples: self.last_granule.map_or(0, |g| g.saturating_sub(pre_skip)),
+            audio_packets: self.packets,
+            truncated: self.reader.truncated(),
+        }
     }
 
     /// Decodes everything that is left into one buffer. For clips of known, modest size (tests,

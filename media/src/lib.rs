@@ -19,6 +19,7 @@ pub mod ogg_opus_writer;
 pub mod opus_header;
 pub mod pcm;
 pub mod resample;
+pub mod waveform;
 
 pub use decode::{DecodeOptions, PcmDecoder};
 pub use encode::{EncodeSummary, EncoderSettings, InputFormat, OggOpusEncoder};
@@ -27,6 +28,7 @@ pub use live_file::LiveOggFile;
 pub use ogg_opus_reader::{OggOpusReader, StreamFacts};
 pub use ogg_opus_writer::OggOpusWriter;
 pub use opus_header::{OpusHead, OpusTags};
+pub use waveform::{Waveform, WaveformBuilder};
 
 /// Opus always runs its granule clock at 48 kHz (RFC 7845 §4).
 pub const OPUS_RATE: u32 = 48_000;

@@ -276,7 +276,8 @@ fn codec_name(packet: &[u8]) -> &'static str {
 }
 
 /// Names common non-Ogg formats from their first bytes, for a helpful error.
-fn sniff(header: &[u8]) -> &'static str {
+/// (`header` may be shorter than a page header.)
+pub fn sniff(header: &[u8]) -> &'static str {
     const KNOWN: [(&[u8], &str); 6] = [
         (b"RIFF", "it looks like WAV"),
         (b"\x1a\x45\xdf\xa3", "it looks like WebM/Matroska"),
@@ -285,7 +286,7 @@ fn sniff(header: &[u8]) -> &'static str {
         (b"\xff\xfb", "it looks like MP3"),
         (b"<", "it looks like text or HTML"),
     ];
-    if header.len() >= 8 && &header[4..8] == b"ftyp" {
+    if header.get(4..8) == Some(b"ftyp".as_slice()) {
         return "it looks like MP4";
     }
     KNOWN

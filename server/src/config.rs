@@ -1,0 +1,87 @@
+//! The server's configuration: read once, from flags and `OFFBEAT_*` environment variables.
+//!
+//! S3 credentials are deliberately not here: they come from the standard AWS chain
+//! (`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, profiles, instance roles…), so no secret ever
+//! sits in this struct or its `Debug` output.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "server",
+    version,
+    about = "Offbeat server: async voice and video messages"
+)]
+pub struct Config {
+    /// Address to listen on (port 0 picks a free port; the chosen address is logged).
+    #[arg(long, env = "OFFBEAT_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// Base URL that links are built from [default: http://<listen address>]
+    #[arg(long, env = "OFFBEAT_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Where the database, local clips and upload staging live.
+    #[arg(long, env = "OFFBEAT_DATA_DIR", default_value = "offbeat-data")]
+    pub data_dir: PathBuf,
+
+    /// Where clip media is stored.
+    #[arg(long, env = "OFFBEAT_STORAGE", value_enum, default_value_t = StorageKind::Local)]
+    pub storage: StorageKind,
+
+    /// S3 endpoint URL, for S3-compatible services (MinIO, Garage, R2…) [default: AWS]
+    #[arg(long, env = "OFFBEAT_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+
+    /// S3 region ("auto" for R2).
+    #[arg(long, env = "OFFBEAT_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+
+    /// S3 bucket holding the clips.
+    #[arg(long, env = "OFFBEAT_S3_BUCKET", default_value = "offbeat")]
+    pub s3_bucket: String,
+
+    /// Address buckets by path (endpoint/bucket/key), as MinIO and Garage usually need,
+    /// instead of virtual-hosted style (bucket.endpoint/key).
+    #[arg(long, env = "OFFBEAT_S3_PATH_STYLE")]
+    pub s3_path_style: bool,
+
+    /// Endpoint that browsers reach, for presigned URLs, when it differs from the one the
+    /// server uses (e.g. an internal address) [default: --s3-endpoint]
+    #[arg(long, env = "OFFBEAT_S3_PUBLIC_ENDPOINT")]
+    pub s3_public_endpoint: Option<String>,
+
+    /// Serve media by redirecting to a short-lived presigned S3 URL instead of streaming it
+    /// through the server.
+    #[arg(long, env = "OFFBEAT_S3_PRESIGN_MEDIA")]
+    pub s3_presign_media: bool,
+
+    /// Uploads at or above this size go to S3 as multipart uploads of this part size.
+    #[arg(long, env = "OFFBEAT_S3_PART_SIZE", default_value_t = 16 << 20)]
+    pub s3_part_size: u64,
+
+    /// Largest accepted upload, in bytes (checked while the body streams in).
+    #[arg(long, env = "OFFBEAT_MAX_UPLOAD_BYTES", default_value_t = 2 << 30)]
+    pub max_upload_bytes: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StorageKind {
+    /// Files under `<data-dir>/clips`: the embedded default, nothing else to run.
+    Local,
+    /// An S3 or S3-compatible bucket.
+    S3,
+}
+
+impl Config {
+    pub fn public_url(&self, local: SocketAddr) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{local}"))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}

@@ -1,0 +1,133 @@
+//! Clip rows.
+
+use serde::Serialize;
+use sqlx::SqlitePool;
+
+/// A stored clip, as the database holds it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ClipRow {
+    pub id: String,
+    pub title: String,
+    pub created_at: String,
+    pub recorded_at: Option<String>,
+    pub recorded_utc_offset: Option<i64>,
+    pub status: String,
+    pub container: String,
+    pub content_type: String,
+    pub audio_codec: String,
+    pub video_codec: Option<String>,
+    pub has_video: bool,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub channels: i64,
+    pub sample_rate: i64,
+    pub duration_ms: i64,
+    pub byte_size: i64,
+    pub sha256: String,
+    pub storage_key: String,
+    pub peaks_per_second: i64,
+    pub peaks: Vec<u8>,
+    pub silences: String,
+}
+
+/// The columns every listing needs (everything but the peaks).
+const SUMMARY: &str = "id, title, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
+    audio_codec, video_codec, has_video, width, height, channels, sample_rate, duration_ms, byte_size, sha256, \
+    storage_key, peaks_per_second, x'' AS peaks, silences";
+
+pub async fn insert(pool: &SqlitePool, clip: &ClipRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO clips (id, title, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
+         audio_codec, video_codec, has_video, width, height, channels, sample_rate, duration_ms, byte_size, sha256, \
+         storage_key, peaks_per_second, peaks, silences) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&clip.id)
+    .bind(&clip.title)
+    .bind(&clip.created_at)
+    .bind(&clip.recorded_at)
+    .bind(clip.recorded_utc_offset)
+    .bind(&clip.status)
+    .bind(&clip.container)
+    .bind(&clip.content_type)
+    .bind(&clip.audio_codec)
+    .bind(&clip.video_codec)
+    .bind(clip.has_video)
+    .bind(clip.width)
+    .bind(clip.height)
+    .bind(clip.channels)
+    .bind(clip.sample_rate)
+    .bind(clip.duration_ms)
+    .bind(clip.byte_size)
+    .bind(&clip.sha256)
+    .bind(&clip.storage_key)
+    .bind(clip.peaks_per_second)
+    .bind(&clip.peaks)
+    .bind(&clip.silences)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// One clip without its peaks (`RowNotFound` when absent).
+pub async fn get(pool: &SqlitePool, id: &str) -> sqlx::Result<ClipRow> {
+    sqlx::query_as(&format!("SELECT {SUMMARY} FROM clips WHERE id = ?"))
+        .bind(id)
+        .fetch_one(pool)
+        .await
+}
+
+/// One clip with its peaks.
+pub async fn get_with_peaks(pool: &SqlitePool, id: &str) -> sqlx::Result<ClipRow> {
+    sqlx::query_as("SELECT * FROM clips WHERE id = ?")
+        .bind(id)
+        .fetch_one(pool)
+        .await
+}
+
+/// Where a page of the newest-first listing starts: after this clip.
+#[derive(Debug, Clone, Serialize)]
+pub struct Cursor {
+    pub created_at: String,
+    pub id: String,
+}
+
+/// Newest first; `after` continues a previous page.
+pub async fn list(
+    pool: &SqlitePool,
+    limit: i64,
+    after: Option<&Cursor>,
+) -> sqlx::Result<Vec<ClipRow>> {
+    match after {
+        None => {
+            sqlx::query_as(&format!("SELECT {SUMMARY} FROM clips ORDER BY created_at DESC, id DESC LIMIT ?"))
+                .bind(limit)
+                .fetch_all(pool)
+                .await
+        }
+        Some(cursor) => {
+            sqlx::query_as(&format!(
+                "SELECT {SUMMARY} FROM clips WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?"
+            ))
+            .bind(&cursor.created_at)
+            .bind(&cursor.id)
+            .bind(limit)
+            .fetch_all(pool)
+            .await
+        }
+    }
+}
+
+/// Removes the row; returns whether there was one.
+pub async fn delete(pool: &SqlitePool, id: &str) -> sqlx::Result<bool> {
+    Ok(sqlx::query("DELETE FROM clips WHERE id = ?")
+        .bind(id)
+        .execute(pool)
+        .await?
+        .rows_affected()
+        > 0)
+}
+
+pub async fn ping(pool: &SqlitePool) -> sqlx::Result<()> {
+    sqlx::query("SELECT 1").execute(pool).await.map(|_| ())
+}

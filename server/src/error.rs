@@ -1,0 +1,94 @@
+//! One error type for every route: each variant maps to a status and a stable code in one
+//! `match`, and is rendered as `{"error": {"code", "message"}}`.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::storage::StorageError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("no such clip")]
+    NotFound,
+    #[error("the upload is larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("{0}")]
+    UnsupportedMedia(String),
+    #[error("the requested range is not satisfiable (the clip has {size} bytes)")]
+    RangeNotSatisfiable { size: u64 },
+    #[error("storage is unavailable; try again shortly")]
+    StorageUnavailable(#[source] StorageError),
+    #[error("internal error")]
+    Internal(#[source] anyhow::Error),
+}
+
+impl AppError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            AppError::UnsupportedMedia(_) => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media")
+            }
+            AppError::RangeNotSatisfiable { .. } => {
+                (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable")
+            }
+            AppError::StorageUnavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable")
+            }
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if status.is_server_error() {
+            // The source goes to the log, never to the client.
+            tracing::error!(error = ?self, "{code}");
+        }
+        let body = Json(json!({ "error": { "code": code, "message": self.to_string() } }));
+        let mut response = (status, body).into_response();
+        match self {
+            AppError::StorageUnavailable(_) => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            AppError::RangeNotSatisfiable { size } => {
+                if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                    response.headers_mut().insert(header::CONTENT_RANGE, value);
+                }
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<StorageError> for AppError {
+    fn from(err: StorageError) -> Self {
+        match err {
+            StorageError::NotFound => AppError::NotFound,
+            StorageError::Unavailable(_) => AppError::StorageUnavailable(err),
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(err: sqlx::Error) -> Self {
+        match err {
+            sqlx::Error::RowNotFound => AppError::NotFound,
+            other => AppError::Internal(other.into()),
+        }
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

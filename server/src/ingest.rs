@@ -1,0 +1,163 @@
+//! Upload: body → staged file (size-limited, hashed as it streams) → analysis → storage → row.
+//!
+//! A clip is visible only once its object is fully stored and its row committed. Every earlier
+//! step cleans up after itself: the staged file is a `NamedTempFile`, and the stored object is
+//! held by an [`ObjectGuard`] that deletes it unless the row commits — also when the request is
+//! cancelled mid-way (the client hung up), since dropping the future drops the guard.
+
+use axum::body::Body;
+use chrono::{SecondsFormat, Utc};
+use futures_util::TryStreamExt;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+
+use crate::analyze::{AnalyzeError, MediaFacts, analyze};
+use crate::db::clips::{self, ClipRow};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::storage::Storage;
+
+pub async fn ingest(state: &AppState, body: Body, title: Option<String>) -> AppResult<ClipRow> {
+    let (staged, size, sha256) = stage(state, body).await?;
+    let path = staged.path().to_owned();
+    let facts = tokio::task::spawn_blocking(move || analyze(&path))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(|e| match e {
+            AnalyzeError::Unsupported(why) => AppError::UnsupportedMedia(why),
+            AnalyzeError::Malformed(why) => AppError::BadRequest(why),
+            AnalyzeError::Io(io) => AppError::Internal(io.into()),
+        })?;
+
+    let id = crate::ids::new_id()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+    let key = format!("clips/{id}.{}", facts.extension);
+    state
+        .storage
+        .put_file(&key, staged.path(), size, facts.content_type)
+        .await?;
+    let guard = ObjectGuard::new(state.storage.clone(), key.clone());
+
+    let row = clip_row(id, key, title, &facts, size, sha256);
+    clips::insert(&state.db, &row).await?;
+    guard.disarm();
+    tracing::info!(clip = %row.id, bytes = size, duration_ms = row.duration_ms, "stored clip");
+    Ok(row)
+}
+
+/// Streams the body into a temporary file under the staging directory, enforcing the size limit
+/// as it goes and hashing every byte.
+async fn stage(state: &AppState, body: Body) -> AppResult<(tempfile::NamedTempFile, u64, String)> {
+    let staged = tempfile::Builder::new()
+        .prefix("upload-")
+        .tempfile_in(&state.staging_dir)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let mut file =
+        tokio::fs::File::from_std(staged.reopen().map_err(|e| AppError::Internal(e.into()))?);
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    let limit = state.config.max_upload_bytes;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream
+        .try_next()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("the upload was cut off: {e}")))?
+    {
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(AppError::TooLarge { limit });
+        }
+        hasher.update(&chunk);
+        file.write_all(&chunk)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+    }
+    file.flush()
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    Ok((staged, size, hex::encode(hasher.finalize())))
+}
+
+fn clip_row(
+    id: String,
+    storage_key: String,
+    title: Option<String>,
+    facts: &MediaFacts,
+    size: u64,
+    sha256: String,
+) -> ClipRow {
+    let title = title
+        .filter(|t| !t.trim().is_empty())
+        .or_else(|| facts.title.clone())
+        .unwrap_or_else(|| "Untitled clip".to_owned());
+    let silences: Vec<[u64; 2]> = facts
+        .waveform
+        .silences
+        .iter()
+        .map(|&(a, b)| [a, b])
+        .collect();
+    ClipRow {
+        id,
+        title,
+        created_at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
+        recorded_at: facts.recorded_at.map(|t| {
+            t.with_timezone(&Utc)
+                .to_rfc3339_opts(SecondsFormat::Secs, true)
+        }),
+        recorded_utc_offset: facts
+            .recorded_at
+            .map(|t| i64::from(t.offset().local_minus_utc() / 60)),
+        status: "ready".to_owned(),
+        container: facts.container.to_owned(),
+        content_type: facts.content_type.to_owned(),
+        audio_codec: facts.audio_codec.to_owned(),
+        video_codec: facts.video_codec.clone(),
+        has_video: facts.video_codec.is_some(),
+        width: facts.width.map(i64::from),
+        height: facts.height.map(i64::from),
+        channels: i64::from(facts.channels),
+        sample_rate: i64::from(facts.sample_rate),
+        duration_ms: i64::try_from(facts.duration_ms).unwrap_or(i64::MAX),
+        byte_size: i64::try_from(size).unwrap_or(i64::MAX),
+        sha256,
+        storage_key,
+        peaks_per_second: i64::from(media::waveform::PEAKS_PER_SECOND),
+        peaks: facts.waveform.peaks.clone(),
+        silences: serde_json::to_string(&silences).unwrap_or_else(|_| "[]".into()),
+    }
+}
+
+/// Deletes a stored object on drop unless disarmed: an object never outlives a failed ingest.
+struct ObjectGuard {
+    storage: Storage,
+    key: Option<String>,
+}
+
+impl ObjectGuard {
+    fn new(storage: Storage, key: String) -> Self {
+        Self {
+            storage,
+            key: Some(key),
+        }
+    }
+
+    fn disarm(mut self) {
+        self.key = None;
+    }
+}
+
+impl Drop for ObjectGuard {
+    fn drop(&mut self) {
+        let Some(key) = self.key.take() else {
+            return;
+        };
+        let storage = self.storage.clone();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                if let Err(err) = storage.delete(&key).await {
+                    tracing::warn!(%key, "could not remove the object of a failed upload: {err}");
+                }
+            });
+        }
+    }
+}

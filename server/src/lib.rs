@@ -1,0 +1,56 @@
+//! The Offbeat server as a library: `app` builds the real router, so tests drive exactly what
+//! `main` serves.
+
+pub mod analyze;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod ids;
+pub mod ingest;
+pub mod routes;
+pub mod state;
+pub mod storage;
+
+use axum::Router;
+
+pub use config::Config;
+pub use state::AppState;
+
+pub fn app(state: AppState) -> Router {
+    routes::router(state).layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// Serves until Ctrl-C/SIGTERM, printing the address (handy with `--listen 127.0.0.1:0`).
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let local = listener.local_addr()?;
+    let public_url = config.public_url(local);
+    let state = AppState::open(config, public_url.clone()).await?;
+    // On stdout, plainly, so scripts and tests can read it.
+    println!("Offbeat server listening on http://{local} (public URL {public_url})");
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            term.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        () = term => {},
+    }
+}

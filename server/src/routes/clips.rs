@@ -1,0 +1,220 @@
+//! Clip metadata: create (upload), show, list, delete, peaks.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use chrono::{DateTime, FixedOffset, SecondsFormat};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::db::clips::{self, ClipRow, Cursor};
+use crate::error::{AppError, AppResult};
+use crate::ids;
+use crate::state::AppState;
+
+/// A clip as the API shows it.
+#[derive(Debug, Serialize)]
+pub struct ClipView {
+    id: String,
+    title: String,
+    status: String,
+    url: String,
+    media_url: String,
+    peaks_url: String,
+    created_at: String,
+    /// When recording started, in the recorder's local time (its UTC offset included).
+    recorded_at: Option<String>,
+    recorded_utc_offset_minutes: Option<i64>,
+    duration_ms: i64,
+    media: MediaView,
+}
+
+#[derive(Debug, Serialize)]
+struct MediaView {
+    container: String,
+    content_type: String,
+    audio_codec: String,
+    video_codec: Option<String>,
+    has_video: bool,
+    width: Option<i64>,
+    height: Option<i64>,
+    channels: i64,
+    sample_rate: i64,
+    byte_size: i64,
+    sha256: String,
+}
+
+impl ClipView {
+    pub fn new(row: ClipRow, base: &str) -> Self {
+        let url = format!("{base}/api/v1/clips/{}", row.id);
+        let recorded_at = row.recorded_at.as_deref().and_then(|utc| {
+            let offset = FixedOffset::east_opt(i32::try_from(row.recorded_utc_offset? * 60).ok()?)?;
+            let instant = DateTime::parse_from_rfc3339(utc).ok()?;
+            Some(
+                instant
+                    .with_timezone(&offset)
+                    .to_rfc3339_opts(SecondsFormat::Secs, true),
+            )
+        });
+        Self {
+            media_url: format!("{url}/media"),
+            peaks_url: format!("{url}/peaks"),
+            url,
+            id: row.id,
+            title: row.title,
+            status: row.status,
+            created_at: row.created_at,
+            recorded_at,
+            recorded_utc_offset_minutes: row.recorded_utc_offset,
+            duration_ms: row.duration_ms,
+            media: MediaView {
+                container: row.container,
+                content_type: row.content_type,
+                audio_codec: row.audio_codec,
+                video_codec: row.video_codec,
+                has_video: row.has_video,
+                width: row.width,
+                height: row.height,
+                channels: row.channels,
+                sample_rate: row.sample_rate,
+                byte_size: row.byte_size,
+                sha256: row.sha256,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateParams {
+    title: Option<String>,
+}
+
+/// `POST /api/v1/clips`: the body is the media stream itself.
+pub async fn create(
+    State(state): State<AppState>,
+    Query(params): Query<CreateParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> AppResult<impl IntoResponse> {
+    // Refuse a declared oversize body before reading a byte of it.
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(len) = declared
+        && len > state.config.max_upload_bytes
+    {
+        return Err(AppError::TooLarge {
+            limit: state.config.max_upload_bytes,
+        });
+    }
+    if params.title.as_ref().is_some_and(|t| t.len() > 500) {
+        return Err(AppError::BadRequest(
+            "the title is longer than 500 bytes".into(),
+        ));
+    }
+    let row = crate::ingest::ingest(&state, body, params.title).await?;
+    let view = ClipView::new(row, &state.public_url);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, view.url.clone())],
+        Json(view),
+    ))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Json<ClipView>> {
+    let row = find(&state, &id).await?;
+    Ok(Json(ClipView::new(row, &state.public_url)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListParams {
+    limit: Option<i64>,
+    /// The `next` cursor of the previous page.
+    after: Option<String>,
+}
+
+/// `GET /api/v1/clips`: newest first, `limit` per page (default 20, at most 100).
+pub async fn list(
+    State(state): State<AppState>,
+    Query(params): Query<ListParams>,
+) -> AppResult<Json<Value>> {
+    let limit = params.limit.unwrap_or(20).clamp(1, 100);
+    let after = params.after.as_deref().map(decode_cursor).transpose()?;
+    let rows = clips::list(&state.db, limit + 1, after.as_ref()).await?;
+    let more = rows.len() as i64 > limit;
+    let rows: Vec<ClipRow> = rows.into_iter().take(limit as usize).collect();
+    let next = if more {
+        rows.last().map(|r| {
+            encode_cursor(&Cursor {
+                created_at: r.created_at.clone(),
+                id: r.id.clone(),
+            })
+        })
+    } else {
+        None
+    };
+    let clips: Vec<ClipView> = rows
+        .into_iter()
+        .map(|r| ClipView::new(r, &state.public_url))
+        .collect();
+    Ok(Json(json!({ "clips": clips, "next": next })))
+}
+
+/// `DELETE /api/v1/clips/{id}`: the object, then the row. If storage is down the row stays
+/// (and the call fails with 503), so nothing points at a missing object.
+pub async fn remove(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    let row = find(&state, &id).await?;
+    state.storage.delete(&row.storage_key).await?;
+    clips::delete(&state.db, &row.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /api/v1/clips/{id}/peaks`: the waveform (0–255 per window) and the silent ranges.
+pub async fn peaks(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    if !ids::is_well_formed(&id) {
+        return Err(AppError::NotFound);
+    }
+    let row = clips::get_with_peaks(&state.db, &id).await?;
+    let silences: Value = serde_json::from_str(&row.silences).unwrap_or_else(|_| json!([]));
+    Ok(Json(json!({
+        "peaks_per_second": row.peaks_per_second,
+        "duration_ms": row.duration_ms,
+        "peaks": row.peaks,
+        "silences_ms": silences,
+    })))
+}
+
+pub(crate) async fn find(state: &AppState, id: &str) -> AppResult<ClipRow> {
+    if !ids::is_well_formed(id) {
+        return Err(AppError::NotFound);
+    }
+    Ok(clips::get(&state.db, id).await?)
+}
+
+fn encode_cursor(cursor: &Cursor) -> String {
+    format!("{}_{}", cursor.created_at, cursor.id)
+}
+
+fn decode_cursor(text: &str) -> AppResult<Cursor> {
+    let bad = || AppError::BadRequest("malformed `after` cursor".into());
+    let (created_at, id) = text.rsplit_once('_').ok_or_else(bad)?;
+    if !ids::is_well_formed(id) || DateTime::parse_from_rfc3339(created_at).is_err() {
+        return Err(bad());
+    }
+    Ok(Cursor {
+        created_at: created_at.to_owned(),
+        id: id.to_owned(),
+    })
+}

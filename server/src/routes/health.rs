@@ -1,0 +1,42 @@
+//! Liveness and readiness.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+use crate::db;
+use crate::state::AppState;
+
+/// The process is up.
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// The database and the storage backend both answer.
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    let database = db::clips::ping(&state.db)
+        .await
+        .err()
+        .map(|e| e.to_string());
+    let storage = state
+        .storage
+        .check_ready()
+        .await
+        .err()
+        .map(|e| e.to_string());
+    let ready = database.is_none() && storage.is_none();
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let check = |err: Option<String>| match err {
+        None => json!({ "ok": true }),
+        Some(error) => json!({ "ok": false, "error": error }),
+    };
+    (
+        status,
+        Json(json!({ "ready": ready, "database": check(database), "storage": check(storage) })),
+    )
+}

@@ -1,0 +1,53 @@
+//! What every handler shares. Cloned per request; everything inside is cheap to clone.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sqlx::SqlitePool;
+
+use crate::config::{Config, StorageKind};
+use crate::storage::{LocalStore, S3Settings, S3Store, Storage};
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: SqlitePool,
+    pub storage: Storage,
+    /// Where uploads are staged while they stream in and are checked.
+    pub staging_dir: PathBuf,
+    /// Base of the links the API returns, without a trailing slash.
+    pub public_url: String,
+}
+
+impl AppState {
+    /// Opens the database (applying migrations) and the storage backend the config names.
+    pub async fn open(config: Config, public_url: String) -> anyhow::Result<Self> {
+        let data_dir = &config.data_dir;
+        let staging_dir = data_dir.join("staging");
+        tokio::fs::create_dir_all(&staging_dir).await?;
+        let db = crate::db::open(&data_dir.join("offbeat.db")).await?;
+        let storage = match config.storage {
+            StorageKind::Local => {
+                Storage::Local(LocalStore::open(data_dir.join("clips-store")).await?)
+            }
+            StorageKind::S3 => Storage::S3(
+                S3Store::connect(S3Settings {
+                    endpoint: config.s3_endpoint.clone(),
+                    public_endpoint: config.s3_public_endpoint.clone(),
+                    region: config.s3_region.clone(),
+                    bucket: config.s3_bucket.clone(),
+                    path_style: config.s3_path_style,
+                    part_size: config.s3_part_size,
+                })
+                .await,
+            ),
+        };
+        Ok(Self {
+            config: Arc::new(config),
+            db,
+            storage,
+            staging_dir,
+            public_url,
+        })
+    }
+}
