@@ -38,6 +38,10 @@ pub enum RecorderError {
     NotWav { path: PathBuf, reason: String },
     #[error("{path} is truncated: its audio data ends before its header says")]
     TruncatedWav { path: PathBuf },
+    #[error("the server refused the upload ({status}): {message}")]
+    Rejected { status: u16, message: String },
+    #[error("cannot reach the server at {server}: {reason}")]
+    Unreachable { server: String, reason: String },
     #[error("{path}")]
     Media {
         path: PathBuf,

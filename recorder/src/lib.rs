@@ -9,5 +9,6 @@ pub mod error;
 pub mod meter;
 pub mod record;
 pub mod tags;
+pub mod upload;
 
 pub use error::RecorderError;

@@ -66,6 +66,16 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Upload a clip (Ogg Opus or WebM) to the server and print its URL.
+    Upload {
+        file: PathBuf,
+        /// Server base URL.
+        #[arg(long, env = "OFFBEAT_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// Title [default: the one stored in the file]
+        #[arg(long)]
+        title: Option<String>,
+    },
     /// Decode an Ogg Opus file into WAV.
     Decode {
         input: PathBuf,
@@ -155,6 +165,20 @@ fn run(cli: Cli) -> Result<()> {
                 output.display(),
                 summary.duration_samples as f64 / 48_000.0
             );
+            Ok(())
+        }
+        Command::Upload {
+            file,
+            server,
+            title,
+        } => {
+            let clip = recorder::upload::upload(&file, &server, title.as_deref())?;
+            eprintln!(
+                "Uploaded {:?} ({:.1} s)",
+                clip.title,
+                clip.duration_ms as f64 / 1000.0
+            );
+            println!("{}", clip.url);
             Ok(())
         }
         Command::Decode {

@@ -8,6 +8,9 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 pub mod audio;
+pub mod http;
 pub mod process;
 pub mod pulse;
+pub mod s3;
+pub mod server;
 pub mod tools;

@@ -1,0 +1,92 @@
+//! `recorder upload`: a file → the server's upload API, streamed with a progress bar.
+
+use std::fs::File;
+use std::io::IsTerminal;
+use std::path::Path;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Deserialize;
+
+use crate::error::RecorderError;
+
+/// Files at least this large get a progress bar (on a terminal).
+const PROGRESS_FROM: u64 = 1 << 20;
+
+/// What the server says about the stored clip.
+#[derive(Debug, Clone, Deserialize)]
+pub struct UploadedClip {
+    pub id: String,
+    pub url: String,
+    pub title: String,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Debug, Deserialize)]
+struct ErrorDetail {
+    message: String,
+}
+
+pub fn upload(
+    path: &Path,
+    server: &str,
+    title: Option<&str>,
+) -> Result<UploadedClip, RecorderError> {
+    let file = File::open(path).map_err(|source| RecorderError::Input {
+        path: path.to_owned(),
+        source,
+    })?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let progress = if size >= PROGRESS_FROM && std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(size);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let url = format!("{}/api/v1/clips", server.trim_end_matches('/'));
+    let agent = ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_secs(10))
+        .timeout_read(Duration::from_secs(600))
+        .build();
+    let mut request = agent
+        .post(&url)
+        .set("Content-Type", "application/octet-stream")
+        .set("Content-Length", &size.to_string());
+    if let Some(title) = title {
+        request = request.query("title", title);
+    }
+    let result = request.send(progress.wrap_read(file));
+    progress.finish_and_clear();
+    let response = match result {
+        Ok(response) => response,
+        Err(ureq::Error::Status(status, response)) => {
+            let message = response
+                .into_json::<ErrorBody>()
+                .map_or_else(|_| format!("HTTP {status}"), |b| b.error.message);
+            return Err(RecorderError::Rejected { status, message });
+        }
+        Err(ureq::Error::Transport(t)) => {
+            return Err(RecorderError::Unreachable {
+                server: server.to_owned(),
+                reason: t.to_string(),
+            });
+        }
+    };
+    response
+        .into_json()
+        .map_err(|e| RecorderError::Unreachable {
+            server: server.to_owned(),
+            reason: format!("unexpected answer: {e}"),
+        })
+}

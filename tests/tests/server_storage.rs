@@ -1,0 +1,472 @@
+//! The server's storage path end to end: the real `server` binary, a real S3-protocol server
+//! (s3s-fs over HTTP with SigV4) or the local backend, real clips from the real recorder.
+
+// A failed expectation is a failed test: panicking is the point.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use offbeat_tests::audio::opus_facts;
+use offbeat_tests::http::{self, Reply, cut_off_upload, get, request};
+use offbeat_tests::s3::S3Server;
+use offbeat_tests::server::{Backend, ServerProc};
+use offbeat_tests::tools::{recorder, require, run_ok, speech_wav};
+use sha2::{Digest, Sha256};
+
+/// A speech clip made by the real recorder.
+fn speech_clip(dir: &Path) -> PathBuf {
+    let wav = speech_wav(
+        dir,
+        "speech",
+        "the design review is now on monday afternoon",
+        48_000,
+        1,
+        &["-b", "16"],
+    );
+    let opus = dir.join("speech.opus");
+    run_ok(
+        recorder()
+            .arg("encode")
+            .arg(&wav)
+            .arg(&opus)
+            .args(["--title", "Design review"]),
+    );
+    opus
+}
+
+/// A clip larger than `min_bytes`: pink noise at a high bitrate, so it stays big.
+fn big_clip(dir: &Path, min_bytes: u64) -> PathBuf {
+    require(&["sox"]);
+    let wav = dir.join("noise.wav");
+    let secs = (min_bytes * 8 / 128_000 + 30).to_string();
+    run_ok(
+        std::process::Command::new("sox")
+            .args(["-n", "-r", "48000", "-c", "1"])
+            .arg(&wav)
+            .args(["synth", &secs, "pinknoise", "vol", "0.3"]),
+    );
+    let opus = dir.join("big.opus");
+    run_ok(
+        recorder()
+            .arg("encode")
+            .arg(&wav)
+            .arg(&opus)
+            .args(["--bitrate", "128k"]),
+    );
+    assert!(std::fs::metadata(&opus).unwrap().len() > min_bytes);
+    opus
+}
+
+fn upload(server: &ServerProc, bytes: &[u8], query: &str) -> Reply {
+    request(
+        "POST",
+        &server.api(&format!("/api/v1/clips{query}")),
+        &[("Content-Type", "application/octet-stream")],
+        Some(bytes),
+    )
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Upload, metadata, listing, full and ranged GETs byte-exact, conditional GET, peaks, delete.
+fn round_trip(server: &ServerProc, object_exists: &dyn Fn(&str) -> bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let clip_path = speech_clip(dir.path());
+    let bytes = std::fs::read(&clip_path).unwrap();
+    let facts = opus_facts(&clip_path);
+
+    let created = upload(server, &bytes, "");
+    assert_eq!(
+        created.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    let clip = created.json();
+    let id = clip["id"].as_str().unwrap().to_owned();
+    assert_eq!(id.len(), 32, "ids carry 128 random bits as hex");
+    assert_eq!(created.header("location"), clip["url"].as_str());
+    assert_eq!(
+        clip["title"], "Design review",
+        "title comes from the file's OpusTags"
+    );
+    assert_eq!(clip["status"], "ready");
+    assert_eq!(
+        clip["duration_ms"].as_u64().unwrap(),
+        facts.duration_samples * 1000 / 48_000
+    );
+    let media = &clip["media"];
+    assert_eq!(media["container"], "ogg");
+    assert_eq!(media["audio_codec"], "opus");
+    assert_eq!(media["has_video"], false);
+    assert_eq!(media["channels"], 1);
+    assert_eq!(media["sample_rate"], 48_000);
+    assert_eq!(media["byte_size"].as_u64().unwrap(), bytes.len() as u64);
+    assert_eq!(media["sha256"].as_str().unwrap(), sha256_hex(&bytes));
+    assert!(
+        clip["recorded_at"].as_str().is_some_and(|t| t.len() >= 20),
+        "{clip}"
+    );
+    assert!(object_exists(&id), "the object is stored");
+
+    let shown = get(&server.api(&format!("/api/v1/clips/{id}")));
+    assert_eq!(shown.status, 200);
+    assert_eq!(shown.json()["media"]["sha256"], media["sha256"]);
+
+    // Full body, byte-exact, with its type and validator.
+    let full = get(clip["media_url"].as_str().unwrap());
+    assert_eq!(full.status, 200);
+    assert_eq!(full.body, bytes);
+    assert_eq!(full.header("content-type"), Some("audio/ogg; codecs=opus"));
+    assert_eq!(full.header("accept-ranges"), Some("bytes"));
+    let etag = full.header("etag").unwrap().to_owned();
+
+    // Ranges: head, middle, open-ended, suffix; and one past the end.
+    let n = bytes.len();
+    for (range, first, last) in [
+        ("bytes=0-9".to_owned(), 0, 9),
+        (format!("bytes={}-{}", n / 3, n / 2), n / 3, n / 2),
+        (format!("bytes={}-", n - 100), n - 100, n - 1),
+        ("bytes=-50".to_owned(), n - 50, n - 1),
+    ] {
+        let part = request(
+            "GET",
+            clip["media_url"].as_str().unwrap(),
+            &[("Range", &range)],
+            None,
+        );
+        assert_eq!(part.status, 206, "{range}");
+        assert_eq!(part.body, bytes[first..=last], "{range}");
+        assert_eq!(
+            part.header("content-range"),
+            Some(format!("bytes {first}-{last}/{n}").as_str())
+        );
+    }
+    let past = request(
+        "GET",
+        clip["media_url"].as_str().unwrap(),
+        &[("Range", &format!("bytes={n}-"))],
+        None,
+    );
+    assert_eq!(past.status, 416);
+    assert_eq!(
+        past.header("content-range"),
+        Some(format!("bytes */{n}").as_str())
+    );
+
+    let cached = request(
+        "GET",
+        clip["media_url"].as_str().unwrap(),
+        &[("If-None-Match", &etag)],
+        None,
+    );
+    assert_eq!(cached.status, 304);
+    assert!(cached.body.is_empty());
+
+    // Peaks: 20 per second over the clip, and silences inside it.
+    let peaks = get(clip["peaks_url"].as_str().unwrap()).json();
+    let count = peaks["peaks"].as_array().unwrap().len() as u64;
+    let expected = clip["duration_ms"].as_u64().unwrap() * 20 / 1000;
+    assert!(
+        count.abs_diff(expected) <= 1,
+        "{count} peaks for {expected}"
+    );
+    assert!(
+        peaks["peaks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p.as_u64().unwrap() > 50),
+        "speech shows in the peaks"
+    );
+
+    // Listing: newest first, paginated.
+    let second = upload(server, &bytes, "?title=Second%20take").json();
+    assert_eq!(second["title"], "Second take");
+    let page = get(&server.api("/api/v1/clips?limit=1")).json();
+    assert_eq!(page["clips"][0]["id"], second["id"]);
+    let next = page["next"].as_str().unwrap();
+    let page2 = get(&server.api(&format!("/api/v1/clips?limit=1&after={next}"))).json();
+    assert_eq!(page2["clips"][0]["id"].as_str(), Some(id.as_str()));
+    assert!(page2["next"].is_null());
+
+    // Delete: object and row gone; the id is then unknown.
+    let deleted = request(
+        "DELETE",
+        &server.api(&format!("/api/v1/clips/{id}")),
+        &[],
+        None,
+    );
+    assert_eq!(deleted.status, 204);
+    assert!(!object_exists(&id), "the object is deleted");
+    assert_eq!(get(&server.api(&format!("/api/v1/clips/{id}"))).status, 404);
+    assert_eq!(
+        get(&server.api(&format!("/api/v1/clips/{id}/media"))).status,
+        404
+    );
+    let unknown = get(&server.api("/api/v1/clips/00000000000000000000000000000000"));
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.json()["error"]["code"], "not_found");
+}
+
+#[test]
+fn s3_backend_round_trip() {
+    let s3 = S3Server::start();
+    let server = ServerProc::start(Backend::S3(&s3), &[]);
+    round_trip(&server, &|id| {
+        s3.object_path(&format!("clips/{id}.opus")).is_file()
+    });
+}
+
+#[test]
+fn local_backend_round_trip() {
+    let server = ServerProc::start(Backend::Local, &[]);
+    let store = server.data_dir().join("clips-store/clips");
+    round_trip(&server, &|id| store.join(format!("{id}.opus")).is_file());
+}
+
+#[test]
+fn s3_multipart_for_clips_above_the_part_size() {
+    let s3 = S3Server::start();
+    let server = ServerProc::start(Backend::S3(&s3), &["--s3-part-size", "5242880"]);
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(big_clip(dir.path(), 6 << 20)).unwrap();
+    let created = upload(&server, &bytes, "");
+    assert_eq!(
+        created.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&created.body)
+    );
+    let clip = created.json();
+    let id = clip["id"].as_str().unwrap();
+    // The stored object is the upload, byte for byte.
+    assert_eq!(
+        std::fs::read(s3.object_path(&format!("clips/{id}.opus"))).unwrap(),
+        bytes
+    );
+    let full = get(clip["media_url"].as_str().unwrap());
+    assert_eq!(sha256_hex(&full.body), sha256_hex(&bytes));
+    // It went up in parts: S3 marks multipart ETags with the part count.
+    let etag = s3_etag(&s3, &format!("clips/{id}.opus"));
+    assert!(
+        etag.trim_matches('"').ends_with("-2"),
+        "multipart ETag expected, got {etag}"
+    );
+}
+
+fn s3_etag(s3: &S3Server, key: &str) -> String {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let creds = aws_sdk_s3::config::Credentials::new(
+            offbeat_tests::s3::ACCESS_KEY,
+            offbeat_tests::s3::SECRET_KEY,
+            None,
+            None,
+            "test",
+        );
+        let config = aws_sdk_s3::config::Builder::new()
+            .behavior_version_latest()
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .endpoint_url(s3.endpoint())
+            .force_path_style(true)
+            .credentials_provider(creds)
+            .build();
+        let client = aws_sdk_s3::Client::from_conf(config);
+        let head = client
+            .head_object()
+            .bucket(offbeat_tests::s3::BUCKET)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        head.e_tag().unwrap_or_default().to_owned()
+    })
+}
+
+#[test]
+fn presigned_media_redirects_to_a_working_url() {
+    let s3 = S3Server::start();
+    let server = ServerProc::start(Backend::S3(&s3), &["--s3-presign-media"]);
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(speech_clip(dir.path())).unwrap();
+    let clip = upload(&server, &bytes, "").json();
+    let redirect = get(clip["media_url"].as_str().unwrap());
+    assert_eq!(redirect.status, 302);
+    let location = redirect.header("location").unwrap();
+    assert!(
+        location.starts_with(&s3.endpoint()) && location.contains("X-Amz-Signature="),
+        "{location}"
+    );
+    let fetched = get(location);
+    assert_eq!(fetched.status, 200);
+    assert_eq!(fetched.body, bytes);
+    // A tampered signature is refused by S3: the URL really is signed.
+    let at = location.find("X-Amz-Signature=").unwrap() + "X-Amz-Signature=".len();
+    let mut tampered = location.to_owned();
+    let flipped = if &location[at..=at] == "0" { "1" } else { "0" };
+    tampered.replace_range(at..=at, flipped);
+    assert_eq!(get(&tampered).status, 403);
+}
+
+/// After failures: no object, no row, nothing staged, and the server still serves.
+fn assert_nothing_left(server: &mut ServerProc, objects: &dyn Fn() -> Vec<String>) {
+    assert!(objects().is_empty(), "objects left behind: {:?}", objects());
+    assert_eq!(
+        get(&server.api("/api/v1/clips")).json()["clips"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    // Staged files go when the request's future is dropped: wait for that, bounded.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !server.staged_files().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        server.staged_files().is_empty(),
+        "staged files left: {:?}",
+        server.staged_files()
+    );
+    assert!(server.is_running());
+    assert_eq!(get(&server.api("/readyz")).status, 200);
+}
+
+fn cut_off_and_oversize(server: &mut ServerProc, objects: &dyn Fn() -> Vec<String>) {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(speech_clip(dir.path())).unwrap();
+    cut_off_upload(
+        &server.url,
+        "/api/v1/clips",
+        bytes.len(),
+        &bytes[..bytes.len() / 2],
+    );
+    // Declared too large: refused before the body is read.
+    let declared = request(
+        "POST",
+        &server.api("/api/v1/clips"),
+        &[("Content-Length", "999999999")],
+        Some(&[]),
+    );
+    assert!(matches!(declared.status, 413), "{}", declared.status);
+    // Too large while streaming (the limit is 20000 bytes for this server): the answer may come
+    // before the client has finished sending.
+    let big = vec![b'x'; 200_000];
+    assert_eq!(
+        http::post_status_despite_early_close(&server.url, "/api/v1/clips", &big),
+        413
+    );
+    assert_nothing_left(server, objects);
+    // And a good upload still works afterwards.
+    assert_eq!(upload(server, &bytes, "").status, 201);
+}
+
+#[test]
+fn s3_cut_off_and_oversize_uploads_leave_nothing() {
+    let s3 = S3Server::start();
+    let mut server = ServerProc::start(Backend::S3(&s3), &["--max-upload-bytes", "20000"]);
+    cut_off_and_oversize(&mut server, &|| s3.objects());
+}
+
+#[test]
+fn local_cut_off_and_oversize_uploads_leave_nothing() {
+    let mut server = ServerProc::start(Backend::Local, &["--max-upload-bytes", "20000"]);
+    let store = server.data_dir().join("clips-store");
+    cut_off_and_oversize(&mut server, &|| walk(&store));
+}
+
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.path().is_dir() {
+                out.extend(walk(&e.path()));
+            } else {
+                out.push(e.path().display().to_string());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn s3_outage_gives_503_and_recovers_without_restart() {
+    let mut s3 = S3Server::start();
+    let mut server = ServerProc::start(Backend::S3(&s3), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(speech_clip(dir.path())).unwrap();
+
+    s3.stop();
+    let refused = upload(&server, &bytes, "");
+    assert_eq!(
+        refused.status,
+        503,
+        "{}",
+        String::from_utf8_lossy(&refused.body)
+    );
+    assert_eq!(refused.json()["error"]["code"], "storage_unavailable");
+    assert!(refused.header("retry-after").is_some());
+    let ready = get(&server.api("/readyz"));
+    assert_eq!(ready.status, 503);
+    assert_eq!(ready.json()["storage"]["ok"], false);
+    assert!(server.is_running());
+    assert!(server.staged_files().is_empty());
+
+    s3.restart();
+    let accepted = upload(&server, &bytes, "");
+    assert_eq!(
+        accepted.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&accepted.body)
+    );
+    assert_eq!(get(&server.api("/readyz")).status, 200);
+    let id = accepted.json()["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        get(&server.api(&format!("/api/v1/clips/{id}/media"))).body,
+        bytes
+    );
+}
+
+#[test]
+fn recorder_upload_prints_the_clip_url() {
+    let server = ServerProc::start(Backend::Local, &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let clip = speech_clip(dir.path());
+    let out = run_ok(recorder().arg("upload").arg(&clip).args([
+        "--server",
+        &server.url,
+        "--title",
+        "From the CLI",
+    ]));
+    let url = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(
+        url.starts_with(&format!("{}/api/v1/clips/", server.url)),
+        "{url}"
+    );
+    let shown = http::get(&url).json();
+    assert_eq!(shown["title"], "From the CLI");
+    assert_eq!(
+        shown["media"]["sha256"].as_str().unwrap(),
+        sha256_hex(&std::fs::read(&clip).unwrap())
+    );
+
+    // A refused upload is one clear line.
+    let wav = dir.path().join("speech.wav");
+    let refused = recorder()
+        .arg("upload")
+        .arg(&wav)
+        .args(["--server", &server.url])
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("refused the upload (415)") && stderr.contains("WAV"),
+        "{stderr}"
+    );
+}
