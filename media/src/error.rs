@@ -8,9 +8,12 @@ pub enum MediaError {
     /// The bytes are not an Ogg stream at all, or its paging is broken.
     #[error("not a valid Ogg stream: {0}")]
     Ogg(String),
-    /// An Ogg stream that does not carry Opus, or whose Opus headers are malformed.
-    #[error("not a valid Ogg Opus stream: {0}")]
+    /// An Ogg stream that carries something other than (single-stream) Opus.
+    #[error("not an Ogg Opus stream: {0}")]
     NotOpus(String),
+    /// Opus, but its OpusHead or OpusTags header is malformed.
+    #[error("malformed Opus header: {0}")]
+    BadHeader(String),
     /// The stream ended before its headers were complete.
     #[error("the stream ends before its headers are complete")]
     Truncated,

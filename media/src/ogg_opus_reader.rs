@@ -92,7 +92,7 @@ impl<R: Read> OggOpusReader<R> {
         }
         reader.head = OpusHead::parse(&first.data)?;
         if !first.last_in_page() {
-            return Err(MediaError::NotOpus(
+            return Err(MediaError::BadHeader(
                 "OpusHead must be alone on its page".into(),
             ));
         }

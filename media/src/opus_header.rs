@@ -45,7 +45,7 @@ impl OpusHead {
     /// Parses and validates an OpusHead packet. Only single-stream layouts (mapping family 0,
     /// or family 1 with one stream) are accepted: that is what recorders and browsers produce.
     pub fn parse(packet: &[u8]) -> Result<Self> {
-        let bad = |why: &str| MediaError::NotOpus(why.to_string());
+        let bad = |why: &str| MediaError::BadHeader(why.to_string());
         if packet.len() < 8 || &packet[..8] != HEAD_MAGIC {
             return Err(bad("the first packet is not an OpusHead"));
         }
@@ -81,8 +81,8 @@ impl OpusHead {
                 }
                 let (streams, coupled) = (table[0], table[1]);
                 if streams != 1 || coupled > 1 || channels > 2 {
-                    return Err(bad(
-                        "multistream Opus (more than one stream) is not supported",
+                    return Err(MediaError::NotOpus(
+                        "multistream Opus (more than one stream) is not supported".into(),
                     ));
                 }
             }
@@ -137,7 +137,7 @@ impl OpusTags {
     }
 
     pub fn parse(packet: &[u8]) -> Result<Self> {
-        let bad = |why: &str| MediaError::NotOpus(format!("malformed OpusTags: {why}"));
+        let bad = |why: &str| MediaError::BadHeader(format!("OpusTags: {why}"));
         if packet.len() < 8 || &packet[..8] != TAGS_MAGIC {
             return Err(bad("the second packet is not an OpusTags"));
         }
