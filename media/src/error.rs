@@ -14,6 +14,9 @@ pub enum MediaError {
     /// Opus, but its OpusHead or OpusTags header is malformed.
     #[error("malformed Opus header: {0}")]
     BadHeader(String),
+    /// WebM (EBML) whose structure is broken or unsupported.
+    #[error("not a valid WebM file: {0}")]
+    Webm(String),
     /// The stream ended before its headers were complete.
     #[error("the stream ends before its headers are complete")]
     Truncated,

@@ -11,6 +11,7 @@
 //! - [`live_file`]: a file that is a complete Ogg stream after every page, for live recording.
 
 pub mod decode;
+pub mod ebml;
 pub mod encode;
 mod error;
 pub mod live_file;
@@ -20,6 +21,7 @@ pub mod opus_header;
 pub mod pcm;
 pub mod resample;
 pub mod waveform;
+pub mod webm;
 
 pub use decode::{DecodeOptions, PcmDecoder};
 pub use encode::{EncodeSummary, EncoderSettings, InputFormat, OggOpusEncoder};
@@ -29,6 +31,7 @@ pub use ogg_opus_reader::{OggOpusReader, StreamFacts};
 pub use ogg_opus_writer::OggOpusWriter;
 pub use opus_header::{OpusHead, OpusTags};
 pub use waveform::{Waveform, WaveformBuilder};
+pub use webm::WebmScan;
 
 /// Opus always runs its granule clock at 48 kHz (RFC 7845 §4).
 pub const OPUS_RATE: u32 = 48_000;

@@ -3,11 +3,14 @@
 //! player draws. CPU-bound: runs on a blocking thread.
 
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, BufWriter, Read};
 use std::path::Path;
 
 use chrono::{DateTime, FixedOffset};
-use media::{DecodeOptions, MediaError, OggOpusReader, PcmDecoder, Waveform, WaveformBuilder};
+use media::{
+    DecodeOptions, MediaError, OggOpusReader, PcmDecoder, Waveform, WaveformBuilder, WebmScan,
+};
+use sha2::{Digest, Sha256};
 
 /// Why a body was refused.
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +43,22 @@ pub struct MediaFacts {
     pub waveform: Waveform,
 }
 
-pub fn analyze(path: &Path) -> Result<MediaFacts, AnalyzeError> {
+/// What to store: the facts, and the file to store when it is not the upload itself (a remux).
+#[derive(Debug)]
+pub struct Analysis {
+    pub facts: MediaFacts,
+    pub replacement: Option<Replacement>,
+}
+
+/// A file made from the upload (e.g. WebM remuxed to be seekable), with its size and sha256.
+#[derive(Debug)]
+pub struct Replacement {
+    pub file: tempfile::NamedTempFile,
+    pub size: u64,
+    pub sha256: String,
+}
+
+pub fn analyze(path: &Path) -> Result<Analysis, AnalyzeError> {
     let mut magic = [0u8; 12];
     let mut file = File::open(path)?;
     let mut got = 0;
@@ -54,11 +72,12 @@ pub fn analyze(path: &Path) -> Result<MediaFacts, AnalyzeError> {
     if head.is_empty() {
         Err(AnalyzeError::Malformed("the body is empty".into()))
     } else if head.starts_with(b"OggS") {
-        analyze_ogg(path)
+        Ok(Analysis {
+            facts: analyze_ogg(path)?,
+            replacement: None,
+        })
     } else if head.starts_with(&[0x1a, 0x45, 0xdf, 0xa3]) {
-        Err(AnalyzeError::Unsupported(
-            "WebM uploads are not accepted yet; send Ogg Opus".into(),
-        ))
+        analyze_webm(path)
     } else {
         Err(AnalyzeError::Unsupported(format!(
             "the body is neither Ogg Opus nor WebM ({})",
@@ -106,6 +125,78 @@ fn analyze_ogg(path: &Path) -> Result<MediaFacts, AnalyzeError> {
             .and_then(|d| DateTime::parse_from_rfc3339(d).ok()),
         waveform: waveform.finish(),
     })
+}
+
+/// Browser WebM has no duration and no cues. Audio-only WebM becomes Ogg Opus (a remux, no
+/// re-encoding: every player seeks Ogg by granule position); video WebM is rewritten with its
+/// Duration and Cues. Facts and waveform come from the audio either way.
+fn analyze_webm(path: &Path) -> Result<Analysis, AnalyzeError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let scan = WebmScan::scan(File::open(path)?).map_err(webm_error)?;
+    let audio = tempfile::Builder::new()
+        .prefix("remux-")
+        .suffix(".opus")
+        .tempfile_in(dir)?;
+    let writer = scan
+        .remux_audio(File::open(path)?, BufWriter::new(audio.reopen()?))
+        .map_err(webm_error)?;
+    writer
+        .into_inner()
+        .map_err(|e| e.into_error())?
+        .sync_all()?;
+    let mut facts = analyze_ogg(audio.path())?;
+    facts.title = None;
+    facts.recorded_at = None;
+    let Some(video) = scan.video.clone() else {
+        return Ok(Analysis {
+            facts,
+            replacement: Some(replacement(audio)?),
+        });
+    };
+    let audio_ns = facts.duration_ms * 1_000_000;
+    let duration_ns = scan.video_end_ns().unwrap_or(0).max(audio_ns);
+    let seekable = tempfile::Builder::new()
+        .prefix("seekable-")
+        .suffix(".webm")
+        .tempfile_in(dir)?;
+    let mut out = BufWriter::new(seekable.reopen()?);
+    scan.write_seekable(File::open(path)?, &mut out, duration_ns)
+        .map_err(webm_error)?;
+    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    facts.container = "webm";
+    facts.extension = "webm";
+    facts.content_type = match video.codec.as_str() {
+        "vp9" => "video/webm; codecs=\"vp9, opus\"",
+        "av1" => "video/webm; codecs=\"av01, opus\"",
+        _ => "video/webm; codecs=\"vp8, opus\"",
+    };
+    facts.duration_ms = duration_ns / 1_000_000;
+    facts.video_codec = Some(video.codec);
+    facts.width = video.width;
+    facts.height = video.height;
+    Ok(Analysis {
+        facts,
+        replacement: Some(replacement(seekable)?),
+    })
+}
+
+fn replacement(file: tempfile::NamedTempFile) -> Result<Replacement, AnalyzeError> {
+    let mut hasher = Sha256::new();
+    let size = std::io::copy(&mut File::open(file.path())?, &mut hasher)?;
+    Ok(Replacement {
+        file,
+        size,
+        sha256: hex::encode(hasher.finalize()),
+    })
+}
+
+fn webm_error(err: MediaError) -> AnalyzeError {
+    match err {
+        MediaError::NotOpus(why) => AnalyzeError::Unsupported(why),
+        MediaError::Io(io) => AnalyzeError::Io(io),
+        MediaError::Truncated => AnalyzeError::Malformed("the WebM file is truncated".into()),
+        other => AnalyzeError::Malformed(format!("malformed WebM: {other}")),
+    }
 }
 
 fn media_error(err: MediaError) -> AnalyzeError {

@@ -20,7 +20,7 @@ use crate::storage::Storage;
 pub async fn ingest(state: &AppState, body: Body, title: Option<String>) -> AppResult<ClipRow> {
     let (staged, size, sha256) = stage(state, body).await?;
     let path = staged.path().to_owned();
-    let facts = tokio::task::spawn_blocking(move || analyze(&path))
+    let analysis = tokio::task::spawn_blocking(move || analyze(&path))
         .await
         .map_err(|e| AppError::Internal(e.into()))?
         .map_err(|e| match e {
@@ -28,13 +28,19 @@ pub async fn ingest(state: &AppState, body: Body, title: Option<String>) -> AppR
             AnalyzeError::Malformed(why) => AppError::BadRequest(why),
             AnalyzeError::Io(io) => AppError::Internal(io.into()),
         })?;
+    let facts = analysis.facts;
+    // Store the remux when there is one (the staged upload is then only the source).
+    let (file, size, sha256) = match analysis.replacement {
+        Some(r) => (r.file, r.size, r.sha256),
+        None => (staged, size, sha256),
+    };
 
     let id = crate::ids::new_id()
         .map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
     let key = format!("clips/{id}.{}", facts.extension);
     state
         .storage
-        .put_file(&key, staged.path(), size, facts.content_type)
+        .put_file(&key, file.path(), size, facts.content_type)
         .await?;
     let guard = ObjectGuard::new(state.storage.clone(), key.clone());
 

@@ -151,6 +151,11 @@ fn malformed_bodies_get_clear_4xx_and_leave_nothing() {
     ]
     .concat();
 
+    let chromium_audio = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/chromium-audio.webm"
+    ))
+    .unwrap();
     let cases: Vec<(&str, Vec<u8>, u16)> = vec![
         ("empty body", Vec::new(), 400),
         ("only the Ogg magic", b"OggS".to_vec(), 400),
@@ -244,7 +249,22 @@ fn malformed_bodies_get_clear_4xx_and_leave_nothing() {
             ]),
             400,
         ),
-        ("WebM without an audio track", webm_video_only, 415),
+        ("WebM without an audio track", webm_video_only.clone(), 415),
+        (
+            "a WebM header cut short",
+            chromium_audio[..10].to_vec(),
+            400,
+        ),
+        (
+            "WebM cut off before any audio",
+            chromium_audio[..400].to_vec(),
+            400,
+        ),
+        (
+            "EBML that is not WebM",
+            [&webm_video_only[..28], b"mkv!", &webm_video_only[32..]].concat(),
+            400,
+        ),
     ];
     assert!(cases.len() >= 20);
     let mut failures = Vec::new();

@@ -1,0 +1,658 @@
+//! WebM with an Opus track, as browsers' MediaRecorder writes it: read it, remux its audio into
+//! Ogg Opus, and make video WebM seekable.
+//!
+//! MediaRecorder output has no duration and no cues, and its Segment and Clusters have unknown
+//! sizes: browsers cannot seek in it. [`WebmScan`] walks the file once and keeps only where
+//! things are (blocks, clusters), never the media itself, so memory stays flat.
+
+use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
+
+use crate::ebml::{self, element_len, read_id, read_size};
+use crate::error::{MediaError, Result};
+use crate::ogg_opus_writer::OggOpusWriter;
+use crate::opus_header::{OpusHead, OpusTags};
+
+const EBML_HEADER: u32 = 0x1A45_DFA3;
+const DOC_TYPE: u32 = 0x4282;
+const SEGMENT: u32 = 0x1853_8067;
+const INFO: u32 = 0x1549_A966;
+const TIMESTAMP_SCALE: u32 = 0x2A_D7B1;
+const DURATION: u32 = 0x4489;
+const MUXING_APP: u32 = 0x4D80;
+const WRITING_APP: u32 = 0x5741;
+const TRACKS: u32 = 0x1654_AE6B;
+const TRACK_ENTRY: u32 = 0xAE;
+const TRACK_NUMBER: u32 = 0xD7;
+const TRACK_TYPE: u32 = 0x83;
+const CODEC_ID: u32 = 0x86;
+const CODEC_PRIVATE: u32 = 0x63A2;
+const AUDIO: u32 = 0xE1;
+const SAMPLING_FREQUENCY: u32 = 0xB5;
+const CHANNELS: u32 = 0x9F;
+const VIDEO: u32 = 0xE0;
+const PIXEL_WIDTH: u32 = 0xB0;
+const PIXEL_HEIGHT: u32 = 0xBA;
+const CLUSTER: u32 = 0x1F43_B675;
+const TIMESTAMP: u32 = 0xE7;
+const SIMPLE_BLOCK: u32 = 0xA3;
+const BLOCK_GROUP: u32 = 0xA0;
+const BLOCK: u32 = 0xA1;
+const REFERENCE_BLOCK: u32 = 0xFB;
+const CUES: u32 = 0x1C53_BB6B;
+const CUE_POINT: u32 = 0xBB;
+const CUE_TIME: u32 = 0xB3;
+const CUE_TRACK_POSITIONS: u32 = 0xB7;
+const CUE_TRACK: u32 = 0xF7;
+const CUE_CLUSTER_POSITION: u32 = 0xF1;
+
+/// Elements that end an unknown-sized Cluster when they appear.
+const TOP_LEVEL: [u32; 8] = [
+    CLUSTER,
+    CUES,
+    INFO,
+    TRACKS,
+    0x114D_9B74,
+    0x1254_C367,
+    0x1043_A770,
+    0x1941_A469,
+];
+/// libopus's lookahead at 48 kHz (2.5 ms + 4 ms), what a missing pre-skip really is.
+const LIBOPUS_LOOKAHEAD: u16 = 312;
+/// Header elements are read whole; anything this large is not a real one.
+const MAX_HEADER_ELEMENT: u64 = 1 << 20;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioTrack {
+    pub number: u64,
+    pub channels: u8,
+    pub sample_rate: u32,
+    pub head: OpusHead,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VideoTrack {
+    pub number: u64,
+    /// "vp8", "vp9", "av1", "h264"…
+    pub codec: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
+/// One block: where its payload is, whose it is, when it plays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Frame {
+    pub track: u64,
+    pub time: i64,
+    pub keyframe: bool,
+    pub offset: u64,
+    pub len: u32,
+    pub cluster: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ClusterSpan {
+    timestamp: u64,
+    /// Byte range of the cluster's children in the input.
+    start: u64,
+    end: u64,
+}
+
+/// Where everything is in a WebM file.
+#[derive(Debug, Clone)]
+pub struct WebmScan {
+    /// Nanoseconds per timestamp unit (Info/TimestampScale).
+    pub timestamp_scale: u64,
+    pub audio: AudioTrack,
+    pub video: Option<VideoTrack>,
+    /// Every block of the audio and video tracks, in file order.
+    pub frames: Vec<Frame>,
+    header: (u64, u64),
+    tracks: (u64, u64),
+    clusters: Vec<ClusterSpan>,
+    writing_app: Option<String>,
+}
+
+struct Walker<R> {
+    r: R,
+    pos: u64,
+}
+
+impl<R: Read + Seek> Walker<R> {
+    fn header(&mut self) -> Result<Option<(u32, Option<u64>)>> {
+        let Some((id, id_len)) = read_id(&mut self.r).map_err(eof_is_truncation)? else {
+            return Ok(None);
+        };
+        let (size, size_len) = read_size(&mut self.r).map_err(eof_is_truncation)?;
+        self.pos += (id_len + size_len) as u64;
+        Ok(Some((id, size)))
+    }
+
+    fn payload(&mut self, size: u64) -> Result<Vec<u8>> {
+        if size > MAX_HEADER_ELEMENT {
+            return Err(MediaError::Webm(format!(
+                "an element of {size} bytes where a small one belongs"
+            )));
+        }
+        let mut buf = vec![0; size as usize];
+        self.r.read_exact(&mut buf).map_err(eof_is_truncation)?;
+        self.pos += size;
+        Ok(buf)
+    }
+
+    fn skip(&mut self, size: u64) -> Result<()> {
+        let to = i64::try_from(size).map_err(|_| MediaError::Webm("absurd element size".into()))?;
+        self.r.seek_relative(to)?;
+        self.pos += size;
+        Ok(())
+    }
+}
+
+fn eof_is_truncation(err: io::Error) -> MediaError {
+    if err.kind() == io::ErrorKind::UnexpectedEof {
+        MediaError::Truncated
+    } else if err.kind() == io::ErrorKind::InvalidData {
+        MediaError::Webm(err.to_string())
+    } else {
+        MediaError::Io(err)
+    }
+}
+
+/// Children of an in-memory master element: (id, payload).
+fn children(mut data: &[u8]) -> Result<Vec<(u32, &[u8])>> {
+    let mut out = Vec::new();
+    while !data.is_empty() {
+        let mut cursor = data;
+        let (id, _) = read_id(&mut cursor)?.ok_or(MediaError::Truncated)?;
+        let (size, _) = read_size(&mut cursor).map_err(eof_is_truncation)?;
+        let size = size
+            .ok_or_else(|| MediaError::Webm("unknown size inside a header element".into()))?
+            as usize;
+        if size > cursor.len() {
+            return Err(MediaError::Webm("an element overruns its parent".into()));
+        }
+        out.push((id, &cursor[..size]));
+        data = &cursor[size..];
+    }
+    Ok(out)
+}
+
+impl WebmScan {
+    /// Walks the file. Fails with [`MediaError::NotOpus`] when there is no Opus audio track.
+    pub fn scan<R: Read + Seek>(input: R) -> Result<Self> {
+        let mut w = Walker {
+            r: BufReader::with_capacity(64 * 1024, input),
+            pos: 0,
+        };
+        let (id, size) = w.header()?.ok_or(MediaError::Truncated)?;
+        if id != EBML_HEADER {
+            return Err(MediaError::Webm(
+                "the file does not start with an EBML header".into(),
+            ));
+        }
+        let size = size.ok_or_else(|| MediaError::Webm("EBML header of unknown size".into()))?;
+        let header_payload = w.payload(size)?;
+        let doc_type = children(&header_payload)?
+            .into_iter()
+            .find(|(id, _)| *id == DOC_TYPE)
+            .map(|(_, v)| String::from_utf8_lossy(v).trim_end_matches('\0').to_owned())
+            .unwrap_or_default();
+        if doc_type != "webm" && doc_type != "matroska" {
+            return Err(MediaError::Webm(format!(
+                "EBML document type {doc_type:?} is not WebM"
+            )));
+        }
+        let header = (0, w.pos);
+        let (id, segment_size) = w.header()?.ok_or(MediaError::Truncated)?;
+        if id != SEGMENT {
+            return Err(MediaError::Webm("no Segment after the EBML header".into()));
+        }
+        let segment_end = segment_size.map(|s| w.pos + s);
+
+        let mut scale = 1_000_000;
+        let mut writing_app = None;
+        let mut tracks_range = None;
+        let mut audio = None;
+        let mut video = None;
+        let mut frames = Vec::new();
+        let mut clusters = Vec::new();
+        let mut pending: Option<(u32, Option<u64>)> = None;
+        loop {
+            if segment_end.is_some_and(|end| w.pos >= end) {
+                break;
+            }
+            let element_start = w.pos;
+            let next = match pending.take() {
+                Some(h) => Some(h),
+                None => match w.header() {
+                    Ok(h) => h,
+                    // A recording cut off mid-element still holds everything before it.
+                    Err(MediaError::Truncated) if !frames.is_empty() => None,
+                    Err(e) => return Err(e),
+                },
+            };
+            let Some((id, size)) = next else { break };
+            match id {
+                INFO => {
+                    let payload = w.payload(
+                        size.ok_or_else(|| MediaError::Webm("Info of unknown size".into()))?,
+                    )?;
+                    for (cid, value) in children(&payload)? {
+                        match cid {
+                            TIMESTAMP_SCALE => scale = ebml::uint(value).max(1),
+                            WRITING_APP => {
+                                writing_app = Some(String::from_utf8_lossy(value).into_owned())
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                TRACKS => {
+                    let payload = w.payload(
+                        size.ok_or_else(|| MediaError::Webm("Tracks of unknown size".into()))?,
+                    )?;
+                    tracks_range = Some((element_start, w.pos));
+                    (audio, video) = parse_tracks(&payload)?;
+                }
+                CLUSTER => {
+                    let audio_no = audio.as_ref().map(|a: &AudioTrack| a.number);
+                    let video_no = video.as_ref().map(|v: &VideoTrack| v.number);
+                    let index = u32::try_from(clusters.len()).unwrap_or(u32::MAX);
+                    let start = w.pos;
+                    let end = size.map(|s| start + s);
+                    let mut timestamp = 0u64;
+                    let mut cluster_end = None;
+                    loop {
+                        if end.is_some_and(|e| w.pos >= e) {
+                            break;
+                        }
+                        let child_start = w.pos;
+                        let child = match w.header() {
+                            Ok(Some(h)) => h,
+                            Ok(None) | Err(MediaError::Truncated) => break,
+                            Err(e) => return Err(e),
+                        };
+                        if end.is_none() && TOP_LEVEL.contains(&child.0) {
+                            // That header starts the next element: this cluster ended before it.
+                            pending = Some(child);
+                            cluster_end = Some(child_start);
+                            break;
+                        }
+                        let child_size = child.1.ok_or_else(|| {
+                            MediaError::Webm("unknown size inside a Cluster".into())
+                        })?;
+                        match child.0 {
+                            TIMESTAMP => timestamp = ebml::uint(&w.payload(child_size)?),
+                            SIMPLE_BLOCK => {
+                                let payload_at = w.pos;
+                                let head = w.payload(child_size.min(16))?;
+                                w.skip(child_size - head.len() as u64)?;
+                                if let Some(frame) =
+                                    block(&head, payload_at, child_size, timestamp, index, None)?
+                                {
+                                    if Some(frame.track) == audio_no
+                                        || Some(frame.track) == video_no
+                                    {
+                                        frames.push(frame);
+                                    }
+                                }
+                            }
+                            BLOCK_GROUP => {
+                                let group_at = w.pos;
+                                let group = w.payload(child_size)?;
+                                let mut inner_at = group_at;
+                                let mut found = None;
+                                let mut referenced = false;
+                                let mut cursor = &group[..];
+                                while !cursor.is_empty() {
+                                    let before = cursor.len();
+                                    let (gid, _) =
+                                        read_id(&mut cursor)?.ok_or(MediaError::Truncated)?;
+                                    let (gsize, _) =
+                                        read_size(&mut cursor).map_err(eof_is_truncation)?;
+                                    let gsize = gsize.ok_or_else(|| {
+                                        MediaError::Webm("unknown size in a BlockGroup".into())
+                                    })?;
+                                    inner_at += (before - cursor.len()) as u64;
+                                    let gsize_usize = usize::try_from(gsize)
+                                        .unwrap_or(usize::MAX)
+                                        .min(cursor.len());
+                                    if gid == BLOCK {
+                                        found = Some((
+                                            inner_at,
+                                            gsize,
+                                            cursor[..gsize_usize.min(16)].to_vec(),
+                                        ));
+                                    } else if gid == REFERENCE_BLOCK {
+                                        referenced = true;
+                                    }
+                                    cursor = &cursor[gsize_usize..];
+                                    inner_at += gsize_usize as u64;
+                                }
+                                if let Some((at, len, head)) = found
+                                    && let Some(frame) =
+                                        block(&head, at, len, timestamp, index, Some(!referenced))?
+                                    && (Some(frame.track) == audio_no
+                                        || Some(frame.track) == video_no)
+                                {
+                                    frames.push(frame);
+                                }
+                            }
+                            _ => w.skip(child_size)?,
+                        }
+                    }
+                    let end = cluster_end.unwrap_or_else(|| w.pos.min(end.unwrap_or(u64::MAX)));
+                    clusters.push(ClusterSpan {
+                        timestamp,
+                        start,
+                        end,
+                    });
+                }
+                _ => match size {
+                    Some(size) => w.skip(size)?,
+                    None => {
+                        return Err(MediaError::Webm(format!(
+                            "top-level element {id:#x} of unknown size"
+                        )));
+                    }
+                },
+            }
+        }
+        let audio = audio
+            .ok_or_else(|| MediaError::NotOpus("the WebM file has no Opus audio track".into()))?;
+        let tracks = tracks_range.ok_or_else(|| MediaError::Webm("no Tracks element".into()))?;
+        if !frames.iter().any(|f| f.track == audio.number) {
+            return Err(MediaError::Webm("the WebM file holds no audio".into()));
+        }
+        Ok(Self {
+            timestamp_scale: scale,
+            audio,
+            video,
+            frames,
+            header,
+            tracks,
+            clusters,
+            writing_app,
+        })
+    }
+
+    /// Audio frames in order.
+    pub fn audio_frames(&self) -> impl Iterator<Item = &Frame> {
+        self.frames
+            .iter()
+            .filter(move |f| f.track == self.audio.number)
+    }
+
+    /// When the last video frame starts, in nanoseconds, if there is video.
+    pub fn video_end_ns(&self) -> Option<u64> {
+        let number = self.video.as_ref()?.number;
+        let times: Vec<i64> = self
+            .frames
+            .iter()
+            .filter(|f| f.track == number)
+            .map(|f| f.time)
+            .collect();
+        let last = *times.last()?;
+        // The last frame shows for about as long as the ones before it.
+        let step = if times.len() >= 2 {
+            last - times[times.len() - 2]
+        } else {
+            0
+        };
+        Some(((last + step).max(0) as u64) * self.timestamp_scale)
+    }
+
+    /// Copies the audio track into an Ogg Opus stream (no re-encoding).
+    pub fn remux_audio<R: Read + Seek, W: Write>(&self, mut input: R, out: W) -> Result<W> {
+        let tags = OpusTags::new(format!(
+            "Offbeat remux of WebM{}",
+            self.writing_app
+                .as_deref()
+                .map(|a| format!(" from {a}"))
+                .unwrap_or_default()
+        ));
+        let mut writer =
+            OggOpusWriter::new(out, &self.audio.head, &tags, u64::from(crate::OPUS_RATE))?;
+        let frames: Vec<&Frame> = self.audio_frames().collect();
+        let mut buf = Vec::new();
+        let mut granule = 0u64;
+        for (i, frame) in frames.iter().enumerate() {
+            buf.resize(frame.len as usize, 0);
+            input.seek(SeekFrom::Start(frame.offset))?;
+            input.read_exact(&mut buf).map_err(eof_is_truncation)?;
+            let samples = opus::packet::get_nb_samples(&buf, crate::OPUS_RATE).map_err(|e| {
+                MediaError::Webm(format!("an audio block is not an Opus packet: {e}"))
+            })? as u64;
+            granule += samples;
+            if i + 1 == frames.len() {
+                writer.write_final_packet(&buf, granule)?;
+            } else {
+                writer.write_packet(&buf, samples)?;
+            }
+        }
+        Ok(writer.into_inner())
+    }
+
+    /// Writes the same WebM with a known Duration and Cues (ahead of the clusters, so a player
+    /// finds them without seeking to the end): browsers can show its length and seek it.
+    pub fn write_seekable<R: Read + Seek, W: Write>(
+        &self,
+        mut input: R,
+        out: &mut W,
+        duration_ns: u64,
+    ) -> Result<()> {
+        // Info: the scale, the duration, who muxed it.
+        let mut info = Vec::new();
+        ebml::write_uint(&mut info, TIMESTAMP_SCALE, self.timestamp_scale)?;
+        ebml::write_float(
+            &mut info,
+            DURATION,
+            duration_ns as f64 / self.timestamp_scale as f64,
+        )?;
+        ebml::write_string(&mut info, MUXING_APP, "Offbeat")?;
+        ebml::write_string(
+            &mut info,
+            WRITING_APP,
+            self.writing_app.as_deref().unwrap_or("Offbeat"),
+        )?;
+        let info_len = element_len(INFO, info.len() as u64);
+        let tracks_len = self.tracks.1 - self.tracks.0;
+
+        // Cue points: each cluster's first video keyframe (or, for audio, each cluster).
+        let cue_track = self.video.as_ref().map_or(self.audio.number, |v| v.number);
+        let mut cue_points: Vec<(u64, usize)> = Vec::new();
+        for (index, cluster) in self.clusters.iter().enumerate() {
+            let first_key = self.frames.iter().find(|f| {
+                f.cluster as usize == index
+                    && f.track == cue_track
+                    && (f.keyframe || self.video.is_none())
+            });
+            if let Some(frame) = first_key {
+                cue_points.push((frame.time.max(0) as u64, index));
+            } else if index == 0 {
+                cue_points.push((cluster.timestamp, index));
+            }
+        }
+        let cue_track_positions_len =
+            element_len(CUE_TRACK, 8) + element_len(CUE_CLUSTER_POSITION, 8);
+        let cue_point_len =
+            element_len(CUE_TIME, 8) + element_len(CUE_TRACK_POSITIONS, cue_track_positions_len);
+        let cues_payload = cue_points.len() as u64 * element_len(CUE_POINT, cue_point_len);
+        let cues_len = element_len(CUES, cues_payload);
+
+        // Cluster positions are relative to the start of the Segment's payload.
+        let mut cluster_positions = Vec::with_capacity(self.clusters.len());
+        let mut at = info_len + tracks_len + cues_len;
+        for cluster in &self.clusters {
+            cluster_positions.push(at);
+            at += element_len(CLUSTER, cluster.end - cluster.start);
+        }
+        let segment_payload = at;
+
+        copy_range(&mut input, out, self.header)?;
+        ebml::write_id(out, SEGMENT)?;
+        ebml::write_size(out, segment_payload)?;
+        ebml::write_id(out, INFO)?;
+        ebml::write_size(out, info.len() as u64)?;
+        out.write_all(&info)?;
+        copy_range(&mut input, out, self.tracks)?;
+        ebml::write_id(out, CUES)?;
+        ebml::write_size(out, cues_payload)?;
+        for (time, index) in &cue_points {
+            ebml::write_id(out, CUE_POINT)?;
+            ebml::write_size(out, cue_point_len)?;
+            ebml::write_uint(out, CUE_TIME, *time)?;
+            ebml::write_id(out, CUE_TRACK_POSITIONS)?;
+            ebml::write_size(out, cue_track_positions_len)?;
+            ebml::write_uint(out, CUE_TRACK, cue_track)?;
+            ebml::write_uint(out, CUE_CLUSTER_POSITION, cluster_positions[*index])?;
+        }
+        for cluster in &self.clusters {
+            ebml::write_id(out, CLUSTER)?;
+            ebml::write_size(out, cluster.end - cluster.start)?;
+            copy_range(&mut input, out, (cluster.start, cluster.end))?;
+        }
+        out.flush()?;
+        Ok(())
+    }
+}
+
+fn copy_range<R: Read + Seek, W: Write>(
+    input: &mut R,
+    out: &mut W,
+    (start, end): (u64, u64),
+) -> Result<()> {
+    input.seek(SeekFrom::Start(start))?;
+    let copied = io::copy(&mut input.by_ref().take(end - start), out)?;
+    if copied != end - start {
+        return Err(MediaError::Truncated);
+    }
+    Ok(())
+}
+
+/// Parses a (Simple)Block header: track, relative timestamp, flags. `keyframe` overrides the
+/// SimpleBlock flag for a Block inside a BlockGroup.
+fn block(
+    head: &[u8],
+    at: u64,
+    len: u64,
+    cluster_time: u64,
+    cluster: u32,
+    keyframe: Option<bool>,
+) -> Result<Option<Frame>> {
+    let mut cursor = head;
+    let (track, track_len) = read_size(&mut cursor)
+        .map_err(|_| MediaError::Webm("a block too short for its header".into()))?;
+    let Some(track) = track else { return Ok(None) };
+    if cursor.len() < 3 {
+        return Err(MediaError::Webm("a block too short for its header".into()));
+    }
+    let relative = i16::from_be_bytes([cursor[0], cursor[1]]);
+    let flags = cursor[2];
+    if flags & 0x06 != 0 {
+        return Err(MediaError::Webm("laced blocks are not supported".into()));
+    }
+    let header_len = track_len as u64 + 3;
+    if len < header_len {
+        return Err(MediaError::Webm("a block too short for its header".into()));
+    }
+    Ok(Some(Frame {
+        track,
+        time: cluster_time as i64 + i64::from(relative),
+        keyframe: keyframe.unwrap_or(flags & 0x80 != 0),
+        offset: at + header_len,
+        len: u32::try_from(len - header_len)
+            .map_err(|_| MediaError::Webm("a block larger than 4 GiB".into()))?,
+        cluster,
+    }))
+}
+
+fn parse_tracks(payload: &[u8]) -> Result<(Option<AudioTrack>, Option<VideoTrack>)> {
+    let mut audio = None;
+    let mut video = None;
+    for (id, entry) in children(payload)? {
+        if id != TRACK_ENTRY {
+            continue;
+        }
+        let mut number = 0;
+        let mut kind = 0;
+        let mut codec = String::new();
+        let mut private = None;
+        let mut channels = 1u8;
+        let mut rate = 48_000u32;
+        let (mut width, mut height) = (None, None);
+        for (cid, value) in children(entry)? {
+            match cid {
+                TRACK_NUMBER => number = ebml::uint(value),
+                TRACK_TYPE => kind = ebml::uint(value),
+                CODEC_ID => {
+                    codec = String::from_utf8_lossy(value)
+                        .trim_end_matches('\0')
+                        .to_owned()
+                }
+                CODEC_PRIVATE => private = Some(value.to_vec()),
+                AUDIO => {
+                    for (aid, v) in children(value)? {
+                        match aid {
+                            CHANNELS => channels = u8::try_from(ebml::uint(v)).unwrap_or(0),
+                            SAMPLING_FREQUENCY => rate = ebml::float(v).map_or(rate, |f| f as u32),
+                            _ => {}
+                        }
+                    }
+                }
+                VIDEO => {
+                    for (vid, v) in children(value)? {
+                        match vid {
+                            PIXEL_WIDTH => width = u32::try_from(ebml::uint(v)).ok(),
+                            PIXEL_HEIGHT => height = u32::try_from(ebml::uint(v)).ok(),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        match (kind, codec.as_str()) {
+            (2, "A_OPUS") if audio.is_none() => {
+                let mut head = match private {
+                    Some(p) => OpusHead::parse(&p)?,
+                    None => OpusHead {
+                        channels,
+                        ..OpusHead::mono(0, rate)
+                    },
+                };
+                // Chrome's MediaRecorder declares a pre-skip of 0 (and no CodecDelay), but libopus
+                // always delays its output by its lookahead, 312 samples at 48 kHz in every
+                // application but restricted low-delay. Restore it so the first samples played
+                // are real audio and strict readers (opusinfo) accept the stream.
+                if head.pre_skip == 0 {
+                    head.pre_skip = LIBOPUS_LOOKAHEAD;
+                }
+                audio = Some(AudioTrack {
+                    number,
+                    channels: head.channels,
+                    sample_rate: rate,
+                    head,
+                });
+            }
+            (1, codec) if video.is_none() => {
+                let codec = codec
+                    .trim_start_matches("V_")
+                    .trim_start_matches("MPEG4/ISO/")
+                    .to_ascii_lowercase();
+                let codec = if codec == "avc" {
+                    "h264".to_owned()
+                } else {
+                    codec
+                };
+                video = Some(VideoTrack {
+                    number,
+                    codec,
+                    width,
+                    height,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok((audio, video))
+}
