@@ -262,7 +262,7 @@ fn malformed_bodies_get_clear_4xx_and_leave_nothing() {
         ),
         (
             "EBML that is not WebM",
-            [&webm_video_only[..28], b"mkv!", &webm_video_only[32..]].concat(),
+            [&webm_video_only[..24], b"mkv!", &webm_video_only[28..]].concat(),
             400,
         ),
     ];
