@@ -75,6 +75,9 @@ enum Command {
         /// Title [default: the one stored in the file]
         #[arg(long)]
         title: Option<String>,
+        /// Your name as teammates should see it.
+        #[arg(long, env = "OFFBEAT_AUTHOR")]
+        author: Option<String>,
     },
     /// Decode an Ogg Opus file into WAV.
     Decode {
@@ -171,8 +174,10 @@ fn run(cli: Cli) -> Result<()> {
             file,
             server,
             title,
+            author,
         } => {
-            let clip = recorder::upload::upload(&file, &server, title.as_deref())?;
+            let clip =
+                recorder::upload::upload(&file, &server, title.as_deref(), author.as_deref())?;
             eprintln!(
                 "Uploaded {:?} ({:.1} s)",
                 clip.title,

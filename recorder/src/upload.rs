@@ -36,6 +36,7 @@ pub fn upload(
     path: &Path,
     server: &str,
     title: Option<&str>,
+    author: Option<&str>,
 ) -> Result<UploadedClip, RecorderError> {
     let file = File::open(path).map_err(|source| RecorderError::Input {
         path: path.to_owned(),
@@ -65,6 +66,9 @@ pub fn upload(
         .set("Content-Length", &size.to_string());
     if let Some(title) = title {
         request = request.query("title", title);
+    }
+    if let Some(author) = author {
+        request = request.query("author", author);
     }
     let result = request.send(progress.wrap_read(file));
     progress.finish_and_clear();

@@ -3,6 +3,7 @@
 CREATE TABLE clips (
     id                  TEXT PRIMARY KEY,
     title               TEXT NOT NULL,
+    author              TEXT,               -- display name given at upload (accounts come later)
     created_at          TEXT NOT NULL,      -- when the server stored it, UTC
     recorded_at         TEXT,               -- when recording started, UTC, if the file says
     recorded_utc_offset INTEGER,            -- the recorder's UTC offset then, in minutes

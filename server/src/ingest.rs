@@ -17,7 +17,14 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::storage::Storage;
 
-pub async fn ingest(state: &AppState, body: Body, title: Option<String>) -> AppResult<ClipRow> {
+/// What the uploader says about the clip (the media says the rest).
+#[derive(Debug, Default)]
+pub struct UploadInfo {
+    pub title: Option<String>,
+    pub author: Option<String>,
+}
+
+pub async fn ingest(state: &AppState, body: Body, info: UploadInfo) -> AppResult<ClipRow> {
     let (staged, size, sha256) = stage(state, body).await?;
     let path = staged.path().to_owned();
     let analysis = tokio::task::spawn_blocking(move || analyze(&path))
@@ -44,7 +51,7 @@ pub async fn ingest(state: &AppState, body: Body, title: Option<String>) -> AppR
         .await?;
     let guard = ObjectGuard::new(state.storage.clone(), key.clone());
 
-    let row = clip_row(id, key, title, &facts, size, sha256);
+    let row = clip_row(id, key, info, &facts, size, sha256);
     clips::insert(&state.db, &row).await?;
     guard.disarm();
     tracing::info!(clip = %row.id, bytes = size, duration_ms = row.duration_ms, "stored clip");
@@ -87,12 +94,13 @@ async fn stage(state: &AppState, body: Body) -> AppResult<(tempfile::NamedTempFi
 fn clip_row(
     id: String,
     storage_key: String,
-    title: Option<String>,
+    info: UploadInfo,
     facts: &MediaFacts,
     size: u64,
     sha256: String,
 ) -> ClipRow {
-    let title = title
+    let title = info
+        .title
         .filter(|t| !t.trim().is_empty())
         .or_else(|| facts.title.clone())
         .unwrap_or_else(|| "Untitled clip".to_owned());
@@ -105,6 +113,7 @@ fn clip_row(
     ClipRow {
         id,
         title,
+        author: info.author.filter(|a| !a.trim().is_empty()),
         created_at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
         recorded_at: facts.recorded_at.map(|t| {
             t.with_timezone(&Utc)

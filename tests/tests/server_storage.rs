@@ -449,6 +449,7 @@ fn recorder_upload_prints_the_clip_url() {
     );
     let shown = http::get(&url).json();
     assert_eq!(shown["title"], "From the CLI");
+    assert_eq!(shown["author"], "Ana (Berlin)");
     assert_eq!(
         shown["media"]["sha256"].as_str().unwrap(),
         sha256_hex(&std::fs::read(&clip).unwrap())

@@ -8,6 +8,7 @@ use sqlx::SqlitePool;
 pub struct ClipRow {
     pub id: String,
     pub title: String,
+    pub author: Option<String>,
     pub created_at: String,
     pub recorded_at: Option<String>,
     pub recorded_utc_offset: Option<i64>,
@@ -31,19 +32,20 @@ pub struct ClipRow {
 }
 
 /// The columns every listing needs (everything but the peaks).
-const SUMMARY: &str = "id, title, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
+const SUMMARY: &str = "id, title, author, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
     audio_codec, video_codec, has_video, width, height, channels, sample_rate, duration_ms, byte_size, sha256, \
     storage_key, peaks_per_second, x'' AS peaks, silences";
 
 pub async fn insert(pool: &SqlitePool, clip: &ClipRow) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO clips (id, title, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
+        "INSERT INTO clips (id, title, author, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
          audio_codec, video_codec, has_video, width, height, channels, sample_rate, duration_ms, byte_size, sha256, \
          storage_key, peaks_per_second, peaks, silences) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&clip.id)
     .bind(&clip.title)
+    .bind(&clip.author)
     .bind(&clip.created_at)
     .bind(&clip.recorded_at)
     .bind(clip.recorded_utc_offset)

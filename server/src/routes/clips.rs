@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use crate::db::clips::{self, ClipRow, Cursor};
 use crate::error::{AppError, AppResult};
 use crate::ids;
+use crate::ingest::UploadInfo;
 use crate::state::AppState;
 
 /// A clip as the API shows it.
@@ -19,6 +20,7 @@ use crate::state::AppState;
 pub struct ClipView {
     id: String,
     title: String,
+    author: Option<String>,
     status: String,
     url: String,
     media_url: String,
@@ -64,6 +66,7 @@ impl ClipView {
             url,
             id: row.id,
             title: row.title,
+            author: row.author,
             status: row.status,
             created_at: row.created_at,
             recorded_at,
@@ -89,6 +92,8 @@ impl ClipView {
 #[derive(Debug, Deserialize)]
 pub struct CreateParams {
     title: Option<String>,
+    /// Display name of whoever recorded it, until accounts exist.
+    author: Option<String>,
 }
 
 /// `POST /api/v1/clips`: the body is the media stream itself.
@@ -110,12 +115,22 @@ pub async fn create(
             limit: state.config.max_upload_bytes,
         });
     }
-    if params.title.as_ref().is_some_and(|t| t.len() > 500) {
-        return Err(AppError::BadRequest(
-            "the title is longer than 500 bytes".into(),
-        ));
+    for (name, value) in [("title", &params.title), ("author", &params.author)] {
+        if value.as_ref().is_some_and(|v| v.len() > 500) {
+            return Err(AppError::BadRequest(format!(
+                "the {name} is longer than 500 bytes"
+            )));
+        }
     }
-    let row = crate::ingest::ingest(&state, body, params.title).await?;
+    let row = crate::ingest::ingest(
+        &state,
+        body,
+        UploadInfo {
+            title: params.title,
+            author: params.author,
+        },
+    )
+    .await?;
     let view = ClipView::new(row, &state.public_url);
     Ok((
         StatusCode::CREATED,
