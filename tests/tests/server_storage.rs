@@ -441,6 +441,8 @@ fn recorder_upload_prints_the_clip_url() {
         &server.url,
         "--title",
         "From the CLI",
+        "--author",
+        "Ana (Berlin)",
     ]));
     let url = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     assert!(
