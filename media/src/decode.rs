@@ -104,9 +104,7 @@ impl<R: Read> PcmDecoder<R> {
                 if packet.page_granule.is_some() {
                     self.last_granule = packet.page_granule;
                 }
-                let frames = self
-                    .decoder
-                    .decode_float(&packet.data, &mut self.decoded, false)?;
+                let frames = self.decoder.decode_float(&packet.data, &mut self.decoded, false)?;
                 let start = self.position;
                 let end = start + frames as u64;
                 self.position = end;

@@ -10,10 +10,7 @@ pub fn read_id(r: &mut impl Read) -> io::Result<Option<(u32, usize)>> {
     }
     let len = first[0].leading_zeros() as usize + 1;
     if len > 4 {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "invalid EBML element id",
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "invalid EBML element id"));
     }
     let mut id = u32::from(first[0]);
     for _ in 1..len {
@@ -30,10 +27,7 @@ pub fn read_size(r: &mut impl Read) -> io::Result<(Option<u64>, usize)> {
     r.read_exact(&mut first)?;
     let len = first[0].leading_zeros() as usize + 1;
     if len > 8 {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "invalid EBML size",
-        ));
+        return Err(io::Error::new(io::ErrorKind::InvalidData, "invalid EBML size"));
     }
     let mut value = u64::from(first[0]) & (0xff >> len);
     let mut all_ones = value == (0xff >> len);
@@ -48,10 +42,7 @@ pub fn read_size(r: &mut impl Read) -> io::Result<(Option<u64>, usize)> {
 
 /// Big-endian unsigned integer payload.
 pub fn uint(payload: &[u8]) -> u64 {
-    payload
-        .iter()
-        .take(8)
-        .fold(0, |v, &b| (v << 8) | u64::from(b))
+    payload.iter().take(8).fold(0, |v, &b| (v << 8) | u64::from(b))
 }
 
 /// 4- or 8-byte IEEE float payload.

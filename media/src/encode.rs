@@ -85,12 +85,7 @@ impl<W: Write> std::fmt::Debug for OggOpusEncoder<W> {
 impl<W: Write> OggOpusEncoder<W> {
     /// Starts a stream on `out`, writing its headers at once. `tags` should carry at least the
     /// vendor string; the encoder adds an `ENCODER` comment naming libopus.
-    pub fn new(
-        out: W,
-        input: InputFormat,
-        settings: EncoderSettings,
-        tags: OpusTags,
-    ) -> Result<Self> {
+    pub fn new(out: W, input: InputFormat, settings: EncoderSettings, tags: OpusTags) -> Result<Self> {
         if input.channels == 0 || input.sample_rate == 0 {
             return Err(MediaError::Unsupported(format!(
                 "{} channels at {} Hz",
@@ -98,9 +93,7 @@ impl<W: Write> OggOpusEncoder<W> {
             )));
         }
         let mut encoder = Encoder::new(OPUS_RATE, Channels::Mono, Application::Voip)?;
-        encoder.set_bitrate(Bitrate::Bits(
-            i32::try_from(settings.bitrate).unwrap_or(i32::MAX),
-        ))?;
+        encoder.set_bitrate(Bitrate::Bits(i32::try_from(settings.bitrate).unwrap_or(i32::MAX)))?;
         encoder.set_vbr(true)?;
         encoder.set_complexity(i32::from(settings.complexity.min(10)))?;
         // The lookahead (at 48 kHz, since the encoder runs at 48 kHz) is what the decoder must

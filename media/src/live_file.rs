@@ -145,9 +145,8 @@ fn ogg_crc(data: &[u8]) -> u32 {
         }
         table
     };
-    data.iter().fold(0u32, |crc, &b| {
-        (crc << 8) ^ TABLE[((crc >> 24) as u8 ^ b) as usize]
-    })
+    data.iter()
+        .fold(0u32, |crc, &b| (crc << 8) ^ TABLE[((crc >> 24) as u8 ^ b) as usize])
 }
 
 #[cfg(test)]
@@ -159,12 +158,7 @@ mod tests {
         // A page written by the `ogg` crate carries its checksum; recomputing must agree.
         let mut pages = ogg::PacketWriter::new(Vec::new());
         pages
-            .write_packet(
-                b"hello ogg".to_vec(),
-                9,
-                ogg::PacketWriteEndInfo::EndPage,
-                42,
-            )
+            .write_packet(b"hello ogg".to_vec(), 9, ogg::PacketWriteEndInfo::EndPage, 42)
             .unwrap();
         let mut page = pages.into_inner();
         let stored = u32::from_le_bytes([page[22], page[23], page[24], page[25]]);

@@ -92,9 +92,7 @@ impl<R: Read> OggOpusReader<R> {
         }
         reader.head = OpusHead::parse(&first.data)?;
         if !first.last_in_page() {
-            return Err(MediaError::BadHeader(
-                "OpusHead must be alone on its page".into(),
-            ));
+            return Err(MediaError::BadHeader("OpusHead must be alone on its page".into()));
         }
         let second = reader.next_raw_packet()?.ok_or(MediaError::Truncated)?;
         reader.tags = OpusTags::parse(&second.data)?;
@@ -193,10 +191,7 @@ impl<R: Read> OggOpusReader<R> {
         }
         if !looks_like_page {
             return Err(if page_at == 0 {
-                MediaError::Ogg(format!(
-                    "the data does not start with an Ogg page ({})",
-                    sniff(&header)
-                ))
+                MediaError::Ogg(format!("the data does not start with an Ogg page ({})", sniff(&header)))
             } else {
                 MediaError::Ogg(format!("expected an Ogg page at byte {page_at}"))
             });
@@ -218,15 +213,12 @@ impl<R: Read> OggOpusReader<R> {
         if !matches!(self.read_exact_or_eof(&mut body)?, Fill::Full) && body_len > 0 {
             return Ok(self.cut_off());
         }
-        parser
-            .parse_packet_data(body)
-            .map(Some)
-            .map_err(|err| match err {
-                ogg::OggReadError::HashMismatch(..) => MediaError::Ogg(format!(
-                    "the page at byte {page_at} is corrupt (checksum mismatch)"
-                )),
-                other => other.into(),
-            })
+        parser.parse_packet_data(body).map(Some).map_err(|err| match err {
+            ogg::OggReadError::HashMismatch(..) => {
+                MediaError::Ogg(format!("the page at byte {page_at} is corrupt (checksum mismatch)"))
+            }
+            other => other.into(),
+        })
     }
 
     fn cut_off(&mut self) -> Option<ogg::reading::OggPage> {

@@ -55,9 +55,7 @@ impl OpusHead {
         let version = packet[8];
         // RFC 7845 §5.1: the major version (high nibble) must be 0; minor versions are compatible.
         if version & 0xF0 != 0 {
-            return Err(MediaError::NotOpus(format!(
-                "unsupported OpusHead version {version}"
-            )));
+            return Err(MediaError::NotOpus(format!("unsupported OpusHead version {version}")));
         }
         let channels = packet[9];
         if channels == 0 {
@@ -87,9 +85,7 @@ impl OpusHead {
                 }
             }
             other => {
-                return Err(MediaError::NotOpus(format!(
-                    "unknown channel mapping family {other}"
-                )));
+                return Err(MediaError::NotOpus(format!("unknown channel mapping family {other}")));
             }
         }
         Ok(head)

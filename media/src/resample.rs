@@ -161,11 +161,10 @@ impl StreamResampler {
         out: &mut Vec<f32>,
     ) -> Result<()> {
         let frames = chunk.len() / channels;
-        let input = InterleavedSlice::new(chunk, channels, frames)
-            .map_err(|e| MediaError::Resample(e.to_string()))?;
+        let input = InterleavedSlice::new(chunk, channels, frames).map_err(|e| MediaError::Resample(e.to_string()))?;
         let capacity = scratch.len() / channels;
-        let mut output = InterleavedSlice::new_mut(scratch, channels, capacity)
-            .map_err(|e| MediaError::Resample(e.to_string()))?;
+        let mut output =
+            InterleavedSlice::new_mut(scratch, channels, capacity).map_err(|e| MediaError::Resample(e.to_string()))?;
         let (_, written) = fft
             .process_into_buffer(&input, &mut output, indexing)
             .map_err(|e| MediaError::Resample(e.to_string()))?;
@@ -209,11 +208,7 @@ mod tests {
             for piece in [1, 441, 4096] {
                 let out = resample_all(&vec![0.1; n], from, 48_000, piece);
                 let expected = (n as u64 * 48_000 + u64::from(from) / 2) / u64::from(from);
-                assert_eq!(
-                    out.len() as u64,
-                    expected,
-                    "{from} Hz, {n} frames, pieces of {piece}"
-                );
+                assert_eq!(out.len() as u64, expected, "{from} Hz, {n} frames, pieces of {piece}");
             }
         }
     }

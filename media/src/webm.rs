@@ -164,9 +164,7 @@ fn children(mut data: &[u8]) -> Result<Vec<(u32, &[u8])>> {
         let mut cursor = data;
         let (id, _) = read_id(&mut cursor)?.ok_or(MediaError::Truncated)?;
         let (size, _) = read_size(&mut cursor).map_err(eof_is_truncation)?;
-        let size = size
-            .ok_or_else(|| MediaError::Webm("unknown size inside a header element".into()))?
-            as usize;
+        let size = size.ok_or_else(|| MediaError::Webm("unknown size inside a header element".into()))? as usize;
         if size > cursor.len() {
             return Err(MediaError::Webm("an element overruns its parent".into()));
         }
@@ -185,9 +183,7 @@ impl WebmScan {
         };
         let (id, size) = w.header()?.ok_or(MediaError::Truncated)?;
         if id != EBML_HEADER {
-            return Err(MediaError::Webm(
-                "the file does not start with an EBML header".into(),
-            ));
+            return Err(MediaError::Webm("the file does not start with an EBML header".into()));
         }
         let size = size.ok_or_else(|| MediaError::Webm("EBML header of unknown size".into()))?;
         let header_payload = w.payload(size)?;
@@ -197,9 +193,7 @@ impl WebmScan {
             .map(|(_, v)| String::from_utf8_lossy(v).trim_end_matches('\0').to_owned())
             .unwrap_or_default();
         if doc_type != "webm" && doc_type != "matroska" {
-            return Err(MediaError::Webm(format!(
-                "EBML document type {doc_type:?} is not WebM"
-            )));
+            return Err(MediaError::Webm(format!("EBML document type {doc_type:?} is not WebM")));
         }
         let header = (0, w.pos);
         let (id, segment_size) = w.header()?.ok_or(MediaError::Truncated)?;
@@ -233,23 +227,17 @@ impl WebmScan {
             let Some((id, size)) = next else { break };
             match id {
                 INFO => {
-                    let payload = w.payload(
-                        size.ok_or_else(|| MediaError::Webm("Info of unknown size".into()))?,
-                    )?;
+                    let payload = w.payload(size.ok_or_else(|| MediaError::Webm("Info of unknown size".into()))?)?;
                     for (cid, value) in children(&payload)? {
                         match cid {
                             TIMESTAMP_SCALE => scale = ebml::uint(value).max(1),
-                            WRITING_APP => {
-                                writing_app = Some(String::from_utf8_lossy(value).into_owned())
-                            }
+                            WRITING_APP => writing_app = Some(String::from_utf8_lossy(value).into_owned()),
                             _ => {}
                         }
                     }
                 }
                 TRACKS => {
-                    let payload = w.payload(
-                        size.ok_or_else(|| MediaError::Webm("Tracks of unknown size".into()))?,
-                    )?;
+                    let payload = w.payload(size.ok_or_else(|| MediaError::Webm("Tracks of unknown size".into()))?)?;
                     tracks_range = Some((element_start, w.pos));
                     (audio, video) = parse_tracks(&payload)?;
                 }
@@ -277,23 +265,19 @@ impl WebmScan {
                             cluster_end = Some(child_start);
                             break;
                         }
-                        let child_size = child.1.ok_or_else(|| {
-                            MediaError::Webm("unknown size inside a Cluster".into())
-                        })?;
+                        let child_size = child
+                            .1
+                            .ok_or_else(|| MediaError::Webm("unknown size inside a Cluster".into()))?;
                         match child.0 {
                             TIMESTAMP => timestamp = ebml::uint(&w.payload(child_size)?),
                             SIMPLE_BLOCK => {
                                 let payload_at = w.pos;
                                 let head = w.payload(child_size.min(16))?;
                                 w.skip(child_size - head.len() as u64)?;
-                                if let Some(frame) =
-                                    block(&head, payload_at, child_size, timestamp, index, None)?
+                                if let Some(frame) = block(&head, payload_at, child_size, timestamp, index, None)?
+                                    && (Some(frame.track) == audio_no || Some(frame.track) == video_no)
                                 {
-                                    if Some(frame.track) == audio_no
-                                        || Some(frame.track) == video_no
-                                    {
-                                        frames.push(frame);
-                                    }
+                                    frames.push(frame);
                                 }
                             }
                             BLOCK_GROUP => {
@@ -305,23 +289,14 @@ impl WebmScan {
                                 let mut cursor = &group[..];
                                 while !cursor.is_empty() {
                                     let before = cursor.len();
-                                    let (gid, _) =
-                                        read_id(&mut cursor)?.ok_or(MediaError::Truncated)?;
-                                    let (gsize, _) =
-                                        read_size(&mut cursor).map_err(eof_is_truncation)?;
-                                    let gsize = gsize.ok_or_else(|| {
-                                        MediaError::Webm("unknown size in a BlockGroup".into())
-                                    })?;
+                                    let (gid, _) = read_id(&mut cursor)?.ok_or(MediaError::Truncated)?;
+                                    let (gsize, _) = read_size(&mut cursor).map_err(eof_is_truncation)?;
+                                    let gsize =
+                                        gsize.ok_or_else(|| MediaError::Webm("unknown size in a BlockGroup".into()))?;
                                     inner_at += (before - cursor.len()) as u64;
-                                    let gsize_usize = usize::try_from(gsize)
-                                        .unwrap_or(usize::MAX)
-                                        .min(cursor.len());
+                                    let gsize_usize = usize::try_from(gsize).unwrap_or(usize::MAX).min(cursor.len());
                                     if gid == BLOCK {
-                                        found = Some((
-                                            inner_at,
-                                            gsize,
-                                            cursor[..gsize_usize.min(16)].to_vec(),
-                                        ));
+                                        found = Some((inner_at, gsize, cursor[..gsize_usize.min(16)].to_vec()));
                                     } else if gid == REFERENCE_BLOCK {
                                         referenced = true;
                                     }
@@ -329,10 +304,8 @@ impl WebmScan {
                                     inner_at += gsize_usize as u64;
                                 }
                                 if let Some((at, len, head)) = found
-                                    && let Some(frame) =
-                                        block(&head, at, len, timestamp, index, Some(!referenced))?
-                                    && (Some(frame.track) == audio_no
-                                        || Some(frame.track) == video_no)
+                                    && let Some(frame) = block(&head, at, len, timestamp, index, Some(!referenced))?
+                                    && (Some(frame.track) == audio_no || Some(frame.track) == video_no)
                                 {
                                     frames.push(frame);
                                 }
@@ -341,24 +314,17 @@ impl WebmScan {
                         }
                     }
                     let end = cluster_end.unwrap_or_else(|| w.pos.min(end.unwrap_or(u64::MAX)));
-                    clusters.push(ClusterSpan {
-                        timestamp,
-                        start,
-                        end,
-                    });
+                    clusters.push(ClusterSpan { timestamp, start, end });
                 }
                 _ => match size {
                     Some(size) => w.skip(size)?,
                     None => {
-                        return Err(MediaError::Webm(format!(
-                            "top-level element {id:#x} of unknown size"
-                        )));
+                        return Err(MediaError::Webm(format!("top-level element {id:#x} of unknown size")));
                     }
                 },
             }
         }
-        let audio = audio
-            .ok_or_else(|| MediaError::NotOpus("the WebM file has no Opus audio track".into()))?;
+        let audio = audio.ok_or_else(|| MediaError::NotOpus("the WebM file has no Opus audio track".into()))?;
         let tracks = tracks_range.ok_or_else(|| MediaError::Webm("no Tracks element".into()))?;
         if !frames.iter().any(|f| f.track == audio.number) {
             return Err(MediaError::Webm("the WebM file holds no audio".into()));
@@ -377,9 +343,7 @@ impl WebmScan {
 
     /// Audio frames in order.
     pub fn audio_frames(&self) -> impl Iterator<Item = &Frame> {
-        self.frames
-            .iter()
-            .filter(move |f| f.track == self.audio.number)
+        self.frames.iter().filter(move |f| f.track == self.audio.number)
     }
 
     /// When the last video frame starts, in nanoseconds, if there is video.
@@ -401,8 +365,9 @@ impl WebmScan {
         Some(((last + step).max(0) as u64) * self.timestamp_scale)
     }
 
-    /// Copies the audio track into an Ogg Opus stream (no re-encoding).
-    pub fn remux_audio<R: Read + Seek, W: Write>(&self, mut input: R, out: W) -> Result<W> {
+    /// Copies the audio track into an Ogg Opus stream (no re-encoding). Returns the writer and
+    /// the playable length in 48 kHz samples.
+    pub fn remux_audio<R: Read + Seek, W: Write>(&self, mut input: R, out: W) -> Result<(W, u64)> {
         let tags = OpusTags::new(format!(
             "Offbeat remux of WebM{}",
             self.writing_app
@@ -410,8 +375,7 @@ impl WebmScan {
                 .map(|a| format!(" from {a}"))
                 .unwrap_or_default()
         ));
-        let mut writer =
-            OggOpusWriter::new(out, &self.audio.head, &tags, u64::from(crate::OPUS_RATE))?;
+        let mut writer = OggOpusWriter::new(out, &self.audio.head, &tags, u64::from(crate::OPUS_RATE))?;
         let frames: Vec<&Frame> = self.audio_frames().collect();
         let mut buf = Vec::new();
         let mut granule = 0u64;
@@ -419,9 +383,9 @@ impl WebmScan {
             buf.resize(frame.len as usize, 0);
             input.seek(SeekFrom::Start(frame.offset))?;
             input.read_exact(&mut buf).map_err(eof_is_truncation)?;
-            let samples = opus::packet::get_nb_samples(&buf, crate::OPUS_RATE).map_err(|e| {
-                MediaError::Webm(format!("an audio block is not an Opus packet: {e}"))
-            })? as u64;
+            let samples = opus::packet::get_nb_samples(&buf, crate::OPUS_RATE)
+                .map_err(|e| MediaError::Webm(format!("an audio block is not an Opus packet: {e}")))?
+                as u64;
             granule += samples;
             if i + 1 == frames.len() {
                 writer.write_final_packet(&buf, granule)?;
@@ -429,31 +393,19 @@ impl WebmScan {
                 writer.write_packet(&buf, samples)?;
             }
         }
-        Ok(writer.into_inner())
+        let playable = granule.saturating_sub(u64::from(self.audio.head.pre_skip));
+        Ok((writer.into_inner(), playable))
     }
 
     /// Writes the same WebM with a known Duration and Cues (ahead of the clusters, so a player
     /// finds them without seeking to the end): browsers can show its length and seek it.
-    pub fn write_seekable<R: Read + Seek, W: Write>(
-        &self,
-        mut input: R,
-        out: &mut W,
-        duration_ns: u64,
-    ) -> Result<()> {
+    pub fn write_seekable<R: Read + Seek, W: Write>(&self, mut input: R, out: &mut W, duration_ns: u64) -> Result<()> {
         // Info: the scale, the duration, who muxed it.
         let mut info = Vec::new();
         ebml::write_uint(&mut info, TIMESTAMP_SCALE, self.timestamp_scale)?;
-        ebml::write_float(
-            &mut info,
-            DURATION,
-            duration_ns as f64 / self.timestamp_scale as f64,
-        )?;
+        ebml::write_float(&mut info, DURATION, duration_ns as f64 / self.timestamp_scale as f64)?;
         ebml::write_string(&mut info, MUXING_APP, "Offbeat")?;
-        ebml::write_string(
-            &mut info,
-            WRITING_APP,
-            self.writing_app.as_deref().unwrap_or("Offbeat"),
-        )?;
+        ebml::write_string(&mut info, WRITING_APP, self.writing_app.as_deref().unwrap_or("Offbeat"))?;
         let info_len = element_len(INFO, info.len() as u64);
         let tracks_len = self.tracks.1 - self.tracks.0;
 
@@ -461,21 +413,18 @@ impl WebmScan {
         let cue_track = self.video.as_ref().map_or(self.audio.number, |v| v.number);
         let mut cue_points: Vec<(u64, usize)> = Vec::new();
         for (index, cluster) in self.clusters.iter().enumerate() {
-            let first_key = self.frames.iter().find(|f| {
-                f.cluster as usize == index
-                    && f.track == cue_track
-                    && (f.keyframe || self.video.is_none())
-            });
+            let first_key = self
+                .frames
+                .iter()
+                .find(|f| f.cluster as usize == index && f.track == cue_track && (f.keyframe || self.video.is_none()));
             if let Some(frame) = first_key {
                 cue_points.push((frame.time.max(0) as u64, index));
             } else if index == 0 {
                 cue_points.push((cluster.timestamp, index));
             }
         }
-        let cue_track_positions_len =
-            element_len(CUE_TRACK, 8) + element_len(CUE_CLUSTER_POSITION, 8);
-        let cue_point_len =
-            element_len(CUE_TIME, 8) + element_len(CUE_TRACK_POSITIONS, cue_track_positions_len);
+        let cue_track_positions_len = element_len(CUE_TRACK, 8) + element_len(CUE_CLUSTER_POSITION, 8);
+        let cue_point_len = element_len(CUE_TIME, 8) + element_len(CUE_TRACK_POSITIONS, cue_track_positions_len);
         let cues_payload = cue_points.len() as u64 * element_len(CUE_POINT, cue_point_len);
         let cues_len = element_len(CUES, cues_payload);
 
@@ -516,11 +465,7 @@ impl WebmScan {
     }
 }
 
-fn copy_range<R: Read + Seek, W: Write>(
-    input: &mut R,
-    out: &mut W,
-    (start, end): (u64, u64),
-) -> Result<()> {
+fn copy_range<R: Read + Seek, W: Write>(input: &mut R, out: &mut W, (start, end): (u64, u64)) -> Result<()> {
     input.seek(SeekFrom::Start(start))?;
     let copied = io::copy(&mut input.by_ref().take(end - start), out)?;
     if copied != end - start {
@@ -540,8 +485,8 @@ fn block(
     keyframe: Option<bool>,
 ) -> Result<Option<Frame>> {
     let mut cursor = head;
-    let (track, track_len) = read_size(&mut cursor)
-        .map_err(|_| MediaError::Webm("a block too short for its header".into()))?;
+    let (track, track_len) =
+        read_size(&mut cursor).map_err(|_| MediaError::Webm("a block too short for its header".into()))?;
     let Some(track) = track else { return Ok(None) };
     if cursor.len() < 3 {
         return Err(MediaError::Webm("a block too short for its header".into()));
@@ -560,8 +505,7 @@ fn block(
         time: cluster_time as i64 + i64::from(relative),
         keyframe: keyframe.unwrap_or(flags & 0x80 != 0),
         offset: at + header_len,
-        len: u32::try_from(len - header_len)
-            .map_err(|_| MediaError::Webm("a block larger than 4 GiB".into()))?,
+        len: u32::try_from(len - header_len).map_err(|_| MediaError::Webm("a block larger than 4 GiB".into()))?,
         cluster,
     }))
 }
@@ -584,11 +528,7 @@ fn parse_tracks(payload: &[u8]) -> Result<(Option<AudioTrack>, Option<VideoTrack
             match cid {
                 TRACK_NUMBER => number = ebml::uint(value),
                 TRACK_TYPE => kind = ebml::uint(value),
-                CODEC_ID => {
-                    codec = String::from_utf8_lossy(value)
-                        .trim_end_matches('\0')
-                        .to_owned()
-                }
+                CODEC_ID => codec = String::from_utf8_lossy(value).trim_end_matches('\0').to_owned(),
                 CODEC_PRIVATE => private = Some(value.to_vec()),
                 AUDIO => {
                     for (aid, v) in children(value)? {
@@ -639,11 +579,7 @@ fn parse_tracks(payload: &[u8]) -> Result<(Option<AudioTrack>, Option<VideoTrack
                     .trim_start_matches("V_")
                     .trim_start_matches("MPEG4/ISO/")
                     .to_ascii_lowercase();
-                let codec = if codec == "avc" {
-                    "h264".to_owned()
-                } else {
-                    codec
-                };
+                let codec = if codec == "avc" { "h264".to_owned() } else { codec };
                 video = Some(VideoTrack {
                     number,
                     codec,

@@ -6,8 +6,7 @@
 use std::io::Cursor;
 
 use media::{
-    DecodeOptions, EncoderSettings, InputFormat, MediaError, OggOpusEncoder, OggOpusReader,
-    OpusTags, PcmDecoder,
+    DecodeOptions, EncoderSettings, InputFormat, MediaError, OggOpusEncoder, OggOpusReader, OpusTags, PcmDecoder,
 };
 
 fn tone(rate: u32, channels: u16, secs: f64) -> Vec<f32> {
@@ -39,10 +38,7 @@ fn duration_is_exact_at_every_rate() {
         for secs in [0.0, 0.013, 1.0, 2.345_67] {
             let pcm = tone(rate, 1, secs);
             let bytes = encode(&pcm, rate, 1, EncoderSettings::default());
-            let facts = OggOpusReader::new(Cursor::new(&bytes))
-                .unwrap()
-                .scan()
-                .unwrap();
+            let facts = OggOpusReader::new(Cursor::new(&bytes)).unwrap().scan().unwrap();
             let expected = (pcm.len() as u64 * 48_000 + u64::from(rate) / 2) / u64::from(rate);
             assert_eq!(facts.duration_samples, expected, "{rate} Hz, {secs} s");
             assert!(!facts.truncated);
@@ -54,11 +50,7 @@ fn duration_is_exact_at_every_rate() {
             .unwrap()
             .decode_to_end()
             .unwrap();
-            assert_eq!(
-                decoded.len() as u64,
-                expected,
-                "decoded length, {rate} Hz, {secs} s"
-            );
+            assert_eq!(decoded.len() as u64, expected, "decoded length, {rate} Hz, {secs} s");
         }
     }
 }
@@ -125,18 +117,10 @@ fn headers_carry_tags_and_pre_skip() {
     let enc = OggOpusEncoder::new(Vec::new(), input, EncoderSettings::default(), tags).unwrap();
     let bytes = enc.finish().unwrap().0;
     let reader = OggOpusReader::new(Cursor::new(&bytes)).unwrap();
-    assert!(
-        reader.head().pre_skip > 0,
-        "pre-skip must be the encoder's lookahead"
-    );
+    assert!(reader.head().pre_skip > 0, "pre-skip must be the encoder's lookahead");
     assert_eq!(reader.tags().get("title"), Some("Q3 budget"));
     assert_eq!(reader.tags().get("DATE"), Some("2026-11-25T09:30:00+09:00"));
-    assert!(
-        reader
-            .tags()
-            .get("ENCODER")
-            .is_some_and(|v| v.contains("libopus"))
-    );
+    assert!(reader.tags().get("ENCODER").is_some_and(|v| v.contains("libopus")));
 }
 
 #[test]
@@ -145,10 +129,7 @@ fn pages_are_flushed_every_second_so_a_cut_file_plays() {
     let bytes = encode(&pcm, 48_000, 1, EncoderSettings::default());
     // Cut the file in the middle of a page, as a killed process would.
     let cut = &bytes[..bytes.len() * 7 / 10 + 3];
-    let facts = OggOpusReader::new(Cursor::new(cut))
-        .unwrap()
-        .scan()
-        .unwrap();
+    let facts = OggOpusReader::new(Cursor::new(cut)).unwrap().scan().unwrap();
     assert!(facts.truncated);
     let secs = facts.duration_secs();
     assert!((2.5..4.0).contains(&secs), "kept {secs} s of 5 s");
@@ -162,19 +143,10 @@ fn dropping_the_encoder_still_ends_the_stream() {
             sample_rate: 48_000,
             channels: 1,
         };
-        let mut enc = OggOpusEncoder::new(
-            &mut out,
-            input,
-            EncoderSettings::default(),
-            OpusTags::new("t"),
-        )
-        .unwrap();
+        let mut enc = OggOpusEncoder::new(&mut out, input, EncoderSettings::default(), OpusTags::new("t")).unwrap();
         enc.push(&tone(48_000, 1, 0.5)).unwrap();
     }
-    let facts = OggOpusReader::new(Cursor::new(&out))
-        .unwrap()
-        .scan()
-        .unwrap();
+    let facts = OggOpusReader::new(Cursor::new(&out)).unwrap().scan().unwrap();
     assert!(!facts.truncated);
     assert_eq!(facts.duration_samples, 24_000);
 }
@@ -206,9 +178,6 @@ fn rejects_what_is_not_ogg_opus() {
     let mut bytes = encode(&tone(48_000, 1, 0.2), 48_000, 1, EncoderSettings::default());
     let n = bytes.len();
     bytes[n - 5] ^= 0x40;
-    let err = OggOpusReader::new(Cursor::new(&bytes))
-        .unwrap()
-        .scan()
-        .unwrap_err();
+    let err = OggOpusReader::new(Cursor::new(&bytes)).unwrap().scan().unwrap_err();
     assert!(err.to_string().contains("checksum"), "{err}");
 }

@@ -90,12 +90,10 @@ impl Capture {
                 drop(stream);
                 let _ = released_tx.send(());
             })
-            .map_err(|e| {
-                RecorderError::HostUnavailable(format!("cannot start the capture thread: {e}"))
-            })?;
-        let (format, samples) = ready_rx.recv().map_err(|_| {
-            RecorderError::HostUnavailable("the capture thread stopped unexpectedly".into())
-        })??;
+            .map_err(|e| RecorderError::HostUnavailable(format!("cannot start the capture thread: {e}")))?;
+        let (format, samples) = ready_rx
+            .recv()
+            .map_err(|_| RecorderError::HostUnavailable("the capture thread stopped unexpectedly".into()))??;
         Ok(Self {
             format,
             samples,
@@ -188,9 +186,9 @@ fn open_stream(
                 tracing::warn!("input stream: {err}");
                 return;
             }
-            ErrorKind::DeviceNotAvailable
-            | ErrorKind::StreamInvalidated
-            | ErrorKind::HostUnavailable => CaptureFailure::DeviceLost(err.to_string()),
+            ErrorKind::DeviceNotAvailable | ErrorKind::StreamInvalidated | ErrorKind::HostUnavailable => {
+                CaptureFailure::DeviceLost(err.to_string())
+            }
             _ => CaptureFailure::Other(err.to_string()),
         };
         let _ = failures.send(failure);
@@ -255,22 +253,14 @@ where
 /// Finds a device by id or by (case-insensitive) name, or the default input device.
 fn find_device(host: &cpal::Host, wanted: Option<&str>) -> Result<cpal::Device, RecorderError> {
     let Some(wanted) = wanted else {
-        return host
-            .default_input_device()
-            .ok_or(RecorderError::NoInputDevice);
+        return host.default_input_device().ok_or(RecorderError::NoInputDevice);
     };
     let devices = host
         .input_devices()
         .map_err(|e| RecorderError::HostUnavailable(e.to_string()))?
         .collect::<Vec<_>>();
-    let by_id = devices
-        .iter()
-        .find(|d| d.id().is_ok_and(|id| id.to_string() == wanted));
-    let by_name = || {
-        devices
-            .iter()
-            .find(|d| d.to_string().eq_ignore_ascii_case(wanted))
-    };
+    let by_id = devices.iter().find(|d| d.id().is_ok_and(|id| id.to_string() == wanted));
+    let by_name = || devices.iter().find(|d| d.to_string().eq_ignore_ascii_case(wanted));
     by_id
         .or_else(by_name)
         .cloned()

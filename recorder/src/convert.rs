@@ -8,10 +8,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
-use media::{
-    DecodeOptions, EncodeSummary, EncoderSettings, InputFormat, OggOpusEncoder, OggOpusReader,
-    PcmDecoder,
-};
+use media::{DecodeOptions, EncodeSummary, EncoderSettings, InputFormat, OggOpusEncoder, OggOpusReader, PcmDecoder};
 
 use crate::error::RecorderError;
 use crate::record::hound_io;
@@ -40,8 +37,7 @@ pub fn encode_wav(
         path: input.to_owned(),
         source,
     })?;
-    let reader =
-        hound::WavReader::new(BufReader::new(file)).map_err(|e| wav_content_error(input, e))?;
+    let reader = hound::WavReader::new(BufReader::new(file)).map_err(|e| wav_content_error(input, e))?;
     let spec = reader.spec();
     if spec.channels == 0 || spec.sample_rate == 0 {
         return Err(RecorderError::NotWav {
@@ -61,16 +57,11 @@ pub fn encode_wav(
         channels: spec.channels,
     };
     let writer = BufWriter::new(staged.file()?);
-    let mut encoder = OggOpusEncoder::new(
-        writer,
-        format,
-        settings,
-        tags::with_date(title.as_deref(), recorded_at),
-    )
-    .map_err(|source| RecorderError::Media {
-        path: output.to_owned(),
-        source,
-    })?;
+    let mut encoder = OggOpusEncoder::new(writer, format, settings, tags::with_date(title.as_deref(), recorded_at))
+        .map_err(|source| RecorderError::Media {
+            path: output.to_owned(),
+            source,
+        })?;
     let block = BLOCK_FRAMES * usize::from(spec.channels);
     let mut pcm = Vec::with_capacity(block);
     let mut push = |pcm: &mut Vec<f32>| {
@@ -105,9 +96,7 @@ pub fn encode_wav(
         path: output.to_owned(),
         source,
     })?;
-    writer
-        .into_inner()
-        .map_err(|e| staged.io_error(e.into_error()))?;
+    writer.into_inner().map_err(|e| staged.io_error(e.into_error()))?;
     staged.commit()?;
     Ok(summary)
 }
@@ -145,8 +134,8 @@ pub fn decode_to_wav(
             hound::SampleFormat::Int
         },
     };
-    let mut wav = hound::WavWriter::new(BufWriter::new(staged.file()?), spec)
-        .map_err(|e| staged.io_error(hound_io(e)))?;
+    let mut wav =
+        hound::WavWriter::new(BufWriter::new(staged.file()?), spec).map_err(|e| staged.io_error(hound_io(e)))?;
     let mut frames = 0u64;
     while let Some(chunk) = decoder.next_chunk().map_err(media_err)? {
         frames += (chunk.len() / channels) as u64;
@@ -214,17 +203,12 @@ impl Staged {
     /// Makes the data durable, then renames it into place. Writers must be flushed first.
     fn commit(self) -> Result<(), RecorderError> {
         // fsync through any descriptor of the file covers the data written through the others.
-        self.temp
-            .as_file()
-            .sync_all()
-            .map_err(|e| self.io_error(e))?;
+        self.temp.as_file().sync_all().map_err(|e| self.io_error(e))?;
         let target = self.target.clone();
-        self.temp
-            .persist(&target)
-            .map_err(|e| RecorderError::Output {
-                path: target,
-                source: e.error,
-            })?;
+        self.temp.persist(&target).map_err(|e| RecorderError::Output {
+            path: target,
+            source: e.error,
+        })?;
         Ok(())
     }
 }
@@ -253,9 +237,9 @@ fn wav_content_error(path: &Path, err: hound::Error) -> RecorderError {
 
 fn wav_read_error(path: &Path, err: hound::Error) -> RecorderError {
     match err {
-        hound::Error::IoError(source) if is_short_read(&source) => RecorderError::TruncatedWav {
-            path: path.to_owned(),
-        },
+        hound::Error::IoError(source) if is_short_read(&source) => {
+            RecorderError::TruncatedWav { path: path.to_owned() }
+        }
         hound::Error::IoError(source) => RecorderError::Input {
             path: path.to_owned(),
             source,
@@ -268,6 +252,5 @@ fn wav_read_error(path: &Path, err: hound::Error) -> RecorderError {
 /// (hound 3.5 `read.rs`), not as `UnexpectedEof`; both mean the data ended early.
 fn is_short_read(err: &std::io::Error) -> bool {
     err.kind() == std::io::ErrorKind::UnexpectedEof
-        || (err.kind() == std::io::ErrorKind::Other
-            && err.to_string().contains("read enough bytes"))
+        || (err.kind() == std::io::ErrorKind::Other && err.to_string().contains("read enough bytes"))
 }

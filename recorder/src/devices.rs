@@ -19,19 +19,10 @@ pub fn list_devices(out: &mut impl Write, all: bool) -> Result<(), RecorderError
     for device in devices {
         any = true;
         let id = device.id().ok();
-        let mark = if id.is_some() && id == default_id {
-            "*"
-        } else {
-            " "
-        };
+        let mark = if id.is_some() && id == default_id { "*" } else { " " };
         let id = id.map_or_else(|| "?".into(), |id| id.to_string());
         let config = match device.default_input_config() {
-            Ok(c) => format!(
-                "{} Hz, {} ch, {}",
-                c.sample_rate(),
-                c.channels(),
-                c.sample_format()
-            ),
+            Ok(c) => format!("{} Hz, {} ch, {}", c.sample_rate(), c.channels(), c.sample_format()),
             Err(_) if !all => continue,
             Err(e) => format!("unavailable: {e}"),
         };
@@ -40,9 +31,6 @@ pub fn list_devices(out: &mut impl Write, all: bool) -> Result<(), RecorderError
     if !any {
         return Err(RecorderError::NoInputDevice);
     }
-    let _ = writeln!(
-        out,
-        "(* = default; pass a name or id to `recorder record --device`)"
-    );
+    let _ = writeln!(out, "(* = default; pass a name or id to `recorder record --device`)");
     Ok(())
 }

@@ -23,17 +23,11 @@ pub enum RecorderError {
     #[error("the input device {device:?} uses {format}, which is not supported")]
     UnsupportedFormat { device: String, format: String },
     #[error("cannot write {path}")]
-    Output {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Output { path: PathBuf, source: std::io::Error },
     #[error("{path} already exists (pass --force to overwrite it)")]
     OutputExists { path: PathBuf },
     #[error("cannot read {path}")]
-    Input {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Input { path: PathBuf, source: std::io::Error },
     #[error("{path} is not a WAV file ({reason})")]
     NotWav { path: PathBuf, reason: String },
     #[error("{path} is truncated: its audio data ends before its header says")]
@@ -43,8 +37,5 @@ pub enum RecorderError {
     #[error("cannot reach the server at {server}: {reason}")]
     Unreachable { server: String, reason: String },
     #[error("{path}")]
-    Media {
-        path: PathBuf,
-        source: media::MediaError,
-    },
+    Media { path: PathBuf, source: media::MediaError },
 }

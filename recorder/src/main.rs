@@ -98,9 +98,7 @@ enum Command {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .without_time()
         .init();
     match run(Cli::parse()) {
@@ -116,10 +114,7 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Devices { all } => Ok(recorder::devices::list_devices(
-            &mut std::io::stdout().lock(),
-            all,
-        )?),
+        Command::Devices { all } => Ok(recorder::devices::list_devices(&mut std::io::stdout().lock(), all)?),
         Command::Record {
             output,
             device,
@@ -130,11 +125,7 @@ fn run(cli: Cli) -> Result<()> {
             force,
         } => {
             let output = output.unwrap_or_else(|| {
-                PathBuf::from(
-                    chrono::Local::now()
-                        .format("offbeat-%Y%m%d-%H%M%S.opus")
-                        .to_string(),
-                )
+                PathBuf::from(chrono::Local::now().format("offbeat-%Y%m%d-%H%M%S.opus").to_string())
             });
             let options = RecordOptions {
                 output,
@@ -155,13 +146,7 @@ fn run(cli: Cli) -> Result<()> {
             title,
             force,
         } => {
-            let summary = recorder::convert::encode_wav(
-                &input,
-                &output,
-                settings(bitrate),
-                title.as_deref(),
-                force,
-            )?;
+            let summary = recorder::convert::encode_wav(&input, &output, settings(bitrate), title.as_deref(), force)?;
             eprintln!(
                 "Encoded {} → {} ({:.3} s)",
                 input.display(),
@@ -176,13 +161,8 @@ fn run(cli: Cli) -> Result<()> {
             title,
             author,
         } => {
-            let clip =
-                recorder::upload::upload(&file, &server, title.as_deref(), author.as_deref())?;
-            eprintln!(
-                "Uploaded {:?} ({:.1} s)",
-                clip.title,
-                clip.duration_ms as f64 / 1000.0
-            );
+            let clip = recorder::upload::upload(&file, &server, title.as_deref(), author.as_deref())?;
+            eprintln!("Uploaded {:?} ({:.1} s)", clip.title, clip.duration_ms as f64 / 1000.0);
             println!("{}", clip.url);
             Ok(())
         }
@@ -221,8 +201,7 @@ fn record(options: &RecordOptions) -> Result<()> {
         // A second Ctrl-C quits at once; the file is still valid up to its last page.
         signal_hook::flag::register_conditional_shutdown(signal, 130, Arc::clone(&stop))
             .context("cannot install signal handlers")?;
-        signal_hook::flag::register(signal, Arc::clone(&stop))
-            .context("cannot install signal handlers")?;
+        signal_hook::flag::register(signal, Arc::clone(&stop)).context("cannot install signal handlers")?;
     }
     if std::io::stdin().is_terminal() && options.interactive {
         let stop = Arc::clone(&stop);
@@ -296,8 +275,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     let duration = match text.trim().parse::<f64>() {
         Ok(secs) if secs.is_finite() && secs > 0.0 => Duration::from_secs_f64(secs),
         Ok(_) => return Err("the duration must be positive".into()),
-        Err(_) => humantime::parse_duration(text.trim())
-            .map_err(|e| format!("{text:?}: {e}; try 90s or 10m"))?,
+        Err(_) => humantime::parse_duration(text.trim()).map_err(|e| format!("{text:?}: {e}; try 90s or 10m"))?,
     };
     if duration.is_zero() {
         return Err("the duration must be positive".into());

@@ -89,14 +89,10 @@ mod tests {
         let mut meter = LevelMeter::new(1000, Duration::from_secs(3));
         let quiet = vec![0.0001; 500];
         let loud = vec![0.5; 500];
-        let warnings: Vec<bool> = (0..7)
-            .map(|_| meter.update(&quiet).silence_warning)
-            .collect();
+        let warnings: Vec<bool> = (0..7).map(|_| meter.update(&quiet).silence_warning).collect();
         assert_eq!(warnings, [false, false, false, false, false, true, false]);
         assert!(!meter.update(&loud).silence_warning);
-        let again = (0..6)
-            .filter(|_| meter.update(&quiet).silence_warning)
-            .count();
+        let again = (0..6).filter(|_| meter.update(&quiet).silence_warning).count();
         assert_eq!(again, 1);
     }
 

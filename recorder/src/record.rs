@@ -62,10 +62,7 @@ pub struct RecordOutcome {
 
 /// Records until `stop` is set, the maximum duration is reached, or the device fails. The file
 /// is always finished (encoder flushed, stream ended) before returning, whichever way it ends.
-pub fn record(
-    options: &RecordOptions,
-    stop: &Arc<AtomicBool>,
-) -> Result<RecordOutcome, RecorderError> {
+pub fn record(options: &RecordOptions, stop: &Arc<AtomicBool>) -> Result<RecordOutcome, RecorderError> {
     let output = open_output(&options.output, options.force)?;
     let capture = match Capture::start(options.device.as_deref()) {
         Ok(capture) => capture,
@@ -230,8 +227,7 @@ impl Session<'_> {
             .map_err(|e| media_err(&self.options.output, e))?;
         if let Some(wav) = self.wav.as_mut() {
             for &sample in block {
-                wav.write_sample(sample)
-                    .map_err(|e| wav_err(self.options, e))?;
+                wav.write_sample(sample).map_err(|e| wav_err(self.options, e))?;
             }
         }
         self.mono.clear();
@@ -241,9 +237,7 @@ impl Session<'_> {
             if self.options.interactive {
                 eprint!("\r\x1b[2K");
             }
-            eprintln!(
-                "warning: no sound from the microphone for {secs} s — is it muted or unplugged?"
-            );
+            eprintln!("warning: no sound from the microphone for {secs} s — is it muted or unplugged?");
         }
         Ok(())
     }
@@ -299,9 +293,7 @@ fn open_output(path: &Path, force: bool) -> Result<File, RecorderError> {
     }
     open.open(path).map_err(|source| {
         if source.kind() == std::io::ErrorKind::AlreadyExists {
-            RecorderError::OutputExists {
-                path: path.to_owned(),
-            }
+            RecorderError::OutputExists { path: path.to_owned() }
         } else {
             RecorderError::Output {
                 path: path.to_owned(),

@@ -15,10 +15,7 @@ pub fn for_recording(title: Option<&str>) -> OpusTags {
 }
 
 pub fn with_date(title: Option<&str>, recorded_at: DateTime<Local>) -> OpusTags {
-    let tags = OpusTags::new(vendor()).with(
-        "DATE",
-        recorded_at.to_rfc3339_opts(SecondsFormat::Secs, false),
-    );
+    let tags = OpusTags::new(vendor()).with("DATE", recorded_at.to_rfc3339_opts(SecondsFormat::Secs, false));
     match title {
         Some(title) => tags.with("TITLE", title),
         None => tags,

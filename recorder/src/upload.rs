@@ -46,10 +46,8 @@ pub fn upload(
     let progress = if size >= PROGRESS_FROM && std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(size);
         bar.set_style(
-            ProgressStyle::with_template(
-                "{bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         bar
     } else {
@@ -87,10 +85,8 @@ pub fn upload(
             });
         }
     };
-    response
-        .into_json()
-        .map_err(|e| RecorderError::Unreachable {
-            server: server.to_owned(),
-            reason: format!("unexpected answer: {e}"),
-        })
+    response.into_json().map_err(|e| RecorderError::Unreachable {
+        server: server.to_owned(),
+        reason: format!("unexpected answer: {e}"),
+    })
 }

@@ -3,13 +3,11 @@
 //! player draws. CPU-bound: runs on a blocking thread.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read};
+use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
 use chrono::{DateTime, FixedOffset};
-use media::{
-    DecodeOptions, MediaError, OggOpusReader, PcmDecoder, Waveform, WaveformBuilder, WebmScan,
-};
+use media::{DecodeOptions, MediaError, OggOpusReader, PcmDecoder, Waveform, WaveformBuilder, WebmScan};
 use sha2::{Digest, Sha256};
 
 /// Why a body was refused.
@@ -99,9 +97,7 @@ fn analyze_ogg(path: &Path) -> Result<MediaFacts, AnalyzeError> {
     }
     let facts = decoder.facts();
     if facts.duration_samples == 0 {
-        return Err(AnalyzeError::Malformed(
-            "the Ogg Opus stream holds no audio".into(),
-        ));
+        return Err(AnalyzeError::Malformed("the Ogg Opus stream holds no audio".into()));
     }
     Ok(MediaFacts {
         container: "ogg",
@@ -137,32 +133,46 @@ fn analyze_webm(path: &Path) -> Result<Analysis, AnalyzeError> {
         .prefix("remux-")
         .suffix(".opus")
         .tempfile_in(dir)?;
-    let writer = scan
+    let (writer, samples) = scan
         .remux_audio(File::open(path)?, BufWriter::new(audio.reopen()?))
         .map_err(webm_error)?;
-    writer
-        .into_inner()
-        .map_err(|e| e.into_error())?
-        .sync_all()?;
-    let mut facts = analyze_ogg(audio.path())?;
-    facts.title = None;
-    facts.recorded_at = None;
+    writer.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     let Some(video) = scan.video.clone() else {
+        let mut facts = analyze_ogg(audio.path())?;
+        facts.title = None;
+        facts.recorded_at = None;
         return Ok(Analysis {
             facts,
             replacement: Some(replacement(audio)?),
         });
     };
-    let audio_ns = facts.duration_ms * 1_000_000;
+    let audio_ns = samples * 1_000_000_000 / u64::from(media::OPUS_RATE);
     let duration_ns = scan.video_end_ns().unwrap_or(0).max(audio_ns);
     let seekable = tempfile::Builder::new()
         .prefix("seekable-")
         .suffix(".webm")
         .tempfile_in(dir)?;
-    let mut out = BufWriter::new(seekable.reopen()?);
-    scan.write_seekable(File::open(path)?, &mut out, duration_ns)
-        .map_err(webm_error)?;
-    out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    // The rewrite copies the whole file; the waveform needs a full decode of the audio. They
+    // share nothing, so they run side by side.
+    let (facts, rewritten) = std::thread::scope(|threads| {
+        let rewrite = threads.spawn(|| -> Result<(u64, String), AnalyzeError> {
+            let mut out = HashingWriter::new(BufWriter::new(seekable.reopen()?));
+            scan.write_seekable(File::open(path)?, &mut out, duration_ns)
+                .map_err(webm_error)?;
+            let (file, size, sha256) = out.finish();
+            file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+            Ok((size, sha256))
+        });
+        let facts = analyze_ogg(audio.path());
+        let rewritten = rewrite
+            .join()
+            .unwrap_or_else(|_| Err(AnalyzeError::Malformed("the WebM rewrite failed".into())));
+        (facts, rewritten)
+    });
+    let (size, sha256) = rewritten?;
+    let mut facts = facts?;
+    facts.title = None;
+    facts.recorded_at = None;
     facts.container = "webm";
     facts.extension = "webm";
     facts.content_type = match video.codec.as_str() {
@@ -176,8 +186,46 @@ fn analyze_webm(path: &Path) -> Result<Analysis, AnalyzeError> {
     facts.height = video.height;
     Ok(Analysis {
         facts,
-        replacement: Some(replacement(seekable)?),
+        replacement: Some(Replacement {
+            file: seekable,
+            size,
+            sha256,
+        }),
     })
+}
+
+/// Counts and hashes what passes through, so a file written once needs no second read.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    fn new(inner: W) -> Self {
+        Self {
+            inner,
+            hasher: Sha256::new(),
+            size: 0,
+        }
+    }
+
+    fn finish(self) -> (W, u64, String) {
+        (self.inner, self.size, hex::encode(self.hasher.finalize()))
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 fn replacement(file: tempfile::NamedTempFile) -> Result<Replacement, AnalyzeError> {
@@ -201,9 +249,7 @@ fn webm_error(err: MediaError) -> AnalyzeError {
 
 fn media_error(err: MediaError) -> AnalyzeError {
     match err {
-        MediaError::NotOpus(why) => {
-            AnalyzeError::Unsupported(format!("unsupported Ogg stream: {why}"))
-        }
+        MediaError::NotOpus(why) => AnalyzeError::Unsupported(format!("unsupported Ogg stream: {why}")),
         MediaError::Io(io) => AnalyzeError::Io(io),
         other => AnalyzeError::Malformed(format!("malformed Ogg Opus: {other}")),
     }

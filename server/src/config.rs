@@ -10,11 +10,7 @@ use std::path::PathBuf;
 use clap::{Parser, ValueEnum};
 
 #[derive(Debug, Clone, Parser)]
-#[command(
-    name = "server",
-    version,
-    about = "Offbeat server: async voice and video messages"
-)]
+#[command(name = "server", version, about = "Offbeat server: async voice and video messages")]
 pub struct Config {
     /// Address to listen on (port 0 picks a free port; the chosen address is logged).
     #[arg(long, env = "OFFBEAT_LISTEN", default_value = "127.0.0.1:8080")]

@@ -25,7 +25,9 @@ pub struct UploadInfo {
 }
 
 pub async fn ingest(state: &AppState, body: Body, info: UploadInfo) -> AppResult<ClipRow> {
+    let started = std::time::Instant::now();
     let (staged, size, sha256) = stage(state, body).await?;
+    let staged_at = started.elapsed();
     let path = staged.path().to_owned();
     let analysis = tokio::task::spawn_blocking(move || analyze(&path))
         .await
@@ -36,25 +38,34 @@ pub async fn ingest(state: &AppState, body: Body, info: UploadInfo) -> AppResult
             AnalyzeError::Io(io) => AppError::Internal(io.into()),
         })?;
     let facts = analysis.facts;
+    let analyzed_at = started.elapsed();
     // Store the remux when there is one (the staged upload is then only the source).
     let (file, size, sha256) = match analysis.replacement {
         Some(r) => (r.file, r.size, r.sha256),
         None => (staged, size, sha256),
     };
 
-    let id = crate::ids::new_id()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+    let id = crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
     let key = format!("clips/{id}.{}", facts.extension);
     state
         .storage
         .put_file(&key, file.path(), size, facts.content_type)
         .await?;
     let guard = ObjectGuard::new(state.storage.clone(), key.clone());
+    let stored_at = started.elapsed();
 
     let row = clip_row(id, key, info, &facts, size, sha256);
     clips::insert(&state.db, &row).await?;
     guard.disarm();
-    tracing::info!(clip = %row.id, bytes = size, duration_ms = row.duration_ms, "stored clip");
+    tracing::info!(
+        clip = %row.id,
+        bytes = size,
+        duration_ms = row.duration_ms,
+        staged_ms = staged_at.as_millis() as u64,
+        analyzed_ms = (analyzed_at - staged_at).as_millis() as u64,
+        stored_ms = (stored_at - analyzed_at).as_millis() as u64,
+        "stored clip"
+    );
     Ok(row)
 }
 
@@ -65,8 +76,7 @@ async fn stage(state: &AppState, body: Body) -> AppResult<(tempfile::NamedTempFi
         .prefix("upload-")
         .tempfile_in(&state.staging_dir)
         .map_err(|e| AppError::Internal(e.into()))?;
-    let mut file =
-        tokio::fs::File::from_std(staged.reopen().map_err(|e| AppError::Internal(e.into()))?);
+    let mut file = tokio::fs::File::from_std(staged.reopen().map_err(|e| AppError::Internal(e.into()))?);
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     let limit = state.config.max_upload_bytes;
@@ -81,13 +91,9 @@ async fn stage(state: &AppState, body: Body) -> AppResult<(tempfile::NamedTempFi
             return Err(AppError::TooLarge { limit });
         }
         hasher.update(&chunk);
-        file.write_all(&chunk)
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?;
+        file.write_all(&chunk).await.map_err(|e| AppError::Internal(e.into()))?;
     }
-    file.flush()
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+    file.flush().await.map_err(|e| AppError::Internal(e.into()))?;
     Ok((staged, size, hex::encode(hasher.finalize())))
 }
 
@@ -104,24 +110,16 @@ fn clip_row(
         .filter(|t| !t.trim().is_empty())
         .or_else(|| facts.title.clone())
         .unwrap_or_else(|| "Untitled clip".to_owned());
-    let silences: Vec<[u64; 2]> = facts
-        .waveform
-        .silences
-        .iter()
-        .map(|&(a, b)| [a, b])
-        .collect();
+    let silences: Vec<[u64; 2]> = facts.waveform.silences.iter().map(|&(a, b)| [a, b]).collect();
     ClipRow {
         id,
         title,
         author: info.author.filter(|a| !a.trim().is_empty()),
         created_at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
-        recorded_at: facts.recorded_at.map(|t| {
-            t.with_timezone(&Utc)
-                .to_rfc3339_opts(SecondsFormat::Secs, true)
-        }),
-        recorded_utc_offset: facts
+        recorded_at: facts
             .recorded_at
-            .map(|t| i64::from(t.offset().local_minus_utc() / 60)),
+            .map(|t| t.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Secs, true)),
+        recorded_utc_offset: facts.recorded_at.map(|t| i64::from(t.offset().local_minus_utc() / 60)),
         status: "ready".to_owned(),
         container: facts.container.to_owned(),
         content_type: facts.content_type.to_owned(),

@@ -27,9 +27,7 @@ impl AppState {
         tokio::fs::create_dir_all(&staging_dir).await?;
         let db = crate::db::open(&data_dir.join("offbeat.db")).await?;
         let storage = match config.storage {
-            StorageKind::Local => {
-                Storage::Local(LocalStore::open(data_dir.join("clips-store")).await?)
-            }
+            StorageKind::Local => Storage::Local(LocalStore::open(data_dir.join("clips-store")).await?),
             StorageKind::S3 => Storage::S3(
                 S3Store::connect(S3Settings {
                     endpoint: config.s3_endpoint.clone(),

@@ -8,14 +8,10 @@ use rustfft::num_complex::Complex;
 
 /// A WAV file as mono f32 (channels averaged) and its rate.
 pub fn read_wav_mono(path: &Path) -> (u32, Vec<f32>) {
-    let mut reader =
-        hound::WavReader::open(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let mut reader = hound::WavReader::open(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     let spec = reader.spec();
     let samples: Vec<f32> = match spec.sample_format {
-        hound::SampleFormat::Float => reader
-            .samples::<f32>()
-            .map(|s| s.expect("sample"))
-            .collect(),
+        hound::SampleFormat::Float => reader.samples::<f32>().map(|s| s.expect("sample")).collect(),
         hound::SampleFormat::Int => {
             let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
             reader
@@ -63,8 +59,7 @@ pub fn best_alignment(needle: &[f32], haystack: &[f32]) -> (isize, f64) {
     let forward = planner.plan_fft_forward(n);
     let inverse = planner.plan_fft_inverse(n);
     let spectrum = |x: &[f32]| {
-        let mut buf: Vec<Complex<f64>> =
-            x.iter().map(|&s| Complex::new(f64::from(s), 0.0)).collect();
+        let mut buf: Vec<Complex<f64>> = x.iter().map(|&s| Complex::new(f64::from(s), 0.0)).collect();
         buf.resize(n, Complex::new(0.0, 0.0));
         forward.process(&mut buf);
         buf
@@ -74,15 +69,11 @@ pub fn best_alignment(needle: &[f32], haystack: &[f32]) -> (isize, f64) {
     let mut cross: Vec<Complex<f64>> = a.iter().zip(&b).map(|(x, y)| x * y.conj()).collect();
     inverse.process(&mut cross);
     // Index k holds lag k; indices past n/2 hold negative lags.
-    let (best, _) =
-        cross
-            .iter()
-            .enumerate()
-            .map(|(k, c)| (k, c.re))
-            .fold(
-                (0, f64::MIN),
-                |acc, (k, v)| if v > acc.1 { (k, v) } else { acc },
-            );
+    let (best, _) = cross
+        .iter()
+        .enumerate()
+        .map(|(k, c)| (k, c.re))
+        .fold((0, f64::MIN), |acc, (k, v)| if v > acc.1 { (k, v) } else { acc });
     let lag = if best > n / 2 {
         best as isize - n as isize
     } else {
@@ -117,9 +108,7 @@ mod tests {
 
     #[test]
     fn alignment_finds_a_known_shift() {
-        let signal: Vec<f32> = (0..4000)
-            .map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0)
-            .collect();
+        let signal: Vec<f32> = (0..4000).map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0).collect();
         let mut shifted = vec![0.0; 1234];
         shifted.extend_from_slice(&signal);
         let (lag, corr) = best_alignment(&signal, &shifted);

@@ -26,10 +26,7 @@ impl Reply {
 
     /// The `error.message` of an error reply.
     pub fn error_message(&self) -> String {
-        self.json()["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        self.json()["error"]["message"].as_str().unwrap_or_default().to_owned()
     }
 }
 
@@ -63,11 +60,7 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&
         .take(1 << 30)
         .read_to_end(&mut body)
         .expect("read body");
-    Reply {
-        status,
-        headers,
-        body,
-    }
+    Reply { status, headers, body }
 }
 
 pub fn get(url: &str) -> Reply {
@@ -94,16 +87,12 @@ pub fn cut_off_upload(base_url: &str, path: &str, declared: usize, sent: &[u8]) 
 pub fn post_status_despite_early_close(base_url: &str, path: &str, body: &[u8]) -> u16 {
     let addr = base_url.trim_start_matches("http://");
     let mut stream = TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
     let head = format!(
         "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
-    let _ = stream
-        .write_all(head.as_bytes())
-        .and_then(|()| stream.write_all(body));
+    let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body));
     let mut answer = Vec::new();
     let _ = stream.read_to_end(&mut answer);
     let text = String::from_utf8_lossy(&answer);

@@ -77,10 +77,7 @@ impl Watched {
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
-                panic!(
-                    "the process did not exit within {timeout:?}; stderr: {:#?}",
-                    self.seen
-                );
+                panic!("the process did not exit within {timeout:?}; stderr: {:#?}", self.seen);
             }
             std::thread::sleep(Duration::from_millis(20));
         };

@@ -76,10 +76,7 @@ impl VirtualMic {
     /// Environment that points a process at this daemon.
     pub fn env(&self) -> Vec<(&'static str, OsString)> {
         vec![
-            (
-                "XDG_RUNTIME_DIR",
-                self.dir.path().join("runtime").into_os_string(),
-            ),
+            ("XDG_RUNTIME_DIR", self.dir.path().join("runtime").into_os_string()),
             ("HOME", self.dir.path().as_os_str().to_owned()),
             (
                 "PULSE_SERVER",
@@ -159,10 +156,7 @@ impl VirtualMic {
             .spawn()
             .expect("start parec");
         let mut first = vec![0u8; 9600];
-        let read = reader
-            .stdout
-            .take()
-            .map(|mut out| out.read_exact(&mut first));
+        let read = reader.stdout.take().map(|mut out| out.read_exact(&mut first));
         let _ = reader.kill();
         let _ = reader.wait();
         assert!(matches!(read, Some(Ok(()))), "no audio from vmic: {read:?}");
@@ -182,14 +176,10 @@ impl VirtualMic {
                 return;
             }
             if let Some(Ok(Some(status))) = self.daemon.as_mut().map(Child::try_wait) {
-                let log = std::fs::read_to_string(self.dir.path().join("pulseaudio.log"))
-                    .unwrap_or_default();
+                let log = std::fs::read_to_string(self.dir.path().join("pulseaudio.log")).unwrap_or_default();
                 panic!("pulseaudio exited ({status}) before it was ready:\n{log}");
             }
-            assert!(
-                Instant::now() < deadline,
-                "pulseaudio did not become ready within 15 s"
-            );
+            assert!(Instant::now() < deadline, "pulseaudio did not become ready within 15 s");
             std::thread::sleep(Duration::from_millis(50));
         }
     }

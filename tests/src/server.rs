@@ -32,16 +32,16 @@ impl ServerProc {
             .arg("--data-dir")
             .arg(data.path())
             .args(extra)
-            .env("RUST_LOG", "warn")
+            .env(
+                "RUST_LOG",
+                std::env::var("OFFBEAT_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             // Keep the AWS credential chain hermetic: only what the test sets.
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("AWS_CONFIG_FILE", data.path().join("no-aws-config"))
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                data.path().join("no-aws-credentials"),
-            )
+            .env("AWS_SHARED_CREDENTIALS_FILE", data.path().join("no-aws-credentials"))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
@@ -88,6 +88,10 @@ impl ServerProc {
         std::fs::read_dir(self.data.path().join("staging"))
             .map(|d| d.flatten().map(|e| e.path()).collect())
             .unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Whether the process is still alive (it must never crash on bad input).

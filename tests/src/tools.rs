@@ -3,14 +3,14 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// Path of a binary built from this workspace (`cargo build --workspace` puts it beside the
-/// test executables' parent directory).
+/// Path of a binary built from this workspace, in the same profile directory as the running
+/// executable (tests run from `target/<profile>/deps`, benchmarks from `target/<profile>`).
 pub fn workspace_bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test's own path");
-    let dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("test executables live in target/<profile>/deps");
+    let mut dir = exe.parent().expect("an executable lives in a directory");
+    if dir.ends_with("deps") {
+        dir = dir.parent().expect("target/<profile>");
+    }
     let bin = dir.join(name);
     assert!(
         bin.is_file(),
@@ -35,9 +35,7 @@ pub fn require(tools: &[&str]) {
 
 /// Runs a command, failing the test with its stderr if it does not succeed.
 pub fn run_ok(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     assert!(
         out.status.success(),
         "{cmd:?} failed ({}):\n{}",
@@ -49,14 +47,7 @@ pub fn run_ok(cmd: &mut Command) -> Output {
 
 /// Speaks `text` with espeak-ng's default en-us voice, converted by sox to `rate` Hz with
 /// `channels` channels and the given sox encoding arguments (e.g. `["-b", "16"]`).
-pub fn speech_wav(
-    dir: &Path,
-    name: &str,
-    text: &str,
-    rate: u32,
-    channels: u16,
-    encoding: &[&str],
-) -> PathBuf {
+pub fn speech_wav(dir: &Path, name: &str, text: &str, rate: u32, channels: u16, encoding: &[&str]) -> PathBuf {
     require(&["espeak-ng", "sox"]);
     let raw = dir.join(format!("{name}.espeak.wav"));
     run_ok(

@@ -18,11 +18,7 @@ const SENTENCE: &str = "please review the quarterly budget before friday";
 
 fn start_recording(mic: &VirtualMic, out: &Path, extra: &[&str]) -> (Watched, Instant) {
     let mut cmd = recorder();
-    cmd.envs(mic.env())
-        .arg("record")
-        .arg("-o")
-        .arg(out)
-        .args(extra);
+    cmd.envs(mic.env()).arg("record").arg("-o").arg(out).args(extra);
     let mut proc = Watched::spawn(&mut cmd);
     let started = proc.wait_for_line(STARTED, Duration::from_secs(15));
     (proc, started)
@@ -31,20 +27,13 @@ fn start_recording(mic: &VirtualMic, out: &Path, extra: &[&str]) -> (Watched, In
 /// opusinfo must accept the file with no warning and no error.
 fn assert_opusinfo_clean(path: &Path) {
     require(&["opusinfo"]);
-    let out = Command::new("opusinfo")
-        .arg(path)
-        .output()
-        .expect("run opusinfo");
+    let out = Command::new("opusinfo").arg(path).output().expect("run opusinfo");
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(
-        out.status.success(),
-        "opusinfo rejected {}:\n{text}",
-        path.display()
-    );
+    assert!(out.status.success(), "opusinfo rejected {}:\n{text}", path.display());
     assert!(
         !text.contains("WARNING") && !text.contains("ERROR"),
         "opusinfo complained about {}:\n{text}",
@@ -59,11 +48,7 @@ fn recording_matches_what_the_microphone_heard() {
     let speech = speech_wav(dir.path(), "speech", SENTENCE, 48_000, 1, &["-b", "16"]);
     let out = dir.path().join("take.opus");
     let raw = dir.path().join("take.wav");
-    let (proc, started) = start_recording(
-        &mic,
-        &out,
-        &["--wav", raw.to_str().unwrap(), "--title", "budget"],
-    );
+    let (proc, started) = start_recording(&mic, &out, &["--wav", raw.to_str().unwrap(), "--title", "budget"]);
 
     std::thread::sleep(Duration::from_millis(300));
     mic.play(&speech);
@@ -93,9 +78,7 @@ fn recording_matches_what_the_microphone_heard() {
     let decoded = decode_opus_mono(&out, 48_000);
     let (lag, corr) = best_alignment(&source, &decoded);
     let gain =
-        rms(&decoded[lag.max(0) as usize..]
-            [..source.len().min(decoded.len() - lag.max(0) as usize)])
-            / rms(&source);
+        rms(&decoded[lag.max(0) as usize..][..source.len().min(decoded.len() - lag.max(0) as usize)]) / rms(&source);
     println!(
         "cross-correlation {corr:.3} at {:.3} s, gain {gain:.2}",
         lag as f64 / 48_000.0
@@ -168,10 +151,7 @@ fn unplugged_microphone_keeps_what_was_recorded() {
     std::thread::sleep(Duration::from_secs(2));
     mic.pull_the_plug();
     let (status, stderr) = proc.finish(Duration::from_secs(20));
-    assert!(
-        !status.success(),
-        "losing the device must be reported as a failure"
-    );
+    assert!(!status.success(), "losing the device must be reported as a failure");
     let errors: Vec<_> = stderr.iter().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(errors.len(), 1, "{stderr:#?}");
     assert!(
@@ -202,15 +182,8 @@ fn no_sound_server_is_a_one_line_error_and_leaves_no_file() {
     assert!(!result.status.success());
     let lines = stderr_lines(&result);
     assert_eq!(lines.len(), 1, "{lines:#?}");
-    assert!(
-        lines[0].starts_with("error: no usable input device"),
-        "{}",
-        lines[0]
-    );
-    assert!(
-        !out.exists(),
-        "a recording that never started must leave no file"
-    );
+    assert!(lines[0].starts_with("error: no usable input device"), "{}", lines[0]);
+    assert!(!out.exists(), "a recording that never started must leave no file");
 }
 
 #[test]
@@ -241,10 +214,7 @@ fn devices_lists_the_virtual_microphone_as_default() {
         .lines()
         .find(|l| l.starts_with('*'))
         .unwrap_or_else(|| panic!("no default in:\n{text}"));
-    assert!(
-        default.contains("Hz") && default.contains("ch"),
-        "{default}"
-    );
+    assert!(default.contains("Hz") && default.contains("ch"), "{default}");
 }
 
 fn rms(x: &[f32]) -> f64 {

@@ -18,10 +18,7 @@ fn source(dir: &Path, rate: u32, channels: u16, float: bool) -> PathBuf {
     } else {
         &["-e", "signed-integer", "-b", "16"]
     };
-    let name = format!(
-        "src-{rate}-{channels}-{}",
-        if float { "f32" } else { "s16" }
-    );
+    let name = format!("src-{rate}-{channels}-{}", if float { "f32" } else { "s16" });
     speech_wav(dir, &name, SENTENCE, rate, channels, encoding)
 }
 
@@ -46,15 +43,9 @@ fn round_trip(rate: u32) {
 
             let facts = opus_facts(&opus);
             assert_eq!(facts.duration_samples, expected, "{case}: our reader");
-            assert_eq!(
-                facts.head.input_sample_rate, rate,
-                "{case}: OpusHead input rate"
-            );
+            assert_eq!(facts.head.input_sample_rate, rate, "{case}: OpusHead input rate");
             assert_eq!(facts.head.channels, 1, "{case}: speech is encoded mono");
-            assert!(
-                facts.head.pre_skip > 0,
-                "{case}: pre-skip is the encoder's lookahead"
-            );
+            assert!(facts.head.pre_skip > 0, "{case}: pre-skip is the encoder's lookahead");
 
             let info = run_ok(Command::new("opusinfo").arg(&opus));
             let text = String::from_utf8_lossy(&info.stdout);
@@ -83,11 +74,7 @@ fn round_trip(rate: u32) {
                 .trim()
                 .parse()
                 .expect("ffprobe duration_ts");
-            assert_eq!(
-                granule - u64::from(facts.head.pre_skip),
-                expected,
-                "{case}: ffprobe"
-            );
+            assert_eq!(granule - u64::from(facts.head.pre_skip), expected, "{case}: ffprobe");
 
             // ffmpeg's own Opus decoder applies pre-skip and end trimming: same sample count.
             let pcm = run_ok(
@@ -96,11 +83,7 @@ fn round_trip(rate: u32) {
                     .arg(&opus)
                     .args(["-f", "s16le", "-ac", "1", "-ar", "48000", "-"]),
             );
-            assert_eq!(
-                pcm.stdout.len() as u64 / 2,
-                expected,
-                "{case}: ffmpeg decode"
-            );
+            assert_eq!(pcm.stdout.len() as u64 / 2, expected, "{case}: ffmpeg decode");
 
             // `recorder decode` back to the source rate gives the source's frame count exactly
             // (to rounding) and the same sound.
@@ -178,61 +161,38 @@ fn bad_inputs_fail_with_one_clear_line_and_leave_nothing() {
     let out = d.join("out.opus");
 
     assert_fails_with(
-        recorder()
-            .arg("encode")
-            .arg(d.join("missing.wav"))
-            .arg(&out),
+        recorder().arg("encode").arg(d.join("missing.wav")).arg(&out),
         "cannot read",
     );
-    assert_fails_with(
-        recorder().arg("encode").arg(&text).arg(&out),
-        "is not a WAV file",
-    );
-    assert_fails_with(
-        recorder().arg("encode").arg(&empty).arg(&out),
-        "is not a WAV file",
-    );
+    assert_fails_with(recorder().arg("encode").arg(&text).arg(&out), "is not a WAV file");
+    assert_fails_with(recorder().arg("encode").arg(&empty).arg(&out), "is not a WAV file");
     assert_fails_with(
         recorder().arg("encode").arg(&header_only).arg(&out),
         "is not a WAV file",
     );
+    assert_fails_with(recorder().arg("encode").arg(&truncated).arg(&out), "is truncated");
     assert_fails_with(
-        recorder().arg("encode").arg(&truncated).arg(&out),
-        "is truncated",
-    );
-    assert_fails_with(
-        recorder()
-            .arg("encode")
-            .arg(&good)
-            .arg(d.join("no/such/dir/out.opus")),
+        recorder().arg("encode").arg(&good).arg(d.join("no/such/dir/out.opus")),
         "cannot write",
     );
     let leftovers: Vec<_> = std::fs::read_dir(d)
         .unwrap()
         .filter_map(Result::ok)
         .map(|e| e.file_name())
-        .filter(|n| {
-            n.to_string_lossy().ends_with(".opus") || n.to_string_lossy().starts_with(".offbeat-")
-        })
+        .filter(|n| n.to_string_lossy().ends_with(".opus") || n.to_string_lossy().starts_with(".offbeat-"))
         .collect();
     assert!(leftovers.is_empty(), "failed encodes left {leftovers:?}");
 
     // An existing output is not overwritten without --force.
     run_ok(recorder().arg("encode").arg(&good).arg(&out));
     let before = std::fs::read(&out).unwrap();
-    assert_fails_with(
-        recorder().arg("encode").arg(&good).arg(&out),
-        "already exists",
-    );
+    assert_fails_with(recorder().arg("encode").arg(&good).arg(&out), "already exists");
     assert_eq!(std::fs::read(&out).unwrap(), before);
     run_ok(recorder().arg("encode").arg(&good).arg(&out).arg("--force"));
 
     // decode: not Ogg, Ogg that is not Opus, a corrupted page.
     let wav_out = d.join("back.wav");
-    assert_fails_with(
-        recorder().arg("decode").arg(&good).arg(&wav_out),
-        "looks like WAV",
-    );
+    assert_fails_with(recorder().arg("decode").arg(&good).arg(&wav_out), "looks like WAV");
     assert_fails_with(
         recorder().arg("decode").arg(&text).arg(&wav_out),
         "does not start with an Ogg page",
@@ -242,10 +202,7 @@ fn bad_inputs_fail_with_one_clear_line_and_leave_nothing() {
     corrupt[n - 10] ^= 0x55;
     let corrupt_path = d.join("corrupt.opus");
     std::fs::write(&corrupt_path, corrupt).unwrap();
-    assert_fails_with(
-        recorder().arg("decode").arg(&corrupt_path).arg(&wav_out),
-        "checksum",
-    );
+    assert_fails_with(recorder().arg("decode").arg(&corrupt_path).arg(&wav_out), "checksum");
     require(&["ffmpeg"]);
     let vorbis = d.join("vorbis.ogg");
     run_ok(
@@ -274,9 +231,7 @@ fn bad_inputs_fail_with_one_clear_line_and_leave_nothing() {
 
     // record: output not writable.
     assert_fails_with(
-        recorder()
-            .args(["record", "-o"])
-            .arg(d.join("no/such/dir/take.opus")),
+        recorder().args(["record", "-o"]).arg(d.join("no/such/dir/take.opus")),
         "cannot write",
     );
 }

@@ -18,13 +18,7 @@ fn valid_clip() -> Vec<u8> {
         sample_rate: 48_000,
         channels: 1,
     };
-    let mut enc = OggOpusEncoder::new(
-        Vec::new(),
-        input,
-        EncoderSettings::default(),
-        OpusTags::new("t"),
-    )
-    .unwrap();
+    let mut enc = OggOpusEncoder::new(Vec::new(), input, EncoderSettings::default(), OpusTags::new("t")).unwrap();
     let tone: Vec<f32> = (0..48_000).map(|i| (i as f32 * 0.05).sin() * 0.3).collect();
     enc.push(&tone).unwrap();
     enc.finish().unwrap().0
@@ -133,38 +127,26 @@ fn malformed_bodies_get_clear_4xx_and_leave_nothing() {
     let webm_video_only: Vec<u8> = [
         &[0x1a, 0x45, 0xdf, 0xa3, 0x9f][..],
         &[
-            0x42, 0x86, 0x81, 0x01, 0x42, 0xf7, 0x81, 0x01, 0x42, 0xf2, 0x81, 0x04, 0x42, 0xf3,
-            0x81, 0x08,
+            0x42, 0x86, 0x81, 0x01, 0x42, 0xf7, 0x81, 0x01, 0x42, 0xf2, 0x81, 0x04, 0x42, 0xf3, 0x81, 0x08,
         ],
         &[
-            0x42, 0x82, 0x84, b'w', b'e', b'b', b'm', 0x42, 0x87, 0x81, 0x04, 0x42, 0x85, 0x81,
-            0x02,
+            0x42, 0x82, 0x84, b'w', b'e', b'b', b'm', 0x42, 0x87, 0x81, 0x04, 0x42, 0x85, 0x81, 0x02,
         ],
         // Segment (unknown size) → Tracks → one VP8 video track.
+        &[0x18, 0x53, 0x80, 0x67, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
         &[
-            0x18, 0x53, 0x80, 0x67, 0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        ],
-        &[
-            0x16, 0x54, 0xae, 0x6b, 0x8f, 0xae, 0x8d, 0xd7, 0x81, 0x01, 0x83, 0x81, 0x01, 0x86,
-            0x85, b'V', b'_', b'V', b'P', b'8',
+            0x16, 0x54, 0xae, 0x6b, 0x8f, 0xae, 0x8d, 0xd7, 0x81, 0x01, 0x83, 0x81, 0x01, 0x86, 0x85, b'V', b'_', b'V',
+            b'P', b'8',
         ],
     ]
     .concat();
 
-    let chromium_audio = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/fixtures/chromium-audio.webm"
-    ))
-    .unwrap();
+    let chromium_audio = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/chromium-audio.webm")).unwrap();
     let cases: Vec<(&str, Vec<u8>, u16)> = vec![
         ("empty body", Vec::new(), 400),
         ("only the Ogg magic", b"OggS".to_vec(), 400),
         ("a page header and nothing else", valid[..27].to_vec(), 400),
-        (
-            "truncated inside the OpusHead page",
-            valid[..40].to_vec(),
-            400,
-        ),
+        ("truncated inside the OpusHead page", valid[..40].to_vec(), 400),
         ("wrong magic", wrong_magic, 415),
         ("random bytes", lcg_bytes(4096), 415),
         (
@@ -172,11 +154,7 @@ fn malformed_bodies_get_clear_4xx_and_leave_nothing() {
             [b"RIFF\x24\x00\x00\x00WAVEfmt ".as_slice(), &[0; 64]].concat(),
             415,
         ),
-        (
-            "an MP3 with ID3",
-            [b"ID3\x04\x00".as_slice(), &[0; 64]].concat(),
-            415,
-        ),
+        ("an MP3 with ID3", [b"ID3\x04\x00".as_slice(), &[0; 64]].concat(), 415),
         (
             "an MP4",
             [b"\x00\x00\x00\x18ftypmp42".as_slice(), &[0; 64]].concat(),
@@ -211,10 +189,7 @@ fn malformed_bodies_get_clear_4xx_and_leave_nothing() {
         ),
         (
             "no OpusTags (audio in its place)",
-            ogg(&[
-                (head(), End::EndPage, 0),
-                (audio.clone(), End::EndPage, 960),
-            ]),
+            ogg(&[(head(), End::EndPage, 0), (audio.clone(), End::EndPage, 960)]),
             400,
         ),
         (
@@ -250,16 +225,8 @@ fn malformed_bodies_get_clear_4xx_and_leave_nothing() {
             400,
         ),
         ("WebM without an audio track", webm_video_only.clone(), 415),
-        (
-            "a WebM header cut short",
-            chromium_audio[..10].to_vec(),
-            400,
-        ),
-        (
-            "WebM cut off before any audio",
-            chromium_audio[..400].to_vec(),
-            400,
-        ),
+        ("a WebM header cut short", chromium_audio[..10].to_vec(), 400),
+        ("WebM cut off before any audio", chromium_audio[..400].to_vec(), 400),
         (
             "EBML that is not WebM",
             [&webm_video_only[..24], b"mkv!", &webm_video_only[28..]].concat(),
@@ -288,9 +255,6 @@ fn malformed_bodies_get_clear_4xx_and_leave_nothing() {
     // Nothing stored, and the server is still fine.
     let listing = request("GET", &server.api("/api/v1/clips"), &[], None).json();
     assert_eq!(listing["clips"].as_array().unwrap().len(), 0);
-    assert_eq!(
-        request("GET", &server.api("/readyz"), &[], None).status,
-        200
-    );
+    assert_eq!(request("GET", &server.api("/readyz"), &[], None).status, 200);
     assert!(server.staged_files().is_empty());
 }

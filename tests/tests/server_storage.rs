@@ -78,20 +78,12 @@ fn round_trip(server: &ServerProc, object_exists: &dyn Fn(&str) -> bool) {
     let facts = opus_facts(&clip_path);
 
     let created = upload(server, &bytes, "");
-    assert_eq!(
-        created.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&created.body)
-    );
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
     let clip = created.json();
     let id = clip["id"].as_str().unwrap().to_owned();
     assert_eq!(id.len(), 32, "ids carry 128 random bits as hex");
     assert_eq!(created.header("location"), clip["url"].as_str());
-    assert_eq!(
-        clip["title"], "Design review",
-        "title comes from the file's OpusTags"
-    );
+    assert_eq!(clip["title"], "Design review", "title comes from the file's OpusTags");
     assert_eq!(clip["status"], "ready");
     assert_eq!(
         clip["duration_ms"].as_u64().unwrap(),
@@ -105,10 +97,7 @@ fn round_trip(server: &ServerProc, object_exists: &dyn Fn(&str) -> bool) {
     assert_eq!(media["sample_rate"], 48_000);
     assert_eq!(media["byte_size"].as_u64().unwrap(), bytes.len() as u64);
     assert_eq!(media["sha256"].as_str().unwrap(), sha256_hex(&bytes));
-    assert!(
-        clip["recorded_at"].as_str().is_some_and(|t| t.len() >= 20),
-        "{clip}"
-    );
+    assert!(clip["recorded_at"].as_str().is_some_and(|t| t.len() >= 20), "{clip}");
     assert!(object_exists(&id), "the object is stored");
 
     let shown = get(&server.api(&format!("/api/v1/clips/{id}")));
@@ -131,12 +120,7 @@ fn round_trip(server: &ServerProc, object_exists: &dyn Fn(&str) -> bool) {
         (format!("bytes={}-", n - 100), n - 100, n - 1),
         ("bytes=-50".to_owned(), n - 50, n - 1),
     ] {
-        let part = request(
-            "GET",
-            clip["media_url"].as_str().unwrap(),
-            &[("Range", &range)],
-            None,
-        );
+        let part = request("GET", clip["media_url"].as_str().unwrap(), &[("Range", &range)], None);
         assert_eq!(part.status, 206, "{range}");
         assert_eq!(part.body, bytes[first..=last], "{range}");
         assert_eq!(
@@ -151,10 +135,7 @@ fn round_trip(server: &ServerProc, object_exists: &dyn Fn(&str) -> bool) {
         None,
     );
     assert_eq!(past.status, 416);
-    assert_eq!(
-        past.header("content-range"),
-        Some(format!("bytes */{n}").as_str())
-    );
+    assert_eq!(past.header("content-range"), Some(format!("bytes */{n}").as_str()));
 
     let cached = request(
         "GET",
@@ -169,10 +150,7 @@ fn round_trip(server: &ServerProc, object_exists: &dyn Fn(&str) -> bool) {
     let peaks = get(clip["peaks_url"].as_str().unwrap()).json();
     let count = peaks["peaks"].as_array().unwrap().len() as u64;
     let expected = clip["duration_ms"].as_u64().unwrap() * 20 / 1000;
-    assert!(
-        count.abs_diff(expected) <= 1,
-        "{count} peaks for {expected}"
-    );
+    assert!(count.abs_diff(expected) <= 1, "{count} peaks for {expected}");
     assert!(
         peaks["peaks"]
             .as_array()
@@ -193,19 +171,11 @@ fn round_trip(server: &ServerProc, object_exists: &dyn Fn(&str) -> bool) {
     assert!(page2["next"].is_null());
 
     // Delete: object and row gone; the id is then unknown.
-    let deleted = request(
-        "DELETE",
-        &server.api(&format!("/api/v1/clips/{id}")),
-        &[],
-        None,
-    );
+    let deleted = request("DELETE", &server.api(&format!("/api/v1/clips/{id}")), &[], None);
     assert_eq!(deleted.status, 204);
     assert!(!object_exists(&id), "the object is deleted");
     assert_eq!(get(&server.api(&format!("/api/v1/clips/{id}"))).status, 404);
-    assert_eq!(
-        get(&server.api(&format!("/api/v1/clips/{id}/media"))).status,
-        404
-    );
+    assert_eq!(get(&server.api(&format!("/api/v1/clips/{id}/media"))).status, 404);
     let unknown = get(&server.api("/api/v1/clips/00000000000000000000000000000000"));
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.json()["error"]["code"], "not_found");
@@ -215,9 +185,7 @@ fn round_trip(server: &ServerProc, object_exists: &dyn Fn(&str) -> bool) {
 fn s3_backend_round_trip() {
     let s3 = S3Server::start();
     let server = ServerProc::start(Backend::S3(&s3), &[]);
-    round_trip(&server, &|id| {
-        s3.object_path(&format!("clips/{id}.opus")).is_file()
-    });
+    round_trip(&server, &|id| s3.object_path(&format!("clips/{id}.opus")).is_file());
 }
 
 #[test]
@@ -234,12 +202,7 @@ fn s3_multipart_for_clips_above_the_part_size() {
     let dir = tempfile::tempdir().unwrap();
     let bytes = std::fs::read(big_clip(dir.path(), 6 << 20)).unwrap();
     let created = upload(&server, &bytes, "");
-    assert_eq!(
-        created.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&created.body)
-    );
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
     let clip = created.json();
     let id = clip["id"].as_str().unwrap();
     // The stored object is the upload, byte for byte.
@@ -338,12 +301,7 @@ fn assert_nothing_left(server: &mut ServerProc, objects: &dyn Fn() -> Vec<String
 fn cut_off_and_oversize(server: &mut ServerProc, objects: &dyn Fn() -> Vec<String>) {
     let dir = tempfile::tempdir().unwrap();
     let bytes = std::fs::read(speech_clip(dir.path())).unwrap();
-    cut_off_upload(
-        &server.url,
-        "/api/v1/clips",
-        bytes.len(),
-        &bytes[..bytes.len() / 2],
-    );
+    cut_off_upload(&server.url, "/api/v1/clips", bytes.len(), &bytes[..bytes.len() / 2]);
     // Declared too large: refused before the body is read.
     let declared = request(
         "POST",
@@ -401,12 +359,7 @@ fn s3_outage_gives_503_and_recovers_without_restart() {
 
     s3.stop();
     let refused = upload(&server, &bytes, "");
-    assert_eq!(
-        refused.status,
-        503,
-        "{}",
-        String::from_utf8_lossy(&refused.body)
-    );
+    assert_eq!(refused.status, 503, "{}", String::from_utf8_lossy(&refused.body));
     assert_eq!(refused.json()["error"]["code"], "storage_unavailable");
     assert!(refused.header("retry-after").is_some());
     let ready = get(&server.api("/readyz"));
@@ -417,18 +370,10 @@ fn s3_outage_gives_503_and_recovers_without_restart() {
 
     s3.restart();
     let accepted = upload(&server, &bytes, "");
-    assert_eq!(
-        accepted.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&accepted.body)
-    );
+    assert_eq!(accepted.status, 201, "{}", String::from_utf8_lossy(&accepted.body));
     assert_eq!(get(&server.api("/readyz")).status, 200);
     let id = accepted.json()["id"].as_str().unwrap().to_owned();
-    assert_eq!(
-        get(&server.api(&format!("/api/v1/clips/{id}/media"))).body,
-        bytes
-    );
+    assert_eq!(get(&server.api(&format!("/api/v1/clips/{id}/media"))).body, bytes);
 }
 
 #[test]
@@ -445,10 +390,7 @@ fn recorder_upload_prints_the_clip_url() {
         "Ana (Berlin)",
     ]));
     let url = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    assert!(
-        url.starts_with(&format!("{}/api/v1/clips/", server.url)),
-        "{url}"
-    );
+    assert!(url.starts_with(&format!("{}/api/v1/clips/", server.url)), "{url}");
     let shown = http::get(&url).json();
     assert_eq!(shown["title"], "From the CLI");
     assert_eq!(shown["author"], "Ana (Berlin)");

@@ -13,9 +13,7 @@ use offbeat_tests::server::{Backend, ServerProc};
 use offbeat_tests::tools::{require, run_ok};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
 }
 
 /// Seconds of audio ffmpeg decodes from a file: an independent measure of its length.
@@ -25,9 +23,7 @@ fn ffmpeg_audio_secs(path: &Path) -> f64 {
         Command::new("ffmpeg")
             .args(["-v", "error", "-i"])
             .arg(path)
-            .args([
-                "-map", "0:a", "-f", "s16le", "-ac", "1", "-ar", "48000", "-",
-            ]),
+            .args(["-map", "0:a", "-f", "s16le", "-ac", "1", "-ar", "48000", "-"]),
     );
     pcm.stdout.len() as f64 / 2.0 / 48_000.0
 }
@@ -39,12 +35,7 @@ fn upload(server: &ServerProc, path: &Path) -> serde_json::Value {
         &[],
         Some(&std::fs::read(path).unwrap()),
     );
-    assert_eq!(
-        reply.status,
-        201,
-        "{}",
-        String::from_utf8_lossy(&reply.body)
-    );
+    assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
     reply.json()
 }
 
@@ -54,19 +45,13 @@ fn chromium_audio_webm_is_stored_as_seekable_ogg_opus() {
     let source = fixture("chromium-audio.webm");
     let clip = upload(&server, &source);
     let media = &clip["media"];
-    assert_eq!(
-        media["container"], "ogg",
-        "audio-only WebM is remuxed into Ogg Opus"
-    );
+    assert_eq!(media["container"], "ogg", "audio-only WebM is remuxed into Ogg Opus");
     assert_eq!(media["content_type"], "audio/ogg; codecs=opus");
     assert_eq!(media["has_video"], false);
     let duration = clip["duration_ms"].as_f64().unwrap() / 1000.0;
     let reference = ffmpeg_audio_secs(&source);
     println!("duration {duration:.3} s; ffmpeg decodes {reference:.3} s from the original");
-    assert!(
-        (duration - reference).abs() <= 0.020,
-        "{duration} vs {reference}"
-    );
+    assert!((duration - reference).abs() <= 0.020, "{duration} vs {reference}");
 
     let dir = tempfile::tempdir().unwrap();
     let stored = dir.path().join("stored.opus");
@@ -74,10 +59,7 @@ fn chromium_audio_webm_is_stored_as_seekable_ogg_opus() {
     require(&["opusinfo"]);
     let info = run_ok(Command::new("opusinfo").arg(&stored));
     let text = String::from_utf8_lossy(&info.stdout);
-    assert!(
-        !text.contains("WARNING") && !text.contains("ERROR"),
-        "{text}"
-    );
+    assert!(!text.contains("WARNING") && !text.contains("ERROR"), "{text}");
 
     // The remux is the same sound: it matches what the fake microphone played.
     let (_, speech) = read_wav_mono(&fixture("speech48k.wav"));
@@ -128,10 +110,7 @@ fn chromium_video_webm_gets_duration_and_cues() {
     let body = get(clip["media_url"].as_str().unwrap()).body;
     std::fs::write(&stored, &body).unwrap();
     let stored_secs: f64 = probe(&stored).parse().unwrap();
-    assert!(
-        (stored_secs - duration).abs() < 0.01,
-        "{stored_secs} vs {duration}"
-    );
+    assert!((stored_secs - duration).abs() < 0.01, "{stored_secs} vs {duration}");
 
     // Cues sit before the first cluster, where a browser finds them without reading to the end.
     let find = |needle: &[u8]| body.windows(needle.len()).position(|w| w == needle);
@@ -145,28 +124,14 @@ fn chromium_video_webm_gets_duration_and_cues() {
             .arg(&stored)
             .args(["-f", "null", "-"]),
     );
-    assert!(
-        clean.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&clean.stderr)
-    );
+    assert!(clean.stderr.is_empty(), "{}", String::from_utf8_lossy(&clean.stderr));
     let seek = run_ok(
         Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-ss",
-                &format!("{:.2}", duration / 2.0),
-                "-i",
-            ])
+            .args(["-v", "error", "-ss", &format!("{:.2}", duration / 2.0), "-i"])
             .arg(&stored)
             .args(["-frames:v", "1", "-f", "null", "-"]),
     );
-    assert!(
-        seek.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&seek.stderr)
-    );
+    assert!(seek.stderr.is_empty(), "{}", String::from_utf8_lossy(&seek.stderr));
     // And the audio inside is the speech that was recorded.
     let audio_secs = ffmpeg_audio_secs(&stored);
     assert!((audio_secs - ffmpeg_audio_secs(&source)).abs() < 0.001);

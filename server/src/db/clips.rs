@@ -95,17 +95,15 @@ pub struct Cursor {
 }
 
 /// Newest first; `after` continues a previous page.
-pub async fn list(
-    pool: &SqlitePool,
-    limit: i64,
-    after: Option<&Cursor>,
-) -> sqlx::Result<Vec<ClipRow>> {
+pub async fn list(pool: &SqlitePool, limit: i64, after: Option<&Cursor>) -> sqlx::Result<Vec<ClipRow>> {
     match after {
         None => {
-            sqlx::query_as(&format!("SELECT {SUMMARY} FROM clips ORDER BY created_at DESC, id DESC LIMIT ?"))
-                .bind(limit)
-                .fetch_all(pool)
-                .await
+            sqlx::query_as(&format!(
+                "SELECT {SUMMARY} FROM clips ORDER BY created_at DESC, id DESC LIMIT ?"
+            ))
+            .bind(limit)
+            .fetch_all(pool)
+            .await
         }
         Some(cursor) => {
             sqlx::query_as(&format!(

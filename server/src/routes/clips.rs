@@ -117,9 +117,7 @@ pub async fn create(
     }
     for (name, value) in [("title", &params.title), ("author", &params.author)] {
         if value.as_ref().is_some_and(|v| v.len() > 500) {
-            return Err(AppError::BadRequest(format!(
-                "the {name} is longer than 500 bytes"
-            )));
+            return Err(AppError::BadRequest(format!("the {name} is longer than 500 bytes")));
         }
     }
     let row = crate::ingest::ingest(
@@ -132,17 +130,10 @@ pub async fn create(
     )
     .await?;
     let view = ClipView::new(row, &state.public_url);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, view.url.clone())],
-        Json(view),
-    ))
+    Ok((StatusCode::CREATED, [(header::LOCATION, view.url.clone())], Json(view)))
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> AppResult<Json<ClipView>> {
+pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<Json<ClipView>> {
     let row = find(&state, &id).await?;
     Ok(Json(ClipView::new(row, &state.public_url)))
 }
@@ -155,10 +146,7 @@ pub struct ListParams {
 }
 
 /// `GET /api/v1/clips`: newest first, `limit` per page (default 20, at most 100).
-pub async fn list(
-    State(state): State<AppState>,
-    Query(params): Query<ListParams>,
-) -> AppResult<Json<Value>> {
+pub async fn list(State(state): State<AppState>, Query(params): Query<ListParams>) -> AppResult<Json<Value>> {
     let limit = params.limit.unwrap_or(20).clamp(1, 100);
     let after = params.after.as_deref().map(decode_cursor).transpose()?;
     let rows = clips::list(&state.db, limit + 1, after.as_ref()).await?;
@@ -174,19 +162,13 @@ pub async fn list(
     } else {
         None
     };
-    let clips: Vec<ClipView> = rows
-        .into_iter()
-        .map(|r| ClipView::new(r, &state.public_url))
-        .collect();
+    let clips: Vec<ClipView> = rows.into_iter().map(|r| ClipView::new(r, &state.public_url)).collect();
     Ok(Json(json!({ "clips": clips, "next": next })))
 }
 
 /// `DELETE /api/v1/clips/{id}`: the object, then the row. If storage is down the row stays
 /// (and the call fails with 503), so nothing points at a missing object.
-pub async fn remove(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> AppResult<StatusCode> {
+pub async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<StatusCode> {
     let row = find(&state, &id).await?;
     state.storage.delete(&row.storage_key).await?;
     clips::delete(&state.db, &row.id).await?;
@@ -194,10 +176,7 @@ pub async fn remove(
 }
 
 /// `GET /api/v1/clips/{id}/peaks`: the waveform (0–255 per window) and the silent ranges.
-pub async fn peaks(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-) -> AppResult<Json<Value>> {
+pub async fn peaks(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<Json<Value>> {
     if !ids::is_well_formed(&id) {
         return Err(AppError::NotFound);
     }

@@ -16,11 +16,7 @@ use crate::storage::ByteRange;
 
 const PRESIGNED_TTL: Duration = Duration::from_secs(300);
 
-pub async fn media(
-    State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> AppResult<Response> {
+pub async fn media(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> AppResult<Response> {
     let clip = find(&state, &id).await?;
     let etag = format!("\"{}\"", clip.sha256);
     if if_none_match(&headers, &etag) {
@@ -34,10 +30,7 @@ pub async fn media(
     {
         return Ok((
             StatusCode::FOUND,
-            [
-                (header::LOCATION, url),
-                (header::CACHE_CONTROL, "no-store".into()),
-            ],
+            [(header::LOCATION, url), (header::CACHE_CONTROL, "no-store".into())],
         )
             .into_response());
     }
@@ -51,10 +44,7 @@ pub async fn media(
     let mut response = Response::new(body);
     let h = response.headers_mut();
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=3600"),
-    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
     insert(h, header::CONTENT_TYPE, &clip.content_type);
     insert(h, header::ETAG, &etag);
     match range {
@@ -66,17 +56,9 @@ pub async fn media(
                 header::CONTENT_RANGE,
                 &format!("bytes {}-{}/{size}", r.first, r.last),
             );
-            insert(
-                h,
-                header::CONTENT_LENGTH,
-                &(r.last - r.first + 1).to_string(),
-            );
+            insert(h, header::CONTENT_LENGTH, &(r.last - r.first + 1).to_string());
         }
-        None => insert(
-            response.headers_mut(),
-            header::CONTENT_LENGTH,
-            &size.to_string(),
-        ),
+        None => insert(response.headers_mut(), header::CONTENT_LENGTH, &size.to_string()),
     }
     Ok(response)
 }

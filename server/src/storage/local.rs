@@ -30,12 +30,9 @@ impl LocalStore {
         tokio::fs::create_dir_all(&parent).await?;
         let staged = staged.to_owned();
         tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            let temp = tempfile::Builder::new()
-                .prefix(".incoming-")
-                .make_in(&parent, |p| {
-                    std::fs::hard_link(&staged, p)
-                        .or_else(|_| std::fs::copy(&staged, p).map(|_| ()))
-                })?;
+            let temp = tempfile::Builder::new().prefix(".incoming-").make_in(&parent, |p| {
+                std::fs::hard_link(&staged, p).or_else(|_| std::fs::copy(&staged, p).map(|_| ()))
+            })?;
             std::fs::File::open(temp.path())?.sync_all()?;
             temp.persist(&dest).map_err(|e| e.error)?;
             // Make the rename itself durable.
@@ -46,11 +43,7 @@ impl LocalStore {
         Ok(())
     }
 
-    pub async fn get(
-        &self,
-        key: &str,
-        range: Option<ByteRange>,
-    ) -> Result<ObjectReader, StorageError> {
+    pub async fn get(&self, key: &str, range: Option<ByteRange>) -> Result<ObjectReader, StorageError> {
         let mut file = match tokio::fs::File::open(self.path(key)).await {
             Ok(file) => file,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {

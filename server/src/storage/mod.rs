@@ -46,13 +46,7 @@ pub enum Storage {
 impl Storage {
     /// Stores the staged file at `path` under `key`, atomically: the object is either absent or
     /// complete.
-    pub async fn put_file(
-        &self,
-        key: &str,
-        path: &Path,
-        size: u64,
-        content_type: &str,
-    ) -> Result<(), StorageError> {
+    pub async fn put_file(&self, key: &str, path: &Path, size: u64, content_type: &str) -> Result<(), StorageError> {
         check_key(key)?;
         match self {
             Storage::Local(store) => store.put_file(key, path).await,
@@ -61,11 +55,7 @@ impl Storage {
     }
 
     /// Reads the object, or the given part of it.
-    pub async fn get(
-        &self,
-        key: &str,
-        range: Option<ByteRange>,
-    ) -> Result<ObjectReader, StorageError> {
+    pub async fn get(&self, key: &str, range: Option<ByteRange>) -> Result<ObjectReader, StorageError> {
         check_key(key)?;
         match self {
             Storage::Local(store) => store.get(key, range).await,
@@ -111,9 +101,7 @@ fn check_key(key: &str) -> Result<(), StorageError> {
     let ok = !key.is_empty()
         && !key.starts_with('/')
         && !key.contains("..")
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b));
+        && key.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b));
     if ok {
         Ok(())
     } else {

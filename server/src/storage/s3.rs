@@ -11,7 +11,12 @@ use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 
+use futures_util::{StreamExt, TryStreamExt};
+
 use super::{ByteRange, ObjectReader, StorageError};
+
+/// Multipart parts in flight at once.
+const PARALLEL_PARTS: usize = 4;
 
 /// How to reach the bucket. Credentials come from the standard AWS chain.
 #[derive(Debug, Clone)]
@@ -58,12 +63,7 @@ impl S3Store {
             Client::from_conf(config.build())
         };
         let client = build(settings.endpoint.as_ref());
-        let presigner = build(
-            settings
-                .public_endpoint
-                .as_ref()
-                .or(settings.endpoint.as_ref()),
-        );
+        let presigner = build(settings.public_endpoint.as_ref().or(settings.endpoint.as_ref()));
         Self {
             client,
             presigner,
@@ -74,13 +74,7 @@ impl S3Store {
 
     /// One PUT below the part size; a multipart upload above it, aborted if anything fails or
     /// the caller goes away mid-way.
-    pub async fn put_file(
-        &self,
-        key: &str,
-        path: &Path,
-        size: u64,
-        content_type: &str,
-    ) -> Result<(), StorageError> {
+    pub async fn put_file(&self, key: &str, path: &Path, size: u64, content_type: &str) -> Result<(), StorageError> {
         if size < self.part_size {
             let body = ByteStream::from_path(path)
                 .await
@@ -116,49 +110,25 @@ impl S3Store {
             key: key.to_owned(),
             upload_id: Some(upload_id.clone()),
         };
-        let mut parts = Vec::new();
-        let mut offset = 0;
-        let mut number = 1;
-        while offset < size {
-            let len = self.part_size.min(size - offset);
-            let body = ByteStream::read_from()
-                .path(path)
-                .offset(offset)
-                .length(Length::Exact(len))
-                .build()
-                .await
-                .map_err(|e| StorageError::Other(e.to_string()))?;
-            let part = self
-                .client
-                .upload_part()
-                .bucket(&self.bucket)
-                .key(key)
-                .upload_id(&upload_id)
-                .part_number(number)
-                .content_length(len as i64)
-                .body(body)
-                .send()
-                .await
-                .map_err(classify)?;
-            parts.push(
-                CompletedPart::builder()
-                    .part_number(number)
-                    .set_e_tag(part.e_tag().map(str::to_owned))
-                    .build(),
-            );
-            offset += len;
-            number += 1;
-        }
+        // Parts go up several at a time: S3 (and every compatible server) scales with parallel
+        // connections, and each part streams from its own slice of the staged file.
+        let ranges: Vec<(i32, u64, u64)> = (0..size.div_ceil(self.part_size))
+            .map(|i| {
+                let offset = i * self.part_size;
+                (i as i32 + 1, offset, self.part_size.min(size - offset))
+            })
+            .collect();
+        let parts: Vec<CompletedPart> = futures_util::stream::iter(ranges)
+            .map(|(number, offset, len)| self.upload_part(key, &upload_id, path, number, offset, len))
+            .buffered(PARALLEL_PARTS)
+            .try_collect()
+            .await?;
         self.client
             .complete_multipart_upload()
             .bucket(&self.bucket)
             .key(key)
             .upload_id(&upload_id)
-            .multipart_upload(
-                CompletedMultipartUpload::builder()
-                    .set_parts(Some(parts))
-                    .build(),
-            )
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
             .send()
             .await
             .map_err(classify)?;
@@ -166,11 +136,41 @@ impl S3Store {
         Ok(())
     }
 
-    pub async fn get(
+    async fn upload_part(
         &self,
         key: &str,
-        range: Option<ByteRange>,
-    ) -> Result<ObjectReader, StorageError> {
+        upload_id: &str,
+        path: &Path,
+        number: i32,
+        offset: u64,
+        len: u64,
+    ) -> Result<CompletedPart, StorageError> {
+        let body = ByteStream::read_from()
+            .path(path)
+            .offset(offset)
+            .length(Length::Exact(len))
+            .build()
+            .await
+            .map_err(|e| StorageError::Other(e.to_string()))?;
+        let part = self
+            .client
+            .upload_part()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .part_number(number)
+            .content_length(len as i64)
+            .body(body)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(CompletedPart::builder()
+            .part_number(number)
+            .set_e_tag(part.e_tag().map(str::to_owned))
+            .build())
+    }
+
+    pub async fn get(&self, key: &str, range: Option<ByteRange>) -> Result<ObjectReader, StorageError> {
         let mut request = self.client.get_object().bucket(&self.bucket).key(key);
         if let Some(r) = range {
             request = request.range(format!("bytes={}-{}", r.first, r.last));
@@ -197,14 +197,8 @@ impl S3Store {
             })
     }
 
-    pub async fn presigned_get(
-        &self,
-        key: &str,
-        ttl: Duration,
-        content_type: &str,
-    ) -> Result<String, StorageError> {
-        let config =
-            PresigningConfig::expires_in(ttl).map_err(|e| StorageError::Other(e.to_string()))?;
+    pub async fn presigned_get(&self, key: &str, ttl: Duration, content_type: &str) -> Result<String, StorageError> {
+        let config = PresigningConfig::expires_in(ttl).map_err(|e| StorageError::Other(e.to_string()))?;
         let request = self
             .presigner
             .get_object()
@@ -227,10 +221,7 @@ impl S3Store {
             .map_err(classify)
         {
             Ok(_) => Ok(()),
-            Err(StorageError::NotFound) => Err(StorageError::Other(format!(
-                "bucket {:?} does not exist",
-                self.bucket
-            ))),
+            Err(StorageError::NotFound) => Err(StorageError::Other(format!("bucket {:?} does not exist", self.bucket))),
             Err(other) => Err(other),
         }
     }
@@ -272,9 +263,7 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     match &err {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            StorageError::Unavailable(err.to_string())
-        }
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => StorageError::Unavailable(err.to_string()),
         SdkError::ServiceError(service) => {
             let code = service.err().code().unwrap_or_default();
             let status = service.raw().status().as_u16();
@@ -282,15 +271,10 @@ where
                 StorageError::Other("the bucket does not exist".into())
             } else if matches!(code, "NoSuchKey" | "NotFound") || status == 404 {
                 StorageError::NotFound
-            } else if status >= 500
-                || matches!(code, "SlowDown" | "ServiceUnavailable" | "InternalError")
-            {
+            } else if status >= 500 || matches!(code, "SlowDown" | "ServiceUnavailable" | "InternalError") {
                 StorageError::Unavailable(code.to_owned())
             } else {
-                StorageError::Other(format!(
-                    "{code}: {}",
-                    service.err().message().unwrap_or_default()
-                ))
+                StorageError::Other(format!("{code}: {}", service.err().message().unwrap_or_default()))
             }
         }
         _ => StorageError::Other(err.to_string()),

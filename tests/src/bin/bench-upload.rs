@@ -1,0 +1,190 @@
+//! Benchmark: a 200 MB WebM through the server into an S3 server, against the same bytes put
+//! straight into the same S3 server with aws-sdk-s3, in one run. Prints both throughputs, their
+//! ratio, and the server's peak RSS growth. Run with `scripts/bench upload`.
+
+// A benchmark harness: failing loudly is right.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use offbeat_tests::s3::{ACCESS_KEY, BUCKET, S3Server, SECRET_KEY};
+use offbeat_tests::server::{Backend, ServerProc};
+use offbeat_tests::tools::{require, run_ok};
+
+const TARGET_BYTES: u64 = 200_000_000;
+const RUNS: usize = 3;
+
+fn main() {
+    let work = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/bench".into()));
+    std::fs::create_dir_all(&work).unwrap();
+    let webm = big_webm(&work);
+    let size = std::fs::metadata(&webm).unwrap().len();
+
+    let s3 = S3Server::start();
+    let server = ServerProc::start(Backend::S3(&s3), &[]);
+    let pid = server.pid();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = s3_client(&s3);
+
+    let mut direct = Vec::new();
+    let mut through = Vec::new();
+    let mut rss_growth = Vec::new();
+    for run in 0..RUNS {
+        let started = Instant::now();
+        runtime.block_on(async {
+            let body = aws_sdk_s3::primitives::ByteStream::from_path(&webm).await.unwrap();
+            client
+                .put_object()
+                .bucket(BUCKET)
+                .key(format!("direct/{run}.webm"))
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+        });
+        direct.push(started.elapsed());
+
+        let baseline = rss_kib(pid);
+        let peak = Arc::new(AtomicU64::new(baseline));
+        let done = Arc::new(AtomicBool::new(false));
+        let sampler = {
+            let (peak, done) = (Arc::clone(&peak), Arc::clone(&done));
+            std::thread::spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    peak.fetch_max(rss_kib(pid), Ordering::Relaxed);
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            })
+        };
+        let started = Instant::now();
+        let response = ureq::post(&server.api("/api/v1/clips"))
+            .set("Content-Length", &size.to_string())
+            .send(std::fs::File::open(&webm).unwrap())
+            .unwrap();
+        through.push(started.elapsed());
+        done.store(true, Ordering::Relaxed);
+        sampler.join().unwrap();
+        assert_eq!(response.status(), 201);
+        rss_growth.push(peak.load(Ordering::Relaxed).saturating_sub(baseline));
+    }
+
+    let median = |v: &mut Vec<Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (d, t) = (median(&mut direct), median(&mut through));
+    let mbps = |dur: Duration| size as f64 / 1e6 / dur.as_secs_f64();
+    let ratio = mbps(t) / mbps(d);
+    let growth_mb = *rss_growth.iter().max().unwrap() as f64 / 1024.0;
+    println!(
+        "upload: {:.1} MB WebM (VP8 + Opus) into s3s-fs on 127.0.0.1, median of {RUNS}",
+        size as f64 / 1e6
+    );
+    println!(
+        "  aws-sdk-s3 put_object, direct   {:6.2} s  {:7.1} MB/s",
+        d.as_secs_f64(),
+        mbps(d)
+    );
+    println!(
+        "  through the server (POST → S3)  {:6.2} s  {:7.1} MB/s",
+        t.as_secs_f64(),
+        mbps(t)
+    );
+    println!(
+        "  throughput ratio (server / direct): {ratio:.2}  [target >= 0.80: {}]",
+        verdict(ratio >= 0.8)
+    );
+    println!(
+        "  server peak RSS growth: {growth_mb:.1} MB  [target <= 64 MB: {}]",
+        verdict(growth_mb <= 64.0)
+    );
+    println!(
+        "  all runs: direct {:?}; server {:?}; RSS growth KiB {:?}",
+        secs(&direct),
+        secs(&through),
+        rss_growth
+    );
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "MISSED" }
+}
+
+fn secs(v: &[Duration]) -> Vec<String> {
+    v.iter().map(|d| format!("{:.2}", d.as_secs_f64())).collect()
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+fn s3_client(s3: &S3Server) -> aws_sdk_s3::Client {
+    let creds = aws_sdk_s3::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "bench");
+    let config = aws_sdk_s3::config::Builder::new()
+        .behavior_version_latest()
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .endpoint_url(s3.endpoint())
+        .force_path_style(true)
+        .credentials_provider(creds)
+        .request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// A ~200 MB WebM with VP8 video and Opus audio: 10 s encoded once, then looped (stream copy).
+fn big_webm(work: &Path) -> PathBuf {
+    let big = work.join("upload-200mb.webm");
+    if big.exists() {
+        return big;
+    }
+    require(&["ffmpeg"]);
+    let small = work.join("upload-10s.webm");
+    run_ok(
+        Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "testsrc2=size=1280x720:rate=30",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=frequency=330:sample_rate=48000",
+                "-t",
+                "10",
+                "-c:v",
+                "libvpx",
+                "-b:v",
+                "20M",
+                "-deadline",
+                "realtime",
+                "-cpu-used",
+                "8",
+                "-c:a",
+                "libopus",
+                "-b:a",
+                "32k",
+            ])
+            .arg(&small),
+    );
+    run_ok(
+        Command::new("ffmpeg")
+            .args(["-v", "error", "-y", "-stream_loop", "-1", "-i"])
+            .arg(&small)
+            .args(["-c", "copy", "-fs", &TARGET_BYTES.to_string()])
+            .arg(&big),
+    );
+    big
+}
