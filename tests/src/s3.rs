@@ -40,6 +40,20 @@ impl S3Server {
         format!("http://{}", self.addr)
     }
 
+    /// An aws-sdk-s3 client for this server, with the test credentials.
+    pub fn client(&self) -> aws_sdk_s3::Client {
+        let creds = aws_sdk_s3::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "offbeat-tests");
+        let config = aws_sdk_s3::config::Builder::new()
+            .behavior_version_latest()
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .force_path_style(true)
+            .credentials_provider(creds)
+            .request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
     /// Where s3s-fs keeps an object: lets a test see what is really stored.
     pub fn object_path(&self, key: &str) -> PathBuf {
         self.root.path().join(BUCKET).join(key)

@@ -75,3 +75,31 @@ pub fn stderr_lines(out: &Output) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// A short Ogg file of another codec (e.g. "vorbis", "flac"), made by ffmpeg: what an upload
+/// or a decode must refuse as "not Opus".
+pub fn ffmpeg_ogg(dir: &Path, codec: &str) -> PathBuf {
+    require(&["ffmpeg"]);
+    let out = dir.join(format!("{codec}.ogg"));
+    run_ok(
+        Command::new("ffmpeg")
+            .args([
+                "-v",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=d=0.3",
+                "-ac",
+                "2",
+                "-c:a",
+                codec,
+                "-strict",
+                "-2",
+            ])
+            .args(["-f", "ogg"])
+            .arg(&out),
+    );
+    out
+}

@@ -203,26 +203,7 @@ fn bad_inputs_fail_with_one_clear_line_and_leave_nothing() {
     let corrupt_path = d.join("corrupt.opus");
     std::fs::write(&corrupt_path, corrupt).unwrap();
     assert_fails_with(recorder().arg("decode").arg(&corrupt_path).arg(&wav_out), "checksum");
-    require(&["ffmpeg"]);
-    let vorbis = d.join("vorbis.ogg");
-    run_ok(
-        Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=d=0.5",
-                "-ac",
-                "2",
-                "-c:a",
-                "vorbis",
-                "-strict",
-                "-2",
-            ])
-            .arg(&vorbis),
-    );
+    let vorbis = offbeat_tests::tools::ffmpeg_ogg(d, "vorbis");
     assert_fails_with(
         recorder().arg("decode").arg(&vorbis).arg(&wav_out),
         "carries Vorbis, not Opus",

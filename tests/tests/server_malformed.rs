@@ -4,12 +4,9 @@
 // A failed expectation is a failed test: panicking is the point.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::process::Command;
-
 use media::{EncoderSettings, InputFormat, OggOpusEncoder, OpusHead, OpusTags};
 use offbeat_tests::http::request;
 use offbeat_tests::server::{Backend, ServerProc};
-use offbeat_tests::tools::{require, run_ok};
 use ogg::{PacketWriteEndInfo as End, PacketWriter};
 
 /// A valid clip from our encoder: one second of a tone.
@@ -55,30 +52,8 @@ fn opus_encoder() -> opus::Encoder {
 }
 
 fn ffmpeg_ogg(codec: &str) -> Vec<u8> {
-    require(&["ffmpeg"]);
     let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("x.ogg");
-    run_ok(
-        Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=d=0.3",
-                "-ac",
-                "2",
-                "-c:a",
-                codec,
-                "-strict",
-                "-2",
-                "-f",
-                "ogg",
-            ])
-            .arg(&out),
-    );
-    std::fs::read(out).unwrap()
+    std::fs::read(offbeat_tests::tools::ffmpeg_ogg(dir.path(), codec)).unwrap()
 }
 
 fn lcg_bytes(n: usize) -> Vec<u8> {

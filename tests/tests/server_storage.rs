@@ -222,31 +222,14 @@ fn s3_multipart_for_clips_above_the_part_size() {
 
 fn s3_etag(s3: &S3Server, key: &str) -> String {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let creds = aws_sdk_s3::config::Credentials::new(
-            offbeat_tests::s3::ACCESS_KEY,
-            offbeat_tests::s3::SECRET_KEY,
-            None,
-            None,
-            "test",
-        );
-        let config = aws_sdk_s3::config::Builder::new()
-            .behavior_version_latest()
-            .region(aws_sdk_s3::config::Region::new("us-east-1"))
-            .endpoint_url(s3.endpoint())
-            .force_path_style(true)
-            .credentials_provider(creds)
-            .build();
-        let client = aws_sdk_s3::Client::from_conf(config);
-        let head = client
+    let head = runtime.block_on(
+        s3.client()
             .head_object()
             .bucket(offbeat_tests::s3::BUCKET)
             .key(key)
-            .send()
-            .await
-            .unwrap();
-        head.e_tag().unwrap_or_default().to_owned()
-    })
+            .send(),
+    );
+    head.unwrap().e_tag().unwrap_or_default().to_owned()
 }
 
 #[test]

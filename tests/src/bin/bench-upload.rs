@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use offbeat_tests::s3::{ACCESS_KEY, BUCKET, S3Server, SECRET_KEY};
+use offbeat_tests::s3::{BUCKET, S3Server};
 use offbeat_tests::server::{Backend, ServerProc};
 use offbeat_tests::tools::{require, run_ok};
 
@@ -28,7 +28,7 @@ fn main() {
     let server = ServerProc::start(Backend::S3(&s3), &[]);
     let pid = server.pid();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let client = s3_client(&s3);
+    let client = s3.client();
 
     let mut direct = Vec::new();
     let mut through = Vec::new();
@@ -125,19 +125,6 @@ fn rss_kib(pid: u32) -> u64 {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
-}
-
-fn s3_client(s3: &S3Server) -> aws_sdk_s3::Client {
-    let creds = aws_sdk_s3::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "bench");
-    let config = aws_sdk_s3::config::Builder::new()
-        .behavior_version_latest()
-        .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .endpoint_url(s3.endpoint())
-        .force_path_style(true)
-        .credentials_provider(creds)
-        .request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired)
-        .build();
-    aws_sdk_s3::Client::from_conf(config)
 }
 
 /// A ~200 MB WebM with VP8 video and Opus audio: 10 s encoded once, then looped (stream copy).
