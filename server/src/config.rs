@@ -9,9 +9,16 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
-#[derive(Debug, Clone, Parser)]
+#[derive(Debug, Clone, Parser, serde::Serialize, serde::Deserialize)]
 #[command(name = "server", version, about = "Offbeat server: async voice and video messages")]
+#[serde(deny_unknown_fields)]
 pub struct Config {
+    /// A TOML file with any of these settings (keys as below, with underscores: `data_dir`,
+    /// `s3_bucket`…). Flags and environment variables override it.
+    #[arg(long, env = "OFFBEAT_CONFIG")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+
     /// Address to listen on (port 0 picks a free port; the chosen address is logged).
     #[arg(long, env = "OFFBEAT_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -64,7 +71,8 @@ pub struct Config {
     pub max_upload_bytes: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum StorageKind {
     /// Files under `<data-dir>/clips`: the embedded default, nothing else to run.
     Local,
@@ -73,6 +81,37 @@ pub enum StorageKind {
 }
 
 impl Config {
+    /// Reads flags and environment, then fills whatever they left at its default from the
+    /// TOML file named by `--config`, if any. Unknown keys in the file are an error.
+    pub fn load() -> anyhow::Result<Self> {
+        use anyhow::Context;
+        use clap::{CommandFactory, FromArgMatches};
+        let command = Self::command();
+        let matches = command.clone().get_matches();
+        let config = Self::from_arg_matches(&matches)?;
+        let Some(path) = config.config.clone() else {
+            return Ok(config);
+        };
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let file: toml::Table =
+            toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
+        let set_explicitly = |key: &str| {
+            command.get_arguments().any(|a| a.get_id() == key)
+                && matches
+                    .value_source(key)
+                    .is_some_and(|source| source != clap::parser::ValueSource::DefaultValue)
+        };
+        let mut merged = toml::Table::try_from(&config).context("the configuration as TOML")?;
+        for (key, value) in file {
+            if !set_explicitly(&key) {
+                merged.insert(key, value);
+            }
+        }
+        let mut loaded: Self = merged.try_into().with_context(|| format!("in {}", path.display()))?;
+        loaded.config = Some(path);
+        Ok(loaded)
+    }
+
     pub fn public_url(&self, local: SocketAddr) -> String {
         self.public_url
             .clone()

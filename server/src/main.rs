@@ -1,7 +1,5 @@
 //! `server`: read the configuration, serve. Everything else is in the library.
 
-use clap::Parser;
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -10,5 +8,5 @@ async fn main() -> anyhow::Result<()> {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()),
         )
         .init();
-    server::serve(server::Config::parse()).await
+    server::serve(server::Config::load()?).await
 }

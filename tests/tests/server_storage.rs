@@ -398,3 +398,45 @@ fn recorder_upload_prints_the_clip_url() {
         "{stderr}"
     );
 }
+
+#[test]
+fn config_file_applies_and_flags_win() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("offbeat.toml");
+    std::fs::write(
+        &file,
+        "max_upload_bytes = 20000\npublic_url = \"https://from-file.example\"\n",
+    )
+    .unwrap();
+    let config = file.to_str().unwrap();
+    let server = ServerProc::start(
+        Backend::Local,
+        &["--config", config, "--public-url", "https://from-flag.example"],
+    );
+    // From the file: the upload limit.
+    let big = vec![b'x'; 50_000];
+    assert_eq!(
+        http::post_status_despite_early_close(&server.url, "/api/v1/clips", &big),
+        413
+    );
+    // From the flag, over the file: the public URL in the links.
+    let clip = upload(&server, &std::fs::read(speech_clip(dir.path())).unwrap(), "");
+    assert_eq!(clip.status, 201);
+    assert!(
+        clip.json()["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://from-flag.example/api/v1/clips/")
+    );
+
+    // A key that is not a setting is an error, not silently ignored.
+    std::fs::write(&file, "max_upload_byte = 1\n").unwrap();
+    let out = std::process::Command::new(offbeat_tests::tools::workspace_bin("server"))
+        .args(["--config", config, "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("max_upload_byte"), "{stderr}");
+}
