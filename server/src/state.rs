@@ -24,6 +24,7 @@ impl AppState {
     pub async fn open(config: Config, public_url: String) -> anyhow::Result<Self> {
         let data_dir = &config.data_dir;
         let staging_dir = data_dir.join("staging");
+        clear_leftovers(&staging_dir).await?;
         tokio::fs::create_dir_all(&staging_dir).await?;
         let db = crate::db::open(&data_dir.join("offbeat.db")).await?;
         let storage = match config.storage {
@@ -48,4 +49,24 @@ impl AppState {
             public_url,
         })
     }
+}
+
+/// Uploads staged by a process that died mid-way never became clips (no object, no row); their
+/// staging files are just litter. This process owns the staging directory, so it starts empty.
+async fn clear_leftovers(staging_dir: &std::path::Path) -> std::io::Result<()> {
+    let mut entries = match tokio::fs::read_dir(staging_dir).await {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let mut removed = 0;
+    while let Some(entry) = entries.next_entry().await? {
+        if tokio::fs::remove_file(entry.path()).await.is_ok() {
+            removed += 1;
+        }
+    }
+    if removed > 0 {
+        tracing::info!(removed, "cleared uploads left staged by an earlier process");
+    }
+    Ok(())
 }

@@ -1,5 +1,6 @@
 //! The real `server` binary, started on a free port with its own data directory.
 
+use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -14,6 +15,7 @@ pub struct ServerProc {
     child: Child,
     pub url: String,
     data: tempfile::TempDir,
+    args: Vec<OsString>,
 }
 
 /// Which storage the server under test uses.
@@ -26,53 +28,33 @@ pub enum Backend<'a> {
 impl ServerProc {
     pub fn start(backend: Backend<'_>, extra: &[&str]) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
-        let mut cmd = Command::new(workspace_bin("server"));
-        cmd.arg("--listen")
-            .arg("127.0.0.1:0")
-            .arg("--data-dir")
-            .arg(data.path())
-            .args(extra)
-            .env(
-                "RUST_LOG",
-                std::env::var("OFFBEAT_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
-            )
-            // Keep the AWS credential chain hermetic: only what the test sets.
-            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", data.path().join("no-aws-config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", data.path().join("no-aws-credentials"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+        let mut args: Vec<OsString> = vec!["--listen".into(), "127.0.0.1:0".into(), "--data-dir".into()];
+        args.push(data.path().into());
+        args.extend(extra.iter().map(OsString::from));
         if let Backend::S3(s3) = backend {
-            cmd.args([
+            for arg in [
                 "--storage",
                 "s3",
                 "--s3-path-style",
                 "--s3-bucket",
                 BUCKET,
                 "--s3-endpoint",
-            ])
-            .arg(s3.endpoint());
-        }
-        let mut child = cmd.spawn().expect("start server");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
+            ] {
+                args.push(arg.into());
             }
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("the server did not report its address within 30 s"));
-        let url = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-            .to_owned();
-        Self { child, url, data }
+            args.push(s3.endpoint().into());
+        }
+        let (child, url) = spawn(&args, data.path());
+        Self { child, url, data, args }
+    }
+
+    /// Kills the process without warning (SIGKILL) and starts it again on the same data.
+    pub fn kill_and_restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let (child, url) = spawn(&self.args, self.data.path());
+        self.child = child;
+        self.url = url;
     }
 
     pub fn api(&self, path: &str) -> String {
@@ -105,4 +87,42 @@ impl Drop for ServerProc {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Starts the binary and waits for the line with its address.
+fn spawn(args: &[OsString], data: &Path) -> (Child, String) {
+    let mut child = Command::new(workspace_bin("server"))
+        .args(args)
+        .env(
+            "RUST_LOG",
+            std::env::var("OFFBEAT_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        // Keep the AWS credential chain hermetic: only what the test sets.
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .current_dir(data)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start server");
+    let stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("the server did not report its address within 30 s"));
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+        .to_owned();
+    (child, url)
 }

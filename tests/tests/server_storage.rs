@@ -440,3 +440,39 @@ fn config_file_applies_and_flags_win() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("max_upload_byte"), "{stderr}");
 }
+
+#[test]
+fn a_server_killed_mid_upload_leaves_no_clip_and_no_litter() {
+    let mut server = ServerProc::start(Backend::Local, &[]);
+    // An upload in flight: headers and half the body sent, the connection left open.
+    let addr = server.url.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&addr).unwrap();
+    use std::io::Write;
+    write!(
+        stream,
+        "POST /api/v1/clips HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 1000000\r\n\r\n"
+    )
+    .unwrap();
+    stream.write_all(&[b'O'; 500_000]).unwrap();
+    stream.flush().unwrap();
+    // Wait (bounded) until the server has staged some of it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while server.staged_files().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(server.staged_files().len(), 1, "the upload is being staged");
+
+    server.kill_and_restart();
+    assert!(
+        server.staged_files().is_empty(),
+        "a restart clears what the dead process staged"
+    );
+    assert_eq!(
+        get(&server.api("/api/v1/clips")).json()["clips"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    assert_eq!(get(&server.api("/readyz")).status, 200);
+}
