@@ -1,9 +1,10 @@
 //! Upload: body → staged file (size-limited, hashed as it streams) → analysis → storage → row.
 //!
-//! A clip is visible only once its object is fully stored and its row committed. Every earlier
-//! step cleans up after itself: the staged file is a `NamedTempFile`, and the stored object is
-//! held by an [`ObjectGuard`] that deletes it unless the row commits — also when the request is
-//! cancelled mid-way (the client hung up), since dropping the future drops the guard.
+//! A clip is visible only once its object is fully stored and its row committed. Every step
+//! cleans up after itself: the staged file is a `NamedTempFile` (a body cut off mid-way goes
+//! with the request), and the stored object is held by an [`ObjectGuard`] that deletes it
+//! unless the row commits. Once the body is complete and valid, storing runs in its own task,
+//! so a client hanging up then cannot split object from row.
 
 use axum::body::Body;
 use chrono::{SecondsFormat, Utc};
@@ -47,16 +48,26 @@ pub async fn ingest(state: &AppState, body: Body, info: UploadInfo) -> AppResult
 
     let id = crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
     let key = format!("clips/{id}.{}", facts.extension);
-    state
-        .storage
-        .put_file(&key, file.path(), size, facts.content_type)
-        .await?;
-    let guard = ObjectGuard::new(state.storage.clone(), key.clone());
-    let stored_at = started.elapsed();
-
     let row = clip_row(id, key, info, &facts, size, sha256);
-    clips::insert(&state.db, &row).await?;
-    guard.disarm();
+    // The whole body has arrived and checks out: from here on the clip is finished even if the
+    // client hangs up, in a task of its own. (Dropping a request mid-store could otherwise
+    // leave a blocking write completing after its cleanup ran: an object without a row.)
+    let commit_state = state.clone();
+    let content_type = facts.content_type;
+    let row = tokio::spawn(async move {
+        commit_state
+            .storage
+            .put_file(&row.storage_key, file.path(), size, content_type)
+            .await?;
+        let guard = ObjectGuard::new(commit_state.storage.clone(), row.storage_key.clone());
+        clips::insert(&commit_state.db, &row).await?;
+        guard.disarm();
+        drop(file);
+        Ok::<_, AppError>(row)
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))??;
+    let stored_at = started.elapsed();
     tracing::info!(
         clip = %row.id,
         bytes = size,
