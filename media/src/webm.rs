@@ -78,15 +78,22 @@ pub struct VideoTrack {
     pub height: Option<u32>,
 }
 
-/// One block: where its payload is, whose it is, when it plays.
+/// One block as parsed: whose it is, when it plays, where its payload is. Transient: the scan
+/// keeps only what it needs of each (see [`WebmScan`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Frame {
-    pub track: u64,
-    pub time: i64,
-    pub keyframe: bool,
+struct Frame {
+    track: u64,
+    time: i64,
+    keyframe: bool,
+    offset: u64,
+    len: u32,
+}
+
+/// Where an audio block's payload is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AudioBlock {
     pub offset: u64,
     pub len: u32,
-    pub cluster: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,17 +102,28 @@ struct ClusterSpan {
     /// Byte range of the cluster's children in the input.
     start: u64,
     end: u64,
+    /// When its first cue-worthy block plays (a video keyframe; any audio block without video).
+    cue_time: Option<u64>,
 }
 
-/// Where everything is in a WebM file.
+/// At most this many audio blocks (over 11 hours of 20 ms packets) and clusters: what the scan
+/// keeps per block and per cluster is small, but a hostile file of tiny elements must not make
+/// it large.
+const MAX_AUDIO_BLOCKS: usize = 2_000_000;
+const MAX_CLUSTERS: usize = 1_000_000;
+
+/// Where everything is in a WebM file. Memory: 16 bytes per audio block and 32 per cluster;
+/// nothing per video frame.
 #[derive(Debug, Clone)]
 pub struct WebmScan {
     /// Nanoseconds per timestamp unit (Info/TimestampScale).
     pub timestamp_scale: u64,
     pub audio: AudioTrack,
     pub video: Option<VideoTrack>,
-    /// Every block of the audio and video tracks, in file order.
-    pub frames: Vec<Frame>,
+    /// The audio track's blocks, in file order.
+    pub audio_blocks: Vec<AudioBlock>,
+    /// Start times of the last two video frames (timestamp units), for the clip's end.
+    last_video_times: [Option<i64>; 2],
     header: (u64, u64),
     tracks: (u64, u64),
     clusters: Vec<ClusterSpan>,
@@ -207,7 +225,8 @@ impl WebmScan {
         let mut tracks_range = None;
         let mut audio = None;
         let mut video = None;
-        let mut frames = Vec::new();
+        let mut audio_blocks: Vec<AudioBlock> = Vec::new();
+        let mut last_video_times = [None, None];
         let mut clusters = Vec::new();
         let mut pending: Option<(u32, Option<u64>)> = None;
         loop {
@@ -220,7 +239,7 @@ impl WebmScan {
                 None => match w.header() {
                     Ok(h) => h,
                     // A recording cut off mid-element still holds everything before it.
-                    Err(MediaError::Truncated) if !frames.is_empty() => None,
+                    Err(MediaError::Truncated) if !audio_blocks.is_empty() => None,
                     Err(e) => return Err(e),
                 },
             };
@@ -244,7 +263,37 @@ impl WebmScan {
                 CLUSTER => {
                     let audio_no = audio.as_ref().map(|a: &AudioTrack| a.number);
                     let video_no = video.as_ref().map(|v: &VideoTrack| v.number);
-                    let index = u32::try_from(clusters.len()).unwrap_or(u32::MAX);
+                    let has_video = video_no.is_some();
+                    let mut cue_time: Option<u64> = None;
+                    let keep = |frame: Frame,
+                                blocks: &mut Vec<AudioBlock>,
+                                last_video: &mut [Option<i64>; 2],
+                                cue: &mut Option<u64>|
+                     -> Result<()> {
+                        let is_audio = Some(frame.track) == audio_no;
+                        let is_video = Some(frame.track) == video_no;
+                        if is_audio {
+                            if blocks.len() >= MAX_AUDIO_BLOCKS {
+                                return Err(MediaError::Webm(format!("more than {MAX_AUDIO_BLOCKS} audio blocks")));
+                            }
+                            blocks.push(AudioBlock {
+                                offset: frame.offset,
+                                len: frame.len,
+                            });
+                        }
+                        if is_video {
+                            *last_video = [last_video[1], Some(frame.time)];
+                        }
+                        let cue_worthy = if has_video {
+                            is_video && frame.keyframe
+                        } else {
+                            is_audio
+                        };
+                        if cue_worthy && cue.is_none() {
+                            *cue = Some(frame.time.max(0) as u64);
+                        }
+                        Ok(())
+                    };
                     let start = w.pos;
                     let end = size.map(|s| start + s);
                     let mut timestamp = 0u64;
@@ -274,10 +323,8 @@ impl WebmScan {
                                 let payload_at = w.pos;
                                 let head = w.payload(child_size.min(16))?;
                                 w.skip(child_size - head.len() as u64)?;
-                                if let Some(frame) = block(&head, payload_at, child_size, timestamp, index, None)?
-                                    && (Some(frame.track) == audio_no || Some(frame.track) == video_no)
-                                {
-                                    frames.push(frame);
+                                if let Some(frame) = block(&head, payload_at, child_size, timestamp, None)? {
+                                    keep(frame, &mut audio_blocks, &mut last_video_times, &mut cue_time)?;
                                 }
                             }
                             BLOCK_GROUP => {
@@ -304,17 +351,24 @@ impl WebmScan {
                                     inner_at += gsize_usize as u64;
                                 }
                                 if let Some((at, len, head)) = found
-                                    && let Some(frame) = block(&head, at, len, timestamp, index, Some(!referenced))?
-                                    && (Some(frame.track) == audio_no || Some(frame.track) == video_no)
+                                    && let Some(frame) = block(&head, at, len, timestamp, Some(!referenced))?
                                 {
-                                    frames.push(frame);
+                                    keep(frame, &mut audio_blocks, &mut last_video_times, &mut cue_time)?;
                                 }
                             }
                             _ => w.skip(child_size)?,
                         }
                     }
                     let end = cluster_end.unwrap_or_else(|| w.pos.min(end.unwrap_or(u64::MAX)));
-                    clusters.push(ClusterSpan { timestamp, start, end });
+                    if clusters.len() >= MAX_CLUSTERS {
+                        return Err(MediaError::Webm(format!("more than {MAX_CLUSTERS} clusters")));
+                    }
+                    clusters.push(ClusterSpan {
+                        timestamp,
+                        start,
+                        end,
+                        cue_time,
+                    });
                 }
                 _ => match size {
                     Some(size) => w.skip(size)?,
@@ -326,14 +380,15 @@ impl WebmScan {
         }
         let audio = audio.ok_or_else(|| MediaError::NotOpus("the WebM file has no Opus audio track".into()))?;
         let tracks = tracks_range.ok_or_else(|| MediaError::Webm("no Tracks element".into()))?;
-        if !frames.iter().any(|f| f.track == audio.number) {
+        if audio_blocks.is_empty() {
             return Err(MediaError::Webm("the WebM file holds no audio".into()));
         }
         Ok(Self {
             timestamp_scale: scale,
             audio,
             video,
-            frames,
+            audio_blocks,
+            last_video_times,
             header,
             tracks,
             clusters,
@@ -341,27 +396,12 @@ impl WebmScan {
         })
     }
 
-    /// Audio frames in order.
-    pub fn audio_frames(&self) -> impl Iterator<Item = &Frame> {
-        self.frames.iter().filter(move |f| f.track == self.audio.number)
-    }
-
-    /// When the last video frame starts, in nanoseconds, if there is video.
+    /// When the last video frame ends, in nanoseconds, if there is video.
     pub fn video_end_ns(&self) -> Option<u64> {
-        let number = self.video.as_ref()?.number;
-        let times: Vec<i64> = self
-            .frames
-            .iter()
-            .filter(|f| f.track == number)
-            .map(|f| f.time)
-            .collect();
-        let last = *times.last()?;
-        // The last frame shows for about as long as the ones before it.
-        let step = if times.len() >= 2 {
-            last - times[times.len() - 2]
-        } else {
-            0
-        };
+        let [before, last] = self.last_video_times;
+        let last = last?;
+        // The last frame shows for about as long as the one before it.
+        let step = before.map_or(0, |b| last - b);
         Some(((last + step).max(0) as u64) * self.timestamp_scale)
     }
 
@@ -376,7 +416,7 @@ impl WebmScan {
                 .unwrap_or_default()
         ));
         let mut writer = OggOpusWriter::new(out, &self.audio.head, &tags, u64::from(crate::OPUS_RATE))?;
-        let frames: Vec<&Frame> = self.audio_frames().collect();
+        let frames = &self.audio_blocks;
         let mut buf = Vec::new();
         let mut granule = 0u64;
         for (i, frame) in frames.iter().enumerate() {
@@ -411,17 +451,16 @@ impl WebmScan {
 
         // Cue points: each cluster's first video keyframe (or, for audio, each cluster).
         let cue_track = self.video.as_ref().map_or(self.audio.number, |v| v.number);
-        let mut cue_points: Vec<(u64, usize)> = Vec::new();
-        for (index, cluster) in self.clusters.iter().enumerate() {
-            let first_key = self
-                .frames
-                .iter()
-                .find(|f| f.cluster as usize == index && f.track == cue_track && (f.keyframe || self.video.is_none()));
-            if let Some(frame) = first_key {
-                cue_points.push((frame.time.max(0) as u64, index));
-            } else if index == 0 {
-                cue_points.push((cluster.timestamp, index));
-            }
+        let mut cue_points: Vec<(u64, usize)> = self
+            .clusters
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.cue_time.map(|t| (t, i)))
+            .collect();
+        if cue_points.is_empty()
+            && let Some(first) = self.clusters.first()
+        {
+            cue_points.push((first.timestamp, 0));
         }
         let cue_track_positions_len = element_len(CUE_TRACK, 8) + element_len(CUE_CLUSTER_POSITION, 8);
         let cue_point_len = element_len(CUE_TIME, 8) + element_len(CUE_TRACK_POSITIONS, cue_track_positions_len);
@@ -476,14 +515,7 @@ fn copy_range<R: Read + Seek, W: Write>(input: &mut R, out: &mut W, (start, end)
 
 /// Parses a (Simple)Block header: track, relative timestamp, flags. `keyframe` overrides the
 /// SimpleBlock flag for a Block inside a BlockGroup.
-fn block(
-    head: &[u8],
-    at: u64,
-    len: u64,
-    cluster_time: u64,
-    cluster: u32,
-    keyframe: Option<bool>,
-) -> Result<Option<Frame>> {
+fn block(head: &[u8], at: u64, len: u64, cluster_time: u64, keyframe: Option<bool>) -> Result<Option<Frame>> {
     let mut cursor = head;
     let (track, track_len) =
         read_size(&mut cursor).map_err(|_| MediaError::Webm("a block too short for its header".into()))?;
@@ -506,7 +538,6 @@ fn block(
         keyframe: keyframe.unwrap_or(flags & 0x80 != 0),
         offset: at + header_len,
         len: u32::try_from(len - header_len).map_err(|_| MediaError::Webm("a block larger than 4 GiB".into()))?,
-        cluster,
     }))
 }
 
