@@ -34,16 +34,16 @@ pub struct CaptureFormat {
 /// Why a running capture ended on its own.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaptureFailure {
-    /// The device went away (unplugged, or its audio server stopped).
+    /// The device went away: unplugged, its sound server stopped, or its stream broke for good.
+    /// (Which of those a backend reports depends on timing — a dying PulseAudio shows up as
+    /// "not available" or as an I/O error from ALSA's poll — so they are one case here.)
     DeviceLost(String),
-    Other(String),
 }
 
 impl std::fmt::Display for CaptureFailure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             CaptureFailure::DeviceLost(why) => write!(f, "the input device went away ({why})"),
-            CaptureFailure::Other(why) => write!(f, "the input stream failed ({why})"),
         }
     }
 }
@@ -186,10 +186,8 @@ fn open_stream(
                 tracing::warn!("input stream: {err}");
                 return;
             }
-            ErrorKind::DeviceNotAvailable | ErrorKind::StreamInvalidated | ErrorKind::HostUnavailable => {
-                CaptureFailure::DeviceLost(err.to_string())
-            }
-            _ => CaptureFailure::Other(err.to_string()),
+            // Anything else ends a running capture: the input is gone.
+            _ => CaptureFailure::DeviceLost(err.to_string()),
         };
         let _ = failures.send(failure);
     };
