@@ -159,11 +159,7 @@ impl<W: Write> OggOpusEncoder<W> {
     }
 
     fn resampler_frames_out(&self) -> u64 {
-        let (num, den) = (
-            u128::from(self.input_frames) * u128::from(OPUS_RATE),
-            u128::from(self.input.sample_rate),
-        );
-        ((num + den / 2) / den) as u64
+        crate::resample::output_len(self.input_frames, self.input.sample_rate, OPUS_RATE)
     }
 
     fn end_stream(&mut self) -> Result<()> {

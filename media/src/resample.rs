@@ -8,6 +8,13 @@ use crate::error::{MediaError, Result};
 /// Input frames per resampler call: large enough to be efficient, small enough for live capture.
 const CHUNK_FRAMES: usize = 1024;
 
+/// How many frames `frames` input frames become at another rate: `round(frames × out / in)`.
+/// What [`StreamResampler`] produces, exactly.
+pub fn output_len(frames: u64, in_rate: u32, out_rate: u32) -> u64 {
+    let (num, den) = (u128::from(frames) * u128::from(out_rate), u128::from(in_rate.max(1)));
+    ((num + den / 2) / den) as u64
+}
+
 /// Converts interleaved PCM from one rate to another, chunk by chunk.
 ///
 /// Uses rubato's FFT resampler (band-limited, fixed ratio). The resampler's start-up delay is
@@ -77,11 +84,7 @@ impl StreamResampler {
 
     /// Frames of output the input so far is worth: `round(frames_in * out_rate / in_rate)`.
     fn expected_out(&self) -> u64 {
-        let (num, den) = (
-            u128::from(self.frames_in) * u128::from(self.out_rate),
-            u128::from(self.in_rate),
-        );
-        ((num + den / 2) / den) as u64
+        output_len(self.frames_in, self.in_rate, self.out_rate)
     }
 
     /// Feeds interleaved samples and appends whatever output is ready to `out`.
