@@ -69,6 +69,28 @@ pub struct Config {
     /// Largest accepted upload, in bytes (checked while the body streams in).
     #[arg(long, env = "OFFBEAT_MAX_UPLOAD_BYTES", default_value_t = 2 << 30)]
     pub max_upload_bytes: u64,
+
+    /// A whisper.cpp ggml model (e.g. ggml-base.en.bin) for transcripts. Without one the server
+    /// runs and takes clips, and transcripts say "disabled".
+    #[arg(long, env = "OFFBEAT_WHISPER_MODEL")]
+    pub whisper_model: Option<PathBuf>,
+
+    /// Spoken language as an ISO 639-1 code ("en", "de"…), or "auto" to detect it per clip
+    /// (multilingual models only; English-only models always transcribe English).
+    #[arg(long, env = "OFFBEAT_TRANSCRIBE_LANGUAGE", default_value = "auto")]
+    pub transcribe_language: String,
+
+    /// Transcriptions run at the same time. One uses every core well on small machines.
+    #[arg(long, env = "OFFBEAT_TRANSCRIBE_WORKERS", default_value_t = 1)]
+    pub transcribe_workers: usize,
+
+    /// CPU threads per transcription [default: the machine's cores / workers]
+    #[arg(long, env = "OFFBEAT_TRANSCRIBE_THREADS")]
+    pub transcribe_threads: Option<usize>,
+
+    /// Attempts per clip before its transcript is marked failed (retries back off: 30 s, 1 min, 2 min…).
+    #[arg(long, env = "OFFBEAT_TRANSCRIBE_MAX_ATTEMPTS", default_value_t = 3)]
+    pub transcribe_max_attempts: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]

@@ -20,6 +20,11 @@ pub enum AppError {
     UnsupportedMedia(String),
     #[error("the requested range is not satisfiable (the clip has {size} bytes)")]
     RangeNotSatisfiable { size: u64 },
+    #[error("the transcript is {status}{}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
+    TranscriptNotReady {
+        status: &'static str,
+        reason: Option<String>,
+    },
     #[error("storage is unavailable; try again shortly")]
     StorageUnavailable(#[source] StorageError),
     #[error("internal error")]
@@ -34,6 +39,7 @@ impl AppError {
             AppError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             AppError::UnsupportedMedia(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media"),
             AppError::RangeNotSatisfiable { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable"),
+            AppError::TranscriptNotReady { .. } => (StatusCode::CONFLICT, "transcript_not_ready"),
             AppError::StorageUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

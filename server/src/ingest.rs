@@ -67,6 +67,7 @@ pub async fn ingest(state: &AppState, body: Body, info: UploadInfo) -> AppResult
     })
     .await
     .map_err(|e| AppError::Internal(e.into()))??;
+    state.transcription.wake();
     let stored_at = started.elapsed();
     tracing::info!(
         clip = %row.id,

@@ -8,8 +8,10 @@ pub mod error;
 pub mod ids;
 pub mod ingest;
 pub mod routes;
+pub mod search;
 pub mod state;
 pub mod storage;
+pub mod transcription;
 
 use axum::Router;
 
@@ -29,6 +31,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     let public_url = config.public_url(local);
     let state = AppState::open(config, public_url.clone()).await?;
+    state.transcription.start_workers(&state);
     // On stdout, plainly, so scripts and tests can read it.
     println!("Offbeat server listening on http://{local} (public URL {public_url})");
     axum::serve(listener, app(state))

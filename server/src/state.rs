@@ -7,6 +7,7 @@ use sqlx::SqlitePool;
 
 use crate::config::{Config, StorageKind};
 use crate::storage::{LocalStore, S3Settings, S3Store, Storage};
+use crate::transcription::Transcription;
 
 #[derive(Debug, Clone)]
 pub struct AppState {
@@ -17,6 +18,7 @@ pub struct AppState {
     pub staging_dir: PathBuf,
     /// Base of the links the API returns, without a trailing slash.
     pub public_url: String,
+    pub transcription: Transcription,
 }
 
 impl AppState {
@@ -41,7 +43,16 @@ impl AppState {
                 .await,
             ),
         };
+        let requeued = crate::db::transcripts::requeue_interrupted(&db).await?;
+        if requeued > 0 {
+            tracing::info!(
+                requeued,
+                "transcript jobs interrupted by the last shutdown go back in line"
+            );
+        }
+        let transcription = Transcription::load(&config).await;
         Ok(Self {
+            transcription,
             config: Arc::new(config),
             db,
             storage,

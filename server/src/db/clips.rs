@@ -36,7 +36,10 @@ const SUMMARY: &str = "id, title, author, created_at, recorded_at, recorded_utc_
     audio_codec, video_codec, has_video, width, height, channels, sample_rate, duration_ms, byte_size, sha256, \
     storage_key, peaks_per_second, x'' AS peaks, silences";
 
+/// Inserts the clip with its pending transcript job, in one transaction: no clip is ever
+/// without a job.
 pub async fn insert(pool: &SqlitePool, clip: &ClipRow) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
     sqlx::query(
         "INSERT INTO clips (id, title, author, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
          audio_codec, video_codec, has_video, width, height, channels, sample_rate, duration_ms, byte_size, sha256, \
@@ -66,9 +69,15 @@ pub async fn insert(pool: &SqlitePool, clip: &ClipRow) -> sqlx::Result<()> {
     .bind(clip.peaks_per_second)
     .bind(&clip.peaks)
     .bind(&clip.silences)
-    .execute(pool)
+    .execute(&mut *tx)
     .await?;
-    Ok(())
+    sqlx::query("INSERT INTO transcript_jobs (clip_id, state, run_after, updated_at) VALUES (?, 'pending', ?, ?)")
+        .bind(&clip.id)
+        .bind(&clip.created_at)
+        .bind(&clip.created_at)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
 }
 
 /// One clip without its peaks (`RowNotFound` when absent).

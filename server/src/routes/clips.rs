@@ -10,10 +10,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::db::clips::{self, ClipRow, Cursor};
+use crate::db::transcripts;
 use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::ingest::UploadInfo;
 use crate::state::AppState;
+use crate::transcription::Status;
 
 /// A clip as the API shows it.
 #[derive(Debug, Serialize)]
@@ -31,6 +33,16 @@ pub struct ClipView {
     recorded_utc_offset_minutes: Option<i64>,
     duration_ms: i64,
     media: MediaView,
+    transcript: TranscriptSummary,
+}
+
+/// Where a clip's transcript stands, and where to get it.
+#[derive(Debug, Serialize)]
+struct TranscriptSummary {
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    url: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -49,7 +61,17 @@ struct MediaView {
 }
 
 impl ClipView {
-    pub fn new(row: ClipRow, base: &str) -> Self {
+    /// The view of `row`, its transcript's status read from the database.
+    pub async fn load(state: &AppState, row: ClipRow) -> AppResult<Self> {
+        let job = transcripts::job(&state.db, &row.id).await?;
+        Ok(Self::new(
+            row,
+            &state.public_url,
+            state.transcription.status(job.as_ref()),
+        ))
+    }
+
+    pub fn new(row: ClipRow, base: &str, transcript: Status) -> Self {
         let url = format!("{base}/api/v1/clips/{}", row.id);
         let recorded_at = row.recorded_at.as_deref().and_then(|utc| {
             let offset = FixedOffset::east_opt(i32::try_from(row.recorded_utc_offset? * 60).ok()?)?;
@@ -61,6 +83,11 @@ impl ClipView {
             )
         });
         Self {
+            transcript: TranscriptSummary {
+                status: transcript.status,
+                reason: transcript.reason,
+                url: format!("{url}/transcript"),
+            },
             media_url: format!("{url}/media"),
             peaks_url: format!("{url}/peaks"),
             url,
@@ -129,13 +156,13 @@ pub async fn create(
         },
     )
     .await?;
-    let view = ClipView::new(row, &state.public_url);
+    let view = ClipView::load(&state, row).await?;
     Ok((StatusCode::CREATED, [(header::LOCATION, view.url.clone())], Json(view)))
 }
 
 pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<Json<ClipView>> {
     let row = find(&state, &id).await?;
-    Ok(Json(ClipView::new(row, &state.public_url)))
+    Ok(Json(ClipView::load(&state, row).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -162,14 +189,24 @@ pub async fn list(State(state): State<AppState>, Query(params): Query<ListParams
     } else {
         None
     };
-    let clips: Vec<ClipView> = rows.into_iter().map(|r| ClipView::new(r, &state.public_url)).collect();
+    let mut clips = Vec::with_capacity(rows.len());
+    for row in rows {
+        clips.push(ClipView::load(&state, row).await?);
+    }
     Ok(Json(json!({ "clips": clips, "next": next })))
 }
 
-/// `DELETE /api/v1/clips/{id}`: the object, then the row. If storage is down the row stays
-/// (and the call fails with 503), so nothing points at a missing object.
+/// `DELETE /api/v1/clips/{id}`: the objects (media, captions), then the row (its transcript and
+/// search entries go with it). If storage is down the row stays (and the call fails with 503),
+/// so nothing points at a missing object.
 pub async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<StatusCode> {
     let row = find(&state, &id).await?;
+    if let Some(transcript) = transcripts::transcript_row(&state.db, &row.id).await? {
+        match state.storage.delete(&transcript.vtt_key).await {
+            Ok(()) | Err(crate::storage::StorageError::NotFound) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
     state.storage.delete(&row.storage_key).await?;
     clips::delete(&state.db, &row.id).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,0 +1,269 @@
+//! Transcripts, made in the background from the durable job queue in the database.
+//!
+//! Every stored clip gets a pending job in the same transaction as its row. A small pool of
+//! workers claims jobs one at a time (atomically, in the database), fetches the clip from
+//! storage into the staging directory, runs whisper on a blocking thread, stores the WebVTT
+//! beside the clip and the segments and words in the database. Failures are retried with
+//! backoff up to a limit; jobs that were running when the process died are claimed again after
+//! a restart, and storing a transcript replaces whatever an earlier run left, so each clip ends
+//! with exactly one.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Notify;
+use transcribe::{Transcriber, TranscriberOptions, captions};
+
+use crate::config::Config;
+use crate::db::clips;
+use crate::db::transcripts::{self, Finished, Job, JobRow};
+use crate::state::AppState;
+use crate::storage::StorageError;
+
+/// How long an idle worker waits before looking for due retries again.
+const IDLE_POLL: Duration = Duration::from_secs(5);
+/// First retry after this; each further retry waits twice as long, at most an hour.
+const RETRY_BASE: Duration = Duration::from_secs(30);
+
+/// The transcription service: either a loaded model or why there is none.
+#[derive(Debug, Clone)]
+pub struct Transcription {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    engine: Engine,
+    workers: usize,
+    max_attempts: u32,
+    /// Wakes an idle worker when a clip arrives.
+    wake: Notify,
+}
+
+#[derive(Debug)]
+enum Engine {
+    Ready(Arc<Transcriber>),
+    Disabled(String),
+}
+
+/// A transcript's state as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// "pending" | "running" | "ready" | "failed" | "disabled"
+    pub status: &'static str,
+    /// Why it is disabled or failed, or what the last failed attempt said.
+    pub reason: Option<String>,
+    pub attempts: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum JobError {
+    #[error("the clip was deleted")]
+    ClipGone,
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("{0}")]
+    Transcribe(#[from] transcribe::TranscribeError),
+    #[error("staging: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("the transcription thread died: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+impl Transcription {
+    /// Loads the configured model (on a blocking thread: large models take seconds). A missing
+    /// or broken model disables transcripts; it does not stop the server.
+    pub async fn load(config: &Config) -> Self {
+        let models_dir = config.data_dir.join("models");
+        let model = config.whisper_model.clone().or_else(|| first_model_in(&models_dir));
+        let engine = match (&model, config.transcribe_workers) {
+            (None, _) => Engine::Disabled(format!(
+                "no speech model: put a ggml whisper model (e.g. ggml-base.en.bin) in {} or set --whisper-model / \
+                 OFFBEAT_WHISPER_MODEL (see the README)",
+                models_dir.display()
+            )),
+            (Some(_), 0) => Engine::Disabled("transcribe_workers is 0".into()),
+            (Some(path), workers) => {
+                let cores = std::thread::available_parallelism().map_or(2, usize::from);
+                let options = TranscriberOptions {
+                    language: Some(config.transcribe_language.clone()).filter(|l| l != "auto"),
+                    threads: config.transcribe_threads.unwrap_or((cores / workers).max(1)),
+                };
+                let path = path.clone();
+                match tokio::task::spawn_blocking(move || Transcriber::load(&path, options)).await {
+                    Ok(Ok(transcriber)) => {
+                        tracing::info!(model = %transcriber.model_name(), workers, "transcripts enabled");
+                        Engine::Ready(Arc::new(transcriber))
+                    }
+                    Ok(Err(err)) => Engine::Disabled(err.to_string()),
+                    Err(err) => Engine::Disabled(format!("loading the model crashed: {err}")),
+                }
+            }
+        };
+        if let Engine::Disabled(why) = &engine {
+            tracing::warn!("transcripts disabled: {why}");
+        }
+        Self {
+            inner: Arc::new(Inner {
+                engine,
+                workers: config.transcribe_workers,
+                max_attempts: config.transcribe_max_attempts.max(1),
+                wake: Notify::new(),
+            }),
+        }
+    }
+
+    /// Starts the worker pool (nothing, when disabled).
+    pub fn start_workers(&self, state: &AppState) {
+        let Engine::Ready(transcriber) = &self.inner.engine else {
+            return;
+        };
+        for worker in 0..self.inner.workers {
+            let (state, transcriber, service) = (state.clone(), transcriber.clone(), self.clone());
+            tokio::spawn(async move { service.work(worker, state, transcriber).await });
+        }
+    }
+
+    /// A clip arrived: wake an idle worker now rather than at its next poll.
+    pub fn wake(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    pub fn status(&self, job: Option<&JobRow>) -> Status {
+        let attempts = job.map_or(0, |j| j.attempts);
+        let last_error = job.and_then(|j| j.last_error.clone());
+        let (status, reason) = match (job.map(|j| j.state.as_str()), &self.inner.engine) {
+            (Some("done"), _) => ("ready", None),
+            (Some("failed"), _) => ("failed", last_error),
+            (_, Engine::Disabled(why)) => ("disabled", Some(why.clone())),
+            (Some("running"), _) => ("running", None),
+            _ => ("pending", last_error),
+        };
+        Status {
+            status,
+            reason,
+            attempts,
+        }
+    }
+
+    async fn work(&self, worker: usize, state: AppState, transcriber: Arc<Transcriber>) {
+        loop {
+            match transcripts::claim(&state.db).await {
+                Ok(Some(job)) => self.run(worker, &state, &transcriber, job).await,
+                Ok(None) => {
+                    tokio::select! {
+                        () = self.inner.wake.notified() => {},
+                        () = tokio::time::sleep(IDLE_POLL) => {},
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(worker, "cannot claim a transcript job: {err}");
+                    tokio::time::sleep(IDLE_POLL).await;
+                }
+            }
+        }
+    }
+
+    async fn run(&self, worker: usize, state: &AppState, transcriber: &Arc<Transcriber>, job: Job) {
+        let started = Instant::now();
+        tracing::info!(worker, clip = %job.clip_id, attempt = job.attempts, "transcribing");
+        match transcribe_clip(state, transcriber, &job.clip_id).await {
+            Ok(()) => tracing::info!(
+                worker,
+                clip = %job.clip_id,
+                ms = started.elapsed().as_millis() as u64,
+                "transcript ready"
+            ),
+            Err(JobError::ClipGone) => tracing::info!(clip = %job.clip_id, "clip deleted while transcribing"),
+            Err(err) => {
+                let retry_at = (job.attempts < i64::from(self.inner.max_attempts)).then(|| {
+                    let exponent = u32::try_from(job.attempts.saturating_sub(1)).unwrap_or(0).min(7);
+                    let wait = (RETRY_BASE * 2u32.pow(exponent)).min(Duration::from_secs(3600));
+                    Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero())
+                });
+                tracing::warn!(clip = %job.clip_id, attempt = job.attempts, retry = retry_at.is_some(), "transcription failed: {err}");
+                if let Err(db_err) = transcripts::fail(&state.db, &job.clip_id, &err.to_string(), retry_at).await {
+                    tracing::warn!(clip = %job.clip_id, "cannot record the failure: {db_err}");
+                }
+            }
+        }
+    }
+}
+
+/// The first `*.bin` in `dir` by name, if any: a model dropped into `<data-dir>/models` is
+/// used without further configuration.
+fn first_model_in(dir: &std::path::Path) -> Option<std::path::PathBuf> {
+    let mut models: Vec<_> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "bin") && path.is_file())
+        .collect();
+    models.sort();
+    models.into_iter().next()
+}
+
+/// One job: fetch, transcribe, store the WebVTT object, commit the rows.
+async fn transcribe_clip(state: &AppState, transcriber: &Arc<Transcriber>, clip_id: &str) -> Result<(), JobError> {
+    let clip = match clips::get(&state.db, clip_id).await {
+        Ok(clip) => clip,
+        Err(sqlx::Error::RowNotFound) => return Err(JobError::ClipGone),
+        Err(err) => return Err(err.into()),
+    };
+    // The clip, fetched into staging (a temporary file, gone when this returns).
+    let media = tempfile::Builder::new()
+        .prefix("transcribe-")
+        .tempfile_in(&state.staging_dir)?;
+    let mut reader = state.storage.get(&clip.storage_key, None).await?;
+    let mut writer = tokio::fs::File::from_std(media.reopen()?);
+    tokio::io::copy(&mut reader, &mut writer).await?;
+    writer.flush().await?;
+    drop(writer);
+
+    let path = media.path().to_owned();
+    let engine = transcriber.clone();
+    let (transcript, timings) = tokio::task::spawn_blocking(move || engine.transcribe_file(&path)).await??;
+    drop(media);
+
+    let vtt = captions::to_vtt(&transcript);
+    let vtt_key = format!("clips/{clip_id}.vtt");
+    let vtt_file = tempfile::Builder::new()
+        .prefix("vtt-")
+        .tempfile_in(&state.staging_dir)?;
+    tokio::fs::write(vtt_file.path(), vtt.as_bytes()).await?;
+    state
+        .storage
+        .put_file(&vtt_key, vtt_file.path(), vtt.len() as u64, "text/vtt; charset=utf-8")
+        .await?;
+    let finished = Finished {
+        clip_id,
+        transcript: &transcript,
+        model: &transcriber.model_name(),
+        vtt_key: &vtt_key,
+        decode_ms: timings.decode.as_millis() as i64,
+        inference_ms: timings.inference.as_millis() as i64,
+    };
+    match transcripts::finish(&state.db, &finished).await {
+        Ok(()) => {
+            tracing::info!(
+                clip = clip_id,
+                audio_s = timings.audio.as_secs_f64(),
+                decode_ms = finished.decode_ms,
+                inference_ms = finished.inference_ms,
+                segments = transcript.segments.len(),
+                "stored transcript"
+            );
+            Ok(())
+        }
+        Err(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
+            // Deleted while we worked: take the captions back out.
+            let _ = state.storage.delete(&vtt_key).await;
+            Err(JobError::ClipGone)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
