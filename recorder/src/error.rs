@@ -34,6 +34,10 @@ pub enum RecorderError {
     TruncatedWav { path: PathBuf },
     #[error("the server refused the upload ({status}): {message}")]
     Rejected { status: u16, message: String },
+    #[error("the server answered {status}: {message}")]
+    Server { status: u16, message: String },
+    #[error("no transcript: it is {status}{}", reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())]
+    TranscriptUnavailable { status: String, reason: Option<String> },
     #[error("cannot reach the server at {server}: {reason}")]
     Unreachable { server: String, reason: String },
     #[error("{path}")]

@@ -9,6 +9,7 @@ pub mod error;
 pub mod meter;
 pub mod record;
 pub mod tags;
+pub mod transcript;
 pub mod upload;
 
 pub use error::RecorderError;

@@ -79,6 +79,19 @@ enum Command {
         #[arg(long, env = "OFFBEAT_AUTHOR")]
         author: Option<String>,
     },
+    /// Print a clip's transcript, waiting while the server makes it.
+    Transcript {
+        /// The clip's id, or its URL as `recorder upload` prints it.
+        clip: String,
+        /// Server base URL (when CLIP is an id).
+        #[arg(long, env = "OFFBEAT_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        #[arg(long, value_enum, default_value_t = recorder::transcript::Format::Text)]
+        format: recorder::transcript::Format,
+        /// Give up waiting after this long, e.g. 30s or 5m [default: wait as long as it takes]
+        #[arg(long, value_parser = parse_duration)]
+        timeout: Option<Duration>,
+    },
     /// Decode an Ogg Opus file into WAV.
     Decode {
         input: PathBuf,
@@ -164,6 +177,17 @@ fn run(cli: Cli) -> Result<()> {
             let clip = recorder::upload::upload(&file, &server, title.as_deref(), author.as_deref())?;
             eprintln!("Uploaded {:?} ({:.1} s)", clip.title, clip.duration_ms as f64 / 1000.0);
             println!("{}", clip.url);
+            Ok(())
+        }
+        Command::Transcript {
+            clip,
+            server,
+            format,
+            timeout,
+        } => {
+            let (server, id) = recorder::transcript::locate(&clip, &server);
+            let text = recorder::transcript::fetch(&server, &id, format, timeout)?;
+            print!("{text}");
             Ok(())
         }
         Command::Decode {

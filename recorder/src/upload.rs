@@ -73,10 +73,10 @@ pub fn upload(
     let response = match result {
         Ok(response) => response,
         Err(ureq::Error::Status(status, response)) => {
-            let message = response
-                .into_json::<ErrorBody>()
-                .map_or_else(|_| format!("HTTP {status}"), |b| b.error.message);
-            return Err(RecorderError::Rejected { status, message });
+            return Err(RecorderError::Rejected {
+                status,
+                message: error_message(response, status),
+            });
         }
         Err(ureq::Error::Transport(t)) => {
             return Err(RecorderError::Unreachable {
@@ -89,4 +89,11 @@ pub fn upload(
         server: server.to_owned(),
         reason: format!("unexpected answer: {e}"),
     })
+}
+
+/// The message of the server's JSON error body, or the bare status.
+pub(crate) fn error_message(response: ureq::Response, status: u16) -> String {
+    response
+        .into_json::<ErrorBody>()
+        .map_or_else(|_| format!("HTTP {status}"), |b| b.error.message)
 }

@@ -13,4 +13,5 @@ pub mod process;
 pub mod pulse;
 pub mod s3;
 pub mod server;
+pub mod speech;
 pub mod tools;

@@ -61,6 +61,14 @@ impl ServerProc {
         format!("{}{path}", self.url)
     }
 
+    /// POSTs a clip file and returns the created clip (failing unless the answer is 201).
+    pub fn upload_file(&self, path: &Path) -> serde_json::Value {
+        let body = std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+        let reply = crate::http::request("POST", &self.api("/api/v1/clips"), &[], Some(&body));
+        assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+        reply.json()
+    }
+
     pub fn data_dir(&self) -> &Path {
         self.data.path()
     }

@@ -28,22 +28,11 @@ fn ffmpeg_audio_secs(path: &Path) -> f64 {
     pcm.stdout.len() as f64 / 2.0 / 48_000.0
 }
 
-fn upload(server: &ServerProc, path: &Path) -> serde_json::Value {
-    let reply = request(
-        "POST",
-        &server.api("/api/v1/clips"),
-        &[],
-        Some(&std::fs::read(path).unwrap()),
-    );
-    assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
-    reply.json()
-}
-
 #[test]
 fn chromium_audio_webm_is_stored_as_seekable_ogg_opus() {
     let server = ServerProc::start(Backend::Local, &[]);
     let source = fixture("chromium-audio.webm");
-    let clip = upload(&server, &source);
+    let clip = server.upload_file(&source);
     let media = &clip["media"];
     assert_eq!(media["container"], "ogg", "audio-only WebM is remuxed into Ogg Opus");
     assert_eq!(media["content_type"], "audio/ogg; codecs=opus");
@@ -73,7 +62,7 @@ fn chromium_audio_webm_is_stored_as_seekable_ogg_opus() {
 fn chromium_video_webm_gets_duration_and_cues() {
     let server = ServerProc::start(Backend::Local, &[]);
     let source = fixture("chromium-video.webm");
-    let clip = upload(&server, &source);
+    let clip = server.upload_file(&source);
     let media = &clip["media"];
     assert_eq!(media["container"], "webm");
     assert_eq!(media["has_video"], true);

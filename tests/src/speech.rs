@@ -1,0 +1,93 @@
+//! Speech recognition helpers: where the model is, waiting for a transcript, word error rate.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::http::get;
+use crate::server::ServerProc;
+
+/// The whisper model the tests use: `$OFFBEAT_TEST_WHISPER_MODEL`, or
+/// `../shared/models/ggml-tiny.en.bin` beside the workspace. Missing is a loud failure.
+pub fn whisper_model() -> PathBuf {
+    let path = std::env::var_os("OFFBEAT_TEST_WHISPER_MODEL").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/models/ggml-tiny.en.bin"),
+        PathBuf::from,
+    );
+    assert!(
+        path.is_file(),
+        "the speech model is missing: looked for {} (set OFFBEAT_TEST_WHISPER_MODEL to a ggml whisper model)",
+        path.display()
+    );
+    path
+}
+
+/// The server arguments that enable transcripts with the test model.
+pub fn transcribe_args() -> Vec<String> {
+    vec!["--whisper-model".into(), whisper_model().display().to_string()]
+}
+
+/// Polls the clip's transcript until it is no longer pending or running.
+pub fn wait_for_transcript(server: &ServerProc, id: &str, timeout: Duration) -> serde_json::Value {
+    let started = Instant::now();
+    loop {
+        let reply = get(&server.api(&format!("/api/v1/clips/{id}/transcript")));
+        assert_eq!(
+            reply.status,
+            200,
+            "transcript of {id}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
+        let body = reply.json();
+        match body["status"].as_str() {
+            Some("pending" | "running") if started.elapsed() < timeout => {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            _ => return body,
+        }
+    }
+}
+
+/// Lower-case words with punctuation removed ("Friday." → "friday").
+pub fn normalized_words(text: &str) -> Vec<String> {
+    text.split_whitespace()
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric() || *c == '\'')
+                .collect::<String>()
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Word error rate of `heard` against `said`: word-level edit distance over the words said.
+pub fn word_error_rate(said: &str, heard: &str) -> f64 {
+    let (said, heard) = (normalized_words(said), normalized_words(heard));
+    let mut row: Vec<usize> = (0..=heard.len()).collect();
+    for (i, s) in said.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, h) in heard.iter().enumerate() {
+            let substitution = diagonal + usize::from(s != h);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[heard.len()] as f64 / said.len().max(1) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_error_rate_counts_edits() {
+        assert_eq!(
+            word_error_rate("Please review the budget.", "please review the budget"),
+            0.0
+        );
+        assert_eq!(word_error_rate("a b c d", "a x c d"), 0.25);
+        assert_eq!(word_error_rate("a b c d", "a c d"), 0.25);
+        assert_eq!(word_error_rate("a b", "a b c d"), 1.0);
+    }
+}
