@@ -68,6 +68,12 @@ pub fn write_size(w: &mut impl Write, size: u64) -> io::Result<()> {
     w.write_all(&bytes)
 }
 
+/// The 8-byte "unknown size" marker: the element runs until its parent ends or a sibling
+/// (or higher-level) element starts.
+pub fn write_unknown_size(w: &mut impl Write) -> io::Result<()> {
+    w.write_all(&[0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
+}
+
 pub fn id_len(id: u32) -> u64 {
     (4 - (id.leading_zeros() / 8).min(3)) as u64
 }

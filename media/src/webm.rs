@@ -99,11 +99,17 @@ pub struct AudioBlock {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct ClusterSpan {
     timestamp: u64,
+    /// Where the Cluster element (its ID) starts in the input.
+    header_start: u64,
     /// Byte range of the cluster's children in the input.
     start: u64,
     end: u64,
     /// When its first cue-worthy block plays (a video keyframe; any audio block without video).
     cue_time: Option<u64>,
+    /// All its declared bytes are there (always, for a Cluster of unknown size).
+    complete: bool,
+    /// It declared its size (browsers' live recordings do not).
+    sized: bool,
 }
 
 /// At most this many audio blocks (over 11 hours of 20 ms packets) and clusters: what the scan
@@ -112,7 +118,7 @@ struct ClusterSpan {
 const MAX_AUDIO_BLOCKS: usize = 2_000_000;
 const MAX_CLUSTERS: usize = 1_000_000;
 
-/// Where everything is in a WebM file. Memory: 16 bytes per audio block and 32 per cluster;
+/// Where everything is in a WebM file. Memory: 16 bytes per audio block and 48 per cluster;
 /// nothing per video frame.
 #[derive(Debug, Clone)]
 pub struct WebmScan {
@@ -228,14 +234,18 @@ impl WebmScan {
         let mut audio_blocks: Vec<AudioBlock> = Vec::new();
         let mut last_video_times = [None, None];
         let mut clusters = Vec::new();
-        let mut pending: Option<(u32, Option<u64>)> = None;
+        // A header already read (where a Cluster of unknown size ended), and where it started.
+        let mut pending: Option<((u32, Option<u64>), u64)> = None;
         loop {
             if segment_end.is_some_and(|end| w.pos >= end) {
                 break;
             }
-            let element_start = w.pos;
+            let mut element_start = w.pos;
             let next = match pending.take() {
-                Some(h) => Some(h),
+                Some((h, at)) => {
+                    element_start = at;
+                    Some(h)
+                }
                 None => match w.header() {
                     Ok(h) => h,
                     // A recording cut off mid-element still holds everything before it.
@@ -310,7 +320,7 @@ impl WebmScan {
                         };
                         if end.is_none() && TOP_LEVEL.contains(&child.0) {
                             // That header starts the next element: this cluster ended before it.
-                            pending = Some(child);
+                            pending = Some((child, child_start));
                             cluster_end = Some(child_start);
                             break;
                         }
@@ -365,9 +375,12 @@ impl WebmScan {
                     }
                     clusters.push(ClusterSpan {
                         timestamp,
+                        header_start: element_start,
                         start,
                         end,
                         cue_time,
+                        complete: size.is_none_or(|s| end >= start + s),
+                        sized: size.is_some(),
                     });
                 }
                 _ => match size {
@@ -437,9 +450,73 @@ impl WebmScan {
         Ok((writer.into_inner(), playable))
     }
 
+    /// The input's clusters as one unchanged run of bytes, when they are: contiguous, nothing
+    /// between them, every cluster of known size complete. Browser recordings are. Then a
+    /// seekable file is a new head ([`Self::seekable_head`]) followed by exactly these bytes.
+    pub fn verbatim_clusters(&self) -> Option<(u64, u64)> {
+        let (first, last) = (self.clusters.first()?, self.clusters.last()?);
+        let contiguous = self.clusters.windows(2).all(|w| w[1].header_start == w[0].end);
+        (contiguous && self.clusters.iter().all(|c| c.complete)).then_some((first.header_start, last.end))
+    }
+
+    /// The head of the seekable file whose clusters are the input's bytes `verbatim_clusters()`
+    /// unchanged: EBML header, a Segment of known size, Info with the Duration, Tracks, and Cues
+    /// pointing into those bytes. `None` when the clusters cannot stay as they are.
+    pub fn seekable_head<R: Read + Seek>(&self, input: &mut R, duration_ns: u64) -> Result<Option<Vec<u8>>> {
+        let Some((from, to)) = self.verbatim_clusters() else {
+            return Ok(None);
+        };
+        let mut head = Vec::new();
+        self.write_head(input, &mut head, duration_ns, to - from, |cluster| {
+            cluster.header_start - from
+        })?;
+        Ok(Some(head))
+    }
+
     /// Writes the same WebM with a known Duration and Cues (ahead of the clusters, so a player
-    /// finds them without seeking to the end): browsers can show its length and seek it.
+    /// finds them without seeking to the end): browsers can show its length and seek it. The
+    /// clusters are copied unchanged when they can be, else each is rewritten with its size.
     pub fn write_seekable<R: Read + Seek, W: Write>(&self, mut input: R, out: &mut W, duration_ns: u64) -> Result<()> {
+        if let Some(head) = self.seekable_head(&mut input, duration_ns)? {
+            out.write_all(&head)?;
+            let tail = self.verbatim_clusters().ok_or(MediaError::Truncated)?;
+            copy_range(&mut input, out, tail)?;
+            out.flush()?;
+            return Ok(());
+        }
+        // Rewritten clusters: each with its size, one after another.
+        let mut offsets = Vec::with_capacity(self.clusters.len());
+        let mut at = 0;
+        for cluster in &self.clusters {
+            offsets.push(at);
+            at += element_len(CLUSTER, cluster.end - cluster.start);
+        }
+        let first = self.clusters.first().map_or(0, |c| c.header_start);
+        let offset_of = |cluster: &ClusterSpan| {
+            let i = self.clusters.partition_point(|c| c.header_start < cluster.header_start);
+            offsets.get(i).copied().unwrap_or(cluster.header_start - first)
+        };
+        self.write_head(&mut input, out, duration_ns, at, offset_of)?;
+        for cluster in &self.clusters {
+            ebml::write_id(out, CLUSTER)?;
+            ebml::write_size(out, cluster.end - cluster.start)?;
+            copy_range(&mut input, out, (cluster.start, cluster.end))?;
+        }
+        out.flush()?;
+        Ok(())
+    }
+
+    /// Everything before the clusters: the EBML header, a Segment header sized for
+    /// `clusters_len` bytes of clusters after the head, Info with the Duration, Tracks, Cues.
+    /// `offset_of` says where a cluster starts within those clusters' bytes.
+    fn write_head<R: Read + Seek, W: Write>(
+        &self,
+        input: &mut R,
+        out: &mut W,
+        duration_ns: u64,
+        clusters_len: u64,
+        offset_of: impl Fn(&ClusterSpan) -> u64,
+    ) -> Result<()> {
         // Info: the scale, the duration, who muxed it.
         let mut info = Vec::new();
         ebml::write_uint(&mut info, TIMESTAMP_SCALE, self.timestamp_scale)?;
@@ -451,55 +528,48 @@ impl WebmScan {
 
         // Cue points: each cluster's first video keyframe (or, for audio, each cluster).
         let cue_track = self.video.as_ref().map_or(self.audio.number, |v| v.number);
-        let mut cue_points: Vec<(u64, usize)> = self
+        let mut cue_points: Vec<(u64, &ClusterSpan)> = self
             .clusters
             .iter()
-            .enumerate()
-            .filter_map(|(i, c)| c.cue_time.map(|t| (t, i)))
+            .filter_map(|c| c.cue_time.map(|t| (t, c)))
             .collect();
         if cue_points.is_empty()
             && let Some(first) = self.clusters.first()
         {
-            cue_points.push((first.timestamp, 0));
+            cue_points.push((first.timestamp, first));
         }
         let cue_track_positions_len = element_len(CUE_TRACK, 8) + element_len(CUE_CLUSTER_POSITION, 8);
         let cue_point_len = element_len(CUE_TIME, 8) + element_len(CUE_TRACK_POSITIONS, cue_track_positions_len);
         let cues_payload = cue_points.len() as u64 * element_len(CUE_POINT, cue_point_len);
         let cues_len = element_len(CUES, cues_payload);
-
         // Cluster positions are relative to the start of the Segment's payload.
-        let mut cluster_positions = Vec::with_capacity(self.clusters.len());
-        let mut at = info_len + tracks_len + cues_len;
-        for cluster in &self.clusters {
-            cluster_positions.push(at);
-            at += element_len(CLUSTER, cluster.end - cluster.start);
-        }
-        let segment_payload = at;
+        let head_payload = info_len + tracks_len + cues_len;
 
-        copy_range(&mut input, out, self.header)?;
+        copy_range(input, out, self.header)?;
         ebml::write_id(out, SEGMENT)?;
-        ebml::write_size(out, segment_payload)?;
+        if self.verbatim_clusters().is_some() && self.clusters.iter().any(|c| !c.sized) {
+            // Clusters of unknown size may not sit in a Segment of known size (players warn),
+            // so the Segment keeps the unknown size the recording had; Duration and Cues are
+            // what make it seekable.
+            ebml::write_unknown_size(out)?;
+        } else {
+            ebml::write_size(out, head_payload + clusters_len)?;
+        }
         ebml::write_id(out, INFO)?;
         ebml::write_size(out, info.len() as u64)?;
         out.write_all(&info)?;
-        copy_range(&mut input, out, self.tracks)?;
+        copy_range(input, out, self.tracks)?;
         ebml::write_id(out, CUES)?;
         ebml::write_size(out, cues_payload)?;
-        for (time, index) in &cue_points {
+        for (time, cluster) in &cue_points {
             ebml::write_id(out, CUE_POINT)?;
             ebml::write_size(out, cue_point_len)?;
             ebml::write_uint(out, CUE_TIME, *time)?;
             ebml::write_id(out, CUE_TRACK_POSITIONS)?;
             ebml::write_size(out, cue_track_positions_len)?;
             ebml::write_uint(out, CUE_TRACK, cue_track)?;
-            ebml::write_uint(out, CUE_CLUSTER_POSITION, cluster_positions[*index])?;
+            ebml::write_uint(out, CUE_CLUSTER_POSITION, head_payload + offset_of(cluster))?;
         }
-        for cluster in &self.clusters {
-            ebml::write_id(out, CLUSTER)?;
-            ebml::write_size(out, cluster.end - cluster.start)?;
-            copy_range(&mut input, out, (cluster.start, cluster.end))?;
-        }
-        out.flush()?;
         Ok(())
     }
 }

@@ -41,11 +41,46 @@ pub struct MediaFacts {
     pub waveform: Waveform,
 }
 
-/// What to store: the facts, and the file to store when it is not the upload itself (a remux).
+/// What to store: the facts, and what the stored object is made of.
 #[derive(Debug)]
 pub struct Analysis {
     pub facts: MediaFacts,
-    pub replacement: Option<Replacement>,
+    pub stored: Stored,
+}
+
+/// The stored object, in terms of the upload.
+#[derive(Debug)]
+pub enum Stored {
+    /// The upload itself.
+    Upload,
+    /// A file made from the upload (audio-only WebM remuxed to Ogg; WebM rewritten).
+    File(Replacement),
+    /// `head`, then the upload's bytes `tail.0..tail.1` unchanged: a video WebM made seekable
+    /// with its clusters as they are. Made into a file only where it must be
+    /// ([`write_head_and_tail`]); a streaming S3 upload sends it as it is.
+    HeadAndTail {
+        head: Vec<u8>,
+        tail: (u64, u64),
+        size: u64,
+        sha256: String,
+    },
+}
+
+/// Writes `head` followed by `tail` of the upload at `upload` into a new file beside it.
+pub fn write_head_and_tail(upload: &Path, head: &[u8], tail: (u64, u64)) -> Result<Replacement, AnalyzeError> {
+    let dir = upload.parent().unwrap_or(Path::new("."));
+    let file = tempfile::Builder::new()
+        .prefix("seekable-")
+        .suffix(".webm")
+        .tempfile_in(dir)?;
+    let mut out = HashingWriter::new(BufWriter::new(file.reopen()?));
+    out.write_all(head)?;
+    let mut input = File::open(upload)?;
+    std::io::Seek::seek(&mut input, std::io::SeekFrom::Start(tail.0))?;
+    std::io::copy(&mut input.take(tail.1 - tail.0), &mut out)?;
+    let (writer, size, sha256) = out.finish();
+    writer.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    Ok(Replacement { file, size, sha256 })
 }
 
 /// A file made from the upload (e.g. WebM remuxed to be seekable), with its size and sha256.
@@ -56,7 +91,10 @@ pub struct Replacement {
     pub sha256: String,
 }
 
-pub fn analyze(path: &Path) -> Result<Analysis, AnalyzeError> {
+/// Parses and checks the upload at `path`. With `want_file`, any stored object that differs
+/// from the upload is written out as a file; without, a video WebM that can keep its clusters
+/// unchanged comes back as [`Stored::HeadAndTail`].
+pub fn analyze(path: &Path, want_file: bool) -> Result<Analysis, AnalyzeError> {
     let mut magic = [0u8; 12];
     let mut file = File::open(path)?;
     let mut got = 0;
@@ -72,10 +110,10 @@ pub fn analyze(path: &Path) -> Result<Analysis, AnalyzeError> {
     } else if head.starts_with(b"OggS") {
         Ok(Analysis {
             facts: analyze_ogg(path)?,
-            replacement: None,
+            stored: Stored::Upload,
         })
     } else if head.starts_with(&[0x1a, 0x45, 0xdf, 0xa3]) {
-        analyze_webm(path)
+        analyze_webm(path, want_file)
     } else {
         Err(AnalyzeError::Unsupported(format!(
             "the body is neither Ogg Opus nor WebM ({})",
@@ -126,7 +164,7 @@ fn analyze_ogg(path: &Path) -> Result<MediaFacts, AnalyzeError> {
 /// Browser WebM has no duration and no cues. Audio-only WebM becomes Ogg Opus (a remux, no
 /// re-encoding: every player seeks Ogg by granule position); video WebM is rewritten with its
 /// Duration and Cues. Facts and waveform come from the audio either way.
-fn analyze_webm(path: &Path) -> Result<Analysis, AnalyzeError> {
+fn analyze_webm(path: &Path, want_file: bool) -> Result<Analysis, AnalyzeError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let scan = WebmScan::scan(File::open(path)?).map_err(webm_error)?;
     let audio = tempfile::Builder::new()
@@ -143,33 +181,57 @@ fn analyze_webm(path: &Path) -> Result<Analysis, AnalyzeError> {
         facts.recorded_at = None;
         return Ok(Analysis {
             facts,
-            replacement: Some(replacement(audio)?),
+            stored: Stored::File(replacement(audio)?),
         });
     };
     let audio_ns = samples * 1_000_000_000 / u64::from(media::OPUS_RATE);
     let duration_ns = scan.video_end_ns().unwrap_or(0).max(audio_ns);
-    let seekable = tempfile::Builder::new()
-        .prefix("seekable-")
-        .suffix(".webm")
-        .tempfile_in(dir)?;
-    // The rewrite copies the whole file; the waveform needs a full decode of the audio. They
-    // share nothing, so they run side by side.
-    let (facts, rewritten) = std::thread::scope(|threads| {
-        let rewrite = threads.spawn(|| -> Result<(u64, String), AnalyzeError> {
+    let head = if want_file {
+        None
+    } else {
+        scan.seekable_head(&mut File::open(path)?, duration_ns)
+            .map_err(webm_error)?
+            .zip(scan.verbatim_clusters())
+    };
+    // Writing (or hashing) the stored bytes and decoding the audio for the waveform share
+    // nothing, so they run side by side.
+    let (facts, stored) = std::thread::scope(|threads| {
+        let store = threads.spawn(|| -> Result<Stored, AnalyzeError> {
+            if let Some((head, tail)) = head {
+                let mut hasher = Sha256::new();
+                hasher.update(&head);
+                let mut input = File::open(path)?;
+                std::io::Seek::seek(&mut input, std::io::SeekFrom::Start(tail.0))?;
+                let copied = std::io::copy(&mut input.take(tail.1 - tail.0), &mut hasher)?;
+                return Ok(Stored::HeadAndTail {
+                    size: head.len() as u64 + copied,
+                    sha256: hex::encode(hasher.finalize()),
+                    head,
+                    tail,
+                });
+            }
+            let seekable = tempfile::Builder::new()
+                .prefix("seekable-")
+                .suffix(".webm")
+                .tempfile_in(dir)?;
             let mut out = HashingWriter::new(BufWriter::new(seekable.reopen()?));
             scan.write_seekable(File::open(path)?, &mut out, duration_ns)
                 .map_err(webm_error)?;
             let (file, size, sha256) = out.finish();
             file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-            Ok((size, sha256))
+            Ok(Stored::File(Replacement {
+                file: seekable,
+                size,
+                sha256,
+            }))
         });
         let facts = analyze_ogg(audio.path());
-        let rewritten = rewrite
+        let stored = store
             .join()
             .unwrap_or_else(|_| Err(AnalyzeError::Malformed("the WebM rewrite failed".into())));
-        (facts, rewritten)
+        (facts, stored)
     });
-    let (size, sha256) = rewritten?;
+    let stored = stored?;
     let mut facts = facts?;
     facts.title = None;
     facts.recorded_at = None;
@@ -184,14 +246,7 @@ fn analyze_webm(path: &Path) -> Result<Analysis, AnalyzeError> {
     facts.video_codec = Some(video.codec);
     facts.width = video.width;
     facts.height = video.height;
-    Ok(Analysis {
-        facts,
-        replacement: Some(Replacement {
-            file: seekable,
-            size,
-            sha256,
-        }),
-    })
+    Ok(Analysis { facts, stored })
 }
 
 /// Counts and hashes what passes through, so a file written once needs no second read.

@@ -1,4 +1,5 @@
-//! Upload: body → staged file (size-limited, hashed as it streams) → analysis → storage → row.
+//! Upload: body → staged file (size-limited, hashed as it streams; large bodies for S3 go on to
+//! it as multipart parts meanwhile) → analysis → storage → row.
 //!
 //! A clip is visible only once its object is fully stored and its row committed. Every step
 //! cleans up after itself: the staged file is a `NamedTempFile` (a body cut off mid-way goes
@@ -12,11 +13,11 @@ use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use crate::analyze::{AnalyzeError, MediaFacts, analyze};
+use crate::analyze::{AnalyzeError, MediaFacts, Stored, analyze};
 use crate::db::clips::{self, ClipRow};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use crate::storage::Storage;
+use crate::storage::{FirstPart, Storage, StreamingUpload};
 
 /// What the uploader says about the clip (the media says the rest).
 #[derive(Debug, Default)]
@@ -25,12 +26,14 @@ pub struct UploadInfo {
     pub author: Option<String>,
 }
 
-pub async fn ingest(state: &AppState, body: Body, info: UploadInfo) -> AppResult<ClipRow> {
+pub async fn ingest(state: &AppState, body: Body, info: UploadInfo, declared_len: Option<u64>) -> AppResult<ClipRow> {
     let started = std::time::Instant::now();
-    let (staged, size, sha256) = stage(state, body).await?;
+    let id = crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+    let staged = stage(state, body, &id, declared_len).await?;
     let staged_at = started.elapsed();
-    let path = staged.path().to_owned();
-    let analysis = tokio::task::spawn_blocking(move || analyze(&path))
+    let path = staged.file.path().to_owned();
+    let want_file = staged.streaming.is_none();
+    let analysis = tokio::task::spawn_blocking(move || analyze(&path, want_file))
         .await
         .map_err(|e| AppError::Internal(e.into()))?
         .map_err(|e| match e {
@@ -40,14 +43,12 @@ pub async fn ingest(state: &AppState, body: Body, info: UploadInfo) -> AppResult
         })?;
     let facts = analysis.facts;
     let analyzed_at = started.elapsed();
-    // Store the remux when there is one (the staged upload is then only the source).
-    let (file, size, sha256) = match analysis.replacement {
-        Some(r) => (r.file, r.size, r.sha256),
-        None => (staged, size, sha256),
-    };
-
-    let id = crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
     let key = format!("clips/{id}.{}", facts.extension);
+    let (size, sha256) = match &analysis.stored {
+        Stored::Upload => (staged.size, staged.sha256.clone()),
+        Stored::File(r) => (r.size, r.sha256.clone()),
+        Stored::HeadAndTail { size, sha256, .. } => (*size, sha256.clone()),
+    };
     let row = clip_row(id, key, info, &facts, size, sha256);
     // The whole body has arrived and checks out: from here on the clip is finished even if the
     // client hangs up, in a task of its own. (Dropping a request mid-store could otherwise
@@ -55,14 +56,10 @@ pub async fn ingest(state: &AppState, body: Body, info: UploadInfo) -> AppResult
     let commit_state = state.clone();
     let content_type = facts.content_type;
     let row = tokio::spawn(async move {
-        commit_state
-            .storage
-            .put_file(&row.storage_key, file.path(), size, content_type)
-            .await?;
+        store(&commit_state, &row.storage_key, staged, analysis.stored, content_type).await?;
         let guard = ObjectGuard::new(commit_state.storage.clone(), row.storage_key.clone());
         clips::insert(&commit_state.db, &row).await?;
         guard.disarm();
-        drop(file);
         Ok::<_, AppError>(row)
     })
     .await
@@ -81,9 +78,66 @@ pub async fn ingest(state: &AppState, body: Body, info: UploadInfo) -> AppResult
     Ok(row)
 }
 
+/// Puts the stored object in place: by completing the streaming upload when its parts are the
+/// object's, else from a file.
+async fn store(state: &AppState, key: &str, staged: Staged, stored: Stored, content_type: &str) -> AppResult<()> {
+    let Staged {
+        file, size, streaming, ..
+    } = staged;
+    if let Some(upload) = streaming {
+        if upload.key() == key {
+            let (first, end) = match &stored {
+                Stored::Upload => (Some(FirstPart::AsUploaded), size),
+                // The new head and the upload's first clusters make the first part, which must
+                // stay a full-size part (S3's minimum is 5 MiB).
+                Stored::HeadAndTail { head, tail, .. } if tail.0 + (5 << 20) <= upload.part_size() => (
+                    Some(FirstPart::NewHead {
+                        head: head.clone(),
+                        resume_at: tail.0,
+                    }),
+                    tail.1,
+                ),
+                _ => (None, 0),
+            };
+            if let Some(first) = first
+                && end >= upload.sent_to()
+            {
+                upload.complete(first, end).await?;
+                return Ok(());
+            }
+        }
+        // Not the object after all (e.g. audio-only WebM became Ogg): dropping aborts it.
+        drop(upload);
+    }
+    let (path, size, _keep) = match stored {
+        Stored::Upload => (file.path().to_owned(), size, None),
+        Stored::File(r) => (r.file.path().to_owned(), r.size, Some(r.file)),
+        Stored::HeadAndTail { head, tail, .. } => {
+            let upload = file.path().to_owned();
+            let r = tokio::task::spawn_blocking(move || crate::analyze::write_head_and_tail(&upload, &head, tail))
+                .await
+                .map_err(|e| AppError::Internal(e.into()))?
+                .map_err(|e| AppError::Internal(e.into()))?;
+            (r.file.path().to_owned(), r.size, Some(r.file))
+        }
+    };
+    state.storage.put_file(key, &path, size, content_type).await?;
+    drop(file);
+    Ok(())
+}
+
+/// An upload, staged: the file, its size and sha256, and the S3 upload already fed from it.
+struct Staged {
+    file: tempfile::NamedTempFile,
+    size: u64,
+    sha256: String,
+    streaming: Option<StreamingUpload>,
+}
+
 /// Streams the body into a temporary file under the staging directory, enforcing the size limit
-/// as it goes and hashing every byte.
-async fn stage(state: &AppState, body: Body) -> AppResult<(tempfile::NamedTempFile, u64, String)> {
+/// as it goes and hashing every byte. A large body headed for S3 is sent on as it arrives, in
+/// multipart parts (see [`StreamingUpload`]), under the key its first bytes suggest.
+async fn stage(state: &AppState, body: Body, id: &str, declared_len: Option<u64>) -> AppResult<Staged> {
     let staged = tempfile::Builder::new()
         .prefix("upload-")
         .tempfile_in(&state.staging_dir)
@@ -91,6 +145,9 @@ async fn stage(state: &AppState, body: Body) -> AppResult<(tempfile::NamedTempFi
     let mut file = tokio::fs::File::from_std(staged.reopen().map_err(|e| AppError::Internal(e.into()))?);
     let mut hasher = Sha256::new();
     let mut size = 0u64;
+    let mut magic: Vec<u8> = Vec::with_capacity(4);
+    let mut streaming: Option<StreamingUpload> = None;
+    let mut streaming_decided = false;
     let limit = state.config.max_upload_bytes;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream
@@ -103,10 +160,43 @@ async fn stage(state: &AppState, body: Body) -> AppResult<(tempfile::NamedTempFi
             return Err(AppError::TooLarge { limit });
         }
         hasher.update(&chunk);
+        if magic.len() < 4 {
+            magic.extend(chunk.iter().take(4 - magic.len()));
+        }
         file.write_all(&chunk).await.map_err(|e| AppError::Internal(e.into()))?;
+        if !streaming_decided && magic.len() == 4 {
+            streaming_decided = true;
+            let guess = match magic.as_slice() {
+                b"OggS" => Some(("opus", "audio/ogg")),
+                [0x1a, 0x45, 0xdf, 0xa3] => Some(("webm", "video/webm")),
+                _ => None, // refused by analysis anyway
+            };
+            if let Some((extension, content_type)) = guess {
+                streaming = state
+                    .storage
+                    .begin_streaming(
+                        &format!("clips/{id}.{extension}"),
+                        content_type,
+                        staged.path().to_owned(),
+                        declared_len,
+                    )
+                    .await?;
+            }
+        }
+        if let Some(upload) = &mut streaming
+            && upload.wants(size)
+        {
+            file.flush().await.map_err(|e| AppError::Internal(e.into()))?;
+            upload.staged(size);
+        }
     }
     file.flush().await.map_err(|e| AppError::Internal(e.into()))?;
-    Ok((staged, size, hex::encode(hasher.finalize())))
+    Ok(Staged {
+        file: staged,
+        size,
+        sha256: hex::encode(hasher.finalize()),
+        streaming,
+    })
 }
 
 fn clip_row(

@@ -67,6 +67,22 @@ impl S3Server {
         keys
     }
 
+    /// s3s-fs's files of multipart uploads not yet completed or aborted (parts and upload
+    /// records): empty once every upload has finished one way or the other.
+    pub fn pending_multipart_files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.root.path())
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.starts_with(".upload"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+
     /// Stops serving: the port refuses connections until [`Self::restart`].
     pub fn stop(&mut self) {
         if let Some((stop, thread)) = self.running.take() {

@@ -79,27 +79,72 @@ pub fn stderr_lines(out: &Output) -> Vec<String> {
 /// A short Ogg file of another codec (e.g. "vorbis", "flac"), made by ffmpeg: what an upload
 /// or a decode must refuse as "not Opus".
 pub fn ffmpeg_ogg(dir: &Path, codec: &str) -> PathBuf {
-    require(&["ffmpeg"]);
     let out = dir.join(format!("{codec}.ogg"));
-    run_ok(
-        Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=d=0.3",
-                "-ac",
-                "2",
-                "-c:a",
-                codec,
-                "-strict",
-                "-2",
-            ])
-            .args(["-f", "ogg"])
-            .arg(&out),
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=d=0.3",
+            "-ac",
+            "2",
+            "-c:a",
+            codec,
+            "-strict",
+            "-2",
+            "-f",
+            "ogg",
+        ],
+        &out,
     );
     out
+}
+
+/// Runs `ffmpeg -v error -y ARGS OUT`, failing the test if it fails.
+pub fn ffmpeg(args: &[&str], out: &Path) {
+    require(&["ffmpeg"]);
+    run_ok(Command::new("ffmpeg").args(["-v", "error", "-y"]).args(args).arg(out));
+}
+
+/// A WebM as browsers record it (VP8 + Opus, clusters of unknown size, no Duration, no Cues):
+/// `secs` of `video` (an ffmpeg lavfi source) at `bitrate`, with a tone.
+pub fn live_webm(out: &Path, video: &str, secs: u32, bitrate: &str) {
+    let secs = secs.to_string();
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            video,
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=330:sample_rate=48000",
+            "-t",
+            &secs,
+            "-c:v",
+            "libvpx",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-b:v",
+            bitrate,
+            "-minrate",
+            bitrate,
+            "-maxrate",
+            bitrate,
+            "-bufsize",
+            "2M",
+            "-c:a",
+            "libopus",
+            "-b:a",
+            "32k",
+            "-live",
+            "1",
+            "-f",
+            "webm",
+        ],
+        out,
+    );
 }

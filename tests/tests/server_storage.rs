@@ -10,7 +10,7 @@ use offbeat_tests::audio::opus_facts;
 use offbeat_tests::http::{self, Reply, cut_off_upload, get, request};
 use offbeat_tests::s3::S3Server;
 use offbeat_tests::server::{Backend, ServerProc};
-use offbeat_tests::tools::{recorder, require, run_ok, speech_wav};
+use offbeat_tests::tools::{live_webm, recorder, require, run_ok, speech_wav};
 use sha2::{Digest, Sha256};
 
 /// A speech clip made by the real recorder.
@@ -218,6 +218,86 @@ fn s3_multipart_for_clips_above_the_part_size() {
         etag.trim_matches('"').ends_with("-2"),
         "multipart ETag expected, got {etag}"
     );
+}
+
+/// Waits (bounded) until no multipart upload is left in s3s-fs: aborts are sent in the
+/// background when an upload fails.
+fn assert_no_pending_multipart(s3: &S3Server) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !s3.pending_multipart_files().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        s3.pending_multipart_files().is_empty(),
+        "multipart uploads left behind: {:?}",
+        s3.pending_multipart_files()
+    );
+}
+
+#[test]
+fn s3_large_uploads_stream_into_parts_while_they_arrive() {
+    let s3 = S3Server::start();
+    let mut server = ServerProc::start(Backend::S3(&s3), &["--s3-part-size", "5242880"]);
+    let dir = tempfile::tempdir().unwrap();
+    // Ogg Opus over two parts: sent part by part while staging, completed after the checks.
+    let bytes = std::fs::read(big_clip(dir.path(), 13 << 20)).unwrap();
+    let created = upload(&server, &bytes, "");
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    let id = created.json()["id"].as_str().unwrap().to_owned();
+    let key = format!("clips/{id}.opus");
+    assert_eq!(std::fs::read(s3.object_path(&key)).unwrap(), bytes);
+    let parts = bytes.len().div_ceil(5 << 20);
+    assert!(s3_etag(&s3, &key).trim_matches('"').ends_with(&format!("-{parts}")));
+    assert_no_pending_multipart(&s3);
+
+    // Cut off after several parts went up, or refused after the whole body went up: the
+    // multipart upload is aborted, nothing is stored.
+    let before = s3.objects();
+    cut_off_upload(&server.url, "/api/v1/clips", bytes.len(), &bytes[..bytes.len() * 3 / 4]);
+    let mut broken = bytes.clone();
+    broken[40..48].copy_from_slice(b"garbage!"); // inside the first page: a CRC mismatch
+    assert_eq!(upload(&server, &broken, "").status, 400);
+    assert_no_pending_multipart(&s3);
+    assert_eq!(s3.objects(), before);
+    assert!(server.is_running());
+
+    // A browser-style video WebM (clusters of unknown size) over two parts: the stored object
+    // is exactly what the local backend stores for it (a new head with Duration and Cues, the
+    // clusters byte for byte), and it is seekable.
+    let webm = dir.path().join("big.webm");
+    live_webm(
+        &webm,
+        "nullsrc=size=320x240:rate=30,format=yuv420p,noise=alls=80:allf=t",
+        12,
+        "10M",
+    );
+    let bytes = std::fs::read(&webm).unwrap();
+    assert!(bytes.len() > 12 << 20, "{} bytes", bytes.len());
+    let via_s3 = upload(&server, &bytes, "");
+    assert_eq!(via_s3.status, 201, "{}", String::from_utf8_lossy(&via_s3.body));
+    let via_s3 = via_s3.json();
+    let local = ServerProc::start(Backend::Local, &[]);
+    let via_local = upload(&local, &bytes, "").json();
+    let s3_key = format!("clips/{}.webm", via_s3["id"].as_str().unwrap());
+    let stored = std::fs::read(s3.object_path(&s3_key)).unwrap();
+    let local_key = format!("clips-store/clips/{}.webm", via_local["id"].as_str().unwrap());
+    assert!(
+        stored == std::fs::read(local.data_dir().join(local_key)).unwrap(),
+        "S3 and local objects differ"
+    );
+    assert_eq!(via_s3["media"]["sha256"], via_local["media"]["sha256"]);
+    assert_eq!(via_s3["media"]["sha256"].as_str().unwrap(), sha256_hex(&stored));
+    assert_eq!(via_s3["media"]["byte_size"].as_u64().unwrap(), stored.len() as u64);
+    let s3_file = dir.path().join("stored.webm");
+    std::fs::write(&s3_file, &stored).unwrap();
+    let probe = run_ok(
+        std::process::Command::new("ffprobe")
+            .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"])
+            .arg(&s3_file),
+    );
+    let duration: f64 = String::from_utf8_lossy(&probe.stdout).trim().parse().unwrap();
+    assert!((11.9..12.2).contains(&duration), "duration {duration}");
+    assert_no_pending_multipart(&s3);
 }
 
 fn s3_etag(s3: &S3Server, key: &str) -> String {

@@ -154,6 +154,7 @@ pub async fn create(
             title: params.title,
             author: params.author,
         },
+        declared,
     )
     .await?;
     let view = ClipView::load(&state, row).await?;

@@ -6,6 +6,7 @@
 
 mod local;
 mod s3;
+mod s3_stream;
 
 use std::path::Path;
 use std::pin::Pin;
@@ -15,6 +16,7 @@ use tokio::io::AsyncRead;
 
 pub use local::LocalStore;
 pub use s3::{S3Settings, S3Store};
+pub use s3_stream::{FirstPart, StreamingUpload};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -51,6 +53,23 @@ impl Storage {
         match self {
             Storage::Local(store) => store.put_file(key, path).await,
             Storage::S3(store) => store.put_file(key, path, size, content_type).await,
+        }
+    }
+
+    /// For a large upload headed for S3: a multipart upload that takes parts while the body
+    /// is still being staged at `staged`. `None` where that does not apply (local disk, small
+    /// bodies, unknown length).
+    pub async fn begin_streaming(
+        &self,
+        key: &str,
+        content_type: &str,
+        staged: std::path::PathBuf,
+        declared: Option<u64>,
+    ) -> Result<Option<StreamingUpload>, StorageError> {
+        check_key(key)?;
+        match (self, declared) {
+            (Storage::S3(store), Some(declared)) => store.begin_streaming(key, content_type, staged, declared).await,
+            _ => Ok(None),
         }
     }
 

@@ -8,15 +8,16 @@ use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::config::{RequestChecksumCalculation, ResponseChecksumValidation};
 use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::presigning::PresigningConfig;
-use aws_sdk_s3::primitives::{ByteStream, Length};
+use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 
 use futures_util::{StreamExt, TryStreamExt};
 
+use super::s3_stream::{StreamingUpload, file_range, upload_part};
 use super::{ByteRange, ObjectReader, StorageError};
 
 /// Multipart parts in flight at once.
-const PARALLEL_PARTS: usize = 4;
+pub(super) const PARALLEL_PARTS: usize = 4;
 
 /// How to reach the bucket. Credentials come from the standard AWS chain.
 #[derive(Debug, Clone)]
@@ -31,11 +32,11 @@ pub struct S3Settings {
 
 #[derive(Debug, Clone)]
 pub struct S3Store {
-    client: Client,
+    pub(super) client: Client,
     /// Signs URLs for browsers, against the public endpoint when there is one.
     presigner: Client,
-    bucket: String,
-    part_size: u64,
+    pub(super) bucket: String,
+    pub(super) part_size: u64,
 }
 
 impl S3Store {
@@ -91,25 +92,7 @@ impl S3Store {
                 .map_err(classify)?;
             return Ok(());
         }
-        let created = self
-            .client
-            .create_multipart_upload()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type(content_type)
-            .send()
-            .await
-            .map_err(classify)?;
-        let upload_id = created
-            .upload_id()
-            .ok_or_else(|| StorageError::Other("S3 returned no upload id".into()))?
-            .to_owned();
-        let mut guard = AbortOnDrop {
-            client: self.client.clone(),
-            bucket: self.bucket.clone(),
-            key: key.to_owned(),
-            upload_id: Some(upload_id.clone()),
-        };
+        let (upload_id, guard) = self.create_multipart(key, content_type).await?;
         // Parts go up several at a time: S3 (and every compatible server) scales with parallel
         // connections, and each part streams from its own slice of the staged file.
         let ranges: Vec<(i32, u64, u64)> = (0..size.div_ceil(self.part_size))
@@ -132,8 +115,48 @@ impl S3Store {
             .send()
             .await
             .map_err(classify)?;
-        guard.upload_id = None;
+        guard.disarm();
         Ok(())
+    }
+
+    /// Starts a multipart upload; the guard aborts it unless disarmed.
+    pub(super) async fn create_multipart(
+        &self,
+        key: &str,
+        content_type: &str,
+    ) -> Result<(String, AbortOnDrop), StorageError> {
+        let created = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .send()
+            .await
+            .map_err(classify)?;
+        let upload_id = created
+            .upload_id()
+            .ok_or_else(|| StorageError::Other("S3 returned no upload id".into()))?
+            .to_owned();
+        let guard = AbortOnDrop::new(self, key, &upload_id);
+        Ok((upload_id, guard))
+    }
+
+    /// A multipart upload fed while the body arrives (see [`StreamingUpload`]), for bodies of
+    /// `declared` bytes that span more than two parts; `None` for smaller ones.
+    pub async fn begin_streaming(
+        &self,
+        key: &str,
+        content_type: &str,
+        staged: std::path::PathBuf,
+        declared: u64,
+    ) -> Result<Option<StreamingUpload>, StorageError> {
+        if declared <= 2 * self.part_size {
+            return Ok(None);
+        }
+        StreamingUpload::begin(self, key, content_type, staged, declared)
+            .await
+            .map(Some)
     }
 
     async fn upload_part(
@@ -145,29 +168,8 @@ impl S3Store {
         offset: u64,
         len: u64,
     ) -> Result<CompletedPart, StorageError> {
-        let body = ByteStream::read_from()
-            .path(path)
-            .offset(offset)
-            .length(Length::Exact(len))
-            .build()
-            .await
-            .map_err(|e| StorageError::Other(e.to_string()))?;
-        let part = self
-            .client
-            .upload_part()
-            .bucket(&self.bucket)
-            .key(key)
-            .upload_id(upload_id)
-            .part_number(number)
-            .content_length(len as i64)
-            .body(body)
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(CompletedPart::builder()
-            .part_number(number)
-            .set_e_tag(part.e_tag().map(str::to_owned))
-            .build())
+        let body = file_range(path, offset, len).await?;
+        upload_part(self, key, upload_id, number, body, len).await
     }
 
     pub async fn get(&self, key: &str, range: Option<ByteRange>) -> Result<ObjectReader, StorageError> {
@@ -229,11 +231,28 @@ impl S3Store {
 
 /// Aborts an unfinished multipart upload when dropped (an error, or the request cancelled), so
 /// no parts are left behind to be billed for.
-struct AbortOnDrop {
+#[derive(Debug)]
+pub(super) struct AbortOnDrop {
     client: Client,
     bucket: String,
     key: String,
     upload_id: Option<String>,
+}
+
+impl AbortOnDrop {
+    pub(super) fn new(store: &S3Store, key: &str, upload_id: &str) -> Self {
+        Self {
+            client: store.client.clone(),
+            bucket: store.bucket.clone(),
+            key: key.to_owned(),
+            upload_id: Some(upload_id.to_owned()),
+        }
+    }
+
+    /// The upload completed: nothing to abort.
+    pub(super) fn disarm(mut self) {
+        self.upload_id = None;
+    }
 }
 
 impl Drop for AbortOnDrop {
@@ -258,7 +277,7 @@ impl Drop for AbortOnDrop {
 }
 
 /// Not found, unreachable, or something else.
-fn classify<E>(err: SdkError<E, HttpResponse>) -> StorageError
+pub(super) fn classify<E>(err: SdkError<E, HttpResponse>) -> StorageError
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {

@@ -6,14 +6,13 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use offbeat_tests::s3::{BUCKET, S3Server};
 use offbeat_tests::server::{Backend, ServerProc};
-use offbeat_tests::tools::{require, run_ok};
+use offbeat_tests::tools::{ffmpeg, live_webm};
 
 const TARGET_BYTES: u64 = 200_000_000;
 const RUNS: usize = 3;
@@ -197,51 +196,31 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-/// A ~200 MB WebM with VP8 video and Opus audio: 10 s encoded once, then looped (stream copy).
+/// A ~200 MB WebM with VP8 video and Opus audio as browsers write it (clusters of unknown size,
+/// no Duration, no Cues): 10 s encoded once, then looped (stream copy).
 fn big_webm(work: &Path) -> PathBuf {
     let big = work.join("upload-200mb.webm");
     if big.exists() {
         return big;
     }
-    require(&["ffmpeg"]);
     let small = work.join("upload-10s.webm");
-    run_ok(
-        Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "testsrc2=size=1280x720:rate=30",
-                "-f",
-                "lavfi",
-                "-i",
-                "sine=frequency=330:sample_rate=48000",
-                "-t",
-                "10",
-                "-c:v",
-                "libvpx",
-                "-b:v",
-                "20M",
-                "-deadline",
-                "realtime",
-                "-cpu-used",
-                "8",
-                "-c:a",
-                "libopus",
-                "-b:a",
-                "32k",
-            ])
-            .arg(&small),
-    );
-    run_ok(
-        Command::new("ffmpeg")
-            .args(["-v", "error", "-y", "-stream_loop", "-1", "-i"])
-            .arg(&small)
-            .args(["-c", "copy", "-fs", &TARGET_BYTES.to_string()])
-            .arg(&big),
+    live_webm(&small, "testsrc2=size=1280x720:rate=30", 10, "20M");
+    ffmpeg(
+        &[
+            "-stream_loop",
+            "-1",
+            "-i",
+            small.to_str().unwrap(),
+            "-c",
+            "copy",
+            "-fs",
+            &TARGET_BYTES.to_string(),
+            "-live",
+            "1",
+            "-f",
+            "webm",
+        ],
+        &big,
     );
     big
 }
