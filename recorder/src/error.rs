@@ -38,6 +38,10 @@ pub enum RecorderError {
     Server { status: u16, message: String },
     #[error("no transcript: it is {status}{}", reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())]
     TranscriptUnavailable { status: String, reason: Option<String> },
+    #[error("not signed in to {server}: run `recorder login --server {server}`")]
+    NotSignedIn { server: String },
+    #[error("credentials: {0}")]
+    Credentials(String),
     #[error("cannot reach the server at {server}: {reason}")]
     Unreachable { server: String, reason: String },
     #[error("{path}")]

@@ -2,8 +2,10 @@
 //!
 //! `capture` (cpal, real-time side) → `record` (drain, meter, encode) → `media` (Opus, Ogg).
 
+pub mod account;
 pub mod capture;
 pub mod convert;
+pub mod credentials;
 pub mod devices;
 pub mod error;
 pub mod meter;

@@ -79,6 +79,18 @@ enum Command {
         #[arg(long, env = "OFFBEAT_AUTHOR")]
         author: Option<String>,
     },
+    /// Sign in to a server; the API token is kept in your config directory (mode 0600).
+    Login {
+        #[arg(long, env = "OFFBEAT_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        #[arg(long)]
+        email: String,
+    },
+    /// Sign out: revoke the saved token and forget it.
+    Logout {
+        #[arg(long, env = "OFFBEAT_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
     /// Print a clip's transcript, waiting while the server makes it.
     Transcript {
         /// The clip's id, or its URL as `recorder upload` prints it.
@@ -177,6 +189,19 @@ fn run(cli: Cli) -> Result<()> {
             let clip = recorder::upload::upload(&file, &server, title.as_deref(), author.as_deref())?;
             eprintln!("Uploaded {:?} ({:.1} s)", clip.title, clip.duration_ms as f64 / 1000.0);
             println!("{}", clip.url);
+            Ok(())
+        }
+        Command::Login { server, email } => {
+            let (name, path) = recorder::account::login(&server, &email)?;
+            eprintln!("Signed in as {name}; token saved in {}", path.display());
+            Ok(())
+        }
+        Command::Logout { server } => {
+            if recorder::account::logout(&server)? {
+                eprintln!("Signed out of {server}");
+            } else {
+                eprintln!("Not signed in to {server}");
+            }
             Ok(())
         }
         Command::Transcript {

@@ -119,8 +119,15 @@ pub fn fetch(server: &str, id: &str, format: Format, timeout: Option<Duration>) 
 }
 
 fn get(agent: &ureq::Agent, url: &str, server: &str) -> Result<ureq::Response, RecorderError> {
-    match agent.get(url).call() {
+    let mut request = agent.get(url);
+    if let Some(token) = crate::credentials::token_for(server) {
+        request = request.set("Authorization", &format!("Bearer {token}"));
+    }
+    match request.call() {
         Ok(response) => Ok(response),
+        Err(ureq::Error::Status(401, _)) => Err(RecorderError::NotSignedIn {
+            server: server.to_owned(),
+        }),
         Err(ureq::Error::Status(status, response)) => Err(RecorderError::Server {
             status,
             message: crate::upload::error_message(response, status),

@@ -62,6 +62,9 @@ pub fn upload(
         .post(&url)
         .set("Content-Type", "application/octet-stream")
         .set("Content-Length", &size.to_string());
+    if let Some(token) = crate::credentials::token_for(server) {
+        request = request.set("Authorization", &format!("Bearer {token}"));
+    }
     if let Some(title) = title {
         request = request.query("title", title);
     }
@@ -72,6 +75,11 @@ pub fn upload(
     progress.finish_and_clear();
     let response = match result {
         Ok(response) => response,
+        Err(ureq::Error::Status(401, _)) => {
+            return Err(RecorderError::NotSignedIn {
+                server: crate::credentials::normalise(server),
+            });
+        }
         Err(ureq::Error::Status(status, response)) => {
             return Err(RecorderError::Rejected {
                 status,

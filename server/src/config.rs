@@ -19,6 +19,11 @@ pub struct Config {
     #[serde(skip)]
     pub config: Option<PathBuf>,
 
+    /// Without a command, the server serves.
+    #[command(subcommand)]
+    #[serde(skip)]
+    pub command: Option<Command>,
+
     /// Address to listen on (port 0 picks a free port; the chosen address is logged).
     #[arg(long, env = "OFFBEAT_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
@@ -70,6 +75,10 @@ pub struct Config {
     #[arg(long, env = "OFFBEAT_MAX_UPLOAD_BYTES", default_value_t = 2 << 30)]
     pub max_upload_bytes: u64,
 
+    /// Sign-in attempts allowed per minute, per email and per client address.
+    #[arg(long, env = "OFFBEAT_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
+    pub login_attempts_per_minute: usize,
+
     /// A whisper.cpp ggml model (e.g. ggml-base.en.bin) for transcripts. Without one the server
     /// runs and takes clips, and transcripts say "disabled".
     #[arg(long, env = "OFFBEAT_WHISPER_MODEL")]
@@ -91,6 +100,37 @@ pub struct Config {
     /// Attempts per clip before its transcript is marked failed (retries back off: 30 s, 1 min, 2 min…).
     #[arg(long, env = "OFFBEAT_TRANSCRIBE_MAX_ATTEMPTS", default_value_t = 3)]
     pub transcribe_max_attempts: u32,
+}
+
+/// Administration, run against the same data directory (the server may be running).
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum Command {
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum UserCommand {
+    /// Add a user (the password is read from the first line of standard input).
+    Add {
+        #[arg(long)]
+        email: String,
+        /// The name teammates see.
+        #[arg(long)]
+        name: String,
+        /// IANA time zone, e.g. Europe/Berlin.
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+        /// The workspace to join (created if new).
+        #[arg(long, default_value = "Default")]
+        workspace: String,
+        /// May see and manage every clip of the workspace.
+        #[arg(long)]
+        admin: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
@@ -131,6 +171,7 @@ impl Config {
         }
         let mut loaded: Self = merged.try_into().with_context(|| format!("in {}", path.display()))?;
         loaded.config = Some(path);
+        loaded.command = config.command;
         Ok(loaded)
     }
 

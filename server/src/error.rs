@@ -14,6 +14,12 @@ pub enum AppError {
     BadRequest(String),
     #[error("no such clip")]
     NotFound,
+    #[error("sign in first (or the token was revoked)")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("too many attempts; try again in {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
     #[error("the upload is larger than the limit of {limit} bytes")]
     TooLarge { limit: u64 },
     #[error("{0}")]
@@ -36,6 +42,9 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            AppError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             AppError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             AppError::UnsupportedMedia(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media"),
             AppError::RangeNotSatisfiable { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable"),
@@ -60,6 +69,11 @@ impl IntoResponse for AppError {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            AppError::TooManyRequests { retry_after_secs } => {
+                if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
             }
             AppError::RangeNotSatisfiable { size } => {
                 if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {

@@ -15,15 +15,17 @@ use tokio::io::AsyncWriteExt;
 
 use crate::analyze::{AnalyzeError, MediaFacts, Stored, analyze};
 use crate::db::clips::{self, ClipRow};
+use crate::db::users::UserRow;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::storage::{FirstPart, Storage, StreamingUpload};
 
-/// What the uploader says about the clip (the media says the rest).
-#[derive(Debug, Default)]
+/// Who uploads and what they say about the clip (the media says the rest).
+#[derive(Debug)]
 pub struct UploadInfo {
     pub title: Option<String>,
     pub author: Option<String>,
+    pub owner: UserRow,
 }
 
 pub async fn ingest(state: &AppState, body: Body, info: UploadInfo, declared_len: Option<u64>) -> AppResult<ClipRow> {
@@ -49,7 +51,9 @@ pub async fn ingest(state: &AppState, body: Body, info: UploadInfo, declared_len
         Stored::File(r) => (r.size, r.sha256.clone()),
         Stored::HeadAndTail { size, sha256, .. } => (*size, sha256.clone()),
     };
-    let row = clip_row(id, key, info, &facts, size, sha256);
+    let share_token =
+        crate::auth::secrets::new_secret().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+    let row = clip_row(id, key, info, &facts, size, sha256, share_token);
     // The whole body has arrived and checks out: from here on the clip is finished even if the
     // client hangs up, in a task of its own. (Dropping a request mid-store could otherwise
     // leave a blocking write completing after its cleanup ran: an object without a row.)
@@ -206,6 +210,7 @@ fn clip_row(
     facts: &MediaFacts,
     size: u64,
     sha256: String,
+    share_token: String,
 ) -> ClipRow {
     let title = info
         .title
@@ -239,6 +244,12 @@ fn clip_row(
         peaks_per_second: i64::from(media::waveform::PEAKS_PER_SECOND),
         peaks: facts.waveform.peaks.clone(),
         silences: serde_json::to_string(&silences).unwrap_or_else(|_| "[]".into()),
+        owner_id: Some(info.owner.id.clone()),
+        workspace_id: Some(info.owner.workspace_id.clone()),
+        visibility: "workspace".to_owned(),
+        share_token: Some(share_token),
+        share_expires_at: None,
+        guests_may_reply: false,
     }
 }
 

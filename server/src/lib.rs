@@ -1,7 +1,9 @@
 //! The Offbeat server as a library: `app` builds the real router, so tests drive exactly what
 //! `main` serves.
 
+pub mod admin;
 pub mod analyze;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -34,9 +36,12 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     state.transcription.start_workers(&state);
     // On stdout, plainly, so scripts and tests can read it.
     println!("Offbeat server listening on http://{local} (public URL {public_url})");
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     Ok(())
 }
 

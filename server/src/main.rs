@@ -9,5 +9,9 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|_| "info,tower_http=warn,whisper_rs=warn".into()),
         )
         .init();
-    server::serve(server::Config::load()?).await
+    let config = server::Config::load()?;
+    match &config.command {
+        Some(server::config::Command::User { action }) => server::admin::user(&config, action).await,
+        None => server::serve(config).await,
+    }
 }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use sqlx::SqlitePool;
 
+use crate::auth::rate_limit::LoginLimiter;
 use crate::config::{Config, StorageKind};
 use crate::storage::{LocalStore, S3Settings, S3Store, Storage};
 use crate::transcription::Transcription;
@@ -19,6 +20,7 @@ pub struct AppState {
     /// Base of the links the API returns, without a trailing slash.
     pub public_url: String,
     pub transcription: Transcription,
+    pub login_limiter: Arc<LoginLimiter>,
 }
 
 impl AppState {
@@ -51,7 +53,12 @@ impl AppState {
             );
         }
         let transcription = Transcription::load(&config).await;
+        let login_limiter = Arc::new(LoginLimiter::new(
+            config.login_attempts_per_minute,
+            std::time::Duration::from_secs(60),
+        ));
         Ok(Self {
+            login_limiter,
             transcription,
             config: Arc::new(config),
             db,

@@ -2,6 +2,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::Mutex;
 use std::time::Duration;
 
 #[derive(Debug)]
@@ -30,14 +31,40 @@ impl Reply {
     }
 }
 
+/// Bearer tokens of the servers a test started, by base URL: requests to a server carry its
+/// signed-in test user's token unless they say otherwise.
+static TOKENS: Mutex<Vec<(String, String)>> = Mutex::new(Vec::new());
+
+/// Requests to URLs under `base` will carry `token` by default.
+pub fn register_token(base: &str, token: &str) {
+    let mut tokens = TOKENS.lock().unwrap();
+    tokens.retain(|(b, _)| b != base);
+    tokens.push((base.to_owned(), token.to_owned()));
+}
+
+/// Sends a request. Unless `headers` names `Authorization` itself, the default token of the
+/// server it goes to is added; an `Authorization` of `""` means "anonymous" (nothing is sent).
+/// Other headers with empty values are not sent either.
 pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
     let agent = ureq::AgentBuilder::new()
         .redirects(0)
         .timeout(Duration::from_secs(120))
         .build();
     let mut req = agent.request(method, url);
+    let explicit_auth = headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("authorization"));
+    if !explicit_auth
+        && let Some((_, token)) = TOKENS
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|(base, _)| url.starts_with(base.as_str()))
+    {
+        req = req.set("Authorization", &format!("Bearer {token}"));
+    }
     for (k, v) in headers {
-        req = req.set(k, v);
+        if !v.is_empty() {
+            req = req.set(k, v);
+        }
     }
     let result = match body {
         Some(bytes) => req.send_bytes(bytes),
@@ -63,6 +90,17 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&
     Reply { status, headers, body }
 }
 
+/// The `Authorization` header line of the server at `base_url`'s test user, for raw requests.
+fn auth_line(base_url: &str) -> String {
+    TOKENS
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|(base, _)| base_url.starts_with(base.as_str()))
+        .map(|(_, token)| format!("Authorization: Bearer {token}\r\n"))
+        .unwrap_or_default()
+}
+
 pub fn get(url: &str) -> Reply {
     request("GET", url, &[], None)
 }
@@ -73,7 +111,8 @@ pub fn cut_off_upload(base_url: &str, path: &str, declared: usize, sent: &[u8]) 
     let addr = base_url.trim_start_matches("http://");
     let mut stream = TcpStream::connect(addr).expect("connect");
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/octet-stream\r\nContent-Length: {declared}\r\n\r\n"
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{}Content-Type: application/octet-stream\r\nContent-Length: {declared}\r\n\r\n",
+        auth_line(base_url)
     );
     stream.write_all(head.as_bytes()).expect("send head");
     stream.write_all(sent).expect("send part of the body");
@@ -89,7 +128,8 @@ pub fn post_status_despite_early_close(base_url: &str, path: &str, body: &[u8]) 
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        auth_line(base_url),
         body.len()
     );
     let _ = stream.write_all(head.as_bytes()).and_then(|()| stream.write_all(body));

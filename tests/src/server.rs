@@ -16,7 +16,21 @@ pub struct ServerProc {
     pub url: String,
     data: tempfile::TempDir,
     args: Vec<OsString>,
+    /// The user every test server starts with; requests to it carry this user's token by
+    /// default (see [`crate::http::request`]).
+    pub user: TestUser,
 }
+
+/// A signed-in account on a test server.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub token: String,
+}
+
+/// Every test account's password.
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
 
 /// Which storage the server under test uses.
 #[derive(Debug, Clone, Copy)]
@@ -45,7 +59,73 @@ impl ServerProc {
             args.push(s3.endpoint().into());
         }
         let (child, url) = spawn(&args, data.path());
-        Self { child, url, data, args }
+        let mut server = Self {
+            child,
+            url,
+            data,
+            args,
+            user: TestUser {
+                id: String::new(),
+                email: String::new(),
+                token: String::new(),
+            },
+        };
+        server.user = server.add_user("owner@example.com", "Olive Owner", "Europe/Berlin", "Default");
+        crate::http::register_token(&server.url, &server.user.token);
+        server
+    }
+
+    /// The recorder, signed in to this server as its test user.
+    pub fn recorder(&self) -> Command {
+        let mut cmd = crate::tools::recorder();
+        cmd.env("OFFBEAT_TOKEN", &self.user.token);
+        cmd
+    }
+
+    /// Adds an account with `server user add` (as an administrator would) and signs it in
+    /// for an API token.
+    pub fn add_user(&self, email: &str, name: &str, time_zone: &str, workspace: &str) -> TestUser {
+        let mut add = Command::new(workspace_bin("server"))
+            .arg("--data-dir")
+            .arg(self.data.path())
+            .args([
+                "user",
+                "add",
+                "--email",
+                email,
+                "--name",
+                name,
+                "--time-zone",
+                time_zone,
+            ])
+            .args(["--workspace", workspace])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run server user add");
+        use std::io::Write;
+        writeln!(add.stdin.take().expect("stdin"), "{TEST_PASSWORD}").expect("password");
+        let out = add.wait_with_output().expect("server user add");
+        assert!(
+            out.status.success(),
+            "user add: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+        let body = serde_json::json!({ "email": email, "password": TEST_PASSWORD, "kind": "api", "label": "tests" });
+        let reply = crate::http::request(
+            "POST",
+            &self.api("/api/v1/auth/login"),
+            &[("Authorization", ""), ("Content-Type", "application/json")],
+            Some(body.to_string().as_bytes()),
+        );
+        assert_eq!(reply.status, 201, "login: {}", String::from_utf8_lossy(&reply.body));
+        TestUser {
+            id,
+            email: email.to_owned(),
+            token: reply.json()["token"].as_str().expect("token").to_owned(),
+        }
     }
 
     /// Kills the process without warning (SIGKILL) and starts it again on the same data.
@@ -55,6 +135,7 @@ impl ServerProc {
         let (child, url) = spawn(&self.args, self.data.path());
         self.child = child;
         self.url = url;
+        crate::http::register_token(&self.url, &self.user.token);
     }
 
     pub fn api(&self, path: &str) -> String {

@@ -20,8 +20,15 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     bin
 }
 
+/// The recorder binary, hermetic: no token from the environment, no saved credentials of the
+/// user running the tests.
 pub fn recorder() -> Command {
-    Command::new(workspace_bin("recorder"))
+    let mut cmd = Command::new(workspace_bin("recorder"));
+    cmd.env_remove("OFFBEAT_TOKEN").env(
+        "OFFBEAT_CONFIG_DIR",
+        std::env::temp_dir().join("offbeat-tests-no-credentials"),
+    );
+    cmd
 }
 
 /// Fails the test unless every named tool is on PATH.

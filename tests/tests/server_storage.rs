@@ -444,7 +444,7 @@ fn recorder_upload_prints_the_clip_url() {
     let server = ServerProc::start(Backend::Local, &[]);
     let dir = tempfile::tempdir().unwrap();
     let clip = speech_clip(dir.path());
-    let out = run_ok(recorder().arg("upload").arg(&clip).args([
+    let out = run_ok(server.recorder().arg("upload").arg(&clip).args([
         "--server",
         &server.url,
         "--title",
@@ -464,7 +464,8 @@ fn recorder_upload_prints_the_clip_url() {
 
     // A refused upload is one clear line.
     let wav = dir.path().join("speech.wav");
-    let refused = recorder()
+    let refused = server
+        .recorder()
         .arg("upload")
         .arg(&wav)
         .args(["--server", &server.url])
@@ -530,7 +531,8 @@ fn a_server_killed_mid_upload_leaves_no_clip_and_no_litter() {
     use std::io::Write;
     write!(
         stream,
-        "POST /api/v1/clips HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 1000000\r\n\r\n"
+        "POST /api/v1/clips HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {}\r\nContent-Length: 1000000\r\n\r\n",
+        server.user.token
     )
     .unwrap();
     stream.write_all(&[b'O'; 500_000]).unwrap();

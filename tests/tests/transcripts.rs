@@ -110,7 +110,13 @@ fn speech_recorded_through_the_recorder_comes_back_as_its_words() {
     assert!(status.success(), "recorder failed: {stderr:#?}");
 
     let server = transcribing_server();
-    let out = run_ok(recorder().arg("upload").arg(&take).args(["--server", &server.url]));
+    let out = run_ok(
+        server
+            .recorder()
+            .arg("upload")
+            .arg(&take)
+            .args(["--server", &server.url]),
+    );
     let url = String::from_utf8(out.stdout).unwrap().trim().to_owned();
     let clip = get(&url).json();
     let status = clip["transcript"]["status"].as_str().unwrap();
@@ -128,7 +134,7 @@ fn speech_recorded_through_the_recorder_comes_back_as_its_words() {
     assert_eq!(get(&url).json()["transcript"]["status"], "ready");
 
     // The recorder prints it too, as one line per segment, and as captions.
-    let printed = run_ok(recorder().arg("transcript").arg(&url));
+    let printed = run_ok(server.recorder().arg("transcript").arg(&url));
     let printed = String::from_utf8(printed.stdout).unwrap();
     assert!(printed.starts_with("[0:0"), "{printed}");
     assert!(
@@ -145,7 +151,11 @@ fn speech_recorded_through_the_recorder_comes_back_as_its_words() {
         ),
         normalized_words(heard)
     );
-    let srt = run_ok(recorder().args(["transcript", id, "--format", "srt", "--server", &server.url]));
+    let srt = run_ok(
+        server
+            .recorder()
+            .args(["transcript", id, "--format", "srt", "--server", &server.url]),
+    );
     assert!(String::from_utf8(srt.stdout).unwrap().starts_with("1\n00:00:0"));
 }
 
@@ -354,7 +364,8 @@ fn without_a_model_clips_are_taken_and_transcripts_say_disabled_and_why() {
         let vtt = get(&server.api(&format!("/api/v1/clips/{id}/transcript.vtt")));
         assert_eq!(vtt.status, 409);
         assert!(vtt.error_message().contains("disabled"), "{}", vtt.error_message());
-        let out = recorder()
+        let out = server
+            .recorder()
             .args(["transcript", id, "--server", &server.url])
             .output()
             .unwrap();

@@ -3,6 +3,8 @@
 use serde::Serialize;
 use sqlx::SqlitePool;
 
+use crate::auth::policy::ClipAccess;
+
 /// A stored clip, as the database holds it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ClipRow {
@@ -29,12 +31,38 @@ pub struct ClipRow {
     pub peaks_per_second: i64,
     pub peaks: Vec<u8>,
     pub silences: String,
+    pub owner_id: Option<String>,
+    pub workspace_id: Option<String>,
+    /// 'workspace' | 'link'
+    pub visibility: String,
+    pub share_token: Option<String>,
+    pub share_expires_at: Option<String>,
+    pub guests_may_reply: bool,
+}
+
+impl ClipRow {
+    /// What the access policy looks at.
+    pub fn access(&self) -> ClipAccess<'_> {
+        ClipAccess {
+            owner_id: self.owner_id.as_deref(),
+            workspace_id: self.workspace_id.as_deref(),
+            visibility: &self.visibility,
+            share_token: self.share_token.as_deref(),
+            share_expires_at: self
+                .share_expires_at
+                .as_deref()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&chrono::Utc)),
+            guests_may_reply: self.guests_may_reply,
+        }
+    }
 }
 
 /// The columns every listing needs (everything but the peaks).
 const SUMMARY: &str = "id, title, author, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
     audio_codec, video_codec, has_video, width, height, channels, sample_rate, duration_ms, byte_size, sha256, \
-    storage_key, peaks_per_second, x'' AS peaks, silences";
+    storage_key, peaks_per_second, x'' AS peaks, silences, owner_id, workspace_id, visibility, share_token, \
+    share_expires_at, guests_may_reply";
 
 /// Inserts the clip with its pending transcript job, in one transaction: no clip is ever
 /// without a job.
@@ -43,8 +71,9 @@ pub async fn insert(pool: &SqlitePool, clip: &ClipRow) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO clips (id, title, author, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
          audio_codec, video_codec, has_video, width, height, channels, sample_rate, duration_ms, byte_size, sha256, \
-         storage_key, peaks_per_second, peaks, silences) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         storage_key, peaks_per_second, peaks, silences, owner_id, workspace_id, visibility, share_token, \
+         share_expires_at, guests_may_reply) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&clip.id)
     .bind(&clip.title)
@@ -69,6 +98,12 @@ pub async fn insert(pool: &SqlitePool, clip: &ClipRow) -> sqlx::Result<()> {
     .bind(clip.peaks_per_second)
     .bind(&clip.peaks)
     .bind(&clip.silences)
+    .bind(&clip.owner_id)
+    .bind(&clip.workspace_id)
+    .bind(&clip.visibility)
+    .bind(&clip.share_token)
+    .bind(&clip.share_expires_at)
+    .bind(clip.guests_may_reply)
     .execute(&mut *tx)
     .await?;
     sqlx::query("INSERT INTO transcript_jobs (clip_id, state, run_after, updated_at) VALUES (?, 'pending', ?, ?)")
@@ -103,21 +138,39 @@ pub struct Cursor {
     pub id: String,
 }
 
+/// Whose clips a listing shows: one workspace's, plus (for admins) those stored before accounts.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub workspace_id: &'a str,
+    pub with_ownerless: bool,
+}
+
 /// Newest first; `after` continues a previous page.
-pub async fn list(pool: &SqlitePool, limit: i64, after: Option<&Cursor>) -> sqlx::Result<Vec<ClipRow>> {
+pub async fn list(
+    pool: &SqlitePool,
+    scope: Scope<'_>,
+    limit: i64,
+    after: Option<&Cursor>,
+) -> sqlx::Result<Vec<ClipRow>> {
+    let visible = "(workspace_id = ? OR (? AND workspace_id IS NULL))";
     match after {
         None => {
             sqlx::query_as(&format!(
-                "SELECT {SUMMARY} FROM clips ORDER BY created_at DESC, id DESC LIMIT ?"
+                "SELECT {SUMMARY} FROM clips WHERE {visible} ORDER BY created_at DESC, id DESC LIMIT ?"
             ))
+            .bind(scope.workspace_id)
+            .bind(scope.with_ownerless)
             .bind(limit)
             .fetch_all(pool)
             .await
         }
         Some(cursor) => {
             sqlx::query_as(&format!(
-                "SELECT {SUMMARY} FROM clips WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?"
+                "SELECT {SUMMARY} FROM clips WHERE {visible} AND (created_at, id) < (?, ?) \
+                 ORDER BY created_at DESC, id DESC LIMIT ?"
             ))
+            .bind(scope.workspace_id)
+            .bind(scope.with_ownerless)
             .bind(&cursor.created_at)
             .bind(&cursor.id)
             .bind(limit)
@@ -125,6 +178,29 @@ pub async fn list(pool: &SqlitePool, limit: i64, after: Option<&Cursor>) -> sqlx
             .await
         }
     }
+}
+
+/// The clip a share token belongs to.
+pub async fn by_share_token(pool: &SqlitePool, token: &str) -> sqlx::Result<Option<ClipRow>> {
+    sqlx::query_as(&format!("SELECT {SUMMARY} FROM clips WHERE share_token = ?"))
+        .bind(token)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The sharing settings as a whole (the caller merged what changed).
+pub async fn update_sharing(pool: &SqlitePool, clip: &ClipRow) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE clips SET visibility = ?, share_token = ?, share_expires_at = ?, guests_may_reply = ? WHERE id = ?",
+    )
+    .bind(&clip.visibility)
+    .bind(&clip.share_token)
+    .bind(&clip.share_expires_at)
+    .bind(clip.guests_may_reply)
+    .bind(&clip.id)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 /// Removes the row; returns whether there was one.

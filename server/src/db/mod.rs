@@ -2,6 +2,7 @@
 
 pub mod clips;
 pub mod transcripts;
+pub mod users;
 
 use std::path::Path;
 use std::str::FromStr;

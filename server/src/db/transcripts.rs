@@ -5,6 +5,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::{Row, SqlitePool};
 use transcribe::{Segment, Transcript, Word};
 
+use crate::db::clips::Scope;
+
 /// Every timestamp here is written this way, so text order is time order.
 pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -240,13 +242,19 @@ pub struct SearchHit {
 pub const MARK_START: char = '\u{E000}';
 pub const MARK_END: char = '\u{E001}';
 
-/// Best matches first (bm25). `fts_query` must come from [`crate::search::fts_query`].
-pub async fn search(pool: &SqlitePool, fts_query: &str, limit: i64) -> sqlx::Result<Vec<SearchHit>> {
+/// Best matches first (bm25), among one workspace's clips (and, for admins, the ownerless
+/// ones). `fts_query` must come from [`crate::search::fts_query`].
+pub async fn search(pool: &SqlitePool, fts_query: &str, scope: Scope<'_>, limit: i64) -> sqlx::Result<Vec<SearchHit>> {
     sqlx::query_as(
-        "SELECT clip_id, start_ms, snippet(search_index, 2, char(57344), char(57345), '…', 16) AS snippet \
-         FROM search_index WHERE search_index MATCH ? ORDER BY bm25(search_index), start_ms LIMIT ?",
+        "SELECT search_index.clip_id, search_index.start_ms, \
+             snippet(search_index, 2, char(57344), char(57345), '…', 16) AS snippet \
+         FROM search_index JOIN clips ON clips.id = search_index.clip_id \
+         WHERE search_index MATCH ? AND (clips.workspace_id = ? OR (? AND clips.workspace_id IS NULL)) \
+         ORDER BY bm25(search_index), search_index.start_ms LIMIT ?",
     )
     .bind(fts_query)
+    .bind(scope.workspace_id)
+    .bind(scope.with_ownerless)
     .bind(limit)
     .fetch_all(pool)
     .await

@@ -5,11 +5,13 @@ use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
-use chrono::{DateTime, FixedOffset, SecondsFormat};
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::db::clips::{self, ClipRow, Cursor};
+use crate::auth::Viewer;
+use crate::auth::policy::{Action, Relation, allows, relation};
+use crate::db::clips::{self, ClipRow, Cursor, Scope};
 use crate::db::transcripts;
 use crate::error::{AppError, AppResult};
 use crate::ids;
@@ -34,6 +36,20 @@ pub struct ClipView {
     duration_ms: i64,
     media: MediaView,
     transcript: TranscriptSummary,
+    /// 'workspace' (members only) or 'link' (anyone with the link).
+    visibility: String,
+    /// The sharing settings and link: shown to the owner only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sharing: Option<SharingView>,
+}
+
+#[derive(Debug, Serialize)]
+struct SharingView {
+    /// The link to hand out (works while visibility is 'link', not revoked, not expired).
+    url: Option<String>,
+    token: Option<String>,
+    expires_at: Option<String>,
+    guests_may_reply: bool,
 }
 
 /// Where a clip's transcript stands, and where to get it.
@@ -60,19 +76,39 @@ struct MediaView {
     sha256: String,
 }
 
+/// Who the view is for: the owner sees the sharing settings; someone who came through the link
+/// gets links that carry it.
+#[derive(Debug, Clone, Copy)]
+pub struct Audience<'a> {
+    pub relation: Relation,
+    pub share_token: Option<&'a str>,
+}
+
 impl ClipView {
     /// The view of `row`, its transcript's status read from the database.
-    pub async fn load(state: &AppState, row: ClipRow) -> AppResult<Self> {
+    pub async fn load(state: &AppState, row: ClipRow, audience: Audience<'_>) -> AppResult<Self> {
         let job = transcripts::job(&state.db, &row.id).await?;
         Ok(Self::new(
             row,
             &state.public_url,
             state.transcription.status(job.as_ref()),
+            audience,
         ))
     }
 
-    pub fn new(row: ClipRow, base: &str, transcript: Status) -> Self {
+    pub fn new(row: ClipRow, base: &str, transcript: Status, audience: Audience<'_>) -> Self {
         let url = format!("{base}/api/v1/clips/{}", row.id);
+        // Links followed by a guest must carry the share token, or they would not open.
+        let share_query = match (audience.relation, audience.share_token) {
+            (Relation::LinkHolder, Some(token)) => format!("?share={token}"),
+            _ => String::new(),
+        };
+        let sharing = (audience.relation == Relation::Owner).then(|| SharingView {
+            url: row.share_token.as_ref().map(|t| share_url(base, t)),
+            token: row.share_token.clone(),
+            expires_at: row.share_expires_at.clone(),
+            guests_may_reply: row.guests_may_reply,
+        });
         let recorded_at = row.recorded_at.as_deref().and_then(|utc| {
             let offset = FixedOffset::east_opt(i32::try_from(row.recorded_utc_offset? * 60).ok()?)?;
             let instant = DateTime::parse_from_rfc3339(utc).ok()?;
@@ -86,11 +122,13 @@ impl ClipView {
             transcript: TranscriptSummary {
                 status: transcript.status,
                 reason: transcript.reason,
-                url: format!("{url}/transcript"),
+                url: format!("{url}/transcript{share_query}"),
             },
-            media_url: format!("{url}/media"),
-            peaks_url: format!("{url}/peaks"),
-            url,
+            media_url: format!("{url}/media{share_query}"),
+            peaks_url: format!("{url}/peaks{share_query}"),
+            url: format!("{url}{share_query}"),
+            visibility: row.visibility,
+            sharing,
             id: row.id,
             title: row.title,
             author: row.author,
@@ -116,20 +154,27 @@ impl ClipView {
     }
 }
 
+/// Where a share token leads (the API; the web page comes with the web interface).
+pub fn share_url(base: &str, token: &str) -> String {
+    format!("{base}/api/v1/shared/{token}")
+}
+
 #[derive(Debug, Deserialize)]
 pub struct CreateParams {
     title: Option<String>,
-    /// Display name of whoever recorded it, until accounts exist.
+    /// Display name to show [default: the uploader's].
     author: Option<String>,
 }
 
 /// `POST /api/v1/clips`: the body is the media stream itself.
 pub async fn create(
     State(state): State<AppState>,
+    viewer: Viewer,
     Query(params): Query<CreateParams>,
     headers: HeaderMap,
     body: Body,
 ) -> AppResult<impl IntoResponse> {
+    let user = viewer.require_user()?.clone();
     // Refuse a declared oversize body before reading a byte of it.
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -152,18 +197,40 @@ pub async fn create(
         body,
         UploadInfo {
             title: params.title,
-            author: params.author,
+            author: params.author.or_else(|| Some(user.display_name.clone())),
+            owner: user,
         },
         declared,
     )
     .await?;
-    let view = ClipView::load(&state, row).await?;
+    let owner = Audience {
+        relation: Relation::Owner,
+        share_token: None,
+    };
+    let view = ClipView::load(&state, row, owner).await?;
     Ok((StatusCode::CREATED, [(header::LOCATION, view.url.clone())], Json(view)))
 }
 
-pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<Json<ClipView>> {
-    let row = find(&state, &id).await?;
-    Ok(Json(ClipView::load(&state, row).await?))
+pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Json<ClipView>> {
+    let (row, relation) = find(&state, &viewer, &id, Action::View).await?;
+    Ok(Json(ClipView::load(&state, row, viewer.audience(relation)).await?))
+}
+
+/// `GET /api/v1/shared/{token}`: the clip a share link leads to.
+pub async fn shared(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(token): Path<String>,
+) -> AppResult<Json<ClipView>> {
+    let row = clips::by_share_token(&state.db, &token)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let viewer = Viewer {
+        share_token: Some(token),
+        ..viewer
+    };
+    let (row, relation) = find(&state, &viewer, &row.id, Action::View).await?;
+    Ok(Json(ClipView::load(&state, row, viewer.audience(relation)).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -174,10 +241,19 @@ pub struct ListParams {
 }
 
 /// `GET /api/v1/clips`: newest first, `limit` per page (default 20, at most 100).
-pub async fn list(State(state): State<AppState>, Query(params): Query<ListParams>) -> AppResult<Json<Value>> {
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(params): Query<ListParams>,
+) -> AppResult<Json<Value>> {
+    let user = viewer.require_user()?;
     let limit = params.limit.unwrap_or(20).clamp(1, 100);
     let after = params.after.as_deref().map(decode_cursor).transpose()?;
-    let rows = clips::list(&state.db, limit + 1, after.as_ref()).await?;
+    let scope = Scope {
+        workspace_id: &user.workspace_id,
+        with_ownerless: user.is_admin,
+    };
+    let rows = clips::list(&state.db, scope, limit + 1, after.as_ref()).await?;
     let more = rows.len() as i64 > limit;
     let rows: Vec<ClipRow> = rows.into_iter().take(limit as usize).collect();
     let next = if more {
@@ -192,7 +268,8 @@ pub async fn list(State(state): State<AppState>, Query(params): Query<ListParams
     };
     let mut clips = Vec::with_capacity(rows.len());
     for row in rows {
-        clips.push(ClipView::load(&state, row).await?);
+        let relation = relation(Some(user), None, &row.access(), Utc::now());
+        clips.push(ClipView::load(&state, row, viewer.audience(relation)).await?);
     }
     Ok(Json(json!({ "clips": clips, "next": next })))
 }
@@ -200,8 +277,8 @@ pub async fn list(State(state): State<AppState>, Query(params): Query<ListParams
 /// `DELETE /api/v1/clips/{id}`: the objects (media, captions), then the row (its transcript and
 /// search entries go with it). If storage is down the row stays (and the call fails with 503),
 /// so nothing points at a missing object.
-pub async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<StatusCode> {
-    let row = find(&state, &id).await?;
+pub async fn remove(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
+    let (row, _) = find(&state, &viewer, &id, Action::Delete).await?;
     if let Some(transcript) = transcripts::transcript_row(&state.db, &row.id).await? {
         match state.storage.delete(&transcript.vtt_key).await {
             Ok(()) | Err(crate::storage::StorageError::NotFound) => {}
@@ -214,10 +291,8 @@ pub async fn remove(State(state): State<AppState>, Path(id): Path<String>) -> Ap
 }
 
 /// `GET /api/v1/clips/{id}/peaks`: the waveform (0–255 per window) and the silent ranges.
-pub async fn peaks(State(state): State<AppState>, Path(id): Path<String>) -> AppResult<Json<Value>> {
-    if !ids::is_well_formed(&id) {
-        return Err(AppError::NotFound);
-    }
+pub async fn peaks(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Json<Value>> {
+    find(&state, &viewer, &id, Action::PlayMedia).await?;
     let row = clips::get_with_peaks(&state.db, &id).await?;
     let silences: Value = serde_json::from_str(&row.silences).unwrap_or_else(|_| json!([]));
     Ok(Json(json!({
@@ -228,11 +303,31 @@ pub async fn peaks(State(state): State<AppState>, Path(id): Path<String>) -> App
     })))
 }
 
-pub(crate) async fn find(state: &AppState, id: &str) -> AppResult<ClipRow> {
+/// The clip, if `viewer` may do `action` with it. Whoever may not even view it gets the same
+/// 404 as for an id that does not exist; whoever may view it but not do this gets 403.
+pub(crate) async fn find(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    action: Action,
+) -> AppResult<(ClipRow, Relation)> {
     if !ids::is_well_formed(id) {
         return Err(AppError::NotFound);
     }
-    Ok(clips::get(&state.db, id).await?)
+    let row = match clips::get(&state.db, id).await {
+        Ok(row) => row,
+        Err(sqlx::Error::RowNotFound) => return Err(AppError::NotFound),
+        Err(err) => return Err(err.into()),
+    };
+    let access = row.access();
+    let relation = relation(viewer.user.as_ref(), viewer.share_token.as_deref(), &access, Utc::now());
+    if !allows(relation, Action::View, &access) {
+        return Err(AppError::NotFound);
+    }
+    if !allows(relation, action, &access) {
+        return Err(AppError::Forbidden(format!("only the owner may do that ({action:?})")));
+    }
+    Ok((row, relation))
 }
 
 fn encode_cursor(cursor: &Cursor) -> String {

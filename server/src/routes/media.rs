@@ -9,6 +9,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio_util::io::ReaderStream;
 
+use crate::auth::Viewer;
+use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
 use crate::routes::clips::find;
 use crate::state::AppState;
@@ -16,8 +18,13 @@ use crate::storage::ByteRange;
 
 const PRESIGNED_TTL: Duration = Duration::from_secs(300);
 
-pub async fn media(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap) -> AppResult<Response> {
-    let clip = find(&state, &id).await?;
+pub async fn media(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    let (clip, _) = find(&state, &viewer, &id, Action::PlayMedia).await?;
     let etag = format!("\"{}\"", clip.sha256);
     if if_none_match(&headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());

@@ -1,13 +1,15 @@
 //! Every URL the server answers, in one place.
 
-mod clips;
+mod auth;
+pub(crate) mod clips;
 mod health;
 mod media;
 mod search;
+mod sharing;
 mod transcripts;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{delete, get, patch, post};
 
 use crate::state::AppState;
 
@@ -24,5 +26,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/clips/{id}/transcript.srt", get(transcripts::srt))
         .route("/api/v1/clips/{id}/transcript.txt", get(transcripts::txt))
         .route("/api/v1/search", get(search::search))
+        .route("/api/v1/shared/{token}", get(clips::shared))
+        .route("/api/v1/clips/{id}/sharing", patch(sharing::update))
+        .route("/api/v1/clips/{id}/sharing/rotate", post(sharing::rotate))
+        .route("/api/v1/clips/{id}/sharing/link", delete(sharing::revoke))
+        .route("/api/v1/auth/login", post(auth::login))
+        .route("/api/v1/auth/logout", post(auth::logout))
+        .route("/api/v1/me", get(auth::me))
+        .route("/api/v1/tokens", get(auth::tokens))
+        .route("/api/v1/tokens/{id}", delete(auth::revoke))
         .with_state(state)
 }

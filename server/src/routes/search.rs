@@ -8,7 +8,11 @@ use axum::extract::{Query, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::db::clips;
+use crate::db::clips::{self, Scope};
+use chrono::Utc;
+
+use crate::auth::Viewer;
+use crate::auth::policy::{Action, allows, relation};
 use crate::db::transcripts::{self, MARK_END, MARK_START};
 use crate::error::{AppError, AppResult};
 use crate::routes::clips::ClipView;
@@ -24,7 +28,12 @@ pub struct SearchParams {
 /// How many index rows to rank before grouping them by clip.
 const CANDIDATES: i64 = 500;
 
-pub async fn search(State(state): State<AppState>, Query(params): Query<SearchParams>) -> AppResult<Json<Value>> {
+pub async fn search(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(params): Query<SearchParams>,
+) -> AppResult<Json<Value>> {
+    let user = viewer.require_user()?;
     let query = params.q.unwrap_or_default();
     if query.len() > 1000 {
         return Err(AppError::BadRequest("the query is longer than 1000 bytes".into()));
@@ -33,7 +42,11 @@ pub async fn search(State(state): State<AppState>, Query(params): Query<SearchPa
     let Some(fts) = fts_query(&query) else {
         return Ok(Json(json!({ "query": query, "results": [] })));
     };
-    let hits = transcripts::search(&state.db, &fts, CANDIDATES).await?;
+    let scope = Scope {
+        workspace_id: &user.workspace_id,
+        with_ownerless: user.is_admin,
+    };
+    let hits = transcripts::search(&state.db, &fts, scope, CANDIDATES).await?;
     // The best hit of each clip, in rank order.
     let mut seen = HashSet::new();
     let mut results = Vec::new();
@@ -49,7 +62,12 @@ pub async fn search(State(state): State<AppState>, Query(params): Query<SearchPa
             Err(sqlx::Error::RowNotFound) => continue,
             Err(err) => return Err(err.into()),
         };
-        let clip = ClipView::load(&state, row).await?;
+        // Only what this user may see: their workspace's clips.
+        let relation = relation(Some(user), None, &row.access(), Utc::now());
+        if !allows(relation, Action::View, &row.access()) {
+            continue;
+        }
+        let clip = ClipView::load(&state, row, viewer.audience(relation)).await?;
         results.push(json!({
             "clip": clip,
             "matched": if hit.start_ms.is_some() { "transcript" } else { "title" },

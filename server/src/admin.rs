@@ -1,0 +1,68 @@
+//! `server user add …`: accounts are made by an administrator on the server's machine.
+
+use std::io::BufRead;
+
+use anyhow::{Context, bail};
+use chrono::Utc;
+
+use crate::auth::secrets::hash_password;
+use crate::config::{Config, UserCommand};
+use crate::db::transcripts::timestamp;
+use crate::db::users::{self, UserRow};
+
+pub async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add {
+            email,
+            name,
+            time_zone,
+            workspace,
+            admin,
+        } => {
+            let email = email.trim().to_lowercase();
+            if !email.contains('@') || email.len() > 320 {
+                bail!("{email:?} is not an email address");
+            }
+            if name.trim().is_empty() || name.len() > 200 {
+                bail!("the name must be 1 to 200 bytes");
+            }
+            time_zone
+                .parse::<chrono_tz::Tz>()
+                .map_err(|_| anyhow::anyhow!("{time_zone:?} is not an IANA time zone (e.g. Europe/Berlin)"))?;
+            let mut password = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut password)
+                .context("cannot read the password from standard input")?;
+            let password = password.trim_end_matches(['\r', '\n']).to_owned();
+            if password.chars().count() < 8 {
+                bail!("the password (first line of standard input) must have at least 8 characters");
+            }
+            tokio::fs::create_dir_all(&config.data_dir).await?;
+            let db = crate::db::open(&config.data_dir.join("offbeat.db")).await?;
+            if users::by_email(&db, &email).await?.is_some() {
+                bail!("there is already a user with the email {email}");
+            }
+            let new_id = || crate::ids::new_id().map_err(|e| anyhow::anyhow!("no randomness: {e}"));
+            let workspace_id = users::workspace_id(&db, workspace, &new_id()?).await?;
+            let password_hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+            let user = UserRow {
+                id: new_id()?,
+                workspace_id,
+                email,
+                display_name: name.trim().to_owned(),
+                time_zone: time_zone.clone(),
+                password_hash,
+                is_admin: *admin,
+                created_at: timestamp(Utc::now()),
+            };
+            users::insert(&db, &user).await?;
+            println!("{}", user.id);
+            eprintln!(
+                "Added {} <{}> to workspace {workspace:?}",
+                user.display_name, user.email
+            );
+            Ok(())
+        }
+    }
+}

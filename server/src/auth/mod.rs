@@ -1,0 +1,121 @@
+//! Who is asking: a session cookie (browsers), a bearer token (the recorder), or nobody — and,
+//! for anyone, a clip's share token (`?share=`).
+//!
+//! Cookie-authenticated writes must echo the session's CSRF token in `X-CSRF-Token`: a page on
+//! another site can make the browser send the cookie, but cannot read the token.
+
+pub mod policy;
+pub mod rate_limit;
+pub mod secrets;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{Method, header};
+
+use crate::db::users::{self, UserRow};
+use crate::error::AppError;
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "offbeat_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// How the user proved who they are.
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Session { token_id: String },
+    Bearer { token_id: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    pub user: Option<UserRow>,
+    pub credential: Option<Credential>,
+    /// A share token from the query string (`?share=`), not yet checked against any clip.
+    pub share_token: Option<String>,
+}
+
+impl Viewer {
+    /// How a clip view is shaped for this viewer, given their relation to the clip.
+    pub fn audience(&self, relation: policy::Relation) -> crate::routes::clips::Audience<'_> {
+        crate::routes::clips::Audience {
+            relation,
+            share_token: self.share_token.as_deref(),
+        }
+    }
+
+    /// The signed-in user, or 401.
+    pub fn require_user(&self) -> Result<&UserRow, AppError> {
+        self.user.as_ref().ok_or(AppError::Unauthorized)
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let share_token = parts
+            .uri
+            .query()
+            .and_then(|q| query_value(q, "share"))
+            .map(str::to_owned);
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        if let Some(secret) = bearer {
+            // A token that was presented and does not work is an error, not anonymity: the
+            // recorder should say "log in again", not "no such clip".
+            let (token, user) = users::token_user(&state.db, &secrets::token_hash(secret))
+                .await?
+                .ok_or(AppError::Unauthorized)?;
+            return Ok(Self {
+                user: Some(user),
+                credential: Some(Credential::Bearer { token_id: token.id }),
+                share_token,
+            });
+        }
+        let cookie = parts
+            .headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, _)| *name == SESSION_COOKIE)
+            .map(|(_, value)| value.to_owned());
+        if let Some(secret) = cookie
+            && let Some((token, user)) = users::token_user(&state.db, &secrets::token_hash(&secret)).await?
+            && token.kind == "session"
+        {
+            let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+            if !safe {
+                let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+                let expected = token.csrf_token.as_deref();
+                if sent.is_none() || sent != expected {
+                    return Err(AppError::Forbidden("missing or wrong CSRF token".into()));
+                }
+            }
+            return Ok(Self {
+                user: Some(user),
+                credential: Some(Credential::Session { token_id: token.id }),
+                share_token,
+            });
+        }
+        Ok(Self {
+            user: None,
+            credential: None,
+            share_token,
+        })
+    }
+}
+
+/// The raw value of `name` in a query string (tokens are hex: no decoding needed).
+fn query_value<'a>(query: &'a str, name: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}

@@ -1,0 +1,139 @@
+//! Who may do what with a clip: one pure function, so the whole matrix is testable in one place.
+//!
+//! - The **owner** (and workspace admins) may do everything.
+//! - **Members** of the clip's workspace may view, play, read and reply.
+//! - Anyone else — a user of another workspace, a guest, nobody signed in — only through the
+//!   clip's **link**: visibility `link`, the right share token, not revoked, not expired. The
+//!   link lets them view, play and read; reply only if the owner allows guests to.
+//!
+//! Whoever may not view a clip must not learn that it exists: the routes answer 404 for it,
+//! exactly as for an id that was never used.
+
+use chrono::{DateTime, Utc};
+
+use crate::db::users::UserRow;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    View,
+    PlayMedia,
+    ReadTranscript,
+    Reply,
+    Delete,
+    ChangeSharing,
+}
+
+/// What the policy needs to know about a clip.
+#[derive(Debug, Clone)]
+pub struct ClipAccess<'a> {
+    pub owner_id: Option<&'a str>,
+    pub workspace_id: Option<&'a str>,
+    pub visibility: &'a str,
+    pub share_token: Option<&'a str>,
+    pub share_expires_at: Option<DateTime<Utc>>,
+    pub guests_may_reply: bool,
+}
+
+/// How the asker relates to the clip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Relation {
+    Owner,
+    Member,
+    /// Not a member, but holding a live link.
+    LinkHolder,
+    Stranger,
+}
+
+pub fn relation(
+    user: Option<&UserRow>,
+    share_token: Option<&str>,
+    clip: &ClipAccess<'_>,
+    now: DateTime<Utc>,
+) -> Relation {
+    if let Some(user) = user {
+        if clip.owner_id == Some(user.id.as_str()) {
+            return Relation::Owner;
+        }
+        if clip.workspace_id == Some(user.workspace_id.as_str()) || (user.is_admin && clip.workspace_id.is_none()) {
+            return if user.is_admin {
+                Relation::Owner
+            } else {
+                Relation::Member
+            };
+        }
+    }
+    let link_live = clip.visibility == "link"
+        && clip.share_expires_at.is_none_or(|expiry| now < expiry)
+        && matches!((clip.share_token, share_token), (Some(a), Some(b)) if constant_time_eq(a, b));
+    if link_live {
+        Relation::LinkHolder
+    } else {
+        Relation::Stranger
+    }
+}
+
+pub fn allows(relation: Relation, action: Action, clip: &ClipAccess<'_>) -> bool {
+    match relation {
+        Relation::Owner => true,
+        Relation::Member => !matches!(action, Action::Delete | Action::ChangeSharing),
+        Relation::LinkHolder => match action {
+            Action::View | Action::PlayMedia | Action::ReadTranscript => true,
+            Action::Reply => clip.guests_may_reply,
+            Action::Delete | Action::ChangeSharing => false,
+        },
+        Relation::Stranger => false,
+    }
+}
+
+/// Token comparison that takes as long whether the first or the last character differs.
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(id: &str, workspace: &str) -> UserRow {
+        UserRow {
+            id: id.into(),
+            workspace_id: workspace.into(),
+            email: format!("{id}@example.com"),
+            display_name: id.into(),
+            time_zone: "UTC".into(),
+            password_hash: String::new(),
+            is_admin: false,
+            created_at: String::new(),
+        }
+    }
+
+    #[test]
+    fn links_need_the_right_live_token() {
+        let now = Utc::now();
+        let mut clip = ClipAccess {
+            owner_id: Some("o"),
+            workspace_id: Some("w"),
+            visibility: "link",
+            share_token: Some("secret"),
+            share_expires_at: None,
+            guests_may_reply: false,
+        };
+        assert_eq!(relation(None, Some("secret"), &clip, now), Relation::LinkHolder);
+        assert_eq!(relation(None, Some("secreT"), &clip, now), Relation::Stranger);
+        assert_eq!(relation(None, None, &clip, now), Relation::Stranger);
+        assert_eq!(relation(Some(&user("m", "w")), None, &clip, now), Relation::Member);
+        assert_eq!(
+            relation(Some(&user("x", "v")), Some("secret"), &clip, now),
+            Relation::LinkHolder
+        );
+        clip.share_expires_at = Some(now - chrono::Duration::seconds(1));
+        assert_eq!(relation(None, Some("secret"), &clip, now), Relation::Stranger);
+        clip.share_expires_at = None;
+        clip.visibility = "workspace";
+        assert_eq!(relation(None, Some("secret"), &clip, now), Relation::Stranger);
+        assert!(!allows(Relation::LinkHolder, Action::Reply, &clip));
+        clip.guests_may_reply = true;
+        assert!(allows(Relation::LinkHolder, Action::Reply, &clip));
+        assert!(!allows(Relation::Member, Action::Delete, &clip));
+    }
+}
