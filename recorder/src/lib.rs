@@ -11,6 +11,7 @@ pub mod error;
 pub mod meter;
 pub mod record;
 pub mod tags;
+pub mod threads;
 pub mod transcript;
 pub mod upload;
 

@@ -79,6 +79,55 @@ enum Command {
         #[arg(long, env = "OFFBEAT_AUTHOR")]
         author: Option<String>,
     },
+    /// Record (or take --file), upload, and print the share link (copied to the clipboard when
+    /// there is one).
+    Share {
+        /// Share this file instead of recording.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        #[arg(long)]
+        title: Option<String>,
+        /// Anyone with the link may watch (not only your workspace).
+        #[arg(long)]
+        public: bool,
+        #[arg(long, env = "OFFBEAT_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// Stop recording by itself after this long.
+        #[arg(long, value_parser = parse_duration)]
+        max_duration: Option<Duration>,
+    },
+    /// Answer a clip (or a reply): by voice (recorded, or --file), or with --text.
+    Reply {
+        /// A share link, clip or thread URL, or clip id.
+        link: String,
+        /// Point at a moment of the clip answered, e.g. 1:23.
+        #[arg(long, value_parser = recorder::threads::parse_moment)]
+        at: Option<i64>,
+        #[arg(long, conflicts_with = "file")]
+        text: Option<String>,
+        /// Reply with this clip instead of recording one.
+        #[arg(long)]
+        file: Option<PathBuf>,
+        #[arg(long, env = "OFFBEAT_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// Stop recording by itself after this long.
+        #[arg(long, value_parser = parse_duration)]
+        max_duration: Option<Duration>,
+    },
+    /// Print a thread with its transcripts.
+    Thread {
+        link: String,
+        #[arg(long, env = "OFFBEAT_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+        /// Print the server's JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Threads with messages you have not heard yet.
+    Inbox {
+        #[arg(long, env = "OFFBEAT_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
+    },
     /// Sign in to a server; the API token is kept in your config directory (mode 0600).
     Login {
         #[arg(long, env = "OFFBEAT_SERVER", default_value = "http://127.0.0.1:8080")]
@@ -118,6 +167,23 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+}
+
+/// Records a take into the current directory (as `record` would) and returns its path.
+fn record_take(max_duration: Option<Duration>, title: Option<String>) -> Result<PathBuf> {
+    let output = PathBuf::from(chrono::Local::now().format("offbeat-%Y%m%d-%H%M%S.opus").to_string());
+    let options = RecordOptions {
+        output: output.clone(),
+        device: None,
+        settings: settings(24_000),
+        max_duration,
+        wav: None,
+        title,
+        force: false,
+        interactive: recorder::record::stderr_is_terminal(),
+    };
+    record(&options)?;
+    Ok(output)
 }
 
 fn main() -> ExitCode {
@@ -189,6 +255,84 @@ fn run(cli: Cli) -> Result<()> {
             let clip = recorder::upload::upload(&file, &server, title.as_deref(), author.as_deref())?;
             eprintln!("Uploaded {:?} ({:.1} s)", clip.title, clip.duration_ms as f64 / 1000.0);
             println!("{}", clip.url);
+            Ok(())
+        }
+        Command::Share {
+            file,
+            title,
+            public,
+            server,
+            max_duration,
+        } => {
+            let take = match file {
+                Some(file) => file,
+                None => record_take(max_duration, title.clone())?,
+            };
+            let clip = recorder::upload::upload(&take, &server, title.as_deref(), None)?;
+            let api = recorder::threads::Api::new(&server);
+            let mut shown = api.get(&format!("/api/v1/clips/{}", clip.id))?;
+            if public {
+                shown = api.call_patch(
+                    &format!("/api/v1/clips/{}/sharing", clip.id),
+                    &serde_json::json!({ "visibility": "link" }),
+                )?;
+            }
+            let link = shown["sharing"]["url"].as_str().unwrap_or(&clip.url).to_owned();
+            let copied = recorder::threads::copy_to_clipboard(&link);
+            eprintln!(
+                "Shared {:?} ({:.1} s){}",
+                clip.title,
+                clip.duration_ms as f64 / 1000.0,
+                if copied { "; link copied to the clipboard" } else { "" }
+            );
+            println!("{link}");
+            Ok(())
+        }
+        Command::Reply {
+            link,
+            at,
+            text,
+            file,
+            server,
+            max_duration,
+        } => {
+            let server = recorder::threads::server_of(&link).unwrap_or(server);
+            let api = recorder::threads::Api::new(&server);
+            let clip_id = api.clip_id(&link)?;
+            let mut body = serde_json::json!({ "at_ms": at });
+            if let Some(text) = text {
+                body["text"] = serde_json::json!(text);
+            } else {
+                let take = match file {
+                    Some(file) => file,
+                    None => record_take(max_duration, None)?,
+                };
+                let clip = recorder::upload::upload(&take, api.server(), None, None)?;
+                body["clip_id"] = serde_json::json!(clip.id);
+            }
+            let reply = api.post(&format!("/api/v1/threads/{clip_id}/replies"), &body)?;
+            eprintln!(
+                "Replied{}",
+                reply["anchor"].as_str().map(|a| format!(" at {a}")).unwrap_or_default()
+            );
+            println!("{}/api/v1/threads/{clip_id}", api.server());
+            Ok(())
+        }
+        Command::Thread { link, server, json } => {
+            let server = recorder::threads::server_of(&link).unwrap_or(server);
+            let api = recorder::threads::Api::new(&server);
+            let clip_id = api.clip_id(&link)?;
+            let thread = api.get(&format!("/api/v1/threads/{clip_id}"))?;
+            if json {
+                println!("{thread}");
+            } else {
+                print!("{}", recorder::threads::render_thread(&thread));
+            }
+            Ok(())
+        }
+        Command::Inbox { server } => {
+            let api = recorder::threads::Api::new(&server);
+            print!("{}", recorder::threads::render_inbox(&api.get("/api/v1/inbox")?));
             Ok(())
         }
         Command::Login { server, email } => {

@@ -203,6 +203,15 @@ pub async fn update_sharing(pool: &SqlitePool, clip: &ClipRow) -> sqlx::Result<(
     Ok(())
 }
 
+/// Keeps the row as a tombstone: a deleted clip that a thread still points at.
+pub async fn tombstone(pool: &SqlitePool, id: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE clips SET status = 'deleted', title = '', peaks = x'', silences = '[]', share_token = NULL WHERE id = ?")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 /// Removes the row; returns whether there was one.
 pub async fn delete(pool: &SqlitePool, id: &str) -> sqlx::Result<bool> {
     Ok(sqlx::query("DELETE FROM clips WHERE id = ?")

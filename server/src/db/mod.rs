@@ -1,6 +1,7 @@
 //! The metadata database: SQLite in WAL mode, migrations applied at start-up.
 
 pub mod clips;
+pub mod threads;
 pub mod transcripts;
 pub mod users;
 

@@ -259,3 +259,41 @@ pub async fn search(pool: &SqlitePool, fts_query: &str, scope: Scope<'_>, limit:
     .fetch_all(pool)
     .await
 }
+
+/// The start of a clip's transcript, for previews: its first segments, up to about `chars`.
+pub async fn opening(pool: &SqlitePool, clip_id: &str, chars: usize) -> sqlx::Result<Option<String>> {
+    let texts: Vec<String> =
+        sqlx::query_scalar("SELECT text FROM transcript_segments WHERE clip_id = ? ORDER BY position LIMIT 8")
+            .bind(clip_id)
+            .fetch_all(pool)
+            .await?;
+    if texts.is_empty() {
+        return Ok(None);
+    }
+    let mut text = texts.join(" ");
+    if text.chars().count() > chars {
+        text = text.chars().take(chars).collect::<String>().trim_end().to_owned() + "…";
+    }
+    Ok(Some(text))
+}
+
+/// Removes everything transcription made for a clip (for a tombstone).
+pub async fn forget(pool: &SqlitePool, clip_id: &str) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    for table in [
+        "transcript_words",
+        "transcript_segments",
+        "transcripts",
+        "transcript_jobs",
+    ] {
+        sqlx::query(&format!("DELETE FROM {table} WHERE clip_id = ?"))
+            .bind(clip_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("DELETE FROM search_index WHERE clip_id = ?")
+        .bind(clip_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await
+}

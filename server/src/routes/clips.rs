@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use crate::auth::Viewer;
 use crate::auth::policy::{Action, Relation, allows, relation};
 use crate::db::clips::{self, ClipRow, Cursor, Scope};
-use crate::db::transcripts;
+use crate::db::{threads, transcripts};
 use crate::error::{AppError, AppResult};
 use crate::ids;
 use crate::ingest::UploadInfo;
@@ -29,6 +29,7 @@ pub struct ClipView {
     url: String,
     media_url: String,
     peaks_url: String,
+    thread_url: String,
     created_at: String,
     /// When recording started, in the recorder's local time (its UTC offset included).
     recorded_at: Option<String>,
@@ -125,6 +126,7 @@ impl ClipView {
                 url: format!("{url}/transcript{share_query}"),
             },
             media_url: format!("{url}/media{share_query}"),
+            thread_url: format!("{base}/api/v1/threads/{}{share_query}", row.id),
             peaks_url: format!("{url}/peaks{share_query}"),
             url: format!("{url}{share_query}"),
             visibility: row.visibility,
@@ -279,6 +281,9 @@ pub async fn list(
 /// so nothing points at a missing object.
 pub async fn remove(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
     let (row, _) = find(&state, &viewer, &id, Action::Delete).await?;
+    // Part of a conversation: the thread must stay readable, so the row stays as a tombstone.
+    let in_thread =
+        threads::has_replies(&state.db, &row.id).await? || threads::by_clip(&state.db, &row.id).await?.is_some();
     if let Some(transcript) = transcripts::transcript_row(&state.db, &row.id).await? {
         match state.storage.delete(&transcript.vtt_key).await {
             Ok(()) | Err(crate::storage::StorageError::NotFound) => {}
@@ -286,7 +291,12 @@ pub async fn remove(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
         }
     }
     state.storage.delete(&row.storage_key).await?;
-    clips::delete(&state.db, &row.id).await?;
+    if in_thread {
+        transcripts::forget(&state.db, &row.id).await?;
+        clips::tombstone(&state.db, &row.id).await?;
+    } else {
+        clips::delete(&state.db, &row.id).await?;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -304,7 +314,9 @@ pub async fn peaks(State(state): State<AppState>, viewer: Viewer, Path(id): Path
 }
 
 /// The clip, if `viewer` may do `action` with it. Whoever may not even view it gets the same
-/// 404 as for an id that does not exist; whoever may view it but not do this gets 403.
+/// 404 as for an id that does not exist; whoever may view it but not do this gets 403. A reply
+/// is open to whoever may view its thread (but only its own owner may delete it). A deleted
+/// clip (a tombstone in a thread) can be viewed, nothing more.
 pub(crate) async fn find(
     state: &AppState,
     viewer: &Viewer,
@@ -319,9 +331,26 @@ pub(crate) async fn find(
         Err(sqlx::Error::RowNotFound) => return Err(AppError::NotFound),
         Err(err) => return Err(err.into()),
     };
+    let now = Utc::now();
     let access = row.access();
-    let relation = relation(viewer.user.as_ref(), viewer.share_token.as_deref(), &access, Utc::now());
+    let mut relation = relation(viewer.user.as_ref(), viewer.share_token.as_deref(), &access, now);
+    if relation != Relation::Owner
+        && let Some(reply) = threads::by_clip(&state.db, &row.id).await?
+        && let Ok(root) = clips::get(&state.db, &reply.root_clip_id).await
+    {
+        let through_thread =
+            match self::relation(viewer.user.as_ref(), viewer.share_token.as_deref(), &root.access(), now) {
+                Relation::Owner => Relation::Member,
+                other => other,
+            };
+        if relation == Relation::Stranger || through_thread == Relation::Member {
+            relation = through_thread;
+        }
+    }
     if !allows(relation, Action::View, &access) {
+        return Err(AppError::NotFound);
+    }
+    if row.status == "deleted" && action != Action::View {
         return Err(AppError::NotFound);
     }
     if !allows(relation, action, &access) {

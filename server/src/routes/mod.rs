@@ -6,6 +6,7 @@ mod health;
 mod media;
 mod search;
 mod sharing;
+mod threads;
 mod transcripts;
 
 use axum::Router;
@@ -27,6 +28,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/clips/{id}/transcript.txt", get(transcripts::txt))
         .route("/api/v1/search", get(search::search))
         .route("/api/v1/shared/{token}", get(clips::shared))
+        .route("/api/v1/threads/{id}", get(threads::thread))
+        .route("/api/v1/threads/{id}/replies", post(threads::reply))
+        .route("/api/v1/clips/{id}/seen", post(threads::seen))
+        .route("/api/v1/inbox", get(threads::inbox))
         .route("/api/v1/clips/{id}/sharing", patch(sharing::update))
         .route("/api/v1/clips/{id}/sharing/rotate", post(sharing::rotate))
         .route("/api/v1/clips/{id}/sharing/link", delete(sharing::revoke))

@@ -1,0 +1,381 @@
+//! Accounts, sharing and permissions against the real server: the whole access matrix, probing,
+//! token entropy, sessions with CSRF, rate-limited sign-in, token revocation.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use offbeat_tests::http::{Reply, request};
+use offbeat_tests::server::{Backend, ServerProc, TEST_PASSWORD, TestUser};
+use offbeat_tests::tools::{recorder, run_ok, speech_wav};
+use serde_json::{Value, json};
+
+fn speech_clip(dir: &Path) -> Vec<u8> {
+    let wav = speech_wav(dir, "speech", "please review the budget", 48_000, 1, &["-b", "16"]);
+    let out = dir.join("speech.opus");
+    run_ok(recorder().arg("encode").arg(&wav).arg(&out));
+    std::fs::read(out).unwrap()
+}
+
+fn bearer(user: &TestUser) -> String {
+    format!("Bearer {}", user.token)
+}
+
+fn call(method: &str, url: &str, auth: &str, body: Option<&Value>) -> Reply {
+    let text = body.map(Value::to_string);
+    request(
+        method,
+        url,
+        &[("Authorization", auth), ("Content-Type", "application/json")],
+        text.as_deref().map(str::as_bytes),
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Actor {
+    Owner,
+    Member,
+    OtherWorkspace,
+    GuestWithLink,
+    AnonymousWithoutLink,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Workspace,
+    Link,
+    Expired,
+    Revoked,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Act {
+    View,
+    PlayMedia,
+    ReadTranscript,
+    Reply,
+    ChangeVisibility,
+    Delete,
+}
+
+/// What each cell must answer: 2xx allowed, 403 visible but not yours to do, 404 invisible.
+fn expected(actor: Actor, state: State, act: Act) -> u16 {
+    let allowed = match actor {
+        Actor::Owner => true,
+        Actor::Member => !matches!(act, Act::Delete | Act::ChangeVisibility),
+        Actor::GuestWithLink => state == State::Link && !matches!(act, Act::Delete | Act::ChangeVisibility),
+        Actor::OtherWorkspace | Actor::AnonymousWithoutLink => false,
+    };
+    let visible = match actor {
+        Actor::Owner | Actor::Member => true,
+        Actor::GuestWithLink => state == State::Link,
+        _ => false,
+    };
+    match (allowed, visible, act) {
+        (true, _, Act::Delete) => 204,
+        (true, _, Act::Reply) => 201,
+        (true, ..) => 200,
+        (false, true, _) => 403,
+        (false, false, _) => 404,
+    }
+}
+
+#[test]
+fn the_permission_matrix_holds_in_every_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip_bytes = speech_clip(dir.path());
+    let server = ServerProc::start(Backend::Local, &[]);
+    let owner = server.user.clone();
+    let member = server.add_user("member@example.com", "Manu Member", "Asia/Manila", "Default");
+    let other = server.add_user("other@example.org", "Otto Other", "America/New_York", "Elsewhere");
+    let actors = [
+        Actor::Owner,
+        Actor::Member,
+        Actor::OtherWorkspace,
+        Actor::GuestWithLink,
+        Actor::AnonymousWithoutLink,
+    ];
+    let acts = [
+        Act::View,
+        Act::PlayMedia,
+        Act::ReadTranscript,
+        Act::Reply,
+        Act::ChangeVisibility,
+        Act::Delete,
+    ];
+    let mut cells = 0;
+    for state in [State::Workspace, State::Link, State::Expired, State::Revoked] {
+        // A fresh clip per state (the owner's delete ends it), with guests allowed to reply so
+        // that only the link's state decides.
+        let created = request(
+            "POST",
+            &server.api("/api/v1/clips"),
+            &[("Authorization", &bearer(&owner))],
+            Some(&clip_bytes),
+        );
+        assert_eq!(created.status, 201);
+        let clip = created.json();
+        let id = clip["id"].as_str().unwrap().to_owned();
+        let token = clip["sharing"]["token"].as_str().unwrap().to_owned();
+        let sharing = server.api(&format!("/api/v1/clips/{id}/sharing"));
+        let setup = match state {
+            State::Workspace => json!({ "visibility": "workspace", "guests_may_reply": true }),
+            State::Link | State::Revoked => json!({ "visibility": "link", "guests_may_reply": true }),
+            State::Expired => {
+                json!({ "visibility": "link", "guests_may_reply": true, "expires_at": "2020-01-01T00:00:00Z" })
+            }
+        };
+        assert_eq!(call("PATCH", &sharing, &bearer(&owner), Some(&setup)).status, 200);
+        if state == State::Revoked {
+            assert_eq!(
+                call("DELETE", &format!("{sharing}/link"), &bearer(&owner), None).status,
+                200
+            );
+        }
+        // Delete goes last, the owner's very last.
+        for act in acts {
+            let order: Vec<Actor> = if act == Act::Delete {
+                actors
+                    .iter()
+                    .copied()
+                    .filter(|a| *a != Actor::Owner)
+                    .chain([Actor::Owner])
+                    .collect()
+            } else {
+                actors.to_vec()
+            };
+            for actor in order {
+                let (auth, query) = match actor {
+                    Actor::Owner => (bearer(&owner), String::new()),
+                    Actor::Member => (bearer(&member), String::new()),
+                    Actor::OtherWorkspace => (bearer(&other), String::new()),
+                    Actor::GuestWithLink => (String::new(), format!("?share={token}")),
+                    Actor::AnonymousWithoutLink => (String::new(), String::new()),
+                };
+                let clip_url = server.api(&format!("/api/v1/clips/{id}"));
+                let reply = match act {
+                    Act::View => call("GET", &format!("{clip_url}{query}"), &auth, None),
+                    Act::PlayMedia => call("GET", &format!("{clip_url}/media{query}"), &auth, None),
+                    Act::ReadTranscript => call("GET", &format!("{clip_url}/transcript{query}"), &auth, None),
+                    Act::Reply => call(
+                        "POST",
+                        &server.api(&format!("/api/v1/threads/{id}/replies{query}")),
+                        &auth,
+                        Some(&json!({ "text": "sounds good", "guest_name": "Gus" })),
+                    ),
+                    Act::ChangeVisibility => call(
+                        "PATCH",
+                        &format!("{}{query}", sharing),
+                        &auth,
+                        Some(&json!({ "guests_may_reply": true })),
+                    ),
+                    Act::Delete => call("DELETE", &format!("{clip_url}{query}"), &auth, None),
+                };
+                let want = expected(actor, state, act);
+                assert_eq!(
+                    reply.status,
+                    want,
+                    "{actor:?} × {state:?} × {act:?}: {}",
+                    String::from_utf8_lossy(&reply.body)
+                );
+                if want == 404 {
+                    assert_eq!(reply.error_message(), "no such clip", "{actor:?} × {state:?} × {act:?}");
+                }
+                cells += 1;
+            }
+        }
+    }
+    assert_eq!(cells, 5 * 4 * 6);
+}
+
+#[test]
+fn probing_learns_nothing_and_share_tokens_are_unguessable() {
+    let dir = tempfile::tempdir().unwrap();
+    let clip_bytes = speech_clip(dir.path());
+    let server = ServerProc::start(Backend::Local, &[]);
+    let stranger = server.add_user("stranger@example.org", "Stan", "UTC", "Elsewhere");
+    let mut tokens = HashSet::new();
+    let mut ids = Vec::new();
+    for _ in 0..20 {
+        let clip = request("POST", &server.api("/api/v1/clips"), &[], Some(&clip_bytes)).json();
+        let token = clip["sharing"]["token"].as_str().unwrap().to_owned();
+        // 256 bits as hex from the OS CSPRNG: 64 hex digits, never repeated.
+        assert_eq!(token.len(), 64);
+        assert!(token.bytes().all(|b| b.is_ascii_hexdigit()));
+        assert!(tokens.insert(token));
+        ids.push(clip["id"].as_str().unwrap().to_owned());
+    }
+    // The bits look random: about half are set (20 × 256 bits; 5 sigma ≈ 200).
+    let ones: u32 = tokens
+        .iter()
+        .flat_map(|t| hex::decode(t).unwrap())
+        .map(u8::count_ones)
+        .sum();
+    assert!(
+        (2560u32.saturating_sub(200)..2560 + 200).contains(&ones),
+        "{ones} of 5120 bits set"
+    );
+
+    // A clip that exists but is not yours answers exactly like one that does not exist.
+    let exists = ids[0].clone();
+    let absent = "0123456789abcdef0123456789abcdef";
+    let token = tokens.iter().next().unwrap().clone();
+    for path in ["", "/media", "/transcript", "/peaks", "/transcript.vtt"] {
+        let a = call(
+            "GET",
+            &server.api(&format!("/api/v1/clips/{exists}{path}")),
+            &bearer(&stranger),
+            None,
+        );
+        let b = call(
+            "GET",
+            &server.api(&format!("/api/v1/clips/{absent}{path}")),
+            &bearer(&stranger),
+            None,
+        );
+        assert_eq!((a.status, &a.body), (b.status, &b.body), "{path}");
+        assert_eq!(a.status, 404);
+    }
+    // A real share token of a clip that is not shared by link answers like a made-up one.
+    let real = call("GET", &server.api(&format!("/api/v1/shared/{token}")), "", None);
+    let fake = call(
+        "GET",
+        &server.api(&format!("/api/v1/shared/{}", "ab".repeat(32))),
+        "",
+        None,
+    );
+    assert_eq!((real.status, &real.body), (fake.status, &fake.body));
+    assert_eq!(real.status, 404);
+    // Strangers' listings and searches show none of it.
+    let listed = call("GET", &server.api("/api/v1/clips"), &bearer(&stranger), None).json();
+    assert_eq!(listed["clips"].as_array().unwrap().len(), 0);
+    assert_eq!(call("GET", &server.api("/api/v1/clips"), "", None).status, 401);
+}
+
+#[test]
+fn sessions_need_csrf_for_writes_sign_in_is_rate_limited_and_tokens_can_be_revoked() {
+    let server = ServerProc::start(Backend::Local, &["--login-attempts-per-minute", "5"]);
+    let login = |password: &str, kind: &str| {
+        call(
+            "POST",
+            &server.api("/api/v1/auth/login"),
+            "",
+            Some(&json!({ "email": "OWNER@example.com", "password": password, "kind": kind })),
+        )
+    };
+    // A browser session: the cookie is HttpOnly, Secure and SameSite.
+    let session = login(TEST_PASSWORD, "session");
+    assert_eq!(session.status, 200, "{}", String::from_utf8_lossy(&session.body));
+    let cookie = session.header("set-cookie").unwrap().to_owned();
+    for attribute in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    let csrf = session.json()["csrf_token"].as_str().unwrap().to_owned();
+    let with_cookie = |method: &str, path: &str, csrf: &str| {
+        request(
+            method,
+            &server.api(path),
+            &[("Authorization", ""), ("Cookie", &pair), ("X-CSRF-Token", csrf)],
+            Some(b"{}"),
+        )
+    };
+    assert_eq!(
+        with_cookie("GET", "/api/v1/me", "").json()["email"],
+        "owner@example.com"
+    );
+    // A write with the cookie alone (what a forged cross-site form sends) is refused.
+    assert_eq!(with_cookie("POST", "/api/v1/auth/logout", "").status, 403);
+    assert_eq!(with_cookie("POST", "/api/v1/auth/logout", "not-the-token").status, 403);
+    assert_eq!(with_cookie("POST", "/api/v1/auth/logout", &csrf).status, 204);
+    assert_eq!(with_cookie("GET", "/api/v1/me", "").status, 401, "logged out");
+
+    // API tokens: listed, revocable; a revoked token is refused.
+    let api = login(TEST_PASSWORD, "api").json();
+    let token = api["token"].as_str().unwrap().to_owned();
+    let listed = call("GET", &server.api("/api/v1/tokens"), &format!("Bearer {token}"), None).json();
+    assert!(
+        listed["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["id"] == api["token_id"])
+    );
+    let revoke = server.api(&format!("/api/v1/tokens/{}", api["token_id"].as_str().unwrap()));
+    assert_eq!(call("DELETE", &revoke, &format!("Bearer {token}"), None).status, 204);
+    assert_eq!(
+        call("GET", &server.api("/api/v1/me"), &format!("Bearer {token}"), None).status,
+        401
+    );
+
+    // Wrong passwords and unknown emails read the same; then the limit (5 a minute) bites.
+    let wrong = login("wrong password", "api");
+    let unknown = call(
+        "POST",
+        &server.api("/api/v1/auth/login"),
+        "",
+        Some(&json!({ "email": "nobody@example.com", "password": "x" })),
+    );
+    assert_eq!(
+        (wrong.status, wrong.error_message()),
+        (unknown.status, unknown.error_message())
+    );
+    let mut limited = None;
+    for _ in 0..5 {
+        let attempt = login("wrong again", "api");
+        if attempt.status == 429 {
+            limited = Some(attempt);
+            break;
+        }
+    }
+    let limited = limited.expect("sign-in attempts are limited");
+    assert!(limited.header("retry-after").is_some());
+    assert_eq!(login(TEST_PASSWORD, "api").status, 429, "even the right password waits");
+}
+
+#[test]
+fn recorder_login_keeps_its_token_private() {
+    let server = ServerProc::start(Backend::Local, &[]);
+    let config = tempfile::tempdir().unwrap();
+    let mut login = recorder();
+    login
+        .env("OFFBEAT_CONFIG_DIR", config.path())
+        .args(["login", "--server", &server.url, "--email", "owner@example.com"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = login.spawn().unwrap();
+    use std::io::Write;
+    writeln!(child.stdin.take().unwrap(), "{TEST_PASSWORD}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let file = config.path().join("credentials.json");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+    // The saved token works for the recorder's calls; logout revokes it.
+    let inbox = run_ok(
+        recorder()
+            .env("OFFBEAT_CONFIG_DIR", config.path())
+            .args(["inbox", "--server", &server.url]),
+    );
+    assert!(String::from_utf8_lossy(&inbox.stdout).contains("Nothing new"));
+    let saved: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    let token = saved["servers"][&server.url]["token"].as_str().unwrap().to_owned();
+    run_ok(
+        recorder()
+            .env("OFFBEAT_CONFIG_DIR", config.path())
+            .args(["logout", "--server", &server.url]),
+    );
+    assert_eq!(
+        call("GET", &server.api("/api/v1/me"), &format!("Bearer {token}"), None).status,
+        401
+    );
+    let after = recorder()
+        .env("OFFBEAT_CONFIG_DIR", config.path())
+        .args(["inbox", "--server", &server.url])
+        .output()
+        .unwrap();
+    assert!(!after.status.success());
+    assert!(String::from_utf8_lossy(&after.stderr).contains("recorder login"));
+}
