@@ -97,9 +97,14 @@ pub struct Config {
     #[arg(long, env = "OFFBEAT_TRANSCRIBE_THREADS")]
     pub transcribe_threads: Option<usize>,
 
-    /// Attempts per clip before its transcript is marked failed (retries back off: 30 s, 1 min, 2 min…).
+    /// Attempts per clip before its transcript is marked failed.
     #[arg(long, env = "OFFBEAT_TRANSCRIBE_MAX_ATTEMPTS", default_value_t = 3)]
     pub transcribe_max_attempts: u32,
+
+    /// Seconds before the first retry of a failed transcription; each further retry waits twice
+    /// as long (at most an hour).
+    #[arg(long, env = "OFFBEAT_TRANSCRIBE_RETRY_BASE_SECS", default_value_t = 30)]
+    pub transcribe_retry_base_secs: u64,
 }
 
 /// Administration, run against the same data directory (the server may be running).

@@ -24,8 +24,6 @@ use crate::storage::StorageError;
 
 /// How long an idle worker waits before looking for due retries again.
 const IDLE_POLL: Duration = Duration::from_secs(5);
-/// First retry after this; each further retry waits twice as long, at most an hour.
-const RETRY_BASE: Duration = Duration::from_secs(30);
 
 /// The transcription service: either a loaded model or why there is none.
 #[derive(Debug, Clone)]
@@ -38,6 +36,8 @@ struct Inner {
     engine: Engine,
     workers: usize,
     max_attempts: u32,
+    /// First retry after this; each further retry waits twice as long, at most an hour.
+    retry_base: Duration,
     /// Wakes an idle worker when a clip arrives.
     wake: Notify,
 }
@@ -112,6 +112,7 @@ impl Transcription {
                 engine,
                 workers: config.transcribe_workers,
                 max_attempts: config.transcribe_max_attempts.max(1),
+                retry_base: Duration::from_secs(config.transcribe_retry_base_secs.max(1)),
                 wake: Notify::new(),
             }),
         }
@@ -155,9 +156,14 @@ impl Transcription {
             match transcripts::claim(&state.db).await {
                 Ok(Some(job)) => self.run(worker, &state, &transcriber, job).await,
                 Ok(None) => {
+                    // Sleep until a new clip arrives or the next retry falls due.
+                    let until_due = match transcripts::next_due(&state.db).await {
+                        Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or(Duration::ZERO),
+                        _ => IDLE_POLL,
+                    };
                     tokio::select! {
                         () = self.inner.wake.notified() => {},
-                        () = tokio::time::sleep(IDLE_POLL) => {},
+                        () = tokio::time::sleep(until_due.clamp(Duration::from_millis(50), IDLE_POLL)) => {},
                     }
                 }
                 Err(err) => {
@@ -182,7 +188,7 @@ impl Transcription {
             Err(err) => {
                 let retry_at = (job.attempts < i64::from(self.inner.max_attempts)).then(|| {
                     let exponent = u32::try_from(job.attempts.saturating_sub(1)).unwrap_or(0).min(7);
-                    let wait = (RETRY_BASE * 2u32.pow(exponent)).min(Duration::from_secs(3600));
+                    let wait = (self.inner.retry_base * 2u32.pow(exponent)).min(Duration::from_secs(3600));
                     Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero())
                 });
                 tracing::warn!(clip = %job.clip_id, attempt = job.attempts, retry = retry_at.is_some(), "transcription failed: {err}");

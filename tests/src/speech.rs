@@ -21,9 +21,15 @@ pub fn whisper_model() -> PathBuf {
     path
 }
 
-/// The server arguments that enable transcripts with the test model.
+/// The server arguments that enable transcripts with the test model. One thread each: tests
+/// run side by side on few cores, and whisper's threads spin while they wait for each other.
 pub fn transcribe_args() -> Vec<String> {
-    vec!["--whisper-model".into(), whisper_model().display().to_string()]
+    vec![
+        "--whisper-model".into(),
+        whisper_model().display().to_string(),
+        "--transcribe-threads".into(),
+        "1".into(),
+    ]
 }
 
 /// Polls the clip's transcript until it is no longer pending or running.

@@ -247,6 +247,35 @@ fn probing_learns_nothing_and_share_tokens_are_unguessable() {
     );
     assert_eq!((real.status, &real.body), (fake.status, &fake.body));
     assert_eq!(real.status, 404);
+    // Rotating a link: the old token stops working (like one never issued), the new one works.
+    let sharing = server.api(&format!("/api/v1/clips/{exists}/sharing"));
+    let linked = call(
+        "PATCH",
+        &sharing,
+        &bearer(&server.user),
+        Some(&json!({ "visibility": "link" })),
+    )
+    .json();
+    let old = linked["sharing"]["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        call("GET", &server.api(&format!("/api/v1/shared/{old}")), "", None).status,
+        200
+    );
+    let rotated = call("POST", &format!("{sharing}/rotate"), &bearer(&server.user), None).json();
+    let new = rotated["sharing"]["token"].as_str().unwrap().to_owned();
+    assert_ne!(old, new);
+    let stale = call("GET", &server.api(&format!("/api/v1/shared/{old}")), "", None);
+    assert_eq!((stale.status, &stale.body), (fake.status, &fake.body));
+    let fresh = call("GET", &server.api(&format!("/api/v1/shared/{new}")), "", None).json();
+    assert_eq!(fresh["id"], exists.as_str());
+    assert!(
+        fresh["media_url"].as_str().unwrap().ends_with(&format!("?share={new}")),
+        "guests' links carry the token"
+    );
+    assert!(
+        fresh.get("sharing").is_none(),
+        "only the owner sees the sharing settings"
+    );
     // Strangers' listings and searches show none of it.
     let listed = call("GET", &server.api("/api/v1/clips"), &bearer(&stranger), None).json();
     assert_eq!(listed["clips"].as_array().unwrap().len(), 0);

@@ -11,6 +11,7 @@ use offbeat_tests::audio::read_wav_mono;
 use offbeat_tests::http::{get, request};
 use offbeat_tests::process::Watched;
 use offbeat_tests::pulse::VirtualMic;
+use offbeat_tests::s3::S3Server;
 use offbeat_tests::server::{Backend, ServerProc};
 use offbeat_tests::speech::{normalized_words, transcribe_args, wait_for_transcript, word_error_rate};
 use offbeat_tests::tools::{recorder, run_ok, speech_wav};
@@ -286,11 +287,10 @@ fn webm_recorded_by_chromium_transcribes_too() {
     }
 }
 
-#[test]
-fn a_server_killed_mid_transcription_finishes_the_job_exactly_once() {
-    let dir = tempfile::tempdir().unwrap();
+/// `secs` of speech as a WAV (a paragraph repeated): long enough that whisper is busy a while.
+fn speech_of(dir: &Path, secs: u64) -> PathBuf {
     let paragraph = speech_wav(
-        dir.path(),
+        dir,
         "paragraph",
         "Here is the update on the hiring plan. We interviewed six people this week, and two of them \
          will join us next month. The design review is on Monday afternoon, so please send your notes \
@@ -299,15 +299,87 @@ fn a_server_killed_mid_transcription_finishes_the_job_exactly_once() {
         1,
         &["-b", "16"],
     );
-    // About a minute of speech, so whisper is still busy when the process dies.
-    let minute = dir.path().join("minute.wav");
-    let repeats = 60_000 / wav_ms(&paragraph) + 1;
+    let out = dir.join(format!("speech-{secs}s.wav"));
+    let repeats = secs * 1000 / wav_ms(&paragraph) + 1;
     let mut sox = Command::new("sox");
     for _ in 0..repeats {
         sox.arg(&paragraph);
     }
-    run_ok(sox.arg(&minute).args(["trim", "0", "60"]));
+    run_ok(sox.arg(&out).args(["trim", "0", &secs.to_string()]));
+    out
+}
 
+#[test]
+fn failed_transcriptions_retry_with_backoff_and_fail_for_good_at_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let busy = encode(&speech_of(dir.path(), 20));
+    let short = encode(&speech_wav(
+        dir.path(),
+        "short",
+        "Thursday works for me.",
+        48_000,
+        1,
+        &["-b", "16"],
+    ));
+    let mut s3 = S3Server::start();
+    let mut args = transcribe_args();
+    args.extend(["--transcribe-max-attempts", "3", "--transcribe-retry-base-secs", "1"].map(String::from));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = ServerProc::start(Backend::S3(&s3), &args);
+    // One worker: 20 s of speech keeps it busy while the short clip waits in line; then
+    // storage goes away, so fetching the short clip fails.
+    server.upload_file(&busy);
+    let clip = server.upload_file(&short);
+    let id = clip["id"].as_str().unwrap();
+    s3.stop();
+    let url = server.api(&format!("/api/v1/clips/{id}/transcript"));
+    let started = std::time::Instant::now();
+    let mut first_failure = None;
+    let second_failure = loop {
+        let t = get(&url).json();
+        if t["status"] == "pending" && t["reason"].as_str().is_some_and(|r| r.contains("storage")) {
+            match (t["attempts"].as_i64(), first_failure) {
+                (Some(1), None) => first_failure = Some(std::time::Instant::now()),
+                (Some(2), Some(first)) => break std::time::Instant::now().duration_since(first),
+                _ => {}
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "no retry seen: {t}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // The first retry waited the base delay (1 s), not less.
+    assert!(
+        second_failure >= Duration::from_millis(900),
+        "retried after {second_failure:?}"
+    );
+    // Storage is back before the third and last attempt (2 s later): it succeeds.
+    s3.restart();
+    let transcript = wait_for_transcript(&server, id, WAIT);
+    assert_eq!(transcript["status"], "ready", "{transcript}");
+    assert_eq!(transcript["attempts"], 3);
+
+    // With one attempt allowed, a failure is final, with its reason.
+    let mut once = transcribe_args();
+    once.extend(["--transcribe-max-attempts", "1"].map(String::from));
+    let once: Vec<&str> = once.iter().map(String::as_str).collect();
+    let server = ServerProc::start(Backend::S3(&s3), &once);
+    server.upload_file(&busy);
+    let clip = server.upload_file(&short);
+    s3.stop();
+    let transcript = wait_for_transcript(&server, clip["id"].as_str().unwrap(), WAIT);
+    assert_eq!(transcript["status"], "failed", "{transcript}");
+    assert_eq!(transcript["attempts"], 1);
+    assert!(
+        transcript["reason"].as_str().unwrap().contains("storage"),
+        "{transcript}"
+    );
+    s3.restart();
+}
+
+#[test]
+fn a_server_killed_mid_transcription_finishes_the_job_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let minute = speech_of(dir.path(), 60);
     let mut server = transcribing_server();
     let clip = server.upload_file(&encode(&minute));
     let id = clip["id"].as_str().unwrap().to_owned();

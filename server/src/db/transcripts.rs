@@ -68,6 +68,16 @@ pub async fn claim(pool: &SqlitePool) -> sqlx::Result<Option<Job>> {
     }))
 }
 
+/// When the next pending job falls due (it may already have).
+pub async fn next_due(pool: &SqlitePool) -> sqlx::Result<Option<DateTime<Utc>>> {
+    let next: Option<String> = sqlx::query_scalar("SELECT MIN(run_after) FROM transcript_jobs WHERE state = 'pending'")
+        .fetch_one(pool)
+        .await?;
+    Ok(next
+        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+        .map(|t| t.with_timezone(&Utc)))
+}
+
 /// A failed attempt: back in line after `retry_at`, or failed for good.
 pub async fn fail(pool: &SqlitePool, clip_id: &str, error: &str, retry_at: Option<DateTime<Utc>>) -> sqlx::Result<()> {
     let now = timestamp(Utc::now());
