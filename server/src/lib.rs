@@ -14,6 +14,7 @@ pub mod search;
 pub mod state;
 pub mod storage;
 pub mod transcription;
+pub mod web;
 
 use axum::Router;
 
@@ -21,7 +22,9 @@ pub use config::Config;
 pub use state::AppState;
 
 pub fn app(state: AppState) -> Router {
-    routes::router(state).layer(tower_http::trace::TraceLayer::new_for_http())
+    routes::router(state)
+        .layer(axum::middleware::from_fn(web::security_headers))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
 /// Serves until Ctrl-C/SIGTERM, printing the address (handy with `--listen 127.0.0.1:0`).

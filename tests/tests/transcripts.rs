@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use offbeat_tests::audio::read_wav_mono;
-use offbeat_tests::http::{get, request};
+use offbeat_tests::http::{get, request, urlencode};
 use offbeat_tests::process::Watched;
 use offbeat_tests::pulse::VirtualMic;
 use offbeat_tests::s3::S3Server;
@@ -444,13 +444,4 @@ fn without_a_model_clips_are_taken_and_transcripts_say_disabled_and_why() {
         assert!(!out.status.success());
         assert!(String::from_utf8_lossy(&out.stderr).contains("disabled"));
     }
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -22,8 +22,14 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// How the user proved who they are.
 #[derive(Debug, Clone)]
 pub enum Credential {
-    Session { token_id: String },
-    Bearer { token_id: String },
+    /// A browser session, with the CSRF token its pages must send back on writes.
+    Session {
+        token_id: String,
+        csrf: String,
+    },
+    Bearer {
+        token_id: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -99,7 +105,10 @@ impl FromRequestParts<AppState> for Viewer {
             }
             return Ok(Self {
                 user: Some(user),
-                credential: Some(Credential::Session { token_id: token.id }),
+                credential: Some(Credential::Session {
+                    token_id: token.id,
+                    csrf: token.csrf_token.unwrap_or_default(),
+                }),
                 share_token,
             });
         }

@@ -122,7 +122,7 @@ pub async fn login(
 pub async fn logout(State(state): State<AppState>, viewer: Viewer) -> AppResult<Response> {
     let user = viewer.require_user()?;
     let token_id = match &viewer.credential {
-        Some(Credential::Session { token_id } | Credential::Bearer { token_id }) => token_id,
+        Some(Credential::Session { token_id, .. } | Credential::Bearer { token_id }) => token_id,
         None => return Err(AppError::Unauthorized),
     };
     users::revoke_token(&state.db, &user.id, token_id).await?;

@@ -6,7 +6,7 @@ mod health;
 mod media;
 mod search;
 mod sharing;
-mod threads;
+pub(crate) mod threads;
 mod transcripts;
 
 use axum::Router;
@@ -40,5 +40,6 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/me", get(auth::me))
         .route("/api/v1/tokens", get(auth::tokens))
         .route("/api/v1/tokens/{id}", delete(auth::revoke))
+        .merge(crate::web::router())
         .with_state(state)
 }

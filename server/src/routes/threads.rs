@@ -153,7 +153,13 @@ pub async fn thread(
     viewer: Viewer,
     Path(clip_id): Path<String>,
 ) -> AppResult<Json<Value>> {
-    let (clip, _) = find(&state, &viewer, &clip_id, Action::View).await?;
+    Ok(Json(thread_tree(&state, &viewer, &clip_id).await?))
+}
+
+/// The thread of `clip_id` as the API shows it (the playback page renders the same).
+pub async fn thread_tree(state: &AppState, viewer: &Viewer, clip_id: &str) -> AppResult<Value> {
+    let (state, viewer) = (state.clone(), viewer.clone());
+    let (clip, _) = find(&state, &viewer, clip_id, Action::View).await?;
     let (root_id, _) = locate(&state, &clip.id).await?;
     let (root, _) = find(&state, &viewer, &root_id, Action::View).await?;
     let replies = threads::of_thread(&state.db, &root_id).await?;
@@ -189,7 +195,7 @@ pub async fn thread(
     }
     let mut root_node = tree.clip_node(&root).await?;
     root_node["replies"] = json!(attach(None, &mut nodes));
-    Ok(Json(json!({ "root": root_node, "reply_count": replies.len() })))
+    Ok(json!({ "root": root_node, "reply_count": replies.len() }))
 }
 
 /// Children of `parent`, each with its own children, oldest first.
@@ -332,7 +338,7 @@ pub async fn inbox(State(state): State<AppState>, viewer: Viewer) -> AppResult<J
 }
 
 /// `M:SS`, as people say moments.
-fn clock(ms: i64) -> String {
+pub fn clock(ms: i64) -> String {
     let s = ms.max(0) / 1000;
     format!("{}:{:02}", s / 60, s % 60)
 }

@@ -1,0 +1,45 @@
+//! `web/` files, compiled in: one binary, nothing to deploy beside it.
+
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+const ASSETS: &[(&str, &str, &str)] = &[
+    (
+        "page.css",
+        "text/css; charset=utf-8",
+        include_str!("../../../web/page.css"),
+    ),
+    (
+        "player.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../../web/player.js"),
+    ),
+];
+
+/// Changes whenever an asset does, so pages can ask for `?v=` and caches can keep them long.
+pub fn version() -> &'static str {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION.get_or_init(|| {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for (_, _, body) in ASSETS {
+            hash.update(body.as_bytes());
+        }
+        hex::encode(&hash.finalize()[..6])
+    })
+}
+
+pub async fn asset(Path(file): Path<String>) -> Response {
+    match ASSETS.iter().find(|(name, ..)| *name == file) {
+        Some((_, content_type, body)) => (
+            [
+                (header::CONTENT_TYPE, *content_type),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            ],
+            *body,
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}

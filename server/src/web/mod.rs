@@ -1,0 +1,45 @@
+//! The web: server-rendered pages (maud: compile-time templates, every value escaped), small
+//! JavaScript modules and CSS from `web/`, embedded in the binary, and the security headers
+//! every response carries.
+
+mod assets;
+mod oembed;
+mod page;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::get;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/c/{token}", get(page::clip_page))
+        .route("/assets/{file}", get(assets::asset))
+        .route("/oembed", get(oembed::oembed))
+}
+
+/// The page may embed in other sites only as the player (`?embed=1`); nothing else may be
+/// framed, no inline script runs anywhere, no Referer leaks a share token.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+    media-src 'self' blob: https: http:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+    form-action 'self'; frame-ancestors 'none'";
+const CSP_EMBED: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+    media-src 'self' blob: https: http:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+    form-action 'self'; frame-ancestors *";
+
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let embed = request.uri().path().starts_with("/c/") && request.uri().query().is_some_and(|q| q.contains("embed=1"));
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(if embed { CSP_EMBED } else { CSP }),
+    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}

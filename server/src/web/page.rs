@@ -1,0 +1,319 @@
+//! `/c/{token}`: the playback page — player, waveform, speed, skip-silences, transcript, who has
+//! heard it, and the thread with a reply form.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, TimeZone, Utc};
+use maud::{DOCTYPE, Markup, html};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::auth::policy::{Action, Relation, allows, relation};
+use crate::auth::{Credential, Viewer};
+use crate::db::clips::{self, ClipRow};
+use crate::db::{transcripts, users};
+use crate::routes::clips::find;
+use crate::routes::threads::{clock, thread_tree};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    /// `1`: the bare player, for embedding in other sites.
+    embed: Option<u8>,
+}
+
+pub async fn clip_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(token): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    match render(&state, viewer, &token, query.embed == Some(1)).await {
+        Ok(Some(page)) => page.into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, not_found()).into_response(),
+        Err(err) => {
+            tracing::error!("playback page: {err:?}");
+            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong; try again.").into_response()
+        }
+    }
+}
+
+async fn render(state: &AppState, viewer: Viewer, token: &str, embed: bool) -> anyhow::Result<Option<Markup>> {
+    let Some(row) = clips::by_share_token(&state.db, token).await? else {
+        return Ok(None);
+    };
+    let viewer = Viewer {
+        share_token: Some(token.to_owned()),
+        ..viewer
+    };
+    let Ok((clip, rel)) = find(state, &viewer, &row.id, Action::View).await else {
+        return Ok(None);
+    };
+    let author = match &clip.owner_id {
+        Some(id) => users::by_id(&state.db, id).await?,
+        None => None,
+    };
+    let transcript = match transcripts::transcript_row(&state.db, &clip.id).await? {
+        Some(t) => Some(transcripts::load(&state.db, &clip.id, t.language).await?),
+        None => None,
+    };
+    let thread = thread_tree(state, &viewer, &clip.id).await.ok();
+    // Anyone with the link may see it: the page may unfurl in chat.
+    let public = relation(None, Some(token), &clip.access(), Utc::now()) == Relation::LinkHolder;
+    let csrf = match &viewer.credential {
+        Some(Credential::Session { csrf, .. }) => Some(csrf.clone()),
+        _ => None,
+    };
+    let can_reply = allows(rel, Action::Reply, &clip.access());
+    let page = Page {
+        base: &state.public_url,
+        token,
+        clip: &clip,
+        author_name: author.as_ref().map_or("someone", |a| a.display_name.as_str()),
+        author_zone: author.as_ref().map(|a| a.time_zone.as_str()),
+        transcript: transcript.as_ref(),
+        thread: thread.as_ref(),
+        public,
+        csrf: csrf.as_deref(),
+        can_reply,
+        guest: viewer.user.is_none(),
+        embed,
+        opening: transcripts::opening(&state.db, &clip.id, 200).await?,
+    };
+    Ok(Some(page.markup()))
+}
+
+struct Page<'a> {
+    base: &'a str,
+    token: &'a str,
+    clip: &'a ClipRow,
+    author_name: &'a str,
+    author_zone: Option<&'a str>,
+    transcript: Option<&'a transcribe::Transcript>,
+    thread: Option<&'a Value>,
+    public: bool,
+    csrf: Option<&'a str>,
+    can_reply: bool,
+    guest: bool,
+    embed: bool,
+    opening: Option<String>,
+}
+
+impl Page<'_> {
+    fn api(&self, path: &str) -> String {
+        format!("{}/api/v1/clips/{}{path}?share={}", self.base, self.clip.id, self.token)
+    }
+
+    fn title(&self) -> &str {
+        if self.clip.title.is_empty() {
+            "Untitled clip"
+        } else {
+            &self.clip.title
+        }
+    }
+
+    fn markup(&self) -> Markup {
+        let clip = self.clip;
+        let media_url = self.api("/media");
+        let page_url = format!("{}/c/{}", self.base, self.token);
+        let version = super::assets::version();
+        let recorded = clip.recorded_at.as_deref().unwrap_or(&clip.created_at);
+        let heard: Vec<String> = self
+            .thread
+            .and_then(|t| find_node(&t["root"], &clip.id))
+            .and_then(|n| n["seen_by"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|s| s["display_name"].as_str().map(str::to_owned))
+            .collect();
+        html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    meta name="viewport" content="width=device-width, initial-scale=1";
+                    title { (self.title()) " · Offbeat" }
+                    link rel="stylesheet" href={ "/assets/page.css?v=" (version) };
+                    @if let Some(csrf) = self.csrf { meta name="csrf-token" content=(csrf); }
+                    @if self.public {
+                        meta property="og:type" content=(if clip.has_video { "video.other" } else { "music.song" });
+                        meta property="og:title" content=(self.title());
+                        meta property="og:site_name" content="Offbeat";
+                        meta property="og:url" content=(page_url);
+                        meta property="og:description" content=(self.opening.as_deref().unwrap_or("A voice message on Offbeat"));
+                        @if clip.has_video {
+                            meta property="og:video" content=(media_url);
+                            meta property="og:video:type" content=(clip.content_type);
+                        } @else {
+                            meta property="og:audio" content=(media_url);
+                            meta property="og:audio:type" content=(clip.content_type);
+                        }
+                        link rel="alternate" type="application/json+oembed" title=(self.title())
+                            href={ (self.base) "/oembed?format=json&url=" (urlencode(&page_url)) };
+                    } @else {
+                        meta name="robots" content="noindex";
+                    }
+                    script type="module" src={ "/assets/player.js?v=" (version) } {}
+                }
+                body {
+                    main.clip data-share=(self.token) data-peaks=(self.api("/peaks")) data-duration-ms=(clip.duration_ms) {
+                        @if !self.embed {
+                            h1 { (self.title()) }
+                            p.byline {
+                                (self.author_name) " · recorded "
+                                (author_local(recorded, self.author_zone))
+                                " · your time: " time data-viewer datetime=(recorded) { (recorded) }
+                                " · " (clock(clip.duration_ms))
+                            }
+                        }
+                        figure.player {
+                            @if clip.has_video {
+                                video #media controls preload="metadata" playsinline src=(media_url) aria-label="Video message" {
+                                    @if self.transcript.is_some() {
+                                        track kind="captions" srclang="en" label="Transcript" default src=(self.api("/transcript.vtt"));
+                                    }
+                                }
+                            } @else {
+                                audio #media controls preload="metadata" src=(media_url) aria-label="Voice message" {}
+                            }
+                            canvas.waveform role="slider" tabindex="0" aria-label="Waveform: click or use the arrow keys to seek"
+                                aria-valuemin="0" aria-valuemax=(clip.duration_ms / 1000) aria-valuenow="0" {}
+                            div.controls role="group" aria-label="Playback speed" {
+                                @for (rate, label) in [("1", "1×"), ("1.25", "1.25×"), ("1.5", "1.5×"), ("2", "2×")] {
+                                    button type="button" data-speed=(rate) aria-pressed="false" aria-label={ "Speed " (label) } { (label) }
+                                }
+                                label { input #skip-silences type="checkbox"; " Skip silences" }
+                                a.button href=(media_url) download { "Download" }
+                            }
+                        }
+                        @if !self.embed {
+                            @if !heard.is_empty() {
+                                p.seen { "Heard by " (heard.join(", ")) }
+                            }
+                            (self.transcript_panel())
+                            (self.thread_section())
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn transcript_panel(&self) -> Markup {
+        html! {
+            section.transcript aria-label="Transcript" {
+                h2 { "Transcript" }
+                @match self.transcript {
+                    Some(t) => {
+                        input type="search" placeholder="Search the transcript" aria-label="Search the transcript";
+                        ol {
+                            @for segment in &t.segments {
+                                li { button type="button" data-start-ms=(segment.start_ms) {
+                                    span.t { (clock(segment.start_ms as i64)) } (segment.text)
+                                } }
+                            }
+                        }
+                    }
+                    None => p.status { "The transcript is not ready yet." }
+                }
+            }
+        }
+    }
+
+    fn thread_section(&self) -> Markup {
+        let replies = self
+            .thread
+            .and_then(|t| t["root"]["replies"].as_array().cloned())
+            .unwrap_or_default();
+        html! {
+            section.thread aria-label="Replies" {
+                h2 { "Replies" }
+                @if replies.is_empty() { p.status { "No replies yet." } }
+                @for reply in &replies { (reply_markup(reply, "media")) }
+                @if self.can_reply {
+                    form.reply data-action={ (self.base) "/api/v1/threads/" (self.clip.id) "/replies" } {
+                        @if self.guest {
+                            label { "Your name" input name="guest_name" required maxlength="80"; }
+                        }
+                        label { "Reply" textarea name="text" required rows="3" maxlength="10000" {} }
+                        button type="submit" { "Send reply" }
+                        p.status role="status" {}
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One reply and its answers. `parent_media` is the element its "at 1:23" chip seeks.
+fn reply_markup(node: &Value, parent_media: &str) -> Markup {
+    let id = node["reply_id"].as_str().unwrap_or_default();
+    let media_id = format!("m-{id}");
+    let author = node["author"]["display_name"].as_str().unwrap_or("someone");
+    html! {
+        article aria-label={ "Reply from " (author) } {
+            p.byline {
+                strong { (author) } " · "
+                (node["created_at_local"].as_str().unwrap_or_default().replace('T', " "))
+                @if let Some(zone) = node["author"]["time_zone"].as_str() { " (" (zone) ")" }
+                @if let (Some(ms), Some(label)) = (node["anchor_ms"].as_i64(), node["anchor"].as_str()) {
+                    " · " button.chip type="button" data-seek-ms=(ms) data-target=(parent_media) { "at " (label) }
+                }
+            }
+            @match node["kind"].as_str() {
+                Some("clip") => {
+                    @let url = node["clip"]["media_url"].as_str().unwrap_or_default();
+                    @if node["clip"]["media"]["has_video"].as_bool() == Some(true) {
+                        video id=(media_id) controls preload="none" src=(url) {}
+                    } @else {
+                        audio id=(media_id) controls preload="none" src=(url) {}
+                    }
+                    @if let Some(snippet) = node["transcript_snippet"].as_str() { p { (snippet) } }
+                }
+                Some("text") => p { (node["text"].as_str().unwrap_or_default()) },
+                _ => p.status { "(deleted)" },
+            }
+            @for child in node["replies"].as_array().into_iter().flatten() {
+                (reply_markup(child, if node["kind"] == "clip" { &media_id } else { parent_media }))
+            }
+        }
+    }
+}
+
+fn find_node<'a>(node: &'a Value, clip_id: &str) -> Option<&'a Value> {
+    if node["message_id"].as_str() == Some(clip_id) {
+        return Some(node);
+    }
+    node["replies"].as_array()?.iter().find_map(|n| find_node(n, clip_id))
+}
+
+/// The recording time in the author's zone, e.g. "25 Nov 2026, 09:14 (Europe/Berlin)".
+fn author_local(utc: &str, zone: Option<&str>) -> String {
+    let Ok(instant) = DateTime::parse_from_rfc3339(utc) else {
+        return utc.to_owned();
+    };
+    let tz: chrono_tz::Tz = zone.and_then(|z| z.parse().ok()).unwrap_or(chrono_tz::UTC);
+    let local = tz.from_utc_datetime(&instant.with_timezone(&Utc).naive_utc());
+    format!("{} ({})", local.format("%-d %b %Y, %H:%M"), tz.name())
+}
+
+fn not_found() -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head { meta charset="utf-8"; title { "Not found · Offbeat" } link rel="stylesheet" href={ "/assets/page.css?v=" (super::assets::version()) }; }
+            body { main { h1 { "This link does not lead anywhere" } p { "It may have expired or been revoked, or you may need to sign in." } } }
+        }
+    }
+}
+
+/// Percent-encodes everything but unreserved characters.
+pub fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,258 @@
+//! The web pages in real headless Chromium (Playwright), plus what a chat app sees of a link:
+//! Open Graph, oEmbed, security headers, page weight.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use offbeat_tests::http::{get, request, urlencode};
+use offbeat_tests::server::{Backend, ServerProc, TEST_PASSWORD, TestUser};
+use offbeat_tests::speech::{transcribe_args, wait_for_transcript};
+use offbeat_tests::tools::{recorder, require, run_ok, speech_wav};
+use serde_json::{Value, json};
+
+fn web_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("web")
+}
+
+/// Where screenshots go: kept after the run, as test artifacts.
+fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/web-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.canonicalize().unwrap()
+}
+
+fn node(script: &str, config: &Value) {
+    require(&["node"]);
+    assert!(
+        web_dir().join("node_modules/playwright-core").is_dir(),
+        "playwright-core is missing: run scripts/install-deps test"
+    );
+    let out = Command::new("node")
+        .arg(web_dir().join(script))
+        .env("OFFBEAT_WEB_TEST", config.to_string())
+        .output()
+        .unwrap();
+    println!("{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn as_user(user: &TestUser) -> String {
+    format!("Bearer {}", user.token)
+}
+
+fn two_sentences(dir: &Path) -> PathBuf {
+    let first = speech_wav(
+        dir,
+        "first",
+        "Good morning everyone. The budget review moved to Friday.",
+        48_000,
+        1,
+        &["-b", "16"],
+    );
+    let second = speech_wav(dir, "second", "Thursday works for me.", 48_000, 1, &["-b", "16"]);
+    let padded = dir.join("padded.wav");
+    run_ok(Command::new("sox").arg(&first).arg(&padded).args(["pad", "0", "2"]));
+    let wav = dir.join("clip.wav");
+    run_ok(Command::new("sox").arg(&padded).arg(&second).arg(&wav));
+    let out = dir.join("clip.opus");
+    run_ok(recorder().arg("encode").arg(&wav).arg(&out));
+    out
+}
+
+fn upload_as(server: &ServerProc, user: &TestUser, file: &Path, title: &str) -> Value {
+    let url = format!("{}?title={}", server.api("/api/v1/clips"), urlencode(title));
+    let reply = request(
+        "POST",
+        &url,
+        &[("Authorization", &as_user(user))],
+        Some(&std::fs::read(file).unwrap()),
+    );
+    assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+    reply.json()
+}
+
+fn share_by_link(server: &ServerProc, user: &TestUser, id: &str, guests_may_reply: bool) {
+    let body = json!({ "visibility": "link", "guests_may_reply": guests_may_reply }).to_string();
+    let reply = request(
+        "PATCH",
+        &server.api(&format!("/api/v1/clips/{id}/sharing")),
+        &[("Authorization", &as_user(user)), ("Content-Type", "application/json")],
+        Some(body.as_bytes()),
+    );
+    assert_eq!(reply.status, 200);
+}
+
+#[test]
+fn the_playback_page_seeks_changes_speed_and_keeps_hostile_text_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = transcribe_args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = ServerProc::start(Backend::Local, &args);
+    let owner = server.user.clone();
+    let clip = upload_as(&server, &owner, &two_sentences(dir.path()), "Launch plan");
+    let id = clip["id"].as_str().unwrap().to_owned();
+    share_by_link(&server, &owner, &id, false);
+    let transcript = wait_for_transcript(&server, &id, Duration::from_secs(120));
+    assert_eq!(transcript["status"], "ready");
+    let token = clip["sharing"]["token"].as_str().unwrap();
+
+    // Hostile text everywhere a person can type: a title, a display name, a reply.
+    let mallory = server.add_user("mallory@example.com", "<img src=x onerror=alert(2)>", "UTC", "Default");
+    let short = dir.path().join("short.opus");
+    run_ok(
+        recorder()
+            .arg("encode")
+            .arg(speech_wav(dir.path(), "hi", "hello", 48_000, 1, &["-b", "16"]))
+            .arg(&short),
+    );
+    let hostile = upload_as(&server, &mallory, &short, "<script>alert(1)</script>");
+    let hostile_id = hostile["id"].as_str().unwrap();
+    share_by_link(&server, &mallory, hostile_id, true);
+    let reply_text = "<b>bold</b><script>alert(3)</script>";
+    let reply = request(
+        "POST",
+        &server.api(&format!("/api/v1/threads/{hostile_id}/replies")),
+        &[
+            ("Authorization", &as_user(&owner)),
+            ("Content-Type", "application/json"),
+        ],
+        Some(json!({ "text": reply_text }).to_string().as_bytes()),
+    );
+    assert_eq!(reply.status, 201);
+
+    node(
+        "playback.mjs",
+        &json!({
+            "url": format!("{}/c/{token}", server.url),
+            "durationMs": clip["duration_ms"],
+            "segments": transcript["segments"].as_array().unwrap().len(),
+            "hostileUrl": format!("{}/c/{}", server.url, hostile["sharing"]["token"].as_str().unwrap()),
+            "payloads": ["<script>alert(1)</script>", "<img src=x onerror=alert(2)>", reply_text],
+            "artifacts": artifacts(),
+        }),
+    );
+    assert!(artifacts().join("playback-page.png").is_file());
+}
+
+#[test]
+fn links_unfurl_only_when_shared_by_link_and_pages_are_small_and_locked_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProc::start(Backend::Local, &[]);
+    let owner = server.user.clone();
+    let file = two_sentences(dir.path());
+    let shared = upload_as(&server, &owner, &file, "Launch plan");
+    let private = upload_as(&server, &owner, &file, "Salaries");
+    share_by_link(&server, &owner, shared["id"].as_str().unwrap(), false);
+    let page_of = |clip: &Value| format!("{}/c/{}", server.url, clip["sharing"]["token"].as_str().unwrap());
+
+    // Link-shared: Open Graph and the oEmbed discovery link, to a working oEmbed answer.
+    let page = request("GET", &page_of(&shared), &[("Authorization", "")], None);
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8(page.body.clone()).unwrap();
+    for tag in [
+        r#"<meta property="og:title" content="Launch plan">"#,
+        r#"<meta property="og:audio" content=""#,
+        r#"<meta property="og:audio:type" content="audio/ogg; codecs=opus">"#,
+        r#"type="application/json+oembed""#,
+    ] {
+        assert!(html.contains(tag), "{tag} missing");
+    }
+    let oembed_url = format!("{}/oembed?format=json&url={}", server.url, urlencode(&page_of(&shared)));
+    let oembed = request("GET", &oembed_url, &[("Authorization", "")], None);
+    assert_eq!(oembed.status, 200);
+    let oembed = oembed.json();
+    assert_eq!(oembed["version"], "1.0");
+    assert_eq!(oembed["title"], "Launch plan");
+    assert!(oembed["html"].as_str().unwrap().contains("?embed=1"));
+
+    // Workspace-only: nothing for strangers — no page, no tags, no oEmbed.
+    let hidden = request("GET", &page_of(&private), &[("Authorization", "")], None);
+    assert_eq!(hidden.status, 404);
+    let hidden_html = String::from_utf8(hidden.body).unwrap();
+    assert!(!hidden_html.contains("og:") && !hidden_html.contains("Salaries"));
+    let no_oembed = request(
+        "GET",
+        &format!(
+            "{}/oembed?format=json&url={}",
+            server.url,
+            urlencode(&page_of(&private))
+        ),
+        &[("Authorization", "")],
+        None,
+    );
+    assert_eq!(no_oembed.status, 404);
+    // A signed-in member sees the page, still without anything to unfurl.
+    let login = request(
+        "POST",
+        &server.api("/api/v1/auth/login"),
+        &[("Authorization", ""), ("Content-Type", "application/json")],
+        Some(
+            json!({ "email": owner.email, "password": TEST_PASSWORD })
+                .to_string()
+                .as_bytes(),
+        ),
+    );
+    let cookie = login
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let member_page = request(
+        "GET",
+        &page_of(&private),
+        &[("Authorization", ""), ("Cookie", &cookie)],
+        None,
+    );
+    assert_eq!(member_page.status, 200);
+    let member_html = String::from_utf8(member_page.body).unwrap();
+    assert!(member_html.contains("Salaries") && !member_html.contains("og:"));
+    assert!(member_html.contains(r#"<meta name="csrf-token""#));
+
+    // Security headers: no inline script anywhere, no framing but the embed, no sniffing, no
+    // Referer (share tokens live in URLs).
+    let csp = page.header("content-security-policy").unwrap();
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline") && csp.contains("frame-ancestors 'none'")
+    );
+    assert_eq!(page.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+    let embed = request(
+        "GET",
+        &format!("{}?embed=1", page_of(&shared)),
+        &[("Authorization", "")],
+        None,
+    );
+    assert!(
+        embed
+            .header("content-security-policy")
+            .unwrap()
+            .contains("frame-ancestors *")
+    );
+    assert!(
+        !html.contains("<script>") && !html.contains(" onclick="),
+        "no inline script or handlers"
+    );
+
+    // The page's own weight (media excluded): HTML, CSS and JS together ≤ 60 KB.
+    let assets: usize = html
+        .split('"')
+        .filter(|s| s.starts_with("/assets/"))
+        .map(|path| get(&format!("{}{path}", server.url)).body.len())
+        .sum();
+    let total = html.len() + assets;
+    println!(
+        "page weight: {} bytes HTML + {assets} bytes CSS/JS = {total}",
+        html.len()
+    );
+    assert!(total <= 60 * 1024, "{total} bytes");
+}

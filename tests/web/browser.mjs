@@ -1,0 +1,30 @@
+// Launches Debian's Chromium headless with fake media devices (see ../shared/TESTING-MEDIA.md).
+import { chromium } from 'playwright-core';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export async function launch({ fakeAudio } = {}) {
+  const args = [
+    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--autoplay-policy=no-user-gesture-required',
+    '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+  ];
+  if (fakeAudio) args.push(`--use-file-for-fake-audio-capture=${fakeAudio}%noloop`);
+  const dir = mkdtempSync(join(tmpdir(), 'offbeat-chromium-'));
+  return chromium.launchPersistentContext(dir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args,
+    viewport: { width: 1024, height: 900 },
+  });
+}
+
+export function check(condition, message) {
+  if (!condition) {
+    console.error(`FAILED: ${message}`);
+    process.exit(1);
+  }
+  console.log(`ok: ${message}`);
+}

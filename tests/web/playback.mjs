@@ -1,0 +1,65 @@
+// The playback page in a real browser: transcript lines seek, speed changes (and is
+// remembered), the waveform seeks, hostile text stays text. Screenshots go to $ARTIFACTS.
+import { launch, check } from './browser.mjs';
+
+const config = JSON.parse(process.env.OFFBEAT_WEB_TEST);
+const context = await launch();
+const page = await context.newPage();
+let dialogs = 0;
+page.on('dialog', async d => { dialogs++; await d.dismiss(); });
+const errors = [];
+page.on('pageerror', e => errors.push(String(e)));
+
+await page.goto(config.url);
+await page.waitForFunction(() => document.getElementById('media').readyState >= 1, null, { timeout: 15000 });
+const duration = await page.evaluate(() => document.getElementById('media').duration);
+check(Math.abs(duration * 1000 - config.durationMs) < 300, `the player knows the duration (${duration.toFixed(2)} s)`);
+
+// A transcript line seeks to its segment's start.
+const lines = page.locator('.transcript [data-start-ms]');
+check((await lines.count()) === config.segments, `the transcript shows ${config.segments} segments`);
+const line = lines.nth(config.segments - 1);
+const start = Number(await line.getAttribute('data-start-ms')) / 1000;
+await line.click();
+await page.waitForFunction(s => Math.abs(document.getElementById('media').currentTime - s) < 0.35, start, { timeout: 5000 });
+const after = await page.evaluate(() => document.getElementById('media').currentTime);
+check(Math.abs(after - start) < 0.35, `clicking the last line seeks to ${start.toFixed(2)} s (at ${after.toFixed(2)} s)`);
+await page.evaluate(() => document.getElementById('media').pause());
+
+// Speed: 1.5× applies, and is remembered on the next visit.
+await page.getByRole('button', { name: 'Speed 1.5×' }).click();
+check(await page.evaluate(() => document.getElementById('media').playbackRate) === 1.5, 'the speed control sets 1.5×');
+check(await page.getByRole('button', { name: 'Speed 1.5×' }).getAttribute('aria-pressed') === 'true', 'the pressed speed is announced');
+
+// The waveform: a click at the middle seeks to the middle.
+const wave = page.locator('canvas.waveform');
+await page.waitForFunction(() => document.querySelector('canvas.waveform').getAttribute('aria-valuemax') !== null);
+const box = await wave.boundingBox();
+await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+const mid = await page.evaluate(() => document.getElementById('media').currentTime);
+check(Math.abs(mid - duration / 2) < 0.35, `a click at the waveform's middle seeks to ${mid.toFixed(2)} s of ${duration.toFixed(2)} s`);
+
+// Keyboard: space plays, arrows skip.
+await page.locator('h1').click();
+await page.keyboard.press('ArrowLeft');
+const back = await page.evaluate(() => document.getElementById('media').currentTime);
+check(back < mid - 4 || back === 0, `ArrowLeft skips back (${back.toFixed(2)} s)`);
+
+await page.screenshot({ path: `${config.artifacts}/playback-page.png`, fullPage: true });
+await page.reload();
+await page.waitForFunction(() => document.getElementById('media').readyState >= 1);
+check(await page.evaluate(() => document.getElementById('media').playbackRate) === 1.5, 'the speed is remembered on the next visit');
+
+// Hostile text: titles, names, replies and transcript text render as text.
+await page.goto(config.hostileUrl);
+await page.waitForLoadState('load');
+await page.waitForTimeout(300);
+check(dialogs === 0, 'no dialog fired on the hostile page');
+const injected = await page.evaluate(() => document.querySelectorAll('main script, main img, main iframe, main b, main [onerror]').length);
+check(injected === 0, 'no element was injected from user text');
+const text = await page.evaluate(() => document.body.innerText);
+for (const payload of config.payloads) check(text.includes(payload), `shown literally: ${payload}`);
+check(errors.length === 0, `no page errors (${errors.join('; ')})`);
+await page.screenshot({ path: `${config.artifacts}/hostile-page.png`, fullPage: true });
+
+await context.close();

@@ -1,0 +1,130 @@
+// The playback page: waveform, speed, skip-silences, transcript sync and search, moments,
+// keyboard control, text replies. Everything it shows came escaped from the server; what it
+// adds itself goes in as text, never as HTML.
+const page = document.querySelector('main.clip');
+const media = document.getElementById('media');
+const share = page.dataset.share ? `?share=${page.dataset.share}` : '';
+const csrf = document.querySelector('meta[name=csrf-token]')?.content;
+
+// Speed, remembered per viewer.
+const speeds = [...document.querySelectorAll('[data-speed]')];
+function setSpeed(rate) {
+  media.playbackRate = rate;
+  for (const b of speeds) b.setAttribute('aria-pressed', String(Number(b.dataset.speed) === rate));
+  try { localStorage.setItem('offbeat.speed', String(rate)); } catch { /* private mode */ }
+}
+for (const b of speeds) b.addEventListener('click', () => setSpeed(Number(b.dataset.speed)));
+setSpeed(Number(localStorage.getItem('offbeat.speed')) || 1);
+media.addEventListener('loadedmetadata', () => setSpeed(Number(localStorage.getItem('offbeat.speed')) || 1));
+
+// Waveform from the stored peaks: progress, click or drag to seek, arrows when focused.
+const canvas = document.querySelector('canvas.waveform');
+let peaks = [], silences = [], durationMs = Number(page.dataset.durationMs) || 0;
+function draw() {
+  const ctx = canvas.getContext('2d');
+  const w = canvas.width = canvas.clientWidth * devicePixelRatio;
+  const h = canvas.height = canvas.clientHeight * devicePixelRatio;
+  ctx.clearRect(0, 0, w, h);
+  const played = durationMs ? (media.currentTime * 1000) / durationMs : 0;
+  const bars = Math.max(1, Math.floor(w / (3 * devicePixelRatio)));
+  for (let i = 0; i < bars; i++) {
+    const from = Math.floor((i / bars) * peaks.length), to = Math.max(from + 1, Math.floor(((i + 1) / bars) * peaks.length));
+    let v = 0;
+    for (let j = from; j < to && j < peaks.length; j++) v = Math.max(v, peaks[j]);
+    const bh = Math.max(1, (v / 255) * h);
+    ctx.fillStyle = i / bars < played ? '#3b5bdb' : '#c7c7cc';
+    ctx.fillRect(i * 3 * devicePixelRatio, (h - bh) / 2, 2 * devicePixelRatio, bh);
+  }
+  canvas.setAttribute('aria-valuenow', String(Math.round(media.currentTime)));
+}
+function seekToX(clientX) {
+  const r = canvas.getBoundingClientRect();
+  const f = Math.min(1, Math.max(0, (clientX - r.left) / r.width));
+  media.currentTime = (f * durationMs) / 1000;
+  draw();
+}
+canvas.addEventListener('pointerdown', e => { canvas.setPointerCapture(e.pointerId); seekToX(e.clientX); });
+canvas.addEventListener('pointermove', e => { if (e.buttons) seekToX(e.clientX); });
+canvas.addEventListener('keydown', e => {
+  if (e.key === 'ArrowRight' || e.key === 'ArrowLeft') {
+    media.currentTime = Math.max(0, media.currentTime + (e.key === 'ArrowRight' ? 5 : -5));
+    e.preventDefault();
+  }
+});
+fetch(page.dataset.peaks).then(r => r.ok ? r.json() : null).then(p => {
+  if (!p) return;
+  peaks = p.peaks; silences = p.silences_ms || []; durationMs = p.duration_ms || durationMs;
+  canvas.setAttribute('aria-valuemax', String(Math.round(durationMs / 1000)));
+  draw();
+});
+addEventListener('resize', draw);
+
+// Skip silences found at ingest.
+const skip = document.getElementById('skip-silences');
+// Transcript: highlight the current segment, click to seek, search.
+const lines = [...document.querySelectorAll('.transcript [data-start-ms]')];
+let current = null;
+media.addEventListener('timeupdate', () => {
+  const ms = media.currentTime * 1000;
+  if (skip?.checked) {
+    const gap = silences.find(([a, b]) => ms >= a && ms < b - 100);
+    if (gap) media.currentTime = gap[1] / 1000;
+  }
+  let now = null;
+  for (const l of lines) if (Number(l.dataset.startMs) <= ms + 50) now = l;
+  if (now !== current) {
+    current?.classList.remove('current');
+    now?.classList.add('current');
+    current = now;
+  }
+  draw();
+});
+for (const l of lines) l.addEventListener('click', () => { media.currentTime = Number(l.dataset.startMs) / 1000; media.play().catch(() => {}); });
+document.querySelector('.transcript input')?.addEventListener('input', e => {
+  const q = e.target.value.trim().toLowerCase();
+  for (const l of lines) l.closest('li').hidden = q !== '' && !l.textContent.toLowerCase().includes(q);
+});
+
+// "at 1:23" chips seek the clip they answer.
+for (const chip of document.querySelectorAll('[data-seek-ms]')) {
+  chip.addEventListener('click', () => {
+    const target = document.getElementById(chip.dataset.target) || media;
+    target.currentTime = Number(chip.dataset.seekMs) / 1000;
+    target.play().catch(() => {});
+  });
+}
+
+// Times in the viewer's own zone.
+for (const t of document.querySelectorAll('time[data-viewer]')) {
+  t.textContent = new Date(t.dateTime).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+// Keyboard: space plays or pauses, arrows skip 5 s, < and > change speed.
+addEventListener('keydown', e => {
+  if (e.target.closest('input, textarea, button, select, [contenteditable]')) return;
+  if (e.key === ' ') { media.paused ? media.play() : media.pause(); e.preventDefault(); }
+  else if (e.key === 'ArrowRight') media.currentTime += 5;
+  else if (e.key === 'ArrowLeft') media.currentTime = Math.max(0, media.currentTime - 5);
+  else if (e.key === '>' || e.key === '<') {
+    const rates = speeds.map(b => Number(b.dataset.speed));
+    const i = rates.indexOf(media.playbackRate);
+    setSpeed(rates[Math.min(rates.length - 1, Math.max(0, i + (e.key === '>' ? 1 : -1)))]);
+  }
+});
+
+// Text replies.
+const form = document.querySelector('form.reply');
+form?.addEventListener('submit', async e => {
+  e.preventDefault();
+  const data = new FormData(form);
+  const body = { text: data.get('text') };
+  if (data.get('guest_name')) body.guest_name = data.get('guest_name');
+  const status = form.querySelector('.status');
+  const r = await fetch(`${form.dataset.action}${share}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', ...(csrf ? { 'X-CSRF-Token': csrf } : {}) },
+    body: JSON.stringify(body),
+  });
+  if (r.ok) location.reload();
+  else status.textContent = (await r.json().catch(() => null))?.error?.message || `Could not reply (${r.status})`;
+});
