@@ -59,6 +59,16 @@ fetch(page.dataset.peaks).then(r => r.ok ? r.json() : null).then(p => {
 });
 addEventListener('resize', draw);
 
+// `?t=12.5` (from a search result) starts at that moment.
+const startAt = Number(new URLSearchParams(location.search).get('t'));
+if (startAt > 0) {
+  const seek = () => { media.currentTime = startAt; };
+  if (media.readyState >= 1) seek(); else media.addEventListener('loadedmetadata', seek, { once: true });
+}
+
+// A reply recorded with the button on this page: show the thread with it.
+document.addEventListener('offbeat-recorded', () => location.reload());
+
 // Skip silences found at ingest.
 const skip = document.getElementById('skip-silences');
 // Transcript: highlight the current segment, click to seek, search.

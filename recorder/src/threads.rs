@@ -78,7 +78,10 @@ impl Api {
 
     /// The clip id behind what the user gave: an id, a clip, thread or share URL.
     pub fn clip_id(&self, link_or_id: &str) -> Result<String, RecorderError> {
-        if let Some((_, token)) = link_or_id.split_once("/api/v1/shared/") {
+        let shared = link_or_id
+            .split_once("/api/v1/shared/")
+            .or_else(|| link_or_id.split_once("/c/"));
+        if let Some((_, token)) = shared {
             let token = token.split(['/', '?', '#']).next().unwrap_or(token);
             let clip = self.get(&format!("/api/v1/shared/{token}"))?;
             return Ok(clip["id"].as_str().unwrap_or_default().to_owned());
@@ -94,7 +97,10 @@ impl Api {
 
 /// The server part of a link, if the user gave a link rather than an id.
 pub fn server_of(link_or_id: &str) -> Option<String> {
-    link_or_id.split_once("/api/v1/").map(|(server, _)| server.to_owned())
+    link_or_id
+        .split_once("/api/v1/")
+        .or_else(|| link_or_id.split_once("/c/"))
+        .map(|(server, _)| server.to_owned())
 }
 
 /// "1:23", "1:02:03", "83", "83.5" → milliseconds.
@@ -253,6 +259,10 @@ mod tests {
     #[test]
     fn links_name_their_server() {
         assert_eq!(server_of("http://h:1/api/v1/shared/abc").as_deref(), Some("http://h:1"));
+        assert_eq!(
+            server_of("https://o.example/c/abc").as_deref(),
+            Some("https://o.example")
+        );
         assert_eq!(server_of("abc"), None);
     }
 }

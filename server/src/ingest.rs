@@ -250,6 +250,7 @@ fn clip_row(
         share_token: Some(share_token),
         share_expires_at: None,
         guests_may_reply: false,
+        poster_key: None,
     }
 }
 

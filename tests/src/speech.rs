@@ -32,6 +32,13 @@ pub fn transcribe_args() -> Vec<String> {
     ]
 }
 
+/// A server on the local backend that transcribes with the test model.
+pub fn transcribing_server() -> ServerProc {
+    let args = transcribe_args();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    ServerProc::start(crate::server::Backend::Local, &args)
+}
+
 /// Polls the clip's transcript until it is no longer pending or running.
 pub fn wait_for_transcript(server: &ServerProc, id: &str, timeout: Duration) -> serde_json::Value {
     let started = Instant::now();

@@ -71,7 +71,7 @@ fn a_three_person_thread_across_time_zones() {
         "--server",
         &server.url,
     ]));
-    assert!(link.contains("/api/v1/shared/"), "{link}");
+    assert!(link.starts_with(&format!("{}/c/", server.url)), "{link}");
 
     // Manu answers by voice at 0:02; Sam in text; Olive answers Manu's reply.
     let manu_said = stdout(

@@ -13,7 +13,9 @@ use offbeat_tests::process::Watched;
 use offbeat_tests::pulse::VirtualMic;
 use offbeat_tests::s3::S3Server;
 use offbeat_tests::server::{Backend, ServerProc};
-use offbeat_tests::speech::{normalized_words, transcribe_args, wait_for_transcript, word_error_rate};
+use offbeat_tests::speech::{
+    normalized_words, transcribe_args, transcribing_server, wait_for_transcript, word_error_rate,
+};
 use offbeat_tests::tools::{recorder, run_ok, speech_wav};
 use serde_json::Value;
 
@@ -21,12 +23,6 @@ const WAIT: Duration = Duration::from_secs(180);
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
-}
-
-fn transcribing_server() -> ServerProc {
-    let args = transcribe_args();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    ServerProc::start(Backend::Local, &args)
 }
 
 fn encode(wav: &Path) -> PathBuf {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use offbeat_tests::http::{get, request, urlencode};
 use offbeat_tests::server::{Backend, ServerProc, TEST_PASSWORD, TestUser};
-use offbeat_tests::speech::{transcribe_args, wait_for_transcript};
+use offbeat_tests::speech::{transcribing_server, wait_for_transcript};
 use offbeat_tests::tools::{recorder, require, run_ok, speech_wav};
 use serde_json::{Value, json};
 
@@ -93,9 +93,7 @@ fn share_by_link(server: &ServerProc, user: &TestUser, id: &str, guests_may_repl
 #[test]
 fn the_playback_page_seeks_changes_speed_and_keeps_hostile_text_inert() {
     let dir = tempfile::tempdir().unwrap();
-    let args = transcribe_args();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let server = ServerProc::start(Backend::Local, &args);
+    let server = transcribing_server();
     let owner = server.user.clone();
     let clip = upload_as(&server, &owner, &two_sentences(dir.path()), "Launch plan");
     let id = clip["id"].as_str().unwrap().to_owned();
@@ -140,6 +138,35 @@ fn the_playback_page_seeks_changes_speed_and_keeps_hostile_text_inert() {
         }),
     );
     assert!(artifacts().join("playback-page.png").is_file());
+}
+
+#[test]
+fn the_record_button_records_replies_and_camera_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = transcribing_server();
+    let owner = server.user.clone();
+    let clip = upload_as(&server, &owner, &two_sentences(dir.path()), "Launch plan");
+    let speech = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/speech48k.wav");
+    node(
+        "record.mjs",
+        &json!({
+            "base": server.url,
+            "email": owner.email,
+            "password": TEST_PASSWORD,
+            "pageUrl": clip["page_url"],
+            "speechWav": speech,
+            "artifacts": artifacts(),
+        }),
+    );
+    // The reply is a real clip in the thread, with the words said.
+    let thread = get(&server.api(&format!("/api/v1/threads/{}", clip["id"].as_str().unwrap()))).json();
+    let reply = &thread["root"]["replies"][0];
+    assert_eq!(reply["kind"], "clip");
+    assert_eq!(
+        reply["clip"]["media"]["container"], "ogg",
+        "browser WebM audio is stored as Ogg Opus"
+    );
+    assert!(artifacts().join("dashboard.png").is_file());
 }
 
 #[test]

@@ -38,6 +38,7 @@ pub struct ClipRow {
     pub share_token: Option<String>,
     pub share_expires_at: Option<String>,
     pub guests_may_reply: bool,
+    pub poster_key: Option<String>,
 }
 
 impl ClipRow {
@@ -62,7 +63,7 @@ impl ClipRow {
 const SUMMARY: &str = "id, title, author, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
     audio_codec, video_codec, has_video, width, height, channels, sample_rate, duration_ms, byte_size, sha256, \
     storage_key, peaks_per_second, x'' AS peaks, silences, owner_id, workspace_id, visibility, share_token, \
-    share_expires_at, guests_may_reply";
+    share_expires_at, guests_may_reply, poster_key";
 
 /// Inserts the clip with its pending transcript job, in one transaction: no clip is ever
 /// without a job.
@@ -203,9 +204,18 @@ pub async fn update_sharing(pool: &SqlitePool, clip: &ClipRow) -> sqlx::Result<(
     Ok(())
 }
 
+pub async fn set_poster(pool: &SqlitePool, id: &str, key: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE clips SET poster_key = ? WHERE id = ?")
+        .bind(key)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 /// Keeps the row as a tombstone: a deleted clip that a thread still points at.
 pub async fn tombstone(pool: &SqlitePool, id: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE clips SET status = 'deleted', title = '', peaks = x'', silences = '[]', share_token = NULL WHERE id = ?")
+    sqlx::query("UPDATE clips SET status = 'deleted', title = '', peaks = x'', silences = '[]', share_token = NULL, poster_key = NULL WHERE id = ?")
         .bind(id)
         .execute(pool)
         .await?;

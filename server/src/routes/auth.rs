@@ -40,47 +40,10 @@ pub async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Json(login): Json<Login>,
 ) -> AppResult<Response> {
-    let email = login.email.trim().to_lowercase();
-    let ip = peer.ip().to_string();
-    if let Err(wait) = state
-        .login_limiter
-        .attempt(&[&format!("email:{email}"), &format!("ip:{ip}")])
-    {
-        return Err(AppError::TooManyRequests {
-            retry_after_secs: wait.as_secs().max(1),
-        });
-    }
-    if login.email.len() > 320 || login.password.len() > 1024 {
-        return Err(AppError::BadRequest("email or password too long".into()));
-    }
-    let user = users::by_email(&state.db, &email).await?;
-    let stored = user
-        .as_ref()
-        .map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
-    let password = login.password;
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    let Some(user) = user.filter(|_| matches) else {
-        return Err(AppError::BadRequest("wrong email or password".into()));
-    };
-    let secret = new_secret().map_err(no_randomness)?;
-    let id = crate::ids::new_id().map_err(no_randomness)?;
+    let user = check_password(&state, peer, &login.email, login.password).await?;
     match login.kind.as_deref().unwrap_or("session") {
         "api" => {
-            users::insert_token(
-                &state.db,
-                &NewToken {
-                    token_hash: &token_hash(&secret),
-                    id: &id,
-                    user_id: &user.id,
-                    kind: "api",
-                    label: login.label.as_deref(),
-                    csrf_token: None,
-                    expires_at: None,
-                },
-            )
-            .await?;
+            let (secret, id) = issue_token(&state, &user, "api", login.label.as_deref(), None, None).await?;
             Ok((
                 StatusCode::CREATED,
                 Json(json!({ "token": secret, "token_id": id, "user": user_json(&user) })),
@@ -88,24 +51,7 @@ pub async fn login(
                 .into_response())
         }
         "session" => {
-            let csrf = new_secret().map_err(no_randomness)?;
-            users::insert_token(
-                &state.db,
-                &NewToken {
-                    token_hash: &token_hash(&secret),
-                    id: &id,
-                    user_id: &user.id,
-                    kind: "session",
-                    label: None,
-                    csrf_token: Some(&csrf),
-                    expires_at: Some(Utc::now() + chrono::Duration::days(SESSION_DAYS)),
-                },
-            )
-            .await?;
-            let cookie = format!(
-                "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={}",
-                SESSION_DAYS * 86_400
-            );
+            let (cookie, csrf) = start_session(&state, &user).await?;
             Ok((
                 StatusCode::OK,
                 [(header::SET_COOKIE, cookie)],
@@ -117,6 +63,72 @@ pub async fn login(
             "unknown login kind {other:?} (session or api)"
         ))),
     }
+}
+
+/// The user these credentials belong to, rate-limited per email and client address. Wrong
+/// emails cost as much time as wrong passwords, and read the same.
+pub async fn check_password(state: &AppState, peer: SocketAddr, email: &str, password: String) -> AppResult<UserRow> {
+    let email = email.trim().to_lowercase();
+    let ip = peer.ip().to_string();
+    if let Err(wait) = state
+        .login_limiter
+        .attempt(&[&format!("email:{email}"), &format!("ip:{ip}")])
+    {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: wait.as_secs().max(1),
+        });
+    }
+    if email.len() > 320 || password.len() > 1024 {
+        return Err(AppError::BadRequest("email or password too long".into()));
+    }
+    let user = users::by_email(&state.db, &email).await?;
+    let stored = user
+        .as_ref()
+        .map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    user.filter(|_| matches)
+        .ok_or_else(|| AppError::BadRequest("wrong email or password".into()))
+}
+
+/// A new browser session: the Set-Cookie value and the session's CSRF token.
+pub async fn start_session(state: &AppState, user: &UserRow) -> AppResult<(String, String)> {
+    let csrf = new_secret().map_err(no_randomness)?;
+    let expires = Utc::now() + chrono::Duration::days(SESSION_DAYS);
+    let (secret, _) = issue_token(state, user, "session", None, Some(&csrf), Some(expires)).await?;
+    let cookie = format!(
+        "{SESSION_COOKIE}={secret}; Path=/; HttpOnly; Secure; SameSite=Lax; Max-Age={}",
+        SESSION_DAYS * 86_400
+    );
+    Ok((cookie, csrf))
+}
+
+/// Stores a new token (its hash) for `user`; returns the secret and its public id.
+async fn issue_token(
+    state: &AppState,
+    user: &UserRow,
+    kind: &str,
+    label: Option<&str>,
+    csrf: Option<&str>,
+    expires_at: Option<chrono::DateTime<Utc>>,
+) -> AppResult<(String, String)> {
+    let secret = new_secret().map_err(no_randomness)?;
+    let id = crate::ids::new_id().map_err(no_randomness)?;
+    users::insert_token(
+        &state.db,
+        &NewToken {
+            token_hash: &token_hash(&secret),
+            id: &id,
+            user_id: &user.id,
+            kind,
+            label,
+            csrf_token: csrf,
+            expires_at,
+        },
+    )
+    .await?;
+    Ok((secret, id))
 }
 
 pub async fn logout(State(state): State<AppState>, viewer: Viewer) -> AppResult<Response> {

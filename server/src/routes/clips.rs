@@ -39,6 +39,8 @@ pub struct ClipView {
     transcript: TranscriptSummary,
     /// 'workspace' (members only) or 'link' (anyone with the link).
     visibility: String,
+    /// The playback page, for whoever may view the clip.
+    page_url: Option<String>,
     /// The sharing settings and link: shown to the owner only.
     #[serde(skip_serializing_if = "Option::is_none")]
     sharing: Option<SharingView>,
@@ -129,6 +131,10 @@ impl ClipView {
             thread_url: format!("{base}/api/v1/threads/{}{share_query}", row.id),
             peaks_url: format!("{url}/peaks{share_query}"),
             url: format!("{url}{share_query}"),
+            page_url: match audience.relation {
+                Relation::Stranger => None,
+                _ => row.share_token.as_ref().map(|t| share_url(base, t)),
+            },
             visibility: row.visibility,
             sharing,
             id: row.id,
@@ -156,9 +162,9 @@ impl ClipView {
     }
 }
 
-/// Where a share token leads (the API; the web page comes with the web interface).
+/// Where a share token leads: the clip's playback page.
 pub fn share_url(base: &str, token: &str) -> String {
-    format!("{base}/api/v1/shared/{token}")
+    format!("{base}/c/{token}")
 }
 
 #[derive(Debug, Deserialize)]
@@ -284,6 +290,9 @@ pub async fn remove(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     // Part of a conversation: the thread must stay readable, so the row stays as a tombstone.
     let in_thread =
         threads::has_replies(&state.db, &row.id).await? || threads::by_clip(&state.db, &row.id).await?.is_some();
+    if let Some(poster) = &row.poster_key {
+        state.storage.delete(poster).await?;
+    }
     if let Some(transcript) = transcripts::transcript_row(&state.db, &row.id).await? {
         match state.storage.delete(&transcript.vtt_key).await {
             Ok(()) | Err(crate::storage::StorageError::NotFound) => {}

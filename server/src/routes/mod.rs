@@ -1,10 +1,11 @@
 //! Every URL the server answers, in one place.
 
-mod auth;
+pub(crate) mod auth;
 pub(crate) mod clips;
 mod health;
 mod media;
-mod search;
+mod posters;
+pub(crate) mod search;
 mod sharing;
 pub(crate) mod threads;
 mod transcripts;
@@ -22,6 +23,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/clips/{id}", get(clips::show).delete(clips::remove))
         .route("/api/v1/clips/{id}/media", get(media::media))
         .route("/api/v1/clips/{id}/peaks", get(clips::peaks))
+        .route("/api/v1/clips/{id}/poster", get(posters::get).put(posters::put))
         .route("/api/v1/clips/{id}/transcript", get(transcripts::json))
         .route("/api/v1/clips/{id}/transcript.vtt", get(transcripts::vtt))
         .route("/api/v1/clips/{id}/transcript.srt", get(transcripts::srt))

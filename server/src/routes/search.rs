@@ -33,14 +33,19 @@ pub async fn search(
     viewer: Viewer,
     Query(params): Query<SearchParams>,
 ) -> AppResult<Json<Value>> {
-    let user = viewer.require_user()?;
     let query = params.q.unwrap_or_default();
+    let limit = params.limit.unwrap_or(20).clamp(1, 100) as usize;
+    Ok(Json(results(&state, &viewer, &query, limit).await?))
+}
+
+/// The search as the API answers it (the dashboard renders the same).
+pub async fn results(state: &AppState, viewer: &Viewer, query: &str, limit: usize) -> AppResult<Value> {
+    let user = viewer.require_user()?;
     if query.len() > 1000 {
         return Err(AppError::BadRequest("the query is longer than 1000 bytes".into()));
     }
-    let limit = params.limit.unwrap_or(20).clamp(1, 100) as usize;
-    let Some(fts) = fts_query(&query) else {
-        return Ok(Json(json!({ "query": query, "results": [] })));
+    let Some(fts) = fts_query(query) else {
+        return Ok(json!({ "query": query, "results": [] }));
     };
     let scope = Scope {
         workspace_id: &user.workspace_id,
@@ -67,7 +72,7 @@ pub async fn search(
         if !allows(relation, Action::View, &row.access()) {
             continue;
         }
-        let clip = ClipView::load(&state, row, viewer.audience(relation)).await?;
+        let clip = ClipView::load(state, row, viewer.audience(relation)).await?;
         results.push(json!({
             "clip": clip,
             "matched": if hit.start_ms.is_some() { "transcript" } else { "title" },
@@ -76,7 +81,7 @@ pub async fn search(
             "snippet_html": snippet_html(&hit.snippet),
         }));
     }
-    Ok(Json(json!({ "query": query, "results": results })))
+    Ok(json!({ "query": query, "results": results }))
 }
 
 /// The snippet as HTML: text escaped, matches in `<mark>`.

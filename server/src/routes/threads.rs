@@ -320,6 +320,12 @@ pub async fn seen(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
 
 /// `GET /api/v1/inbox`: threads with messages I have not heard (or read) yet, newest first.
 pub async fn inbox(State(state): State<AppState>, viewer: Viewer) -> AppResult<Json<Value>> {
+    Ok(Json(inbox_json(&state, &viewer).await?))
+}
+
+/// The inbox as the API answers it (the dashboard renders the same).
+pub async fn inbox_json(state: &AppState, viewer: &Viewer) -> AppResult<Value> {
+    let (state, viewer) = (state.clone(), viewer.clone());
     let user = viewer.require_user()?;
     let mut threads_out = Vec::new();
     for (root_id, unheard, latest) in threads::unheard_threads(&state.db, &user.workspace_id, &user.id).await? {
@@ -334,7 +340,7 @@ pub async fn inbox(State(state): State<AppState>, viewer: Viewer) -> AppResult<J
             "latest_at": latest,
         }));
     }
-    Ok(Json(json!({ "threads": threads_out })))
+    Ok(json!({ "threads": threads_out }))
 }
 
 /// `M:SS`, as people say moments.

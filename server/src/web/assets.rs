@@ -4,17 +4,22 @@ use axum::extract::Path;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+/// Each file once: its name under `/assets/`, its type, its text.
+macro_rules! asset {
+    ($name:literal, $type:expr) => {
+        ($name, $type, include_str!(concat!("../../../web/", $name)))
+    };
+}
+
+const CSS: &str = "text/css; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+
 const ASSETS: &[(&str, &str, &str)] = &[
-    (
-        "page.css",
-        "text/css; charset=utf-8",
-        include_str!("../../../web/page.css"),
-    ),
-    (
-        "player.js",
-        "text/javascript; charset=utf-8",
-        include_str!("../../../web/player.js"),
-    ),
+    asset!("page.css", CSS),
+    asset!("player.js", JS),
+    asset!("record.js", JS),
+    asset!("record.css", CSS),
+    asset!("dashboard.js", JS),
 ];
 
 /// Changes whenever an asset does, so pages can ask for `?v=` and caches can keep them long.

@@ -3,6 +3,7 @@
 //! every response carries.
 
 mod assets;
+mod dashboard;
 mod oembed;
 mod page;
 
@@ -17,6 +18,8 @@ use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/", get(dashboard::dashboard))
+        .route("/login", get(dashboard::login_page).post(dashboard::login_submit))
         .route("/c/{token}", get(page::clip_page))
         .route("/assets/{file}", get(assets::asset))
         .route("/oembed", get(oembed::oembed))

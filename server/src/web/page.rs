@@ -77,6 +77,7 @@ async fn render(state: &AppState, viewer: Viewer, token: &str, embed: bool) -> a
         public,
         csrf: csrf.as_deref(),
         can_reply,
+        can_record: can_reply && csrf.is_some(),
         guest: viewer.user.is_none(),
         embed,
         opening: transcripts::opening(&state.db, &clip.id, 200).await?,
@@ -95,6 +96,8 @@ struct Page<'a> {
     public: bool,
     csrf: Option<&'a str>,
     can_reply: bool,
+    /// Signed in and allowed to reply: may record a reply right on the page.
+    can_record: bool,
     guest: bool,
     embed: bool,
     opening: Option<String>,
@@ -142,6 +145,7 @@ impl Page<'_> {
                         meta property="og:site_name" content="Offbeat";
                         meta property="og:url" content=(page_url);
                         meta property="og:description" content=(self.opening.as_deref().unwrap_or("A voice message on Offbeat"));
+                        @if clip.poster_key.is_some() { meta property="og:image" content=(self.api("/poster")); }
                         @if clip.has_video {
                             meta property="og:video" content=(media_url);
                             meta property="og:video:type" content=(clip.content_type);
@@ -155,6 +159,7 @@ impl Page<'_> {
                         meta name="robots" content="noindex";
                     }
                     script type="module" src={ "/assets/player.js?v=" (version) } {}
+                    @if self.can_record { script type="module" src={ "/assets/record.js?v=" (version) } {} }
                 }
                 body {
                     main.clip data-share=(self.token) data-peaks=(self.api("/peaks")) data-duration-ms=(clip.duration_ms) {
@@ -169,7 +174,8 @@ impl Page<'_> {
                         }
                         figure.player {
                             @if clip.has_video {
-                                video #media controls preload="metadata" playsinline src=(media_url) aria-label="Video message" {
+                                video #media controls preload="metadata" playsinline src=(media_url) aria-label="Video message"
+                                    poster=[clip.poster_key.as_ref().map(|_| self.api("/poster"))] {
                                     @if self.transcript.is_some() {
                                         track kind="captions" srclang="en" label="Transcript" default src=(self.api("/transcript.vtt"));
                                     }
@@ -241,6 +247,10 @@ impl Page<'_> {
                         p.status role="status" {}
                     }
                 }
+                @if self.can_record {
+                    h3 { "Or reply by voice, camera or screen" }
+                    offbeat-record reply-to=(self.clip.id) {}
+                }
             }
         }
     }
@@ -255,7 +265,7 @@ fn reply_markup(node: &Value, parent_media: &str) -> Markup {
         article aria-label={ "Reply from " (author) } {
             p.byline {
                 strong { (author) } " · "
-                (node["created_at_local"].as_str().unwrap_or_default().replace('T', " "))
+                (pretty_local(node["created_at_local"].as_str().unwrap_or_default()))
                 @if let Some(zone) = node["author"]["time_zone"].as_str() { " (" (zone) ")" }
                 @if let (Some(ms), Some(label)) = (node["anchor_ms"].as_i64(), node["anchor"].as_str()) {
                     " · " button.chip type="button" data-seek-ms=(ms) data-target=(parent_media) { "at " (label) }
@@ -279,6 +289,11 @@ fn reply_markup(node: &Value, parent_media: &str) -> Markup {
             }
         }
     }
+}
+
+/// "2026-11-25T05:03:28+01:00" → "25 Nov 2026, 05:03".
+fn pretty_local(text: &str) -> String {
+    DateTime::parse_from_rfc3339(text).map_or_else(|_| text.to_owned(), |t| t.format("%-d %b %Y, %H:%M").to_string())
 }
 
 fn find_node<'a>(node: &'a Value, clip_id: &str) -> Option<&'a Value> {

@@ -1,0 +1,73 @@
+//! `PUT /api/v1/clips/{id}/poster` (the owner, a JPEG of at most 2 MB) and
+//! `GET /api/v1/clips/{id}/poster`: the still shown before a video plays and in link previews.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::TryStreamExt;
+use tokio::io::AsyncWriteExt;
+use tokio_util::io::ReaderStream;
+
+use crate::auth::Viewer;
+use crate::auth::policy::Action;
+use crate::db::clips;
+use crate::error::{AppError, AppResult};
+use crate::routes::clips::find;
+use crate::state::AppState;
+
+const MAX_POSTER_BYTES: usize = 2 << 20;
+
+pub async fn put(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    body: Body,
+) -> AppResult<StatusCode> {
+    let (clip, _) = find(&state, &viewer, &id, Action::ChangeSharing).await?;
+    let mut bytes = Vec::new();
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream
+        .try_next()
+        .await
+        .map_err(|e| AppError::BadRequest(format!("the upload was cut off: {e}")))?
+    {
+        if bytes.len() + chunk.len() > MAX_POSTER_BYTES {
+            return Err(AppError::TooLarge {
+                limit: MAX_POSTER_BYTES as u64,
+            });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    if !bytes.starts_with(&[0xff, 0xd8, 0xff]) {
+        return Err(AppError::UnsupportedMedia("a poster is a JPEG image".into()));
+    }
+    let staged = tempfile::Builder::new()
+        .prefix("poster-")
+        .tempfile_in(&state.staging_dir)
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let mut file = tokio::fs::File::from_std(staged.reopen().map_err(|e| AppError::Internal(e.into()))?);
+    file.write_all(&bytes).await.map_err(|e| AppError::Internal(e.into()))?;
+    file.flush().await.map_err(|e| AppError::Internal(e.into()))?;
+    let key = format!("clips/{}.jpg", clip.id);
+    state
+        .storage
+        .put_file(&key, staged.path(), bytes.len() as u64, "image/jpeg")
+        .await?;
+    clips::set_poster(&state.db, &clip.id, &key).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn get(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Response> {
+    let (clip, _) = find(&state, &viewer, &id, Action::PlayMedia).await?;
+    let key = clip.poster_key.ok_or(AppError::NotFound)?;
+    let reader = state.storage.get(&key, None).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/jpeg"),
+            (header::CACHE_CONTROL, "private, max-age=3600"),
+        ],
+        Body::from_stream(ReaderStream::new(reader)),
+    )
+        .into_response())
+}

@@ -1,0 +1,133 @@
+// <offbeat-record>: record a voice, camera or screen message in the browser, upload it, and
+// show its link (or post it as a reply). Attributes:
+//   reply-to="CLIP_ID"   post the recording as a reply to that clip's thread
+//   title="…"            the new clip's title
+//   processing="off"     no echo cancellation, noise suppression or gain control
+// It signs its uploads with the page's session (cookie + the CSRF token in
+// <meta name="csrf-token">), so it works on Offbeat's own pages as they are served.
+const MIME = { audio: 'audio/webm;codecs=opus', video: 'video/webm;codecs=vp8,opus' };
+
+class OffbeatRecord extends HTMLElement {
+  connectedCallback() {
+    if (this.shadowRoot) return;
+    const root = this.attachShadow({ mode: 'open' });
+    root.innerHTML = `
+      <link rel="stylesheet" href="/assets/record.css">
+      <div class="start" role="group" aria-label="Record a message">
+        <button type="button" data-kind="mic">● Voice</button>
+        <button type="button" data-kind="camera">● Camera</button>
+        <button type="button" data-kind="screen">● Screen</button>
+      </div>
+      <div class="live" hidden>
+        <video muted playsinline autoplay hidden></video>
+        <meter min="0" max="1" value="0" aria-label="Input level"></meter>
+        <span class="timer" role="timer" aria-live="off">0:00</span>
+        <button type="button" class="stop">■ Stop</button>
+      </div>
+      <p class="status" role="status"></p>
+      <div class="done" hidden><a class="link" target="_blank"></a> <button type="button" class="copy">Copy link</button></div>`;
+    for (const b of root.querySelectorAll('[data-kind]')) b.addEventListener('click', () => this.start(b.dataset.kind));
+    root.querySelector('.stop').addEventListener('click', () => this.recorder?.stop());
+    root.querySelector('.copy').addEventListener('click', () => {
+      navigator.clipboard?.writeText(root.querySelector('.link').href).then(() => this.say('Link copied.'), () => {});
+    });
+  }
+
+  say(text) { this.shadowRoot.querySelector('.status').textContent = text; }
+
+  async start(kind) {
+    const root = this.shadowRoot;
+    const raw = this.getAttribute('processing') === 'off';
+    const audio = raw ? { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false } : true;
+    let stream;
+    try {
+      if (kind === 'screen') {
+        const screen = await navigator.mediaDevices.getDisplayMedia({ video: true });
+        const mic = await navigator.mediaDevices.getUserMedia({ audio });
+        stream = new MediaStream([...screen.getVideoTracks(), ...mic.getAudioTracks()]);
+      } else {
+        stream = await navigator.mediaDevices.getUserMedia({ audio, video: kind === 'camera' });
+      }
+    } catch (e) {
+      this.say(`Cannot record: ${e.message}`);
+      return;
+    }
+    const video = stream.getVideoTracks().length > 0;
+    const preview = root.querySelector('video');
+    preview.hidden = !video;
+    if (video) preview.srcObject = stream;
+    root.querySelector('.start').hidden = true;
+    root.querySelector('.live').hidden = false;
+    root.querySelector('.done').hidden = true;
+    this.say('Recording…');
+
+    // Level meter and timer.
+    const ctx = new AudioContext();
+    const analyser = ctx.createAnalyser();
+    ctx.createMediaStreamSource(stream).connect(analyser);
+    const samples = new Float32Array(analyser.fftSize);
+    const meter = root.querySelector('meter'), timer = root.querySelector('.timer');
+    const began = performance.now();
+    const tick = setInterval(() => {
+      analyser.getFloatTimeDomainData(samples);
+      meter.value = Math.min(1, Math.sqrt(samples.reduce((s, x) => s + x * x, 0) / samples.length) * 4);
+      const s = Math.floor((performance.now() - began) / 1000);
+      timer.textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+    }, 100);
+
+    // A poster for video: a frame from the start of the recording.
+    let poster = null;
+    if (video) {
+      preview.addEventListener('playing', () => setTimeout(() => {
+        const c = document.createElement('canvas');
+        c.width = preview.videoWidth; c.height = preview.videoHeight;
+        c.getContext('2d').drawImage(preview, 0, 0);
+        c.toBlob(b => { poster = b; }, 'image/jpeg', 0.8);
+      }, 300), { once: true });
+    }
+
+    const chunks = [];
+    this.recorder = new MediaRecorder(stream, { mimeType: video ? MIME.video : MIME.audio, audioBitsPerSecond: 32000 });
+    this.recorder.addEventListener('dataavailable', e => { if (e.data.size) chunks.push(e.data); });
+    this.recorder.addEventListener('stop', async () => {
+      clearInterval(tick);
+      ctx.close();
+      for (const t of stream.getTracks()) t.stop();
+      root.querySelector('.live').hidden = true;
+      await this.upload(new Blob(chunks, { type: this.recorder.mimeType }), poster);
+      root.querySelector('.start').hidden = false;
+    });
+    this.recorder.start(1000);
+  }
+
+  async upload(blob, poster) {
+    const root = this.shadowRoot;
+    const csrf = document.querySelector('meta[name=csrf-token]')?.content;
+    const headers = csrf ? { 'X-CSRF-Token': csrf } : {};
+    const title = this.getAttribute('title') || '';
+    this.say('Uploading…');
+    const made = await fetch(`/api/v1/clips?title=${encodeURIComponent(title)}`, { method: 'POST', headers, body: blob });
+    const clip = await made.json().catch(() => null);
+    if (!made.ok) { this.say(clip?.error?.message || `Upload failed (${made.status})`); return; }
+    if (poster) {
+      await fetch(`/api/v1/clips/${clip.id}/poster`, { method: 'PUT', headers: { ...headers, 'Content-Type': 'image/jpeg' }, body: poster });
+    }
+    const replyTo = this.getAttribute('reply-to');
+    if (replyTo) {
+      const r = await fetch(`/api/v1/threads/${replyTo}/replies`, {
+        method: 'POST',
+        headers: { ...headers, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ clip_id: clip.id }),
+      });
+      if (!r.ok) { this.say((await r.json().catch(() => null))?.error?.message || `Reply failed (${r.status})`); return; }
+    }
+    const link = root.querySelector('.link');
+    link.href = clip.page_url;
+    link.textContent = clip.page_url;
+    root.querySelector('.done').hidden = false;
+    this.say(replyTo ? 'Reply posted.' : 'Ready to share:');
+    this.dispatchEvent(new CustomEvent('offbeat-recorded', { bubbles: true, detail: clip }));
+  }
+}
+
+customElements.define('offbeat-record', OffbeatRecord);
