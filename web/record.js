@@ -3,16 +3,20 @@
 //   reply-to="CLIP_ID"   post the recording as a reply to that clip's thread
 //   title="…"            the new clip's title
 //   processing="off"     no echo cancellation, noise suppression or gain control
-// It signs its uploads with the page's session (cookie + the CSRF token in
-// <meta name="csrf-token">), so it works on Offbeat's own pages as they are served.
+//   server="https://…"   the Offbeat server, when embedded in another site
+//   token="…"            an API token to upload with, when embedded (the site must be one of
+//                        the server's --embed-origins)
+// On Offbeat's own pages it signs its uploads with the page's session (cookie + the CSRF token
+// in <meta name="csrf-token">).
 const MIME = { audio: 'audio/webm;codecs=opus', video: 'video/webm;codecs=vp8,opus' };
 
 class OffbeatRecord extends HTMLElement {
   connectedCallback() {
     if (this.shadowRoot) return;
     const root = this.attachShadow({ mode: 'open' });
+    this.server = (this.getAttribute('server') || '').replace(/\/$/, '');
     root.innerHTML = `
-      <link rel="stylesheet" href="/assets/record.css">
+      <link rel="stylesheet" href="${this.server}/assets/record.css">
       <div class="start" role="group" aria-label="Record a message">
         <button type="button" data-kind="mic">● Voice</button>
         <button type="button" data-kind="camera">● Camera</button>
@@ -103,18 +107,20 @@ class OffbeatRecord extends HTMLElement {
   async upload(blob, poster) {
     const root = this.shadowRoot;
     const csrf = document.querySelector('meta[name=csrf-token]')?.content;
-    const headers = csrf ? { 'X-CSRF-Token': csrf } : {};
+    const token = this.getAttribute('token');
+    const headers = token ? { Authorization: `Bearer ${token}` } : csrf ? { 'X-CSRF-Token': csrf } : {};
+    const api = path => `${this.server}${path}`;
     const title = this.getAttribute('title') || '';
     this.say('Uploading…');
-    const made = await fetch(`/api/v1/clips?title=${encodeURIComponent(title)}`, { method: 'POST', headers, body: blob });
+    const made = await fetch(api(`/api/v1/clips?title=${encodeURIComponent(title)}`), { method: 'POST', headers, body: blob });
     const clip = await made.json().catch(() => null);
     if (!made.ok) { this.say(clip?.error?.message || `Upload failed (${made.status})`); return; }
     if (poster) {
-      await fetch(`/api/v1/clips/${clip.id}/poster`, { method: 'PUT', headers: { ...headers, 'Content-Type': 'image/jpeg' }, body: poster });
+      await fetch(api(`/api/v1/clips/${clip.id}/poster`), { method: 'PUT', headers: { ...headers, 'Content-Type': 'image/jpeg' }, body: poster });
     }
     const replyTo = this.getAttribute('reply-to');
     if (replyTo) {
-      const r = await fetch(`/api/v1/threads/${replyTo}/replies`, {
+      const r = await fetch(api(`/api/v1/threads/${replyTo}/replies`), {
         method: 'POST',
         headers: { ...headers, 'Content-Type': 'application/json' },
         body: JSON.stringify({ clip_id: clip.id }),

@@ -75,6 +75,13 @@ pub struct Config {
     #[arg(long, env = "OFFBEAT_MAX_UPLOAD_BYTES", default_value_t = 2 << 30)]
     pub max_upload_bytes: u64,
 
+    /// Other sites that may embed the record button (`<offbeat-record server=… token=…>`):
+    /// origins like https://intranet.example, comma-separated. Their pages may call the upload
+    /// and reply API with a bearer token (never with the session cookie).
+    #[arg(long, env = "OFFBEAT_EMBED_ORIGINS", value_delimiter = ',')]
+    #[serde(default)]
+    pub embed_origins: Vec<String>,
+
     /// Sign-in attempts allowed per minute, per email and per client address.
     #[arg(long, env = "OFFBEAT_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     pub login_attempts_per_minute: usize,

@@ -22,7 +22,9 @@ pub use config::Config;
 pub use state::AppState;
 
 pub fn app(state: AppState) -> Router {
+    let cors = web::embed_cors(&state.config.embed_origins);
     routes::router(state)
+        .layer(cors)
         .layer(axum::middleware::from_fn(web::security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

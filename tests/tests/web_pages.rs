@@ -170,6 +170,43 @@ fn the_record_button_records_replies_and_camera_messages() {
 }
 
 #[test]
+fn the_record_button_embeds_in_allowed_sites_only() {
+    let free_port = || {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    };
+    let (allowed, other) = (free_port(), free_port());
+    let origin = format!("http://127.0.0.1:{allowed}");
+    let server = ServerProc::start(Backend::Local, &["--embed-origins", &origin]);
+    let speech = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/speech48k.wav");
+    node(
+        "embed.mjs",
+        &json!({
+            "base": server.url,
+            "token": server.user.token,
+            "allowedPort": allowed,
+            "otherPort": other,
+            "speechWav": speech,
+        }),
+    );
+    let clips = get(&server.api("/api/v1/clips")).json();
+    let titles: Vec<&str> = clips["clips"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        ["From the intranet"],
+        "exactly one upload, from the allowed site"
+    );
+}
+
+#[test]
 fn links_unfurl_only_when_shared_by_link_and_pages_are_small_and_locked_down() {
     let dir = tempfile::tempdir().unwrap();
     let server = ServerProc::start(Backend::Local, &[]);

@@ -70,11 +70,14 @@ async fn render(
         workspace_id: &user.workspace_id,
         with_ownerless: user.is_admin,
     };
-    let mut recent = Vec::new();
-    for row in clips::list(&state.db, scope, 20, None).await? {
+    // My threads, then the team's, newest first.
+    let (mut mine, mut team) = (Vec::new(), Vec::new());
+    for row in clips::list(&state.db, scope, 40, None).await? {
+        let own = row.owner_id.as_deref() == Some(user.id.as_str());
         let rel = relation(Some(user), None, &row.access(), Utc::now());
         let view = ClipView::load(state, row, viewer.audience(rel)).await?;
-        recent.push(serde_json::to_value(view).map_err(|e| AppError::Internal(e.into()))?);
+        let view = serde_json::to_value(view).map_err(|e| AppError::Internal(e.into()))?;
+        if own { mine.push(view) } else { team.push(view) }
     }
     let found = if q.trim().is_empty() {
         None
@@ -127,21 +130,28 @@ async fn render(
                     }
                 }
             }
-            section aria-label="Recent messages" {
-                h2 { "Recent" }
-                @if recent.is_empty() { p.status { "No messages yet: record the first one above." } }
-                ul {
-                    @for clip in &recent {
-                        li {
-                            (clip_link(clip)) " · " (clip["author"].as_str().unwrap_or("someone"))
-                            " · " (clock(clip["duration_ms"].as_i64().unwrap_or(0)))
-                            " · transcript " (clip["transcript"]["status"].as_str().unwrap_or("pending"))
-                        }
+            (clip_list("Your messages", "No messages yet: record the first one above.", &mine))
+            (clip_list("From your team", "Nothing from your team yet.", &team))
+        },
+    ))
+}
+
+fn clip_list(heading: &str, empty: &str, clips: &[Value]) -> Markup {
+    html! {
+        section aria-label=(heading) {
+            h2 { (heading) }
+            @if clips.is_empty() { p.status { (empty) } }
+            ul {
+                @for clip in clips {
+                    li {
+                        (clip_link(clip)) " · " (clip["author"].as_str().unwrap_or("someone"))
+                        " · " (clock(clip["duration_ms"].as_i64().unwrap_or(0)))
+                        " · transcript " (clip["transcript"]["status"].as_str().unwrap_or("pending"))
                     }
                 }
             }
-        },
-    ))
+        }
+    }
 }
 
 fn clip_link(clip: &Value) -> Markup {

@@ -34,6 +34,22 @@ const CSP_EMBED: &str = "default-src 'self'; script-src 'self'; style-src 'self'
     media-src 'self' blob: https: http:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
     form-action 'self'; frame-ancestors *";
 
+/// Cross-origin calls from the sites allowed to embed the record button: bearer tokens only
+/// (no cookies cross sites), the methods and headers uploading and replying need.
+pub fn embed_cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::Method;
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim().trim_end_matches('/')).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PUT])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let embed = request.uri().path().starts_with("/c/") && request.uri().query().is_some_and(|q| q.contains("embed=1"));
     let mut response = next.run(request).await;
