@@ -46,6 +46,12 @@ const back = await page.evaluate(() => document.getElementById('media').currentT
 check(back < mid - 4 || back === 0, `ArrowLeft skips back (${back.toFixed(2)} s)`);
 
 await page.screenshot({ path: `${config.artifacts}/playback-page.png`, fullPage: true });
+// At phone width nothing overflows sideways.
+await page.setViewportSize({ width: 390, height: 844 });
+const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+check(overflow <= 0, `usable at phone width (no sideways scrolling: ${overflow} px)`);
+await page.screenshot({ path: `${config.artifacts}/playback-page-phone.png`, fullPage: true });
+await page.setViewportSize({ width: 1024, height: 900 });
 await page.reload();
 await page.waitForFunction(() => document.getElementById('media').readyState >= 1);
 check(await page.evaluate(() => document.getElementById('media').playbackRate) === 1.5, 'the speed is remembered on the next visit');
