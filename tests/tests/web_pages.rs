@@ -114,6 +114,17 @@ fn the_playback_page_seeks_changes_speed_and_keeps_hostile_text_inert() {
     let hostile = upload_as(&server, &mallory, &short, "<script>alert(1)</script>");
     let hostile_id = hostile["id"].as_str().unwrap();
     share_by_link(&server, &mallory, hostile_id, true);
+    // Transcript text cannot be dictated with markup, so it is planted in the database, as a
+    // compromised model or a tampered row might leave it.
+    assert_eq!(
+        wait_for_transcript(&server, hostile_id, Duration::from_secs(120))["status"],
+        "ready"
+    );
+    let transcript_text = "<iframe src=javascript:alert(4)></iframe>";
+    run_ok(Command::new("python3").arg("-c").arg(
+        "import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); \
+         db.execute('UPDATE transcript_segments SET text = ? WHERE clip_id = ?', (sys.argv[2], sys.argv[3])); db.commit()",
+    ).arg(server.data_dir().join("offbeat.db")).arg(transcript_text).arg(hostile_id));
     let reply_text = "<b>bold</b><script>alert(3)</script>";
     let reply = request(
         "POST",
@@ -133,7 +144,7 @@ fn the_playback_page_seeks_changes_speed_and_keeps_hostile_text_inert() {
             "durationMs": clip["duration_ms"],
             "segments": transcript["segments"].as_array().unwrap().len(),
             "hostileUrl": format!("{}/c/{}", server.url, hostile["sharing"]["token"].as_str().unwrap()),
-            "payloads": ["<script>alert(1)</script>", "<img src=x onerror=alert(2)>", reply_text],
+            "payloads": ["<script>alert(1)</script>", "<img src=x onerror=alert(2)>", reply_text, transcript_text],
             "artifacts": artifacts(),
         }),
     );
