@@ -82,6 +82,10 @@ pub struct Config {
     #[serde(default)]
     pub embed_origins: Vec<String>,
 
+    /// Resumable uploads untouched this long are abandoned: their bytes are removed.
+    #[arg(long, env = "OFFBEAT_UPLOAD_SESSION_TTL_SECS", default_value_t = 24 * 3600)]
+    pub upload_session_ttl_secs: u64,
+
     /// Sign-in attempts allowed per minute, per email and per client address.
     #[arg(long, env = "OFFBEAT_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     pub login_attempts_per_minute: usize,

@@ -32,6 +32,47 @@ pub async fn ingest(state: &AppState, body: Body, info: UploadInfo, declared_len
     let started = std::time::Instant::now();
     let id = crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
     let staged = stage(state, body, &id, declared_len).await?;
+    commit(state, id, staged, info, started).await
+}
+
+/// A body that arrived in pieces (an upload session) and is whole now, at `path`: checked,
+/// stored and made a clip exactly as a one-shot upload. The file is removed either way.
+pub async fn ingest_file(state: &AppState, path: std::path::PathBuf, info: UploadInfo) -> AppResult<ClipRow> {
+    let started = std::time::Instant::now();
+    let id = crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+    let hashed = path.clone();
+    let (size, sha256) = tokio::task::spawn_blocking(move || -> std::io::Result<(u64, String)> {
+        let mut hasher = Sha256::new();
+        let size = std::io::copy(&mut std::fs::File::open(&hashed)?, &mut hasher)?;
+        Ok((size, hex::encode(hasher.finalize())))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?
+    .map_err(|e| AppError::Internal(e.into()))?;
+    let file = tempfile::NamedTempFile::from_parts(
+        std::fs::OpenOptions::new()
+            .read(true)
+            .open(&path)
+            .map_err(|e| AppError::Internal(e.into()))?,
+        tempfile::TempPath::try_from_path(path).map_err(|e| AppError::Internal(e.into()))?,
+    );
+    let staged = Staged {
+        file,
+        size,
+        sha256,
+        streaming: None,
+    };
+    commit(state, id, staged, info, started).await
+}
+
+/// Checks the staged body, stores it and inserts its row.
+async fn commit(
+    state: &AppState,
+    id: String,
+    staged: Staged,
+    info: UploadInfo,
+    started: std::time::Instant,
+) -> AppResult<ClipRow> {
     let staged_at = started.elapsed();
     let path = staged.file.path().to_owned();
     let want_file = staged.streaming.is_none();

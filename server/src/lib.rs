@@ -23,8 +23,9 @@ pub use state::AppState;
 
 pub fn app(state: AppState) -> Router {
     let cors = web::embed_cors(&state.config.embed_origins);
-    routes::router(state)
+    routes::router(state.clone())
         .layer(cors)
+        .merge(routes::uploads_router(state))
         .layer(axum::middleware::from_fn(web::security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
@@ -39,6 +40,20 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let public_url = config.public_url(local);
     let state = AppState::open(config, public_url.clone()).await?;
     state.transcription.start_workers(&state);
+    // Abandoned resumable uploads go, every ten minutes (and once now).
+    let janitor = state.clone();
+    tokio::spawn(async move {
+        let ttl = std::time::Duration::from_secs(janitor.config.upload_session_ttl_secs);
+        loop {
+            match routes::uploads::clean_abandoned(&janitor, ttl).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "removed abandoned upload sessions"),
+                Err(err) => tracing::warn!("cleaning abandoned uploads: {err}"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(600).min(ttl.max(std::time::Duration::from_secs(1))))
+                .await;
+        }
+    });
     // On stdout, plainly, so scripts and tests can read it.
     println!("Offbeat server listening on http://{local} (public URL {public_url})");
     axum::serve(

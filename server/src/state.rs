@@ -21,6 +21,40 @@ pub struct AppState {
     pub public_url: String,
     pub transcription: Transcription,
     pub login_limiter: Arc<LoginLimiter>,
+    /// Bytes of resumable uploads in progress (kept across restarts, unlike staging).
+    pub uploads_dir: PathBuf,
+    pub upload_locks: UploadLocks,
+}
+
+/// Which upload sessions a request is writing right now: one writer per session.
+#[derive(Debug, Clone, Default)]
+pub struct UploadLocks(Arc<std::sync::Mutex<std::collections::HashSet<String>>>);
+
+/// Held while a request writes a session; released on drop.
+#[derive(Debug)]
+pub struct UploadLock {
+    locks: UploadLocks,
+    id: String,
+}
+
+impl UploadLocks {
+    pub fn lock(&self, id: &str) -> Option<UploadLock> {
+        let mut busy = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        busy.insert(id.to_owned()).then(|| UploadLock {
+            locks: self.clone(),
+            id: id.to_owned(),
+        })
+    }
+}
+
+impl Drop for UploadLock {
+    fn drop(&mut self) {
+        self.locks
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&self.id);
+    }
 }
 
 impl AppState {
@@ -53,11 +87,15 @@ impl AppState {
             );
         }
         let transcription = Transcription::load(&config).await;
+        let uploads_dir = data_dir.join("uploads");
+        tokio::fs::create_dir_all(&uploads_dir).await?;
         let login_limiter = Arc::new(LoginLimiter::new(
             config.login_attempts_per_minute,
             std::time::Duration::from_secs(60),
         ));
         Ok(Self {
+            uploads_dir,
+            upload_locks: UploadLocks::default(),
             login_limiter,
             transcription,
             config: Arc::new(config),

@@ -3,6 +3,7 @@
 pub mod clips;
 pub mod threads;
 pub mod transcripts;
+pub mod uploads;
 pub mod users;
 
 use std::path::Path;

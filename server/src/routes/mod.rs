@@ -9,11 +9,27 @@ pub(crate) mod search;
 mod sharing;
 pub(crate) mod threads;
 mod transcripts;
+pub(crate) mod uploads;
 
 use axum::Router;
 use axum::routing::{delete, get, patch, post};
 
 use crate::state::AppState;
+
+/// Resumable uploads, kept apart from the rest: their `OPTIONS` is tus's discovery, not a CORS
+/// preflight.
+pub fn uploads_router(state: AppState) -> Router {
+    Router::new()
+        .route("/api/v1/uploads", post(uploads::create).options(uploads::options))
+        .route(
+            "/api/v1/uploads/{id}",
+            get(uploads::show)
+                .head(uploads::head)
+                .patch(uploads::patch)
+                .delete(uploads::terminate),
+        )
+        .with_state(state)
+}
 
 pub fn router(state: AppState) -> Router {
     Router::new()

@@ -1,0 +1,85 @@
+//! Upload sessions.
+
+use chrono::Utc;
+use sqlx::SqlitePool;
+
+use crate::db::transcripts::timestamp;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRow {
+    pub id: String,
+    pub owner_id: String,
+    pub length: Option<i64>,
+    pub offset: i64,
+    pub title: Option<String>,
+    pub clip_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+pub async fn insert(
+    pool: &SqlitePool,
+    id: &str,
+    owner_id: &str,
+    length: Option<i64>,
+    title: Option<&str>,
+) -> sqlx::Result<()> {
+    let now = timestamp(Utc::now());
+    sqlx::query(
+        "INSERT INTO upload_sessions (id, owner_id, length, \"offset\", title, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?, ?)",
+    )
+    .bind(id)
+    .bind(owner_id)
+    .bind(length)
+    .bind(title)
+    .bind(&now)
+    .bind(&now)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn get(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<SessionRow>> {
+    sqlx::query_as("SELECT * FROM upload_sessions WHERE id = ?")
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Records how many bytes are durably on disk, and the final length once known.
+pub async fn advance(pool: &SqlitePool, id: &str, offset: i64, length: Option<i64>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE upload_sessions SET \"offset\" = ?, length = COALESCE(?, length), updated_at = ? WHERE id = ?")
+        .bind(offset)
+        .bind(length)
+        .bind(timestamp(Utc::now()))
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn finished(pool: &SqlitePool, id: &str, clip_id: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE upload_sessions SET clip_id = ?, updated_at = ? WHERE id = ?")
+        .bind(clip_id)
+        .bind(timestamp(Utc::now()))
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete(pool: &SqlitePool, id: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM upload_sessions WHERE id = ?")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Unfinished sessions untouched since `before` (RFC 3339 UTC).
+pub async fn abandoned(pool: &SqlitePool, before: &str) -> sqlx::Result<Vec<SessionRow>> {
+    sqlx::query_as("SELECT * FROM upload_sessions WHERE clip_id IS NULL AND updated_at < ?")
+        .bind(before)
+        .fetch_all(pool)
+        .await
+}

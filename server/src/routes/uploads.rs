@@ -1,0 +1,316 @@
+//! Resumable uploads, tus 1.0 (core; creation with `Upload-Defer-Length`; termination), so a
+//! take can be sent while it is still being recorded and resumed after any failure:
+//!
+//! - `POST /api/v1/uploads` (`Upload-Length` or `Upload-Defer-Length: 1`, optional
+//!   `Upload-Metadata: title <base64>`) → 201 with `Location`.
+//! - `HEAD /api/v1/uploads/{id}` → `Upload-Offset`: how much the server has, durably.
+//! - `PATCH /api/v1/uploads/{id}` (`Upload-Offset` must match; `application/offset+octet-stream`)
+//!   appends, and may set the final `Upload-Length`. When the offset reaches the length the
+//!   body runs the same checks as a one-shot upload and becomes a clip, atomically; the answer
+//!   carries `Offbeat-Clip-Id` and `Offbeat-Clip-Url`.
+//! - `GET /api/v1/uploads/{id}` → JSON: offset, length, and the clip with its sha256 once done.
+//! - `DELETE /api/v1/uploads/{id}` → gone.
+//!
+//! Bytes are written at the offset and synced before the offset is recorded, so after a crash
+//! the recorded offset never runs ahead of the bytes on disk. Sessions survive restarts.
+
+use std::io::SeekFrom;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use futures_util::TryStreamExt;
+use serde_json::{Value, json};
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+
+use crate::auth::Viewer;
+use crate::db::clips;
+use crate::db::uploads::{self, SessionRow};
+use crate::error::{AppError, AppResult};
+use crate::ingest::{UploadInfo, ingest_file};
+use crate::routes::clips::{Audience, ClipView};
+use crate::state::AppState;
+
+const TUS_VERSION: &str = "1.0.0";
+const TUS_RESUMABLE: HeaderName = HeaderName::from_static("tus-resumable");
+const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
+const UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
+const UPLOAD_DEFER_LENGTH: HeaderName = HeaderName::from_static("upload-defer-length");
+
+fn tus_headers() -> [(HeaderName, HeaderValue); 1] {
+    [(TUS_RESUMABLE, HeaderValue::from_static(TUS_VERSION))]
+}
+
+fn number(headers: &HeaderMap, name: &HeaderName) -> AppResult<Option<i64>> {
+    headers
+        .get(name)
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .and_then(|v| v.parse::<i64>().ok())
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| AppError::BadRequest(format!("{name} is not a non-negative number")))
+        })
+        .transpose()
+}
+
+/// `OPTIONS /api/v1/uploads`: what this server speaks.
+pub async fn options(State(state): State<AppState>) -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            ("tus-resumable", TUS_VERSION.to_owned()),
+            ("tus-version", TUS_VERSION.to_owned()),
+            ("tus-extension", "creation,creation-defer-length,termination".to_owned()),
+            ("tus-max-size", state.config.max_upload_bytes.to_string()),
+        ],
+    )
+        .into_response()
+}
+
+pub async fn create(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap) -> AppResult<Response> {
+    let user = viewer.require_user()?;
+    let length = number(&headers, &UPLOAD_LENGTH)?;
+    let deferred = headers.get(&UPLOAD_DEFER_LENGTH).is_some_and(|v| v == "1");
+    if length.is_none() && !deferred {
+        return Err(AppError::BadRequest(
+            "Upload-Length or Upload-Defer-Length: 1 is required".into(),
+        ));
+    }
+    if length.is_some_and(|l| l as u64 > state.config.max_upload_bytes) {
+        return Err(AppError::TooLarge {
+            limit: state.config.max_upload_bytes,
+        });
+    }
+    let title = headers
+        .get("upload-metadata")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|meta| {
+            meta.split(',').find_map(|pair| {
+                let (key, value) = pair.trim().split_once(' ')?;
+                (key == "title").then(|| base64::engine::general_purpose::STANDARD.decode(value.trim()).ok())?
+            })
+        })
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .filter(|t| t.len() <= 500);
+    let id = crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+    tokio::fs::File::create(part_path(&state, &id))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    uploads::insert(&state.db, &id, &user.id, length, title.as_deref()).await?;
+    let location = format!("{}/api/v1/uploads/{id}", state.public_url);
+    Ok((StatusCode::CREATED, tus_headers(), [(header::LOCATION, location)]).into_response())
+}
+
+fn part_path(state: &AppState, id: &str) -> std::path::PathBuf {
+    state.uploads_dir.join(format!("{id}.part"))
+}
+
+/// The caller's own session (anyone else's is the same 404 as none).
+async fn session(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<SessionRow> {
+    let user = viewer.require_user()?;
+    if !crate::ids::is_well_formed(id) {
+        return Err(AppError::NotFound);
+    }
+    uploads::get(&state.db, id)
+        .await?
+        .filter(|s| s.owner_id == user.id)
+        .ok_or(AppError::NotFound)
+}
+
+fn offset_headers(session: &SessionRow, state: &AppState) -> Vec<(HeaderName, HeaderValue)> {
+    let mut headers = vec![
+        (TUS_RESUMABLE, HeaderValue::from_static(TUS_VERSION)),
+        (UPLOAD_OFFSET, HeaderValue::from(session.offset)),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+    ];
+    match session.length {
+        Some(length) => headers.push((UPLOAD_LENGTH, HeaderValue::from(length))),
+        None => headers.push((UPLOAD_DEFER_LENGTH, HeaderValue::from_static("1"))),
+    }
+    if let Some(clip) = &session.clip_id {
+        if let Ok(v) = HeaderValue::from_str(clip) {
+            headers.push((HeaderName::from_static("offbeat-clip-id"), v));
+        }
+        if let Ok(v) = HeaderValue::from_str(&format!("{}/api/v1/clips/{clip}", state.public_url)) {
+            headers.push((HeaderName::from_static("offbeat-clip-url"), v));
+        }
+    }
+    headers
+}
+
+pub async fn head(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Response> {
+    let session = session(&state, &viewer, &id).await?;
+    Ok((
+        StatusCode::OK,
+        axum::response::AppendHeaders(offset_headers(&session, &state)),
+    )
+        .into_response())
+}
+
+pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Json<Value>> {
+    let session = session(&state, &viewer, &id).await?;
+    let clip = match &session.clip_id {
+        Some(clip_id) => {
+            let row = clips::get(&state.db, clip_id).await?;
+            let audience = Audience {
+                relation: crate::auth::policy::Relation::Owner,
+                share_token: None,
+            };
+            Some(
+                serde_json::to_value(ClipView::load(&state, row, audience).await?)
+                    .map_err(|e| AppError::Internal(e.into()))?,
+            )
+        }
+        None => None,
+    };
+    Ok(Json(json!({
+        "id": session.id,
+        "offset": session.offset,
+        "length": session.length,
+        "created_at": session.created_at,
+        "updated_at": session.updated_at,
+        "clip": clip,
+    })))
+}
+
+pub async fn patch(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> AppResult<Response> {
+    // Ownership first; the row is read again under the lock.
+    session(&state, &viewer, &id).await?;
+    if headers
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v != "application/offset+octet-stream")
+    {
+        return Err(AppError::UnsupportedMedia(
+            "PATCH bodies are application/offset+octet-stream".into(),
+        ));
+    }
+    let Some(offset) = number(&headers, &UPLOAD_OFFSET)? else {
+        return Err(AppError::BadRequest("Upload-Offset is required".into()));
+    };
+    // One writer per session at a time.
+    let _lock = state
+        .upload_locks
+        .lock(&id)
+        .ok_or_else(|| AppError::Conflict("another request is writing this upload".into()))?;
+    let mut session = session_fresh(&state, &id).await?;
+    if session.clip_id.is_some() {
+        return Err(AppError::Conflict("this upload is already complete".into()));
+    }
+    if offset != session.offset {
+        return Err(AppError::Conflict(format!(
+            "the upload is at offset {}, not {offset}",
+            session.offset
+        )));
+    }
+    if let Some(length) = number(&headers, &UPLOAD_LENGTH)? {
+        if session.length.is_some_and(|l| l != length) || length < session.offset {
+            return Err(AppError::BadRequest("Upload-Length cannot change".into()));
+        }
+        if length as u64 > state.config.max_upload_bytes {
+            return Err(AppError::TooLarge {
+                limit: state.config.max_upload_bytes,
+            });
+        }
+        session.length = Some(length);
+    }
+    let limit = session.length.map_or(state.config.max_upload_bytes, |l| l as u64);
+    let path = part_path(&state, &id);
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    file.seek(SeekFrom::Start(offset as u64))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let mut written = offset as u64;
+    let mut stream = body.into_data_stream();
+    let mut cut_off = None;
+    loop {
+        match stream.try_next().await {
+            Ok(Some(chunk)) => {
+                if written + chunk.len() as u64 > limit {
+                    cut_off = Some(AppError::TooLarge { limit });
+                    break;
+                }
+                file.write_all(&chunk).await.map_err(|e| AppError::Internal(e.into()))?;
+                written += chunk.len() as u64;
+            }
+            Ok(None) => break,
+            Err(e) => {
+                // Keep what arrived: the client resumes from the offset it reads back.
+                cut_off = Some(AppError::BadRequest(format!("the upload was cut off: {e}")));
+                break;
+            }
+        }
+    }
+    // Durable before it is promised: sync the bytes, then record the offset.
+    file.flush().await.map_err(|e| AppError::Internal(e.into()))?;
+    file.sync_data().await.map_err(|e| AppError::Internal(e.into()))?;
+    drop(file);
+    uploads::advance(&state.db, &id, written as i64, session.length).await?;
+    session.offset = written as i64;
+    if let Some(err) = cut_off {
+        return Err(err);
+    }
+    if session.length == Some(session.offset) {
+        let owner = viewer.require_user()?.clone();
+        let info = UploadInfo {
+            title: session.title.clone(),
+            author: Some(owner.display_name.clone()),
+            owner,
+        };
+        match ingest_file(&state, path, info).await {
+            Ok(clip) => {
+                uploads::finished(&state.db, &id, &clip.id).await?;
+                session.clip_id = Some(clip.id);
+            }
+            Err(err) => {
+                // The body is whole and wrong: nothing more will make it right.
+                uploads::delete(&state.db, &id).await?;
+                return Err(err);
+            }
+        }
+    }
+    Ok((
+        StatusCode::NO_CONTENT,
+        axum::response::AppendHeaders(offset_headers(&session, &state)),
+    )
+        .into_response())
+}
+
+async fn session_fresh(state: &AppState, id: &str) -> AppResult<SessionRow> {
+    uploads::get(&state.db, id).await?.ok_or(AppError::NotFound)
+}
+
+pub async fn terminate(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Response> {
+    let session = session(&state, &viewer, &id).await?;
+    let _lock = state
+        .upload_locks
+        .lock(&id)
+        .ok_or_else(|| AppError::Conflict("the upload is busy".into()))?;
+    let _ = tokio::fs::remove_file(part_path(&state, &session.id)).await;
+    uploads::delete(&state.db, &session.id).await?;
+    Ok((StatusCode::NO_CONTENT, tus_headers()).into_response())
+}
+
+/// Removes sessions nobody has touched for `ttl`: their bytes and their rows.
+pub async fn clean_abandoned(state: &AppState, ttl: std::time::Duration) -> anyhow::Result<usize> {
+    let before = crate::db::transcripts::timestamp(chrono::Utc::now() - chrono::Duration::from_std(ttl)?);
+    let stale = uploads::abandoned(&state.db, &before).await?;
+    for session in &stale {
+        let _ = tokio::fs::remove_file(part_path(state, &session.id)).await;
+        uploads::delete(&state.db, &session.id).await?;
+    }
+    Ok(stale.len())
+}
