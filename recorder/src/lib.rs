@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod devices;
 pub mod error;
 pub mod meter;
+pub mod outbox;
 pub mod record;
 pub mod tags;
 pub mod threads;

@@ -123,6 +123,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Takes waiting to be sent (after a crash or without a network): list them and send them.
+    Outbox {
+        /// Only list them.
+        #[arg(long)]
+        list: bool,
+    },
     /// Threads with messages you have not heard yet.
     Inbox {
         #[arg(long, env = "OFFBEAT_SERVER", default_value = "http://127.0.0.1:8080")]
@@ -169,11 +175,24 @@ enum Command {
     },
 }
 
-/// Records a take into the current directory (as `record` would) and returns its path.
-fn record_take(max_duration: Option<Duration>, title: Option<String>) -> Result<PathBuf> {
-    let output = PathBuf::from(chrono::Local::now().format("offbeat-%Y%m%d-%H%M%S.opus").to_string());
+/// Sends a take from the outbox; if it cannot, says where it waits.
+fn send_or_keep(take: &std::path::Path, meta: recorder::outbox::TakeMeta) -> Result<serde_json::Value> {
+    match recorder::outbox::send(take, meta, 5) {
+        Ok(clip) => Ok(clip),
+        Err(err) => {
+            eprintln!(
+                "The take is safe in {}; `recorder outbox` will send it.",
+                take.display()
+            );
+            Err(err.into())
+        }
+    }
+}
+
+/// Records a take at `output` (as `record` would).
+fn record_take_into(output: &std::path::Path, max_duration: Option<Duration>, title: Option<String>) -> Result<()> {
     let options = RecordOptions {
-        output: output.clone(),
+        output: output.to_owned(),
         device: None,
         settings: settings(24_000),
         max_duration,
@@ -182,8 +201,7 @@ fn record_take(max_duration: Option<Duration>, title: Option<String>) -> Result<
         force: false,
         interactive: recorder::record::stderr_is_terminal(),
     };
-    record(&options)?;
-    Ok(output)
+    record(&options)
 }
 
 fn main() -> ExitCode {
@@ -264,11 +282,37 @@ fn run(cli: Cli) -> Result<()> {
             server,
             max_duration,
         } => {
-            let take = match file {
-                Some(file) => file,
-                None => record_take(max_duration, title.clone())?,
+            let (clip_id, clip_title, duration_ms, clip_url) = match file {
+                Some(file) => {
+                    let clip = recorder::upload::upload(&file, &server, title.as_deref(), None)?;
+                    (clip.id, clip.title, clip.duration_ms, clip.url)
+                }
+                None => {
+                    // Recorded into the outbox: if sending fails, nothing is lost.
+                    let meta = recorder::outbox::TakeMeta {
+                        server: server.clone(),
+                        title: title.clone(),
+                        reply_to: None,
+                        at_ms: None,
+                        upload_url: None,
+                    };
+                    let take = recorder::outbox::new_take(&meta)?;
+                    record_take_into(&take, max_duration, title.clone())?;
+                    let clip = send_or_keep(&take, meta)?;
+                    (
+                        clip["id"].as_str().unwrap_or_default().to_owned(),
+                        clip["title"].as_str().unwrap_or_default().to_owned(),
+                        clip["duration_ms"].as_u64().unwrap_or(0),
+                        clip["url"].as_str().unwrap_or_default().to_owned(),
+                    )
+                }
             };
-            let clip = recorder::upload::upload(&take, &server, title.as_deref(), None)?;
+            let clip = recorder::upload::UploadedClip {
+                id: clip_id,
+                url: clip_url,
+                title: clip_title,
+                duration_ms,
+            };
             let api = recorder::threads::Api::new(&server);
             let mut shown = api.get(&format!("/api/v1/clips/{}", clip.id))?;
             if public {
@@ -302,13 +346,28 @@ fn run(cli: Cli) -> Result<()> {
             let mut body = serde_json::json!({ "at_ms": at });
             if let Some(text) = text {
                 body["text"] = serde_json::json!(text);
-            } else {
-                let take = match file {
-                    Some(file) => file,
-                    None => record_take(max_duration, None)?,
-                };
-                let clip = recorder::upload::upload(&take, api.server(), None, None)?;
+            } else if let Some(file) = file {
+                let clip = recorder::upload::upload(&file, api.server(), None, None)?;
                 body["clip_id"] = serde_json::json!(clip.id);
+            } else {
+                // Recorded into the outbox; sending it also posts the reply.
+                let meta = recorder::outbox::TakeMeta {
+                    server: api.server().to_owned(),
+                    title: None,
+                    reply_to: Some(clip_id.clone()),
+                    at_ms: at,
+                    upload_url: None,
+                };
+                let take = recorder::outbox::new_take(&meta)?;
+                record_take_into(&take, max_duration, None)?;
+                send_or_keep(&take, meta)?;
+                eprintln!(
+                    "Replied{}",
+                    at.map(|a| format!(" at {}:{:02}", a / 60_000, a / 1000 % 60))
+                        .unwrap_or_default()
+                );
+                println!("{}/api/v1/threads/{clip_id}", api.server());
+                return Ok(());
             }
             let reply = api.post(&format!("/api/v1/threads/{clip_id}/replies"), &body)?;
             eprintln!(
@@ -327,6 +386,35 @@ fn run(cli: Cli) -> Result<()> {
                 println!("{thread}");
             } else {
                 print!("{}", recorder::threads::render_thread(&thread));
+            }
+            Ok(())
+        }
+        Command::Outbox { list } => {
+            let pending = recorder::outbox::pending();
+            if pending.is_empty() {
+                eprintln!("The outbox is empty.");
+                return Ok(());
+            }
+            let mut failed = 0;
+            for (take, meta) in pending {
+                let size = std::fs::metadata(&take).map(|m| m.len()).unwrap_or(0);
+                eprintln!("{} ({} bytes) → {}", take.display(), size, meta.server);
+                if list {
+                    continue;
+                }
+                match recorder::outbox::send(&take, meta, 3) {
+                    Ok(clip) => println!(
+                        "{}",
+                        clip["page_url"].as_str().or(clip["url"].as_str()).unwrap_or_default()
+                    ),
+                    Err(err) => {
+                        eprintln!("error: {err}");
+                        failed += 1;
+                    }
+                }
+            }
+            if failed > 0 {
+                bail!("{failed} take(s) are still waiting in the outbox");
             }
             Ok(())
         }

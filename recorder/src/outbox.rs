@@ -1,0 +1,238 @@
+//! The local outbox: every take `share` and `reply` record is written here first and leaves
+//! only once the server has it — confirmed by the stored clip's sha256 matching the file's. If
+//! the server or the network goes away, or the recorder is killed, the take stays (always a
+//! playable Ogg stream, see `media::LiveOggFile`) and `recorder outbox` sends it, resuming a
+//! tus upload from the server's offset, with retries and backoff.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::credentials;
+use crate::error::RecorderError;
+
+/// What the outbox remembers of a take, beside it as `<take>.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TakeMeta {
+    pub server: String,
+    pub title: Option<String>,
+    /// Post it as a reply to this clip's thread, at this moment.
+    pub reply_to: Option<String>,
+    pub at_ms: Option<i64>,
+    /// The tus upload, once created: resumed from the server's offset.
+    pub upload_url: Option<String>,
+}
+
+/// Where takes wait: `$OFFBEAT_OUTBOX_DIR`, else `~/.local/share/offbeat/outbox`.
+pub fn dir() -> PathBuf {
+    std::env::var_os("OFFBEAT_OUTBOX_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::data_local_dir().map(|d| d.join("offbeat").join("outbox")))
+        .unwrap_or_else(|| PathBuf::from("offbeat-outbox"))
+}
+
+fn meta_path(take: &Path) -> PathBuf {
+    take.with_extension("json")
+}
+
+/// A new take's path in the outbox, with its metadata written before recording starts.
+pub fn new_take(meta: &TakeMeta) -> Result<PathBuf, RecorderError> {
+    let dir = dir();
+    std::fs::create_dir_all(&dir).map_err(|e| RecorderError::Credentials(format!("outbox {}: {e}", dir.display())))?;
+    let name = chrono::Local::now().format("take-%Y%m%d-%H%M%S-%3f.opus").to_string();
+    let take = dir.join(name);
+    save_meta(&take, meta)?;
+    Ok(take)
+}
+
+fn save_meta(take: &Path, meta: &TakeMeta) -> Result<(), RecorderError> {
+    let bytes = serde_json::to_vec_pretty(meta).map_err(|e| RecorderError::Credentials(e.to_string()))?;
+    let staged = take.with_extension("json.new");
+    std::fs::write(&staged, bytes)
+        .and_then(|()| std::fs::rename(&staged, meta_path(take)))
+        .map_err(|e| RecorderError::Credentials(format!("outbox: {e}")))
+}
+
+/// Takes waiting to be sent, oldest first.
+pub fn pending() -> Vec<(PathBuf, TakeMeta)> {
+    let mut takes: Vec<(PathBuf, TakeMeta)> = std::fs::read_dir(dir())
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "opus"))
+                .filter_map(|p| {
+                    let meta = std::fs::read(meta_path(&p)).ok()?;
+                    Some((p.clone(), serde_json::from_slice(&meta).ok()?))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    takes.sort_by(|a, b| a.0.cmp(&b.0));
+    takes
+}
+
+/// Sends a take (resuming where the server is), confirms it by sha256, posts it as a reply if
+/// it is one, and removes it from the outbox. Retries transport failures with backoff.
+pub fn send(take: &Path, mut meta: TakeMeta, attempts: u32) -> Result<Value, RecorderError> {
+    let mut wait = Duration::from_millis(500);
+    for attempt in 1..=attempts.max(1) {
+        match send_once(take, &mut meta) {
+            Ok(clip) => return Ok(clip),
+            Err(RecorderError::Unreachable { server, reason }) if attempt < attempts => {
+                eprintln!(
+                    "cannot reach {server} ({reason}); retrying in {:.1} s",
+                    wait.as_secs_f64()
+                );
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(Duration::from_secs(30));
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Err(RecorderError::Unreachable {
+        server: meta.server,
+        reason: "gave up".into(),
+    })
+}
+
+fn send_once(take: &Path, meta: &mut TakeMeta) -> Result<Value, RecorderError> {
+    let server = credentials::normalise(&meta.server);
+    let token = credentials::token_for(&server).ok_or_else(|| RecorderError::NotSignedIn { server: server.clone() })?;
+    let auth = format!("Bearer {token}");
+    let agent = ureq::AgentBuilder::new()
+        .timeout_connect(Duration::from_secs(5))
+        .timeout_read(Duration::from_secs(120))
+        .build();
+    let unreachable = |e: &dyn std::fmt::Display| RecorderError::Unreachable {
+        server: server.clone(),
+        reason: e.to_string(),
+    };
+    let size = std::fs::metadata(take).map_err(|e| unreachable(&e))?.len();
+    // Where the server is: resume the session we have, or start one.
+    let mut offset = None;
+    if let Some(url) = &meta.upload_url {
+        match agent
+            .head(url)
+            .set("Authorization", &auth)
+            .set("Tus-Resumable", "1.0.0")
+            .call()
+        {
+            Ok(r) => offset = r.header("upload-offset").and_then(|v| v.parse::<u64>().ok()),
+            Err(ureq::Error::Status(404, _)) => meta.upload_url = None,
+            Err(ureq::Error::Status(status, r)) => return Err(server_error(status, r)),
+            Err(ureq::Error::Transport(t)) => return Err(unreachable(&t)),
+        }
+    }
+    if meta.upload_url.is_none() {
+        let mut request = agent
+            .post(&format!("{server}/api/v1/uploads"))
+            .set("Authorization", &auth)
+            .set("Tus-Resumable", "1.0.0")
+            .set("Upload-Length", &size.to_string());
+        if let Some(title) = &meta.title {
+            use base64::Engine;
+            let encoded = base64::engine::general_purpose::STANDARD.encode(title);
+            request = request.set("Upload-Metadata", &format!("title {encoded}"));
+        }
+        let created = match request.call() {
+            Ok(r) => r,
+            Err(ureq::Error::Status(status, r)) => return Err(server_error(status, r)),
+            Err(ureq::Error::Transport(t)) => return Err(unreachable(&t)),
+        };
+        meta.upload_url = created.header("location").map(str::to_owned);
+        save_meta(take, meta)?;
+        offset = Some(0);
+    }
+    let url = meta
+        .upload_url
+        .clone()
+        .ok_or_else(|| unreachable(&"no upload location"))?;
+    let mut offset = offset.unwrap_or(0);
+    let mut file = std::fs::File::open(take).map_err(|e| unreachable(&e))?;
+    const CHUNK: u64 = 1 << 20;
+    while offset < size {
+        let len = CHUNK.min(size - offset);
+        let mut chunk = vec![0u8; len as usize];
+        file.seek(SeekFrom::Start(offset))
+            .and_then(|_| file.read_exact(&mut chunk))
+            .map_err(|e| unreachable(&e))?;
+        match agent
+            .request("PATCH", &url)
+            .set("Authorization", &auth)
+            .set("Tus-Resumable", "1.0.0")
+            .set("Upload-Offset", &offset.to_string())
+            .set("Content-Type", "application/offset+octet-stream")
+            .send_bytes(&chunk)
+        {
+            Ok(r) => {
+                offset = r
+                    .header("upload-offset")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(offset + len)
+            }
+            Err(ureq::Error::Status(409, _)) => {
+                // Someone (an earlier run) moved it on: ask again.
+                let head = agent
+                    .head(&url)
+                    .set("Authorization", &auth)
+                    .call()
+                    .map_err(|e| unreachable(&e))?;
+                offset = head
+                    .header("upload-offset")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(offset);
+            }
+            Err(ureq::Error::Status(status, r)) => return Err(server_error(status, r)),
+            Err(ureq::Error::Transport(t)) => return Err(unreachable(&t)),
+        }
+    }
+    // Confirmed only when the server's sha256 of the stored clip is the file's.
+    let session: Value = agent
+        .get(&url)
+        .set("Authorization", &auth)
+        .call()
+        .map_err(|e| unreachable(&e))?
+        .into_json()
+        .map_err(|e| unreachable(&e))?;
+    let clip = session["clip"].clone();
+    let mut hasher = Sha256::new();
+    std::io::copy(
+        &mut std::fs::File::open(take).map_err(|e| unreachable(&e))?,
+        &mut hasher,
+    )
+    .map_err(|e| unreachable(&e))?;
+    let local = hex::encode(hasher.finalize());
+    if clip["media"]["sha256"].as_str() != Some(local.as_str()) {
+        return Err(RecorderError::Server {
+            status: 500,
+            message: "the server's copy differs from the take; it stays in the outbox".into(),
+        });
+    }
+    if let (Some(reply_to), Some(clip_id)) = (&meta.reply_to, clip["id"].as_str()) {
+        let body = serde_json::json!({ "clip_id": clip_id, "at_ms": meta.at_ms });
+        match agent
+            .post(&format!("{server}/api/v1/threads/{reply_to}/replies"))
+            .set("Authorization", &auth)
+            .send_json(body)
+        {
+            Ok(_) | Err(ureq::Error::Status(400, _)) => {} // 400: already posted by an earlier run
+            Err(ureq::Error::Status(status, r)) => return Err(server_error(status, r)),
+            Err(ureq::Error::Transport(t)) => return Err(unreachable(&t)),
+        }
+    }
+    let _ = std::fs::remove_file(meta_path(take));
+    let _ = std::fs::remove_file(take);
+    Ok(clip)
+}
+
+fn server_error(status: u16, response: ureq::Response) -> RecorderError {
+    RecorderError::Server {
+        status,
+        message: crate::upload::error_message(response, status),
+    }
+}
