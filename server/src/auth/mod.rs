@@ -41,14 +41,6 @@ pub struct Viewer {
 }
 
 impl Viewer {
-    /// How a clip view is shaped for this viewer, given their relation to the clip.
-    pub fn audience(&self, relation: policy::Relation) -> crate::routes::clips::Audience<'_> {
-        crate::routes::clips::Audience {
-            relation,
-            share_token: self.share_token.as_deref(),
-        }
-    }
-
     /// The signed-in user, or 401.
     pub fn require_user(&self) -> Result<&UserRow, AppError> {
         self.user.as_ref().ok_or(AppError::Unauthorized)

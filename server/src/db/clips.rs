@@ -146,6 +146,16 @@ pub struct Scope<'a> {
     pub with_ownerless: bool,
 }
 
+impl<'a> Scope<'a> {
+    /// What `user` may list and search.
+    pub fn of(user: &'a crate::db::users::UserRow) -> Self {
+        Self {
+            workspace_id: &user.workspace_id,
+            with_ownerless: user.is_admin,
+        }
+    }
+}
+
 /// Newest first; `after` continues a previous page.
 pub async fn list(
     pool: &SqlitePool,

@@ -87,6 +87,16 @@ pub struct Audience<'a> {
     pub share_token: Option<&'a str>,
 }
 
+impl Viewer {
+    /// How a clip view is shaped for this viewer, given their relation to the clip.
+    pub fn audience(&self, relation: Relation) -> Audience<'_> {
+        Audience {
+            relation,
+            share_token: self.share_token.as_deref(),
+        }
+    }
+}
+
 impl ClipView {
     /// The view of `row`, its transcript's status read from the database.
     pub async fn load(state: &AppState, row: ClipRow, audience: Audience<'_>) -> AppResult<Self> {
@@ -257,10 +267,7 @@ pub async fn list(
     let user = viewer.require_user()?;
     let limit = params.limit.unwrap_or(20).clamp(1, 100);
     let after = params.after.as_deref().map(decode_cursor).transpose()?;
-    let scope = Scope {
-        workspace_id: &user.workspace_id,
-        with_ownerless: user.is_admin,
-    };
+    let scope = Scope::of(user);
     let rows = clips::list(&state.db, scope, limit + 1, after.as_ref()).await?;
     let more = rows.len() as i64 > limit;
     let rows: Vec<ClipRow> = rows.into_iter().take(limit as usize).collect();
@@ -343,7 +350,9 @@ pub(crate) async fn find(
     let now = Utc::now();
     let access = row.access();
     let mut relation = relation(viewer.user.as_ref(), viewer.share_token.as_deref(), &access, now);
-    if relation != Relation::Owner
+    // Only outsiders can gain through the thread (members already have all a thread gives),
+    // so only they cost the extra lookup.
+    if matches!(relation, Relation::Stranger | Relation::LinkHolder)
         && let Some(reply) = threads::by_clip(&state.db, &row.id).await?
         && let Ok(root) = clips::get(&state.db, &reply.root_clip_id).await
     {

@@ -47,10 +47,7 @@ pub async fn results(state: &AppState, viewer: &Viewer, query: &str, limit: usiz
     let Some(fts) = fts_query(query) else {
         return Ok(json!({ "query": query, "results": [] }));
     };
-    let scope = Scope {
-        workspace_id: &user.workspace_id,
-        with_ownerless: user.is_admin,
-    };
+    let scope = Scope::of(user);
     let hits = transcripts::search(&state.db, &fts, scope, CANDIDATES).await?;
     // The best hit of each clip, in rank order.
     let mut seen = HashSet::new();

@@ -158,10 +158,9 @@ pub async fn thread(
 
 /// The thread of `clip_id` as the API shows it (the playback page renders the same).
 pub async fn thread_tree(state: &AppState, viewer: &Viewer, clip_id: &str) -> AppResult<Value> {
-    let (state, viewer) = (state.clone(), viewer.clone());
-    let (clip, _) = find(&state, &viewer, clip_id, Action::View).await?;
-    let (root_id, _) = locate(&state, &clip.id).await?;
-    let (root, _) = find(&state, &viewer, &root_id, Action::View).await?;
+    let (clip, _) = find(state, viewer, clip_id, Action::View).await?;
+    let (root_id, _) = locate(state, &clip.id).await?;
+    let (root, _) = find(state, viewer, &root_id, Action::View).await?;
     let replies = threads::of_thread(&state.db, &root_id).await?;
     if let Some(user) = &viewer.user {
         for reply in replies.iter().filter(|r| r.clip_id.is_none()) {
@@ -181,10 +180,10 @@ pub async fn thread_tree(state: &AppState, viewer: &Viewer, clip_id: &str) -> Ap
             .or_default()
             .push(json!({ "user_id": user_id, "display_name": name, "seen_at": at }));
     }
-    let authors = authors(&state, &replies, root.owner_id.as_deref()).await?;
+    let authors = authors(state, &replies, root.owner_id.as_deref()).await?;
     let tree = Tree {
-        state: &state,
-        viewer: &viewer,
+        state,
+        viewer,
         authors: &authors,
         seen: &seen,
     };
@@ -325,14 +324,13 @@ pub async fn inbox(State(state): State<AppState>, viewer: Viewer) -> AppResult<J
 
 /// The inbox as the API answers it (the dashboard renders the same).
 pub async fn inbox_json(state: &AppState, viewer: &Viewer) -> AppResult<Value> {
-    let (state, viewer) = (state.clone(), viewer.clone());
     let user = viewer.require_user()?;
     let mut threads_out = Vec::new();
     for (root_id, unheard, latest) in threads::unheard_threads(&state.db, &user.workspace_id, &user.id).await? {
-        let Ok((root, relation)) = find(&state, &viewer, &root_id, Action::View).await else {
+        let Ok((root, relation)) = find(state, viewer, &root_id, Action::View).await else {
             continue;
         };
-        let view = ClipView::load(&state, root, viewer.audience(relation)).await?;
+        let view = ClipView::load(state, root, viewer.audience(relation)).await?;
         threads_out.push(json!({
             "thread_url": format!("{}/api/v1/threads/{root_id}", state.public_url),
             "root": view,

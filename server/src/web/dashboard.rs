@@ -7,7 +7,7 @@ use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::Utc;
-use maud::{DOCTYPE, Markup, PreEscaped, html};
+use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -22,22 +22,8 @@ use crate::routes::threads::{clock, inbox_json};
 use crate::state::AppState;
 
 fn layout(title: &str, csrf: Option<&str>, scripts: &[&str], body: Markup) -> Markup {
-    let version = super::assets::version();
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                meta name="robots" content="noindex";
-                title { (title) " · Offbeat" }
-                link rel="stylesheet" href={ "/assets/page.css?v=" (version) };
-                @if let Some(csrf) = csrf { meta name="csrf-token" content=(csrf); }
-                @for script in scripts { script type="module" src={ "/assets/" (script) "?v=" (version) } {} }
-            }
-            body { main { (body) } }
-        }
-    }
+    let noindex = html! { meta name="robots" content="noindex"; };
+    super::document(title, csrf, noindex, scripts, html! { main { (body) } })
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,10 +52,7 @@ async fn render(
     q: &str,
 ) -> Result<Markup, AppError> {
     let inbox = inbox_json(state, viewer).await?;
-    let scope = Scope {
-        workspace_id: &user.workspace_id,
-        with_ownerless: user.is_admin,
-    };
+    let scope = Scope::of(user);
     // My threads, then the team's, newest first.
     let (mut mine, mut team) = (Vec::new(), Vec::new());
     for row in clips::list(&state.db, scope, 40, None).await? {

@@ -16,6 +16,27 @@ use axum::routing::get;
 
 use crate::state::AppState;
 
+/// Every page: the document around `body`, with its title, the session's CSRF token for the
+/// scripts' writes, whatever else the page puts in the head, and its script modules.
+fn document(title: &str, csrf: Option<&str>, head: maud::Markup, scripts: &[&str], body: maud::Markup) -> maud::Markup {
+    let version = assets::version();
+    maud::html! {
+        (maud::DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Offbeat" }
+                link rel="stylesheet" href={ "/assets/page.css?v=" (version) };
+                @if let Some(csrf) = csrf { meta name="csrf-token" content=(csrf); }
+                (head)
+                @for script in scripts { script type="module" src={ "/assets/" (script) "?v=" (version) } {} }
+            }
+            body { (body) }
+        }
+    }
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(dashboard::dashboard))

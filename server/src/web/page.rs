@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeZone, Utc};
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -120,7 +120,6 @@ impl Page<'_> {
         let clip = self.clip;
         let media_url = self.api("/media");
         let page_url = format!("{}/c/{}", self.base, self.token);
-        let version = super::assets::version();
         let recorded = clip.recorded_at.as_deref().unwrap_or(&clip.created_at);
         let heard: Vec<String> = self
             .thread
@@ -130,15 +129,8 @@ impl Page<'_> {
             .iter()
             .filter_map(|s| s["display_name"].as_str().map(str::to_owned))
             .collect();
-        html! {
-            (DOCTYPE)
-            html lang="en" {
-                head {
-                    meta charset="utf-8";
-                    meta name="viewport" content="width=device-width, initial-scale=1";
-                    title { (self.title()) " · Offbeat" }
-                    link rel="stylesheet" href={ "/assets/page.css?v=" (version) };
-                    @if let Some(csrf) = self.csrf { meta name="csrf-token" content=(csrf); }
+        // Link previews only for clips anyone with the link may see; nothing otherwise.
+        let head = html! {
                     @if self.public {
                         meta property="og:type" content=(if clip.has_video { "video.other" } else { "music.song" });
                         meta property="og:title" content=(self.title());
@@ -158,10 +150,13 @@ impl Page<'_> {
                     } @else {
                         meta name="robots" content="noindex";
                     }
-                    script type="module" src={ "/assets/player.js?v=" (version) } {}
-                    @if self.can_record { script type="module" src={ "/assets/record.js?v=" (version) } {} }
-                }
-                body {
+        };
+        let scripts: &[&str] = if self.can_record {
+            &["player.js", "record.js"]
+        } else {
+            &["player.js"]
+        };
+        let body = html! {
                     main.clip data-share=(self.token) data-peaks=(self.api("/peaks")) data-duration-ms=(clip.duration_ms) {
                         @if !self.embed {
                             h1 { (self.title()) }
@@ -201,9 +196,8 @@ impl Page<'_> {
                             (self.thread_section())
                         }
                     }
-                }
-            }
-        }
+        };
+        super::document(self.title(), self.csrf, head, scripts, body)
     }
 
     fn transcript_panel(&self) -> Markup {
@@ -314,13 +308,16 @@ fn author_local(utc: &str, zone: Option<&str>) -> String {
 }
 
 fn not_found() -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head { meta charset="utf-8"; title { "Not found · Offbeat" } link rel="stylesheet" href={ "/assets/page.css?v=" (super::assets::version()) }; }
-            body { main { h1 { "This link does not lead anywhere" } p { "It may have expired or been revoked, or you may need to sign in." } } }
-        }
-    }
+    let body = html! {
+        main { h1 { "This link does not lead anywhere" } p { "It may have expired or been revoked, or you may need to sign in." } }
+    };
+    super::document(
+        "Not found",
+        None,
+        html! { meta name="robots" content="noindex"; },
+        &[],
+        body,
+    )
 }
 
 /// Percent-encodes everything but unreserved characters.
