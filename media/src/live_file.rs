@@ -6,9 +6,14 @@
 //! written with EOS set; when the next pages arrive, one positioned write clears that flag on
 //! the previous last page and appends the new ones, the newest again flagged. At every instant
 //! the file on disk is a complete, properly ended Ogg stream.
+//!
+//! Everything before the provisional last page never changes again: [`LiveOggFile::settled`]
+//! says how far that is, so the file can be sent while it is being written.
 
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 const EOS_FLAG: u8 = 0x04;
 const HEADER_LEN: usize = 27;
@@ -23,16 +28,30 @@ pub struct LiveOggFile {
     /// The last page on disk and its offset, while its EOS flag is provisional.
     provisional_tail: Option<(u64, Vec<u8>)>,
     end: u64,
+    settled: Arc<AtomicU64>,
 }
 
 impl LiveOggFile {
     pub fn new(file: File) -> Self {
+        Self::with_settled(file, Arc::default())
+    }
+
+    /// A live file that keeps `settled` up to date (see [`Self::settled`]), for a reader that
+    /// sends the file while it grows.
+    pub fn with_settled(file: File, settled: Arc<AtomicU64>) -> Self {
         Self {
             file,
             pending: Vec::new(),
             provisional_tail: None,
             end: 0,
+            settled,
         }
+    }
+
+    /// How many leading bytes of the file are final (synced, and never rewritten): everything
+    /// but the provisional last page, and the whole file once the stream has ended.
+    pub fn settled(&self) -> Arc<AtomicU64> {
+        Arc::clone(&self.settled)
     }
 
     /// Flushes and returns the file.
@@ -67,7 +86,10 @@ impl LiveOggFile {
         self.file.write_all(&out)?;
         self.end = start + out.len() as u64;
         self.pending.drain(..whole);
-        self.file.sync_data()
+        self.file.sync_data()?;
+        let settled = self.provisional_tail.as_ref().map_or(self.end, |(offset, _)| *offset);
+        self.settled.store(settled, Ordering::Release);
+        Ok(())
     }
 }
 
@@ -181,5 +203,35 @@ mod tests {
         assert_eq!(whole_pages_len(&bytes), bytes.len());
         assert_eq!(last_page_start(&bytes), first);
         assert_eq!(whole_pages_len(&bytes[..bytes.len() - 1]), first);
+    }
+
+    #[test]
+    fn settled_bytes_never_change_and_cover_the_file_once_it_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("live.opus");
+        let mut live = LiveOggFile::new(File::create(&path).unwrap());
+        let settled = live.settled();
+        let mut seen: Vec<u8> = Vec::new();
+        for (i, end) in [false, false, false, true].into_iter().enumerate() {
+            let mut pages = ogg::PacketWriter::new(Vec::new());
+            let info = if end {
+                ogg::PacketWriteEndInfo::EndStream
+            } else {
+                ogg::PacketWriteEndInfo::EndPage
+            };
+            pages.write_packet(vec![i as u8; 100], 7, info, i as u64).unwrap();
+            live.write_all(&pages.into_inner()).unwrap();
+            live.flush().unwrap();
+            let on_disk = std::fs::read(&path).unwrap();
+            let now = settled.load(Ordering::Acquire) as usize;
+            // What was settled before is still byte for byte the same.
+            assert_eq!(&on_disk[..seen.len()], &seen[..]);
+            if end {
+                assert_eq!(now, on_disk.len());
+            } else {
+                assert_eq!(now, on_disk.len() - page_len(&on_disk[now..]).unwrap());
+            }
+            seen = on_disk[..now].to_vec();
+        }
     }
 }

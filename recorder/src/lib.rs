@@ -8,12 +8,14 @@ pub mod convert;
 pub mod credentials;
 pub mod devices;
 pub mod error;
+pub mod live_send;
 pub mod meter;
 pub mod outbox;
 pub mod record;
 pub mod tags;
 pub mod threads;
 pub mod transcript;
+pub mod tus;
 pub mod upload;
 
 pub use error::RecorderError;

@@ -189,10 +189,44 @@ fn send_or_keep(take: &std::path::Path, meta: recorder::outbox::TakeMeta) -> Res
     }
 }
 
-/// Records a take at `output` (as `record` would).
-fn record_take_into(output: &std::path::Path, max_duration: Option<Duration>, title: Option<String>) -> Result<()> {
+fn take_meta(
+    server: &str,
+    title: Option<String>,
+    public: bool,
+    reply_to: Option<String>,
+    at_ms: Option<i64>,
+) -> recorder::outbox::TakeMeta {
+    recorder::outbox::TakeMeta {
+        server: server.to_owned(),
+        title,
+        reply_to,
+        at_ms,
+        upload_url: None,
+        public,
+    }
+}
+
+/// Records a take into the outbox while sending it to the server (see `recorder::live_send`),
+/// then finishes the upload: stopping only sends the tail. Returns the clip. With `announce`,
+/// the link is shown (and copied) as soon as the server gives it, before a word is said.
+fn record_live(
+    meta: recorder::outbox::TakeMeta,
+    max_duration: Option<Duration>,
+    title: Option<String>,
+    announce: bool,
+) -> Result<serde_json::Value> {
+    let take = recorder::outbox::new_take(&meta)?;
+    let settled = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let live = recorder::live_send::LiveSend::start(&take, meta, Arc::clone(&settled), Duration::from_secs(2))?;
+    if announce && let Some(link) = live.page_url() {
+        let copied = recorder::threads::copy_to_clipboard(&link);
+        eprintln!(
+            "Link: {link}{} — it says \"recording…\" until you stop.",
+            if copied { " (copied)" } else { "" }
+        );
+    }
     let options = RecordOptions {
-        output: output.to_owned(),
+        output: take.clone(),
         device: None,
         settings: settings(24_000),
         max_duration,
@@ -200,8 +234,12 @@ fn record_take_into(output: &std::path::Path, max_duration: Option<Duration>, ti
         title,
         force: false,
         interactive: recorder::record::stderr_is_terminal(),
+        settled: Some(settled),
     };
-    record(&options)
+    let recorded = record(&options);
+    let meta = live.stop();
+    recorded?;
+    send_or_keep(&take, meta)
 }
 
 fn main() -> ExitCode {
@@ -245,8 +283,14 @@ fn run(cli: Cli) -> Result<()> {
                 title,
                 force,
                 interactive: recorder::record::stderr_is_terminal(),
+                settled: None,
             };
-            record(&options)
+            let recorded = record(&options);
+            // The file's path is the result, even when the device failed part-way.
+            if options.output.exists() {
+                println!("{}", options.output.display());
+            }
+            recorded
         }
         Command::Encode {
             input,
@@ -282,51 +326,34 @@ fn run(cli: Cli) -> Result<()> {
             server,
             max_duration,
         } => {
-            let (clip_id, clip_title, duration_ms, clip_url) = match file {
+            let (clip_title, duration_ms, link) = match file {
                 Some(file) => {
                     let clip = recorder::upload::upload(&file, &server, title.as_deref(), None)?;
-                    (clip.id, clip.title, clip.duration_ms, clip.url)
+                    let api = recorder::threads::Api::new(&server);
+                    let mut shown = api.get(&format!("/api/v1/clips/{}", clip.id))?;
+                    if public {
+                        shown = api.call_patch(
+                            &format!("/api/v1/clips/{}/sharing", clip.id),
+                            &serde_json::json!({ "visibility": "link" }),
+                        )?;
+                    }
+                    let link = shown["sharing"]["url"].as_str().unwrap_or(&clip.url).to_owned();
+                    (clip.title, clip.duration_ms, link)
                 }
                 None => {
-                    // Recorded into the outbox: if sending fails, nothing is lost.
-                    let meta = recorder::outbox::TakeMeta {
-                        server: server.clone(),
-                        title: title.clone(),
-                        reply_to: None,
-                        at_ms: None,
-                        upload_url: None,
-                    };
-                    let take = recorder::outbox::new_take(&meta)?;
-                    record_take_into(&take, max_duration, title.clone())?;
-                    let clip = send_or_keep(&take, meta)?;
+                    let meta = take_meta(&server, title.clone(), public, None, None);
+                    let clip = record_live(meta, max_duration, title, true)?;
                     (
-                        clip["id"].as_str().unwrap_or_default().to_owned(),
                         clip["title"].as_str().unwrap_or_default().to_owned(),
                         clip["duration_ms"].as_u64().unwrap_or(0),
-                        clip["url"].as_str().unwrap_or_default().to_owned(),
+                        clip["page_url"].as_str().unwrap_or_default().to_owned(),
                     )
                 }
             };
-            let clip = recorder::upload::UploadedClip {
-                id: clip_id,
-                url: clip_url,
-                title: clip_title,
-                duration_ms,
-            };
-            let api = recorder::threads::Api::new(&server);
-            let mut shown = api.get(&format!("/api/v1/clips/{}", clip.id))?;
-            if public {
-                shown = api.call_patch(
-                    &format!("/api/v1/clips/{}/sharing", clip.id),
-                    &serde_json::json!({ "visibility": "link" }),
-                )?;
-            }
-            let link = shown["sharing"]["url"].as_str().unwrap_or(&clip.url).to_owned();
             let copied = recorder::threads::copy_to_clipboard(&link);
             eprintln!(
-                "Shared {:?} ({:.1} s){}",
-                clip.title,
-                clip.duration_ms as f64 / 1000.0,
+                "Shared {clip_title:?} ({:.1} s){}",
+                duration_ms as f64 / 1000.0,
                 if copied { "; link copied to the clipboard" } else { "" }
             );
             println!("{link}");
@@ -350,17 +377,10 @@ fn run(cli: Cli) -> Result<()> {
                 let clip = recorder::upload::upload(&file, api.server(), None, None)?;
                 body["clip_id"] = serde_json::json!(clip.id);
             } else {
-                // Recorded into the outbox; sending it also posts the reply.
-                let meta = recorder::outbox::TakeMeta {
-                    server: api.server().to_owned(),
-                    title: None,
-                    reply_to: Some(clip_id.clone()),
-                    at_ms: at,
-                    upload_url: None,
-                };
-                let take = recorder::outbox::new_take(&meta)?;
-                record_take_into(&take, max_duration, None)?;
-                send_or_keep(&take, meta)?;
+                // Recorded into the outbox and sent as it is recorded; finishing also posts
+                // the reply.
+                let meta = take_meta(api.server(), None, false, Some(clip_id.clone()), at);
+                record_live(meta, max_duration, None, false)?;
                 eprintln!(
                     "Replied{}",
                     at.map(|a| format!(" at {}:{:02}", a / 60_000, a / 1000 % 60))
@@ -515,7 +535,6 @@ fn record(options: &RecordOptions) -> Result<()> {
         outcome.seconds,
         outcome.bytes as f64 / 1000.0
     );
-    println!("{}", options.output.display());
     match outcome.stopped {
         StopReason::Requested | StopReason::MaxDuration => Ok(()),
         StopReason::DeviceFailed(failure) => bail!(

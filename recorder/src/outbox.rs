@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use crate::credentials;
 use crate::error::RecorderError;
+use crate::tus::{NewUpload, Position, TusClient, server_error};
 
 /// What the outbox remembers of a take, beside it as `<take>.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -25,6 +25,9 @@ pub struct TakeMeta {
     pub at_ms: Option<i64>,
     /// The tus upload, once created: resumed from the server's offset.
     pub upload_url: Option<String>,
+    /// Anyone with the link may watch (not only the workspace).
+    #[serde(default)]
+    pub public: bool,
 }
 
 /// Where takes wait: `$OFFBEAT_OUTBOX_DIR`, else `~/.local/share/offbeat/outbox`.
@@ -49,7 +52,7 @@ pub fn new_take(meta: &TakeMeta) -> Result<PathBuf, RecorderError> {
     Ok(take)
 }
 
-fn save_meta(take: &Path, meta: &TakeMeta) -> Result<(), RecorderError> {
+pub(crate) fn save_meta(take: &Path, meta: &TakeMeta) -> Result<(), RecorderError> {
     let bytes = serde_json::to_vec_pretty(meta).map_err(|e| RecorderError::Credentials(e.to_string()))?;
     let staged = take.with_extension("json.new");
     std::fs::write(&staged, bytes)
@@ -101,111 +104,76 @@ pub fn send(take: &Path, mut meta: TakeMeta, attempts: u32) -> Result<Value, Rec
 }
 
 fn send_once(take: &Path, meta: &mut TakeMeta) -> Result<Value, RecorderError> {
-    let server = credentials::normalise(&meta.server);
-    let token = credentials::token_for(&server).ok_or_else(|| RecorderError::NotSignedIn { server: server.clone() })?;
-    let auth = format!("Bearer {token}");
-    let agent = ureq::AgentBuilder::new()
-        .timeout_connect(Duration::from_secs(5))
-        .timeout_read(Duration::from_secs(120))
-        .build();
-    let unreachable = |e: &dyn std::fmt::Display| RecorderError::Unreachable {
-        server: server.clone(),
-        reason: e.to_string(),
+    let tus = TusClient::new(&meta.server, Duration::from_secs(120))?;
+    let size = std::fs::metadata(take).map_err(|e| tus.unreachable(&e))?.len();
+    // Where the server is: resume the session we have (streamed while recording, or left by
+    // an earlier run), or start one.
+    let mut at = match &meta.upload_url {
+        Some(url) => tus.position(url)?,
+        None => None,
     };
-    let size = std::fs::metadata(take).map_err(|e| unreachable(&e))?.len();
-    // Where the server is: resume the session we have, or start one.
-    let mut offset = None;
-    if let Some(url) = &meta.upload_url {
-        match agent
-            .head(url)
-            .set("Authorization", &auth)
-            .set("Tus-Resumable", "1.0.0")
-            .call()
-        {
-            Ok(r) => offset = r.header("upload-offset").and_then(|v| v.parse::<u64>().ok()),
-            Err(ureq::Error::Status(404, _)) => meta.upload_url = None,
-            Err(ureq::Error::Status(status, r)) => return Err(server_error(status, r)),
-            Err(ureq::Error::Transport(t)) => return Err(unreachable(&t)),
-        }
-    }
-    if meta.upload_url.is_none() {
-        let mut request = agent
-            .post(&format!("{server}/api/v1/uploads"))
-            .set("Authorization", &auth)
-            .set("Tus-Resumable", "1.0.0")
-            .set("Upload-Length", &size.to_string());
-        if let Some(title) = &meta.title {
-            use base64::Engine;
-            let encoded = base64::engine::general_purpose::STANDARD.encode(title);
-            request = request.set("Upload-Metadata", &format!("title {encoded}"));
-        }
-        let created = match request.call() {
-            Ok(r) => r,
-            Err(ureq::Error::Status(status, r)) => return Err(server_error(status, r)),
-            Err(ureq::Error::Transport(t)) => return Err(unreachable(&t)),
-        };
-        meta.upload_url = created.header("location").map(str::to_owned);
+    if at.is_none() {
+        let created = tus.create(&NewUpload {
+            title: meta.title.as_deref(),
+            public: meta.public,
+            length: Some(size),
+        })?;
+        meta.upload_url = Some(created.url);
         save_meta(take, meta)?;
-        offset = Some(0);
+        at = Some(Position {
+            offset: 0,
+            clip_id: None,
+        });
     }
     let url = meta
         .upload_url
         .clone()
-        .ok_or_else(|| unreachable(&"no upload location"))?;
-    let mut offset = offset.unwrap_or(0);
-    let mut file = std::fs::File::open(take).map_err(|e| unreachable(&e))?;
+        .ok_or_else(|| tus.unreachable(&"no upload location"))?;
+    let mut at = at.unwrap_or(Position {
+        offset: 0,
+        clip_id: None,
+    });
+    let mut file = std::fs::File::open(take).map_err(|e| tus.unreachable(&e))?;
     const CHUNK: u64 = 1 << 20;
-    while offset < size {
-        let len = CHUNK.min(size - offset);
-        let mut chunk = vec![0u8; len as usize];
-        file.seek(SeekFrom::Start(offset))
-            .and_then(|_| file.read_exact(&mut chunk))
-            .map_err(|e| unreachable(&e))?;
-        match agent
-            .request("PATCH", &url)
-            .set("Authorization", &auth)
-            .set("Tus-Resumable", "1.0.0")
-            .set("Upload-Offset", &offset.to_string())
-            .set("Content-Type", "application/offset+octet-stream")
-            .send_bytes(&chunk)
-        {
-            Ok(r) => {
-                offset = r
-                    .header("upload-offset")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(offset + len)
-            }
-            Err(ureq::Error::Status(409, _)) => {
-                // Someone (an earlier run) moved it on: ask again.
-                let head = agent
-                    .head(&url)
-                    .set("Authorization", &auth)
-                    .call()
-                    .map_err(|e| unreachable(&e))?;
-                offset = head
-                    .header("upload-offset")
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(offset);
-            }
-            Err(ureq::Error::Status(status, r)) => return Err(server_error(status, r)),
-            Err(ureq::Error::Transport(t)) => return Err(unreachable(&t)),
+    // Until the server says the clip exists. The last PATCH may carry no bytes at all: a take
+    // streamed while it was recorded only needs its length told (and a finish that failed on
+    // the server's side, say storage down, is tried again the same way).
+    while at.clip_id.is_none() {
+        if at.offset > size {
+            return Err(RecorderError::Server {
+                status: 409,
+                message: format!("the server holds {} bytes of a {size}-byte take", at.offset),
+            });
         }
+        let len = CHUNK.min(size - at.offset);
+        let mut chunk = vec![0u8; len as usize];
+        file.seek(SeekFrom::Start(at.offset))
+            .and_then(|_| file.read_exact(&mut chunk))
+            .map_err(|e| tus.unreachable(&e))?;
+        at = match tus.append(&url, at.offset, &chunk, Some(size))? {
+            Some(next) => next,
+            // Someone (an earlier run) moved it on: ask again.
+            None => tus
+                .position(&url)?
+                .ok_or_else(|| tus.unreachable(&"the upload session is gone"))?,
+        };
     }
     // Confirmed only when the server's sha256 of the stored clip is the file's.
-    let session: Value = agent
+    let session: Value = tus
+        .agent()
         .get(&url)
-        .set("Authorization", &auth)
+        .set("Authorization", tus.auth())
         .call()
-        .map_err(|e| unreachable(&e))?
+        .map_err(|e| tus.unreachable(&e))?
         .into_json()
-        .map_err(|e| unreachable(&e))?;
+        .map_err(|e| tus.unreachable(&e))?;
     let clip = session["clip"].clone();
     let mut hasher = Sha256::new();
     std::io::copy(
-        &mut std::fs::File::open(take).map_err(|e| unreachable(&e))?,
+        &mut std::fs::File::open(take).map_err(|e| tus.unreachable(&e))?,
         &mut hasher,
     )
-    .map_err(|e| unreachable(&e))?;
+    .map_err(|e| tus.unreachable(&e))?;
     let local = hex::encode(hasher.finalize());
     if clip["media"]["sha256"].as_str() != Some(local.as_str()) {
         return Err(RecorderError::Server {
@@ -215,24 +183,18 @@ fn send_once(take: &Path, meta: &mut TakeMeta) -> Result<Value, RecorderError> {
     }
     if let (Some(reply_to), Some(clip_id)) = (&meta.reply_to, clip["id"].as_str()) {
         let body = serde_json::json!({ "clip_id": clip_id, "at_ms": meta.at_ms });
-        match agent
-            .post(&format!("{server}/api/v1/threads/{reply_to}/replies"))
-            .set("Authorization", &auth)
+        match tus
+            .agent()
+            .post(&format!("{}/api/v1/threads/{reply_to}/replies", tus.server()))
+            .set("Authorization", tus.auth())
             .send_json(body)
         {
             Ok(_) | Err(ureq::Error::Status(400, _)) => {} // 400: already posted by an earlier run
             Err(ureq::Error::Status(status, r)) => return Err(server_error(status, r)),
-            Err(ureq::Error::Transport(t)) => return Err(unreachable(&t)),
+            Err(ureq::Error::Transport(t)) => return Err(tus.unreachable(&t)),
         }
     }
     let _ = std::fs::remove_file(meta_path(take));
     let _ = std::fs::remove_file(take);
     Ok(clip)
-}
-
-fn server_error(status: u16, response: ureq::Response) -> RecorderError {
-    RecorderError::Server {
-        status,
-        message: crate::upload::error_message(response, status),
-    }
 }

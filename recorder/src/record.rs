@@ -41,6 +41,8 @@ pub struct RecordOptions {
     pub force: bool,
     /// Show the live meter (stderr is a terminal).
     pub interactive: bool,
+    /// Kept at how many leading bytes of the output are final, for sending it while it grows.
+    pub settled: Option<Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// Why recording stopped.
@@ -82,7 +84,7 @@ pub fn record(options: &RecordOptions, stop: &Arc<AtomicBool>) -> Result<RecordO
         source,
     };
     let encoder = OggOpusEncoder::new(
-        LiveOggFile::new(output),
+        LiveOggFile::with_settled(output, options.settled.clone().unwrap_or_default()),
         input,
         EncoderSettings {
             page_millis: LIVE_PAGE_MILLIS,

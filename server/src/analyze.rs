@@ -123,7 +123,13 @@ pub fn analyze(path: &Path, want_file: bool) -> Result<Analysis, AnalyzeError> {
 }
 
 fn analyze_ogg(path: &Path) -> Result<MediaFacts, AnalyzeError> {
-    let reader = OggOpusReader::new(BufReader::new(File::open(path)?)).map_err(media_error)?;
+    analyze_ogg_stream(File::open(path)?)
+}
+
+/// The facts and waveform of an Ogg Opus stream, read once from start to end (a file, or one
+/// still arriving: see [`crate::live_analysis`]).
+pub fn analyze_ogg_stream(input: impl Read) -> Result<MediaFacts, AnalyzeError> {
+    let reader = OggOpusReader::new(BufReader::new(input)).map_err(media_error)?;
     let options = DecodeOptions {
         sample_rate: media::OPUS_RATE,
         mono: true,

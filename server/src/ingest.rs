@@ -13,10 +13,11 @@ use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use crate::analyze::{AnalyzeError, MediaFacts, Stored, analyze};
+use crate::analyze::{Analysis, AnalyzeError, MediaFacts, Stored, analyze};
 use crate::db::clips::{self, ClipRow};
 use crate::db::users::UserRow;
 use crate::error::{AppError, AppResult};
+use crate::live_analysis::LiveResult;
 use crate::state::AppState;
 use crate::storage::{FirstPart, Storage, StreamingUpload};
 
@@ -26,64 +27,106 @@ pub struct UploadInfo {
     pub title: Option<String>,
     pub author: Option<String>,
     pub owner: UserRow,
+    /// The id and link reserved for it when its recording began (an upload session's).
+    pub reserved: Option<Reserved>,
+}
+
+/// What a clip is known by before it exists: a take being recorded already has its link.
+#[derive(Debug, Clone)]
+pub struct Reserved {
+    pub clip_id: String,
+    pub share_token: String,
+    pub visibility: String,
 }
 
 pub async fn ingest(state: &AppState, body: Body, info: UploadInfo, declared_len: Option<u64>) -> AppResult<ClipRow> {
     let started = std::time::Instant::now();
     let id = crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
     let staged = stage(state, body, &id, declared_len).await?;
-    commit(state, id, staged, info, started).await
+    commit(state, id, staged, info, None, started).await
 }
 
 /// A body that arrived in pieces (an upload session) and is whole now, at `path`: checked,
-/// stored and made a clip exactly as a one-shot upload. The file is removed either way.
-pub async fn ingest_file(state: &AppState, path: std::path::PathBuf, info: UploadInfo) -> AppResult<ClipRow> {
+/// stored and made a clip exactly as a one-shot upload — or, when it was analysed while it
+/// arrived (`live`), with that analysis. The file stays where it is: the session removes it.
+pub async fn ingest_file(
+    state: &AppState,
+    path: &std::path::Path,
+    info: UploadInfo,
+    live: Option<LiveResult>,
+) -> AppResult<ClipRow> {
     let started = std::time::Instant::now();
-    let id = crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
-    let hashed = path.clone();
-    let (size, sha256) = tokio::task::spawn_blocking(move || -> std::io::Result<(u64, String)> {
-        let mut hasher = Sha256::new();
-        let size = std::io::copy(&mut std::fs::File::open(&hashed)?, &mut hasher)?;
-        Ok((size, hex::encode(hasher.finalize())))
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.into()))?
-    .map_err(|e| AppError::Internal(e.into()))?;
-    let file = tempfile::NamedTempFile::from_parts(
-        std::fs::OpenOptions::new()
-            .read(true)
-            .open(&path)
-            .map_err(|e| AppError::Internal(e.into()))?,
-        tempfile::TempPath::try_from_path(path).map_err(|e| AppError::Internal(e.into()))?,
-    );
+    let id = match &info.reserved {
+        Some(reserved) => reserved.clip_id.clone(),
+        None => crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?,
+    };
+    let (size, sha256, analysis) = match live {
+        Some(live) => (
+            live.size,
+            live.sha256,
+            Some(Analysis {
+                facts: live.facts,
+                stored: Stored::Upload,
+            }),
+        ),
+        None => {
+            let hashed = path.to_owned();
+            let (size, sha256) = tokio::task::spawn_blocking(move || -> std::io::Result<(u64, String)> {
+                let mut hasher = Sha256::new();
+                let size = std::io::copy(&mut std::fs::File::open(&hashed)?, &mut hasher)?;
+                Ok((size, hex::encode(hasher.finalize())))
+            })
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?
+            .map_err(|e| AppError::Internal(e.into()))?;
+            (size, sha256, None)
+        }
+    };
+    // Staged as a hard link: whatever happens here, the session keeps its bytes until the
+    // caller removes them (a storage outage must not cost the take).
+    let file = tempfile::Builder::new()
+        .prefix("session-")
+        .make_in(&state.staging_dir, |staged| {
+            std::fs::hard_link(path, staged)?;
+            std::fs::File::open(staged)
+        })
+        .map_err(|e| AppError::Internal(e.into()))?;
     let staged = Staged {
         file,
         size,
         sha256,
         streaming: None,
     };
-    commit(state, id, staged, info, started).await
+    commit(state, id, staged, info, analysis, started).await
 }
 
-/// Checks the staged body, stores it and inserts its row.
+/// Checks the staged body (unless that was done as it arrived: `analysis`), stores it and
+/// inserts its row.
 async fn commit(
     state: &AppState,
     id: String,
     staged: Staged,
     info: UploadInfo,
+    analysis: Option<Analysis>,
     started: std::time::Instant,
 ) -> AppResult<ClipRow> {
     let staged_at = started.elapsed();
-    let path = staged.file.path().to_owned();
-    let want_file = staged.streaming.is_none();
-    let analysis = tokio::task::spawn_blocking(move || analyze(&path, want_file))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
-        .map_err(|e| match e {
-            AnalyzeError::Unsupported(why) => AppError::UnsupportedMedia(why),
-            AnalyzeError::Malformed(why) => AppError::BadRequest(why),
-            AnalyzeError::Io(io) => AppError::Internal(io.into()),
-        })?;
+    let checked_on_arrival = analysis.is_some();
+    let analysis = match analysis {
+        Some(analysis) => analysis,
+        None => {
+            let path = staged.file.path().to_owned();
+            let want_file = staged.streaming.is_none();
+            tokio::task::spawn_blocking(move || analyze(&path, want_file))
+                .await
+                .map_err(|e| AppError::Internal(e.into()))?
+                .map_err(|e| match e {
+                    AnalyzeError::Unsupported(why) => AppError::UnsupportedMedia(why),
+                    AnalyzeError::Malformed(why) => AppError::BadRequest(why),
+                    AnalyzeError::Io(io) => AppError::Internal(io.into()),
+                })?
+        }
+    };
     let facts = analysis.facts;
     let analyzed_at = started.elapsed();
     let key = format!("clips/{id}.{}", facts.extension);
@@ -92,8 +135,12 @@ async fn commit(
         Stored::File(r) => (r.size, r.sha256.clone()),
         Stored::HeadAndTail { size, sha256, .. } => (*size, sha256.clone()),
     };
-    let share_token =
-        crate::auth::secrets::new_secret().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+    let share_token = match &info.reserved {
+        Some(reserved) => reserved.share_token.clone(),
+        None => {
+            crate::auth::secrets::new_secret().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?
+        }
+    };
     let row = clip_row(id, key, info, &facts, size, sha256, share_token);
     // The whole body has arrived and checks out: from here on the clip is finished even if the
     // client hangs up, in a task of its own. (Dropping a request mid-store could otherwise
@@ -117,6 +164,7 @@ async fn commit(
         duration_ms = row.duration_ms,
         staged_ms = staged_at.as_millis() as u64,
         analyzed_ms = (analyzed_at - staged_at).as_millis() as u64,
+        checked_on_arrival,
         stored_ms = (stored_at - analyzed_at).as_millis() as u64,
         "stored clip"
     );
@@ -287,7 +335,7 @@ fn clip_row(
         silences: serde_json::to_string(&silences).unwrap_or_else(|_| "[]".into()),
         owner_id: Some(info.owner.id.clone()),
         workspace_id: Some(info.owner.workspace_id.clone()),
-        visibility: "workspace".to_owned(),
+        visibility: info.reserved.map_or_else(|| "workspace".to_owned(), |r| r.visibility),
         share_token: Some(share_token),
         share_expires_at: None,
         guests_may_reply: false,

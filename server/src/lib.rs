@@ -9,6 +9,7 @@ pub mod db;
 pub mod error;
 pub mod ids;
 pub mod ingest;
+pub mod live_analysis;
 pub mod routes;
 pub mod search;
 pub mod state;

@@ -24,6 +24,8 @@ pub struct AppState {
     /// Bytes of resumable uploads in progress (kept across restarts, unlike staging).
     pub uploads_dir: PathBuf,
     pub upload_locks: UploadLocks,
+    /// Upload sessions whose bodies are being checked while they arrive.
+    pub live_analyses: crate::live_analysis::LiveAnalyses,
 }
 
 /// Which upload sessions a request is writing right now: one writer per session.
@@ -96,6 +98,7 @@ impl AppState {
         Ok(Self {
             uploads_dir,
             upload_locks: UploadLocks::default(),
+            live_analyses: Default::default(),
             login_limiter,
             transcription,
             config: Arc::new(config),

@@ -58,6 +58,11 @@ impl Watched {
         }
     }
 
+    /// Every stderr line read so far (the one `wait_for_line` found is the last).
+    pub fn seen(&self) -> &[String] {
+        &self.seen
+    }
+
     /// Sends a signal by name (INT, TERM, KILL) with the system's `kill`.
     pub fn signal(&self, name: &str) {
         let status = Command::new("kill")

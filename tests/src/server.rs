@@ -138,6 +138,31 @@ impl ServerProc {
         crate::http::register_token(&self.url, &self.user.token);
     }
 
+    /// Kills the process without warning (SIGKILL), leaving its data; see [`Self::restart`].
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on its data, at the same address (clients keep their URLs).
+    pub fn restart(&mut self) {
+        let address = self.url.trim_start_matches("http://").to_owned();
+        let args: Vec<OsString> = self
+            .args
+            .iter()
+            .map(|a| {
+                if a == "127.0.0.1:0" {
+                    OsString::from(&address)
+                } else {
+                    a.clone()
+                }
+            })
+            .collect();
+        let (child, url) = spawn(&args, self.data.path());
+        assert_eq!(url, self.url, "restarted at another address");
+        self.child = child;
+    }
+
     pub fn api(&self, path: &str) -> String {
         format!("{}{path}", self.url)
     }

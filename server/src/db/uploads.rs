@@ -15,23 +15,37 @@ pub struct SessionRow {
     pub clip_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The clip this session becomes, and its share link: known from the start.
+    pub reserved_clip_id: Option<String>,
+    pub share_token: Option<String>,
+    pub visibility: String,
 }
 
-pub async fn insert(
-    pool: &SqlitePool,
-    id: &str,
-    owner_id: &str,
-    length: Option<i64>,
-    title: Option<&str>,
-) -> sqlx::Result<()> {
+/// A new session: whose, how long (if known), and what the clip it becomes will be.
+#[derive(Debug)]
+pub struct NewSession<'a> {
+    pub id: &'a str,
+    pub owner_id: &'a str,
+    pub length: Option<i64>,
+    pub title: Option<&'a str>,
+    pub reserved_clip_id: &'a str,
+    pub share_token: &'a str,
+    pub visibility: &'a str,
+}
+
+pub async fn insert(pool: &SqlitePool, session: &NewSession<'_>) -> sqlx::Result<()> {
     let now = timestamp(Utc::now());
     sqlx::query(
-        "INSERT INTO upload_sessions (id, owner_id, length, \"offset\", title, created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?, ?)",
+        "INSERT INTO upload_sessions (id, owner_id, length, \"offset\", title, reserved_clip_id, share_token, visibility, \
+         created_at, updated_at) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(id)
-    .bind(owner_id)
-    .bind(length)
-    .bind(title)
+    .bind(session.id)
+    .bind(session.owner_id)
+    .bind(session.length)
+    .bind(session.title)
+    .bind(session.reserved_clip_id)
+    .bind(session.share_token)
+    .bind(session.visibility)
     .bind(&now)
     .bind(&now)
     .execute(pool)
@@ -42,6 +56,15 @@ pub async fn insert(
 pub async fn get(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<SessionRow>> {
     sqlx::query_as("SELECT * FROM upload_sessions WHERE id = ?")
         .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// The unfinished session behind a share link, if the link is one reserved for a take still
+/// being recorded.
+pub async fn recording_by_share_token(pool: &SqlitePool, token: &str) -> sqlx::Result<Option<SessionRow>> {
+    sqlx::query_as("SELECT * FROM upload_sessions WHERE share_token = ? AND clip_id IS NULL")
+        .bind(token)
         .fetch_optional(pool)
         .await
 }

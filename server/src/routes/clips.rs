@@ -217,6 +217,7 @@ pub async fn create(
             title: params.title,
             author: params.author.or_else(|| Some(user.display_name.clone())),
             owner: user,
+            reserved: None,
         },
         declared,
     )

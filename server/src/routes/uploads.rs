@@ -2,7 +2,9 @@
 //! take can be sent while it is still being recorded and resumed after any failure:
 //!
 //! - `POST /api/v1/uploads` (`Upload-Length` or `Upload-Defer-Length: 1`, optional
-//!   `Upload-Metadata: title <base64>`) → 201 with `Location`.
+//!   `Upload-Metadata: title <base64>,visibility <base64 of workspace|link>`) → 201 with
+//!   `Location`, and the clip's share link in `Offbeat-Page-Url` at once: until the take is
+//!   final its page says it is being recorded.
 //! - `HEAD /api/v1/uploads/{id}` → `Upload-Offset`: how much the server has, durably.
 //! - `PATCH /api/v1/uploads/{id}` (`Upload-Offset` must match; `application/offset+octet-stream`)
 //!   appends, and may set the final `Upload-Length`. When the offset reaches the length the
@@ -12,7 +14,9 @@
 //! - `DELETE /api/v1/uploads/{id}` → gone.
 //!
 //! Bytes are written at the offset and synced before the offset is recorded, so after a crash
-//! the recorded offset never runs ahead of the bytes on disk. Sessions survive restarts.
+//! the recorded offset never runs ahead of the bytes on disk. Sessions survive restarts. An Ogg
+//! Opus body is checked as it arrives ([`crate::live_analysis`]), so the last PATCH only has
+//! the tail left to check.
 
 use std::io::SeekFrom;
 
@@ -30,7 +34,7 @@ use crate::auth::Viewer;
 use crate::db::clips;
 use crate::db::uploads::{self, SessionRow};
 use crate::error::{AppError, AppResult};
-use crate::ingest::{UploadInfo, ingest_file};
+use crate::ingest::{Reserved, UploadInfo, ingest_file};
 use crate::routes::clips::{Audience, ClipView};
 use crate::state::AppState;
 
@@ -85,24 +89,57 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, headers: Head
             limit: state.config.max_upload_bytes,
         });
     }
-    let title = headers
-        .get("upload-metadata")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|meta| {
-            meta.split(',').find_map(|pair| {
-                let (key, value) = pair.trim().split_once(' ')?;
-                (key == "title").then(|| base64::engine::general_purpose::STANDARD.decode(value.trim()).ok())?
-            })
-        })
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .filter(|t| t.len() <= 500);
-    let id = crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+    let title = metadata(&headers, "title").filter(|t| t.len() <= 500);
+    let visibility = match metadata(&headers, "visibility").as_deref() {
+        None | Some("workspace") => "workspace",
+        Some("link") => "link",
+        Some(other) => {
+            return Err(AppError::BadRequest(format!(
+                "visibility is workspace or link, not {other:?}"
+            )));
+        }
+    };
+    let no_randomness = |e| AppError::Internal(anyhow::anyhow!("no randomness: {e}"));
+    let id = crate::ids::new_id().map_err(no_randomness)?;
+    let reserved_clip_id = crate::ids::new_id().map_err(no_randomness)?;
+    let share_token = crate::auth::secrets::new_secret().map_err(no_randomness)?;
     tokio::fs::File::create(part_path(&state, &id))
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
-    uploads::insert(&state.db, &id, &user.id, length, title.as_deref()).await?;
+    uploads::insert(
+        &state.db,
+        &uploads::NewSession {
+            id: &id,
+            owner_id: &user.id,
+            length,
+            title: title.as_deref(),
+            reserved_clip_id: &reserved_clip_id,
+            share_token: &share_token,
+            visibility,
+        },
+    )
+    .await?;
     let location = format!("{}/api/v1/uploads/{id}", state.public_url);
-    Ok((StatusCode::CREATED, tus_headers(), [(header::LOCATION, location)]).into_response())
+    let page = format!("{}/c/{share_token}", state.public_url);
+    Ok((
+        StatusCode::CREATED,
+        tus_headers(),
+        [
+            (header::LOCATION, location),
+            (HeaderName::from_static("offbeat-page-url"), page),
+        ],
+    )
+        .into_response())
+}
+
+/// A value of `Upload-Metadata` (comma-separated `key base64(value)` pairs).
+fn metadata(headers: &HeaderMap, wanted: &str) -> Option<String> {
+    let meta = headers.get("upload-metadata")?.to_str().ok()?;
+    let bytes = meta.split(',').find_map(|pair| {
+        let (key, value) = pair.trim().split_once(' ')?;
+        (key == wanted).then(|| base64::engine::general_purpose::STANDARD.decode(value.trim()).ok())?
+    })?;
+    String::from_utf8(bytes).ok()
 }
 
 fn part_path(state: &AppState, id: &str) -> std::path::PathBuf {
@@ -130,6 +167,11 @@ fn offset_headers(session: &SessionRow, state: &AppState) -> Vec<(HeaderName, He
     match session.length {
         Some(length) => headers.push((UPLOAD_LENGTH, HeaderValue::from(length))),
         None => headers.push((UPLOAD_DEFER_LENGTH, HeaderValue::from_static("1"))),
+    }
+    if let Some(token) = &session.share_token
+        && let Ok(v) = HeaderValue::from_str(&format!("{}/c/{token}", state.public_url))
+    {
+        headers.push((HeaderName::from_static("offbeat-page-url"), v));
     }
     if let Some(clip) = &session.clip_id {
         if let Ok(v) = HeaderValue::from_str(clip) {
@@ -260,26 +302,44 @@ pub async fn patch(
     drop(file);
     uploads::advance(&state.db, &id, written as i64, session.length).await?;
     session.offset = written as i64;
+    state
+        .live_analyses
+        .advance(&id, path.clone(), written, session.length.map(|l| l as u64));
     if let Some(err) = cut_off {
         return Err(err);
     }
     if session.length == Some(session.offset) {
         let owner = viewer.require_user()?.clone();
+        let reserved = match (&session.reserved_clip_id, &session.share_token) {
+            (Some(clip_id), Some(share_token)) => Some(Reserved {
+                clip_id: clip_id.clone(),
+                share_token: share_token.clone(),
+                visibility: session.visibility.clone(),
+            }),
+            _ => None,
+        };
         let info = UploadInfo {
             title: session.title.clone(),
             author: Some(owner.display_name.clone()),
             owner,
+            reserved,
         };
-        match ingest_file(&state, path, info).await {
+        let live = state.live_analyses.finish(&id).await;
+        match ingest_file(&state, &path, info, live).await {
             Ok(clip) => {
                 uploads::finished(&state.db, &id, &clip.id).await?;
+                let _ = tokio::fs::remove_file(&path).await;
                 session.clip_id = Some(clip.id);
             }
-            Err(err) => {
+            Err(err @ (AppError::BadRequest(_) | AppError::UnsupportedMedia(_))) => {
                 // The body is whole and wrong: nothing more will make it right.
+                let _ = tokio::fs::remove_file(&path).await;
                 uploads::delete(&state.db, &id).await?;
                 return Err(err);
             }
+            // Anything else (storage unavailable…) may pass: the session stays whole, and an
+            // empty PATCH at its length tries again.
+            Err(err) => return Err(err),
         }
     }
     Ok((
@@ -299,6 +359,7 @@ pub async fn terminate(State(state): State<AppState>, viewer: Viewer, Path(id): 
         .upload_locks
         .lock(&id)
         .ok_or_else(|| AppError::Conflict("the upload is busy".into()))?;
+    state.live_analyses.forget(&session.id);
     let _ = tokio::fs::remove_file(part_path(&state, &session.id)).await;
     uploads::delete(&state.db, &session.id).await?;
     Ok((StatusCode::NO_CONTENT, tus_headers()).into_response())
@@ -309,6 +370,7 @@ pub async fn clean_abandoned(state: &AppState, ttl: std::time::Duration) -> anyh
     let before = crate::db::transcripts::timestamp(chrono::Utc::now() - chrono::Duration::from_std(ttl)?);
     let stale = uploads::abandoned(&state.db, &before).await?;
     for session in &stale {
+        state.live_analyses.forget(&session.id);
         let _ = tokio::fs::remove_file(part_path(state, &session.id)).await;
         uploads::delete(&state.db, &session.id).await?;
     }

@@ -6,6 +6,7 @@ mod assets;
 mod dashboard;
 mod oembed;
 mod page;
+mod recording;
 
 use axum::Router;
 use axum::extract::Request;

@@ -41,7 +41,7 @@ pub async fn clip_page(
 
 async fn render(state: &AppState, viewer: Viewer, token: &str, embed: bool) -> anyhow::Result<Option<Markup>> {
     let Some(row) = clips::by_share_token(&state.db, token).await? else {
-        return Ok(None);
+        return super::recording::render(state, &viewer, token).await;
     };
     let viewer = Viewer {
         share_token: Some(token.to_owned()),

@@ -1,0 +1,150 @@
+//! Instant links: `recorder share` sends the take while it records. The link exists from the
+//! start (its page says "recording…"), a server that goes away mid-take costs nothing, and the
+//! stored clip is byte for byte the local take.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use offbeat_tests::http::{get, request};
+use offbeat_tests::process::Watched;
+use offbeat_tests::pulse::VirtualMic;
+use offbeat_tests::server::{Backend, ServerProc};
+use offbeat_tests::tools::{require, speech_wav};
+use sha2::{Digest, Sha256};
+
+fn take_in(outbox: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(outbox)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "opus"))
+}
+
+/// The upload session the recorder noted beside its take.
+fn session_url(take: &Path) -> Option<String> {
+    let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(take.with_extension("json")).ok()?).ok()?;
+    meta["upload_url"].as_str().map(str::to_owned)
+}
+
+fn wait_until<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(found) = probe() {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "{what} did not happen within {timeout:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_server_restart_mid_recording_costs_nothing_and_the_link_is_live_from_the_start() {
+    require(&["opusinfo"]);
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    let mut server = ServerProc::start(Backend::Local, &[]);
+    let mic = VirtualMic::start();
+    let speech = speech_wav(
+        dir.path(),
+        "speech",
+        "good morning, here is the update on the quarterly budget before friday",
+        48_000,
+        1,
+        &["-b", "16"],
+    );
+    let mut share = server.recorder();
+    share.envs(mic.env()).env("OFFBEAT_OUTBOX_DIR", &outbox).args([
+        "share",
+        "--server",
+        &server.url,
+        "--title",
+        "Budget update",
+        "--max-duration",
+        "30s",
+    ]);
+    let mut proc = Watched::spawn(&mut share);
+    let mut stdout = proc.child.stdout.take().unwrap();
+
+    // The link comes before the first word.
+    proc.wait_for_line("Link: ", Duration::from_secs(15));
+    let early_link = proc.seen().last().unwrap()["Link: ".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(early_link.starts_with(&format!("{}/c/", server.url)), "{early_link}");
+    proc.wait_for_line("Recording from", Duration::from_secs(15));
+    let started = Instant::now();
+    mic.play(&speech);
+    let take = wait_until("the take in the outbox", Duration::from_secs(5), || take_in(&outbox));
+    // A second name for the take's file: it outlives the recorder removing the take once sent.
+    let kept = dir.path().join("kept.opus");
+    std::fs::hard_link(&take, &kept).unwrap();
+
+    // While recording, the page says so — to the workspace only, like the clip it becomes.
+    let page = get(&early_link);
+    assert_eq!(page.status, 200);
+    let html = String::from_utf8_lossy(&page.body);
+    assert!(html.contains("Olive Owner is recording this message"), "{html}");
+    assert!(html.contains("Budget update"));
+    let anonymous = request("GET", &early_link, &[("Authorization", "")], None);
+    assert_eq!(anonymous.status, 404);
+
+    // The take streams as it is recorded: the server holds a growing prefix of it.
+    let session = wait_until("the upload session", Duration::from_secs(5), || session_url(&take));
+    let offset_at = |url: &str| get(url).json()["offset"].as_u64().unwrap();
+    let first = wait_until("bytes on the server", Duration::from_secs(5), || {
+        Some(offset_at(&session)).filter(|&o| o > 0)
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let before_kill = offset_at(&session);
+    assert!(before_kill > first, "{before_kill} > {first}");
+    let mut prefix = vec![0u8; before_kill as usize];
+    std::fs::File::open(&take).unwrap().read_exact(&mut prefix).unwrap();
+
+    // 10 s in: the server dies; 5 s later it is back. Recording never stops.
+    while started.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server.kill();
+    std::thread::sleep(Duration::from_secs(5));
+    mic.play(&speech);
+    server.restart();
+    let (status, stderr) = proc.finish(Duration::from_secs(60));
+    let mut link = String::new();
+    stdout.read_to_string(&mut link).unwrap();
+    assert!(status.success(), "{stderr:#?}");
+    assert!(stderr.iter().any(|l| l.starts_with("Cannot reach")), "{stderr:#?}");
+    assert!(stderr.iter().any(|l| l.starts_with("Reconnected")), "{stderr:#?}");
+
+    // The link printed at the end is the one given at the start, and the clip behind it is the
+    // whole take, byte for byte.
+    assert_eq!(link.trim(), early_link);
+    let token = early_link.rsplit('/').next().unwrap();
+    let clip = get(&server.api(&format!("/api/v1/shared/{token}"))).json();
+    assert_eq!(clip["title"], "Budget update");
+    let seconds = clip["duration_ms"].as_f64().unwrap() / 1000.0;
+    assert!((29.0..=31.0).contains(&seconds), "{seconds} s");
+    let local = std::fs::read(&kept).unwrap();
+    let local_sha = hex::encode(Sha256::digest(&local));
+    assert_eq!(clip["media"]["sha256"], local_sha.as_str());
+    let media = get(&server.api(&format!("/api/v1/clips/{}/media", clip["id"].as_str().unwrap())));
+    assert_eq!(media.status, 200);
+    assert_eq!(hex::encode(Sha256::digest(&media.body)), local_sha);
+    assert_eq!(&local[..prefix.len()], &prefix[..], "what was sent early never changed");
+    let opusinfo = std::process::Command::new("opusinfo").arg(&kept).output().unwrap();
+    let report = String::from_utf8_lossy(&opusinfo.stdout);
+    assert!(
+        opusinfo.status.success() && !report.contains("WARNING") && !report.contains("ERROR"),
+        "{report}"
+    );
+    assert!(take_in(&outbox).is_none(), "the take left the outbox once confirmed");
+
+    // And the page is the player now.
+    let page = String::from_utf8_lossy(&get(&early_link).body).into_owned();
+    assert!(!page.contains("is recording"), "{page}");
+    assert!(page.contains("<audio"), "{page}");
+}
