@@ -24,7 +24,7 @@ const TAIL_WAIT: Duration = Duration::from_millis(500);
 const SILENCE_WARNING: Duration = Duration::from_secs(4);
 /// Live recordings complete an Ogg page this often, bounding what a crash can cost (the
 /// RFC 7845 ceiling is one second; half of that costs ~0.2 kbit/s of page headers).
-const LIVE_PAGE_MILLIS: u32 = 500;
+pub const LIVE_PAGE_MILLIS: u32 = 500;
 /// No samples at all for this long means the device is gone, even if nothing said so (a sound
 /// server that died can leave the stream hanging without an error).
 const STALL_LIMIT: Duration = Duration::from_secs(5);

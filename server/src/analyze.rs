@@ -122,6 +122,12 @@ pub fn analyze(path: &Path, want_file: bool) -> Result<Analysis, AnalyzeError> {
     }
 }
 
+/// Whether the file at `path` begins with an Ogg page's capture pattern.
+pub fn starts_like_ogg(path: &Path) -> bool {
+    let mut magic = [0u8; 4];
+    File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == b"OggS"
+}
+
 fn analyze_ogg(path: &Path) -> Result<MediaFacts, AnalyzeError> {
     analyze_ogg_stream(File::open(path)?)
 }

@@ -19,7 +19,7 @@ use crate::db::users::UserRow;
 use crate::error::{AppError, AppResult};
 use crate::live_analysis::LiveResult;
 use crate::state::AppState;
-use crate::storage::{FirstPart, Storage, StreamingUpload};
+use crate::storage::{FirstPart, SessionUpload, Storage, StreamingUpload};
 
 /// Who uploads and what they say about the clip (the media says the rest).
 #[derive(Debug)]
@@ -54,6 +54,7 @@ pub async fn ingest_file(
     path: &std::path::Path,
     info: UploadInfo,
     live: Option<LiveResult>,
+    session_upload: Option<SessionUpload>,
 ) -> AppResult<ClipRow> {
     let started = std::time::Instant::now();
     let id = match &info.reserved {
@@ -96,6 +97,7 @@ pub async fn ingest_file(
         size,
         sha256,
         streaming: None,
+        session_upload,
     };
     commit(state, id, staged, info, analysis, started).await
 }
@@ -175,8 +177,23 @@ async fn commit(
 /// object's, else from a file.
 async fn store(state: &AppState, key: &str, staged: Staged, stored: Stored, content_type: &str) -> AppResult<()> {
     let Staged {
-        file, size, streaming, ..
+        file,
+        size,
+        streaming,
+        session_upload,
+        ..
     } = staged;
+    if let (Some(upload), Storage::S3(s3)) = (session_upload, &state.storage) {
+        if upload.key == key && matches!(stored, Stored::Upload) {
+            s3.finish_session_upload(&upload, file.path(), size).await?;
+            tracing::debug!(%key, parts_sent_before = upload.parts.len(), "completed the session's multipart upload");
+            return Ok(());
+        }
+        // Not the object after all (a body rewritten when checked): stored from the file.
+        if let Err(err) = s3.abort_session_upload(&upload.key, &upload.upload_id).await {
+            tracing::warn!(key = %upload.key, "could not abort a session's multipart upload: {err}");
+        }
+    }
     if let Some(upload) = streaming {
         if upload.key() == key {
             let (first, end) = match &stored {
@@ -219,12 +236,14 @@ async fn store(state: &AppState, key: &str, staged: Staged, stored: Stored, cont
     Ok(())
 }
 
-/// An upload, staged: the file, its size and sha256, and the S3 upload already fed from it.
+/// An upload, staged: the file, its size and sha256, and the S3 upload already fed from it
+/// (while a one-shot body streamed in, or while a session's take was recorded).
 struct Staged {
     file: tempfile::NamedTempFile,
     size: u64,
     sha256: String,
     streaming: Option<StreamingUpload>,
+    session_upload: Option<SessionUpload>,
 }
 
 /// Streams the body into a temporary file under the staging directory, enforcing the size limit
@@ -289,6 +308,7 @@ async fn stage(state: &AppState, body: Body, id: &str, declared_len: Option<u64>
         size,
         sha256: hex::encode(hasher.finalize()),
         streaming,
+        session_upload: None,
     })
 }
 

@@ -12,6 +12,7 @@ pub mod ingest;
 pub mod live_analysis;
 pub mod routes;
 pub mod search;
+pub mod session_parts;
 pub mod state;
 pub mod storage;
 pub mod transcription;

@@ -92,7 +92,7 @@ impl LiveAnalyses {
             });
             return;
         }
-        if sessions.len() >= MAX_LIVE || durable < 4 || !starts_like_ogg(&path) {
+        if sessions.len() >= MAX_LIVE || durable < 4 || !crate::analyze::starts_like_ogg(&path) {
             return;
         }
         let progress = Arc::new(Progress::default());
@@ -140,11 +140,6 @@ impl LiveAnalyses {
             live.progress.update(|p| p.cancelled = true);
         }
     }
-}
-
-fn starts_like_ogg(path: &std::path::Path) -> bool {
-    let mut magic = [0u8; 4];
-    File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == b"OggS"
 }
 
 /// Runs the one-shot analysis over the followed file, hashing every byte of it.

@@ -54,6 +54,11 @@ impl S3Server {
         aws_sdk_s3::Client::from_conf(config)
     }
 
+    /// s3s-fs's own directory (the bucket, and its bookkeeping beside it).
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
     /// Where s3s-fs keeps an object: lets a test see what is really stored.
     pub fn object_path(&self, key: &str) -> PathBuf {
         self.root.path().join(BUCKET).join(key)

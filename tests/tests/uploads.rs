@@ -10,6 +10,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use offbeat_tests::http::{Reply, request};
+use offbeat_tests::s3::S3Server;
 use offbeat_tests::server::{Backend, ServerProc};
 use offbeat_tests::tools::{recorder, run_ok};
 use sha2::{Digest, Sha256};
@@ -199,4 +200,85 @@ fn sessions_are_private_bodies_are_checked_and_abandoned_ones_go() {
             .unwrap()
             .contains("creation-defer-length")
     );
+}
+
+#[test]
+fn on_s3_parts_go_ahead_while_a_take_arrives_survive_a_restart_and_abandoned_uploads_are_aborted() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("noise.wav");
+    run_ok(
+        std::process::Command::new("sox")
+            .args(["-n", "-r", "48000", "-c", "2"])
+            .arg(&wav)
+            .args(["synth", "200", "whitenoise", "vol", "0.5"]),
+    );
+    let opus = dir.path().join("big.opus");
+    run_ok(
+        recorder()
+            .arg("encode")
+            .arg(&wav)
+            .arg(&opus)
+            .args(["--bitrate", "510k"]),
+    );
+    let bytes = std::fs::read(&opus).unwrap();
+    const PART: usize = 5 << 20;
+    assert!(bytes.len() > 2 * PART, "{} bytes: more than two parts", bytes.len());
+    let s3 = S3Server::start();
+    let mut server = ServerProc::start(
+        Backend::S3(&s3),
+        &["--s3-part-size", &PART.to_string(), "--upload-session-ttl-secs", "8"],
+    );
+
+    // A take of unknown length arrives in 1 MB chunks: once the session holds two whole parts,
+    // both are in S3 already — pending, invisible.
+    let url = create(&server, &[("Upload-Defer-Length", "1")]);
+    let mut at = 0;
+    while at < 2 * PART + 100_000 {
+        let end = (at + (1 << 20)).min(2 * PART + 100_000);
+        assert_eq!(patch(&url, at as u64, &bytes[at..end], None).status, 204);
+        at = end;
+    }
+    let pending = s3.pending_multipart_files();
+    assert!(!pending.is_empty(), "the parts went ahead");
+    let parts_bytes: u64 = pending
+        .iter()
+        .map(|name| std::fs::metadata(s3.root().join(name)).map_or(0, |m| m.len()))
+        .sum();
+    assert!(parts_bytes >= 2 * PART as u64, "{parts_bytes} bytes of parts in S3");
+    assert!(s3.objects().is_empty(), "nothing visible before the take is final");
+    assert_eq!(request("GET", &url, &[], None).json()["stored_parts"], 2);
+
+    // The server dies and comes back: the parts it sent are remembered, not sent again.
+    server.kill();
+    server.restart();
+    assert_eq!(offset(&url), at as u64);
+    assert_eq!(request("GET", &url, &[], None).json()["stored_parts"], 2);
+    let last = patch(&url, at as u64, &bytes[at..], Some(bytes.len()));
+    assert_eq!(last.status, 204, "{}", String::from_utf8_lossy(&last.body));
+    let clip_id = last.header("offbeat-clip-id").unwrap().to_owned();
+    assert_eq!(s3.objects(), vec![format!("clips/{clip_id}.opus")]);
+    assert_eq!(
+        std::fs::read(s3.object_path(&format!("clips/{clip_id}.opus"))).unwrap(),
+        bytes
+    );
+    assert!(
+        s3.pending_multipart_files().is_empty(),
+        "completed: {:?}",
+        s3.pending_multipart_files()
+    );
+    let clip = request("GET", &server.api(&format!("/api/v1/clips/{clip_id}")), &[], None).json();
+    assert_eq!(clip["media"]["sha256"], sha256_hex(&bytes));
+    assert_eq!(clip["duration_ms"], 200_000);
+
+    // A take abandoned after one part: S3's multipart upload is aborted with the session.
+    let idle = create(&server, &[("Upload-Defer-Length", "1")]);
+    assert_eq!(patch(&idle, 0, &bytes[..PART + 10], None).status, 204);
+    assert!(!s3.pending_multipart_files().is_empty());
+    let deadline = std::time::Instant::now() + Duration::from_secs(25);
+    while !s3.pending_multipart_files().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(s3.pending_multipart_files().is_empty(), "abandoned upload aborted");
+    assert_eq!(request("HEAD", &idle, &[], None).status, 404);
+    assert_eq!(s3.objects().len(), 1, "only the finished clip");
 }

@@ -19,6 +19,9 @@ pub struct SessionRow {
     pub reserved_clip_id: Option<String>,
     pub share_token: Option<String>,
     pub visibility: String,
+    /// The S3 multipart upload its parts go to, once one is started.
+    pub multipart_key: Option<String>,
+    pub multipart_id: Option<String>,
 }
 
 /// A new session: whose, how long (if known), and what the clip it becomes will be.
@@ -105,4 +108,32 @@ pub async fn abandoned(pool: &SqlitePool, before: &str) -> sqlx::Result<Vec<Sess
         .bind(before)
         .fetch_all(pool)
         .await
+}
+
+pub async fn set_multipart(pool: &SqlitePool, id: &str, key: &str, upload_id: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE upload_sessions SET multipart_key = ?, multipart_id = ? WHERE id = ?")
+        .bind(key)
+        .bind(upload_id)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// The parts sent so far, by number: always 1…n (a part is recorded only after the ones before).
+pub async fn parts(pool: &SqlitePool, id: &str) -> sqlx::Result<Vec<(i32, String)>> {
+    sqlx::query_as("SELECT part_number, etag FROM upload_session_parts WHERE session_id = ? ORDER BY part_number")
+        .bind(id)
+        .fetch_all(pool)
+        .await
+}
+
+pub async fn add_part(pool: &SqlitePool, id: &str, number: i32, etag: &str) -> sqlx::Result<()> {
+    sqlx::query("INSERT OR REPLACE INTO upload_session_parts (session_id, part_number, etag) VALUES (?, ?, ?)")
+        .bind(id)
+        .bind(number)
+        .bind(etag)
+        .execute(pool)
+        .await?;
+    Ok(())
 }

@@ -209,10 +209,15 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         }
         None => None,
     };
+    // Whole parts already in S3 (a take sent while recorded finishes with only its last).
+    let stored_parts = crate::session_parts::load(&state, &session)
+        .await?
+        .map_or(0, |u| u.parts.len());
     Ok(Json(json!({
         "id": session.id,
         "offset": session.offset,
         "length": session.length,
+        "stored_parts": stored_parts,
         "created_at": session.created_at,
         "updated_at": session.updated_at,
         "clip": clip,
@@ -305,6 +310,10 @@ pub async fn patch(
     state
         .live_analyses
         .advance(&id, path.clone(), written, session.length.map(|l| l as u64));
+    if let Err(err) = crate::session_parts::send_ready(&state, &session, &path, written).await {
+        // Not fatal: the bytes are safe on disk, and the parts go again next time or at the end.
+        tracing::warn!(session = %id, "could not send a part on to storage yet: {err}");
+    }
     if let Some(err) = cut_off {
         return Err(err);
     }
@@ -325,7 +334,10 @@ pub async fn patch(
             reserved,
         };
         let live = state.live_analyses.finish(&id).await;
-        match ingest_file(&state, &path, info, live).await {
+        // Re-read: sending parts just now may have started the multipart upload.
+        let fresh = session_fresh(&state, &id).await?;
+        let session_upload = crate::session_parts::load(&state, &fresh).await?;
+        match ingest_file(&state, &path, info, live, session_upload).await {
             Ok(clip) => {
                 uploads::finished(&state.db, &id, &clip.id).await?;
                 let _ = tokio::fs::remove_file(&path).await;
@@ -333,6 +345,7 @@ pub async fn patch(
             }
             Err(err @ (AppError::BadRequest(_) | AppError::UnsupportedMedia(_))) => {
                 // The body is whole and wrong: nothing more will make it right.
+                crate::session_parts::abort(&state, &fresh).await;
                 let _ = tokio::fs::remove_file(&path).await;
                 uploads::delete(&state.db, &id).await?;
                 return Err(err);
@@ -360,6 +373,7 @@ pub async fn terminate(State(state): State<AppState>, viewer: Viewer, Path(id): 
         .lock(&id)
         .ok_or_else(|| AppError::Conflict("the upload is busy".into()))?;
     state.live_analyses.forget(&session.id);
+    crate::session_parts::abort(&state, &session).await;
     let _ = tokio::fs::remove_file(part_path(&state, &session.id)).await;
     uploads::delete(&state.db, &session.id).await?;
     Ok((StatusCode::NO_CONTENT, tus_headers()).into_response())
@@ -371,6 +385,8 @@ pub async fn clean_abandoned(state: &AppState, ttl: std::time::Duration) -> anyh
     let stale = uploads::abandoned(&state.db, &before).await?;
     for session in &stale {
         state.live_analyses.forget(&session.id);
+        // S3 keeps (and bills) an unfinished multipart upload's parts until it is aborted.
+        crate::session_parts::abort(state, session).await;
         let _ = tokio::fs::remove_file(part_path(state, &session.id)).await;
         uploads::delete(&state.db, &session.id).await?;
     }

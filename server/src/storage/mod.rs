@@ -6,6 +6,7 @@
 
 mod local;
 mod s3;
+mod s3_session;
 mod s3_stream;
 
 use std::path::Path;
@@ -16,6 +17,7 @@ use tokio::io::AsyncRead;
 
 pub use local::LocalStore;
 pub use s3::{S3Settings, S3Store};
+pub use s3_session::SessionUpload;
 pub use s3_stream::{FirstPart, StreamingUpload};
 
 #[derive(Debug, thiserror::Error)]

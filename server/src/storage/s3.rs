@@ -159,7 +159,7 @@ impl S3Store {
             .map(Some)
     }
 
-    async fn upload_part(
+    pub(super) async fn upload_part(
         &self,
         key: &str,
         upload_id: &str,

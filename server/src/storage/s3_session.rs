@@ -1,0 +1,98 @@
+//! Multipart uploads that outlive a request and a process: an upload session's whole parts go
+//! to S3 while the take is still being recorded, and the session remembers them (see
+//! `crate::session_parts`), so finishing a long take sends only its last part and completes.
+//! Unlike [`super::StreamingUpload`], nothing here aborts on drop: a session that goes away is
+//! aborted explicitly, when it is terminated or abandoned.
+
+use std::path::Path;
+
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+
+use super::StorageError;
+use super::s3::{S3Store, classify};
+
+/// A session's multipart upload: where, which, and the parts sent so far (numbered 1…n).
+#[derive(Debug, Clone)]
+pub struct SessionUpload {
+    pub key: String,
+    pub upload_id: String,
+    pub parts: Vec<(i32, String)>,
+}
+
+impl S3Store {
+    /// Starts a multipart upload for a session; returns its id.
+    pub async fn start_session_upload(&self, key: &str, content_type: &str) -> Result<String, StorageError> {
+        let (upload_id, guard) = self.create_multipart(key, content_type).await?;
+        guard.disarm();
+        Ok(upload_id)
+    }
+
+    /// Sends part `number` (`len` bytes of the file at `path`, from `offset`); returns its ETag.
+    pub async fn send_session_part(
+        &self,
+        upload: &SessionUpload,
+        path: &Path,
+        number: i32,
+        offset: u64,
+        len: u64,
+    ) -> Result<String, StorageError> {
+        let part = self
+            .upload_part(&upload.key, &upload.upload_id, path, number, offset, len)
+            .await?;
+        part.e_tag()
+            .map(str::to_owned)
+            .ok_or_else(|| StorageError::Other("S3 returned no ETag for a part".into()))
+    }
+
+    /// Sends what follows the parts already sent (the file at `path` holds the whole `size`
+    /// bytes) and completes the object.
+    pub async fn finish_session_upload(
+        &self,
+        upload: &SessionUpload,
+        path: &Path,
+        size: u64,
+    ) -> Result<(), StorageError> {
+        let mut parts: Vec<CompletedPart> = upload
+            .parts
+            .iter()
+            .map(|(number, etag)| CompletedPart::builder().part_number(*number).e_tag(etag).build())
+            .collect();
+        let mut number = upload.parts.len() as i32 + 1;
+        let mut offset = upload.parts.len() as u64 * self.part_size;
+        while offset < size {
+            let len = self.part_size.min(size - offset);
+            let part = self
+                .upload_part(&upload.key, &upload.upload_id, path, number, offset, len)
+                .await?;
+            parts.push(part);
+            number += 1;
+            offset += len;
+        }
+        self.client
+            .complete_multipart_upload()
+            .bucket(&self.bucket)
+            .key(&upload.key)
+            .upload_id(&upload.upload_id)
+            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    pub async fn abort_session_upload(&self, key: &str, upload_id: &str) -> Result<(), StorageError> {
+        self.client
+            .abort_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
+    pub fn part_size(&self) -> u64 {
+        self.part_size
+    }
+}
