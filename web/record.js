@@ -7,8 +7,13 @@
 //   token="…"            an API token to upload with, when embedded (the site must be one of
 //                        the server's --embed-origins)
 // On Offbeat's own pages it signs its uploads with the page's session (cookie + the CSRF token
-// in <meta name="csrf-token">).
+// in <meta name="csrf-token">), sends the take while it is recorded — the link shows from the
+// start — and keeps it in IndexedDB until the server confirms it (see outbox.js); takes left
+// behind by a closed tab or a lost network are sent when the button next appears. Embedded in
+// another site, it uploads the take once it is recorded.
 const MIME = { audio: 'audio/webm;codecs=opus', video: 'video/webm;codecs=vp8,opus' };
+// outbox.js at the same version as this file (the pages ask for both with ?v=).
+const outbox = () => import(`./outbox.js${new URL(import.meta.url).search}`);
 
 class OffbeatRecord extends HTMLElement {
   connectedCallback() {
@@ -35,9 +40,52 @@ class OffbeatRecord extends HTMLElement {
     root.querySelector('.copy').addEventListener('click', () => {
       navigator.clipboard?.writeText(root.querySelector('.link').href).then(() => this.say('Link copied.'), () => {});
     });
+    this.resume();
   }
 
   say(text) { this.shadowRoot.querySelector('.status').textContent = text; }
+
+  api(path) { return `${this.server}${path}`; }
+
+  /// Takes are kept and streamed on Offbeat's own pages (same origin, IndexedDB at hand).
+  get local() { return (!this.server || this.server === location.origin) && 'indexedDB' in window && 'locks' in navigator; }
+
+  auth() {
+    const csrf = document.querySelector('meta[name=csrf-token]')?.content;
+    const token = this.getAttribute('token');
+    return token ? { Authorization: `Bearer ${token}` } : csrf ? { 'X-CSRF-Token': csrf } : {};
+  }
+
+  showLink(url) {
+    const link = this.shadowRoot.querySelector('.link');
+    link.href = url;
+    link.textContent = url;
+    this.shadowRoot.querySelector('.done').hidden = false;
+  }
+
+  sender(take, Sender) {
+    return new Sender(take, {
+      api: p => this.api(p),
+      headers: this.auth(),
+      onOffline: () => this.say('The server cannot be reached: the message is kept in this browser and sent when it is back.'),
+      onOnline: () => this.say(this.recorder?.state === 'recording' ? 'Recording…' : 'Sending…'),
+    });
+  }
+
+  /// Sends takes an earlier page left behind (closed mid-take, or offline at the end).
+  async resume() {
+    if (!this.local || !Object.keys(this.auth()).length) return;
+    const { resumeLeftBehind, Sender } = await outbox();
+    await resumeLeftBehind(this.server, async take => {
+      this.say('Sending a message recorded earlier…');
+      try {
+        const clip = await this.sender(take, Sender).finish();
+        await this.published(clip, null, take.replyTo, 'Sent a message recorded earlier:');
+      } catch (e) {
+        this.say(`A message recorded earlier is kept in this browser: ${e.message}`);
+      }
+    });
+  }
 
   async start(kind) {
     const root = this.shadowRoot;
@@ -90,48 +138,85 @@ class OffbeatRecord extends HTMLElement {
       }, 300), { once: true });
     }
 
+    const mime = video ? MIME.video : MIME.audio;
+    const replyTo = this.getAttribute('reply-to');
+    let take = null, sender = null, finished = null;
+    if (this.local) {
+      const { Take, Sender, hold } = await outbox();
+      take = await Take.create({ server: this.server, title: this.getAttribute('title') || '', replyTo, mime });
+      sender = this.sender(take, Sender);
+      finished = new Promise((ok, fail) => { this.settle = { ok, fail }; });
+      hold(take, finished);
+      try {
+        if (await sender.open()) {
+          this.showLink(take.pageUrl);
+          this.say('Recording… the link already works:');
+        }
+      } catch (e) {
+        this.say(`Recording, but it cannot be sent: ${e.message}`);
+      }
+    }
     const chunks = [];
-    this.recorder = new MediaRecorder(stream, { mimeType: video ? MIME.video : MIME.audio, audioBitsPerSecond: 32000 });
-    this.recorder.addEventListener('dataavailable', e => { if (e.data.size) chunks.push(e.data); });
+    let kept = Promise.resolve();
+    this.recorder = new MediaRecorder(stream, { mimeType: mime, audioBitsPerSecond: 32000 });
+    this.recorder.addEventListener('dataavailable', e => {
+      if (!e.data.size) return;
+      chunks.push(e.data);
+      // In IndexedDB first, then on the wire.
+      if (take) kept = kept.then(() => take.add(e.data)).then(() => sender.kick()).catch(() => {});
+    });
     this.recorder.addEventListener('stop', async () => {
       clearInterval(tick);
       ctx.close();
       for (const t of stream.getTracks()) t.stop();
       root.querySelector('.live').hidden = true;
-      await this.upload(new Blob(chunks, { type: this.recorder.mimeType }), poster);
+      try {
+        if (sender) {
+          await kept;
+          this.say('Finishing…');
+          const clip = await sender.finish();
+          this.settle.ok();
+          await this.published(clip, poster, replyTo, replyTo ? 'Reply posted.' : 'Ready to share:');
+        } else {
+          await this.upload(new Blob(chunks, { type: this.recorder.mimeType }), poster);
+        }
+      } catch (e) {
+        this.settle?.fail(e);
+        this.say(`Not sent: ${e.message}`);
+      }
       root.querySelector('.start').hidden = false;
     });
     this.recorder.start(1000);
   }
 
+  /// Embedded in another site: the whole take, uploaded once it is recorded.
   async upload(blob, poster) {
-    const root = this.shadowRoot;
-    const csrf = document.querySelector('meta[name=csrf-token]')?.content;
-    const token = this.getAttribute('token');
-    const headers = token ? { Authorization: `Bearer ${token}` } : csrf ? { 'X-CSRF-Token': csrf } : {};
-    const api = path => `${this.server}${path}`;
     const title = this.getAttribute('title') || '';
     this.say('Uploading…');
-    const made = await fetch(api(`/api/v1/clips?title=${encodeURIComponent(title)}`), { method: 'POST', headers, body: blob });
+    const made = await fetch(this.api(`/api/v1/clips?title=${encodeURIComponent(title)}`), { method: 'POST', headers: this.auth(), body: blob });
     const clip = await made.json().catch(() => null);
     if (!made.ok) { this.say(clip?.error?.message || `Upload failed (${made.status})`); return; }
-    if (poster) {
-      await fetch(api(`/api/v1/clips/${clip.id}/poster`), { method: 'PUT', headers: { ...headers, 'Content-Type': 'image/jpeg' }, body: poster });
-    }
     const replyTo = this.getAttribute('reply-to');
+    await this.published(clip, poster, replyTo, replyTo ? 'Reply posted.' : 'Ready to share:');
+  }
+
+  /// The clip is stored: its poster, its place in a thread, its link.
+  async published(clip, poster, replyTo, message) {
+    const headers = this.auth();
+    if (poster) {
+      await fetch(this.api(`/api/v1/clips/${clip.id}/poster`), { method: 'PUT', headers: { ...headers, 'Content-Type': 'image/jpeg' }, body: poster });
+    }
     if (replyTo) {
-      const r = await fetch(api(`/api/v1/threads/${replyTo}/replies`), {
+      const r = await fetch(this.api(`/api/v1/threads/${replyTo}/replies`), {
         method: 'POST',
         headers: { ...headers, 'Content-Type': 'application/json' },
         body: JSON.stringify({ clip_id: clip.id }),
       });
-      if (!r.ok) { this.say((await r.json().catch(() => null))?.error?.message || `Reply failed (${r.status})`); return; }
+      // 400: posted already (a take resumed after the reply went out).
+      if (!r.ok && r.status !== 400) { this.say((await r.json().catch(() => null))?.error?.message || `Reply failed (${r.status})`); return; }
     }
-    const link = root.querySelector('.link');
-    link.href = clip.page_url;
-    link.textContent = clip.page_url;
-    root.querySelector('.done').hidden = false;
-    this.say(replyTo ? 'Reply posted.' : 'Ready to share:');
+    this.showLink(clip.page_url);
+    this.say(message);
     this.dispatchEvent(new CustomEvent('offbeat-recorded', { bubbles: true, detail: clip }));
   }
 }

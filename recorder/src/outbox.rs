@@ -175,7 +175,7 @@ fn send_once(take: &Path, meta: &mut TakeMeta) -> Result<Value, RecorderError> {
     )
     .map_err(|e| tus.unreachable(&e))?;
     let local = hex::encode(hasher.finalize());
-    if clip["media"]["sha256"].as_str() != Some(local.as_str()) {
+    if session["sha256"].as_str() != Some(local.as_str()) {
         return Err(RecorderError::Server {
             status: 500,
             message: "the server's copy differs from the take; it stays in the outbox".into(),

@@ -11,3 +11,7 @@ CREATE TABLE upload_session_parts (
     etag         TEXT NOT NULL,
     PRIMARY KEY (session_id, part_number)
 );
+
+-- What the session received, hashed: a client confirms its take by it (the stored clip may
+-- differ from the body, e.g. browser WebM remuxed to Ogg).
+ALTER TABLE upload_sessions ADD COLUMN body_sha256 TEXT;

@@ -49,13 +49,14 @@ pub async fn ingest(state: &AppState, body: Body, info: UploadInfo, declared_len
 /// A body that arrived in pieces (an upload session) and is whole now, at `path`: checked,
 /// stored and made a clip exactly as a one-shot upload — or, when it was analysed while it
 /// arrived (`live`), with that analysis. The file stays where it is: the session removes it.
+/// Returns the clip and the body's sha256 (the stored object's may differ: WebM is rewritten).
 pub async fn ingest_file(
     state: &AppState,
     path: &std::path::Path,
     info: UploadInfo,
     live: Option<LiveResult>,
     session_upload: Option<SessionUpload>,
-) -> AppResult<ClipRow> {
+) -> AppResult<(ClipRow, String)> {
     let started = std::time::Instant::now();
     let id = match &info.reserved {
         Some(reserved) => reserved.clip_id.clone(),
@@ -95,11 +96,11 @@ pub async fn ingest_file(
     let staged = Staged {
         file,
         size,
-        sha256,
+        sha256: sha256.clone(),
         streaming: None,
         session_upload,
     };
-    commit(state, id, staged, info, analysis, started).await
+    Ok((commit(state, id, staged, info, analysis, started).await?, sha256))
 }
 
 /// Checks the staged body (unless that was done as it arrived: `analysis`), stores it and

@@ -58,12 +58,16 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     });
     // On stdout, plainly, so scripts and tests can read it.
     println!("Offbeat server listening on http://{local} (public URL {public_url})");
+    let live_analyses = state.live_analyses.clone();
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await?;
+    // Threads following takes still being recorded would hold the exit up: let them go (the
+    // sessions catch up from their files after the restart).
+    live_analyses.forget_all();
     Ok(())
 }
 

@@ -134,6 +134,13 @@ impl LiveAnalyses {
         }
     }
 
+    /// Stops following every session (the server is shutting down).
+    pub fn forget_all(&self) {
+        for (_, live) in self.sessions().drain() {
+            live.progress.update(|p| p.cancelled = true);
+        }
+    }
+
     /// Stops following a session (terminated or abandoned).
     pub fn forget(&self, id: &str) {
         if let Some(live) = self.sessions().remove(id) {

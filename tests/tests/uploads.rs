@@ -28,6 +28,23 @@ fn take(dir: &Path, secs: u32) -> Vec<u8> {
     std::fs::read(opus).unwrap()
 }
 
+/// A byte inside the body (not the header) of the Ogg page that holds byte `at`.
+fn body_byte_of_page_at(ogg: &[u8], at: usize) -> usize {
+    let mut page = 0;
+    loop {
+        let segments = usize::from(ogg[page + 26]);
+        let body: usize = ogg[page + 27..page + 27 + segments]
+            .iter()
+            .map(|&l| usize::from(l))
+            .sum();
+        let end = page + 27 + segments + body;
+        if at < end && body > 0 {
+            return page + 27 + segments + body / 2;
+        }
+        page = end;
+    }
+}
+
 fn create(server: &ServerProc, headers: &[(&str, &str)]) -> String {
     let reply = request("POST", &server.api("/api/v1/uploads"), headers, Some(b""));
     assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
@@ -179,6 +196,25 @@ fn sessions_are_private_bodies_are_checked_and_abandoned_ones_go() {
     let bad = patch(&url, 0, b"0123456789", None);
     assert_eq!(bad.status, 415, "{}", String::from_utf8_lossy(&bad.body));
     assert_eq!(request("HEAD", &url, &[], None).status, 404);
+    // A take that goes bad mid-way (a page's checksum broken) is refused when it is finished,
+    // with the reason, however it was checked while arriving; nothing is kept.
+    let dir = tempfile::tempdir().unwrap();
+    let mut bad_take = take(dir.path(), 5);
+    let body_byte = body_byte_of_page_at(&bad_take, bad_take.len() / 2);
+    bad_take[body_byte] ^= 0xff;
+    let bad_session = create(&server, &[("Upload-Defer-Length", "1")]);
+    let half = bad_take.len() / 3;
+    assert_eq!(patch(&bad_session, 0, &bad_take[..half], None).status, 204);
+    let refused = patch(&bad_session, half as u64, &bad_take[half..], Some(bad_take.len()));
+    assert_eq!(refused.status, 400, "{}", String::from_utf8_lossy(&refused.body));
+    assert!(
+        refused.error_message().contains("corrupt"),
+        "{}",
+        refused.error_message()
+    );
+    assert_eq!(request("HEAD", &bad_session, &[], None).status, 404);
+    let listed = request("GET", &server.api("/api/v1/clips"), &[], None).json();
+    assert_eq!(listed["clips"].as_array().map(Vec::len), Some(0), "no clip");
     // Abandoned: untouched past the time to live, its bytes and row are removed.
     let idle = create(&server, &[("Upload-Defer-Length", "1")]);
     assert_eq!(patch(&idle, 0, b"OggS", None).status, 204);

@@ -181,6 +181,31 @@ fn the_record_button_records_replies_and_camera_messages() {
 }
 
 #[test]
+fn the_record_button_streams_keeps_takes_through_outages_and_closed_tabs() {
+    let server = ServerProc::start(Backend::Local, &[]);
+    let owner = server.user.clone();
+    let speech = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/speech48k.wav");
+    node(
+        "outbox.mjs",
+        &json!({
+            "base": server.url,
+            "email": owner.email,
+            "password": TEST_PASSWORD,
+            "speechWav": speech,
+            "artifacts": artifacts(),
+        }),
+    );
+    // Both takes are clips, and nothing is left half-sent.
+    let clips = get(&server.api("/api/v1/clips")).json();
+    assert_eq!(clips["clips"].as_array().map(Vec::len), Some(2), "{clips}");
+    assert_eq!(
+        std::fs::read_dir(server.data_dir().join("uploads")).unwrap().count(),
+        0,
+        "no session bytes left behind"
+    );
+}
+
+#[test]
 fn the_record_button_embeds_in_allowed_sites_only() {
     let free_port = || {
         std::net::TcpListener::bind("127.0.0.1:0")

@@ -61,8 +61,11 @@ await page.locator('offbeat-record').getByRole('button', { name: /Camera/ }).cli
 await page.locator('offbeat-record').getByRole('timer').waitFor();
 await page.waitForTimeout(3500);
 await page.locator('offbeat-record').getByRole('button', { name: /Stop/ }).click();
+// The link shows from the start; once stopped, the clip behind it becomes final.
+await page.waitForFunction(
+  () => /Ready to share/.test(document.querySelector('offbeat-record').shadowRoot.querySelector('.status').textContent),
+  null, { timeout: 30000 });
 const link = page.locator('offbeat-record').locator('a.link');
-await link.waitFor({ timeout: 30000 });
 const url = await link.getAttribute('href');
 check(url.startsWith(`${config.base}/c/`), `the button shows the share link ${url}`);
 check(await page.locator('offbeat-record').getByRole('button', { name: 'Copy link' }).isVisible(), 'with a copy button');

@@ -22,6 +22,8 @@ pub struct SessionRow {
     /// The S3 multipart upload its parts go to, once one is started.
     pub multipart_key: Option<String>,
     pub multipart_id: Option<String>,
+    /// The sha256 of the whole body, once finished.
+    pub body_sha256: Option<String>,
 }
 
 /// A new session: whose, how long (if known), and what the clip it becomes will be.
@@ -84,9 +86,10 @@ pub async fn advance(pool: &SqlitePool, id: &str, offset: i64, length: Option<i6
     Ok(())
 }
 
-pub async fn finished(pool: &SqlitePool, id: &str, clip_id: &str) -> sqlx::Result<()> {
-    sqlx::query("UPDATE upload_sessions SET clip_id = ?, updated_at = ? WHERE id = ?")
+pub async fn finished(pool: &SqlitePool, id: &str, clip_id: &str, body_sha256: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE upload_sessions SET clip_id = ?, body_sha256 = ?, updated_at = ? WHERE id = ?")
         .bind(clip_id)
+        .bind(body_sha256)
         .bind(timestamp(Utc::now()))
         .bind(id)
         .execute(pool)

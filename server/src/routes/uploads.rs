@@ -10,7 +10,8 @@
 //!   appends, and may set the final `Upload-Length`. When the offset reaches the length the
 //!   body runs the same checks as a one-shot upload and becomes a clip, atomically; the answer
 //!   carries `Offbeat-Clip-Id` and `Offbeat-Clip-Url`.
-//! - `GET /api/v1/uploads/{id}` → JSON: offset, length, and the clip with its sha256 once done.
+//! - `GET /api/v1/uploads/{id}` → JSON: offset, length, and once done the body's sha256 (what a
+//!   client compares with its take) and the clip.
 //! - `DELETE /api/v1/uploads/{id}` → gone.
 //!
 //! Bytes are written at the offset and synced before the offset is recorded, so after a crash
@@ -218,6 +219,8 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         "offset": session.offset,
         "length": session.length,
         "stored_parts": stored_parts,
+        // What arrived, hashed: a client confirms its take by this.
+        "sha256": session.body_sha256,
         "created_at": session.created_at,
         "updated_at": session.updated_at,
         "clip": clip,
@@ -338,8 +341,8 @@ pub async fn patch(
         let fresh = session_fresh(&state, &id).await?;
         let session_upload = crate::session_parts::load(&state, &fresh).await?;
         match ingest_file(&state, &path, info, live, session_upload).await {
-            Ok(clip) => {
-                uploads::finished(&state.db, &id, &clip.id).await?;
+            Ok((clip, body_sha256)) => {
+                uploads::finished(&state.db, &id, &clip.id, &body_sha256).await?;
                 let _ = tokio::fs::remove_file(&path).await;
                 session.clip_id = Some(clip.id);
             }

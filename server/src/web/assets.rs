@@ -18,6 +18,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     asset!("page.css", CSS),
     asset!("player.js", JS),
     asset!("record.js", JS),
+    asset!("outbox.js", JS),
     asset!("record.css", CSS),
     asset!("dashboard.js", JS),
 ];
