@@ -51,6 +51,15 @@ enum Command {
         /// Overwrite existing files.
         #[arg(long)]
         force: bool,
+        /// Also send it to the server while recording, and print its share link (the link
+        /// works from the start; its page says "recording…" until you stop).
+        #[arg(long)]
+        share: bool,
+        /// With --share: anyone with the link may watch (not only your workspace).
+        #[arg(long, requires = "share")]
+        public: bool,
+        #[arg(long, env = "OFFBEAT_SERVER", default_value = "http://127.0.0.1:8080")]
+        server: String,
     },
     /// Encode a WAV file (any rate, channels, 8–32-bit PCM or float) into Ogg Opus.
     Encode {
@@ -206,15 +215,26 @@ fn take_meta(
     }
 }
 
+/// How `share` and `reply` record: the default device, 24 kbit/s.
+fn take_options(max_duration: Option<Duration>, title: Option<String>) -> RecordOptions {
+    RecordOptions {
+        output: PathBuf::new(),
+        device: None,
+        settings: settings(24_000),
+        max_duration,
+        wav: None,
+        title,
+        force: false,
+        interactive: recorder::record::stderr_is_terminal(),
+        settled: None,
+    }
+}
+
 /// Records a take into the outbox while sending it to the server (see `recorder::live_send`),
-/// then finishes the upload: stopping only sends the tail. Returns the clip. With `announce`,
-/// the link is shown (and copied) as soon as the server gives it, before a word is said.
-fn record_live(
-    meta: recorder::outbox::TakeMeta,
-    max_duration: Option<Duration>,
-    title: Option<String>,
-    announce: bool,
-) -> Result<serde_json::Value> {
+/// then finishes the upload: stopping only sends the tail. `options.output`, when set, gets a
+/// copy of the take. Returns the clip. With `announce`, the link is shown (and copied) as soon
+/// as the server gives it, before a word is said.
+fn record_live(meta: recorder::outbox::TakeMeta, options: RecordOptions, announce: bool) -> Result<serde_json::Value> {
     let take = recorder::outbox::new_take(&meta)?;
     let settled = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let live = recorder::live_send::LiveSend::start(&take, meta, Arc::clone(&settled), Duration::from_secs(2))?;
@@ -225,20 +245,24 @@ fn record_live(
             if copied { " (copied)" } else { "" }
         );
     }
+    let keep_at = options.output.clone();
     let options = RecordOptions {
         output: take.clone(),
-        device: None,
-        settings: settings(24_000),
-        max_duration,
-        wav: None,
-        title,
-        force: false,
-        interactive: recorder::record::stderr_is_terminal(),
         settled: Some(settled),
+        force: false,
+        ..options
     };
     let recorded = record(&options);
     let meta = live.stop();
     recorded?;
+    if !keep_at.as_os_str().is_empty() {
+        if keep_at.exists() {
+            std::fs::remove_file(&keep_at).with_context(|| format!("cannot replace {}", keep_at.display()))?;
+        }
+        std::fs::hard_link(&take, &keep_at)
+            .or_else(|_| std::fs::copy(&take, &keep_at).map(|_| ()))
+            .with_context(|| format!("cannot write {}", keep_at.display()))?;
+    }
     send_or_keep(&take, meta)
 }
 
@@ -270,6 +294,9 @@ fn run(cli: Cli) -> Result<()> {
             wav,
             title,
             force,
+            share,
+            public,
+            server,
         } => {
             let output = output.unwrap_or_else(|| {
                 PathBuf::from(chrono::Local::now().format("offbeat-%Y%m%d-%H%M%S.opus").to_string())
@@ -280,11 +307,23 @@ fn run(cli: Cli) -> Result<()> {
                 settings: settings(bitrate),
                 max_duration,
                 wav,
-                title,
+                title: title.clone(),
                 force,
                 interactive: recorder::record::stderr_is_terminal(),
                 settled: None,
             };
+            if share {
+                if options.output.exists() && !force {
+                    return Err(recorder::RecorderError::OutputExists { path: options.output }.into());
+                }
+                // Recorded in the outbox (so it is sent even if this run dies), and kept at
+                // the output path too.
+                let meta = take_meta(&server, title, public, None, None);
+                let clip = record_live(meta, options.clone(), true)?;
+                println!("{}", options.output.display());
+                println!("{}", clip["page_url"].as_str().unwrap_or_default());
+                return Ok(());
+            }
             let recorded = record(&options);
             // The file's path is the result, even when the device failed part-way.
             if options.output.exists() {
@@ -342,7 +381,7 @@ fn run(cli: Cli) -> Result<()> {
                 }
                 None => {
                     let meta = take_meta(&server, title.clone(), public, None, None);
-                    let clip = record_live(meta, max_duration, title, true)?;
+                    let clip = record_live(meta, take_options(max_duration, title), true)?;
                     (
                         clip["title"].as_str().unwrap_or_default().to_owned(),
                         clip["duration_ms"].as_u64().unwrap_or(0),
@@ -380,7 +419,7 @@ fn run(cli: Cli) -> Result<()> {
                 // Recorded into the outbox and sent as it is recorded; finishing also posts
                 // the reply.
                 let meta = take_meta(api.server(), None, false, Some(clip_id.clone()), at);
-                record_live(meta, max_duration, None, false)?;
+                record_live(meta, take_options(max_duration, None), false)?;
                 eprintln!(
                     "Replied{}",
                     at.map(|a| format!(" at {}:{:02}", a / 60_000, a / 1000 % 60))

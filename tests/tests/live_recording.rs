@@ -148,3 +148,47 @@ fn a_server_restart_mid_recording_costs_nothing_and_the_link_is_live_from_the_st
     assert!(!page.contains("is recording"), "{page}");
     assert!(page.contains("<audio"), "{page}");
 }
+
+#[test]
+fn record_with_share_keeps_the_file_and_sends_it_while_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProc::start(Backend::Local, &[]);
+    let mic = VirtualMic::start();
+    let output = dir.path().join("standup.opus");
+    let mut record = server.recorder();
+    record
+        .envs(mic.env())
+        .env("OFFBEAT_OUTBOX_DIR", dir.path().join("outbox"))
+        .arg("record")
+        .arg("-o")
+        .arg(&output)
+        .args(["--share", "--public", "--server", &server.url, "--max-duration", "3s"]);
+    let out = offbeat_tests::tools::run_ok(&mut record);
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert_eq!(Path::new(lines[0]), output);
+    assert!(lines[1].starts_with(&format!("{}/c/", server.url)), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("Link: {}", lines[1])),
+        "the link came first: {stderr}"
+    );
+    // Shared by link: a stranger may play it; the stored clip is the kept file.
+    let token = lines[1].rsplit('/').next().unwrap();
+    let clip = request(
+        "GET",
+        &server.api(&format!("/api/v1/shared/{token}")),
+        &[("Authorization", "")],
+        None,
+    );
+    assert_eq!(clip.status, 200);
+    let local = std::fs::read(&output).unwrap();
+    assert_eq!(
+        clip.json()["media"]["sha256"],
+        hex::encode(Sha256::digest(&local)).as_str()
+    );
+    let seconds = clip.json()["duration_ms"].as_f64().unwrap() / 1000.0;
+    assert!((2.9..=3.1).contains(&seconds), "{seconds} s");
+    assert!(take_in(&dir.path().join("outbox")).is_none());
+}
