@@ -461,7 +461,7 @@ fn run(cli: Cli) -> Result<()> {
                 if list {
                     continue;
                 }
-                match recorder::outbox::send(&take, meta, 3) {
+                match recorder::outbox::send(&take, meta, 5) {
                     Ok(clip) => println!(
                         "{}",
                         clip["page_url"].as_str().or(clip["url"].as_str()).unwrap_or_default()

@@ -10,6 +10,7 @@
 pub mod audio;
 pub mod http;
 pub mod process;
+pub mod proxy;
 pub mod pulse;
 pub mod s3;
 pub mod server;
