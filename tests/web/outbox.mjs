@@ -59,8 +59,11 @@ const offline = await status();
 check(/cannot be reached/.test(offline), `offline, the button says the take is kept: "${offline}"`);
 await context.setOffline(false);
 await page.waitForTimeout(2000);
+const stoppedAt = Date.now();
 await button().getByRole('button', { name: /Stop/ }).click();
 await waitForStatus(/Ready to share/);
+// A figure for the record, not a check: timings belong to benchmarks.
+console.log(`info: stop to final link in the browser: ${Date.now() - stoppedAt} ms (100 ms polling)`);
 check(await link.getAttribute('href') === early, 'the link at the end is the one given at the start');
 const token = early.split('/').pop();
 const clip = await api(`/api/v1/shared/${token}`);
