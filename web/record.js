@@ -7,10 +7,11 @@
 //   token="…"            an API token to upload with, when embedded (the site must be one of
 //                        the server's --embed-origins)
 // On Offbeat's own pages it signs its uploads with the page's session (cookie + the CSRF token
-// in <meta name="csrf-token">), sends the take while it is recorded — the link shows from the
-// start — and keeps it in IndexedDB until the server confirms it (see outbox.js); takes left
-// behind by a closed tab or a lost network are sent when the button next appears. Embedded in
-// another site, it uploads the take once it is recorded.
+// in <meta name="csrf-token">); embedded, with its token. Either way it sends the take while
+// it is recorded — the link shows from the start — and keeps it in IndexedDB until the server
+// confirms it (see outbox.js); takes left behind by a closed tab or a lost network are sent
+// when the button next appears. Where the browser lacks IndexedDB, Web Locks or Web Crypto (an
+// http:// page other than localhost), it uploads the take once it is recorded.
 const MIME = { audio: 'audio/webm;codecs=opus', video: 'video/webm;codecs=vp8,opus' };
 // outbox.js at the same version as this file (the pages ask for both with ?v=).
 const outbox = () => import(`./outbox.js${new URL(import.meta.url).search}`);
@@ -47,8 +48,8 @@ class OffbeatRecord extends HTMLElement {
 
   api(path) { return `${this.server}${path}`; }
 
-  /// Takes are kept and streamed on Offbeat's own pages (same origin, IndexedDB at hand).
-  get local() { return (!this.server || this.server === location.origin) && 'indexedDB' in window && 'locks' in navigator; }
+  /// Takes are kept (in this site's IndexedDB) and streamed wherever the browser can.
+  get local() { return 'indexedDB' in window && 'locks' in navigator && 'subtle' in (window.crypto || {}); }
 
   auth() {
     const csrf = document.querySelector('meta[name=csrf-token]')?.content;
@@ -189,7 +190,7 @@ class OffbeatRecord extends HTMLElement {
     this.recorder.start(1000);
   }
 
-  /// Embedded in another site: the whole take, uploaded once it is recorded.
+  /// Without the outbox: the whole take, uploaded once it is recorded.
   async upload(blob, poster) {
     const title = this.getAttribute('title') || '';
     this.say('Uploading…');

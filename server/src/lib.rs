@@ -25,9 +25,10 @@ pub use state::AppState;
 
 pub fn app(state: AppState) -> Router {
     let cors = web::embed_cors(&state.config.embed_origins);
+    let uploads_cors = web::uploads_cors(&state.config.embed_origins);
     routes::router(state.clone())
         .layer(cors)
-        .merge(routes::uploads_router(state))
+        .merge(routes::uploads_router(state, uploads_cors))
         .layer(axum::middleware::from_fn(web::security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }

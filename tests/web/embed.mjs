@@ -24,7 +24,7 @@ async function record(url) {
   await tab.locator('offbeat-record').getByRole('button', { name: /Stop/ }).click();
   await tab.waitForFunction(() => {
     const s = document.querySelector('offbeat-record').shadowRoot.querySelector('.status').textContent;
-    return s && !/Recording|Uploading/.test(s);
+    return /Ready to share|Not sent|failed/.test(s);
   }, null, { timeout: 30000 });
   return tab.evaluate(() => {
     const root = document.querySelector('offbeat-record').shadowRoot;
@@ -33,7 +33,18 @@ async function record(url) {
 }
 
 const ok = await record(`http://127.0.0.1:${config.allowedPort}/`);
-check(ok.link.startsWith(`${config.base}/c/`), `embedded on an allowed site, it uploads and shows the link (${ok.link})`);
+check(ok.status === 'Ready to share:', `embedded on an allowed site, it sends the take (${ok.status})`);
+check(ok.link.startsWith(`${config.base}/c/`), `and shows the link (${ok.link})`);
+// Sent while recording (a resumable upload across origins), confirmed, and gone from the
+// site's IndexedDB.
+const shared = await fetch(`${config.base}/api/v1/shared/${ok.link.split('/').pop()}`, { headers: { Authorization: `Bearer ${config.token}` } });
+const clip = await shared.json();
+check(shared.ok && clip.duration_ms > 2000 && clip.title === 'From the intranet', `the clip is there (${clip.duration_ms} ms)`);
+const left = await tab.evaluate(() => new Promise(ok => {
+  const r = indexedDB.open('offbeat-outbox', 1);
+  r.onsuccess = () => { const c = r.result.transaction('takes').objectStore('takes').count(); c.onsuccess = () => ok(c.result); };
+}));
+check(left === 0, 'the take left the site\'s IndexedDB once confirmed');
 // A site the server does not list: the browser refuses it the button's script, and any call
 // to the API it tries on its own.
 await tab.goto(`http://127.0.0.1:${config.otherPort}/`);

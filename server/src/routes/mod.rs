@@ -16,11 +16,12 @@ use axum::routing::{delete, get, patch, post};
 
 use crate::state::AppState;
 
-/// Resumable uploads, kept apart from the rest: their `OPTIONS` is tus's discovery, not a CORS
-/// preflight.
-pub fn uploads_router(state: AppState) -> Router {
+/// Resumable uploads, with their own CORS rules (sites that embed the record button send takes
+/// as they record them). `OPTIONS` is both tus's discovery and the CORS preflight: only a
+/// request asking `Access-Control-Request-Method` is a preflight.
+pub fn uploads_router(state: AppState, cors: tower_http::cors::CorsLayer) -> Router {
     Router::new()
-        .route("/api/v1/uploads", post(uploads::create).options(uploads::options))
+        .route("/api/v1/uploads", post(uploads::create))
         .route(
             "/api/v1/uploads/{id}",
             get(uploads::show)
@@ -28,7 +29,23 @@ pub fn uploads_router(state: AppState) -> Router {
                 .patch(uploads::patch)
                 .delete(uploads::terminate),
         )
+        .layer(cors)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), tus_discovery))
         .with_state(state)
+}
+
+async fn tus_discovery(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let preflight = request
+        .headers()
+        .contains_key(axum::http::header::ACCESS_CONTROL_REQUEST_METHOD);
+    if request.method() == axum::http::Method::OPTIONS && !preflight {
+        return uploads::options(axum::extract::State(state)).await;
+    }
+    next.run(request).await
 }
 
 pub fn router(state: AppState) -> Router {

@@ -72,6 +72,33 @@ pub fn embed_cors(origins: &[String]) -> tower_http::cors::CorsLayer {
         .max_age(std::time::Duration::from_secs(600))
 }
 
+/// Cross-origin resumable uploads from the same sites: tus's methods and headers, and the
+/// answers' headers a script must read (where to send, how far it got, the link, the clip).
+pub fn uploads_cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderName, Method};
+    let tus = |name: &'static str| HeaderName::from_static(name);
+    embed_cors(origins)
+        .allow_methods([Method::GET, Method::POST, Method::HEAD, Method::PATCH, Method::DELETE])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            tus("tus-resumable"),
+            tus("upload-offset"),
+            tus("upload-length"),
+            tus("upload-defer-length"),
+            tus("upload-metadata"),
+        ])
+        .expose_headers([
+            header::LOCATION,
+            tus("tus-resumable"),
+            tus("upload-offset"),
+            tus("upload-length"),
+            tus("offbeat-page-url"),
+            tus("offbeat-clip-id"),
+            tus("offbeat-clip-url"),
+        ])
+}
+
 pub async fn security_headers(request: Request, next: Next) -> Response {
     let embed = request.uri().path().starts_with("/c/") && request.uri().query().is_some_and(|q| q.contains("embed=1"));
     let mut response = next.run(request).await;
