@@ -82,6 +82,18 @@ impl ServerProc {
         cmd
     }
 
+    /// `recorder share --title TITLE` for this server, recording from `mic` into the outbox at
+    /// `outbox`; `extra` arguments follow.
+    pub fn share_command(&self, mic: &crate::pulse::VirtualMic, outbox: &Path, title: &str, extra: &[&str]) -> Command {
+        let mut share = self.recorder();
+        share
+            .envs(mic.env())
+            .env("OFFBEAT_OUTBOX_DIR", outbox)
+            .args(["share", "--server", &self.url, "--title", title])
+            .args(extra);
+        share
+    }
+
     /// Adds an account with `server user add` (as an administrator would) and signs it in
     /// for an API token.
     pub fn add_user(&self, email: &str, name: &str, time_zone: &str, workspace: &str) -> TestUser {

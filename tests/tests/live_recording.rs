@@ -55,16 +55,7 @@ fn a_server_restart_mid_recording_costs_nothing_and_the_link_is_live_from_the_st
         1,
         &["-b", "16"],
     );
-    let mut share = server.recorder();
-    share.envs(mic.env()).env("OFFBEAT_OUTBOX_DIR", &outbox).args([
-        "share",
-        "--server",
-        &server.url,
-        "--title",
-        "Budget update",
-        "--max-duration",
-        "30s",
-    ]);
+    let mut share = server.share_command(&mic, &outbox, "Budget update", &["--max-duration", "30s"]);
     let mut proc = Watched::spawn(&mut share);
     let mut stdout = proc.child.stdout.take().unwrap();
 

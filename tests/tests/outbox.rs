@@ -28,15 +28,7 @@ fn a_take_killed_mid_recording_is_sent_by_the_outbox() {
         1,
         &["-b", "16"],
     );
-    let mut share = server.recorder();
-    share.envs(mic.env()).env("OFFBEAT_OUTBOX_DIR", &outbox).args([
-        "share",
-        "--server",
-        &server.url,
-        "--title",
-        "Standup",
-    ]);
-    let mut proc = Watched::spawn(&mut share);
+    let mut proc = Watched::spawn(&mut server.share_command(&mic, &outbox, "Standup", &[]));
     proc.wait_for_line("Recording from", Duration::from_secs(15));
     mic.play(&speech);
     std::thread::sleep(Duration::from_secs(3));
