@@ -213,8 +213,8 @@ class OffbeatRecord extends HTMLElement {
         headers: { ...headers, 'Content-Type': 'application/json' },
         body: JSON.stringify({ clip_id: clip.id }),
       });
-      // 400: posted already (a take resumed after the reply went out).
-      if (!r.ok && r.status !== 400) { this.say((await r.json().catch(() => null))?.error?.message || `Reply failed (${r.status})`); return; }
+      // 409: posted already (a take resumed after the reply went out).
+      if (!r.ok && r.status !== 409) { this.say((await r.json().catch(() => null))?.error?.message || `Reply failed (${r.status})`); return; }
     }
     this.showLink(clip.page_url);
     this.say(message);

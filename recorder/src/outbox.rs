@@ -108,31 +108,27 @@ fn send_once(take: &Path, meta: &mut TakeMeta) -> Result<Value, RecorderError> {
     let size = std::fs::metadata(take).map_err(|e| tus.unreachable(&e))?.len();
     // Where the server is: resume the session we have (streamed while recording, or left by
     // an earlier run), or start one.
-    let mut at = match &meta.upload_url {
+    let existing = match &meta.upload_url {
         Some(url) => tus.position(url)?,
         None => None,
     };
-    if at.is_none() {
-        let created = tus.create(&NewUpload {
-            title: meta.title.as_deref(),
-            public: meta.public,
-            length: Some(size),
-        })?;
-        meta.upload_url = Some(created.url);
-        save_meta(take, meta)?;
-        at = Some(Position {
-            offset: 0,
-            clip_id: None,
-        });
-    }
-    let url = meta
-        .upload_url
-        .clone()
-        .ok_or_else(|| tus.unreachable(&"no upload location"))?;
-    let mut at = at.unwrap_or(Position {
-        offset: 0,
-        clip_id: None,
-    });
+    let (url, mut at) = match (existing, &meta.upload_url) {
+        (Some(at), Some(url)) => (url.clone(), at),
+        _ => {
+            let created = tus.create(&NewUpload {
+                title: meta.title.as_deref(),
+                public: meta.public,
+                length: Some(size),
+            })?;
+            meta.upload_url = Some(created.url.clone());
+            save_meta(take, meta)?;
+            let start = Position {
+                offset: 0,
+                clip_id: None,
+            };
+            (created.url, start)
+        }
+    };
     let mut file = std::fs::File::open(take).map_err(|e| tus.unreachable(&e))?;
     const CHUNK: u64 = 1 << 20;
     // Until the server says the clip exists. The last PATCH may carry no bytes at all: a take
@@ -189,7 +185,7 @@ fn send_once(take: &Path, meta: &mut TakeMeta) -> Result<Value, RecorderError> {
             .set("Authorization", tus.auth())
             .send_json(body)
         {
-            Ok(_) | Err(ureq::Error::Status(400, _)) => {} // 400: already posted by an earlier run
+            Ok(_) | Err(ureq::Error::Status(409, _)) => {} // 409: already posted by an earlier run
             Err(ureq::Error::Status(status, r)) => return Err(server_error(status, r)),
             Err(ureq::Error::Transport(t)) => return Err(tus.unreachable(&t)),
         }

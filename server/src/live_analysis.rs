@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -34,9 +35,12 @@ pub struct LiveResult {
     pub sha256: String,
 }
 
-/// The sessions being analysed, by session id.
+/// The sessions being analysed, by session id, and how many threads are following one.
 #[derive(Debug, Clone, Default)]
-pub struct LiveAnalyses(Arc<Mutex<HashMap<String, Live>>>);
+pub struct LiveAnalyses {
+    sessions: Arc<Mutex<HashMap<String, Live>>>,
+    following: Arc<AtomicUsize>,
+}
 
 #[derive(Debug)]
 struct Live {
@@ -73,11 +77,12 @@ impl Progress {
 
 impl LiveAnalyses {
     fn sessions(&self) -> MutexGuard<'_, HashMap<String, Live>> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The session's file at `path` now holds `durable` bytes for sure (and `final_len` in all,
-    /// once known). Starts following it if it is Ogg and nobody is yet.
+    /// once known). Starts following it if nobody is yet; the analysis itself tells Ogg from
+    /// anything else (a WebM body fails at its first bytes, and is checked whole at the end).
     pub fn advance(&self, id: &str, path: PathBuf, durable: u64, final_len: Option<u64>) {
         let mut sessions = self.sessions();
         // A follower that went idle gave up its thread: start over, catching up from the file.
@@ -92,7 +97,7 @@ impl LiveAnalyses {
             });
             return;
         }
-        if sessions.len() >= MAX_LIVE || durable < 4 || !crate::analyze::starts_like_ogg(&path) {
+        if self.following.load(Ordering::Acquire) >= MAX_LIVE {
             return;
         }
         let progress = Arc::new(Progress::default());
@@ -108,8 +113,11 @@ impl LiveAnalyses {
             progress: Arc::clone(&progress),
         };
         let watched = Arc::clone(&progress);
+        let following = Arc::clone(&self.following);
+        following.fetch_add(1, Ordering::AcqRel);
         tokio::task::spawn_blocking(move || {
             let outcome = analyze_following(follower);
+            following.fetch_sub(1, Ordering::AcqRel);
             if let Err(AnalyzeError::Io(err)) = &outcome
                 && err.kind() == io::ErrorKind::TimedOut
             {

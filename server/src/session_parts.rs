@@ -29,16 +29,16 @@ pub async fn send_ready(state: &AppState, session: &SessionRow, path: &Path, dur
     if durable < part_size {
         return Ok(());
     }
-    let file = path.to_owned();
-    if !tokio::task::spawn_blocking(move || crate::analyze::starts_like_ogg(&file))
-        .await
-        .unwrap_or(false)
-    {
-        return Ok(());
-    }
     let mut upload = match load(state, session).await? {
         Some(upload) => upload,
         None => {
+            let file = path.to_owned();
+            if !tokio::task::spawn_blocking(move || crate::analyze::starts_like_ogg(&file))
+                .await
+                .unwrap_or(false)
+            {
+                return Ok(());
+            }
             let key = format!("clips/{clip_id}.opus");
             let upload_id = s3.start_session_upload(&key, "audio/ogg; codecs=opus").await?;
             uploads::set_multipart(&state.db, &session.id, &key, &upload_id).await?;

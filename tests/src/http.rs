@@ -142,12 +142,12 @@ pub fn post_status_despite_early_close(base_url: &str, path: &str, body: &[u8]) 
         .unwrap_or_else(|| panic!("no HTTP status in {text:?}"))
 }
 
-/// Percent-encodes everything but unreserved characters (for query values).
+/// Percent-encodes everything but RFC 3986's unreserved characters (query values).
 pub fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    const RESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(text, RESERVED).to_string()
 }

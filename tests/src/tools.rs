@@ -74,6 +74,11 @@ pub fn speech_wav(dir: &Path, name: &str, text: &str, rate: u32, channels: u16, 
     out
 }
 
+/// Speech as a microphone gives it: 48 kHz, mono, 16-bit.
+pub fn speech(dir: &Path, name: &str, text: &str) -> PathBuf {
+    speech_wav(dir, name, text, 48_000, 1, &["-b", "16"])
+}
+
 /// The stderr of a failed command, minus blank lines.
 pub fn stderr_lines(out: &Output) -> Vec<String> {
     String::from_utf8_lossy(&out.stderr)

@@ -8,11 +8,11 @@ use std::path::Path;
 
 use offbeat_tests::http::{Reply, request};
 use offbeat_tests::server::{Backend, ServerProc, TEST_PASSWORD, TestUser};
-use offbeat_tests::tools::{recorder, run_ok, speech_wav};
+use offbeat_tests::tools::{recorder, run_ok, speech};
 use serde_json::{Value, json};
 
 fn speech_clip(dir: &Path) -> Vec<u8> {
-    let wav = speech_wav(dir, "speech", "please review the budget", 48_000, 1, &["-b", "16"]);
+    let wav = speech(dir, "speech", "please review the budget");
     let out = dir.join("speech.opus");
     run_ok(recorder().arg("encode").arg(&wav).arg(&out));
     std::fs::read(out).unwrap()

@@ -12,7 +12,7 @@ use offbeat_tests::http::{get, request};
 use offbeat_tests::process::Watched;
 use offbeat_tests::pulse::VirtualMic;
 use offbeat_tests::server::{Backend, ServerProc};
-use offbeat_tests::tools::{require, speech_wav};
+use offbeat_tests::tools::{require, speech};
 use sha2::{Digest, Sha256};
 
 fn take_in(outbox: &Path) -> Option<PathBuf> {
@@ -47,13 +47,10 @@ fn a_server_restart_mid_recording_costs_nothing_and_the_link_is_live_from_the_st
     let outbox = dir.path().join("outbox");
     let mut server = ServerProc::start(Backend::Local, &[]);
     let mic = VirtualMic::start();
-    let speech = speech_wav(
+    let speech = speech(
         dir.path(),
         "speech",
         "good morning, here is the update on the quarterly budget before friday",
-        48_000,
-        1,
-        &["-b", "16"],
     );
     let mut share = server.share_command(&mic, &outbox, "Budget update", &["--max-duration", "30s"]);
     let mut proc = Watched::spawn(&mut share);

@@ -11,7 +11,7 @@ use offbeat_tests::process::Watched;
 use offbeat_tests::proxy::FlakyProxy;
 use offbeat_tests::pulse::VirtualMic;
 use offbeat_tests::server::{Backend, ServerProc};
-use offbeat_tests::tools::{recorder, run_ok, speech_wav};
+use offbeat_tests::tools::{recorder, run_ok, speech};
 use sha2::{Digest, Sha256};
 
 #[test]
@@ -20,14 +20,7 @@ fn a_take_killed_mid_recording_is_sent_by_the_outbox() {
     let outbox = dir.path().join("outbox");
     let server = ServerProc::start(Backend::Local, &[]);
     let mic = VirtualMic::start();
-    let speech = speech_wav(
-        dir.path(),
-        "speech",
-        "please review the quarterly budget before friday",
-        48_000,
-        1,
-        &["-b", "16"],
-    );
+    let speech = speech(dir.path(), "speech", "please review the quarterly budget before friday");
     let mut proc = Watched::spawn(&mut server.share_command(&mic, &outbox, "Standup", &[]));
     proc.wait_for_line("Recording from", Duration::from_secs(15));
     mic.play(&speech);

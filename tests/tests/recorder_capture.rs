@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use offbeat_tests::audio::{best_alignment, decode_opus_mono, opus_facts, read_wav_mono};
 use offbeat_tests::process::Watched;
 use offbeat_tests::pulse::VirtualMic;
-use offbeat_tests::tools::{recorder, require, speech_wav, stderr_lines};
+use offbeat_tests::tools::{recorder, require, speech, stderr_lines};
 
 const STARTED: &str = "Recording from";
 const SENTENCE: &str = "please review the quarterly budget before friday";
@@ -45,7 +45,7 @@ fn assert_opusinfo_clean(path: &Path) {
 fn recording_matches_what_the_microphone_heard() {
     let dir = tempfile::tempdir().unwrap();
     let mic = VirtualMic::start();
-    let speech = speech_wav(dir.path(), "speech", SENTENCE, 48_000, 1, &["-b", "16"]);
+    let speech = speech(dir.path(), "speech", SENTENCE);
     let out = dir.path().join("take.opus");
     let raw = dir.path().join("take.wav");
     let (proc, started) = start_recording(&mic, &out, &["--wav", raw.to_str().unwrap(), "--title", "budget"]);

@@ -10,19 +10,12 @@ use offbeat_tests::audio::opus_facts;
 use offbeat_tests::http::{self, Reply, cut_off_upload, get, request};
 use offbeat_tests::s3::S3Server;
 use offbeat_tests::server::{Backend, ServerProc};
-use offbeat_tests::tools::{live_webm, recorder, require, run_ok, speech_wav};
+use offbeat_tests::tools::{live_webm, recorder, require, run_ok, speech};
 use sha2::{Digest, Sha256};
 
 /// A speech clip made by the real recorder.
 fn speech_clip(dir: &Path) -> PathBuf {
-    let wav = speech_wav(
-        dir,
-        "speech",
-        "the design review is now on monday afternoon",
-        48_000,
-        1,
-        &["-b", "16"],
-    );
+    let wav = speech(dir, "speech", "the design review is now on monday afternoon");
     let opus = dir.join("speech.opus");
     run_ok(
         recorder()

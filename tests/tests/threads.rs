@@ -9,11 +9,11 @@ use std::process::Command;
 
 use offbeat_tests::http::request;
 use offbeat_tests::server::{Backend, ServerProc, TestUser};
-use offbeat_tests::tools::{recorder, run_ok, speech_wav};
+use offbeat_tests::tools::{recorder, run_ok, speech};
 use serde_json::Value;
 
 fn clip(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let wav = speech_wav(dir, name, text, 48_000, 1, &["-b", "16"]);
+    let wav = speech(dir, name, text);
     let out = dir.join(format!("{name}.opus"));
     run_ok(recorder().arg("encode").arg(&wav).arg(&out));
     out

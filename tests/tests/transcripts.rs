@@ -16,7 +16,7 @@ use offbeat_tests::server::{Backend, ServerProc};
 use offbeat_tests::speech::{
     normalized_words, transcribe_args, transcribing_server, wait_for_transcript, word_error_rate,
 };
-use offbeat_tests::tools::{recorder, run_ok, speech_wav};
+use offbeat_tests::tools::{recorder, run_ok, speech};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(180);
@@ -93,7 +93,7 @@ fn speech_recorded_through_the_recorder_comes_back_as_its_words() {
                         and reply in the thread with your questions.";
     let dir = tempfile::tempdir().unwrap();
     let mic = VirtualMic::start();
-    let speech = speech_wav(dir.path(), "speech", SAID, 48_000, 1, &["-b", "16"]);
+    let speech = speech(dir.path(), "speech", SAID);
     let take = dir.path().join("take.opus");
     let mut cmd = recorder();
     cmd.envs(mic.env()).arg("record").arg("-o").arg(&take);
@@ -159,15 +159,12 @@ fn speech_recorded_through_the_recorder_comes_back_as_its_words() {
 #[test]
 fn a_word_after_a_known_silence_starts_where_it_was_put_and_search_finds_it() {
     let dir = tempfile::tempdir().unwrap();
-    let first = speech_wav(
+    let first = speech(
         dir.path(),
         "first",
         "Good morning everyone. The budget review moved to Friday afternoon.",
-        48_000,
-        1,
-        &["-b", "16"],
     );
-    let second = speech_wav(dir.path(), "second", "Thursday works for me.", 48_000, 1, &["-b", "16"]);
+    let second = speech(dir.path(), "second", "Thursday works for me.");
     const SILENCE_MS: u64 = 2_500;
     let padded = dir.path().join("padded.wav");
     let seconds = format!("{}", SILENCE_MS as f64 / 1000.0);
@@ -285,15 +282,12 @@ fn webm_recorded_by_chromium_transcribes_too() {
 
 /// `secs` of speech as a WAV (a paragraph repeated): long enough that whisper is busy a while.
 fn speech_of(dir: &Path, secs: u64) -> PathBuf {
-    let paragraph = speech_wav(
+    let paragraph = speech(
         dir,
         "paragraph",
         "Here is the update on the hiring plan. We interviewed six people this week, and two of them \
          will join us next month. The design review is on Monday afternoon, so please send your notes \
          before then.",
-        48_000,
-        1,
-        &["-b", "16"],
     );
     let out = dir.join(format!("speech-{secs}s.wav"));
     let repeats = secs * 1000 / wav_ms(&paragraph) + 1;
@@ -309,14 +303,7 @@ fn speech_of(dir: &Path, secs: u64) -> PathBuf {
 fn failed_transcriptions_retry_with_backoff_and_fail_for_good_at_the_limit() {
     let dir = tempfile::tempdir().unwrap();
     let busy = encode(&speech_of(dir.path(), 20));
-    let short = encode(&speech_wav(
-        dir.path(),
-        "short",
-        "Thursday works for me.",
-        48_000,
-        1,
-        &["-b", "16"],
-    ));
+    let short = encode(&speech(dir.path(), "short", "Thursday works for me."));
     let mut s3 = S3Server::start();
     let mut args = transcribe_args();
     args.extend(["--transcribe-max-attempts", "3", "--transcribe-retry-base-secs", "1"].map(String::from));
@@ -415,7 +402,7 @@ fn without_a_model_clips_are_taken_and_transcripts_say_disabled_and_why() {
     let dir = tempfile::tempdir().unwrap();
     let not_a_model = dir.path().join("model.bin");
     std::fs::write(&not_a_model, vec![7u8; 4096]).unwrap();
-    let wav = speech_wav(dir.path(), "hello", "hello there", 48_000, 1, &["-b", "16"]);
+    let wav = speech(dir.path(), "hello", "hello there");
     let clip_file = encode(&wav);
     for (args, why) in [
         (vec![], "--whisper-model"),

@@ -10,7 +10,7 @@ use std::time::Duration;
 use offbeat_tests::http::{get, request, urlencode};
 use offbeat_tests::server::{Backend, ServerProc, TEST_PASSWORD, TestUser};
 use offbeat_tests::speech::{transcribing_server, wait_for_transcript};
-use offbeat_tests::tools::{recorder, require, run_ok, speech_wav};
+use offbeat_tests::tools::{recorder, require, run_ok, speech};
 use serde_json::{Value, json};
 
 fn web_dir() -> PathBuf {
@@ -49,15 +49,12 @@ fn as_user(user: &TestUser) -> String {
 }
 
 fn two_sentences(dir: &Path) -> PathBuf {
-    let first = speech_wav(
+    let first = speech(
         dir,
         "first",
         "Good morning everyone. The budget review moved to Friday.",
-        48_000,
-        1,
-        &["-b", "16"],
     );
-    let second = speech_wav(dir, "second", "Thursday works for me.", 48_000, 1, &["-b", "16"]);
+    let second = speech(dir, "second", "Thursday works for me.");
     let padded = dir.join("padded.wav");
     run_ok(Command::new("sox").arg(&first).arg(&padded).args(["pad", "0", "2"]));
     let wav = dir.join("clip.wav");
@@ -108,7 +105,7 @@ fn the_playback_page_seeks_changes_speed_and_keeps_hostile_text_inert() {
     run_ok(
         recorder()
             .arg("encode")
-            .arg(speech_wav(dir.path(), "hi", "hello", 48_000, 1, &["-b", "16"]))
+            .arg(speech(dir.path(), "hi", "hello"))
             .arg(&short),
     );
     let hostile = upload_as(&server, &mallory, &short, "<script>alert(1)</script>");

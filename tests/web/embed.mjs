@@ -40,9 +40,14 @@ check(ok.link.startsWith(`${config.base}/c/`), `and shows the link (${ok.link})`
 const shared = await fetch(`${config.base}/api/v1/shared/${ok.link.split('/').pop()}`, { headers: { Authorization: `Bearer ${config.token}` } });
 const clip = await shared.json();
 check(shared.ok && clip.duration_ms > 2000 && clip.title === 'From the intranet', `the clip is there (${clip.duration_ms} ms)`);
+// -1: the site has no outbox at all (the take was not kept while it was sent).
 const left = await tab.evaluate(() => new Promise(ok => {
   const r = indexedDB.open('offbeat-outbox', 1);
-  r.onsuccess = () => { const c = r.result.transaction('takes').objectStore('takes').count(); c.onsuccess = () => ok(c.result); };
+  r.onsuccess = () => {
+    if (!r.result.objectStoreNames.contains('takes')) { ok(-1); return; }
+    const c = r.result.transaction('takes').objectStore('takes').count();
+    c.onsuccess = () => ok(c.result);
+  };
 }));
 check(left === 0, 'the take left the site\'s IndexedDB once confirmed');
 // A site the server does not list: the browser refuses it the button's script, and any call

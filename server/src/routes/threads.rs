@@ -117,11 +117,12 @@ pub async fn reply(
         if clip.owner_id.as_deref() != Some(user.id.as_str()) || clip.status != "ready" {
             return Err(AppError::NotFound);
         }
-        if clip.id == root_id
-            || threads::by_clip(&state.db, &clip.id).await?.is_some()
-            || threads::has_replies(&state.db, &clip.id).await?
-        {
-            return Err(AppError::BadRequest("that clip is already part of a thread".into()));
+        if clip.id == root_id {
+            return Err(AppError::BadRequest("a clip cannot answer itself".into()));
+        }
+        // A conflict, not a mistake: clients resending a reply after a failure see 409.
+        if threads::by_clip(&state.db, &clip.id).await?.is_some() || threads::has_replies(&state.db, &clip.id).await? {
+            return Err(AppError::Conflict("that clip is already part of a thread".into()));
         }
     }
     let row = ReplyRow {
