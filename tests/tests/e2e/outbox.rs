@@ -2,8 +2,6 @@
 //! it. Killed mid-take, the recorder leaves a playable take that `recorder outbox` sends; takes
 //! sent through a network that keeps dropping connections arrive byte-exact.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
 use std::time::Duration;
 
 use offbeat_tests::http::get;

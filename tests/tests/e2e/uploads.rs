@@ -2,8 +2,6 @@
 //! dropped connections arrives byte-exact; a server restart mid-upload loses nothing; offsets,
 //! ownership, bad bodies and abandoned sessions are handled.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;

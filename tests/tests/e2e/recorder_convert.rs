@@ -1,7 +1,6 @@
 //! `recorder encode` / `recorder decode` against the reference tools: opusinfo, ffprobe, ffmpeg.
 
 // A failed expectation is a failed test: panicking is the point.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,8 +2,6 @@
 //! start (its page says "recording…"), a server that goes away mid-take costs nothing, and the
 //! stored clip is byte for byte the local take.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

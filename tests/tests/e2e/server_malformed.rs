@@ -2,7 +2,6 @@
 //! and the server never falls over.
 
 // A failed expectation is a failed test: panicking is the point.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use media::{EncoderSettings, InputFormat, OggOpusEncoder, OpusHead, OpusTags};
 use offbeat_tests::http::request;

@@ -2,7 +2,6 @@
 //! scripts/record-webm-fixtures.mjs): facts right, stored so browsers can seek it.
 
 // A failed expectation is a failed test: panicking is the point.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,8 +2,6 @@
 //! server: voice and text replies, a reply anchored at a moment, nested answers, seen receipts,
 //! the inbox, tombstones.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

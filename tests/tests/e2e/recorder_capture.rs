@@ -2,7 +2,6 @@
 //! daemon whose virtual microphone is fed with espeak-ng speech.
 
 // A failed expectation is a failed test: panicking is the point.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::path::Path;
 use std::process::Command;

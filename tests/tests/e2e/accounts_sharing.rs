@@ -1,8 +1,6 @@
 //! Accounts, sharing and permissions against the real server: the whole access matrix, probing,
 //! token entropy, sessions with CSRF, rate-limited sign-in, token revocation.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
 use std::collections::HashSet;
 use std::path::Path;
 

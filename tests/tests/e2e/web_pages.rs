@@ -1,8 +1,6 @@
 //! The web pages in real headless Chromium (Playwright), plus what a chat app sees of a link:
 //! Open Graph, oEmbed, security headers, page weight.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;

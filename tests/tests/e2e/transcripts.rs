@@ -1,8 +1,6 @@
 //! Transcripts end to end: real speech (espeak-ng, through the recorder and through Chromium's
 //! MediaRecorder), the real server binary with the real whisper model, the HTTP API.
 
-#![allow(clippy::expect_used, clippy::unwrap_used)]
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;

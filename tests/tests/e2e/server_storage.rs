@@ -2,7 +2,6 @@
 //! (s3s-fs over HTTP with SigV4) or the local backend, real clips from the real recorder.
 
 // A failed expectation is a failed test: panicking is the point.
-#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
 

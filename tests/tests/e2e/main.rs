@@ -1,0 +1,19 @@
+//! The end-to-end suite, as one test binary: each module drives the real binaries for one
+//! capability. One binary rather than one per file links the heavy dependency tree (S3 SDK,
+//! s3s, whisper) once instead of a dozen times, which saves minutes and gigabytes on CI.
+
+// A failed expectation in a test is the test failing, with its message.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod accounts_sharing;
+mod live_recording;
+mod outbox;
+mod recorder_capture;
+mod recorder_convert;
+mod server_malformed;
+mod server_storage;
+mod server_webm;
+mod threads;
+mod transcripts;
+mod uploads;
+mod web_pages;
