@@ -9,6 +9,7 @@
 //! - [`encode`]: interleaved PCM at any rate and channel count → mono Ogg Opus.
 //! - [`decode`]: Ogg Opus → PCM at 48 kHz or any requested rate.
 //! - [`live_file`]: a file that is a complete Ogg stream after every page, for live recording.
+//! - [`webm`] / [`webm_remux`]: browsers' WebM read in one pass; its Opus track into Ogg.
 
 pub mod decode;
 pub mod ebml;
@@ -22,6 +23,7 @@ pub mod pcm;
 pub mod resample;
 pub mod waveform;
 pub mod webm;
+pub mod webm_remux;
 
 pub use decode::{DecodeOptions, PcmDecoder};
 pub use encode::{EncodeSummary, EncoderSettings, InputFormat, OggOpusEncoder};
@@ -32,6 +34,7 @@ pub use ogg_opus_writer::OggOpusWriter;
 pub use opus_header::{OpusHead, OpusTags};
 pub use waveform::{Waveform, WaveformBuilder};
 pub use webm::WebmScan;
+pub use webm_remux::OggRemux;
 
 /// Opus always runs its granule clock at 48 kHz (RFC 7845 §4).
 pub const OPUS_RATE: u32 = 48_000;

@@ -9,8 +9,8 @@ use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 
 use crate::ebml::{self, element_len, read_id, read_size};
 use crate::error::{MediaError, Result};
-use crate::ogg_opus_writer::OggOpusWriter;
-use crate::opus_header::{OpusHead, OpusTags};
+use crate::opus_header::OpusHead;
+use crate::webm_remux::OggRemux;
 
 const EBML_HEADER: u32 = 0x1A45_DFA3;
 const DOC_TYPE: u32 = 0x4282;
@@ -112,6 +112,10 @@ struct ClusterSpan {
     sized: bool,
 }
 
+/// Takes each audio packet as [`WebmScan::scan_with_audio`] reads it: the track, the writing
+/// app (from Info, if it came first), the packet.
+pub type AudioHandler<'a> = dyn FnMut(&AudioTrack, Option<&str>, &[u8]) -> Result<()> + 'a;
+
 /// At most this many audio blocks (over 11 hours of 20 ms packets) and clusters: what the scan
 /// keeps per block and per cluster is small, but a hostile file of tiny elements must not make
 /// it large.
@@ -201,6 +205,18 @@ fn children(mut data: &[u8]) -> Result<Vec<(u32, &[u8])>> {
 impl WebmScan {
     /// Walks the file. Fails with [`MediaError::NotOpus`] when there is no Opus audio track.
     pub fn scan<R: Read + Seek>(input: R) -> Result<Self> {
+        Self::walk(input, None)
+    }
+
+    /// Walks the file as [`Self::scan`] does, handing each audio packet to `on_audio` as it is
+    /// read (with the track and the writing app): a caller can remux and decode the audio in
+    /// the same single pass over the input, even while the input is still arriving. The input
+    /// is only ever read forwards.
+    pub fn scan_with_audio<R: Read + Seek>(input: R, on_audio: &mut AudioHandler<'_>) -> Result<Self> {
+        Self::walk(input, Some(on_audio))
+    }
+
+    fn walk<R: Read + Seek>(input: R, mut on_audio: Option<&mut AudioHandler<'_>>) -> Result<Self> {
         let mut w = Walker {
             r: BufReader::with_capacity(64 * 1024, input),
             pos: 0,
@@ -332,8 +348,17 @@ impl WebmScan {
                             SIMPLE_BLOCK => {
                                 let payload_at = w.pos;
                                 let head = w.payload(child_size.min(16))?;
-                                w.skip(child_size - head.len() as u64)?;
-                                if let Some(frame) = block(&head, payload_at, child_size, timestamp, None)? {
+                                let frame = block(&head, payload_at, child_size, timestamp, None)?;
+                                let rest = child_size - head.len() as u64;
+                                match (&mut on_audio, &audio, frame) {
+                                    (Some(handler), Some(track), Some(frame)) if frame.track == track.number => {
+                                        let mut packet = head[(frame.offset - payload_at) as usize..].to_vec();
+                                        packet.extend_from_slice(&w.payload(rest)?);
+                                        handler(track, writing_app.as_deref(), &packet)?;
+                                    }
+                                    _ => w.skip(rest)?,
+                                }
+                                if let Some(frame) = frame {
                                     keep(frame, &mut audio_blocks, &mut last_video_times, &mut cue_time)?;
                                 }
                             }
@@ -363,6 +388,15 @@ impl WebmScan {
                                 if let Some((at, len, head)) = found
                                     && let Some(frame) = block(&head, at, len, timestamp, Some(!referenced))?
                                 {
+                                    if let (Some(handler), Some(track)) = (&mut on_audio, &audio)
+                                        && frame.track == track.number
+                                    {
+                                        let from = (frame.offset - group_at) as usize;
+                                        let packet = group.get(from..from + frame.len as usize).ok_or_else(|| {
+                                            MediaError::Webm("a Block overruns its BlockGroup".into())
+                                        })?;
+                                        handler(track, writing_app.as_deref(), packet)?;
+                                    }
                                     keep(frame, &mut audio_blocks, &mut last_video_times, &mut cue_time)?;
                                 }
                             }
@@ -421,33 +455,15 @@ impl WebmScan {
     /// Copies the audio track into an Ogg Opus stream (no re-encoding). Returns the writer and
     /// the playable length in 48 kHz samples.
     pub fn remux_audio<R: Read + Seek, W: Write>(&self, mut input: R, out: W) -> Result<(W, u64)> {
-        let tags = OpusTags::new(format!(
-            "Offbeat remux of WebM{}",
-            self.writing_app
-                .as_deref()
-                .map(|a| format!(" from {a}"))
-                .unwrap_or_default()
-        ));
-        let mut writer = OggOpusWriter::new(out, &self.audio.head, &tags, u64::from(crate::OPUS_RATE))?;
-        let frames = &self.audio_blocks;
+        let mut remux = OggRemux::new(out, &self.audio, self.writing_app.as_deref())?;
         let mut buf = Vec::new();
-        let mut granule = 0u64;
-        for (i, frame) in frames.iter().enumerate() {
+        for frame in &self.audio_blocks {
             buf.resize(frame.len as usize, 0);
             input.seek(SeekFrom::Start(frame.offset))?;
             input.read_exact(&mut buf).map_err(eof_is_truncation)?;
-            let samples = opus::packet::get_nb_samples(&buf, crate::OPUS_RATE)
-                .map_err(|e| MediaError::Webm(format!("an audio block is not an Opus packet: {e}")))?
-                as u64;
-            granule += samples;
-            if i + 1 == frames.len() {
-                writer.write_final_packet(&buf, granule)?;
-            } else {
-                writer.write_packet(&buf, samples)?;
-            }
+            remux.push(&buf)?;
         }
-        let playable = granule.saturating_sub(u64::from(self.audio.head.pre_skip));
-        Ok((writer.into_inner(), playable))
+        remux.finish()
     }
 
     /// The input's clusters as one unchanged run of bytes, when they are: contiguous, nothing

@@ -63,14 +63,7 @@ pub async fn ingest_file(
         None => crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?,
     };
     let (size, sha256, analysis) = match live {
-        Some(live) => (
-            live.size,
-            live.sha256,
-            Some(Analysis {
-                facts: live.facts,
-                stored: Stored::Upload,
-            }),
-        ),
+        Some(live) => (live.size, live.sha256, Some(live.analysis)),
         None => {
             let hashed = path.to_owned();
             let (size, sha256) = tokio::task::spawn_blocking(move || -> std::io::Result<(u64, String)> {

@@ -1,18 +1,21 @@
-//! Checks an upload session's Ogg Opus body while it is still arriving, so that finishing a
-//! take only has its tail left to check: the link is final moments after the recorder stops,
-//! however long the take.
+//! Checks an upload session's body while it is still arriving, so that finishing a take only
+//! has its tail left to check: the link is final moments after the recorder (or the browser)
+//! stops, however long the take.
 //!
 //! Each session being analysed has one blocking thread running exactly the one-shot upload's
-//! analysis ([`crate::analyze::analyze_ogg_stream`]) over a reader that follows the session's
-//! file: it reads what is durably on disk and waits for more until the final length is known.
-//! Nothing here is authoritative on its own: whatever cannot be analysed live (not Ogg, too
-//! many sessions at once, a server restart mid-take that the catch-up has not finished, an
-//! error) falls back to analysing the whole file at the end, as before.
+//! analysis over a reader that follows the session's file: it reads what is durably on disk
+//! and waits for more until the final length is known. Ogg Opus (the recorder) goes through
+//! [`crate::analyze::analyze_ogg_stream`]; WebM (browsers) through
+//! [`crate::analyze::webm::analyze_webm_audio`], which remuxes and decodes its audio in the
+//! same pass (on a second thread), leaving a video take only its new head to write at the end.
+//! Nothing here is authoritative on its own: whatever cannot be analysed live (too many
+//! sessions at once, a server restart mid-take that the catch-up has not finished, an error)
+//! falls back to analysing the whole file at the end, as before.
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Read};
-use std::path::PathBuf;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
@@ -20,26 +23,29 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
-use crate::analyze::{AnalyzeError, MediaFacts, analyze_ogg_stream};
+use crate::analyze::webm::{analyze_webm_audio, finish_webm};
+use crate::analyze::{Analysis, AnalyzeError, Stored, analyze_ogg_stream};
 
 /// At most this many sessions are analysed live at once (each holds a blocking thread).
 const MAX_LIVE: usize = 32;
 /// A session that sends nothing for this long loses its thread; it catches up if it returns.
 const IDLE_LIMIT: Duration = Duration::from_secs(120);
 
-/// The analysis of a whole session body, done as it arrived.
+/// The analysis of a whole session body, done as it arrived, and the body's size and sha256.
 #[derive(Debug)]
 pub struct LiveResult {
-    pub facts: MediaFacts,
+    pub analysis: Analysis,
     pub size: u64,
     pub sha256: String,
 }
 
 /// The sessions being analysed, by session id, and how many threads are following one.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct LiveAnalyses {
     sessions: Arc<Mutex<HashMap<String, Live>>>,
     following: Arc<AtomicUsize>,
+    /// Where files made from a body (a WebM's audio remuxed to Ogg) are written.
+    scratch_dir: Arc<Path>,
 }
 
 #[derive(Debug)]
@@ -76,13 +82,22 @@ impl Progress {
 }
 
 impl LiveAnalyses {
+    /// Files made from bodies go in `scratch_dir` (on the storage's file system, so that they
+    /// can be moved into place).
+    pub fn new(scratch_dir: PathBuf) -> Self {
+        Self {
+            sessions: Arc::default(),
+            following: Arc::default(),
+            scratch_dir: scratch_dir.into(),
+        }
+    }
+
     fn sessions(&self) -> MutexGuard<'_, HashMap<String, Live>> {
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The session's file at `path` now holds `durable` bytes for sure (and `final_len` in all,
-    /// once known). Starts following it if nobody is yet; the analysis itself tells Ogg from
-    /// anything else (a WebM body fails at its first bytes, and is checked whole at the end).
+    /// once known). Starts following it if nobody is yet; its first bytes tell which analysis.
     pub fn advance(&self, id: &str, path: PathBuf, durable: u64, final_len: Option<u64>) {
         let mut sessions = self.sessions();
         // A follower that went idle gave up its thread: start over, catching up from the file.
@@ -114,9 +129,10 @@ impl LiveAnalyses {
         };
         let watched = Arc::clone(&progress);
         let following = Arc::clone(&self.following);
+        let scratch_dir = Arc::clone(&self.scratch_dir);
         following.fetch_add(1, Ordering::AcqRel);
         tokio::task::spawn_blocking(move || {
-            let outcome = analyze_following(follower);
+            let outcome = analyze_following(follower, &scratch_dir);
             following.fetch_sub(1, Ordering::AcqRel);
             if let Err(AnalyzeError::Io(err)) = &outcome
                 && err.kind() == io::ErrorKind::TimedOut
@@ -158,17 +174,34 @@ impl LiveAnalyses {
 }
 
 /// Runs the one-shot analysis over the followed file, hashing every byte of it.
-fn analyze_following(follower: Follower) -> Result<LiveResult, AnalyzeError> {
+fn analyze_following(mut follower: Follower, scratch_dir: &Path) -> Result<LiveResult, AnalyzeError> {
+    let mut magic = [0u8; 4];
+    follower.read_exact(&mut magic)?;
+    follower.rewind()?;
+    let path = follower.path.clone();
     let mut hashed = HashingReader {
         inner: follower,
         hasher: Sha256::new(),
         size: 0,
     };
-    let facts = analyze_ogg_stream(&mut hashed)?;
+    let analysis = if magic == *b"OggS" {
+        Analysis {
+            facts: analyze_ogg_stream(&mut hashed)?,
+            stored: Stored::Upload,
+        }
+    } else if magic == [0x1a, 0x45, 0xdf, 0xa3] {
+        let audio = analyze_webm_audio(&mut hashed, scratch_dir)?;
+        // The rest (a video take's new head, written before its clusters) needs the whole
+        // body, which is there once the scan is through.
+        io::copy(&mut hashed, &mut io::sink())?;
+        finish_webm(&path, audio, true)?
+    } else {
+        return Err(AnalyzeError::Unsupported("neither Ogg nor WebM".into()));
+    };
     // Whatever follows the end of the stream is part of the body too.
     io::copy(&mut hashed, &mut io::sink())?;
     Ok(LiveResult {
-        facts,
+        analysis,
         size: hashed.size,
         sha256: hex::encode(hashed.hasher.finalize()),
     })
@@ -219,6 +252,22 @@ impl Read for Follower {
     }
 }
 
+impl Seek for Follower {
+    /// Moves where the next read starts; reading there waits until the bytes are durable.
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let at = match to {
+            SeekFrom::Start(at) => Some(at),
+            SeekFrom::Current(by) => self.at.checked_add_signed(by),
+            SeekFrom::End(_) => None,
+        };
+        self.at =
+            at.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "no such position in a growing file"))?;
+        Ok(self.at)
+    }
+}
+
+/// Hashes every byte of the body, so it only ever goes forwards: skipping ahead reads (and
+/// hashes) what it skips.
 struct HashingReader<R> {
     inner: R,
     hasher: Sha256,
@@ -231,5 +280,116 @@ impl<R: Read> Read for HashingReader<R> {
         self.hasher.update(&buf[..n]);
         self.size += n as u64;
         Ok(n)
+    }
+}
+
+impl<R: Read> Seek for HashingReader<R> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = match to {
+            SeekFrom::Start(at) => Some(at),
+            SeekFrom::Current(by) => self.size.checked_add_signed(by),
+            SeekFrom::End(_) => None,
+        };
+        let Some(skip) = target.and_then(|t| t.checked_sub(self.size)) else {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a body being hashed is read forwards only",
+            ));
+        };
+        let skipped = io::copy(&mut self.by_ref().take(skip), &mut io::sink())?;
+        if skipped < skip {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "skipped past the end of the body",
+            ));
+        }
+        Ok(self.size)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::expect_used, clippy::unwrap_used)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+    use crate::analyze::analyze;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../tests/fixtures")
+                .join(name),
+        )
+        .unwrap()
+    }
+
+    /// Sends `body` into a session file a kilobyte at a time, as PATCHes would, and returns
+    /// what the live analysis made of it.
+    async fn arrive_in_pieces(body: &[u8], dir: &Path) -> (PathBuf, Option<LiveResult>) {
+        let live = LiveAnalyses::new(dir.to_owned());
+        let path = dir.join("session.body");
+        let mut file = File::create(&path).unwrap();
+        for (i, piece) in body.chunks(1000).enumerate() {
+            file.write_all(piece).unwrap();
+            let durable = (i * 1000 + piece.len()) as u64;
+            let done = durable == body.len() as u64;
+            live.advance("s", path.clone(), durable, done.then_some(durable));
+            tokio::task::yield_now().await;
+        }
+        (path.clone(), live.finish("s").await)
+    }
+
+    #[tokio::test]
+    async fn audio_webm_is_remuxed_and_decoded_as_it_arrives() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = fixture("chromium-audio.webm");
+        let (path, live) = arrive_in_pieces(&body, dir.path()).await;
+        let live = live.expect("analysed live");
+        assert_eq!(live.size, body.len() as u64);
+        assert_eq!(live.sha256, hex::encode(Sha256::digest(&body)));
+        let whole = analyze(&path, true).unwrap();
+        assert_eq!(live.analysis.facts.duration_ms, whole.facts.duration_ms);
+        assert_eq!(live.analysis.facts.content_type, "audio/ogg; codecs=opus");
+        assert_eq!(live.analysis.facts.waveform, whole.facts.waveform);
+        let (Stored::File(ogg), Stored::File(whole_ogg)) = (&live.analysis.stored, &whole.stored) else {
+            panic!("audio WebM is stored as an Ogg remux");
+        };
+        // The same packets on the same pages: only the stream's random serial differs.
+        assert_eq!(ogg.size, whole_ogg.size);
+        assert_eq!(ogg.size, std::fs::metadata(ogg.file.path()).unwrap().len());
+        let stored = std::fs::read(ogg.file.path()).unwrap();
+        assert_eq!(ogg.sha256, hex::encode(Sha256::digest(&stored)));
+        assert!(stored.starts_with(b"OggS"));
+    }
+
+    #[tokio::test]
+    async fn video_webm_comes_out_exactly_as_the_whole_file_check_makes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let body = fixture("chromium-video.webm");
+        let (path, live) = arrive_in_pieces(&body, dir.path()).await;
+        let live = live.expect("analysed live");
+        let whole = analyze(&path, true).unwrap();
+        assert_eq!(live.analysis.facts.duration_ms, whole.facts.duration_ms);
+        assert_eq!(live.analysis.facts.video_codec, whole.facts.video_codec);
+        assert_eq!(live.analysis.facts.waveform, whole.facts.waveform);
+        let (Stored::File(made), Stored::File(whole_made)) = (&live.analysis.stored, &whole.stored) else {
+            panic!("video WebM is stored rewritten");
+        };
+        assert_eq!(made.sha256, whole_made.sha256);
+        assert_eq!(
+            std::fs::read(made.file.path()).unwrap(),
+            std::fs::read(whole_made.file.path()).unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_broken_webm_gives_no_verdict_so_the_end_checks_it_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut body = fixture("chromium-audio.webm");
+        let middle = body.len() / 2;
+        body[middle..middle + 200].fill(0xff);
+        let (_, live) = arrive_in_pieces(&body, dir.path()).await;
+        assert!(live.is_none());
     }
 }

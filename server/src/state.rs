@@ -98,7 +98,7 @@ impl AppState {
         Ok(Self {
             uploads_dir,
             upload_locks: UploadLocks::default(),
-            live_analyses: Default::default(),
+            live_analyses: crate::live_analysis::LiveAnalyses::new(staging_dir.clone()),
             login_limiter,
             transcription,
             config: Arc::new(config),

@@ -10,6 +10,12 @@
 //! state a live recording leaves it in at stop (at most one page and one poll behind). The
 //! one-shot reference POSTs the finished file (`recorder upload`'s code) and asks for the link
 //! (as `recorder share --file` does).
+//!
+//! Then browser takes: WebM as MediaRecorder writes it (a voice take, Opus only; a camera
+//! take, VP8 640×480 at 1 Mbit/s + Opus), sent as the record button sends them: a deferred-
+//! length tus session fed one timeslice (a second of bytes) at a time, here at 100× real time
+//! but the last 2 s live; at stop the last timeslice with the length, then the session read
+//! back for its sha256 (the button's confirmation). Against the same one-shot reference.
 
 // A benchmark harness: failing loudly is right.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -25,11 +31,15 @@ use offbeat_tests::s3::S3Server;
 use offbeat_tests::server::{Backend, ServerProc};
 use recorder::live_send::LiveSend;
 use recorder::outbox::{self, TakeMeta};
+use recorder::tus::{NewUpload, TusClient};
+use sha2::{Digest, Sha256};
 
 const RUNS: usize = 5;
 const SPEED: f64 = 20.0;
 const REAL_TIME_TAIL_SECS: f64 = 2.0;
 const TARGET_MS: f64 = 250.0;
+/// Browser takes are only bytes to send: faster, so ten-minute takes stay quick to measure.
+const BROWSER_SPEED: f64 = 100.0;
 
 fn main() {
     let wav = PathBuf::from(std::env::args().nth(1).expect("usage: bench-link SPEECH_WAV"));
@@ -93,6 +103,123 @@ fn main() {
             list_ms(&oneshot)
         );
     }
+    println!(
+        "  browser takes (WebM sent in 1 s timeslices at {BROWSER_SPEED}× real time, the last {REAL_TIME_TAIL_SECS} s live):"
+    );
+    let bench_dir = wav.parent().unwrap_or(Path::new("."));
+    for (kind, secs) in [("voice", 60u32), ("voice", 600), ("camera", 60), ("camera", 600)] {
+        let webm = browser_webm(bench_dir, &wav, kind, secs);
+        let mut live = Vec::new();
+        let mut oneshot = Vec::new();
+        for _ in 0..RUNS {
+            live.push(browser_take(&server, &webm, secs));
+            oneshot.push(oneshot_upload(&server, &webm));
+        }
+        let (l, o) = (median_ms(&live), median_ms(&oneshot));
+        println!(
+            "  {:>2} min {kind:6} ({} bytes): live {l:7.1} ms   one-shot upload after stop {o:7.1} ms   ratio {:5.1}×  [target live <= {TARGET_MS} ms: {}]",
+            secs / 60,
+            std::fs::metadata(&webm).unwrap().len(),
+            o / l,
+            if l <= TARGET_MS { "met" } else { "MISSED" }
+        );
+        println!(
+            "      all runs: live {} ms; one-shot {} ms",
+            list_ms(&live),
+            list_ms(&oneshot)
+        );
+    }
+}
+
+/// A WebM as a browser records it (clusters of unknown size, no Duration, no Cues), made once
+/// and kept beside the speech: the speech alone ("voice"), or with a moving test picture
+/// ("camera").
+fn browser_webm(dir: &Path, speech: &Path, kind: &str, secs: u32) -> PathBuf {
+    let out = dir.join(format!("browser-{kind}-{secs}s.webm"));
+    if out.exists() {
+        return out;
+    }
+    let partial = dir.join(format!("browser-{kind}-{secs}s.partial.webm"));
+    let secs_arg = secs.to_string();
+    let speech = speech.to_str().unwrap();
+    let mut args = vec!["-i", speech];
+    if kind == "camera" {
+        args.extend(["-f", "lavfi", "-i", "testsrc2=size=640x480:rate=30"]);
+        args.extend([
+            "-c:v",
+            "libvpx",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-b:v",
+            "1M",
+        ]);
+        args.extend(["-map", "1:v", "-map", "0:a"]);
+    }
+    args.extend([
+        "-t", &secs_arg, "-c:a", "libopus", "-b:a", "64k", "-live", "1", "-f", "webm",
+    ]);
+    offbeat_tests::tools::ffmpeg(&args, &partial);
+    std::fs::rename(&partial, &out).unwrap();
+    out
+}
+
+/// Sends `webm` as the record button does while recording; returns the time from stop to a
+/// final clip whose sha256 is confirmed.
+fn browser_take(server: &str, webm: &Path, secs: u32) -> Duration {
+    let body = std::fs::read(webm).unwrap();
+    let tus = TusClient::new(server, Duration::from_secs(60)).unwrap();
+    let created = tus
+        .create(&NewUpload {
+            title: Some("Browser benchmark take"),
+            public: false,
+            length: None,
+        })
+        .unwrap();
+    assert!(created.page_url.is_some(), "no link at the start");
+    let slice = body.len().div_ceil(secs as usize);
+    let slices: Vec<&[u8]> = body.chunks(slice).collect();
+    let live_from = slices.len().saturating_sub(REAL_TIME_TAIL_SECS as usize);
+    let started = Instant::now();
+    let mut offset = 0u64;
+    for (i, piece) in slices[..slices.len() - 1].iter().enumerate() {
+        let due = if i < live_from {
+            i as f64 / BROWSER_SPEED
+        } else {
+            live_from as f64 / BROWSER_SPEED + (i - live_from) as f64
+        };
+        let ahead = due - started.elapsed().as_secs_f64();
+        if ahead > 0.0 {
+            std::thread::sleep(Duration::from_secs_f64(ahead));
+        }
+        tus.append(&created.url, offset, piece, None).unwrap().unwrap();
+        offset += piece.len() as u64;
+    }
+    // The last timeslice arrives a second after the one before it: stop.
+    let due = live_from as f64 / BROWSER_SPEED + (slices.len() - 1 - live_from) as f64;
+    let ahead = due - started.elapsed().as_secs_f64();
+    if ahead > 0.0 {
+        std::thread::sleep(Duration::from_secs_f64(ahead));
+    }
+    let stopped = Instant::now();
+    let last = slices[slices.len() - 1];
+    let done = tus
+        .append(&created.url, offset, last, Some(body.len() as u64))
+        .unwrap()
+        .unwrap();
+    assert!(done.clip_id.is_some(), "the clip is final");
+    let session: serde_json::Value = tus
+        .agent()
+        .get(&created.url)
+        .set("Authorization", tus.auth())
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+    let elapsed = stopped.elapsed();
+    assert_eq!(session["sha256"].as_str().unwrap(), hex::encode(Sha256::digest(&body)));
+    elapsed
 }
 
 /// Records `pcm` as the recorder does while sending it live; returns the time from stop to

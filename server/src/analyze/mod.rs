@@ -7,8 +7,10 @@ use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::Path;
 
 use chrono::{DateTime, FixedOffset};
-use media::{DecodeOptions, MediaError, OggOpusReader, PcmDecoder, Waveform, WaveformBuilder, WebmScan};
+use media::{DecodeOptions, MediaError, OggOpusReader, PcmDecoder, Waveform, WaveformBuilder};
 use sha2::{Digest, Sha256};
+
+pub mod webm;
 
 /// Why a body was refused.
 #[derive(Debug, thiserror::Error)]
@@ -173,96 +175,15 @@ pub fn analyze_ogg_stream(input: impl Read) -> Result<MediaFacts, AnalyzeError> 
     })
 }
 
-/// Browser WebM has no duration and no cues. Audio-only WebM becomes Ogg Opus (a remux, no
-/// re-encoding: every player seeks Ogg by granule position); video WebM is rewritten with its
-/// Duration and Cues. Facts and waveform come from the audio either way.
+/// Checks a whole WebM file at once: see [`webm`].
 fn analyze_webm(path: &Path, want_file: bool) -> Result<Analysis, AnalyzeError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let scan = WebmScan::scan(File::open(path)?).map_err(webm_error)?;
-    let audio = tempfile::Builder::new()
-        .prefix("remux-")
-        .suffix(".opus")
-        .tempfile_in(dir)?;
-    let (writer, samples) = scan
-        .remux_audio(File::open(path)?, BufWriter::new(audio.reopen()?))
-        .map_err(webm_error)?;
-    writer.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-    let Some(video) = scan.video.clone() else {
-        let mut facts = analyze_ogg(audio.path())?;
-        facts.title = None;
-        facts.recorded_at = None;
-        return Ok(Analysis {
-            facts,
-            stored: Stored::File(replacement(audio)?),
-        });
-    };
-    let audio_ns = samples * 1_000_000_000 / u64::from(media::OPUS_RATE);
-    let duration_ns = scan.video_end_ns().unwrap_or(0).max(audio_ns);
-    let head = if want_file {
-        None
-    } else {
-        scan.seekable_head(&mut File::open(path)?, duration_ns)
-            .map_err(webm_error)?
-            .zip(scan.verbatim_clusters())
-    };
-    // Writing (or hashing) the stored bytes and decoding the audio for the waveform share
-    // nothing, so they run side by side.
-    let (facts, stored) = std::thread::scope(|threads| {
-        let store = threads.spawn(|| -> Result<Stored, AnalyzeError> {
-            if let Some((head, tail)) = head {
-                let mut hasher = Sha256::new();
-                hasher.update(&head);
-                let mut input = File::open(path)?;
-                std::io::Seek::seek(&mut input, std::io::SeekFrom::Start(tail.0))?;
-                let copied = std::io::copy(&mut input.take(tail.1 - tail.0), &mut hasher)?;
-                return Ok(Stored::HeadAndTail {
-                    size: head.len() as u64 + copied,
-                    sha256: hex::encode(hasher.finalize()),
-                    head,
-                    tail,
-                });
-            }
-            let seekable = tempfile::Builder::new()
-                .prefix("seekable-")
-                .suffix(".webm")
-                .tempfile_in(dir)?;
-            let mut out = HashingWriter::new(BufWriter::new(seekable.reopen()?));
-            scan.write_seekable(File::open(path)?, &mut out, duration_ns)
-                .map_err(webm_error)?;
-            let (file, size, sha256) = out.finish();
-            file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-            Ok(Stored::File(Replacement {
-                file: seekable,
-                size,
-                sha256,
-            }))
-        });
-        let facts = analyze_ogg(audio.path());
-        let stored = store
-            .join()
-            .unwrap_or_else(|_| Err(AnalyzeError::Malformed("the WebM rewrite failed".into())));
-        (facts, stored)
-    });
-    let stored = stored?;
-    let mut facts = facts?;
-    facts.title = None;
-    facts.recorded_at = None;
-    facts.container = "webm";
-    facts.extension = "webm";
-    facts.content_type = match video.codec.as_str() {
-        "vp9" => "video/webm; codecs=\"vp9, opus\"",
-        "av1" => "video/webm; codecs=\"av01, opus\"",
-        _ => "video/webm; codecs=\"vp8, opus\"",
-    };
-    facts.duration_ms = duration_ns / 1_000_000;
-    facts.video_codec = Some(video.codec);
-    facts.width = video.width;
-    facts.height = video.height;
-    Ok(Analysis { facts, stored })
+    let audio = webm::analyze_webm_audio(File::open(path)?, dir)?;
+    webm::finish_webm(path, audio, want_file)
 }
 
 /// Counts and hashes what passes through, so a file written once needs no second read.
-struct HashingWriter<W> {
+pub(crate) struct HashingWriter<W> {
     inner: W,
     hasher: Sha256,
     size: u64,
@@ -293,16 +214,6 @@ impl<W: Write> Write for HashingWriter<W> {
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
     }
-}
-
-fn replacement(file: tempfile::NamedTempFile) -> Result<Replacement, AnalyzeError> {
-    let mut hasher = Sha256::new();
-    let size = std::io::copy(&mut File::open(file.path())?, &mut hasher)?;
-    Ok(Replacement {
-        file,
-        size,
-        sha256: hex::encode(hasher.finalize()),
-    })
 }
 
 fn webm_error(err: MediaError) -> AnalyzeError {
