@@ -106,16 +106,27 @@ impl S3Store {
             .buffered(PARALLEL_PARTS)
             .try_collect()
             .await?;
+        self.complete_multipart(key, &upload_id, parts).await?;
+        guard.disarm();
+        Ok(())
+    }
+
+    /// Completes a multipart upload from its parts: the object appears whole.
+    pub(super) async fn complete_multipart(
+        &self,
+        key: &str,
+        upload_id: &str,
+        parts: Vec<CompletedPart>,
+    ) -> Result<(), StorageError> {
         self.client
             .complete_multipart_upload()
             .bucket(&self.bucket)
             .key(key)
-            .upload_id(&upload_id)
+            .upload_id(upload_id)
             .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
             .send()
             .await
             .map_err(classify)?;
-        guard.disarm();
         Ok(())
     }
 

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::types::CompletedPart;
 
 use super::StorageError;
 use super::s3::{S3Store, classify};
@@ -68,16 +68,7 @@ impl S3Store {
             number += 1;
             offset += len;
         }
-        self.client
-            .complete_multipart_upload()
-            .bucket(&self.bucket)
-            .key(&upload.key)
-            .upload_id(&upload.upload_id)
-            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
+        self.complete_multipart(&upload.key, &upload.upload_id, parts).await
     }
 
     pub async fn abort_session_upload(&self, key: &str, upload_id: &str) -> Result<(), StorageError> {

@@ -14,7 +14,7 @@
 use std::path::PathBuf;
 
 use aws_sdk_s3::primitives::{ByteStream, Length};
-use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use aws_sdk_s3::types::CompletedPart;
 use bytes::Bytes;
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::Semaphore;
@@ -156,16 +156,7 @@ impl StreamingUpload {
             parts.push(done.map_err(|e| StorageError::Other(e.to_string()))??);
         }
         parts.sort_by_key(|p| p.part_number());
-        self.store
-            .client
-            .complete_multipart_upload()
-            .bucket(&self.store.bucket)
-            .key(&self.key)
-            .upload_id(&self.upload_id)
-            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
-            .send()
-            .await
-            .map_err(classify)?;
+        self.store.complete_multipart(&self.key, &self.upload_id, parts).await?;
         self.guard.disarm();
         Ok(first_len + (end - first_end))
     }
