@@ -13,7 +13,7 @@ use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use crate::analyze::{Analysis, AnalyzeError, MediaFacts, Stored, analyze};
+use crate::analyze::{Analysis, AnalyzeError, MediaFacts, OGG_MAGIC, Stored, WEBM_MAGIC, analyze};
 use crate::db::clips::{self, ClipRow};
 use crate::db::users::UserRow;
 use crate::error::{AppError, AppResult};
@@ -272,9 +272,9 @@ async fn stage(state: &AppState, body: Body, id: &str, declared_len: Option<u64>
         file.write_all(&chunk).await.map_err(|e| AppError::Internal(e.into()))?;
         if !streaming_decided && magic.len() == 4 {
             streaming_decided = true;
-            let guess = match magic.as_slice() {
-                b"OggS" => Some(("opus", "audio/ogg")),
-                [0x1a, 0x45, 0xdf, 0xa3] => Some(("webm", "video/webm")),
+            let guess = match <[u8; 4]>::try_from(magic.as_slice()) {
+                Ok(OGG_MAGIC) => Some(("opus", "audio/ogg")),
+                Ok(WEBM_MAGIC) => Some(("webm", "video/webm")),
                 _ => None, // refused by analysis anyway
             };
             if let Some((extension, content_type)) = guess {

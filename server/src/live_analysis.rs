@@ -23,8 +23,8 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
-use crate::analyze::webm::{analyze_webm_audio, finish_webm};
-use crate::analyze::{Analysis, AnalyzeError, Stored, analyze_ogg_stream};
+use crate::analyze::webm::{WebmAudio, analyze_webm_audio, finish_webm};
+use crate::analyze::{Analysis, AnalyzeError, MediaFacts, OGG_MAGIC, Stored, WEBM_MAGIC, analyze_ogg_stream};
 
 /// At most this many sessions are analysed live at once (each holds a blocking thread).
 const MAX_LIVE: usize = 32;
@@ -184,27 +184,34 @@ fn analyze_following(mut follower: Follower, scratch_dir: &Path) -> Result<LiveR
         hasher: Sha256::new(),
         size: 0,
     };
-    let analysis = if magic == *b"OggS" {
-        Analysis {
-            facts: analyze_ogg_stream(&mut hashed)?,
-            stored: Stored::Upload,
-        }
-    } else if magic == [0x1a, 0x45, 0xdf, 0xa3] {
-        let audio = analyze_webm_audio(&mut hashed, scratch_dir)?;
-        // The rest (a video take's new head, written before its clusters) needs the whole
-        // body, which is there once the scan is through.
-        io::copy(&mut hashed, &mut io::sink())?;
-        finish_webm(&path, audio, true)?
+    let read = if magic == OGG_MAGIC {
+        BodyRead::Ogg(analyze_ogg_stream(&mut hashed)?)
+    } else if magic == WEBM_MAGIC {
+        BodyRead::Webm(Box::new(analyze_webm_audio(&mut hashed, scratch_dir)?))
     } else {
         return Err(AnalyzeError::Unsupported("neither Ogg nor WebM".into()));
     };
-    // Whatever follows the end of the stream is part of the body too.
+    // Whatever follows the end of the stream is part of the body too; and once it is read, the
+    // whole body is there, which a video take's new head needs.
     io::copy(&mut hashed, &mut io::sink())?;
+    let analysis = match read {
+        BodyRead::Ogg(facts) => Analysis {
+            facts,
+            stored: Stored::Upload,
+        },
+        BodyRead::Webm(audio) => finish_webm(&path, *audio, true)?,
+    };
     Ok(LiveResult {
         analysis,
         size: hashed.size,
         sha256: hex::encode(hashed.hasher.finalize()),
     })
+}
+
+/// What one pass over a body found, before the rest of it has been hashed.
+enum BodyRead {
+    Ogg(MediaFacts),
+    Webm(Box<WebmAudio>),
 }
 
 /// Reads a file that is still growing: up to what is durable, waiting for more, and ends only

@@ -87,21 +87,8 @@ fn main() {
             live.push(elapsed);
             oneshot.push(oneshot_upload(&server, &kept));
         }
-        let (l, o) = (median_ms(&live), median_ms(&oneshot));
-        println!(
-            "  {:>2} min take ({} bytes): live {l:7.1} ms   one-shot upload after stop {o:7.1} ms   ratio {:5.1}×  [target live <= {TARGET_MS} ms: {}]",
-            secs / 60,
-            std::fs::metadata(keep.path().join(format!("take-{secs}-0.opus")))
-                .unwrap()
-                .len(),
-            o / l,
-            if l <= TARGET_MS { "met" } else { "MISSED" }
-        );
-        println!(
-            "      all runs: live {} ms; one-shot {} ms",
-            list_ms(&live),
-            list_ms(&oneshot)
-        );
+        let take = keep.path().join(format!("take-{secs}-0.opus"));
+        report(&format!("{:>2} min take", secs / 60), &take, &live, &oneshot);
     }
     println!(
         "  browser takes (WebM sent in 1 s timeslices at {BROWSER_SPEED}× real time, the last {REAL_TIME_TAIL_SECS} s live):"
@@ -115,19 +102,7 @@ fn main() {
             live.push(browser_take(&server, &webm, secs));
             oneshot.push(oneshot_upload(&server, &webm));
         }
-        let (l, o) = (median_ms(&live), median_ms(&oneshot));
-        println!(
-            "  {:>2} min {kind:6} ({} bytes): live {l:7.1} ms   one-shot upload after stop {o:7.1} ms   ratio {:5.1}×  [target live <= {TARGET_MS} ms: {}]",
-            secs / 60,
-            std::fs::metadata(&webm).unwrap().len(),
-            o / l,
-            if l <= TARGET_MS { "met" } else { "MISSED" }
-        );
-        println!(
-            "      all runs: live {} ms; one-shot {} ms",
-            list_ms(&live),
-            list_ms(&oneshot)
-        );
+        report(&format!("{:>2} min {kind:6}", secs / 60), &webm, &live, &oneshot);
     }
 }
 
@@ -306,6 +281,22 @@ fn read_wav(path: &Path) -> (u32, Vec<f32>) {
         }
     };
     (spec.sample_rate, samples)
+}
+
+/// One line of figures for a kind of take (its first run's file is `take`), and every run.
+fn report(label: &str, take: &Path, live: &[Duration], oneshot: &[Duration]) {
+    let (l, o) = (median_ms(live), median_ms(oneshot));
+    println!(
+        "  {label} ({} bytes): live {l:7.1} ms   one-shot upload after stop {o:7.1} ms   ratio {:5.1}×  [target live <= {TARGET_MS} ms: {}]",
+        std::fs::metadata(take).unwrap().len(),
+        o / l,
+        if l <= TARGET_MS { "met" } else { "MISSED" }
+    );
+    println!(
+        "      all runs: live {} ms; one-shot {} ms",
+        list_ms(live),
+        list_ms(oneshot)
+    );
 }
 
 fn median_ms(runs: &[Duration]) -> f64 {

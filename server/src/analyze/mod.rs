@@ -12,6 +12,11 @@ use sha2::{Digest, Sha256};
 
 pub mod webm;
 
+/// How an Ogg body begins (a page's capture pattern).
+pub const OGG_MAGIC: [u8; 4] = *b"OggS";
+/// How a WebM body begins (an EBML header's ID).
+pub const WEBM_MAGIC: [u8; 4] = [0x1a, 0x45, 0xdf, 0xa3];
+
 /// Why a body was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum AnalyzeError {
@@ -70,16 +75,28 @@ pub enum Stored {
 
 /// Writes `head` followed by `tail` of the upload at `upload` into a new file beside it.
 pub fn write_head_and_tail(upload: &Path, head: &[u8], tail: (u64, u64)) -> Result<Replacement, AnalyzeError> {
+    write_seekable_beside(upload, |out| {
+        out.write_all(head)?;
+        let mut input = File::open(upload)?;
+        std::io::Seek::seek(&mut input, std::io::SeekFrom::Start(tail.0))?;
+        std::io::copy(&mut input.take(tail.1 - tail.0), out)?;
+        Ok(())
+    })
+}
+
+/// A new WebM file beside the upload at `upload`, made by `write`: synced, with its size and
+/// sha256 counted as it was written.
+pub(crate) fn write_seekable_beside(
+    upload: &Path,
+    write: impl FnOnce(&mut HashingWriter<BufWriter<File>>) -> Result<(), AnalyzeError>,
+) -> Result<Replacement, AnalyzeError> {
     let dir = upload.parent().unwrap_or(Path::new("."));
     let file = tempfile::Builder::new()
         .prefix("seekable-")
         .suffix(".webm")
         .tempfile_in(dir)?;
     let mut out = HashingWriter::new(BufWriter::new(file.reopen()?));
-    out.write_all(head)?;
-    let mut input = File::open(upload)?;
-    std::io::Seek::seek(&mut input, std::io::SeekFrom::Start(tail.0))?;
-    std::io::copy(&mut input.take(tail.1 - tail.0), &mut out)?;
+    write(&mut out)?;
     let (writer, size, sha256) = out.finish();
     writer.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     Ok(Replacement { file, size, sha256 })
@@ -109,12 +126,12 @@ pub fn analyze(path: &Path, want_file: bool) -> Result<Analysis, AnalyzeError> {
     let head = &magic[..got];
     if head.is_empty() {
         Err(AnalyzeError::Malformed("the body is empty".into()))
-    } else if head.starts_with(b"OggS") {
+    } else if head.starts_with(&OGG_MAGIC) {
         Ok(Analysis {
             facts: analyze_ogg(path)?,
             stored: Stored::Upload,
         })
-    } else if head.starts_with(&[0x1a, 0x45, 0xdf, 0xa3]) {
+    } else if head.starts_with(&WEBM_MAGIC) {
         analyze_webm(path, want_file)
     } else {
         Err(AnalyzeError::Unsupported(format!(
@@ -127,7 +144,7 @@ pub fn analyze(path: &Path, want_file: bool) -> Result<Analysis, AnalyzeError> {
 /// Whether the file at `path` begins with an Ogg page's capture pattern.
 pub fn starts_like_ogg(path: &Path) -> bool {
     let mut magic = [0u8; 4];
-    File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == b"OggS"
+    File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && magic == OGG_MAGIC
 }
 
 fn analyze_ogg(path: &Path) -> Result<MediaFacts, AnalyzeError> {

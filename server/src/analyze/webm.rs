@@ -13,7 +13,10 @@ use std::path::Path;
 use media::{OggRemux, WebmScan};
 use sha2::{Digest, Sha256};
 
-use super::{Analysis, AnalyzeError, HashingWriter, MediaFacts, Replacement, Stored, analyze_ogg_stream, webm_error};
+use super::{
+    Analysis, AnalyzeError, HashingWriter, MediaFacts, Replacement, Stored, analyze_ogg_stream, webm_error,
+    write_seekable_beside,
+};
 
 /// What one pass over a WebM body gives: where everything is, its audio as an Ogg Opus file,
 /// and that audio's facts and waveform.
@@ -128,23 +131,10 @@ pub fn finish_webm(path: &Path, audio: WebmAudio, want_file: bool) -> Result<Ana
                 tail,
             }
         }
-        None => {
-            let dir = path.parent().unwrap_or(Path::new("."));
-            let seekable = tempfile::Builder::new()
-                .prefix("seekable-")
-                .suffix(".webm")
-                .tempfile_in(dir)?;
-            let mut out = HashingWriter::new(BufWriter::new(seekable.reopen()?));
-            scan.write_seekable(File::open(path)?, &mut out, duration_ns)
-                .map_err(webm_error)?;
-            let (file, size, sha256) = out.finish();
-            file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-            Stored::File(Replacement {
-                file: seekable,
-                size,
-                sha256,
-            })
-        }
+        None => Stored::File(write_seekable_beside(path, |out| {
+            scan.write_seekable(File::open(path)?, out, duration_ns)
+                .map_err(webm_error)
+        })?),
     };
     facts.container = "webm";
     facts.extension = "webm";
