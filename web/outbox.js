@@ -29,8 +29,18 @@ function database() {
 async function inStores(names, mode, work) {
   const db = await database();
   const t = db.transaction(names, mode);
-  const done = new Promise((ok, fail) => { t.oncomplete = ok; t.onerror = t.onabort = () => fail(t.error); });
-  const result = await work(...names.map(n => t.objectStore(n)));
+  // An aborted transaction (a quota, a full disk) may carry no error of its own: say so anyway.
+  const done = new Promise((ok, fail) => {
+    t.oncomplete = ok;
+    t.onerror = t.onabort = () => fail(t.error || new DOMException('the browser refused to store it', 'AbortError'));
+  });
+  let result;
+  try {
+    result = await work(...names.map(n => t.objectStore(n)));
+  } catch (e) {
+    done.catch(() => {}); // the transaction's own failure is this one
+    throw e;
+  }
   await done;
   return result;
 }
@@ -61,15 +71,16 @@ export class Take {
   }
 
   /// Keeps a chunk: it is in IndexedDB before it is sent anywhere.
+  /// Rejects when IndexedDB refuses (a quota, a full disk): the take then holds what was kept
+  /// before, unchanged.
   async add(blob) {
     const seq = this.chunks;
-    this.chunks += 1;
-    this.size += blob.size;
-    this.updated = Date.now();
+    const next = { ...this, chunks: seq + 1, size: this.size + blob.size, updated: Date.now() };
     await inStores(['takes', 'chunks'], 'readwrite', (takes, chunks) => {
       chunks.put({ take: this.id, seq, blob });
-      takes.put({ ...this });
+      takes.put(next);
     });
+    Object.assign(this, next);
   }
 
   async blob() {

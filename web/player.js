@@ -109,6 +109,18 @@ for (const t of document.querySelectorAll('time[data-viewer]')) {
   t.textContent = new Date(t.dateTime).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
 }
 
+// Hearing a message is playing it (a preload or a fetch is not): the first play of each
+// player on the page is reported once, for signed-in members.
+for (const player of document.querySelectorAll('[data-seen]')) {
+  let reported = false;
+  player.addEventListener('play', () => {
+    if (reported || !csrf) return;
+    reported = true;
+    fetch(player.dataset.seen, { method: 'POST', headers: { 'X-CSRF-Token': csrf } })
+      .then(r => { if (!r.ok) reported = false; }, () => { reported = false; });
+  });
+}
+
 // Keyboard: space plays or pauses, arrows skip 5 s, < and > change speed.
 addEventListener('keydown', e => {
   if (e.target.closest('input, textarea, button, select, [contenteditable]')) return;

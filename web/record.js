@@ -159,12 +159,28 @@ class OffbeatRecord extends HTMLElement {
     }
     const chunks = [];
     let kept = Promise.resolve();
+    // Set when the browser refuses to keep a chunk: the take stops there, and is sent as kept.
+    let refused = null;
     this.recorder = new MediaRecorder(stream, { mimeType: mime, audioBitsPerSecond: 32000 });
     this.recorder.addEventListener('dataavailable', e => {
       if (!e.data.size) return;
       chunks.push(e.data);
       // In IndexedDB first, then on the wire.
-      if (take) kept = kept.then(() => take.add(e.data)).then(() => sender.kick()).catch(() => {});
+      // A chunk the browser will not keep must not be skipped silently (the take and its upload
+      // would both miss it, and agree): stop, and send what was kept.
+      if (take) {
+        kept = kept.then(async () => {
+          if (refused) return;
+          try {
+            await take.add(e.data);
+          } catch (err) {
+            refused = err;
+            if (this.recorder.state !== 'inactive') this.recorder.stop();
+            return;
+          }
+          try { await sender.kick(); } catch { /* the sender retries on its own */ }
+        });
+      }
     });
     this.recorder.addEventListener('stop', async () => {
       clearInterval(tick);
@@ -177,7 +193,10 @@ class OffbeatRecord extends HTMLElement {
           this.say('Finishing…');
           const clip = await sender.finish();
           this.settle.ok();
-          await this.published(clip, poster, replyTo, replyTo ? 'Reply posted.' : 'Ready to share:');
+          const done = replyTo ? 'Reply posted.' : 'Ready to share:';
+          await this.published(clip, poster, replyTo, refused
+            ? `Recording stopped early: this browser refused to keep more of it (${refused.message || refused.name}). What was kept is sent. ${done}`
+            : done);
         } else {
           await this.upload(new Blob(chunks, { type: this.recorder.mimeType }), poster);
         }

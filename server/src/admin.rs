@@ -7,8 +7,8 @@ use chrono::Utc;
 
 use crate::auth::secrets::hash_password;
 use crate::config::{Config, UserCommand};
-use crate::db::transcripts::timestamp;
 use crate::db::users::{self, UserRow};
+use crate::domain::timestamp;
 
 pub async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<()> {
     match command {

@@ -86,6 +86,13 @@ pub struct Config {
     #[arg(long, env = "OFFBEAT_UPLOAD_SESSION_TTL_SECS", default_value_t = 24 * 3600)]
     pub upload_session_ttl_secs: u64,
 
+    /// Reverse proxies (their IP addresses, comma-separated) whose `X-Forwarded-Proto` header
+    /// is believed: a request they forward as `https` gets a `Secure` session cookie even when
+    /// the public URL is plain HTTP.
+    #[arg(long, env = "OFFBEAT_TRUSTED_PROXIES", value_delimiter = ',')]
+    #[serde(default)]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+
     /// Sign-in attempts allowed per minute, per email and per client address.
     #[arg(long, env = "OFFBEAT_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     pub login_attempts_per_minute: usize,

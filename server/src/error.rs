@@ -12,8 +12,8 @@ use crate::storage::StorageError;
 pub enum AppError {
     #[error("{0}")]
     BadRequest(String),
-    #[error("no such clip")]
-    NotFound,
+    #[error("{0}")]
+    NotFound(Missing),
     #[error("sign in first (or the token was revoked)")]
     Unauthorized,
     #[error("{0}")]
@@ -30,7 +30,7 @@ pub enum AppError {
     RangeNotSatisfiable { size: u64 },
     #[error("the transcript is {status}{}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
     TranscriptNotReady {
-        status: &'static str,
+        status: crate::domain::TranscriptStatus,
         reason: Option<String>,
     },
     #[error("storage is unavailable; try again shortly")]
@@ -43,7 +43,7 @@ impl AppError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            AppError::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
@@ -92,7 +92,7 @@ impl IntoResponse for AppError {
 impl From<StorageError> for AppError {
     fn from(err: StorageError) -> Self {
         match err {
-            StorageError::NotFound => AppError::NotFound,
+            StorageError::NotFound => AppError::NotFound(Missing::StoredObject),
             StorageError::Unavailable(_) => AppError::StorageUnavailable(err),
             other => AppError::Internal(other.into()),
         }
@@ -101,11 +101,34 @@ impl From<StorageError> for AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
-        match err {
-            sqlx::Error::RowNotFound => AppError::NotFound,
-            other => AppError::Internal(other.into()),
-        }
+        AppError::Internal(err.into())
     }
 }
 
 pub type AppResult<T> = Result<T, AppError>;
+
+/// What a 404 did not find, so its message names the right thing. A clip that exists but may
+/// not be seen is [`Missing::Clip`] too: its answer must not differ from a made-up id's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    Clip,
+    UploadSession,
+    Token,
+    Poster,
+    /// A file in storage that the database says is there (media, captions).
+    StoredObject,
+    Page,
+}
+
+impl std::fmt::Display for Missing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Missing::Clip => "no such clip",
+            Missing::UploadSession => "no such upload session",
+            Missing::Token => "no such API token",
+            Missing::Poster => "this clip has no poster",
+            Missing::StoredObject => "the stored file is missing",
+            Missing::Page => "no such page",
+        })
+    }
+}

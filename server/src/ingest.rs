@@ -15,7 +15,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::analyze::{Analysis, AnalyzeError, MediaFacts, OGG_MAGIC, Stored, WEBM_MAGIC, analyze};
 use crate::db::clips::{self, ClipRow};
-use crate::db::users::UserRow;
+use crate::domain::{ClipStatus, User, Visibility};
 use crate::error::{AppError, AppResult};
 use crate::live_analysis::LiveResult;
 use crate::state::AppState;
@@ -26,7 +26,7 @@ use crate::storage::{FirstPart, SessionUpload, Storage, StreamingUpload};
 pub struct UploadInfo {
     pub title: Option<String>,
     pub author: Option<String>,
-    pub owner: UserRow,
+    pub owner: User,
     /// The id and link reserved for it when its recording began (an upload session's).
     pub reserved: Option<Reserved>,
 }
@@ -36,7 +36,7 @@ pub struct UploadInfo {
 pub struct Reserved {
     pub clip_id: String,
     pub share_token: String,
-    pub visibility: String,
+    pub visibility: Visibility,
 }
 
 pub async fn ingest(state: &AppState, body: Body, info: UploadInfo, declared_len: Option<u64>) -> AppResult<ClipRow> {
@@ -79,13 +79,17 @@ pub async fn ingest_file(
     };
     // Staged as a hard link: whatever happens here, the session keeps its bytes until the
     // caller removes them (a storage outage must not cost the take).
-    let file = tempfile::Builder::new()
-        .prefix("session-")
-        .make_in(&state.staging_dir, |staged| {
-            std::fs::hard_link(path, staged)?;
-            std::fs::File::open(staged)
-        })
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let (staging_dir, body) = (state.staging_dir.clone(), path.to_owned());
+    let file = crate::files::blocking(move || {
+        tempfile::Builder::new()
+            .prefix("session-")
+            .make_in(&staging_dir, |staged| {
+                std::fs::hard_link(&body, staged)?;
+                std::fs::File::open(staged)
+            })
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.into()))?;
     let staged = Staged {
         file,
         size,
@@ -244,11 +248,9 @@ struct Staged {
 /// as it goes and hashing every byte. A large body headed for S3 is sent on as it arrives, in
 /// multipart parts (see [`StreamingUpload`]), under the key its first bytes suggest.
 async fn stage(state: &AppState, body: Body, id: &str, declared_len: Option<u64>) -> AppResult<Staged> {
-    let staged = tempfile::Builder::new()
-        .prefix("upload-")
-        .tempfile_in(&state.staging_dir)
+    let (staged, mut file) = crate::files::temp_file(&state.staging_dir, "upload-")
+        .await
         .map_err(|e| AppError::Internal(e.into()))?;
-    let mut file = tokio::fs::File::from_std(staged.reopen().map_err(|e| AppError::Internal(e.into()))?);
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     let mut magic: Vec<u8> = Vec::with_capacity(4);
@@ -330,7 +332,7 @@ fn clip_row(
             .recorded_at
             .map(|t| t.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Secs, true)),
         recorded_utc_offset: facts.recorded_at.map(|t| i64::from(t.offset().local_minus_utc() / 60)),
-        status: "ready".to_owned(),
+        status: ClipStatus::Ready,
         container: facts.container.to_owned(),
         content_type: facts.content_type.to_owned(),
         audio_codec: facts.audio_codec.to_owned(),
@@ -349,7 +351,7 @@ fn clip_row(
         silences: serde_json::to_string(&silences).unwrap_or_else(|_| "[]".into()),
         owner_id: Some(info.owner.id.clone()),
         workspace_id: Some(info.owner.workspace_id.clone()),
-        visibility: info.reserved.map_or_else(|| "workspace".to_owned(), |r| r.visibility),
+        visibility: info.reserved.map_or(Visibility::Workspace, |r| r.visibility),
         share_token: Some(share_token),
         share_expires_at: None,
         guests_may_reply: false,

@@ -19,6 +19,7 @@ use transcribe::{Transcriber, TranscriberOptions, captions};
 use crate::config::Config;
 use crate::db::clips;
 use crate::db::transcripts::{self, Finished, Job, JobRow};
+use crate::domain::{JobState, TranscriptStatus};
 use crate::state::AppState;
 use crate::storage::StorageError;
 
@@ -51,8 +52,7 @@ enum Engine {
 /// A transcript's state as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
-    /// "pending" | "running" | "ready" | "failed" | "disabled"
-    pub status: &'static str,
+    pub status: TranscriptStatus,
     /// Why it is disabled or failed, or what the last failed attempt said.
     pub reason: Option<String>,
     pub attempts: i64,
@@ -79,7 +79,16 @@ impl Transcription {
     /// or broken model disables transcripts; it does not stop the server.
     pub async fn load(config: &Config) -> Self {
         let models_dir = config.data_dir.join("models");
-        let model = config.whisper_model.clone().or_else(|| first_model_in(&models_dir));
+        let model = match config.whisper_model.clone() {
+            Some(model) => Some(model),
+            None => {
+                let dir = models_dir.clone();
+                crate::files::blocking(move || Ok(first_model_in(&dir)))
+                    .await
+                    .ok()
+                    .flatten()
+            }
+        };
         let engine = match (&model, config.transcribe_workers) {
             (None, _) => Engine::Disabled(format!(
                 "no speech model: put a ggml whisper model (e.g. ggml-base.en.bin) in {} or set --whisper-model / \
@@ -137,12 +146,12 @@ impl Transcription {
     pub fn status(&self, job: Option<&JobRow>) -> Status {
         let attempts = job.map_or(0, |j| j.attempts);
         let last_error = job.and_then(|j| j.last_error.clone());
-        let (status, reason) = match (job.map(|j| j.state.as_str()), &self.inner.engine) {
-            (Some("done"), _) => ("ready", None),
-            (Some("failed"), _) => ("failed", last_error),
-            (_, Engine::Disabled(why)) => ("disabled", Some(why.clone())),
-            (Some("running"), _) => ("running", None),
-            _ => ("pending", last_error),
+        let (status, reason) = match (job.map(|j| j.state), &self.inner.engine) {
+            (Some(JobState::Done), _) => (TranscriptStatus::Ready, None),
+            (Some(JobState::Failed), _) => (TranscriptStatus::Failed, last_error),
+            (_, Engine::Disabled(why)) => (TranscriptStatus::Disabled, Some(why.clone())),
+            (Some(JobState::Running), _) => (TranscriptStatus::Running, None),
+            (Some(JobState::Pending) | None, _) => (TranscriptStatus::Pending, last_error),
         };
         Status {
             status,
@@ -215,17 +224,10 @@ fn first_model_in(dir: &std::path::Path) -> Option<std::path::PathBuf> {
 
 /// One job: fetch, transcribe, store the WebVTT object, commit the rows.
 async fn transcribe_clip(state: &AppState, transcriber: &Arc<Transcriber>, clip_id: &str) -> Result<(), JobError> {
-    let clip = match clips::get(&state.db, clip_id).await {
-        Ok(clip) => clip,
-        Err(sqlx::Error::RowNotFound) => return Err(JobError::ClipGone),
-        Err(err) => return Err(err.into()),
-    };
+    let clip = clips::get(&state.db, clip_id).await?.ok_or(JobError::ClipGone)?;
     // The clip, fetched into staging (a temporary file, gone when this returns).
-    let media = tempfile::Builder::new()
-        .prefix("transcribe-")
-        .tempfile_in(&state.staging_dir)?;
+    let (media, mut writer) = crate::files::temp_file(&state.staging_dir, "transcribe-").await?;
     let mut reader = state.storage.get(&clip.storage_key, None).await?;
-    let mut writer = tokio::fs::File::from_std(media.reopen()?);
     tokio::io::copy(&mut reader, &mut writer).await?;
     writer.flush().await?;
     drop(writer);
@@ -237,10 +239,10 @@ async fn transcribe_clip(state: &AppState, transcriber: &Arc<Transcriber>, clip_
 
     let vtt = captions::to_vtt(&transcript);
     let vtt_key = format!("clips/{clip_id}.vtt");
-    let vtt_file = tempfile::Builder::new()
-        .prefix("vtt-")
-        .tempfile_in(&state.staging_dir)?;
-    tokio::fs::write(vtt_file.path(), vtt.as_bytes()).await?;
+    let (vtt_file, mut vtt_writer) = crate::files::temp_file(&state.staging_dir, "vtt-").await?;
+    vtt_writer.write_all(vtt.as_bytes()).await?;
+    vtt_writer.flush().await?;
+    drop(vtt_writer);
     state
         .storage
         .put_file(&vtt_key, vtt_file.path(), vtt.len() as u64, "text/vtt; charset=utf-8")

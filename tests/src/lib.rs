@@ -16,3 +16,9 @@ pub mod s3;
 pub mod server;
 pub mod speech;
 pub mod tools;
+
+/// Whether a benchmark runs as a quick smoke test (`scripts/bench smoke`, which the test suite
+/// runs): tiny inputs and one run, so a benchmark that breaks fails CI instead of rotting.
+pub fn bench_smoke() -> bool {
+    std::env::var_os("OFFBEAT_BENCH_SMOKE").is_some()
+}

@@ -87,6 +87,34 @@ check(await button().locator('a.link').getAttribute('href') === second, 'it is s
 const resumed = await api(`/api/v1/shared/${second.split('/').pop()}`);
 check(resumed.duration_ms >= 1500, `its playable part is the clip (${(resumed.duration_ms / 1000).toFixed(2)} s)`);
 check(await takesInBrowser() === 0, 'and it left IndexedDB');
+
+// 4. The browser refuses to keep a chunk (its storage quota, a full disk): the take stops
+//    there, loudly, and what was kept is sent and confirmed — never a take with a hole.
+await page.close();
+page = await context.newPage();
+page.on('pageerror', e => errors.push(e.message));
+await page.addInitScript(() => {
+  const put = IDBObjectStore.prototype.put;
+  let chunks = 0;
+  IDBObjectStore.prototype.put = function (...args) {
+    const request = put.apply(this, args);
+    // The fourth chunk's transaction fails as a quota failure does: aborted, nothing kept.
+    if (this.name === 'chunks' && ++chunks > 3) this.transaction.abort();
+    return request;
+  };
+});
+await page.goto(`${config.base}/`);
+await button().getByRole('button', { name: /Voice/ }).click();
+await link.waitFor({ timeout: 10000 });
+const third = await link.getAttribute('href');
+await waitForStatus(/refused to keep more of it/);
+const stopped = await status();
+check(/What was kept is sent/.test(stopped), `the button says why it stopped: "${stopped}"`);
+check(await button().getByRole('button', { name: /Voice/ }).isVisible(), 'the take stopped by itself');
+const kept = await api(`/api/v1/shared/${third.split('/').pop()}`);
+const keptSeconds = kept.duration_ms / 1000;
+check(keptSeconds > 1.5 && keptSeconds < 4.5, `the clip is the three kept seconds (${keptSeconds.toFixed(2)} s)`);
+check(await takesInBrowser() === 0, 'confirmed by sha256, the kept part left IndexedDB');
 check(errors.length === 0, `no page errors (${errors.join('; ')})`);
 
 await context.close();

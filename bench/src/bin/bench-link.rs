@@ -34,7 +34,26 @@ use recorder::outbox::{self, TakeMeta};
 use recorder::tus::{NewUpload, TusClient};
 use sha2::{Digest, Sha256};
 
-const RUNS: usize = 5;
+/// Runs per case, and the take lengths (a smoke run: one short take of each kind).
+fn runs() -> usize {
+    if offbeat_tests::bench_smoke() { 1 } else { 5 }
+}
+/// "10 min", or "10 s" for a smoke run's short takes.
+fn length(secs: u32) -> String {
+    if secs >= 60 {
+        format!("{:>2} min", secs / 60)
+    } else {
+        format!("{secs:>2} s")
+    }
+}
+
+fn take_secs() -> &'static [u32] {
+    if offbeat_tests::bench_smoke() {
+        &[10]
+    } else {
+        &[60, 600]
+    }
+}
 const SPEED: f64 = 20.0;
 const REAL_TIME_TAIL_SECS: f64 = 2.0;
 const TARGET_MS: f64 = 250.0;
@@ -73,13 +92,15 @@ fn main() {
         std::env::var("OFFBEAT_BENCH_BACKEND").unwrap_or_default()
     );
     println!(
-        "  (median of {RUNS}; live: streamed while recorded, fed at {SPEED}× real time but the last {REAL_TIME_TAIL_SECS} s live)"
+        "  (median of {}; live: streamed while recorded, fed at {SPEED}× real time but the last {REAL_TIME_TAIL_SECS} s live)",
+        runs()
     );
-    for secs in [60usize, 600] {
+    for &secs in take_secs() {
+        let secs = secs as usize;
         let pcm = &speech[..(secs * rate as usize).min(speech.len())];
         let mut live = Vec::new();
         let mut oneshot = Vec::new();
-        for run in 0..RUNS {
+        for run in 0..runs() {
             let kept = keep.path().join(format!("take-{secs}-{run}.opus"));
             let (elapsed, clip) = live_take(&server, pcm, rate, &kept);
             let seconds = clip["duration_ms"].as_f64().unwrap() / 1000.0;
@@ -88,21 +109,24 @@ fn main() {
             oneshot.push(oneshot_upload(&server, &kept));
         }
         let take = keep.path().join(format!("take-{secs}-0.opus"));
-        report(&format!("{:>2} min take", secs / 60), &take, &live, &oneshot);
+        report(&format!("{} take", length(secs as u32)), &take, &live, &oneshot);
     }
     println!(
         "  browser takes (WebM sent in 1 s timeslices at {BROWSER_SPEED}× real time, the last {REAL_TIME_TAIL_SECS} s live):"
     );
     let bench_dir = wav.parent().unwrap_or(Path::new("."));
-    for (kind, secs) in [("voice", 60u32), ("voice", 600), ("camera", 60), ("camera", 600)] {
+    let cases = ["voice", "camera"]
+        .into_iter()
+        .flat_map(|kind| take_secs().iter().map(move |&secs| (kind, secs)));
+    for (kind, secs) in cases {
         let webm = browser_webm(bench_dir, &wav, kind, secs);
         let mut live = Vec::new();
         let mut oneshot = Vec::new();
-        for _ in 0..RUNS {
+        for _ in 0..runs() {
             live.push(browser_take(&server, &webm, secs));
             oneshot.push(oneshot_upload(&server, &webm));
         }
-        report(&format!("{:>2} min {kind:6}", secs / 60), &webm, &live, &oneshot);
+        report(&format!("{} {kind:6}", length(secs)), &webm, &live, &oneshot);
     }
 }
 

@@ -14,8 +14,17 @@ use offbeat_tests::s3::{BUCKET, S3Server};
 use offbeat_tests::server::{Backend, ServerProc};
 use offbeat_tests::tools::{ffmpeg, live_webm};
 
-const TARGET_BYTES: u64 = 200_000_000;
-const RUNS: usize = 3;
+/// The body's size and the runs measured (a smoke run: a few megabytes, once).
+fn target_bytes() -> u64 {
+    if offbeat_tests::bench_smoke() {
+        3_000_000
+    } else {
+        200_000_000
+    }
+}
+fn runs() -> usize {
+    if offbeat_tests::bench_smoke() { 1 } else { 3 }
+}
 
 fn main() {
     let work = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/bench".into()));
@@ -33,7 +42,7 @@ fn main() {
     let mut direct_multipart = Vec::new();
     let mut through = Vec::new();
     let mut rss_growth = Vec::new();
-    for run in 0..RUNS {
+    for run in 0..runs() {
         let started = Instant::now();
         runtime.block_on(async {
             let body = aws_sdk_s3::primitives::ByteStream::from_path(&webm).await.unwrap();
@@ -71,6 +80,7 @@ fn main() {
         };
         let started = Instant::now();
         let response = ureq::post(&server.api("/api/v1/clips"))
+            .set("Authorization", &format!("Bearer {}", server.user.token))
             .set("Content-Length", &size.to_string())
             .send(std::fs::File::open(&webm).unwrap())
             .unwrap();
@@ -91,8 +101,9 @@ fn main() {
     let growth_mb = *rss_growth.iter().max().unwrap() as f64 / 1024.0;
     let line = |label: &str, dur: Duration| format!("  {label:<34}{:6.2} s  {:7.1} MB/s", dur.as_secs_f64(), mbps(dur));
     println!(
-        "upload: {:.1} MB WebM (VP8 + Opus) into s3s-fs on 127.0.0.1, median of {RUNS}",
-        size as f64 / 1e6
+        "upload: {:.1} MB WebM (VP8 + Opus) into s3s-fs on 127.0.0.1, median of {}",
+        size as f64 / 1e6,
+        runs()
     );
     println!("{}", line("aws-sdk-s3 put_object, direct", d));
     println!(
@@ -199,12 +210,13 @@ fn rss_kib(pid: u32) -> u64 {
 /// A ~200 MB WebM with VP8 video and Opus audio as browsers write it (clusters of unknown size,
 /// no Duration, no Cues): 10 s encoded once, then looped (stream copy).
 fn big_webm(work: &Path) -> PathBuf {
-    let big = work.join("upload-200mb.webm");
+    let big = work.join(format!("upload-{}mb.webm", target_bytes() / 1_000_000));
     if big.exists() {
         return big;
     }
-    let small = work.join("upload-10s.webm");
-    live_webm(&small, "testsrc2=size=1280x720:rate=30", 10, "20M");
+    let secs = if offbeat_tests::bench_smoke() { 2 } else { 10 };
+    let small = work.join(format!("upload-{secs}s.webm"));
+    live_webm(&small, "testsrc2=size=1280x720:rate=30", secs, "20M");
     ffmpeg(
         &[
             "-stream_loop",
@@ -214,7 +226,7 @@ fn big_webm(work: &Path) -> PathBuf {
             "-c",
             "copy",
             "-fs",
-            &TARGET_BYTES.to_string(),
+            &target_bytes().to_string(),
             "-live",
             "1",
             "-f",

@@ -12,8 +12,10 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 
-use crate::db::users::{self, UserRow};
+use crate::db::users;
+use crate::domain::{TokenKind, User};
 use crate::error::AppError;
+use crate::services::accounts::Transport;
 use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "offbeat_session";
@@ -34,7 +36,7 @@ pub enum Credential {
 
 #[derive(Debug, Clone)]
 pub struct Viewer {
-    pub user: Option<UserRow>,
+    pub user: Option<User>,
     pub credential: Option<Credential>,
     /// A share token from the query string (`?share=`), not yet checked against any clip.
     pub share_token: Option<String>,
@@ -42,7 +44,7 @@ pub struct Viewer {
 
 impl Viewer {
     /// The signed-in user, or 401.
-    pub fn require_user(&self) -> Result<&UserRow, AppError> {
+    pub fn require_user(&self) -> Result<&User, AppError> {
         self.user.as_ref().ok_or(AppError::Unauthorized)
     }
 }
@@ -85,7 +87,7 @@ impl FromRequestParts<AppState> for Viewer {
             .map(|(_, value)| value.to_owned());
         if let Some(secret) = cookie
             && let Some((token, user)) = users::token_user(&state.db, &secrets::token_hash(&secret)).await?
-            && token.kind == "session"
+            && token.kind == TokenKind::Session
         {
             let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
             if !safe {
@@ -109,6 +111,24 @@ impl FromRequestParts<AppState> for Viewer {
             credential: None,
             share_token,
         })
+    }
+}
+
+/// How the browser reached us. The public URL says so when it is https (TLS ends in front of
+/// us, or the browser would not have that URL); otherwise only a trusted proxy's
+/// `X-Forwarded-Proto` does — anyone else could send that header.
+pub fn transport(state: &AppState, headers: &axum::http::HeaderMap, peer: std::net::SocketAddr) -> Transport {
+    if state.public_url.starts_with("https://") {
+        return Transport::Https;
+    }
+    let forwarded_https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|proto| proto.trim().eq_ignore_ascii_case("https"));
+    if forwarded_https && state.config.trusted_proxies.contains(&peer.ip()) {
+        Transport::Https
+    } else {
+        Transport::PlainHttp
     }
 }
 

@@ -11,7 +11,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::db::users::UserRow;
+pub use crate::domain::ClipAccess;
+use crate::domain::{User, Visibility};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -21,17 +22,6 @@ pub enum Action {
     Reply,
     Delete,
     ChangeSharing,
-}
-
-/// What the policy needs to know about a clip.
-#[derive(Debug, Clone)]
-pub struct ClipAccess<'a> {
-    pub owner_id: Option<&'a str>,
-    pub workspace_id: Option<&'a str>,
-    pub visibility: &'a str,
-    pub share_token: Option<&'a str>,
-    pub share_expires_at: Option<DateTime<Utc>>,
-    pub guests_may_reply: bool,
 }
 
 /// How the asker relates to the clip.
@@ -44,12 +34,7 @@ pub enum Relation {
     Stranger,
 }
 
-pub fn relation(
-    user: Option<&UserRow>,
-    share_token: Option<&str>,
-    clip: &ClipAccess<'_>,
-    now: DateTime<Utc>,
-) -> Relation {
+pub fn relation(user: Option<&User>, share_token: Option<&str>, clip: &ClipAccess<'_>, now: DateTime<Utc>) -> Relation {
     if let Some(user) = user {
         if clip.owner_id == Some(user.id.as_str()) {
             return Relation::Owner;
@@ -62,13 +47,28 @@ pub fn relation(
             };
         }
     }
-    let link_live = clip.visibility == "link"
+    let link_live = clip.visibility == Visibility::Link
         && clip.share_expires_at.is_none_or(|expiry| now < expiry)
         && matches!((clip.share_token, share_token), (Some(a), Some(b)) if constant_time_eq(a, b));
     if link_live {
         Relation::LinkHolder
     } else {
         Relation::Stranger
+    }
+}
+
+/// The relation to a reply, given the viewer's own relation to its clip and their relation to
+/// the thread's root: whoever may see a thread may see its replies, but owning the root does not
+/// make one the owner of someone else's reply.
+pub fn through_thread(own: Relation, to_root: Relation) -> Relation {
+    let via_thread = match to_root {
+        Relation::Owner => Relation::Member,
+        other => other,
+    };
+    match own {
+        Relation::Stranger => via_thread,
+        Relation::LinkHolder if via_thread == Relation::Member => via_thread,
+        own => own,
     }
 }
 
@@ -94,16 +94,14 @@ fn constant_time_eq(a: &str, b: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn user(id: &str, workspace: &str) -> UserRow {
-        UserRow {
+    fn user(id: &str, workspace: &str) -> User {
+        User {
             id: id.into(),
             workspace_id: workspace.into(),
             email: format!("{id}@example.com"),
             display_name: id.into(),
             time_zone: "UTC".into(),
-            password_hash: String::new(),
             is_admin: false,
-            created_at: String::new(),
         }
     }
 
@@ -113,7 +111,7 @@ mod tests {
         let mut clip = ClipAccess {
             owner_id: Some("o"),
             workspace_id: Some("w"),
-            visibility: "link",
+            visibility: Visibility::Link,
             share_token: Some("secret"),
             share_expires_at: None,
             guests_may_reply: false,
@@ -129,7 +127,7 @@ mod tests {
         clip.share_expires_at = Some(now - chrono::Duration::seconds(1));
         assert_eq!(relation(None, Some("secret"), &clip, now), Relation::Stranger);
         clip.share_expires_at = None;
-        clip.visibility = "workspace";
+        clip.visibility = Visibility::Workspace;
         assert_eq!(relation(None, Some("secret"), &clip, now), Relation::Stranger);
         assert!(!allows(Relation::LinkHolder, Action::Reply, &clip));
         clip.guests_may_reply = true;

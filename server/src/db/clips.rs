@@ -3,7 +3,9 @@
 use serde::Serialize;
 use sqlx::SqlitePool;
 
-use crate::auth::policy::ClipAccess;
+use crate::db::users::placeholders;
+pub use crate::domain::Scope;
+use crate::domain::{ClipAccess, ClipStatus, Visibility, parse_timestamp};
 
 /// A stored clip, as the database holds it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -14,7 +16,8 @@ pub struct ClipRow {
     pub created_at: String,
     pub recorded_at: Option<String>,
     pub recorded_utc_offset: Option<i64>,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ClipStatus,
     pub container: String,
     pub content_type: String,
     pub audio_codec: String,
@@ -33,8 +36,8 @@ pub struct ClipRow {
     pub silences: String,
     pub owner_id: Option<String>,
     pub workspace_id: Option<String>,
-    /// 'workspace' | 'link'
-    pub visibility: String,
+    #[sqlx(try_from = "String")]
+    pub visibility: Visibility,
     pub share_token: Option<String>,
     pub share_expires_at: Option<String>,
     pub guests_may_reply: bool,
@@ -47,13 +50,9 @@ impl ClipRow {
         ClipAccess {
             owner_id: self.owner_id.as_deref(),
             workspace_id: self.workspace_id.as_deref(),
-            visibility: &self.visibility,
+            visibility: self.visibility,
             share_token: self.share_token.as_deref(),
-            share_expires_at: self
-                .share_expires_at
-                .as_deref()
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                .map(|t| t.with_timezone(&chrono::Utc)),
+            share_expires_at: self.share_expires_at.as_deref().and_then(parse_timestamp),
             guests_may_reply: self.guests_may_reply,
         }
     }
@@ -82,7 +81,7 @@ pub async fn insert(pool: &SqlitePool, clip: &ClipRow) -> sqlx::Result<()> {
     .bind(&clip.created_at)
     .bind(&clip.recorded_at)
     .bind(clip.recorded_utc_offset)
-    .bind(&clip.status)
+    .bind(clip.status.as_str())
     .bind(&clip.container)
     .bind(&clip.content_type)
     .bind(&clip.audio_codec)
@@ -101,7 +100,7 @@ pub async fn insert(pool: &SqlitePool, clip: &ClipRow) -> sqlx::Result<()> {
     .bind(&clip.silences)
     .bind(&clip.owner_id)
     .bind(&clip.workspace_id)
-    .bind(&clip.visibility)
+    .bind(clip.visibility.as_str())
     .bind(&clip.share_token)
     .bind(&clip.share_expires_at)
     .bind(clip.guests_may_reply)
@@ -116,19 +115,32 @@ pub async fn insert(pool: &SqlitePool, clip: &ClipRow) -> sqlx::Result<()> {
     tx.commit().await
 }
 
-/// One clip without its peaks (`RowNotFound` when absent).
-pub async fn get(pool: &SqlitePool, id: &str) -> sqlx::Result<ClipRow> {
+/// One clip without its peaks.
+pub async fn get(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<ClipRow>> {
     sqlx::query_as(&format!("SELECT {SUMMARY} FROM clips WHERE id = ?"))
         .bind(id)
-        .fetch_one(pool)
+        .fetch_optional(pool)
         .await
 }
 
+/// The clips with these ids, without their peaks, in one query (unknown ids are left out).
+pub async fn get_many(pool: &SqlitePool, ids: &[&str]) -> sqlx::Result<Vec<ClipRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT {SUMMARY} FROM clips WHERE id IN ({})", placeholders(ids.len()));
+    let mut query = sqlx::query_as(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    query.fetch_all(pool).await
+}
+
 /// One clip with its peaks.
-pub async fn get_with_peaks(pool: &SqlitePool, id: &str) -> sqlx::Result<ClipRow> {
+pub async fn get_with_peaks(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<ClipRow>> {
     sqlx::query_as("SELECT * FROM clips WHERE id = ?")
         .bind(id)
-        .fetch_one(pool)
+        .fetch_optional(pool)
         .await
 }
 
@@ -137,23 +149,6 @@ pub async fn get_with_peaks(pool: &SqlitePool, id: &str) -> sqlx::Result<ClipRow
 pub struct Cursor {
     pub created_at: String,
     pub id: String,
-}
-
-/// Whose clips a listing shows: one workspace's, plus (for admins) those stored before accounts.
-#[derive(Debug, Clone, Copy)]
-pub struct Scope<'a> {
-    pub workspace_id: &'a str,
-    pub with_ownerless: bool,
-}
-
-impl<'a> Scope<'a> {
-    /// What `user` may list and search.
-    pub fn of(user: &'a crate::db::users::UserRow) -> Self {
-        Self {
-            workspace_id: &user.workspace_id,
-            with_ownerless: user.is_admin,
-        }
-    }
 }
 
 /// Newest first; `after` continues a previous page.
@@ -204,7 +199,7 @@ pub async fn update_sharing(pool: &SqlitePool, clip: &ClipRow) -> sqlx::Result<(
     sqlx::query(
         "UPDATE clips SET visibility = ?, share_token = ?, share_expires_at = ?, guests_may_reply = ? WHERE id = ?",
     )
-    .bind(&clip.visibility)
+    .bind(clip.visibility.as_str())
     .bind(&clip.share_token)
     .bind(&clip.share_expires_at)
     .bind(clip.guests_may_reply)

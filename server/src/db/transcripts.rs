@@ -1,16 +1,14 @@
 //! Transcript jobs (a durable queue), transcripts with their segments and words, and the
 //! search index rows they feed.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use sqlx::{Row, SqlitePool};
 use transcribe::{Segment, Transcript, Word};
 
-use crate::db::clips::Scope;
-
-/// Every timestamp here is written this way, so text order is time order.
-pub fn timestamp(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Micros, true)
-}
+use crate::db::users::placeholders;
+use crate::domain::{JobState, Scope, parse_timestamp, timestamp};
 
 /// A claimed job.
 #[derive(Debug, Clone)]
@@ -23,7 +21,8 @@ pub struct Job {
 /// A job as the API reports it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct JobRow {
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: JobState,
     pub attempts: i64,
     pub last_error: Option<String>,
 }
@@ -73,23 +72,21 @@ pub async fn next_due(pool: &SqlitePool) -> sqlx::Result<Option<DateTime<Utc>>> 
     let next: Option<String> = sqlx::query_scalar("SELECT MIN(run_after) FROM transcript_jobs WHERE state = 'pending'")
         .fetch_one(pool)
         .await?;
-    Ok(next
-        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-        .map(|t| t.with_timezone(&Utc)))
+    Ok(next.as_deref().and_then(parse_timestamp))
 }
 
 /// A failed attempt: back in line after `retry_at`, or failed for good.
 pub async fn fail(pool: &SqlitePool, clip_id: &str, error: &str, retry_at: Option<DateTime<Utc>>) -> sqlx::Result<()> {
     let now = timestamp(Utc::now());
     let (state, run_after) = match retry_at {
-        Some(at) => ("pending", timestamp(at)),
-        None => ("failed", now.clone()),
+        Some(at) => (JobState::Pending, timestamp(at)),
+        None => (JobState::Failed, now.clone()),
     };
     sqlx::query(
         "UPDATE transcript_jobs SET state = ?, run_after = ?, last_error = ?, updated_at = ? \
          WHERE clip_id = ? AND state = 'running'",
     )
-    .bind(state)
+    .bind(state.as_str())
     .bind(run_after)
     .bind(error)
     .bind(now)
@@ -194,6 +191,35 @@ pub async fn job(pool: &SqlitePool, clip_id: &str) -> sqlx::Result<Option<JobRow
         .await
 }
 
+/// The jobs of these clips, by clip id, in one query.
+pub async fn jobs(pool: &SqlitePool, clip_ids: &[&str]) -> sqlx::Result<HashMap<String, JobRow>> {
+    if clip_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let sql = format!(
+        "SELECT clip_id, state, attempts, last_error FROM transcript_jobs WHERE clip_id IN ({})",
+        placeholders(clip_ids.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in clip_ids {
+        query = query.bind(*id);
+    }
+    let mut jobs = HashMap::new();
+    for row in query.fetch_all(pool).await? {
+        let state: String = row.try_get("state")?;
+        let state = JobState::try_from(state).map_err(|e| sqlx::Error::Decode(e.into()))?;
+        jobs.insert(
+            row.try_get("clip_id")?,
+            JobRow {
+                state,
+                attempts: row.try_get("attempts")?,
+                last_error: row.try_get("last_error")?,
+            },
+        );
+    }
+    Ok(jobs)
+}
+
 pub async fn transcript_row(pool: &SqlitePool, clip_id: &str) -> sqlx::Result<Option<TranscriptRow>> {
     sqlx::query_as("SELECT language, model, vtt_key, created_at FROM transcripts WHERE clip_id = ?")
         .bind(clip_id)
@@ -280,11 +306,40 @@ pub async fn opening(pool: &SqlitePool, clip_id: &str, chars: usize) -> sqlx::Re
     if texts.is_empty() {
         return Ok(None);
     }
-    let mut text = texts.join(" ");
-    if text.chars().count() > chars {
-        text = text.chars().take(chars).collect::<String>().trim_end().to_owned() + "…";
+    Ok(Some(shorten(texts.join(" "), chars)))
+}
+
+/// The openings of these clips' transcripts (see [`opening`]), by clip id, in one query.
+pub async fn openings(pool: &SqlitePool, clip_ids: &[&str], chars: usize) -> sqlx::Result<HashMap<String, String>> {
+    if clip_ids.is_empty() {
+        return Ok(HashMap::new());
     }
-    Ok(Some(text))
+    let sql = format!(
+        "SELECT clip_id, text FROM transcript_segments WHERE position < 8 AND clip_id IN ({}) \
+         ORDER BY clip_id, position",
+        placeholders(clip_ids.len())
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+    for id in clip_ids {
+        query = query.bind(*id);
+    }
+    let mut texts: HashMap<String, Vec<String>> = HashMap::new();
+    for (clip_id, text) in query.fetch_all(pool).await? {
+        texts.entry(clip_id).or_default().push(text);
+    }
+    Ok(texts
+        .into_iter()
+        .map(|(clip_id, texts)| (clip_id, shorten(texts.join(" "), chars)))
+        .collect())
+}
+
+/// `text`, cut to about `chars` characters with an ellipsis.
+fn shorten(text: String, chars: usize) -> String {
+    if text.chars().count() > chars {
+        text.chars().take(chars).collect::<String>().trim_end().to_owned() + "…"
+    } else {
+        text
+    }
 }
 
 /// Removes everything transcription made for a clip (for a tombstone).

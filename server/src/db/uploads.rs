@@ -3,7 +3,7 @@
 use chrono::Utc;
 use sqlx::SqlitePool;
 
-use crate::db::transcripts::timestamp;
+use crate::domain::{Visibility, timestamp};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SessionRow {
@@ -18,7 +18,8 @@ pub struct SessionRow {
     /// The clip this session becomes, and its share link: known from the start.
     pub reserved_clip_id: Option<String>,
     pub share_token: Option<String>,
-    pub visibility: String,
+    #[sqlx(try_from = "String")]
+    pub visibility: Visibility,
     /// The S3 multipart upload its parts go to, once one is started.
     pub multipart_key: Option<String>,
     pub multipart_id: Option<String>,
@@ -35,7 +36,7 @@ pub struct NewSession<'a> {
     pub title: Option<&'a str>,
     pub reserved_clip_id: &'a str,
     pub share_token: &'a str,
-    pub visibility: &'a str,
+    pub visibility: Visibility,
 }
 
 pub async fn insert(pool: &SqlitePool, session: &NewSession<'_>) -> sqlx::Result<()> {
@@ -50,7 +51,7 @@ pub async fn insert(pool: &SqlitePool, session: &NewSession<'_>) -> sqlx::Result
     .bind(session.title)
     .bind(session.reserved_clip_id)
     .bind(session.share_token)
-    .bind(session.visibility)
+    .bind(session.visibility.as_str())
     .bind(&now)
     .bind(&now)
     .execute(pool)

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 
-use crate::db::transcripts::timestamp;
+use crate::domain::{TokenKind, User, timestamp};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
@@ -17,11 +17,26 @@ pub struct UserRow {
     pub created_at: String,
 }
 
+impl UserRow {
+    /// The person, without what only signing in needs.
+    pub fn user(&self) -> User {
+        User {
+            id: self.id.clone(),
+            workspace_id: self.workspace_id.clone(),
+            email: self.email.clone(),
+            display_name: self.display_name.clone(),
+            time_zone: self.time_zone.clone(),
+            is_admin: self.is_admin,
+        }
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct TokenRow {
     pub id: String,
     pub user_id: String,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: TokenKind,
     pub label: Option<String>,
     pub csrf_token: Option<String>,
     pub created_at: String,
@@ -75,13 +90,31 @@ pub async fn by_id(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<UserRow>>
         .await
 }
 
+/// The users with these ids (unknown ids are left out), in one query.
+pub async fn by_ids(pool: &SqlitePool, ids: &[&str]) -> sqlx::Result<Vec<User>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!("SELECT * FROM users WHERE id IN ({})", placeholders(ids.len()));
+    let mut query = sqlx::query_as::<_, UserRow>(&sql);
+    for id in ids {
+        query = query.bind(*id);
+    }
+    Ok(query.fetch_all(pool).await?.iter().map(UserRow::user).collect())
+}
+
+/// `?, ?, …`: one placeholder per value of an `IN (…)` list.
+pub(crate) fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
 /// What a token needs to be stored.
 #[derive(Debug)]
 pub struct NewToken<'a> {
     pub token_hash: &'a str,
     pub id: &'a str,
     pub user_id: &'a str,
-    pub kind: &'a str,
+    pub kind: TokenKind,
     pub label: Option<&'a str>,
     pub csrf_token: Option<&'a str>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -95,7 +128,7 @@ pub async fn insert_token(pool: &SqlitePool, token: &NewToken<'_>) -> sqlx::Resu
     .bind(token.token_hash)
     .bind(token.id)
     .bind(token.user_id)
-    .bind(token.kind)
+    .bind(token.kind.as_str())
     .bind(token.label)
     .bind(token.csrf_token)
     .bind(timestamp(Utc::now()))
@@ -106,7 +139,7 @@ pub async fn insert_token(pool: &SqlitePool, token: &NewToken<'_>) -> sqlx::Resu
 }
 
 /// The live (not revoked, not expired) token with this hash, and its user.
-pub async fn token_user(pool: &SqlitePool, token_hash: &str) -> sqlx::Result<Option<(TokenRow, UserRow)>> {
+pub async fn token_user(pool: &SqlitePool, token_hash: &str) -> sqlx::Result<Option<(TokenRow, User)>> {
     let token: Option<TokenRow> = sqlx::query_as(
         "SELECT id, user_id, kind, label, csrf_token, created_at, expires_at, revoked_at FROM auth_tokens \
          WHERE token_hash = ? AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
@@ -116,7 +149,7 @@ pub async fn token_user(pool: &SqlitePool, token_hash: &str) -> sqlx::Result<Opt
     .fetch_optional(pool)
     .await?;
     let Some(token) = token else { return Ok(None) };
-    Ok(by_id(pool, &token.user_id).await?.map(|user| (token, user)))
+    Ok(by_id(pool, &token.user_id).await?.map(|user| (token, user.user())))
 }
 
 /// Revokes one of the user's tokens by its public id; whether there was one.

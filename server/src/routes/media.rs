@@ -12,7 +12,7 @@ use tokio_util::io::ReaderStream;
 use crate::auth::Viewer;
 use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult};
-use crate::routes::clips::find;
+use crate::services::clips::find;
 use crate::state::AppState;
 use crate::storage::ByteRange;
 
@@ -25,14 +25,8 @@ pub async fn media(
     headers: HeaderMap,
 ) -> AppResult<Response> {
     let (clip, _) = find(&state, &viewer, &id, Action::PlayMedia).await?;
-    // Playing from the start is hearing it: the first time counts as a seen receipt.
-    let from_start = headers
-        .get(header::RANGE)
-        .and_then(|v| v.to_str().ok())
-        .is_none_or(|r| r.trim_start_matches("bytes=").starts_with("0-"));
-    if from_start && let Some(user) = &viewer.user {
-        crate::db::threads::mark_seen(&state.db, &clip.id, &user.id).await?;
-    }
+    // Fetching is not hearing (browsers preload): the player reports a play through
+    // `POST …/seen`.
     let etag = format!("\"{}\"", clip.sha256);
     if if_none_match(&headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());

@@ -12,8 +12,8 @@ use tokio_util::io::ReaderStream;
 use crate::auth::Viewer;
 use crate::auth::policy::Action;
 use crate::db::clips;
-use crate::error::{AppError, AppResult};
-use crate::routes::clips::find;
+use crate::error::{AppError, AppResult, Missing};
+use crate::services::clips::find;
 use crate::state::AppState;
 
 const MAX_POSTER_BYTES: usize = 2 << 20;
@@ -42,11 +42,9 @@ pub async fn put(
     if !bytes.starts_with(&[0xff, 0xd8, 0xff]) {
         return Err(AppError::UnsupportedMedia("a poster is a JPEG image".into()));
     }
-    let staged = tempfile::Builder::new()
-        .prefix("poster-")
-        .tempfile_in(&state.staging_dir)
+    let (staged, mut file) = crate::files::temp_file(&state.staging_dir, "poster-")
+        .await
         .map_err(|e| AppError::Internal(e.into()))?;
-    let mut file = tokio::fs::File::from_std(staged.reopen().map_err(|e| AppError::Internal(e.into()))?);
     file.write_all(&bytes).await.map_err(|e| AppError::Internal(e.into()))?;
     file.flush().await.map_err(|e| AppError::Internal(e.into()))?;
     let key = format!("clips/{}.jpg", clip.id);
@@ -60,7 +58,7 @@ pub async fn put(
 
 pub async fn get(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Response> {
     let (clip, _) = find(&state, &viewer, &id, Action::PlayMedia).await?;
-    let key = clip.poster_key.ok_or(AppError::NotFound)?;
+    let key = clip.poster_key.ok_or(AppError::NotFound(Missing::Poster))?;
     let reader = state.storage.get(&key, None).await?;
     Ok((
         [

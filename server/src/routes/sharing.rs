@@ -11,8 +11,9 @@ use crate::auth::Viewer;
 use crate::auth::policy::Action;
 use crate::auth::secrets::new_secret;
 use crate::db::clips;
+use crate::domain::Visibility;
 use crate::error::{AppError, AppResult};
-use crate::routes::clips::{ClipView, find};
+use crate::services::clips::{ClipView, find};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -38,10 +39,9 @@ pub async fn update(
 ) -> AppResult<Json<ClipView>> {
     let (mut clip, relation) = find(&state, &viewer, &id, Action::ChangeSharing).await?;
     if let Some(visibility) = change.visibility {
-        if !matches!(visibility.as_str(), "workspace" | "link") {
-            return Err(AppError::BadRequest("visibility is \"workspace\" or \"link\"".into()));
-        }
-        clip.visibility = visibility;
+        clip.visibility = visibility
+            .parse::<Visibility>()
+            .map_err(|_| AppError::BadRequest("visibility is \"workspace\" or \"link\"".into()))?;
     }
     if let Some(expiry) = change.expires_at {
         clip.share_expires_at = match expiry {

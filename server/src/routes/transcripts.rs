@@ -11,7 +11,7 @@ use crate::auth::Viewer;
 use crate::auth::policy::Action;
 use crate::db::transcripts;
 use crate::error::{AppError, AppResult};
-use crate::routes::clips::find;
+use crate::services::clips::find;
 use crate::state::AppState;
 
 /// The transcript with its status; segments and words once it is ready.

@@ -34,9 +34,10 @@ use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 use crate::auth::Viewer;
 use crate::db::clips;
 use crate::db::uploads::{self, SessionRow};
-use crate::error::{AppError, AppResult};
+use crate::domain::Visibility;
+use crate::error::{AppError, AppResult, Missing};
 use crate::ingest::{Reserved, UploadInfo, ingest_file};
-use crate::routes::clips::{Audience, ClipView};
+use crate::services::clips::{Audience, ClipView};
 use crate::state::AppState;
 
 const TUS_VERSION: &str = "1.0.0";
@@ -91,14 +92,11 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, headers: Head
         });
     }
     let title = metadata(&headers, "title").filter(|t| t.len() <= 500);
-    let visibility = match metadata(&headers, "visibility").as_deref() {
-        None | Some("workspace") => "workspace",
-        Some("link") => "link",
-        Some(other) => {
-            return Err(AppError::BadRequest(format!(
-                "visibility is workspace or link, not {other:?}"
-            )));
-        }
+    let visibility = match metadata(&headers, "visibility") {
+        None => Visibility::Workspace,
+        Some(text) => text
+            .parse()
+            .map_err(|_| AppError::BadRequest(format!("visibility is workspace or link, not {text:?}")))?,
     };
     let no_randomness = |e| AppError::Internal(anyhow::anyhow!("no randomness: {e}"));
     let id = crate::ids::new_id().map_err(no_randomness)?;
@@ -151,12 +149,12 @@ fn part_path(state: &AppState, id: &str) -> std::path::PathBuf {
 async fn session(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<SessionRow> {
     let user = viewer.require_user()?;
     if !crate::ids::is_well_formed(id) {
-        return Err(AppError::NotFound);
+        return Err(AppError::NotFound(Missing::UploadSession));
     }
     uploads::get(&state.db, id)
         .await?
         .filter(|s| s.owner_id == user.id)
-        .ok_or(AppError::NotFound)
+        .ok_or(AppError::NotFound(Missing::UploadSession))
 }
 
 fn offset_headers(session: &SessionRow, state: &AppState) -> Vec<(HeaderName, HeaderValue)> {
@@ -198,15 +196,14 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     let session = session(&state, &viewer, &id).await?;
     let clip = match &session.clip_id {
         Some(clip_id) => {
-            let row = clips::get(&state.db, clip_id).await?;
-            let audience = Audience {
-                relation: crate::auth::policy::Relation::Owner,
-                share_token: None,
-            };
-            Some(
-                serde_json::to_value(ClipView::load(&state, row, audience).await?)
-                    .map_err(|e| AppError::Internal(e.into()))?,
-            )
+            // Deleted since: the session says so by having no clip.
+            match clips::get(&state.db, clip_id).await? {
+                Some(row) => Some(
+                    serde_json::to_value(ClipView::load(&state, row, Audience::OWNER).await?)
+                        .map_err(|e| AppError::Internal(e.into()))?,
+                ),
+                None => None,
+            }
         }
         None => None,
     };
@@ -326,7 +323,7 @@ pub async fn patch(
             (Some(clip_id), Some(share_token)) => Some(Reserved {
                 clip_id: clip_id.clone(),
                 share_token: share_token.clone(),
-                visibility: session.visibility.clone(),
+                visibility: session.visibility,
             }),
             _ => None,
         };
@@ -366,7 +363,9 @@ pub async fn patch(
 }
 
 async fn session_fresh(state: &AppState, id: &str) -> AppResult<SessionRow> {
-    uploads::get(&state.db, id).await?.ok_or(AppError::NotFound)
+    uploads::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound(Missing::UploadSession))
 }
 
 pub async fn terminate(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Response> {
@@ -384,7 +383,7 @@ pub async fn terminate(State(state): State<AppState>, viewer: Viewer, Path(id): 
 
 /// Removes sessions nobody has touched for `ttl`: their bytes and their rows.
 pub async fn clean_abandoned(state: &AppState, ttl: std::time::Duration) -> anyhow::Result<usize> {
-    let before = crate::db::transcripts::timestamp(chrono::Utc::now() - chrono::Duration::from_std(ttl)?);
+    let before = crate::domain::timestamp(chrono::Utc::now() - chrono::Duration::from_std(ttl)?);
     let stale = uploads::abandoned(&state.db, &before).await?;
     for session in &stale {
         state.live_analyses.forget(&session.id);

@@ -4,22 +4,22 @@ use std::net::SocketAddr;
 
 use axum::Form;
 use axum::extract::{ConnectInfo, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::Utc;
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
-use serde_json::Value;
 
-use crate::auth::policy::relation;
-use crate::auth::{Credential, Viewer};
-use crate::db::clips::{self, Scope};
+use crate::auth::{Credential, Viewer, transport};
+use crate::domain::{User, clock};
 use crate::error::AppError;
-use crate::routes::auth::{check_password, start_session};
-use crate::routes::clips::ClipView;
-use crate::routes::search::results;
-use crate::routes::threads::{clock, inbox_json};
+use crate::services::accounts::{check_password, start_session};
+use crate::services::clips::{self, ClipView};
+use crate::services::search::{self, SearchResults};
+use crate::services::threads;
 use crate::state::AppState;
+
+/// How many of the newest messages the dashboard lists.
+const LISTED: i64 = 40;
 
 fn layout(title: &str, csrf: Option<&str>, scripts: &[&str], body: Markup) -> Markup {
     let noindex = html! { meta name="robots" content="noindex"; };
@@ -44,28 +44,18 @@ pub async fn dashboard(State(state): State<AppState>, viewer: Viewer, Query(quer
     }
 }
 
-async fn render(
-    state: &AppState,
-    viewer: &Viewer,
-    user: &crate::db::users::UserRow,
-    csrf: &str,
-    q: &str,
-) -> Result<Markup, AppError> {
-    let inbox = inbox_json(state, viewer).await?;
-    let scope = Scope::of(user);
+async fn render(state: &AppState, viewer: &Viewer, user: &User, csrf: &str, q: &str) -> Result<Markup, AppError> {
+    let inbox = threads::inbox(state, viewer).await?;
     // My threads, then the team's, newest first.
-    let (mut mine, mut team) = (Vec::new(), Vec::new());
-    for row in clips::list(&state.db, scope, 40, None).await? {
-        let own = row.owner_id.as_deref() == Some(user.id.as_str());
-        let rel = relation(Some(user), None, &row.access(), Utc::now());
-        let view = ClipView::load(state, row, viewer.audience(rel)).await?;
-        let view = serde_json::to_value(view).map_err(|e| AppError::Internal(e.into()))?;
-        if own { mine.push(view) } else { team.push(view) }
-    }
+    let (mine, team): (Vec<ClipView>, Vec<ClipView>) = clips::list(state, viewer, user, LISTED, None)
+        .await?
+        .clips
+        .into_iter()
+        .partition(|clip| clip.owner_id.as_deref() == Some(user.id.as_str()));
     let found = if q.trim().is_empty() {
         None
     } else {
-        Some(results(state, viewer, q, 20).await?)
+        Some(search::search(state, viewer, q, 20).await?)
     };
     Ok(layout(
         "Dashboard",
@@ -84,32 +74,13 @@ async fn render(
             form.search role="search" method="get" action="/" {
                 input type="search" name="q" value=(q) placeholder="Search transcripts and titles" aria-label="Search transcripts and titles";
             }
-            @if let Some(found) = &found {
-                section.results aria-label="Search results" {
-                    h2 { "Results for “" (q) "”" }
-                    @let hits = found["results"].as_array().cloned().unwrap_or_default();
-                    @if hits.is_empty() { p.status { "Nothing found." } }
-                    ol {
-                        @for hit in &hits {
-                            @let at = hit["start_ms"].as_i64().unwrap_or(0);
-                            li {
-                                a href={ (hit["clip"]["page_url"].as_str().unwrap_or("#")) "?t=" (at as f64 / 1000.0) } {
-                                    (hit["clip"]["title"].as_str().unwrap_or_default()) " · " (clock(at))
-                                }
-                                // Built by the server from escaped text, with <mark> around matches.
-                                p { (PreEscaped(hit["snippet_html"].as_str().unwrap_or_default())) }
-                            }
-                        }
-                    }
-                }
-            }
+            @if let Some(found) = &found { (search_results(q, found)) }
             section aria-label="Inbox" {
                 h2 { "Inbox" }
-                @let threads = inbox["threads"].as_array().cloned().unwrap_or_default();
-                @if threads.is_empty() { p.status { "Nothing new." } }
+                @if inbox.threads.is_empty() { p.status { "Nothing new." } }
                 ul {
-                    @for thread in &threads {
-                        li { (clip_link(&thread["root"])) " · " strong { (thread["unheard"].as_i64().unwrap_or(0)) " new" } }
+                    @for thread in &inbox.threads {
+                        li { (clip_link(&thread.root)) " · " strong { (thread.unheard) " new" } }
                     }
                 }
             }
@@ -119,17 +90,20 @@ async fn render(
     ))
 }
 
-fn clip_list(heading: &str, empty: &str, clips: &[Value]) -> Markup {
+fn search_results(q: &str, found: &SearchResults) -> Markup {
     html! {
-        section aria-label=(heading) {
-            h2 { (heading) }
-            @if clips.is_empty() { p.status { (empty) } }
-            ul {
-                @for clip in clips {
+        section.results aria-label="Search results" {
+            h2 { "Results for “" (q) "”" }
+            @if found.results.is_empty() { p.status { "Nothing found." } }
+            ol {
+                @for hit in &found.results {
+                    @let at = hit.start_ms.unwrap_or(0);
                     li {
-                        (clip_link(clip)) " · " (clip["author"].as_str().unwrap_or("someone"))
-                        " · " (clock(clip["duration_ms"].as_i64().unwrap_or(0)))
-                        " · transcript " (clip["transcript"]["status"].as_str().unwrap_or("pending"))
+                        a href={ (hit.clip.page_url.as_deref().unwrap_or("#")) "?t=" (at as f64 / 1000.0) } {
+                            (hit.clip.display_title()) " · " (clock(at))
+                        }
+                        // Built by the server from escaped text, with <mark> around matches.
+                        p { (PreEscaped(&hit.snippet_html)) }
                     }
                 }
             }
@@ -137,15 +111,29 @@ fn clip_list(heading: &str, empty: &str, clips: &[Value]) -> Markup {
     }
 }
 
-fn clip_link(clip: &Value) -> Markup {
-    let title = clip["title"]
-        .as_str()
-        .filter(|t| !t.is_empty())
-        .unwrap_or("Untitled clip");
+fn clip_list(heading: &str, empty: &str, clips: &[ClipView]) -> Markup {
     html! {
-        @match clip["page_url"].as_str() {
-            Some(url) => a href=(url) { (title) },
-            None => span { (title) },
+        section aria-label=(heading) {
+            h2 { (heading) }
+            @if clips.is_empty() { p.status { (empty) } }
+            ul {
+                @for clip in clips {
+                    li {
+                        (clip_link(clip)) " · " (clip.author.as_deref().unwrap_or("someone"))
+                        " · " (clock(clip.duration_ms))
+                        " · transcript " (clip.transcript.status)
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn clip_link(clip: &ClipView) -> Markup {
+    html! {
+        @match &clip.page_url {
+            Some(url) => a href=(url) { (clip.display_title()) },
+            None => span { (clip.display_title()) },
         }
     }
 }
@@ -180,6 +168,7 @@ fn login_markup(error: Option<&str>, email: &str) -> Markup {
 pub async fn login_submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
     let user = match check_password(&state, peer, &form.email, form.password).await {
@@ -192,7 +181,7 @@ pub async fn login_submit(
             return (status, login_markup(Some(&err.to_string()), &form.email)).into_response();
         }
     };
-    match start_session(&state, &user).await {
+    match start_session(&state, &user, transport(&state, &headers, peer)).await {
         Ok((cookie, _)) => (
             StatusCode::SEE_OTHER,
             [(header::SET_COOKIE, cookie), (header::LOCATION, "/".to_owned())],

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::auth::policy::{Relation, relation};
 use crate::db::{clips, users};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Missing};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -27,12 +27,12 @@ pub async fn oembed(State(state): State<AppState>, Query(query): Query<OembedQue
         .url
         .split_once("/c/")
         .map(|(_, rest)| rest.split(['?', '#', '/']).next().unwrap_or(rest))
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::NotFound(Missing::Clip))?;
     let clip = clips::by_share_token(&state.db, token)
         .await?
-        .ok_or(AppError::NotFound)?;
+        .ok_or(AppError::NotFound(Missing::Clip))?;
     if relation(None, Some(token), &clip.access(), Utc::now()) != Relation::LinkHolder {
-        return Err(AppError::NotFound);
+        return Err(AppError::NotFound(Missing::Clip));
     }
     let author = match &clip.owner_id {
         Some(id) => users::by_id(&state.db, id).await?.map(|u| u.display_name),

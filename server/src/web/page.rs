@@ -7,14 +7,15 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, TimeZone, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
-use serde_json::Value;
 
 use crate::auth::policy::{Action, Relation, allows, relation};
 use crate::auth::{Credential, Viewer};
 use crate::db::clips::{self, ClipRow};
 use crate::db::{transcripts, users};
-use crate::routes::clips::find;
-use crate::routes::threads::{clock, thread_tree};
+use crate::domain::clock;
+use crate::error::{AppError, AppResult};
+use crate::services::clips::find;
+use crate::services::threads::{self, Content, Message, Thread};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -47,18 +48,19 @@ async fn render(state: &AppState, viewer: Viewer, token: &str, embed: bool) -> a
         share_token: Some(token.to_owned()),
         ..viewer
     };
-    let Ok((clip, rel)) = find(state, &viewer, &row.id, Action::View).await else {
+    let Some((clip, rel)) = unless_hidden(find(state, &viewer, &row.id, Action::View).await)? else {
         return Ok(None);
     };
     let author = match &clip.owner_id {
-        Some(id) => users::by_id(&state.db, id).await?,
+        Some(id) => users::by_id(&state.db, id).await?.map(|row| row.user()),
         None => None,
     };
     let transcript = match transcripts::transcript_row(&state.db, &clip.id).await? {
         Some(t) => Some(transcripts::load(&state.db, &clip.id, t.language).await?),
         None => None,
     };
-    let thread = thread_tree(state, &viewer, &clip.id).await.ok();
+    // A reply opened through its own link may not show the thread it answers.
+    let thread = unless_hidden(threads::thread(state, &viewer, &clip.id).await)?;
     // Anyone with the link may see it: the page may unfurl in chat.
     let public = relation(None, Some(token), &clip.access(), Utc::now()) == Relation::LinkHolder;
     let csrf = match &viewer.credential {
@@ -85,6 +87,16 @@ async fn render(state: &AppState, viewer: Viewer, token: &str, embed: bool) -> a
     Ok(Some(page.markup()))
 }
 
+/// What the viewer may not see is `None`; any other failure stays an error (a database or
+/// storage outage is not a 404).
+fn unless_hidden<T>(result: AppResult<T>) -> AppResult<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(AppError::NotFound(_) | AppError::Forbidden(_)) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
 struct Page<'a> {
     base: &'a str,
     token: &'a str,
@@ -92,7 +104,7 @@ struct Page<'a> {
     author_name: &'a str,
     author_zone: Option<&'a str>,
     transcript: Option<&'a transcribe::Transcript>,
-    thread: Option<&'a Value>,
+    thread: Option<&'a Thread>,
     public: bool,
     csrf: Option<&'a str>,
     can_reply: bool,
@@ -121,14 +133,11 @@ impl Page<'_> {
         let media_url = self.api("/media");
         let page_url = format!("{}/c/{}", self.base, self.token);
         let recorded = clip.recorded_at.as_deref().unwrap_or(&clip.created_at);
-        let heard: Vec<String> = self
+        let heard: Vec<&str> = self
             .thread
-            .and_then(|t| find_node(&t["root"], &clip.id))
-            .and_then(|n| n["seen_by"].as_array().cloned())
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|s| s["display_name"].as_str().map(str::to_owned))
-            .collect();
+            .and_then(|t| t.message(&clip.id))
+            .map(|m| m.seen_by.iter().map(|s| s.display_name.as_str()).collect())
+            .unwrap_or_default();
         // Link previews only for clips anyone with the link may see; nothing otherwise.
         let head = html! {
                     @if self.public {
@@ -169,14 +178,14 @@ impl Page<'_> {
                         }
                         figure.player {
                             @if clip.has_video {
-                                video #media controls preload="metadata" playsinline src=(media_url) aria-label="Video message"
+                                video #media controls preload="metadata" playsinline src=(media_url) data-seen=(self.api("/seen")) aria-label="Video message"
                                     poster=[clip.poster_key.as_ref().map(|_| self.api("/poster"))] {
                                     @if self.transcript.is_some() {
                                         track kind="captions" srclang="en" label="Transcript" default src=(self.api("/transcript.vtt"));
                                     }
                                 }
                             } @else {
-                                audio #media controls preload="metadata" src=(media_url) aria-label="Voice message" {}
+                                audio #media controls preload="metadata" src=(media_url) data-seen=(self.api("/seen")) aria-label="Voice message" {}
                             }
                             canvas.waveform role="slider" tabindex="0" aria-label="Waveform: click or use the arrow keys to seek"
                                 aria-valuemin="0" aria-valuemax=(clip.duration_ms / 1000) aria-valuenow="0" {}
@@ -222,15 +231,12 @@ impl Page<'_> {
     }
 
     fn thread_section(&self) -> Markup {
-        let replies = self
-            .thread
-            .and_then(|t| t["root"]["replies"].as_array().cloned())
-            .unwrap_or_default();
+        let replies: &[Message] = self.thread.map_or(&[], |t| &t.root.replies);
         html! {
             section.thread aria-label="Replies" {
                 h2 { "Replies" }
                 @if replies.is_empty() { p.status { "No replies yet." } }
-                @for reply in &replies { (reply_markup(reply, "media")) }
+                @for reply in replies { (reply_markup(reply, "media")) }
                 @if self.can_reply {
                     form.reply data-action={ (self.base) "/api/v1/threads/" (self.clip.id) "/replies" } {
                         @if self.guest {
@@ -251,50 +257,56 @@ impl Page<'_> {
 }
 
 /// One reply and its answers. `parent_media` is the element its "at 1:23" chip seeks.
-fn reply_markup(node: &Value, parent_media: &str) -> Markup {
-    let id = node["reply_id"].as_str().unwrap_or_default();
+fn reply_markup(message: &Message, parent_media: &str) -> Markup {
+    let id = message.place.as_ref().map_or("", |p| p.reply_id.as_str());
     let media_id = format!("m-{id}");
-    let author = node["author"]["display_name"].as_str().unwrap_or("someone");
+    let author = message.author_name();
+    let zone = match &message.author {
+        threads::AuthorView::Member { time_zone, .. } => Some(time_zone.as_str()),
+        threads::AuthorView::Guest { .. } => None,
+    };
+    let is_clip = matches!(message.content, Content::Clip { .. });
     html! {
         article aria-label={ "Reply from " (author) } {
             p.byline {
                 strong { (author) } " · "
-                (pretty_local(node["created_at_local"].as_str().unwrap_or_default()))
-                @if let Some(zone) = node["author"]["time_zone"].as_str() { " (" (zone) ")" }
-                @if let (Some(ms), Some(label)) = (node["anchor_ms"].as_i64(), node["anchor"].as_str()) {
+                (pretty_local(&message.created_at_local))
+                @if let Some(zone) = zone { " (" (zone) ")" }
+                @if let Some(place) = &message.place && let (Some(ms), Some(label)) = (place.anchor_ms, &place.anchor) {
                     " · " button.chip type="button" data-seek-ms=(ms) data-target=(parent_media) { "at " (label) }
                 }
             }
-            @match node["kind"].as_str() {
-                Some("clip") => {
-                    @let url = node["clip"]["media_url"].as_str().unwrap_or_default();
-                    @if node["clip"]["media"]["has_video"].as_bool() == Some(true) {
-                        video id=(media_id) controls preload="none" src=(url) {}
+            @match &message.content {
+                Content::Clip { clip, transcript_snippet, .. } => {
+                    @let seen = seen_url(&clip.url);
+                    @if clip.media.has_video {
+                        video id=(media_id) controls preload="none" src=(clip.media_url) data-seen=(seen) {}
                     } @else {
-                        audio id=(media_id) controls preload="none" src=(url) {}
+                        audio id=(media_id) controls preload="none" src=(clip.media_url) data-seen=(seen) {}
                     }
-                    @if let Some(snippet) = node["transcript_snippet"].as_str() { p { (snippet) } }
+                    @if let Some(snippet) = transcript_snippet { p { (snippet) } }
                 }
-                Some("text") => p { (node["text"].as_str().unwrap_or_default()) },
-                _ => p.status { "(deleted)" },
+                Content::Text { text } => p { (text) },
+                Content::Deleted => p.status { "(deleted)" },
             }
-            @for child in node["replies"].as_array().into_iter().flatten() {
-                (reply_markup(child, if node["kind"] == "clip" { &media_id } else { parent_media }))
+            @for child in &message.replies {
+                (reply_markup(child, if is_clip { &media_id } else { parent_media }))
             }
         }
+    }
+}
+
+/// Where a player reports a play of the clip at `clip_url` (which may carry `?share=`).
+fn seen_url(clip_url: &str) -> String {
+    match clip_url.split_once('?') {
+        Some((path, query)) => format!("{path}/seen?{query}"),
+        None => format!("{clip_url}/seen"),
     }
 }
 
 /// "2026-11-25T05:03:28+01:00" → "25 Nov 2026, 05:03".
 fn pretty_local(text: &str) -> String {
     DateTime::parse_from_rfc3339(text).map_or_else(|_| text.to_owned(), |t| t.format("%-d %b %Y, %H:%M").to_string())
-}
-
-fn find_node<'a>(node: &'a Value, clip_id: &str) -> Option<&'a Value> {
-    if node["message_id"].as_str() == Some(clip_id) {
-        return Some(node);
-    }
-    node["replies"].as_array()?.iter().find_map(|n| find_node(n, clip_id))
 }
 
 /// The recording time in the author's zone, e.g. "25 Nov 2026, 09:14 (Europe/Berlin)".

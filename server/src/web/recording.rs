@@ -19,13 +19,13 @@ pub async fn render(state: &AppState, viewer: &Viewer, token: &str) -> anyhow::R
     let Some(session) = uploads::recording_by_share_token(&state.db, token).await? else {
         return Ok(None);
     };
-    let Some(owner) = users::by_id(&state.db, &session.owner_id).await? else {
+    let Some(owner) = users::by_id(&state.db, &session.owner_id).await?.map(|row| row.user()) else {
         return Ok(None);
     };
     let access = ClipAccess {
         owner_id: Some(&owner.id),
         workspace_id: Some(&owner.workspace_id),
-        visibility: &session.visibility,
+        visibility: session.visibility,
         share_token: session.share_token.as_deref(),
         share_expires_at: None,
         guests_may_reply: false,

@@ -94,7 +94,8 @@ fn a_three_person_thread_across_time_zones() {
     let error = String::from_utf8_lossy(&late.stderr);
     assert!(error.contains("outside the clip answered"), "{error}");
 
-    // Manu plays the question (from the start: a seen receipt).
+    // Manu's player fetches the question (not hearing it), then he plays it: the player
+    // reports the play, and that is the receipt.
     let media = request(
         "GET",
         &server.api(&format!("/api/v1/clips/{root_id}/media")),
@@ -102,6 +103,13 @@ fn a_three_person_thread_across_time_zones() {
         None,
     );
     assert_eq!(media.status, 200);
+    let played = request(
+        "POST",
+        &server.api(&format!("/api/v1/clips/{root_id}/seen")),
+        &[("Authorization", &format!("Bearer {}", manu.token))],
+        None,
+    );
+    assert_eq!(played.status, 204);
 
     // The tree: authors, local times in each author's zone, anchors, nesting, order.
     let tree = get_as(&server, &olive, &format!("/api/v1/threads/{root_id}"));
@@ -151,12 +159,12 @@ fn a_three_person_thread_across_time_zones() {
     // Sam listens to both clips and reads the thread: nothing new for Sam.
     for id in [root_id.as_str(), manu_clip.as_str()] {
         let played = request(
-            "GET",
-            &server.api(&format!("/api/v1/clips/{id}/media")),
+            "POST",
+            &server.api(&format!("/api/v1/clips/{id}/seen")),
             &[("Authorization", &format!("Bearer {}", sam.token))],
             None,
         );
-        assert_eq!(played.status, 200);
+        assert_eq!(played.status, 204);
     }
     let printed = stdout(as_user(&sam).args(["thread", &link]));
     assert!(inbox_count(&server, &sam).is_empty());

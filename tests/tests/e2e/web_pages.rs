@@ -190,9 +190,10 @@ fn the_record_button_streams_keeps_takes_through_outages_and_closed_tabs() {
             "artifacts": artifacts(),
         }),
     );
-    // Both takes are clips, and nothing is left half-sent.
+    // The three takes are clips (the last one as far as the browser kept it), and nothing is
+    // left half-sent.
     let clips = get(&server.api("/api/v1/clips")).json();
-    assert_eq!(clips["clips"].as_array().map(Vec::len), Some(2), "{clips}");
+    assert_eq!(clips["clips"].as_array().map(Vec::len), Some(3), "{clips}");
     assert_eq!(
         std::fs::read_dir(server.data_dir().join("uploads")).unwrap().count(),
         0,

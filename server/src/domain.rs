@@ -1,0 +1,212 @@
+//! The words every layer shares: states and modes as enums, the signed-in user, the time
+//! helpers. This module imports no other module of the server, so `auth/`, `db/` and the
+//! services can all depend on it without depending on each other.
+//!
+//! Enums are stored as their `as_str()` text; rows read them back through `TryFrom<String>`
+//! (`#[sqlx(try_from = "String")]`), so an unknown value in the database is a decode error,
+//! never a silent default.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Every timestamp in the database is written this way, so text order is time order.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// The instant a stored timestamp names (`None` if it is not one).
+pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+}
+
+/// `M:SS`, as people say moments.
+pub fn clock(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    format!("{}:{:02}", s / 60, s % 60)
+}
+
+/// A stored value that is none of an enum's names.
+#[derive(Debug, thiserror::Error)]
+#[error("{value:?} is not a valid {what}")]
+pub struct UnknownValue {
+    what: &'static str,
+    value: String,
+}
+
+/// An enum stored as text: `as_str` for writing, `TryFrom<String>` for reading back.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
+        }
+
+        impl $name {
+            pub const fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = UnknownValue;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                value.parse()
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(value: &str) -> Result<Self, Self::Err> {
+                match value {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(UnknownValue { what: $what, value: other.to_owned() }),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// Where a clip stands. Only complete clips have rows, so there is no "uploading".
+    ClipStatus, "clip status" {
+        Ready => "ready",
+        /// Deleted while a thread still points at it: a tombstone.
+        Deleted => "deleted",
+    }
+);
+
+text_enum!(
+    /// Who may open a clip besides its workspace.
+    Visibility, "visibility" {
+        /// The workspace's members only.
+        Workspace => "workspace",
+        /// Also anyone holding its live share link.
+        Link => "link",
+    }
+);
+
+text_enum!(
+    /// A transcript job's state in the queue.
+    JobState, "job state" {
+        Pending => "pending",
+        Running => "running",
+        Done => "done",
+        Failed => "failed",
+    }
+);
+
+text_enum!(
+    /// How a sign-in token is used.
+    TokenKind, "token kind" {
+        /// A browser's cookie, with a CSRF token for writes.
+        Session => "session",
+        /// A bearer token for the recorder and scripts.
+        Api => "api",
+    }
+);
+
+text_enum!(
+    /// A transcript as the API reports it: the job's state, or why there is none.
+    TranscriptStatus, "transcript status" {
+        Pending => "pending",
+        Running => "running",
+        Ready => "ready",
+        Failed => "failed",
+        Disabled => "disabled",
+    }
+);
+
+/// A signed-in person, as every layer sees them (the password hash stays in the database
+/// layer and the sign-in check).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub workspace_id: String,
+    pub email: String,
+    pub display_name: String,
+    /// An IANA zone name, checked when the account was made.
+    pub time_zone: String,
+    pub is_admin: bool,
+}
+
+impl User {
+    /// The user's zone (UTC if the stored name no longer parses).
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    }
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Author {
+    /// A member, by user id.
+    Member(String),
+    /// Someone replying through a link, under the name they gave.
+    Guest(String),
+}
+
+/// What a reply says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyBody {
+    Text(String),
+    /// A clip the author uploaded (voice or video), by id.
+    Clip(String),
+}
+
+/// What the access policy needs to know about a clip.
+#[derive(Debug, Clone)]
+pub struct ClipAccess<'a> {
+    pub owner_id: Option<&'a str>,
+    pub workspace_id: Option<&'a str>,
+    pub visibility: Visibility,
+    pub share_token: Option<&'a str>,
+    pub share_expires_at: Option<DateTime<Utc>>,
+    pub guests_may_reply: bool,
+}
+
+/// Whose clips a listing or a search covers: one workspace's, plus (for admins) the clips
+/// stored before accounts existed, which belong to no workspace.
+#[derive(Debug, Clone, Copy)]
+pub struct Scope<'a> {
+    pub workspace_id: &'a str,
+    pub with_ownerless: bool,
+}
+
+impl<'a> Scope<'a> {
+    /// What `user` may list and search.
+    pub fn of(user: &'a User) -> Self {
+        Self {
+            workspace_id: &user.workspace_id,
+            with_ownerless: user.is_admin,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enums_round_trip_through_their_text_and_refuse_others() {
+        for v in [Visibility::Workspace, Visibility::Link] {
+            assert_eq!(Visibility::try_from(v.as_str().to_owned()).unwrap(), v);
+        }
+        assert_eq!(
+            serde_json::to_value(JobState::Running).unwrap(),
+            serde_json::json!("running")
+        );
+        let err = ClipStatus::try_from("uploading".to_owned()).unwrap_err();
+        assert_eq!(err.to_string(), "\"uploading\" is not a valid clip status");
+        assert_eq!(clock(83_999), "1:23");
+    }
+}

@@ -1,0 +1,127 @@
+//! Signing in: checking a password (rate-limited, without telling wrong emails from wrong
+//! passwords), starting a browser session, issuing API tokens.
+
+use std::net::SocketAddr;
+
+use chrono::Utc;
+use serde::Serialize;
+
+use crate::auth::SESSION_COOKIE;
+use crate::auth::secrets::{decoy_hash, new_secret, token_hash, verify_password};
+use crate::db::users::{self, NewToken};
+use crate::domain::{TokenKind, User};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Sessions last this long; API tokens until revoked.
+const SESSION_DAYS: i64 = 30;
+const MAX_EMAIL: usize = 320;
+const MAX_PASSWORD: usize = 1024;
+
+/// A user as `GET /api/v1/me` and sign-in answers show them.
+#[derive(Debug, Serialize)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub display_name: String,
+    pub time_zone: String,
+    pub workspace_id: String,
+    pub is_admin: bool,
+}
+
+impl From<&User> for UserView {
+    fn from(user: &User) -> Self {
+        Self {
+            id: user.id.clone(),
+            email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            time_zone: user.time_zone.clone(),
+            workspace_id: user.workspace_id.clone(),
+            is_admin: user.is_admin,
+        }
+    }
+}
+
+/// Whether the browser reached us over HTTPS, which decides whether the session cookie may be
+/// `Secure` (a browser drops a Secure cookie set over plain HTTP, except on localhost).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    Https,
+    PlainHttp,
+}
+
+/// The user these credentials belong to, rate-limited per email and client address. Wrong
+/// emails cost as much time as wrong passwords, and read the same.
+pub async fn check_password(state: &AppState, peer: SocketAddr, email: &str, password: String) -> AppResult<User> {
+    let email = email.trim().to_lowercase();
+    let ip = peer.ip().to_string();
+    if let Err(wait) = state
+        .login_limiter
+        .attempt(&[&format!("email:{email}"), &format!("ip:{ip}")])
+    {
+        return Err(AppError::TooManyRequests {
+            retry_after_secs: wait.as_secs().max(1),
+        });
+    }
+    if email.len() > MAX_EMAIL || password.len() > MAX_PASSWORD {
+        return Err(AppError::BadRequest("email or password too long".into()));
+    }
+    let row = users::by_email(&state.db, &email).await?;
+    let stored = row
+        .as_ref()
+        .map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
+    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    row.filter(|_| matches)
+        .map(|row| row.user())
+        .ok_or_else(|| AppError::BadRequest("wrong email or password".into()))
+}
+
+/// A new browser session: the Set-Cookie value and the session's CSRF token.
+pub async fn start_session(state: &AppState, user: &User, transport: Transport) -> AppResult<(String, String)> {
+    let csrf = new_secret().map_err(no_randomness)?;
+    let expires = Utc::now() + chrono::Duration::days(SESSION_DAYS);
+    let (secret, _) = issue_token(state, user, TokenKind::Session, None, Some(&csrf), Some(expires)).await?;
+    Ok((session_cookie(&secret, SESSION_DAYS * 86_400, transport), csrf))
+}
+
+/// The Set-Cookie value for a session secret (an empty one with age 0 ends the session).
+pub fn session_cookie(secret: &str, max_age_secs: i64, transport: Transport) -> String {
+    let secure = match transport {
+        Transport::Https => "; Secure",
+        Transport::PlainHttp => "",
+    };
+    format!("{SESSION_COOKIE}={secret}; Path=/; HttpOnly{secure}; SameSite=Lax; Max-Age={max_age_secs}")
+}
+
+/// Stores a new token (its hash) for `user`; returns the secret and its public id.
+pub async fn issue_token(
+    state: &AppState,
+    user: &User,
+    kind: TokenKind,
+    label: Option<&str>,
+    csrf: Option<&str>,
+    expires_at: Option<chrono::DateTime<Utc>>,
+) -> AppResult<(String, String)> {
+    let secret = new_secret().map_err(no_randomness)?;
+    let id = crate::ids::new_id().map_err(no_randomness)?;
+    users::insert_token(
+        &state.db,
+        &NewToken {
+            token_hash: &token_hash(&secret),
+            id: &id,
+            user_id: &user.id,
+            kind,
+            label,
+            csrf_token: csrf,
+            expires_at,
+        },
+    )
+    .await?;
+    Ok((secret, id))
+}
+
+fn no_randomness(err: impl std::fmt::Display) -> AppError {
+    AppError::Internal(anyhow::anyhow!("no randomness: {err}"))
+}

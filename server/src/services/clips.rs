@@ -1,0 +1,306 @@
+//! Clips as people may see them: the access check every clip route goes through, the view the
+//! API and the pages show, listings.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::auth::Viewer;
+use crate::auth::policy::{Action, Relation, allows, relation, through_thread};
+use crate::db::clips::{self, ClipRow, Cursor};
+use crate::db::{threads, transcripts};
+use crate::domain::{ClipStatus, Scope, TranscriptStatus, User, Visibility};
+use crate::error::{AppError, AppResult, Missing};
+use crate::ids;
+use crate::state::AppState;
+use crate::transcription::Status;
+
+/// A clip as the API shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClipView {
+    pub id: String,
+    pub title: String,
+    pub author: Option<String>,
+    /// Who owns it: for the pages (which list "yours" apart), never sent.
+    #[serde(skip)]
+    pub owner_id: Option<String>,
+    pub status: ClipStatus,
+    pub url: String,
+    pub media_url: String,
+    pub peaks_url: String,
+    pub thread_url: String,
+    pub created_at: String,
+    /// When recording started, in the recorder's local time (its UTC offset included).
+    pub recorded_at: Option<String>,
+    pub recorded_utc_offset_minutes: Option<i64>,
+    pub duration_ms: i64,
+    pub media: MediaView,
+    pub transcript: TranscriptSummary,
+    pub visibility: Visibility,
+    /// The playback page, for whoever may view the clip.
+    pub page_url: Option<String>,
+    /// The sharing settings and link: shown to the owner only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sharing: Option<SharingView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SharingView {
+    /// The link to hand out (works while visibility is 'link', not revoked, not expired).
+    pub url: Option<String>,
+    pub token: Option<String>,
+    pub expires_at: Option<String>,
+    pub guests_may_reply: bool,
+}
+
+/// Where a clip's transcript stands, and where to get it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TranscriptSummary {
+    pub status: TranscriptStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MediaView {
+    pub container: String,
+    pub content_type: String,
+    pub audio_codec: String,
+    pub video_codec: Option<String>,
+    pub has_video: bool,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub channels: i64,
+    pub sample_rate: i64,
+    pub byte_size: i64,
+    pub sha256: String,
+}
+
+/// Who the view is for: the owner sees the sharing settings; someone who came through the link
+/// gets links that carry it.
+#[derive(Debug, Clone, Copy)]
+pub struct Audience<'a> {
+    pub relation: Relation,
+    pub share_token: Option<&'a str>,
+}
+
+impl Audience<'_> {
+    /// The uploader, right after the upload.
+    pub const OWNER: Audience<'static> = Audience {
+        relation: Relation::Owner,
+        share_token: None,
+    };
+}
+
+impl Viewer {
+    /// How a clip view is shaped for this viewer, given their relation to the clip.
+    pub fn audience(&self, relation: Relation) -> Audience<'_> {
+        Audience {
+            relation,
+            share_token: self.share_token.as_deref(),
+        }
+    }
+}
+
+impl ClipView {
+    /// The view of `row`, its transcript's status read from the database.
+    pub async fn load(state: &AppState, row: ClipRow, audience: Audience<'_>) -> AppResult<Self> {
+        let job = transcripts::job(&state.db, &row.id).await?;
+        Ok(Self::new(
+            row,
+            &state.public_url,
+            state.transcription.status(job.as_ref()),
+            audience,
+        ))
+    }
+
+    pub fn new(row: ClipRow, base: &str, transcript: Status, audience: Audience<'_>) -> Self {
+        let url = format!("{base}/api/v1/clips/{}", row.id);
+        // Links followed by a guest must carry the share token, or they would not open.
+        let share_query = match (audience.relation, audience.share_token) {
+            (Relation::LinkHolder, Some(token)) => format!("?share={token}"),
+            _ => String::new(),
+        };
+        let sharing = (audience.relation == Relation::Owner).then(|| SharingView {
+            url: row.share_token.as_ref().map(|t| share_url(base, t)),
+            token: row.share_token.clone(),
+            expires_at: row.share_expires_at.clone(),
+            guests_may_reply: row.guests_may_reply,
+        });
+        let recorded_at = row.recorded_at.as_deref().and_then(|utc| {
+            let offset = FixedOffset::east_opt(i32::try_from(row.recorded_utc_offset? * 60).ok()?)?;
+            let instant = DateTime::parse_from_rfc3339(utc).ok()?;
+            Some(
+                instant
+                    .with_timezone(&offset)
+                    .to_rfc3339_opts(SecondsFormat::Secs, true),
+            )
+        });
+        Self {
+            transcript: TranscriptSummary {
+                status: transcript.status,
+                reason: transcript.reason,
+                url: format!("{url}/transcript{share_query}"),
+            },
+            media_url: format!("{url}/media{share_query}"),
+            thread_url: format!("{base}/api/v1/threads/{}{share_query}", row.id),
+            peaks_url: format!("{url}/peaks{share_query}"),
+            url: format!("{url}{share_query}"),
+            page_url: match audience.relation {
+                Relation::Stranger => None,
+                _ => row.share_token.as_ref().map(|t| share_url(base, t)),
+            },
+            visibility: row.visibility,
+            sharing,
+            id: row.id,
+            title: row.title,
+            author: row.author,
+            owner_id: row.owner_id,
+            status: row.status,
+            created_at: row.created_at,
+            recorded_at,
+            recorded_utc_offset_minutes: row.recorded_utc_offset,
+            duration_ms: row.duration_ms,
+            media: MediaView {
+                container: row.container,
+                content_type: row.content_type,
+                audio_codec: row.audio_codec,
+                video_codec: row.video_codec,
+                has_video: row.has_video,
+                width: row.width,
+                height: row.height,
+                channels: row.channels,
+                sample_rate: row.sample_rate,
+                byte_size: row.byte_size,
+                sha256: row.sha256,
+            },
+        }
+    }
+
+    /// The title people see: "Untitled clip" when there is none.
+    pub fn display_title(&self) -> &str {
+        if self.title.is_empty() {
+            "Untitled clip"
+        } else {
+            &self.title
+        }
+    }
+}
+
+/// Views of many clips, their transcript states read in one query. `audience` says, per clip,
+/// who the view is for.
+pub async fn views<'a>(
+    state: &AppState,
+    rows: Vec<ClipRow>,
+    audience: impl Fn(&ClipRow) -> Audience<'a>,
+) -> AppResult<Vec<ClipView>> {
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    let mut jobs = transcripts::jobs(&state.db, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let status = state.transcription.status(jobs.remove(&row.id).as_ref());
+            let audience = audience(&row);
+            ClipView::new(row, &state.public_url, status, audience)
+        })
+        .collect())
+}
+
+/// Where a share token leads: the clip's playback page.
+pub fn share_url(base: &str, token: &str) -> String {
+    format!("{base}/c/{token}")
+}
+
+/// A page of the newest-first listing, and where the next one starts.
+#[derive(Debug, Serialize)]
+pub struct ClipPage {
+    pub clips: Vec<ClipView>,
+    pub next: Option<String>,
+}
+
+/// The clips `user` may list, newest first, `limit` per page.
+pub async fn list(
+    state: &AppState,
+    viewer: &Viewer,
+    user: &User,
+    limit: i64,
+    after: Option<&str>,
+) -> AppResult<ClipPage> {
+    let after = after.map(decode_cursor).transpose()?;
+    let rows = clips::list(&state.db, Scope::of(user), limit + 1, after.as_ref()).await?;
+    let more = rows.len() as i64 > limit;
+    let rows: Vec<ClipRow> = rows.into_iter().take(limit as usize).collect();
+    let next = more
+        .then(|| rows.last().map(|r| format!("{}_{}", r.created_at, r.id)))
+        .flatten();
+    let now = Utc::now();
+    let clips = views(state, rows, |row| {
+        viewer.audience(relation(Some(user), None, &row.access(), now))
+    })
+    .await?;
+    Ok(ClipPage { clips, next })
+}
+
+fn decode_cursor(text: &str) -> AppResult<Cursor> {
+    let bad = || AppError::BadRequest("malformed `after` cursor".into());
+    let (created_at, id) = text.rsplit_once('_').ok_or_else(bad)?;
+    if !ids::is_well_formed(id) || DateTime::parse_from_rfc3339(created_at).is_err() {
+        return Err(bad());
+    }
+    Ok(Cursor {
+        created_at: created_at.to_owned(),
+        id: id.to_owned(),
+    })
+}
+
+/// The clip, if `viewer` may do `action` with it. Whoever may not even view it gets the same
+/// 404 as for an id that does not exist; whoever may view it but not do this gets 403. A reply
+/// is open to whoever may view its thread (but only its own owner may delete it). A deleted
+/// clip (a tombstone in a thread) can be viewed, nothing more.
+pub async fn find(state: &AppState, viewer: &Viewer, id: &str, action: Action) -> AppResult<(ClipRow, Relation)> {
+    if !ids::is_well_formed(id) {
+        return Err(AppError::NotFound(Missing::Clip));
+    }
+    let row = clips::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound(Missing::Clip))?;
+    let now = Utc::now();
+    let mut relation = relation(viewer.user.as_ref(), viewer.share_token.as_deref(), &row.access(), now);
+    // Only outsiders can gain through the thread (members already have all a thread gives),
+    // so only they cost the extra lookup.
+    if matches!(relation, Relation::Stranger | Relation::LinkHolder)
+        && let Some(reply) = threads::by_clip(&state.db, &row.id).await?
+        && let Some(root) = clips::get(&state.db, &reply.root_clip_id).await?
+    {
+        let to_root = self::relation(viewer.user.as_ref(), viewer.share_token.as_deref(), &root.access(), now);
+        relation = through_thread(relation, to_root);
+    }
+    check(&row, relation, action)?;
+    Ok((row, relation))
+}
+
+/// Whether `relation` allows `action` on `row`, as the error the routes answer with.
+pub fn check(row: &ClipRow, relation: Relation, action: Action) -> AppResult<()> {
+    let access = row.access();
+    if !allows(relation, Action::View, &access) {
+        return Err(AppError::NotFound(Missing::Clip));
+    }
+    if row.status == ClipStatus::Deleted && action != Action::View {
+        return Err(AppError::NotFound(Missing::Clip));
+    }
+    if !allows(relation, action, &access) {
+        return Err(AppError::Forbidden(format!("only the owner may do that ({action:?})")));
+    }
+    Ok(())
+}
+
+/// The clips with these ids, by id, in one query.
+pub async fn rows_by_id(state: &AppState, ids: &[&str]) -> AppResult<HashMap<String, ClipRow>> {
+    Ok(clips::get_many(&state.db, ids)
+        .await?
+        .into_iter()
+        .map(|row| (row.id.clone(), row))
+        .collect())
+}

@@ -1,0 +1,7 @@
+//! What the server does, between HTTP and the database: the JSON routes and the HTML pages are
+//! thin adapters over these functions and render the typed views they return.
+
+pub mod accounts;
+pub mod clips;
+pub mod search;
+pub mod threads;

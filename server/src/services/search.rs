@@ -1,0 +1,139 @@
+//! Search over titles and transcripts, as the API answers it and the dashboard shows it: the
+//! best hit of each clip the asker may see, the moment to jump to, a snippet with the match
+//! marked.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::Utc;
+use serde::Serialize;
+
+use crate::auth::Viewer;
+use crate::auth::policy::{Action, Relation, relation};
+use crate::db::transcripts::{self, MARK_END, MARK_START};
+use crate::domain::Scope;
+use crate::error::{AppError, AppResult};
+use crate::search::fts_query;
+use crate::services::clips::{ClipView, check, rows_by_id, views};
+use crate::state::AppState;
+
+/// How many index rows to rank before grouping them by clip.
+const CANDIDATES: i64 = 500;
+/// Longest query, in bytes.
+pub const MAX_QUERY: usize = 1000;
+
+#[derive(Debug, Serialize)]
+pub struct SearchResults {
+    pub query: String,
+    pub results: Vec<SearchResult>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct SearchResult {
+    pub clip: ClipView,
+    pub matched: Matched,
+    /// The matching segment's start (for a transcript hit).
+    pub start_ms: Option<i64>,
+    pub snippet: String,
+    /// The snippet as HTML: text escaped, matches in `<mark>`.
+    pub snippet_html: String,
+}
+
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Matched {
+    Title,
+    Transcript,
+}
+
+pub async fn search(state: &AppState, viewer: &Viewer, query: &str, limit: usize) -> AppResult<SearchResults> {
+    let user = viewer.require_user()?;
+    if query.len() > MAX_QUERY {
+        return Err(AppError::BadRequest(format!(
+            "the query is longer than {MAX_QUERY} bytes"
+        )));
+    }
+    let Some(fts) = fts_query(query) else {
+        return Ok(SearchResults {
+            query: query.to_owned(),
+            results: Vec::new(),
+        });
+    };
+    let hits = transcripts::search(&state.db, &fts, Scope::of(user), CANDIDATES).await?;
+    // The best hit of each clip, in rank order.
+    let mut seen = HashSet::new();
+    let best: Vec<_> = hits
+        .into_iter()
+        .filter(|hit| seen.insert(hit.clip_id.clone()))
+        .collect();
+    let ids: Vec<&str> = best.iter().map(|h| h.clip_id.as_str()).collect();
+    let mut rows = rows_by_id(state, &ids).await?;
+    let now = Utc::now();
+    let mut relations = HashMap::new();
+    let mut kept = Vec::new();
+    for hit in best {
+        if kept.len() == limit {
+            break;
+        }
+        let Some(row) = rows.remove(&hit.clip_id) else { continue };
+        // Only what this user may see: their workspace's clips.
+        let rel = relation(Some(user), None, &row.access(), now);
+        if check(&row, rel, Action::View).is_err() {
+            continue;
+        }
+        relations.insert(row.id.clone(), rel);
+        kept.push((hit, row));
+    }
+    let (hits, rows): (Vec<_>, Vec<_>) = kept.into_iter().unzip();
+    let views = views(state, rows, |row| {
+        viewer.audience(relations.get(&row.id).copied().unwrap_or(Relation::Stranger))
+    })
+    .await?;
+    let results = hits
+        .into_iter()
+        .zip(views)
+        .map(|(hit, clip)| SearchResult {
+            clip,
+            matched: if hit.start_ms.is_some() {
+                Matched::Transcript
+            } else {
+                Matched::Title
+            },
+            start_ms: hit.start_ms,
+            snippet: hit.snippet.replace([MARK_START, MARK_END], ""),
+            snippet_html: snippet_html(&hit.snippet),
+        })
+        .collect();
+    Ok(SearchResults {
+        query: query.to_owned(),
+        results,
+    })
+}
+
+/// The snippet as HTML: text escaped, matches in `<mark>`.
+fn snippet_html(snippet: &str) -> String {
+    let mut html = String::with_capacity(snippet.len() + 32);
+    for c in snippet.chars() {
+        match c {
+            MARK_START => html.push_str("<mark>"),
+            MARK_END => html.push_str("</mark>"),
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#39;"),
+            c => html.push(c),
+        }
+    }
+    html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_are_escaped_and_marked() {
+        let snippet = format!("a <b> & {MARK_START}budget{MARK_END}'s");
+        assert_eq!(snippet_html(&snippet), "a &lt;b&gt; &amp; <mark>budget</mark>&#39;s");
+    }
+}

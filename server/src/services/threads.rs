@@ -1,0 +1,504 @@
+//! Threads: the conversation around a clip as a typed tree, answering it, receipts, the inbox.
+//! A thread is read in a fixed number of queries however long it is.
+
+use std::collections::HashMap;
+
+use chrono::{Offset, SecondsFormat, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Viewer;
+use crate::auth::policy::{Action, Relation, relation, through_thread};
+use crate::db::clips::ClipRow;
+use crate::db::threads::{self, Reply};
+use crate::db::{transcripts, users};
+use crate::domain::{Author, ClipStatus, ReplyBody, User, clock, parse_timestamp, timestamp};
+use crate::error::{AppError, AppResult, Missing};
+use crate::services::clips::{ClipView, check, find, rows_by_id, views};
+use crate::state::AppState;
+
+/// Characters of a clip's transcript shown under it in a thread.
+const SNIPPET_CHARS: usize = 200;
+/// Longest text reply, in bytes.
+const MAX_TEXT: usize = 10_000;
+
+/// A whole thread, from its root clip.
+#[derive(Debug, Serialize)]
+pub struct Thread {
+    pub root: Message,
+    pub reply_count: usize,
+}
+
+impl Thread {
+    /// The message with this id (a clip's id or a text reply's), anywhere in the tree.
+    pub fn message(&self, message_id: &str) -> Option<&Message> {
+        self.root.find(message_id)
+    }
+}
+
+/// One message of a thread (the root clip or a reply) with its answers, oldest first.
+#[derive(Debug, Serialize)]
+pub struct Message {
+    pub author: AuthorView,
+    /// UTC.
+    pub created_at: String,
+    /// The same instant in the author's zone at the time.
+    pub created_at_local: String,
+    pub utc_offset_minutes: i32,
+    pub message_id: String,
+    pub seen_by: Vec<Receipt>,
+    #[serde(flatten)]
+    pub content: Content,
+    /// Where it sits in the thread: absent for the root.
+    #[serde(flatten)]
+    pub place: Option<Place>,
+    pub replies: Vec<Message>,
+}
+
+impl Message {
+    fn find(&self, message_id: &str) -> Option<&Message> {
+        if self.message_id == message_id {
+            return Some(self);
+        }
+        self.replies.iter().find_map(|m| m.find(message_id))
+    }
+
+    /// The display name of its author.
+    pub fn author_name(&self) -> &str {
+        match &self.author {
+            AuthorView::Member { display_name, .. } => display_name,
+            AuthorView::Guest { display_name, .. } => display_name.as_deref().unwrap_or("someone"),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum AuthorView {
+    Member {
+        id: String,
+        display_name: String,
+        time_zone: String,
+    },
+    /// A guest (or, for clips stored before accounts, nobody known).
+    Guest {
+        guest_name: Option<String>,
+        display_name: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Receipt {
+    pub user_id: String,
+    pub display_name: String,
+    pub seen_at: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Content {
+    Clip {
+        clip: Box<ClipView>,
+        duration_ms: i64,
+        transcript_snippet: Option<String>,
+    },
+    Text {
+        text: String,
+    },
+    /// A clip deleted by its owner after others answered it.
+    Deleted,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Place {
+    pub reply_id: String,
+    /// The reply it answers; `None`: the root.
+    pub parent_id: Option<String>,
+    pub anchor_ms: Option<i64>,
+    /// The anchor as people say it ("1:23").
+    pub anchor: Option<String>,
+}
+
+/// The thread a clip belongs to: its root clip id, and the reply the clip was posted as.
+async fn locate(state: &AppState, clip_id: &str) -> AppResult<(String, Option<Reply>)> {
+    Ok(match threads::by_clip(&state.db, clip_id).await? {
+        Some(reply) => (reply.root_clip_id.clone(), Some(reply)),
+        None => (clip_id.to_owned(), None),
+    })
+}
+
+/// The whole thread of `clip_id`. Reading it marks its text replies read.
+pub async fn thread(state: &AppState, viewer: &Viewer, clip_id: &str) -> AppResult<Thread> {
+    let (clip, _) = find(state, viewer, clip_id, Action::View).await?;
+    let (root_id, _) = locate(state, &clip.id).await?;
+    let (root, root_relation) = find(state, viewer, &root_id, Action::View).await?;
+    let replies = threads::of_thread(&state.db, &root_id).await?;
+    if let Some(user) = &viewer.user {
+        let texts: Vec<&str> = replies
+            .iter()
+            .filter(|r| r.clip_id().is_none())
+            .map(|r| r.id.as_str())
+            .collect();
+        threads::mark_seen(&state.db, &texts, &user.id).await?;
+    }
+    let reply_clip_ids: Vec<&str> = replies.iter().filter_map(Reply::clip_id).collect();
+    let mut clip_rows = rows_by_id(state, &reply_clip_ids).await?;
+    clip_rows.insert(root.id.clone(), root.clone());
+    let context = Context::load(state, viewer, &replies, &clip_rows, root_relation).await?;
+    let mut children: HashMap<Option<&str>, Vec<&Reply>> = HashMap::new();
+    for reply in &replies {
+        children.entry(reply.parent_id.as_deref()).or_default().push(reply);
+    }
+    let mut root_message = context.clip_message(&root, root.owner_id.as_deref())?;
+    root_message.replies = context.answers(None, &children, &clip_rows)?;
+    Ok(Thread {
+        root: root_message,
+        reply_count: replies.len(),
+    })
+}
+
+/// What rendering a thread's messages needs, loaded in one query each: who asks, who wrote,
+/// who has seen what, the clips' views and transcript openings.
+struct Context {
+    authors: HashMap<String, User>,
+    seen: HashMap<String, Vec<Receipt>>,
+    views: HashMap<String, ClipView>,
+    openings: HashMap<String, String>,
+}
+
+impl Context {
+    async fn load(
+        state: &AppState,
+        viewer: &Viewer,
+        replies: &[Reply],
+        clip_rows: &HashMap<String, ClipRow>,
+        root_relation: Relation,
+    ) -> AppResult<Self> {
+        let author_ids: Vec<&str> = replies
+            .iter()
+            .filter_map(Reply::author_id)
+            .chain(clip_rows.values().filter_map(|c| c.owner_id.as_deref()))
+            .collect();
+        let authors = users::by_ids(&state.db, &author_ids)
+            .await?
+            .into_iter()
+            .map(|u| (u.id.clone(), u))
+            .collect();
+        let message_ids: Vec<&str> = clip_rows
+            .keys()
+            .map(String::as_str)
+            .chain(replies.iter().filter(|r| r.clip_id().is_none()).map(|r| r.id.as_str()))
+            .collect();
+        let mut seen: HashMap<String, Vec<Receipt>> = HashMap::new();
+        for (message, user_id, display_name, seen_at) in threads::seen_by(&state.db, &message_ids).await? {
+            seen.entry(message).or_default().push(Receipt {
+                user_id,
+                display_name,
+                seen_at,
+            });
+        }
+        let live: Vec<ClipRow> = clip_rows
+            .values()
+            .filter(|c| c.status != ClipStatus::Deleted)
+            .cloned()
+            .collect();
+        let live_ids: Vec<&str> = live.iter().map(|c| c.id.as_str()).collect();
+        let openings = transcripts::openings(&state.db, &live_ids, SNIPPET_CHARS).await?;
+        let now = Utc::now();
+        let relations: HashMap<String, Relation> = live
+            .iter()
+            .map(|c| {
+                let own = relation(viewer.user.as_ref(), viewer.share_token.as_deref(), &c.access(), now);
+                (c.id.clone(), through_thread(own, root_relation))
+            })
+            .collect();
+        let views = views(state, live, |row| {
+            viewer.audience(relations.get(&row.id).copied().unwrap_or(Relation::Stranger))
+        })
+        .await?
+        .into_iter()
+        .map(|v| (v.id.clone(), v))
+        .collect();
+        Ok(Self {
+            authors,
+            seen,
+            views,
+            openings,
+        })
+    }
+
+    fn byline(&self, author: &Author, created_at: &str, message_id: &str) -> Message {
+        let member = match author {
+            Author::Member(id) => self.authors.get(id),
+            Author::Guest(_) => None,
+        };
+        let utc = parse_timestamp(created_at).unwrap_or_else(Utc::now);
+        let zone = member.map_or(chrono_tz::UTC, User::zone);
+        let local = zone.from_utc_datetime(&utc.naive_utc());
+        Message {
+            author: match (member, author) {
+                (Some(user), _) => AuthorView::Member {
+                    id: user.id.clone(),
+                    display_name: user.display_name.clone(),
+                    time_zone: user.time_zone.clone(),
+                },
+                (None, Author::Guest(name)) => AuthorView::Guest {
+                    guest_name: Some(name.clone()),
+                    display_name: Some(format!("{name} (guest)")),
+                },
+                (None, Author::Member(_)) => AuthorView::Guest {
+                    guest_name: None,
+                    display_name: None,
+                },
+            },
+            created_at: utc.to_rfc3339_opts(SecondsFormat::Secs, true),
+            created_at_local: local.to_rfc3339_opts(SecondsFormat::Secs, true),
+            utc_offset_minutes: local.offset().fix().local_minus_utc() / 60,
+            message_id: message_id.to_owned(),
+            seen_by: self.seen.get(message_id).cloned().unwrap_or_default(),
+            content: Content::Deleted,
+            place: None,
+            replies: Vec::new(),
+        }
+    }
+
+    fn clip_message(&self, clip: &ClipRow, owner: Option<&str>) -> AppResult<Message> {
+        // Clips stored before accounts have no owner: nobody known wrote them.
+        let author = Author::Member(owner.unwrap_or_default().to_owned());
+        let mut message = self.byline(&author, &clip.created_at, &clip.id);
+        if clip.status == ClipStatus::Deleted {
+            return Ok(message);
+        }
+        let view = self
+            .views
+            .get(&clip.id)
+            .cloned()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no view of clip {}", clip.id)))?;
+        message.content = Content::Clip {
+            clip: Box::new(view),
+            duration_ms: clip.duration_ms,
+            transcript_snippet: self.openings.get(&clip.id).cloned(),
+        };
+        Ok(message)
+    }
+
+    fn reply_message(&self, reply: &Reply, clip_rows: &HashMap<String, ClipRow>) -> AppResult<Message> {
+        let mut message = match &reply.body {
+            ReplyBody::Clip(clip_id) => {
+                let clip = clip_rows.get(clip_id).ok_or_else(|| {
+                    AppError::Internal(anyhow::anyhow!("reply {} points at a missing clip", reply.id))
+                })?;
+                self.clip_message(clip, reply.author_id().or(clip.owner_id.as_deref()))?
+            }
+            ReplyBody::Text(text) => {
+                let mut message = self.byline(&reply.author, &reply.created_at, &reply.id);
+                message.content = Content::Text { text: text.clone() };
+                message
+            }
+        };
+        message.place = Some(Place {
+            reply_id: reply.id.clone(),
+            parent_id: reply.parent_id.clone(),
+            anchor_ms: reply.anchor_ms,
+            anchor: reply.anchor_ms.map(clock),
+        });
+        Ok(message)
+    }
+
+    /// The answers to `parent` (`None`: the root), each with its own, oldest first.
+    fn answers(
+        &self,
+        parent: Option<&str>,
+        children: &HashMap<Option<&str>, Vec<&Reply>>,
+        clip_rows: &HashMap<String, ClipRow>,
+    ) -> AppResult<Vec<Message>> {
+        let mut out = Vec::new();
+        for reply in children.get(&parent).into_iter().flatten() {
+            let mut message = self.reply_message(reply, clip_rows)?;
+            message.replies = self.answers(Some(&reply.id), children, clip_rows)?;
+            out.push(message);
+        }
+        Ok(out)
+    }
+}
+
+/// `POST /api/v1/threads/{clip}/replies`.
+#[derive(Debug, Deserialize)]
+pub struct NewReply {
+    /// The reply this answers; absent: the clip in the URL.
+    pub parent_id: Option<String>,
+    pub text: Option<String>,
+    /// A clip the replier uploaded, as a voice or video reply.
+    pub clip_id: Option<String>,
+    /// A moment of the clip answered, in milliseconds.
+    pub at_ms: Option<i64>,
+    /// A guest's name (replying through a link, when the owner allows it).
+    pub guest_name: Option<String>,
+}
+
+/// Answers `clip_id` (or the reply `new.parent_id` in its thread) with text or a clip.
+pub async fn reply(state: &AppState, viewer: &Viewer, clip_id: &str, new: NewReply) -> AppResult<Message> {
+    let (target, relation) = find(state, viewer, clip_id, Action::Reply).await?;
+    let (root_id, as_reply) = locate(state, &target.id).await?;
+    // What is answered: the parent reply if named, else the clip in the URL.
+    let (parent_id, answered_clip) = match &new.parent_id {
+        Some(parent_id) => {
+            let parent = threads::by_id(&state.db, parent_id)
+                .await?
+                .filter(|p| p.root_clip_id == root_id)
+                .ok_or_else(|| AppError::BadRequest("parent_id is not a reply in this thread".into()))?;
+            let clip = match parent.clip_id() {
+                Some(id) => Some(
+                    crate::db::clips::get(&state.db, id)
+                        .await?
+                        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("reply {} lost its clip", parent.id)))?,
+                ),
+                None => None,
+            };
+            (Some(parent.id), clip)
+        }
+        None => (as_reply.map(|r| r.id), Some(target.clone())),
+    };
+    if let Some(at) = new.at_ms {
+        let Some(clip) = &answered_clip else {
+            return Err(AppError::BadRequest(
+                "a moment (at_ms) can only point into a clip".into(),
+            ));
+        };
+        if at < 0 || at > clip.duration_ms {
+            return Err(AppError::BadRequest(format!(
+                "the moment {} is outside the clip answered (0:00–{})",
+                clock(at),
+                clock(clip.duration_ms)
+            )));
+        }
+    }
+    let text = new.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let body = match (text, &new.clip_id) {
+        (Some(_), Some(_)) | (None, None) => {
+            return Err(AppError::BadRequest("a reply is either text or a clip_id".into()));
+        }
+        (Some(text), None) if text.len() > MAX_TEXT => {
+            return Err(AppError::BadRequest(format!(
+                "the text is longer than {MAX_TEXT} bytes"
+            )));
+        }
+        (Some(text), None) => ReplyBody::Text(text.to_owned()),
+        (None, Some(clip)) => ReplyBody::Clip(clip.clone()),
+    };
+    let author = match (&viewer.user, relation) {
+        (Some(user), Relation::Owner | Relation::Member) => Author::Member(user.id.clone()),
+        _ => {
+            // Through the link: a guest, under a name, in text.
+            let name = new
+                .guest_name
+                .as_deref()
+                .map(str::trim)
+                .filter(|n| !n.is_empty() && n.len() <= 80);
+            let Some(name) = name else {
+                return Err(AppError::BadRequest(
+                    "guests reply under a name (guest_name, 1–80 bytes)".into(),
+                ));
+            };
+            if matches!(body, ReplyBody::Clip(_)) {
+                return Err(AppError::BadRequest("guests reply in text".into()));
+            }
+            Author::Guest(name.to_owned())
+        }
+    };
+    if let ReplyBody::Clip(reply_clip) = &body {
+        let user = viewer.require_user()?;
+        let clip = crate::db::clips::get(&state.db, reply_clip)
+            .await?
+            .ok_or(AppError::NotFound(Missing::Clip))?;
+        if clip.owner_id.as_deref() != Some(user.id.as_str()) || clip.status != ClipStatus::Ready {
+            return Err(AppError::NotFound(Missing::Clip));
+        }
+        if clip.id == root_id {
+            return Err(AppError::BadRequest("a clip cannot answer itself".into()));
+        }
+        // A conflict, not a mistake: clients resending a reply after a failure see 409.
+        if threads::by_clip(&state.db, &clip.id).await?.is_some() || threads::has_replies(&state.db, &clip.id).await? {
+            return Err(already_in_thread());
+        }
+    }
+    let reply = Reply {
+        id: crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?,
+        root_clip_id: root_id,
+        parent_id,
+        body,
+        anchor_ms: new.at_ms,
+        author,
+        created_at: timestamp(Utc::now()),
+    };
+    // Two copies of one reply sent at once both pass the check above; the unique key lets one
+    // in and the other gets the same answer as a resend.
+    if !threads::insert(&state.db, &reply).await? {
+        return Err(already_in_thread());
+    }
+    let clip_rows = rows_by_id(state, reply.clip_id().as_slice()).await?;
+    let context = Context::load(state, viewer, std::slice::from_ref(&reply), &clip_rows, relation).await?;
+    context.reply_message(&reply, &clip_rows)
+}
+
+fn already_in_thread() -> AppError {
+    AppError::Conflict("that clip is already part of a thread".into())
+}
+
+/// The player started `id`: the first time counts as hearing it (never for its author).
+pub async fn heard(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()> {
+    let user = viewer.require_user()?;
+    let (clip, _) = find(state, viewer, id, Action::PlayMedia).await?;
+    threads::mark_seen(&state.db, &[clip.id.as_str()], &user.id).await?;
+    Ok(())
+}
+
+/// Threads with messages the user has not heard (or read) yet, newest activity first.
+#[derive(Debug, Serialize)]
+pub struct Inbox {
+    pub threads: Vec<InboxThread>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InboxThread {
+    pub thread_url: String,
+    pub root: ClipView,
+    pub unheard: i64,
+    pub latest_at: String,
+}
+
+pub async fn inbox(state: &AppState, viewer: &Viewer) -> AppResult<Inbox> {
+    let user = viewer.require_user()?;
+    let unheard = threads::unheard_threads(&state.db, &user.workspace_id, &user.id).await?;
+    let root_ids: Vec<&str> = unheard.iter().map(|(root, _, _)| root.as_str()).collect();
+    let mut rows = rows_by_id(state, &root_ids).await?;
+    let now = Utc::now();
+    let mut visible = Vec::new();
+    let mut relations = HashMap::new();
+    for (root_id, _, _) in &unheard {
+        let Some(row) = rows.remove(root_id) else { continue };
+        let rel = relation(Some(user), None, &row.access(), now);
+        if check(&row, rel, Action::View).is_ok() {
+            relations.insert(row.id.clone(), rel);
+            visible.push(row);
+        }
+    }
+    let mut views: HashMap<String, ClipView> = views(state, visible, |row| {
+        viewer.audience(relations.get(&row.id).copied().unwrap_or(Relation::Stranger))
+    })
+    .await?
+    .into_iter()
+    .map(|v| (v.id.clone(), v))
+    .collect();
+    let threads = unheard
+        .into_iter()
+        .filter_map(|(root_id, unheard, latest_at)| {
+            Some(InboxThread {
+                thread_url: format!("{}/api/v1/threads/{root_id}", state.public_url),
+                root: views.remove(&root_id)?,
+                unheard,
+                latest_at,
+            })
+        })
+        .collect();
+    Ok(Inbox { threads })
+}

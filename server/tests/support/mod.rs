@@ -1,0 +1,153 @@
+//! The real router in process: `app(state)` driven with tower's `oneshot` — no port, no
+//! process, milliseconds a request. For what needs no real binary, S3, PulseAudio or browser.
+
+#![allow(clippy::expect_used, clippy::unwrap_used, dead_code)]
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Method, Request, StatusCode};
+use clap::Parser;
+use http_body_util::BodyExt;
+use serde_json::Value;
+use server::auth::secrets::hash_password;
+use server::db::users::{self, UserRow};
+use server::domain::{TokenKind, User, timestamp};
+use server::services::accounts::issue_token;
+use server::{AppState, Config};
+use tower::ServiceExt;
+
+/// A clip as Chromium's MediaRecorder writes it (Opus in WebM, 3.5 s).
+pub const CLIP: &[u8] = include_bytes!("../../../tests/fixtures/chromium-audio.webm");
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct Harness {
+    pub state: AppState,
+    pub app: Router,
+    _data: tempfile::TempDir,
+}
+
+/// A signed-in person on the harness's server.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub user: User,
+    pub token: String,
+}
+
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+impl Harness {
+    /// A server on the embedded defaults in a temporary data directory; `flags` as on the
+    /// command line.
+    pub async fn start(flags: &[&str]) -> Self {
+        let data = tempfile::tempdir().unwrap();
+        let mut args = vec!["server", "--data-dir", data.path().to_str().unwrap()];
+        args.extend_from_slice(flags);
+        let config = Config::try_parse_from(args).unwrap();
+        let public_url = config.public_url("127.0.0.1:8080".parse().unwrap());
+        let state = AppState::open(config, public_url).await.unwrap();
+        Self {
+            app: server::app(state.clone()),
+            state,
+            _data: data,
+        }
+    }
+
+    /// A new member of `workspace` with an API token.
+    pub async fn person(&self, name: &str, workspace: &str) -> Person {
+        let db = &self.state.db;
+        let workspace_id = users::workspace_id(db, workspace, &server::ids::new_id().unwrap())
+            .await
+            .unwrap();
+        let row = UserRow {
+            id: server::ids::new_id().unwrap(),
+            workspace_id,
+            email: format!("{}@example.com", name.to_lowercase()),
+            display_name: name.to_owned(),
+            time_zone: "Europe/Berlin".to_owned(),
+            password_hash: hash_password(PASSWORD).unwrap(),
+            is_admin: false,
+            created_at: timestamp(chrono::Utc::now()),
+        };
+        users::insert(db, &row).await.unwrap();
+        let user = row.user();
+        let (token, _) = issue_token(&self.state, &user, TokenKind::Api, None, None, None)
+            .await
+            .unwrap();
+        Person { user, token }
+    }
+
+    /// One request from `peer`, as `who` (a bearer token) or nobody.
+    pub async fn call_from(
+        &self,
+        peer: SocketAddr,
+        method: Method,
+        uri: &str,
+        who: Option<&Person>,
+        headers: &[(&str, &str)],
+        body: Body,
+    ) -> Answer {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(person) = who {
+            request = request.header("authorization", format!("Bearer {}", person.token));
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let mut request = request.body(body).unwrap();
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let response = self.app.clone().oneshot(request).await.unwrap();
+        let (parts, body) = response.into_parts();
+        Answer {
+            status: parts.status,
+            headers: parts.headers,
+            body: body.collect().await.unwrap().to_bytes().to_vec(),
+        }
+    }
+
+    pub async fn call(&self, method: Method, uri: &str, who: Option<&Person>, body: Body) -> Answer {
+        let headers: &[(&str, &str)] = &[("content-type", "application/json")];
+        self.call_from("127.0.0.1:40000".parse().unwrap(), method, uri, who, headers, body)
+            .await
+    }
+
+    pub async fn get(&self, uri: &str, who: &Person) -> Answer {
+        self.call(Method::GET, uri, Some(who), Body::empty()).await
+    }
+
+    pub async fn post_json(&self, uri: &str, who: Option<&Person>, body: Value) -> Answer {
+        self.call(Method::POST, uri, who, Body::from(body.to_string())).await
+    }
+
+    /// Uploads the fixture clip as `who`; its JSON view.
+    pub async fn upload(&self, who: &Person, title: &str) -> Value {
+        let answer = self
+            .call(
+                Method::POST,
+                &format!("/api/v1/clips?title={title}"),
+                Some(who),
+                Body::from(CLIP),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+        answer.json()
+    }
+}
