@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use crate::analyze::{Analysis, AnalyzeError, MediaFacts, OGG_MAGIC, Stored, WEBM_MAGIC, analyze};
-use crate::db::clips::{self, ClipRow};
+use crate::db::clips::{self, ClipRow, StoredMedia};
 use crate::domain::{ClipStatus, User, Visibility};
 use crate::error::{AppError, AppResult};
 use crate::live_analysis::LiveResult;
@@ -333,18 +333,20 @@ fn clip_row(
             .map(|t| t.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Secs, true)),
         recorded_utc_offset: facts.recorded_at.map(|t| i64::from(t.offset().local_minus_utc() / 60)),
         status: ClipStatus::Ready,
-        container: facts.container.to_owned(),
-        content_type: facts.content_type.to_owned(),
-        audio_codec: facts.audio_codec.to_owned(),
-        video_codec: facts.video_codec.clone(),
-        has_video: facts.video_codec.is_some(),
-        width: facts.width.map(i64::from),
-        height: facts.height.map(i64::from),
-        channels: i64::from(facts.channels),
-        sample_rate: i64::from(facts.sample_rate),
+        media: StoredMedia {
+            container: facts.container.to_owned(),
+            content_type: facts.content_type.to_owned(),
+            audio_codec: facts.audio_codec.to_owned(),
+            video_codec: facts.video_codec.clone(),
+            has_video: facts.video_codec.is_some(),
+            width: facts.width.map(i64::from),
+            height: facts.height.map(i64::from),
+            channels: i64::from(facts.channels),
+            sample_rate: i64::from(facts.sample_rate),
+            byte_size: i64::try_from(size).unwrap_or(i64::MAX),
+            sha256,
+        },
         duration_ms: i64::try_from(facts.duration_ms).unwrap_or(i64::MAX),
-        byte_size: i64::try_from(size).unwrap_or(i64::MAX),
-        sha256,
         storage_key,
         peaks_per_second: i64::from(media::waveform::PEAKS_PER_SECOND),
         peaks: facts.waveform.peaks.clone(),

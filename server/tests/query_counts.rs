@@ -1,5 +1,5 @@
 //! Listing clips, searching, the inbox and building a thread once made a query per item (N+1).
-//! Each now takes the same number of queries for 3 items as for 30. Counted from sqlx's own
+//! Each now takes as many queries for 30 items as for 3. Counted from sqlx's own
 //! statement log; alone in its test binary so no other test's queries are counted.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -25,7 +25,7 @@ impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Statements {
 }
 
 #[tokio::test]
-async fn lists_and_threads_take_the_same_queries_for_3_items_as_for_30() {
+async fn lists_and_threads_take_as_many_queries_for_30_items_as_for_3() {
     let count = Arc::new(AtomicUsize::new(0));
     let subscriber = tracing_subscriber::registry()
         .with(tracing_subscriber::filter::Targets::new().with_target("sqlx::query", tracing::Level::TRACE))
@@ -34,8 +34,7 @@ async fn lists_and_threads_take_the_same_queries_for_3_items_as_for_30() {
     let queries = |before: usize| count.load(Ordering::Relaxed) - before;
 
     let server = Harness::start(&[]).await;
-    let olive = server.person("Olive", "Team").await;
-    let manu = server.person("Manu", "Team").await;
+    let (olive, manu) = server.olive_and_manu().await;
     let root = server.upload(&olive, "Budget").await;
     let root_id = root["id"].as_str().unwrap().to_owned();
     let mut measured = Vec::new();
@@ -70,6 +69,8 @@ async fn lists_and_threads_take_the_same_queries_for_3_items_as_for_30() {
             "/api/v1/inbox".to_owned(),
             "/api/v1/search?q=budget&limit=100".to_owned(),
         ] {
+            // Once to warm the pool up (opening a connection runs statements of its own).
+            server.get(&uri, &olive).await;
             let before = count.load(Ordering::Relaxed);
             let answer = server.get(&uri, &olive).await;
             assert!(
@@ -87,10 +88,13 @@ async fn lists_and_threads_take_the_same_queries_for_3_items_as_for_30() {
             "no statements counted for {}: is sqlx logging them?",
             small.0
         );
-        assert_eq!(
-            small.1, large.1,
+        // A query per item would add 27; a connection the pool opens meanwhile adds one or two.
+        assert!(
+            large.1 <= small.1 + 2,
             "{}: {} queries for 3 items, {} for 30",
-            small.0, small.1, large.1
+            small.0,
+            small.1,
+            large.1
         );
     }
 }

@@ -81,10 +81,8 @@ async fn the_session_cookie_is_secure_only_over_https() {
 #[tokio::test]
 async fn hearing_is_playing_and_never_ones_own() {
     let server = Harness::start(&[]).await;
-    let olive = server.person("Olive", "Team").await;
-    let manu = server.person("Manu", "Team").await;
-    let clip = server.upload(&olive, "Launch").await;
-    let id = clip["id"].as_str().unwrap();
+    let (olive, manu) = server.olive_and_manu().await;
+    let id = server.upload_id(&olive, "Launch").await;
     let thread_url = format!("/api/v1/threads/{id}");
 
     // Manu's browser preloads the media from the start: not hearing.
@@ -132,8 +130,7 @@ async fn hearing_is_playing_and_never_ones_own() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twin_replies_sent_at_once_get_201_and_409() {
     let server = Harness::start(&[]).await;
-    let olive = server.person("Olive", "Team").await;
-    let manu = server.person("Manu", "Team").await;
+    let (olive, manu) = server.olive_and_manu().await;
     let root = server.upload(&olive, "Question").await;
     let root_id = root["id"].as_str().unwrap();
     for _ in 0..6 {
@@ -152,51 +149,38 @@ async fn twin_replies_sent_at_once_get_201_and_409() {
     assert_eq!(thread["reply_count"], 6);
 }
 
+/// Sets a clip's stored status, bypassing the server (a row it cannot read).
+async fn set_status(server: &Harness, id: &str, status: &str) {
+    sqlx::query("UPDATE clips SET status = ? WHERE id = ?")
+        .bind(status)
+        .bind(id)
+        .execute(&server.state.db)
+        .await
+        .unwrap();
+}
+
 /// A database failure while answering about a thread read as "no such clip" (and the page
 /// quietly left the thread out). Now it is a 500 with the JSON error shape.
 #[tokio::test]
 async fn a_broken_database_is_an_error_not_a_404() {
     let server = Harness::start(&[]).await;
-    let olive = server.person("Olive", "Team").await;
-    let manu = server.person("Manu", "Team").await;
+    let (olive, manu) = server.olive_and_manu().await;
     let root = server.upload(&olive, "Question").await;
     let root_id = root["id"].as_str().unwrap();
     let answer = server.upload(&manu, "Answer").await;
     let answer_id = answer["id"].as_str().unwrap();
     // The reply clip's row becomes unreadable (a value no version of Offbeat writes).
-    sqlx::query("UPDATE clips SET status = 'garbled' WHERE id = ?")
-        .bind(answer_id)
-        .execute(&server.state.db)
-        .await
-        .unwrap();
-    let reply = server
-        .post_json(
-            &format!("/api/v1/threads/{root_id}/replies"),
-            Some(&manu),
-            json!({ "clip_id": answer_id }),
-        )
-        .await;
+    set_status(&server, answer_id, "garbled").await;
+    let reply_url = format!("/api/v1/threads/{root_id}/replies");
+    let reply_body = json!({ "clip_id": answer_id });
+    let reply = server.post_json(&reply_url, Some(&manu), reply_body.clone()).await;
     assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", reply.text());
     assert_eq!(reply.json()["error"]["code"], "internal");
     // Once it is in the thread, reading the thread fails as loudly.
-    sqlx::query("UPDATE clips SET status = 'ready' WHERE id = ?")
-        .bind(answer_id)
-        .execute(&server.state.db)
-        .await
-        .unwrap();
-    let posted = server
-        .post_json(
-            &format!("/api/v1/threads/{root_id}/replies"),
-            Some(&manu),
-            json!({ "clip_id": answer_id }),
-        )
-        .await;
+    set_status(&server, answer_id, "ready").await;
+    let posted = server.post_json(&reply_url, Some(&manu), reply_body).await;
     assert_eq!(posted.status, StatusCode::CREATED, "{}", posted.text());
-    sqlx::query("UPDATE clips SET status = 'garbled' WHERE id = ?")
-        .bind(answer_id)
-        .execute(&server.state.db)
-        .await
-        .unwrap();
+    set_status(&server, answer_id, "garbled").await;
     let thread = server.get(&format!("/api/v1/threads/{root_id}"), &olive).await;
     assert_eq!(thread.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", thread.text());
     let page_url = root["page_url"].as_str().unwrap();

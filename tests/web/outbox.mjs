@@ -105,8 +105,9 @@ await page.addInitScript(() => {
 });
 await page.goto(`${config.base}/`);
 await button().getByRole('button', { name: /Voice/ }).click();
-await link.waitFor({ timeout: 10000 });
-const third = await link.getAttribute('href');
+const thirdLink = button().locator('a.link');
+await thirdLink.waitFor({ timeout: 10000 });
+const third = await thirdLink.getAttribute('href');
 await waitForStatus(/refused to keep more of it/);
 const stopped = await status();
 check(/What was kept is sent/.test(stopped), `the button says why it stopped: "${stopped}"`);

@@ -18,18 +18,10 @@ pub struct ClipRow {
     pub recorded_utc_offset: Option<i64>,
     #[sqlx(try_from = "String")]
     pub status: ClipStatus,
-    pub container: String,
-    pub content_type: String,
-    pub audio_codec: String,
-    pub video_codec: Option<String>,
-    pub has_video: bool,
-    pub width: Option<i64>,
-    pub height: Option<i64>,
-    pub channels: i64,
-    pub sample_rate: i64,
+    /// What the stored file is.
+    #[sqlx(flatten)]
+    pub media: StoredMedia,
     pub duration_ms: i64,
-    pub byte_size: i64,
-    pub sha256: String,
     pub storage_key: String,
     pub peaks_per_second: i64,
     pub peaks: Vec<u8>,
@@ -42,6 +34,22 @@ pub struct ClipRow {
     pub share_expires_at: Option<String>,
     pub guests_may_reply: bool,
     pub poster_key: Option<String>,
+}
+
+/// The facts of a stored clip's file, as the database keeps them and the API shows them.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct StoredMedia {
+    pub container: String,
+    pub content_type: String,
+    pub audio_codec: String,
+    pub video_codec: Option<String>,
+    pub has_video: bool,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub channels: i64,
+    pub sample_rate: i64,
+    pub byte_size: i64,
+    pub sha256: String,
 }
 
 impl ClipRow {
@@ -82,18 +90,18 @@ pub async fn insert(pool: &SqlitePool, clip: &ClipRow) -> sqlx::Result<()> {
     .bind(&clip.recorded_at)
     .bind(clip.recorded_utc_offset)
     .bind(clip.status.as_str())
-    .bind(&clip.container)
-    .bind(&clip.content_type)
-    .bind(&clip.audio_codec)
-    .bind(&clip.video_codec)
-    .bind(clip.has_video)
-    .bind(clip.width)
-    .bind(clip.height)
-    .bind(clip.channels)
-    .bind(clip.sample_rate)
+    .bind(&clip.media.container)
+    .bind(&clip.media.content_type)
+    .bind(&clip.media.audio_codec)
+    .bind(&clip.media.video_codec)
+    .bind(clip.media.has_video)
+    .bind(clip.media.width)
+    .bind(clip.media.height)
+    .bind(clip.media.channels)
+    .bind(clip.media.sample_rate)
     .bind(clip.duration_ms)
-    .bind(clip.byte_size)
-    .bind(&clip.sha256)
+    .bind(clip.media.byte_size)
+    .bind(&clip.media.sha256)
     .bind(&clip.storage_key)
     .bind(clip.peaks_per_second)
     .bind(&clip.peaks)

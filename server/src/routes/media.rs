@@ -27,14 +27,14 @@ pub async fn media(
     let (clip, _) = find(&state, &viewer, &id, Action::PlayMedia).await?;
     // Fetching is not hearing (browsers preload): the player reports a play through
     // `POST …/seen`.
-    let etag = format!("\"{}\"", clip.sha256);
+    let etag = format!("\"{}\"", clip.media.sha256);
     if if_none_match(&headers, &etag) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
     if state.config.s3_presign_media
         && let Some(url) = state
             .storage
-            .presigned_get(&clip.storage_key, PRESIGNED_TTL, &clip.content_type)
+            .presigned_get(&clip.storage_key, PRESIGNED_TTL, &clip.media.content_type)
             .await?
     {
         return Ok((
@@ -43,7 +43,7 @@ pub async fn media(
         )
             .into_response());
     }
-    let size = u64::try_from(clip.byte_size).unwrap_or(0);
+    let size = u64::try_from(clip.media.byte_size).unwrap_or(0);
     let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
         Some(value) => parse_range(value, size)?,
         None => None,
@@ -54,7 +54,7 @@ pub async fn media(
     let h = response.headers_mut();
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
-    insert(h, header::CONTENT_TYPE, &clip.content_type);
+    insert(h, header::CONTENT_TYPE, &clip.media.content_type);
     insert(h, header::ETAG, &etag);
     match range {
         Some(r) => {

@@ -15,8 +15,6 @@ use crate::state::AppState;
 
 /// Sessions last this long; API tokens until revoked.
 const SESSION_DAYS: i64 = 30;
-const MAX_EMAIL: usize = 320;
-const MAX_PASSWORD: usize = 1024;
 
 /// A user as `GET /api/v1/me` and sign-in answers show them.
 #[derive(Debug, Serialize)]
@@ -53,6 +51,8 @@ pub enum Transport {
 /// The user these credentials belong to, rate-limited per email and client address. Wrong
 /// emails cost as much time as wrong passwords, and read the same.
 pub async fn check_password(state: &AppState, peer: SocketAddr, email: &str, password: String) -> AppResult<User> {
+    const MAX_EMAIL: usize = 320;
+    const MAX_PASSWORD: usize = 1024;
     let email = email.trim().to_lowercase();
     let ip = peer.ip().to_string();
     if let Err(wait) = state

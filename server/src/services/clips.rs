@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::auth::Viewer;
 use crate::auth::policy::{Action, Relation, allows, relation, through_thread};
-use crate::db::clips::{self, ClipRow, Cursor};
+use crate::db::clips::{self, ClipRow, Cursor, StoredMedia};
 use crate::db::{threads, transcripts};
 use crate::domain::{ClipStatus, Scope, TranscriptStatus, User, Visibility};
 use crate::error::{AppError, AppResult, Missing};
@@ -35,7 +35,7 @@ pub struct ClipView {
     pub recorded_at: Option<String>,
     pub recorded_utc_offset_minutes: Option<i64>,
     pub duration_ms: i64,
-    pub media: MediaView,
+    pub media: StoredMedia,
     pub transcript: TranscriptSummary,
     pub visibility: Visibility,
     /// The playback page, for whoever may view the clip.
@@ -61,21 +61,6 @@ pub struct TranscriptSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub url: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct MediaView {
-    pub container: String,
-    pub content_type: String,
-    pub audio_codec: String,
-    pub video_codec: Option<String>,
-    pub has_video: bool,
-    pub width: Option<i64>,
-    pub height: Option<i64>,
-    pub channels: i64,
-    pub sample_rate: i64,
-    pub byte_size: i64,
-    pub sha256: String,
 }
 
 /// Who the view is for: the owner sees the sharing settings; someone who came through the link
@@ -163,19 +148,7 @@ impl ClipView {
             recorded_at,
             recorded_utc_offset_minutes: row.recorded_utc_offset,
             duration_ms: row.duration_ms,
-            media: MediaView {
-                container: row.container,
-                content_type: row.content_type,
-                audio_codec: row.audio_codec,
-                video_codec: row.video_codec,
-                has_video: row.has_video,
-                width: row.width,
-                height: row.height,
-                channels: row.channels,
-                sample_rate: row.sample_rate,
-                byte_size: row.byte_size,
-                sha256: row.sha256,
-            },
+            media: row.media,
         }
     }
 

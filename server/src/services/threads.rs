@@ -18,8 +18,6 @@ use crate::state::AppState;
 
 /// Characters of a clip's transcript shown under it in a thread.
 const SNIPPET_CHARS: usize = 200;
-/// Longest text reply, in bytes.
-const MAX_TEXT: usize = 10_000;
 
 /// A whole thread, from its root clip.
 #[derive(Debug, Serialize)]
@@ -337,6 +335,8 @@ pub struct NewReply {
 
 /// Answers `clip_id` (or the reply `new.parent_id` in its thread) with text or a clip.
 pub async fn reply(state: &AppState, viewer: &Viewer, clip_id: &str, new: NewReply) -> AppResult<Message> {
+    /// Longest text reply, in bytes.
+    const MAX_TEXT: usize = 10_000;
     let (target, relation) = find(state, viewer, clip_id, Action::Reply).await?;
     let (root_id, as_reply) = locate(state, &target.id).await?;
     // What is answered: the parent reply if named, else the clip in the URL.

@@ -39,11 +39,15 @@ pub async fn oembed(State(state): State<AppState>, Query(query): Query<OembedQue
         None => None,
     };
     let width = query.maxwidth.unwrap_or(560).clamp(200, 1280);
-    let height = if clip.has_video { width * 9 / 16 + 120 } else { 180 };
+    let height = if clip.media.has_video {
+        width * 9 / 16 + 120
+    } else {
+        180
+    };
     let src = format!("{}/c/{token}?embed=1", state.public_url);
     Ok(Json(json!({
         "version": "1.0",
-        "type": if clip.has_video { "video" } else { "rich" },
+        "type": if clip.media.has_video { "video" } else { "rich" },
         "provider_name": "Offbeat",
         "provider_url": state.public_url,
         "title": clip.title,

@@ -141,18 +141,18 @@ impl Page<'_> {
         // Link previews only for clips anyone with the link may see; nothing otherwise.
         let head = html! {
                     @if self.public {
-                        meta property="og:type" content=(if clip.has_video { "video.other" } else { "music.song" });
+                        meta property="og:type" content=(if clip.media.has_video { "video.other" } else { "music.song" });
                         meta property="og:title" content=(self.title());
                         meta property="og:site_name" content="Offbeat";
                         meta property="og:url" content=(page_url);
                         meta property="og:description" content=(self.opening.as_deref().unwrap_or("A voice message on Offbeat"));
                         @if clip.poster_key.is_some() { meta property="og:image" content=(self.api("/poster")); }
-                        @if clip.has_video {
+                        @if clip.media.has_video {
                             meta property="og:video" content=(media_url);
-                            meta property="og:video:type" content=(clip.content_type);
+                            meta property="og:video:type" content=(clip.media.content_type);
                         } @else {
                             meta property="og:audio" content=(media_url);
-                            meta property="og:audio:type" content=(clip.content_type);
+                            meta property="og:audio:type" content=(clip.media.content_type);
                         }
                         link rel="alternate" type="application/json+oembed" title=(self.title())
                             href={ (self.base) "/oembed?format=json&url=" (urlencode(&page_url)) };
@@ -177,7 +177,7 @@ impl Page<'_> {
                             }
                         }
                         figure.player {
-                            @if clip.has_video {
+                            @if clip.media.has_video {
                                 video #media controls preload="metadata" playsinline src=(media_url) data-seen=(self.api("/seen")) aria-label="Video message"
                                     poster=[clip.poster_key.as_ref().map(|_| self.api("/poster"))] {
                                     @if self.transcript.is_some() {

@@ -95,6 +95,11 @@ impl Harness {
         Person { user, token }
     }
 
+    /// Two members of one workspace: Olive, who asks, and Manu, who answers.
+    pub async fn olive_and_manu(&self) -> (Person, Person) {
+        (self.person("Olive", "Team").await, self.person("Manu", "Team").await)
+    }
+
     /// One request from `peer`, as `who` (a bearer token) or nobody.
     pub async fn call_from(
         &self,
@@ -135,6 +140,11 @@ impl Harness {
 
     pub async fn post_json(&self, uri: &str, who: Option<&Person>, body: Value) -> Answer {
         self.call(Method::POST, uri, who, Body::from(body.to_string())).await
+    }
+
+    /// Uploads the fixture clip as `who`; its id.
+    pub async fn upload_id(&self, who: &Person, title: &str) -> String {
+        self.upload(who, title).await["id"].as_str().unwrap().to_owned()
     }
 
     /// Uploads the fixture clip as `who`; its JSON view.
