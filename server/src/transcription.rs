@@ -79,16 +79,8 @@ impl Transcription {
     /// or broken model disables transcripts; it does not stop the server.
     pub async fn load(config: &Config) -> Self {
         let models_dir = config.data_dir.join("models");
-        let model = match config.whisper_model.clone() {
-            Some(model) => Some(model),
-            None => {
-                let dir = models_dir.clone();
-                crate::files::blocking(move || Ok(first_model_in(&dir)))
-                    .await
-                    .ok()
-                    .flatten()
-            }
-        };
+        // Once, at start-up, before any request: a directory listing need not leave the runtime.
+        let model = config.whisper_model.clone().or_else(|| first_model_in(&models_dir));
         let engine = match (&model, config.transcribe_workers) {
             (None, _) => Engine::Disabled(format!(
                 "no speech model: put a ggml whisper model (e.g. ggml-base.en.bin) in {} or set --whisper-model / \

@@ -217,7 +217,8 @@ async fn a_404_names_what_is_missing() {
     assert_eq!(poster.json()["error"]["message"], "this clip has no poster");
 }
 
-/// The people a test server starts with must not see each other across workspaces.
+/// Someone of another workspace learns nothing from a thread's URL: the same 404, byte for
+/// byte, as for an id never used.
 #[tokio::test]
 async fn people_of_other_workspaces_get_the_same_404_as_nothing() {
     let server = Harness::start(&[]).await;

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use sqlx::SqlitePool;
 
-use crate::db::users::placeholders;
+use crate::db::{IN_ID_LIST, id_list};
 pub use crate::domain::Scope;
 use crate::domain::{ClipAccess, ClipStatus, Visibility, parse_timestamp};
 
@@ -133,15 +133,10 @@ pub async fn get(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<ClipRow>> {
 
 /// The clips with these ids, without their peaks, in one query (unknown ids are left out).
 pub async fn get_many(pool: &SqlitePool, ids: &[&str]) -> sqlx::Result<Vec<ClipRow>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!("SELECT {SUMMARY} FROM clips WHERE id IN ({})", placeholders(ids.len()));
-    let mut query = sqlx::query_as(&sql);
-    for id in ids {
-        query = query.bind(*id);
-    }
-    query.fetch_all(pool).await
+    sqlx::query_as(&format!("SELECT {SUMMARY} FROM clips WHERE id {IN_ID_LIST}"))
+        .bind(id_list(ids)?)
+        .fetch_all(pool)
+        .await
 }
 
 /// One clip with its peaks.

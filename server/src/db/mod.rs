@@ -7,6 +7,15 @@ pub mod uploads;
 pub mod users;
 
 use std::path::Path;
+
+/// A list of ids as one bound value: a JSON array that SQL reads with `json_each(?)`, so a query
+/// over many ids has one statement and one parameter however many there are.
+pub(crate) fn id_list(ids: &[&str]) -> sqlx::Result<String> {
+    serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(e.into()))
+}
+
+/// `IN (…)` over an [`id_list`] bound at `?`.
+pub(crate) const IN_ID_LIST: &str = "IN (SELECT value FROM json_each(?))";
 use std::str::FromStr;
 use std::time::Duration;
 

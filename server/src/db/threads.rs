@@ -3,7 +3,7 @@
 use chrono::Utc;
 use sqlx::SqlitePool;
 
-use crate::db::users::placeholders;
+use crate::db::{IN_ID_LIST, id_list};
 use crate::domain::{Author, ReplyBody, timestamp};
 
 /// A reply: what it says, who said it, where in the thread.
@@ -27,11 +27,6 @@ impl Reply {
             ReplyBody::Clip(id) => Some(id),
             ReplyBody::Text(_) => None,
         }
-    }
-
-    /// The id receipts are kept under: the clip's for a clip, the reply's own for text.
-    pub fn message_id(&self) -> &str {
-        self.clip_id().unwrap_or(&self.id)
     }
 
     pub fn author_id(&self) -> Option<&str> {
@@ -150,44 +145,30 @@ pub async fn has_replies(pool: &SqlitePool, clip_id: &str) -> sqlx::Result<bool>
 /// Records the first time `user_id` heard or read each of these messages; later calls change
 /// nothing, and nobody is ever a listener of their own message.
 pub async fn mark_seen(pool: &SqlitePool, message_ids: &[&str], user_id: &str) -> sqlx::Result<()> {
-    if message_ids.is_empty() {
-        return Ok(());
-    }
-    // One statement for all of them: the ids travel as one JSON array.
-    let sql = "INSERT INTO seen (message_id, user_id, seen_at) \
+    sqlx::query(
+        "INSERT INTO seen (message_id, user_id, seen_at) \
          SELECT m.value, ?1, ?2 FROM json_each(?3) AS m \
          WHERE NOT EXISTS (SELECT 1 FROM clips WHERE clips.id = m.value AND clips.owner_id = ?1) \
              AND NOT EXISTS (SELECT 1 FROM replies WHERE replies.id = m.value AND replies.author_id = ?1) \
-         ON CONFLICT DO NOTHING";
-    let ids = serde_json::to_string(message_ids).map_err(|e| sqlx::Error::Encode(e.into()))?;
-    sqlx::query(sql)
-        .bind(user_id)
-        .bind(timestamp(Utc::now()))
-        .bind(ids)
-        .execute(pool)
-        .await?;
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(timestamp(Utc::now()))
+    .bind(id_list(message_ids)?)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
 /// Who has seen which of these messages: (message id, user id, display name, seen at).
-/// Authors are left out (receipts they left before that rule are kept but never shown).
 pub async fn seen_by(pool: &SqlitePool, message_ids: &[&str]) -> sqlx::Result<Vec<(String, String, String, String)>> {
-    if message_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!(
+    sqlx::query_as(&format!(
         "SELECT seen.message_id, users.id, users.display_name, seen.seen_at FROM seen \
-         JOIN users ON users.id = seen.user_id WHERE seen.message_id IN ({}) \
-             AND NOT EXISTS (SELECT 1 FROM clips WHERE clips.id = seen.message_id AND clips.owner_id = seen.user_id) \
-             AND NOT EXISTS (SELECT 1 FROM replies WHERE replies.id = seen.message_id AND replies.author_id = seen.user_id) \
-         ORDER BY seen.seen_at",
-        placeholders(message_ids.len())
-    );
-    let mut query = sqlx::query_as(&sql);
-    for id in message_ids {
-        query = query.bind(*id);
-    }
-    query.fetch_all(pool).await
+         JOIN users ON users.id = seen.user_id WHERE seen.message_id {IN_ID_LIST} ORDER BY seen.seen_at"
+    ))
+    .bind(id_list(message_ids)?)
+    .fetch_all(pool)
+    .await
 }
 
 /// Threads (root clip ids) of a workspace with a message the user did not write and has not

@@ -4,10 +4,10 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sqlx::{Row, SqlitePool};
+use sqlx::{FromRow, Row, SqlitePool};
 use transcribe::{Segment, Transcript, Word};
 
-use crate::db::users::placeholders;
+use crate::db::{IN_ID_LIST, id_list};
 use crate::domain::{JobState, Scope, parse_timestamp, timestamp};
 
 /// A claimed job.
@@ -193,29 +193,15 @@ pub async fn job(pool: &SqlitePool, clip_id: &str) -> sqlx::Result<Option<JobRow
 
 /// The jobs of these clips, by clip id, in one query.
 pub async fn jobs(pool: &SqlitePool, clip_ids: &[&str]) -> sqlx::Result<HashMap<String, JobRow>> {
-    if clip_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sql = format!(
-        "SELECT clip_id, state, attempts, last_error FROM transcript_jobs WHERE clip_id IN ({})",
-        placeholders(clip_ids.len())
-    );
-    let mut query = sqlx::query(&sql);
-    for id in clip_ids {
-        query = query.bind(*id);
-    }
+    let rows = sqlx::query(&format!(
+        "SELECT clip_id, state, attempts, last_error FROM transcript_jobs WHERE clip_id {IN_ID_LIST}"
+    ))
+    .bind(id_list(clip_ids)?)
+    .fetch_all(pool)
+    .await?;
     let mut jobs = HashMap::new();
-    for row in query.fetch_all(pool).await? {
-        let state: String = row.try_get("state")?;
-        let state = JobState::try_from(state).map_err(|e| sqlx::Error::Decode(e.into()))?;
-        jobs.insert(
-            row.try_get("clip_id")?,
-            JobRow {
-                state,
-                attempts: row.try_get("attempts")?,
-                last_error: row.try_get("last_error")?,
-            },
-        );
+    for row in rows {
+        jobs.insert(row.try_get("clip_id")?, JobRow::from_row(&row)?);
     }
     Ok(jobs)
 }
@@ -311,20 +297,15 @@ pub async fn opening(pool: &SqlitePool, clip_id: &str, chars: usize) -> sqlx::Re
 
 /// The openings of these clips' transcripts (see [`opening`]), by clip id, in one query.
 pub async fn openings(pool: &SqlitePool, clip_ids: &[&str], chars: usize) -> sqlx::Result<HashMap<String, String>> {
-    if clip_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let sql = format!(
-        "SELECT clip_id, text FROM transcript_segments WHERE position < 8 AND clip_id IN ({}) \
-         ORDER BY clip_id, position",
-        placeholders(clip_ids.len())
-    );
-    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
-    for id in clip_ids {
-        query = query.bind(*id);
-    }
+    let rows: Vec<(String, String)> = sqlx::query_as(&format!(
+        "SELECT clip_id, text FROM transcript_segments WHERE position < 8 AND clip_id {IN_ID_LIST} \
+         ORDER BY clip_id, position"
+    ))
+    .bind(id_list(clip_ids)?)
+    .fetch_all(pool)
+    .await?;
     let mut texts: HashMap<String, Vec<String>> = HashMap::new();
-    for (clip_id, text) in query.fetch_all(pool).await? {
+    for (clip_id, text) in rows {
         texts.entry(clip_id).or_default().push(text);
     }
     Ok(texts

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::SqlitePool;
 
+use crate::db::{IN_ID_LIST, id_list};
 use crate::domain::{TokenKind, User, timestamp};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -92,20 +93,11 @@ pub async fn by_id(pool: &SqlitePool, id: &str) -> sqlx::Result<Option<UserRow>>
 
 /// The users with these ids (unknown ids are left out), in one query.
 pub async fn by_ids(pool: &SqlitePool, ids: &[&str]) -> sqlx::Result<Vec<User>> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    let sql = format!("SELECT * FROM users WHERE id IN ({})", placeholders(ids.len()));
-    let mut query = sqlx::query_as::<_, UserRow>(&sql);
-    for id in ids {
-        query = query.bind(*id);
-    }
-    Ok(query.fetch_all(pool).await?.iter().map(UserRow::user).collect())
-}
-
-/// `?, ?, …`: one placeholder per value of an `IN (…)` list.
-pub(crate) fn placeholders(n: usize) -> String {
-    vec!["?"; n].join(", ")
+    let rows: Vec<UserRow> = sqlx::query_as(&format!("SELECT * FROM users WHERE id {IN_ID_LIST}"))
+        .bind(id_list(ids)?)
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.iter().map(UserRow::user).collect())
 }
 
 /// What a token needs to be stored.

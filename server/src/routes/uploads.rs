@@ -198,10 +198,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         Some(clip_id) => {
             // Deleted since: the session says so by having no clip.
             match clips::get(&state.db, clip_id).await? {
-                Some(row) => Some(
-                    serde_json::to_value(ClipView::load(&state, row, Audience::OWNER).await?)
-                        .map_err(|e| AppError::Internal(e.into()))?,
-                ),
+                Some(row) => Some(ClipView::load(&state, row, Audience::OWNER).await?),
                 None => None,
             }
         }

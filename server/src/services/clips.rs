@@ -162,23 +162,31 @@ impl ClipView {
     }
 }
 
-/// Views of many clips, their transcript states read in one query. `audience` says, per clip,
-/// who the view is for.
-pub async fn views<'a>(
-    state: &AppState,
-    rows: Vec<ClipRow>,
-    audience: impl Fn(&ClipRow) -> Audience<'a>,
-) -> AppResult<Vec<ClipView>> {
-    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+/// Views of many clips, each shaped for `viewer` in the relation it comes with; their
+/// transcript states are read in one query.
+pub async fn views(state: &AppState, viewer: &Viewer, rows: Vec<(ClipRow, Relation)>) -> AppResult<Vec<ClipView>> {
+    let ids: Vec<&str> = rows.iter().map(|(row, _)| row.id.as_str()).collect();
     let mut jobs = transcripts::jobs(&state.db, &ids).await?;
     Ok(rows
         .into_iter()
-        .map(|row| {
+        .map(|(row, relation)| {
             let status = state.transcription.status(jobs.remove(&row.id).as_ref());
-            let audience = audience(&row);
-            ClipView::new(row, &state.public_url, status, audience)
+            ClipView::new(row, &state.public_url, status, viewer.audience(relation))
         })
         .collect())
+}
+
+/// The clips among `rows` that `user` may see as a member (no share link involved), each with
+/// the user's relation to it, in the order given.
+pub fn visible_to_member(user: &User, rows: impl IntoIterator<Item = ClipRow>) -> Vec<(ClipRow, Relation)> {
+    let now = Utc::now();
+    rows.into_iter()
+        .filter_map(|row| {
+            let relation = relation(Some(user), None, &row.access(), now);
+            check(&row, relation, Action::View).ok()?;
+            Some((row, relation))
+        })
+        .collect()
 }
 
 /// Where a share token leads: the clip's playback page.
@@ -208,11 +216,7 @@ pub async fn list(
     let next = more
         .then(|| rows.last().map(|r| format!("{}_{}", r.created_at, r.id)))
         .flatten();
-    let now = Utc::now();
-    let clips = views(state, rows, |row| {
-        viewer.audience(relation(Some(user), None, &row.access(), now))
-    })
-    .await?;
+    let clips = views(state, viewer, visible_to_member(user, rows)).await?;
     Ok(ClipPage { clips, next })
 }
 

@@ -2,18 +2,16 @@
 //! best hit of each clip the asker may see, the moment to jump to, a snippet with the match
 //! marked.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use chrono::Utc;
 use serde::Serialize;
 
 use crate::auth::Viewer;
-use crate::auth::policy::{Action, Relation, relation};
 use crate::db::transcripts::{self, MARK_END, MARK_START};
 use crate::domain::Scope;
 use crate::error::{AppError, AppResult};
 use crate::search::fts_query;
-use crate::services::clips::{ClipView, check, rows_by_id, views};
+use crate::services::clips::{ClipView, rows_by_id, views, visible_to_member};
 use crate::state::AppState;
 
 /// How many index rows to rank before grouping them by clip.
@@ -67,27 +65,14 @@ pub async fn search(state: &AppState, viewer: &Viewer, query: &str, limit: usize
         .collect();
     let ids: Vec<&str> = best.iter().map(|h| h.clip_id.as_str()).collect();
     let mut rows = rows_by_id(state, &ids).await?;
-    let now = Utc::now();
-    let mut relations = HashMap::new();
-    let mut kept = Vec::new();
-    for hit in best {
-        if kept.len() == limit {
-            break;
-        }
-        let Some(row) = rows.remove(&hit.clip_id) else { continue };
-        // Only what this user may see: their workspace's clips.
-        let rel = relation(Some(user), None, &row.access(), now);
-        if check(&row, rel, Action::View).is_err() {
-            continue;
-        }
-        relations.insert(row.id.clone(), rel);
-        kept.push((hit, row));
-    }
-    let (hits, rows): (Vec<_>, Vec<_>) = kept.into_iter().unzip();
-    let views = views(state, rows, |row| {
-        viewer.audience(relations.get(&row.id).copied().unwrap_or(Relation::Stranger))
-    })
-    .await?;
+    // Only what this user may see (their workspace's clips), best first, `limit` of them.
+    let (hits, rows): (Vec<_>, Vec<_>) = best
+        .into_iter()
+        .filter_map(|hit| Some((rows.remove(&hit.clip_id)?, hit)))
+        .filter_map(|(row, hit)| visible_to_member(user, [row]).pop().map(|visible| (hit, visible)))
+        .take(limit)
+        .unzip();
+    let views = views(state, viewer, rows).await?;
     let results = hits
         .into_iter()
         .zip(views)

@@ -13,7 +13,7 @@ use crate::db::threads::{self, Reply};
 use crate::db::{transcripts, users};
 use crate::domain::{Author, ClipStatus, ReplyBody, User, clock, parse_timestamp, timestamp};
 use crate::error::{AppError, AppResult, Missing};
-use crate::services::clips::{ClipView, check, find, rows_by_id, views};
+use crate::services::clips::{ClipView, find, rows_by_id, views, visible_to_member};
 use crate::state::AppState;
 
 /// Characters of a clip's transcript shown under it in a thread.
@@ -126,9 +126,12 @@ async fn locate(state: &AppState, clip_id: &str) -> AppResult<(String, Option<Re
 
 /// The whole thread of `clip_id`. Reading it marks its text replies read.
 pub async fn thread(state: &AppState, viewer: &Viewer, clip_id: &str) -> AppResult<Thread> {
-    let (clip, _) = find(state, viewer, clip_id, Action::View).await?;
-    let (root_id, _) = locate(state, &clip.id).await?;
-    let (root, root_relation) = find(state, viewer, &root_id, Action::View).await?;
+    let (clip, relation) = find(state, viewer, clip_id, Action::View).await?;
+    let (root, root_relation) = match locate(state, &clip.id).await? {
+        (_, None) => (clip, relation),
+        (root_id, Some(_)) => find(state, viewer, &root_id, Action::View).await?,
+    };
+    let root_id = root.id.clone();
     let replies = threads::of_thread(&state.db, &root_id).await?;
     if let Some(user) = &viewer.user {
         let texts: Vec<&str> = replies
@@ -146,7 +149,7 @@ pub async fn thread(state: &AppState, viewer: &Viewer, clip_id: &str) -> AppResu
     for reply in &replies {
         children.entry(reply.parent_id.as_deref()).or_default().push(reply);
     }
-    let mut root_message = context.clip_message(&root, root.owner_id.as_deref())?;
+    let mut root_message = context.clip_message(&root)?;
     root_message.replies = context.answers(None, &children, &clip_rows)?;
     Ok(Thread {
         root: root_message,
@@ -202,20 +205,18 @@ impl Context {
         let live_ids: Vec<&str> = live.iter().map(|c| c.id.as_str()).collect();
         let openings = transcripts::openings(&state.db, &live_ids, SNIPPET_CHARS).await?;
         let now = Utc::now();
-        let relations: HashMap<String, Relation> = live
-            .iter()
-            .map(|c| {
-                let own = relation(viewer.user.as_ref(), viewer.share_token.as_deref(), &c.access(), now);
-                (c.id.clone(), through_thread(own, root_relation))
+        let live = live
+            .into_iter()
+            .map(|clip| {
+                let own = relation(viewer.user.as_ref(), viewer.share_token.as_deref(), &clip.access(), now);
+                (clip, through_thread(own, root_relation))
             })
             .collect();
-        let views = views(state, live, |row| {
-            viewer.audience(relations.get(&row.id).copied().unwrap_or(Relation::Stranger))
-        })
-        .await?
-        .into_iter()
-        .map(|v| (v.id.clone(), v))
-        .collect();
+        let views = views(state, viewer, live)
+            .await?
+            .into_iter()
+            .map(|v| (v.id.clone(), v))
+            .collect();
         Ok(Self {
             authors,
             seen,
@@ -224,10 +225,11 @@ impl Context {
         })
     }
 
-    fn byline(&self, author: &Author, created_at: &str, message_id: &str) -> Message {
+    /// `author`: `None` for clips stored before accounts, which nobody known wrote.
+    fn byline(&self, author: Option<&Author>, created_at: &str, message_id: &str) -> Message {
         let member = match author {
-            Author::Member(id) => self.authors.get(id),
-            Author::Guest(_) => None,
+            Some(Author::Member(id)) => self.authors.get(id),
+            Some(Author::Guest(_)) | None => None,
         };
         let utc = parse_timestamp(created_at).unwrap_or_else(Utc::now);
         let zone = member.map_or(chrono_tz::UTC, User::zone);
@@ -239,11 +241,11 @@ impl Context {
                     display_name: user.display_name.clone(),
                     time_zone: user.time_zone.clone(),
                 },
-                (None, Author::Guest(name)) => AuthorView::Guest {
+                (None, Some(Author::Guest(name))) => AuthorView::Guest {
                     guest_name: Some(name.clone()),
                     display_name: Some(format!("{name} (guest)")),
                 },
-                (None, Author::Member(_)) => AuthorView::Guest {
+                (None, Some(Author::Member(_)) | None) => AuthorView::Guest {
                     guest_name: None,
                     display_name: None,
                 },
@@ -259,10 +261,10 @@ impl Context {
         }
     }
 
-    fn clip_message(&self, clip: &ClipRow, owner: Option<&str>) -> AppResult<Message> {
-        // Clips stored before accounts have no owner: nobody known wrote them.
-        let author = Author::Member(owner.unwrap_or_default().to_owned());
-        let mut message = self.byline(&author, &clip.created_at, &clip.id);
+    /// A clip's author is its owner (a voice reply is always its replier's own clip).
+    fn clip_message(&self, clip: &ClipRow) -> AppResult<Message> {
+        let author = clip.owner_id.clone().map(Author::Member);
+        let mut message = self.byline(author.as_ref(), &clip.created_at, &clip.id);
         if clip.status == ClipStatus::Deleted {
             return Ok(message);
         }
@@ -285,10 +287,10 @@ impl Context {
                 let clip = clip_rows.get(clip_id).ok_or_else(|| {
                     AppError::Internal(anyhow::anyhow!("reply {} points at a missing clip", reply.id))
                 })?;
-                self.clip_message(clip, reply.author_id().or(clip.owner_id.as_deref()))?
+                self.clip_message(clip)?
             }
             ReplyBody::Text(text) => {
-                let mut message = self.byline(&reply.author, &reply.created_at, &reply.id);
+                let mut message = self.byline(Some(&reply.author), &reply.created_at, &reply.id);
                 message.content = Content::Text { text: text.clone() };
                 message
             }
@@ -471,30 +473,19 @@ pub async fn inbox(state: &AppState, viewer: &Viewer) -> AppResult<Inbox> {
     let unheard = threads::unheard_threads(&state.db, &user.workspace_id, &user.id).await?;
     let root_ids: Vec<&str> = unheard.iter().map(|(root, _, _)| root.as_str()).collect();
     let mut rows = rows_by_id(state, &root_ids).await?;
-    let now = Utc::now();
-    let mut visible = Vec::new();
-    let mut relations = HashMap::new();
-    for (root_id, _, _) in &unheard {
-        let Some(row) = rows.remove(root_id) else { continue };
-        let rel = relation(Some(user), None, &row.access(), now);
-        if check(&row, rel, Action::View).is_ok() {
-            relations.insert(row.id.clone(), rel);
-            visible.push(row);
-        }
-    }
-    let mut views: HashMap<String, ClipView> = views(state, visible, |row| {
-        viewer.audience(relations.get(&row.id).copied().unwrap_or(Relation::Stranger))
-    })
-    .await?
-    .into_iter()
-    .map(|v| (v.id.clone(), v))
-    .collect();
+    // Views come back in the order of `unheard`, less the roots the user may not see.
+    let roots = unheard.iter().filter_map(|(root_id, _, _)| rows.remove(root_id));
+    let mut views = views(state, viewer, visible_to_member(user, roots))
+        .await?
+        .into_iter()
+        .peekable();
     let threads = unheard
         .into_iter()
         .filter_map(|(root_id, unheard, latest_at)| {
+            let root = views.next_if(|view| view.id == root_id)?;
             Some(InboxThread {
                 thread_url: format!("{}/api/v1/threads/{root_id}", state.public_url),
-                root: views.remove(&root_id)?,
+                root,
                 unheard,
                 latest_at,
             })
