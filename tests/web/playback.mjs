@@ -1,5 +1,6 @@
 // The playback page in a real browser: transcript lines seek, speed changes (and is
-// remembered), the waveform seeks, hostile text stays text. Screenshots go to $ARTIFACTS.
+// remembered), the waveform seeks, hostile text stays text, pressing play (and only that) is
+// hearing. Screenshots go to $ARTIFACTS.
 import { launch, check } from './browser.mjs';
 
 const config = JSON.parse(process.env.OFFBEAT_WEB_TEST);
@@ -67,5 +68,28 @@ const text = await page.evaluate(() => document.body.innerText);
 for (const payload of config.payloads) check(text.includes(payload), `shown literally: ${payload}`);
 check(errors.length === 0, `no page errors (${errors.join('; ')})`);
 await page.screenshot({ path: `${config.artifacts}/hostile-page.png`, fullPage: true });
+
+// Hearing is playing: a member's page load (the player preloads the media) is no receipt;
+// pressing play is, and the player reports it once.
+const member = await context.newPage();
+member.on('pageerror', e => errors.push(String(e)));
+await member.goto(`${new URL(config.url).origin}/login`);
+await member.getByLabel('Email').fill(config.memberEmail);
+await member.getByLabel('Password').fill(config.password);
+await member.getByRole('button', { name: 'Sign in' }).click();
+await member.waitForURL(/\/$/);
+await member.goto(config.url);
+await member.waitForFunction(() => document.getElementById('media').readyState >= 1, null, { timeout: 15000 });
+const listeners = () => member.evaluate(id => fetch(`/api/v1/threads/${id}`)
+  .then(r => r.json()).then(t => t.root.seen_by.map(s => s.user_id)), config.clipId);
+check((await listeners()).length === 0, 'loading the page (and its preload) is not hearing it');
+await member.evaluate(() => document.getElementById('media').play());
+let heard = [];
+for (let i = 0; i < 50 && heard.length === 0; i++) {
+  await member.waitForTimeout(100);
+  heard = await listeners();
+}
+check(heard.length === 1 && heard[0] === config.memberId, `pressing play is: heard by ${JSON.stringify(heard)}`);
+check(errors.length === 0, `no page errors (${errors.join('; ')})`);
 
 await context.close();

@@ -38,20 +38,21 @@ use sha2::{Digest, Sha256};
 fn runs() -> usize {
     if offbeat_tests::bench_smoke() { 1 } else { 5 }
 }
-/// "10 min", or "10 s" for a smoke run's short takes.
-fn length(secs: u32) -> String {
-    if secs >= 60 {
-        format!("{:>2} min", secs / 60)
-    } else {
-        format!("{secs:>2} s")
-    }
-}
 
 fn take_secs() -> &'static [u32] {
     if offbeat_tests::bench_smoke() {
         &[10]
     } else {
         &[60, 600]
+    }
+}
+
+/// "10 min", or "10 s" for a smoke run's short takes.
+fn length(secs: u32) -> String {
+    if secs >= 60 {
+        format!("{:>2} min", secs / 60)
+    } else {
+        format!("{secs:>2} s")
     }
 }
 const SPEED: f64 = 20.0;

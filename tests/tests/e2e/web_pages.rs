@@ -141,6 +141,10 @@ fn the_playback_page_seeks_changes_speed_and_keeps_hostile_text_inert() {
             "hostileUrl": format!("{}/c/{}", server.url, hostile["sharing"]["token"].as_str().unwrap()),
             "payloads": ["<script>alert(1)</script>", "<img src=x onerror=alert(2)>", reply_text, transcript_text],
             "artifacts": artifacts(),
+            "clipId": id,
+            "memberEmail": mallory.email,
+            "memberId": mallory.id,
+            "password": TEST_PASSWORD,
         }),
     );
     assert!(artifacts().join("playback-page.png").is_file());
