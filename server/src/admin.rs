@@ -7,7 +7,7 @@ use chrono::Utc;
 
 use crate::auth::secrets::hash_password;
 use crate::config::{Config, UserCommand};
-use crate::db::users::{self, UserRow};
+use crate::db::users::UserRow;
 use crate::domain::timestamp;
 
 pub async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<()> {
@@ -39,12 +39,12 @@ pub async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<()> 
                 bail!("the password (first line of standard input) must have at least 8 characters");
             }
             tokio::fs::create_dir_all(&config.data_dir).await?;
-            let db = crate::db::open(&config.data_dir.join("offbeat.db")).await?;
-            if users::by_email(&db, &email).await?.is_some() {
+            let db = crate::db::open(&config.data_dir).await?;
+            if db.users().by_email(&email).await?.is_some() {
                 bail!("there is already a user with the email {email}");
             }
             let new_id = || crate::ids::new_id().map_err(|e| anyhow::anyhow!("no randomness: {e}"));
-            let workspace_id = users::workspace_id(&db, workspace, &new_id()?).await?;
+            let workspace_id = db.users().workspace_id(workspace, &new_id()?).await?;
             let password_hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
             let user = UserRow {
                 id: new_id()?,
@@ -56,7 +56,7 @@ pub async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<()> 
                 is_admin: *admin,
                 created_at: timestamp(Utc::now()),
             };
-            users::insert(&db, &user).await?;
+            db.users().insert(&user).await?;
             println!("{}", user.id);
             eprintln!(
                 "Added {} <{}> to workspace {workspace:?}",

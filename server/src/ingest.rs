@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use crate::analyze::{Analysis, AnalyzeError, MediaFacts, OGG_MAGIC, Stored, WEBM_MAGIC, analyze};
-use crate::db::clips::{self, ClipRow, StoredMedia};
+use crate::db::clips::{ClipRow, StoredMedia};
 use crate::domain::{ClipStatus, User, Visibility};
 use crate::error::{AppError, AppResult};
 use crate::live_analysis::LiveResult;
@@ -150,7 +150,7 @@ async fn commit(
     let row = tokio::spawn(async move {
         store(&commit_state, &row.storage_key, staged, analysis.stored, content_type).await?;
         let guard = ObjectGuard::new(commit_state.storage.clone(), row.storage_key.clone());
-        clips::insert(&commit_state.db, &row).await?;
+        commit_state.db.clips().insert(&row).await?;
         guard.disarm();
         Ok::<_, AppError>(row)
     })

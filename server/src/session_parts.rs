@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use crate::db::uploads::{self, SessionRow};
+use crate::db::uploads::SessionRow;
 use crate::error::AppResult;
 use crate::state::AppState;
 use crate::storage::{SessionUpload, Storage};
@@ -41,7 +41,7 @@ pub async fn send_ready(state: &AppState, session: &SessionRow, path: &Path, dur
             }
             let key = format!("clips/{clip_id}.opus");
             let upload_id = s3.start_session_upload(&key, "audio/ogg; codecs=opus").await?;
-            uploads::set_multipart(&state.db, &session.id, &key, &upload_id).await?;
+            state.db.uploads().set_multipart(&session.id, &key, &upload_id).await?;
             SessionUpload {
                 key,
                 upload_id,
@@ -53,7 +53,7 @@ pub async fn send_ready(state: &AppState, session: &SessionRow, path: &Path, dur
     while number as u64 * part_size <= durable {
         let offset = (number as u64 - 1) * part_size;
         let etag = s3.send_session_part(&upload, path, number, offset, part_size).await?;
-        uploads::add_part(&state.db, &session.id, number, &etag).await?;
+        state.db.uploads().add_part(&session.id, number, &etag).await?;
         upload.parts.push((number, etag));
         number += 1;
     }
@@ -68,7 +68,7 @@ pub async fn load(state: &AppState, session: &SessionRow) -> AppResult<Option<Se
     Ok(Some(SessionUpload {
         key: key.clone(),
         upload_id: upload_id.clone(),
-        parts: uploads::parts(&state.db, &session.id).await?,
+        parts: state.db.uploads().parts(&session.id).await?,
     }))
 }
 

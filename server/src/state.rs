@@ -3,8 +3,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use sqlx::SqlitePool;
-
 use crate::auth::rate_limit::LoginLimiter;
 use crate::config::{Config, StorageKind};
 use crate::storage::{LocalStore, S3Settings, S3Store, Storage};
@@ -13,7 +11,7 @@ use crate::transcription::Transcription;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    pub db: SqlitePool,
+    pub db: crate::db::Db,
     pub storage: Storage,
     /// Where uploads are staged while they stream in and are checked.
     pub staging_dir: PathBuf,
@@ -66,7 +64,7 @@ impl AppState {
         let staging_dir = data_dir.join("staging");
         clear_leftovers(&staging_dir).await?;
         tokio::fs::create_dir_all(&staging_dir).await?;
-        let db = crate::db::open(&data_dir.join("offbeat.db")).await?;
+        let db = crate::db::open(data_dir).await?;
         let storage = match config.storage {
             StorageKind::Local => Storage::Local(LocalStore::open(data_dir.join("clips-store")).await?),
             StorageKind::S3 => Storage::S3(
@@ -81,7 +79,7 @@ impl AppState {
                 .await,
             ),
         };
-        let requeued = crate::db::transcripts::requeue_interrupted(&db).await?;
+        let requeued = db.jobs().requeue_interrupted().await?;
         if requeued > 0 {
             tracing::info!(
                 requeued,

@@ -17,8 +17,8 @@ use tokio::sync::Notify;
 use transcribe::{Transcriber, TranscriberOptions, captions};
 
 use crate::config::Config;
-use crate::db::clips;
-use crate::db::transcripts::{self, Finished, Job, JobRow};
+use crate::db::jobs::{Job, JobRow};
+use crate::db::transcripts::{Finish, Finished};
 use crate::domain::{JobState, TranscriptStatus};
 use crate::state::AppState;
 use crate::storage::StorageError;
@@ -154,11 +154,11 @@ impl Transcription {
 
     async fn work(&self, worker: usize, state: AppState, transcriber: Arc<Transcriber>) {
         loop {
-            match transcripts::claim(&state.db).await {
+            match state.db.jobs().claim().await {
                 Ok(Some(job)) => self.run(worker, &state, &transcriber, job).await,
                 Ok(None) => {
                     // Sleep until a new clip arrives or the next retry falls due.
-                    let until_due = match transcripts::next_due(&state.db).await {
+                    let until_due = match state.db.jobs().next_due().await {
                         Ok(Some(due)) => (due - Utc::now()).to_std().unwrap_or(Duration::ZERO),
                         _ => IDLE_POLL,
                     };
@@ -193,7 +193,7 @@ impl Transcription {
                     Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero())
                 });
                 tracing::warn!(clip = %job.clip_id, attempt = job.attempts, retry = retry_at.is_some(), "transcription failed: {err}");
-                if let Err(db_err) = transcripts::fail(&state.db, &job.clip_id, &err.to_string(), retry_at).await {
+                if let Err(db_err) = state.db.jobs().fail(&job.clip_id, &err.to_string(), retry_at).await {
                     tracing::warn!(clip = %job.clip_id, "cannot record the failure: {db_err}");
                 }
             }
@@ -216,7 +216,7 @@ fn first_model_in(dir: &std::path::Path) -> Option<std::path::PathBuf> {
 
 /// One job: fetch, transcribe, store the WebVTT object, commit the rows.
 async fn transcribe_clip(state: &AppState, transcriber: &Arc<Transcriber>, clip_id: &str) -> Result<(), JobError> {
-    let clip = clips::get(&state.db, clip_id).await?.ok_or(JobError::ClipGone)?;
+    let clip = state.db.clips().get(clip_id).await?.ok_or(JobError::ClipGone)?;
     // The clip, fetched into staging (a temporary file, gone when this returns).
     let (media, mut writer) = crate::files::temp_file(&state.staging_dir, "transcribe-").await?;
     let mut reader = state.storage.get(&clip.storage_key, None).await?;
@@ -247,8 +247,8 @@ async fn transcribe_clip(state: &AppState, transcriber: &Arc<Transcriber>, clip_
         decode_ms: timings.decode.as_millis() as i64,
         inference_ms: timings.inference.as_millis() as i64,
     };
-    match transcripts::finish(&state.db, &finished).await {
-        Ok(()) => {
+    match state.db.transcripts().finish(&finished).await? {
+        Finish::Stored => {
             tracing::info!(
                 clip = clip_id,
                 audio_s = timings.audio.as_secs_f64(),
@@ -259,11 +259,10 @@ async fn transcribe_clip(state: &AppState, transcriber: &Arc<Transcriber>, clip_
             );
             Ok(())
         }
-        Err(sqlx::Error::Database(db)) if db.is_foreign_key_violation() => {
+        Finish::ClipGone => {
             // Deleted while we worked: take the captions back out.
             let _ = state.storage.delete(&vtt_key).await;
             Err(JobError::ClipGone)
         }
-        Err(err) => Err(err.into()),
     }
 }

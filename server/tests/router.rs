@@ -149,12 +149,14 @@ async fn twin_replies_sent_at_once_get_201_and_409() {
     assert_eq!(thread["reply_count"], 6);
 }
 
-/// Sets a clip's stored status, bypassing the server (a row it cannot read).
+/// Sets a clip's stored status behind the server's back, in its SQLite file (a row it cannot
+/// read).
 async fn set_status(server: &Harness, id: &str, status: &str) {
+    let mut db = server.sqlite().await;
     sqlx::query("UPDATE clips SET status = ? WHERE id = ?")
         .bind(status)
         .bind(id)
-        .execute(&server.state.db)
+        .execute(&mut db)
         .await
         .unwrap();
 }

@@ -12,7 +12,6 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 
-use crate::db::users;
 use crate::domain::{TokenKind, User};
 use crate::error::AppError;
 use crate::services::accounts::Transport;
@@ -67,7 +66,10 @@ impl FromRequestParts<AppState> for Viewer {
         if let Some(secret) = bearer {
             // A token that was presented and does not work is an error, not anonymity: the
             // recorder should say "log in again", not "no such clip".
-            let (token, user) = users::token_user(&state.db, &secrets::token_hash(secret))
+            let (token, user) = state
+                .db
+                .users()
+                .token_user(&secrets::token_hash(secret))
                 .await?
                 .ok_or(AppError::Unauthorized)?;
             return Ok(Self {
@@ -86,7 +88,7 @@ impl FromRequestParts<AppState> for Viewer {
             .find(|(name, _)| *name == SESSION_COOKIE)
             .map(|(_, value)| value.to_owned());
         if let Some(secret) = cookie
-            && let Some((token, user)) = users::token_user(&state.db, &secrets::token_hash(&secret)).await?
+            && let Some((token, user)) = state.db.users().token_user(&secrets::token_hash(&secret)).await?
             && token.kind == TokenKind::Session
         {
             let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);

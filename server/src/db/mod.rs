@@ -1,39 +1,61 @@
-//! The metadata database: SQLite in WAL mode, migrations applied at start-up.
+//! The metadata database, seen from the services: one interface per use case (clips, threads,
+//! users and tokens, upload sessions, the job queue, transcripts, the search index) and the
+//! records they pass. Nothing here knows which engine is behind them; each engine is a module
+//! of its own (`sqlite/`) holding its SQL and its migrations, so adding one touches no service
+//! and no route.
+//!
+//! Errors are `sqlx::Error`: every engine is reached through sqlx, and what callers need to tell
+//! apart (a twin reply, a clip gone while transcribing) the interfaces return as values.
 
 pub mod clips;
+pub mod jobs;
+pub mod search;
+pub mod sqlite;
 pub mod threads;
 pub mod transcripts;
 pub mod uploads;
 pub mod users;
 
 use std::path::Path;
+use std::sync::Arc;
 
-/// A list of ids as one bound value: a JSON array that SQL reads with `json_each(?)`, so a query
-/// over many ids has one statement and one parameter however many there are.
-pub(crate) fn id_list(ids: &[&str]) -> sqlx::Result<String> {
-    serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(e.into()))
+pub use clips::ClipStore;
+pub use jobs::JobQueue;
+pub use search::SearchIndex;
+pub use threads::ThreadStore;
+pub use transcripts::TranscriptStore;
+pub use uploads::UploadStore;
+pub use users::UserStore;
+
+/// The whole database: each use case's interface, and whether it answers at all.
+#[async_trait::async_trait]
+pub trait Database: std::fmt::Debug + Send + Sync {
+    fn clips(&self) -> &dyn ClipStore;
+    fn threads(&self) -> &dyn ThreadStore;
+    fn users(&self) -> &dyn UserStore;
+    fn uploads(&self) -> &dyn UploadStore;
+    fn jobs(&self) -> &dyn JobQueue;
+    fn transcripts(&self) -> &dyn TranscriptStore;
+    fn search(&self) -> &dyn SearchIndex;
+    /// One round trip, for health checks.
+    async fn ping(&self) -> sqlx::Result<()>;
 }
 
-/// `IN (…)` over an [`id_list`] bound at `?`.
-pub(crate) const IN_ID_LIST: &str = "IN (SELECT value FROM json_each(?))";
-use std::str::FromStr;
-use std::time::Duration;
+/// The database as the server holds it: shared by every request and worker.
+pub type Db = Arc<dyn Database>;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot open the database: {0}")]
+    Connect(#[from] sqlx::Error),
+    #[error("cannot bring the database's schema up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
 
-pub async fn open(path: &Path) -> anyhow::Result<SqlitePool> {
-    let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        // With WAL, NORMAL is durable across process crashes (not power loss of the last commit)
-        // and much faster than FULL.
-        .synchronous(SqliteSynchronous::Normal)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(5));
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
-        .await?;
-    sqlx::migrate!("./migrations").run(&pool).await?;
-    Ok(pool)
+/// Opens the database in the data directory, applying its migrations.
+pub async fn open(data_dir: &Path) -> Result<Db, OpenError> {
+    Ok(Arc::new(
+        sqlite::SqliteDatabase::open(&data_dir.join("offbeat.db")).await?,
+    ))
 }

@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 
 use crate::auth::Viewer;
 use crate::auth::policy::Action;
-use crate::db::{self, threads, transcripts};
 use crate::error::{AppError, AppResult, Missing};
 use crate::ingest::UploadInfo;
 use crate::services::clips::{self, Audience, ClipPage, ClipView, find};
@@ -76,7 +75,10 @@ pub async fn shared(
     viewer: Viewer,
     Path(token): Path<String>,
 ) -> AppResult<Json<ClipView>> {
-    let row = db::clips::by_share_token(&state.db, &token)
+    let row = state
+        .db
+        .clips()
+        .by_share_token(&token)
         .await?
         .ok_or(AppError::NotFound(Missing::Clip))?;
     let viewer = Viewer {
@@ -114,11 +116,11 @@ pub async fn remove(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     let (row, _) = find(&state, &viewer, &id, Action::Delete).await?;
     // Part of a conversation: the thread must stay readable, so the row stays as a tombstone.
     let in_thread =
-        threads::has_replies(&state.db, &row.id).await? || threads::by_clip(&state.db, &row.id).await?.is_some();
+        state.db.threads().has_replies(&row.id).await? || state.db.threads().by_clip(&row.id).await?.is_some();
     if let Some(poster) = &row.poster_key {
         state.storage.delete(poster).await?;
     }
-    if let Some(transcript) = transcripts::transcript_row(&state.db, &row.id).await? {
+    if let Some(transcript) = state.db.transcripts().transcript_row(&row.id).await? {
         match state.storage.delete(&transcript.vtt_key).await {
             Ok(()) | Err(crate::storage::StorageError::NotFound) => {}
             Err(err) => return Err(err.into()),
@@ -126,10 +128,10 @@ pub async fn remove(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     }
     state.storage.delete(&row.storage_key).await?;
     if in_thread {
-        transcripts::forget(&state.db, &row.id).await?;
-        db::clips::tombstone(&state.db, &row.id).await?;
+        state.db.transcripts().forget(&row.id).await?;
+        state.db.clips().tombstone(&row.id).await?;
     } else {
-        db::clips::delete(&state.db, &row.id).await?;
+        state.db.clips().delete(&row.id).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -137,7 +139,10 @@ pub async fn remove(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
 /// `GET /api/v1/clips/{id}/peaks`: the waveform (0–255 per window) and the silent ranges.
 pub async fn peaks(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Json<Value>> {
     find(&state, &viewer, &id, Action::PlayMedia).await?;
-    let row = db::clips::get_with_peaks(&state.db, &id)
+    let row = state
+        .db
+        .clips()
+        .get_with_peaks(&id)
         .await?
         .ok_or(AppError::NotFound(Missing::Clip))?;
     let silences: Value = serde_json::from_str(&row.silences).unwrap_or_else(|_| json!([]));

@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::db;
 use crate::state::AppState;
 
 /// The process is up.
@@ -15,7 +14,7 @@ pub async fn healthz() -> &'static str {
 
 /// The database and the storage backend both answer.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
-    let database = db::clips::ping(&state.db).await.err().map(|e| e.to_string());
+    let database = state.db.ping().await.err().map(|e| e.to_string());
     let storage = state.storage.check_ready().await.err().map(|e| e.to_string());
     let ready = database.is_none() && storage.is_none();
     let status = if ready {

@@ -11,7 +11,6 @@ use tokio_util::io::ReaderStream;
 
 use crate::auth::Viewer;
 use crate::auth::policy::Action;
-use crate::db::clips;
 use crate::error::{AppError, AppResult, Missing};
 use crate::services::clips::find;
 use crate::state::AppState;
@@ -52,7 +51,7 @@ pub async fn put(
         .storage
         .put_file(&key, staged.path(), bytes.len() as u64, "image/jpeg")
         .await?;
-    clips::set_poster(&state.db, &clip.id, &key).await?;
+    state.db.clips().set_poster(&clip.id, &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -10,7 +10,6 @@ use serde::Deserialize;
 use crate::auth::Viewer;
 use crate::auth::policy::Action;
 use crate::auth::secrets::new_secret;
-use crate::db::clips;
 use crate::domain::Visibility;
 use crate::error::{AppError, AppResult};
 use crate::services::clips::{ClipView, find};
@@ -57,7 +56,7 @@ pub async fn update(
     if let Some(guests) = change.guests_may_reply {
         clip.guests_may_reply = guests;
     }
-    clips::update_sharing(&state.db, &clip).await?;
+    state.db.clips().update_sharing(&clip).await?;
     Ok(Json(ClipView::load(&state, clip, viewer.audience(relation)).await?))
 }
 
@@ -68,7 +67,7 @@ pub async fn rotate(
 ) -> AppResult<Json<ClipView>> {
     let (mut clip, relation) = find(&state, &viewer, &id, Action::ChangeSharing).await?;
     clip.share_token = Some(new_secret().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?);
-    clips::update_sharing(&state.db, &clip).await?;
+    state.db.clips().update_sharing(&clip).await?;
     Ok(Json(ClipView::load(&state, clip, viewer.audience(relation)).await?))
 }
 
@@ -79,6 +78,6 @@ pub async fn revoke(
 ) -> AppResult<Json<ClipView>> {
     let (mut clip, relation) = find(&state, &viewer, &id, Action::ChangeSharing).await?;
     clip.share_token = None;
-    clips::update_sharing(&state.db, &clip).await?;
+    state.db.clips().update_sharing(&clip).await?;
     Ok(Json(ClipView::load(&state, clip, viewer.audience(relation)).await?))
 }

@@ -17,7 +17,7 @@ use crate::state::AppState;
 /// The transcript with its status; segments and words once it is ready.
 pub async fn json(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Json<Value>> {
     let (clip, _) = find(&state, &viewer, &id, Action::ReadTranscript).await?;
-    let job = transcripts::job(&state.db, &clip.id).await?;
+    let job = state.db.jobs().job(&clip.id).await?;
     let status = state.transcription.status(job.as_ref());
     let share = viewer
         .share_token
@@ -73,7 +73,7 @@ async fn rendered(
 ) -> AppResult<Response> {
     let (clip, _) = find(&state, &viewer, &id, Action::ReadTranscript).await?;
     let Some((_, transcript)) = ready(&state, &clip.id).await? else {
-        let job = transcripts::job(&state.db, &clip.id).await?;
+        let job = state.db.jobs().job(&clip.id).await?;
         let status = state.transcription.status(job.as_ref());
         return Err(AppError::TranscriptNotReady {
             status: status.status,
@@ -84,9 +84,9 @@ async fn rendered(
 }
 
 async fn ready(state: &AppState, clip_id: &str) -> AppResult<Option<(transcripts::TranscriptRow, Transcript)>> {
-    let Some(row) = transcripts::transcript_row(&state.db, clip_id).await? else {
+    let Some(row) = state.db.transcripts().transcript_row(clip_id).await? else {
         return Ok(None);
     };
-    let transcript = transcripts::load(&state.db, clip_id, row.language.clone()).await?;
+    let transcript = state.db.transcripts().load(clip_id, row.language.clone()).await?;
     Ok(Some((row, transcript)))
 }

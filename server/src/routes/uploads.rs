@@ -32,7 +32,6 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use crate::auth::Viewer;
-use crate::db::clips;
 use crate::db::uploads::{self, SessionRow};
 use crate::domain::Visibility;
 use crate::error::{AppError, AppResult, Missing};
@@ -105,9 +104,10 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, headers: Head
     tokio::fs::File::create(part_path(&state, &id))
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
-    uploads::insert(
-        &state.db,
-        &uploads::NewSession {
+    state
+        .db
+        .uploads()
+        .insert(&uploads::NewSession {
             id: &id,
             owner_id: &user.id,
             length,
@@ -115,9 +115,8 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, headers: Head
             reserved_clip_id: &reserved_clip_id,
             share_token: &share_token,
             visibility,
-        },
-    )
-    .await?;
+        })
+        .await?;
     let location = format!("{}/api/v1/uploads/{id}", state.public_url);
     let page = format!("{}/c/{share_token}", state.public_url);
     Ok((
@@ -151,7 +150,10 @@ async fn session(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<Sessi
     if !crate::ids::is_well_formed(id) {
         return Err(AppError::NotFound(Missing::UploadSession));
     }
-    uploads::get(&state.db, id)
+    state
+        .db
+        .uploads()
+        .get(id)
         .await?
         .filter(|s| s.owner_id == user.id)
         .ok_or(AppError::NotFound(Missing::UploadSession))
@@ -197,7 +199,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     let clip = match &session.clip_id {
         Some(clip_id) => {
             // Deleted since: the session says so by having no clip.
-            match clips::get(&state.db, clip_id).await? {
+            match state.db.clips().get(clip_id).await? {
                 Some(row) => Some(ClipView::load(&state, row, Audience::OWNER).await?),
                 None => None,
             }
@@ -302,7 +304,7 @@ pub async fn patch(
     file.flush().await.map_err(|e| AppError::Internal(e.into()))?;
     file.sync_data().await.map_err(|e| AppError::Internal(e.into()))?;
     drop(file);
-    uploads::advance(&state.db, &id, written as i64, session.length).await?;
+    state.db.uploads().advance(&id, written as i64, session.length).await?;
     session.offset = written as i64;
     state
         .live_analyses
@@ -336,7 +338,7 @@ pub async fn patch(
         let session_upload = crate::session_parts::load(&state, &fresh).await?;
         match ingest_file(&state, &path, info, live, session_upload).await {
             Ok((clip, body_sha256)) => {
-                uploads::finished(&state.db, &id, &clip.id, &body_sha256).await?;
+                state.db.uploads().finished(&id, &clip.id, &body_sha256).await?;
                 let _ = tokio::fs::remove_file(&path).await;
                 session.clip_id = Some(clip.id);
             }
@@ -344,7 +346,7 @@ pub async fn patch(
                 // The body is whole and wrong: nothing more will make it right.
                 crate::session_parts::abort(&state, &fresh).await;
                 let _ = tokio::fs::remove_file(&path).await;
-                uploads::delete(&state.db, &id).await?;
+                state.db.uploads().delete(&id).await?;
                 return Err(err);
             }
             // Anything else (storage unavailable…) may pass: the session stays whole, and an
@@ -360,7 +362,10 @@ pub async fn patch(
 }
 
 async fn session_fresh(state: &AppState, id: &str) -> AppResult<SessionRow> {
-    uploads::get(&state.db, id)
+    state
+        .db
+        .uploads()
+        .get(id)
         .await?
         .ok_or(AppError::NotFound(Missing::UploadSession))
 }
@@ -374,20 +379,20 @@ pub async fn terminate(State(state): State<AppState>, viewer: Viewer, Path(id): 
     state.live_analyses.forget(&session.id);
     crate::session_parts::abort(&state, &session).await;
     let _ = tokio::fs::remove_file(part_path(&state, &session.id)).await;
-    uploads::delete(&state.db, &session.id).await?;
+    state.db.uploads().delete(&session.id).await?;
     Ok((StatusCode::NO_CONTENT, tus_headers()).into_response())
 }
 
 /// Removes sessions nobody has touched for `ttl`: their bytes and their rows.
 pub async fn clean_abandoned(state: &AppState, ttl: std::time::Duration) -> anyhow::Result<usize> {
     let before = crate::domain::timestamp(chrono::Utc::now() - chrono::Duration::from_std(ttl)?);
-    let stale = uploads::abandoned(&state.db, &before).await?;
+    let stale = state.db.uploads().abandoned(&before).await?;
     for session in &stale {
         state.live_analyses.forget(&session.id);
         // S3 keeps (and bills) an unfinished multipart upload's parts until it is aborted.
         crate::session_parts::abort(state, session).await;
         let _ = tokio::fs::remove_file(part_path(state, &session.id)).await;
-        uploads::delete(&state.db, &session.id).await?;
+        state.db.uploads().delete(&session.id).await?;
     }
     Ok(stale.len())
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::auth::SESSION_COOKIE;
 use crate::auth::secrets::{decoy_hash, new_secret, token_hash, verify_password};
-use crate::db::users::{self, NewToken};
+use crate::db::users::NewToken;
 use crate::domain::{TokenKind, User};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -66,7 +66,7 @@ pub async fn check_password(state: &AppState, peer: SocketAddr, email: &str, pas
     if email.len() > MAX_EMAIL || password.len() > MAX_PASSWORD {
         return Err(AppError::BadRequest("email or password too long".into()));
     }
-    let row = users::by_email(&state.db, &email).await?;
+    let row = state.db.users().by_email(&email).await?;
     let stored = row
         .as_ref()
         .map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
@@ -106,9 +106,10 @@ pub async fn issue_token(
 ) -> AppResult<(String, String)> {
     let secret = new_secret().map_err(no_randomness)?;
     let id = crate::ids::new_id().map_err(no_randomness)?;
-    users::insert_token(
-        &state.db,
-        &NewToken {
+    state
+        .db
+        .users()
+        .insert_token(&NewToken {
             token_hash: &token_hash(&secret),
             id: &id,
             user_id: &user.id,
@@ -116,9 +117,8 @@ pub async fn issue_token(
             label,
             csrf_token: csrf,
             expires_at,
-        },
-    )
-    .await?;
+        })
+        .await?;
     Ok((secret, id))
 }
 

@@ -8,8 +8,7 @@ use serde::Serialize;
 
 use crate::auth::Viewer;
 use crate::auth::policy::{Action, Relation, allows, relation, through_thread};
-use crate::db::clips::{self, ClipRow, Cursor, StoredMedia};
-use crate::db::{threads, transcripts};
+use crate::db::clips::{ClipRow, Cursor, StoredMedia};
 use crate::domain::{ClipStatus, Scope, TranscriptStatus, User, Visibility};
 use crate::error::{AppError, AppResult, Missing};
 use crate::ids;
@@ -92,7 +91,7 @@ impl Viewer {
 impl ClipView {
     /// The view of `row`, its transcript's status read from the database.
     pub async fn load(state: &AppState, row: ClipRow, audience: Audience<'_>) -> AppResult<Self> {
-        let job = transcripts::job(&state.db, &row.id).await?;
+        let job = state.db.jobs().job(&row.id).await?;
         Ok(Self::new(
             row,
             &state.public_url,
@@ -166,7 +165,7 @@ impl ClipView {
 /// transcript states are read in one query.
 pub async fn views(state: &AppState, viewer: &Viewer, rows: Vec<(ClipRow, Relation)>) -> AppResult<Vec<ClipView>> {
     let ids: Vec<&str> = rows.iter().map(|(row, _)| row.id.as_str()).collect();
-    let mut jobs = transcripts::jobs(&state.db, &ids).await?;
+    let mut jobs = state.db.jobs().jobs(&ids).await?;
     Ok(rows
         .into_iter()
         .map(|(row, relation)| {
@@ -210,7 +209,11 @@ pub async fn list(
     after: Option<&str>,
 ) -> AppResult<ClipPage> {
     let after = after.map(decode_cursor).transpose()?;
-    let rows = clips::list(&state.db, Scope::of(user), limit + 1, after.as_ref()).await?;
+    let rows = state
+        .db
+        .clips()
+        .list(Scope::of(user), limit + 1, after.as_ref())
+        .await?;
     let more = rows.len() as i64 > limit;
     let rows: Vec<ClipRow> = rows.into_iter().take(limit as usize).collect();
     let next = more
@@ -240,7 +243,10 @@ pub async fn find(state: &AppState, viewer: &Viewer, id: &str, action: Action) -
     if !ids::is_well_formed(id) {
         return Err(AppError::NotFound(Missing::Clip));
     }
-    let row = clips::get(&state.db, id)
+    let row = state
+        .db
+        .clips()
+        .get(id)
         .await?
         .ok_or(AppError::NotFound(Missing::Clip))?;
     let now = Utc::now();
@@ -248,8 +254,8 @@ pub async fn find(state: &AppState, viewer: &Viewer, id: &str, action: Action) -
     // Only outsiders can gain through the thread (members already have all a thread gives),
     // so only they cost the extra lookup.
     if matches!(relation, Relation::Stranger | Relation::LinkHolder)
-        && let Some(reply) = threads::by_clip(&state.db, &row.id).await?
-        && let Some(root) = clips::get(&state.db, &reply.root_clip_id).await?
+        && let Some(reply) = state.db.threads().by_clip(&row.id).await?
+        && let Some(root) = state.db.clips().get(&reply.root_clip_id).await?
     {
         let to_root = self::relation(viewer.user.as_ref(), viewer.share_token.as_deref(), &root.access(), now);
         relation = through_thread(relation, to_root);
@@ -275,7 +281,10 @@ pub fn check(row: &ClipRow, relation: Relation, action: Action) -> AppResult<()>
 
 /// The clips with these ids, by id, in one query.
 pub async fn rows_by_id(state: &AppState, ids: &[&str]) -> AppResult<HashMap<String, ClipRow>> {
-    Ok(clips::get_many(&state.db, ids)
+    Ok(state
+        .db
+        .clips()
+        .get_many(ids)
         .await?
         .into_iter()
         .map(|row| (row.id.clone(), row))

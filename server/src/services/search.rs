@@ -7,10 +7,10 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::auth::Viewer;
-use crate::db::transcripts::{self, MARK_END, MARK_START};
+use crate::db::search::{MARK_END, MARK_START};
 use crate::domain::Scope;
 use crate::error::{AppError, AppResult};
-use crate::search::fts_query;
+use crate::search::SearchQuery;
 use crate::services::clips::{ClipView, rows_by_id, views, visible_to_member};
 use crate::state::AppState;
 
@@ -50,13 +50,13 @@ pub async fn search(state: &AppState, viewer: &Viewer, query: &str, limit: usize
             "the query is longer than {MAX_QUERY} bytes"
         )));
     }
-    let Some(fts) = fts_query(query) else {
+    let Some(parsed) = SearchQuery::parse(query) else {
         return Ok(SearchResults {
             query: query.to_owned(),
             results: Vec::new(),
         });
     };
-    let hits = transcripts::search(&state.db, &fts, Scope::of(user), CANDIDATES).await?;
+    let hits = state.db.search().search(&parsed, Scope::of(user), CANDIDATES).await?;
     // The best hit of each clip, in rank order.
     let mut seen = HashSet::new();
     let best: Vec<_> = hits

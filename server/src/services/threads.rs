@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::Viewer;
 use crate::auth::policy::{Action, Relation, relation, through_thread};
 use crate::db::clips::ClipRow;
-use crate::db::threads::{self, Reply};
-use crate::db::{transcripts, users};
+use crate::db::threads::Reply;
 use crate::domain::{Author, ClipStatus, ReplyBody, User, clock, parse_timestamp, timestamp};
 use crate::error::{AppError, AppResult, Missing};
 use crate::services::clips::{ClipView, find, rows_by_id, views, visible_to_member};
@@ -118,7 +117,7 @@ pub struct Place {
 
 /// The thread a clip belongs to: its root clip id, and the reply the clip was posted as.
 async fn locate(state: &AppState, clip_id: &str) -> AppResult<(String, Option<Reply>)> {
-    Ok(match threads::by_clip(&state.db, clip_id).await? {
+    Ok(match state.db.threads().by_clip(clip_id).await? {
         Some(reply) => (reply.root_clip_id.clone(), Some(reply)),
         None => (clip_id.to_owned(), None),
     })
@@ -132,14 +131,14 @@ pub async fn thread(state: &AppState, viewer: &Viewer, clip_id: &str) -> AppResu
         (root_id, Some(_)) => find(state, viewer, &root_id, Action::View).await?,
     };
     let root_id = root.id.clone();
-    let replies = threads::of_thread(&state.db, &root_id).await?;
+    let replies = state.db.threads().of_thread(&root_id).await?;
     if let Some(user) = &viewer.user {
         let texts: Vec<&str> = replies
             .iter()
             .filter(|r| r.clip_id().is_none())
             .map(|r| r.id.as_str())
             .collect();
-        threads::mark_seen(&state.db, &texts, &user.id).await?;
+        state.db.threads().mark_seen(&texts, &user.id).await?;
     }
     let reply_clip_ids: Vec<&str> = replies.iter().filter_map(Reply::clip_id).collect();
     let mut clip_rows = rows_by_id(state, &reply_clip_ids).await?;
@@ -179,7 +178,10 @@ impl Context {
             .filter_map(Reply::author_id)
             .chain(clip_rows.values().filter_map(|c| c.owner_id.as_deref()))
             .collect();
-        let authors = users::by_ids(&state.db, &author_ids)
+        let authors = state
+            .db
+            .users()
+            .by_ids(&author_ids)
             .await?
             .into_iter()
             .map(|u| (u.id.clone(), u))
@@ -190,7 +192,7 @@ impl Context {
             .chain(replies.iter().filter(|r| r.clip_id().is_none()).map(|r| r.id.as_str()))
             .collect();
         let mut seen: HashMap<String, Vec<Receipt>> = HashMap::new();
-        for (message, user_id, display_name, seen_at) in threads::seen_by(&state.db, &message_ids).await? {
+        for (message, user_id, display_name, seen_at) in state.db.threads().seen_by(&message_ids).await? {
             seen.entry(message).or_default().push(Receipt {
                 user_id,
                 display_name,
@@ -203,7 +205,7 @@ impl Context {
             .cloned()
             .collect();
         let live_ids: Vec<&str> = live.iter().map(|c| c.id.as_str()).collect();
-        let openings = transcripts::openings(&state.db, &live_ids, SNIPPET_CHARS).await?;
+        let openings = state.db.transcripts().openings(&live_ids, SNIPPET_CHARS).await?;
         let now = Utc::now();
         let live = live
             .into_iter()
@@ -342,24 +344,29 @@ pub async fn reply(state: &AppState, viewer: &Viewer, clip_id: &str, new: NewRep
     let (target, relation) = find(state, viewer, clip_id, Action::Reply).await?;
     let (root_id, as_reply) = locate(state, &target.id).await?;
     // What is answered: the parent reply if named, else the clip in the URL.
-    let (parent_id, answered_clip) = match &new.parent_id {
-        Some(parent_id) => {
-            let parent = threads::by_id(&state.db, parent_id)
-                .await?
-                .filter(|p| p.root_clip_id == root_id)
-                .ok_or_else(|| AppError::BadRequest("parent_id is not a reply in this thread".into()))?;
-            let clip = match parent.clip_id() {
-                Some(id) => Some(
-                    crate::db::clips::get(&state.db, id)
-                        .await?
-                        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("reply {} lost its clip", parent.id)))?,
-                ),
-                None => None,
-            };
-            (Some(parent.id), clip)
-        }
-        None => (as_reply.map(|r| r.id), Some(target.clone())),
-    };
+    let (parent_id, answered_clip) =
+        match &new.parent_id {
+            Some(parent_id) => {
+                let parent = state
+                    .db
+                    .threads()
+                    .by_id(parent_id)
+                    .await?
+                    .filter(|p| p.root_clip_id == root_id)
+                    .ok_or_else(|| AppError::BadRequest("parent_id is not a reply in this thread".into()))?;
+                let clip =
+                    match parent.clip_id() {
+                        Some(id) => {
+                            Some(state.db.clips().get(id).await?.ok_or_else(|| {
+                                AppError::Internal(anyhow::anyhow!("reply {} lost its clip", parent.id))
+                            })?)
+                        }
+                        None => None,
+                    };
+                (Some(parent.id), clip)
+            }
+            None => (as_reply.map(|r| r.id), Some(target.clone())),
+        };
     if let Some(at) = new.at_ms {
         let Some(clip) = &answered_clip else {
             return Err(AppError::BadRequest(
@@ -409,7 +416,10 @@ pub async fn reply(state: &AppState, viewer: &Viewer, clip_id: &str, new: NewRep
     };
     if let ReplyBody::Clip(reply_clip) = &body {
         let user = viewer.require_user()?;
-        let clip = crate::db::clips::get(&state.db, reply_clip)
+        let clip = state
+            .db
+            .clips()
+            .get(reply_clip)
             .await?
             .ok_or(AppError::NotFound(Missing::Clip))?;
         if clip.owner_id.as_deref() != Some(user.id.as_str()) || clip.status != ClipStatus::Ready {
@@ -419,7 +429,7 @@ pub async fn reply(state: &AppState, viewer: &Viewer, clip_id: &str, new: NewRep
             return Err(AppError::BadRequest("a clip cannot answer itself".into()));
         }
         // A conflict, not a mistake: clients resending a reply after a failure see 409.
-        if threads::by_clip(&state.db, &clip.id).await?.is_some() || threads::has_replies(&state.db, &clip.id).await? {
+        if state.db.threads().by_clip(&clip.id).await?.is_some() || state.db.threads().has_replies(&clip.id).await? {
             return Err(already_in_thread());
         }
     }
@@ -434,7 +444,7 @@ pub async fn reply(state: &AppState, viewer: &Viewer, clip_id: &str, new: NewRep
     };
     // Two copies of one reply sent at once both pass the check above; the unique key lets one
     // in and the other gets the same answer as a resend.
-    if !threads::insert(&state.db, &reply).await? {
+    if !state.db.threads().insert(&reply).await? {
         return Err(already_in_thread());
     }
     let clip_rows = rows_by_id(state, reply.clip_id().as_slice()).await?;
@@ -450,7 +460,7 @@ fn already_in_thread() -> AppError {
 pub async fn heard(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()> {
     let user = viewer.require_user()?;
     let (clip, _) = find(state, viewer, id, Action::PlayMedia).await?;
-    threads::mark_seen(&state.db, &[clip.id.as_str()], &user.id).await?;
+    state.db.threads().mark_seen(&[clip.id.as_str()], &user.id).await?;
     Ok(())
 }
 
@@ -470,7 +480,7 @@ pub struct InboxThread {
 
 pub async fn inbox(state: &AppState, viewer: &Viewer) -> AppResult<Inbox> {
     let user = viewer.require_user()?;
-    let unheard = threads::unheard_threads(&state.db, &user.workspace_id, &user.id).await?;
+    let unheard = state.db.threads().unheard_threads(&user.workspace_id, &user.id).await?;
     let root_ids: Vec<&str> = unheard.iter().map(|(root, _, _)| root.as_str()).collect();
     let mut rows = rows_by_id(state, &root_ids).await?;
     // Views come back in the order of `unheard`, less the roots the user may not see.

@@ -8,7 +8,6 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::auth::policy::{Relation, relation};
-use crate::db::{clips, users};
 use crate::error::{AppError, AppResult, Missing};
 use crate::state::AppState;
 
@@ -28,14 +27,17 @@ pub async fn oembed(State(state): State<AppState>, Query(query): Query<OembedQue
         .split_once("/c/")
         .map(|(_, rest)| rest.split(['?', '#', '/']).next().unwrap_or(rest))
         .ok_or(AppError::NotFound(Missing::Clip))?;
-    let clip = clips::by_share_token(&state.db, token)
+    let clip = state
+        .db
+        .clips()
+        .by_share_token(token)
         .await?
         .ok_or(AppError::NotFound(Missing::Clip))?;
     if relation(None, Some(token), &clip.access(), Utc::now()) != Relation::LinkHolder {
         return Err(AppError::NotFound(Missing::Clip));
     }
     let author = match &clip.owner_id {
-        Some(id) => users::by_id(&state.db, id).await?.map(|u| u.display_name),
+        Some(id) => state.db.users().by_id(id).await?.map(|u| u.display_name),
         None => None,
     };
     let width = query.maxwidth.unwrap_or(560).clamp(200, 1280);

@@ -10,8 +10,7 @@ use serde::Deserialize;
 
 use crate::auth::policy::{Action, Relation, allows, relation};
 use crate::auth::{Credential, Viewer};
-use crate::db::clips::{self, ClipRow};
-use crate::db::{transcripts, users};
+use crate::db::clips::ClipRow;
 use crate::domain::clock;
 use crate::error::{AppError, AppResult};
 use crate::services::clips::find;
@@ -41,7 +40,7 @@ pub async fn clip_page(
 }
 
 async fn render(state: &AppState, viewer: Viewer, token: &str, embed: bool) -> anyhow::Result<Option<Markup>> {
-    let Some(row) = clips::by_share_token(&state.db, token).await? else {
+    let Some(row) = state.db.clips().by_share_token(token).await? else {
         return super::recording::render(state, &viewer, token).await;
     };
     let viewer = Viewer {
@@ -52,11 +51,11 @@ async fn render(state: &AppState, viewer: Viewer, token: &str, embed: bool) -> a
         return Ok(None);
     };
     let author = match &clip.owner_id {
-        Some(id) => users::by_id(&state.db, id).await?.map(|row| row.user()),
+        Some(id) => state.db.users().by_id(id).await?.map(|row| row.user()),
         None => None,
     };
-    let transcript = match transcripts::transcript_row(&state.db, &clip.id).await? {
-        Some(t) => Some(transcripts::load(&state.db, &clip.id, t.language).await?),
+    let transcript = match state.db.transcripts().transcript_row(&clip.id).await? {
+        Some(t) => Some(state.db.transcripts().load(&clip.id, t.language).await?),
         None => None,
     };
     // A reply opened through its own link may not show the thread it answers.
@@ -82,7 +81,7 @@ async fn render(state: &AppState, viewer: Viewer, token: &str, embed: bool) -> a
         can_record: can_reply && csrf.is_some(),
         guest: viewer.user.is_none(),
         embed,
-        opening: transcripts::opening(&state.db, &clip.id, 200).await?,
+        opening: state.db.transcripts().opening(&clip.id, 200).await?,
     };
     Ok(Some(page.markup()))
 }

@@ -7,7 +7,6 @@ use maud::{Markup, html};
 
 use crate::auth::Viewer;
 use crate::auth::policy::{ClipAccess, Relation, relation};
-use crate::db::{uploads, users};
 use crate::state::AppState;
 
 /// How often the page looks again.
@@ -16,10 +15,10 @@ const REFRESH_SECS: u32 = 2;
 /// The "recording…" page for `token`, if it is the link of a take being recorded that the
 /// viewer may see (by the same rule as the clip it becomes).
 pub async fn render(state: &AppState, viewer: &Viewer, token: &str) -> anyhow::Result<Option<Markup>> {
-    let Some(session) = uploads::recording_by_share_token(&state.db, token).await? else {
+    let Some(session) = state.db.uploads().recording_by_share_token(token).await? else {
         return Ok(None);
     };
-    let Some(owner) = users::by_id(&state.db, &session.owner_id).await?.map(|row| row.user()) else {
+    let Some(owner) = state.db.users().by_id(&session.owner_id).await?.map(|row| row.user()) else {
         return Ok(None);
     };
     let access = ClipAccess {

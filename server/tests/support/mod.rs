@@ -13,7 +13,7 @@ use clap::Parser;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use server::auth::secrets::hash_password;
-use server::db::users::{self, UserRow};
+use server::db::users::UserRow;
 use server::domain::{TokenKind, User, timestamp};
 use server::services::accounts::issue_token;
 use server::{AppState, Config};
@@ -26,7 +26,7 @@ pub const PASSWORD: &str = "correct horse battery staple";
 pub struct Harness {
     pub state: AppState,
     pub app: Router,
-    _data: tempfile::TempDir,
+    data: tempfile::TempDir,
 }
 
 /// A signed-in person on the harness's server.
@@ -67,14 +67,24 @@ impl Harness {
         Self {
             app: server::app(state.clone()),
             state,
-            _data: data,
+            data,
         }
+    }
+
+    /// A connection of its own to the server's SQLite file, for tests that must reach past the
+    /// server (rows it would never write).
+    pub async fn sqlite(&self) -> sqlx::SqliteConnection {
+        use sqlx::Connection;
+        let url = format!("sqlite://{}", self.data.path().join("offbeat.db").display());
+        sqlx::SqliteConnection::connect(&url).await.unwrap()
     }
 
     /// A new member of `workspace` with an API token.
     pub async fn person(&self, name: &str, workspace: &str) -> Person {
         let db = &self.state.db;
-        let workspace_id = users::workspace_id(db, workspace, &server::ids::new_id().unwrap())
+        let workspace_id = db
+            .users()
+            .workspace_id(workspace, &server::ids::new_id().unwrap())
             .await
             .unwrap();
         let row = UserRow {
@@ -87,7 +97,7 @@ impl Harness {
             is_admin: false,
             created_at: timestamp(chrono::Utc::now()),
         };
-        users::insert(db, &row).await.unwrap();
+        db.users().insert(&row).await.unwrap();
         let user = row.user();
         let (token, _) = issue_token(&self.state, &user, TokenKind::Api, None, None, None)
             .await

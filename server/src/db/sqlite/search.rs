@@ -1,0 +1,64 @@
+//! Search with SQLite's FTS5.
+
+use super::SqliteDatabase;
+use crate::db::search::{SearchHit, SearchIndex};
+use crate::domain::Scope;
+use crate::search::{SearchQuery, Term};
+
+#[async_trait::async_trait]
+impl SearchIndex for SqliteDatabase {
+    async fn search(&self, query: &SearchQuery, scope: Scope<'_>, limit: i64) -> sqlx::Result<Vec<SearchHit>> {
+        sqlx::query_as(
+            "SELECT search_index.clip_id, search_index.start_ms, \
+                 snippet(search_index, 2, char(57344), char(57345), '…', 16) AS snippet \
+             FROM search_index JOIN clips ON clips.id = search_index.clip_id \
+             WHERE search_index MATCH ? AND (clips.workspace_id = ? OR (? AND clips.workspace_id IS NULL)) \
+             ORDER BY bm25(search_index), search_index.start_ms LIMIT ?",
+        )
+        .bind(fts5(query))
+        .bind(scope.workspace_id)
+        .bind(scope.with_ownerless)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+    }
+}
+
+/// The query in FTS5's syntax: every term a quoted string (inner quotes doubled), so nothing
+/// typed is an operator; a prefix keeps its `*`; terms side by side are ANDed.
+fn fts5(query: &SearchQuery) -> String {
+    let quoted = |term: &Term| {
+        let text = format!("\"{}\"", term.text().replace('"', "\"\""));
+        match term {
+            Term::Prefix(_) => text + "*",
+            Term::Word(_) | Term::Phrase(_) => text,
+        }
+    };
+    query.terms.iter().map(quoted).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fts(input: &str) -> Option<String> {
+        SearchQuery::parse(input).as_ref().map(fts5)
+    }
+
+    #[test]
+    fn terms_are_quoted_and_anded() {
+        assert_eq!(fts("budget Friday").as_deref(), Some(r#""budget" "Friday""#));
+        assert_eq!(
+            fts(r#""quarterly budget" thurs*"#).as_deref(),
+            Some(r#""quarterly budget" "thurs"*"#)
+        );
+    }
+
+    #[test]
+    fn syntax_stays_inside_quotes() {
+        assert_eq!(fts("a NEAR b").as_deref(), Some(r#""a" "NEAR" "b""#));
+        assert_eq!(fts(r#"say"hi"#).as_deref(), Some(r#""say" "hi""#));
+        assert_eq!(fts(r#"it's "x""y"#).as_deref(), Some(r#""it's" "x" "y""#));
+        assert_eq!(fts("title:x ^y").as_deref(), Some(r#""title:x" "^y""#));
+    }
+}
