@@ -7,18 +7,20 @@
 //! unless the row commits. Once the body is complete and valid, storing runs in its own task,
 //! so a client hanging up then cannot split object from row.
 
+use crate::hashing::{Digest, Hasher, hash_file};
 use axum::body::Body;
 use chrono::{SecondsFormat, Utc};
 use futures_util::TryStreamExt;
-use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
-use crate::analyze::{Analysis, AnalyzeError, MediaFacts, OGG_MAGIC, Stored, WEBM_MAGIC, analyze};
+use crate::analyze::{Analysis, AnalyzeError, MediaFacts, Stored, analyze};
+use crate::container::{Container, SNIFF_LEN};
 use crate::db::clips::{ClipRow, StoredMedia};
 use crate::domain::{ClipStatus, User, Visibility};
 use crate::error::{AppError, AppResult};
 use crate::live_analysis::LiveResult;
 use crate::state::AppState;
+use crate::storage::keys::{Object, object_key};
 use crate::storage::{FirstPart, SessionUpload, Storage, StreamingUpload};
 
 /// Who uploads and what they say about the clip (the media says the rest).
@@ -66,14 +68,10 @@ pub async fn ingest_file(
         Some(live) => (live.size, live.sha256, Some(live.analysis)),
         None => {
             let hashed = path.to_owned();
-            let (size, sha256) = tokio::task::spawn_blocking(move || -> std::io::Result<(u64, String)> {
-                let mut hasher = Sha256::new();
-                let size = std::io::copy(&mut std::fs::File::open(&hashed)?, &mut hasher)?;
-                Ok((size, hex::encode(hasher.finalize())))
-            })
-            .await
-            .map_err(|e| AppError::Internal(e.into()))?
-            .map_err(|e| AppError::Internal(e.into()))?;
+            let Digest { size, sha256 } = tokio::task::spawn_blocking(move || hash_file(&hashed))
+                .await
+                .map_err(|e| AppError::Internal(e.into()))?
+                .map_err(|e| AppError::Internal(e.into()))?;
             (size, sha256, None)
         }
     };
@@ -129,7 +127,7 @@ async fn commit(
     };
     let facts = analysis.facts;
     let analyzed_at = started.elapsed();
-    let key = format!("clips/{id}.{}", facts.extension);
+    let key = object_key(&id, Object::Media(facts.container));
     let (size, sha256) = match &analysis.stored {
         Stored::Upload => (staged.size, staged.sha256.clone()),
         Stored::File(r) => (r.size, r.sha256.clone()),
@@ -146,7 +144,7 @@ async fn commit(
     // client hangs up, in a task of its own. (Dropping a request mid-store could otherwise
     // leave a blocking write completing after its cleanup ran: an object without a row.)
     let commit_state = state.clone();
-    let content_type = facts.content_type;
+    let content_type = facts.container.content_type(facts.video_codec.as_deref());
     let row = tokio::spawn(async move {
         store(&commit_state, &row.storage_key, staged, analysis.stored, content_type).await?;
         let guard = ObjectGuard::new(commit_state.storage.clone(), row.storage_key.clone());
@@ -181,14 +179,14 @@ async fn store(state: &AppState, key: &str, staged: Staged, stored: Stored, cont
         session_upload,
         ..
     } = staged;
-    if let (Some(upload), Storage::S3(s3)) = (session_upload, &state.storage) {
+    if let Some(upload) = session_upload {
         if upload.key == key && matches!(stored, Stored::Upload) {
-            s3.finish_session_upload(&upload, file.path(), size).await?;
+            state.storage.finish_session_upload(&upload, file.path(), size).await?;
             tracing::debug!(%key, parts_sent_before = upload.parts.len(), "completed the session's multipart upload");
             return Ok(());
         }
         // Not the object after all (a body rewritten when checked): stored from the file.
-        if let Err(err) = s3.abort_session_upload(&upload.key, &upload.upload_id).await {
+        if let Err(err) = state.storage.abort_session_upload(&upload).await {
             tracing::warn!(key = %upload.key, "could not abort a session's multipart upload: {err}");
         }
     }
@@ -251,9 +249,9 @@ async fn stage(state: &AppState, body: Body, id: &str, declared_len: Option<u64>
     let (staged, mut file) = crate::files::temp_file(&state.staging_dir, "upload-")
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
-    let mut hasher = Sha256::new();
+    let mut hasher = Hasher::default();
     let mut size = 0u64;
-    let mut magic: Vec<u8> = Vec::with_capacity(4);
+    let mut magic: Vec<u8> = Vec::with_capacity(SNIFF_LEN);
     let mut streaming: Option<StreamingUpload> = None;
     let mut streaming_decided = false;
     let limit = state.config.max_upload_bytes;
@@ -268,23 +266,19 @@ async fn stage(state: &AppState, body: Body, id: &str, declared_len: Option<u64>
             return Err(AppError::TooLarge { limit });
         }
         hasher.update(&chunk);
-        if magic.len() < 4 {
-            magic.extend(chunk.iter().take(4 - magic.len()));
+        if magic.len() < SNIFF_LEN {
+            magic.extend(chunk.iter().take(SNIFF_LEN - magic.len()));
         }
         file.write_all(&chunk).await.map_err(|e| AppError::Internal(e.into()))?;
-        if !streaming_decided && magic.len() == 4 {
+        if !streaming_decided && magic.len() == SNIFF_LEN {
             streaming_decided = true;
-            let guess = match <[u8; 4]>::try_from(magic.as_slice()) {
-                Ok(OGG_MAGIC) => Some(("opus", "audio/ogg")),
-                Ok(WEBM_MAGIC) => Some(("webm", "video/webm")),
-                _ => None, // refused by analysis anyway
-            };
-            if let Some((extension, content_type)) = guess {
+            // Anything else is refused by analysis anyway.
+            if let Some(container) = Container::sniff(&magic) {
                 streaming = state
                     .storage
                     .begin_streaming(
-                        &format!("clips/{id}.{extension}"),
-                        content_type,
+                        &object_key(id, Object::Media(container)),
+                        container.content_type(None),
                         staged.path().to_owned(),
                         declared_len,
                     )
@@ -302,7 +296,7 @@ async fn stage(state: &AppState, body: Body, id: &str, declared_len: Option<u64>
     Ok(Staged {
         file: staged,
         size,
-        sha256: hex::encode(hasher.finalize()),
+        sha256: hasher.finish().sha256,
         streaming,
         session_upload: None,
     })
@@ -334,8 +328,8 @@ fn clip_row(
         recorded_utc_offset: facts.recorded_at.map(|t| i64::from(t.offset().local_minus_utc() / 60)),
         status: ClipStatus::Ready,
         media: StoredMedia {
-            container: facts.container.to_owned(),
-            content_type: facts.content_type.to_owned(),
+            container: facts.container.name().to_owned(),
+            content_type: facts.container.content_type(facts.video_codec.as_deref()).to_owned(),
             audio_codec: facts.audio_codec.to_owned(),
             video_codec: facts.video_codec.clone(),
             has_video: facts.video_codec.is_some(),

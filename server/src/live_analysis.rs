@@ -20,11 +20,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
 use crate::analyze::webm::{WebmAudio, analyze_webm_audio, finish_webm};
-use crate::analyze::{Analysis, AnalyzeError, MediaFacts, OGG_MAGIC, Stored, WEBM_MAGIC, analyze_ogg_stream};
+use crate::analyze::{Analysis, AnalyzeError, MediaFacts, Stored, analyze_ogg_stream};
+use crate::container::{Container, SNIFF_LEN};
+use crate::hashing::HashingReader;
 
 /// At most this many sessions are analysed live at once (each holds a blocking thread).
 const MAX_LIVE: usize = 32;
@@ -175,21 +176,15 @@ impl LiveAnalyses {
 
 /// Runs the one-shot analysis over the followed file, hashing every byte of it.
 fn analyze_following(mut follower: Follower, scratch_dir: &Path) -> Result<LiveResult, AnalyzeError> {
-    let mut magic = [0u8; 4];
+    let mut magic = [0u8; SNIFF_LEN];
     follower.read_exact(&mut magic)?;
     follower.rewind()?;
     let path = follower.path.clone();
-    let mut hashed = HashingReader {
-        inner: follower,
-        hasher: Sha256::new(),
-        size: 0,
-    };
-    let read = if magic == OGG_MAGIC {
-        BodyRead::Ogg(analyze_ogg_stream(&mut hashed)?)
-    } else if magic == WEBM_MAGIC {
-        BodyRead::Webm(Box::new(analyze_webm_audio(&mut hashed, scratch_dir)?))
-    } else {
-        return Err(AnalyzeError::Unsupported("neither Ogg nor WebM".into()));
+    let mut hashed = HashingReader::new(follower);
+    let read = match Container::sniff(&magic) {
+        Some(Container::Ogg) => BodyRead::Ogg(analyze_ogg_stream(&mut hashed)?),
+        Some(Container::WebM) => BodyRead::Webm(Box::new(analyze_webm_audio(&mut hashed, scratch_dir)?)),
+        None => return Err(AnalyzeError::Unsupported("neither Ogg nor WebM".into())),
     };
     // Whatever follows the end of the stream is part of the body too; and once it is read, the
     // whole body is there, which a video take's new head needs.
@@ -201,10 +196,11 @@ fn analyze_following(mut follower: Follower, scratch_dir: &Path) -> Result<LiveR
         },
         BodyRead::Webm(audio) => finish_webm(&path, *audio, true)?,
     };
+    let digest = hashed.finish();
     Ok(LiveResult {
         analysis,
-        size: hashed.size,
-        sha256: hex::encode(hashed.hasher.finalize()),
+        size: digest.size,
+        sha256: digest.sha256,
     })
 }
 
@@ -273,51 +269,12 @@ impl Seek for Follower {
     }
 }
 
-/// Hashes every byte of the body, so it only ever goes forwards: skipping ahead reads (and
-/// hashes) what it skips.
-struct HashingReader<R> {
-    inner: R,
-    hasher: Sha256,
-    size: u64,
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.size += n as u64;
-        Ok(n)
-    }
-}
-
-impl<R: Read> Seek for HashingReader<R> {
-    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
-        let target = match to {
-            SeekFrom::Start(at) => Some(at),
-            SeekFrom::Current(by) => self.size.checked_add_signed(by),
-            SeekFrom::End(_) => None,
-        };
-        let Some(skip) = target.and_then(|t| t.checked_sub(self.size)) else {
-            return Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "a body being hashed is read forwards only",
-            ));
-        };
-        let skipped = io::copy(&mut self.by_ref().take(skip), &mut io::sink())?;
-        if skipped < skip {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "skipped past the end of the body",
-            ));
-        }
-        Ok(self.size)
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::expect_used, clippy::unwrap_used)]
 mod tests {
     use std::io::Write;
+
+    use sha2::{Digest, Sha256};
 
     use super::*;
     use crate::analyze::analyze;
@@ -357,7 +314,7 @@ mod tests {
         assert_eq!(live.sha256, hex::encode(Sha256::digest(&body)));
         let whole = analyze(&path, true).unwrap();
         assert_eq!(live.analysis.facts.duration_ms, whole.facts.duration_ms);
-        assert_eq!(live.analysis.facts.content_type, "audio/ogg; codecs=opus");
+        assert_eq!(live.analysis.facts.container, Container::Ogg);
         assert_eq!(live.analysis.facts.waveform, whole.facts.waveform);
         let (Stored::File(ogg), Stored::File(whole_ogg)) = (&live.analysis.stored, &whole.stored) else {
             panic!("audio WebM is stored as an Ogg remux");

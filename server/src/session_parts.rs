@@ -9,21 +9,19 @@
 
 use std::path::Path;
 
+use crate::container::Container;
 use crate::db::uploads::SessionRow;
 use crate::error::AppResult;
 use crate::state::AppState;
-use crate::storage::{SessionUpload, Storage};
+use crate::storage::SessionUpload;
+use crate::storage::keys::{Object, object_key};
 
 /// The session's file now durably holds `durable` bytes: send every whole part not yet sent.
 /// A failure leaves the parts as they were (they are sent again next time, or at the end).
 pub async fn send_ready(state: &AppState, session: &SessionRow, path: &Path, durable: u64) -> AppResult<()> {
-    let Storage::S3(s3) = &state.storage else {
+    let (Some(part_size), Some(clip_id)) = (state.storage.session_part_size(), &session.reserved_clip_id) else {
         return Ok(());
     };
-    let Some(clip_id) = &session.reserved_clip_id else {
-        return Ok(());
-    };
-    let part_size = s3.part_size();
     // A part is sent only once the session holds more than it: the final length (perhaps
     // still unknown) must leave the last part non-empty or exactly at a part's end.
     if durable < part_size {
@@ -39,8 +37,11 @@ pub async fn send_ready(state: &AppState, session: &SessionRow, path: &Path, dur
             {
                 return Ok(());
             }
-            let key = format!("clips/{clip_id}.opus");
-            let upload_id = s3.start_session_upload(&key, "audio/ogg; codecs=opus").await?;
+            let key = object_key(clip_id, Object::Media(Container::Ogg));
+            let upload_id = state
+                .storage
+                .start_session_upload(&key, Container::Ogg.content_type(None))
+                .await?;
             state.db.uploads().set_multipart(&session.id, &key, &upload_id).await?;
             SessionUpload {
                 key,
@@ -52,7 +53,10 @@ pub async fn send_ready(state: &AppState, session: &SessionRow, path: &Path, dur
     let mut number = upload.parts.len() as i32 + 1;
     while number as u64 * part_size <= durable {
         let offset = (number as u64 - 1) * part_size;
-        let etag = s3.send_session_part(&upload, path, number, offset, part_size).await?;
+        let etag = state
+            .storage
+            .send_session_part(&upload, path, number, offset, part_size)
+            .await?;
         state.db.uploads().add_part(&session.id, number, &etag).await?;
         upload.parts.push((number, etag));
         number += 1;
@@ -74,10 +78,15 @@ pub async fn load(state: &AppState, session: &SessionRow) -> AppResult<Option<Se
 
 /// Aborts the session's multipart upload, if it has one (the session is going away).
 pub async fn abort(state: &AppState, session: &SessionRow) {
-    if let (Storage::S3(s3), Some(key), Some(upload_id)) =
-        (&state.storage, &session.multipart_key, &session.multipart_id)
-        && let Err(err) = s3.abort_session_upload(key, upload_id).await
-    {
+    let upload = match load(state, session).await {
+        Ok(Some(upload)) => upload,
+        Ok(None) => return,
+        Err(err) => {
+            tracing::warn!(session = %session.id, "cannot read the session's multipart upload: {err}");
+            return;
+        }
+    };
+    if let Err(err) = state.storage.abort_session_upload(&upload).await {
         tracing::warn!(session = %session.id, "could not abort the session's multipart upload: {err}");
     }
 }

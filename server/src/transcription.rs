@@ -22,6 +22,7 @@ use crate::db::transcripts::{Finish, Finished};
 use crate::domain::{JobState, TranscriptStatus};
 use crate::state::AppState;
 use crate::storage::StorageError;
+use crate::storage::keys::{Object, object_key};
 
 /// How long an idle worker waits before looking for due retries again.
 const IDLE_POLL: Duration = Duration::from_secs(5);
@@ -230,7 +231,7 @@ async fn transcribe_clip(state: &AppState, transcriber: &Arc<Transcriber>, clip_
     drop(media);
 
     let vtt = captions::to_vtt(&transcript);
-    let vtt_key = format!("clips/{clip_id}.vtt");
+    let vtt_key = object_key(clip_id, Object::Captions);
     let (vtt_file, mut vtt_writer) = crate::files::temp_file(&state.staging_dir, "vtt-").await?;
     vtt_writer.write_all(vtt.as_bytes()).await?;
     vtt_writer.flush().await?;

@@ -8,14 +8,11 @@ use std::path::Path;
 
 use chrono::{DateTime, FixedOffset};
 use media::{DecodeOptions, MediaError, OggOpusReader, PcmDecoder, Waveform, WaveformBuilder};
-use sha2::{Digest, Sha256};
+
+use crate::container::{Container, SNIFF_LEN};
+use crate::hashing::{Digest, HashingWriter};
 
 pub mod webm;
-
-/// How an Ogg body begins (a page's capture pattern).
-pub const OGG_MAGIC: [u8; 4] = *b"OggS";
-/// How a WebM body begins (an EBML header's ID).
-pub const WEBM_MAGIC: [u8; 4] = [0x1a, 0x45, 0xdf, 0xa3];
 
 /// Why a body was refused.
 #[derive(Debug, thiserror::Error)]
@@ -33,9 +30,7 @@ pub enum AnalyzeError {
 /// Everything ingest stores about a clip's media.
 #[derive(Debug, Clone)]
 pub struct MediaFacts {
-    pub container: &'static str,
-    pub extension: &'static str,
-    pub content_type: &'static str,
+    pub container: Container,
     pub audio_codec: &'static str,
     pub video_codec: Option<String>,
     pub width: Option<u32>,
@@ -97,7 +92,7 @@ pub(crate) fn write_seekable_beside(
         .tempfile_in(dir)?;
     let mut out = HashingWriter::new(BufWriter::new(file.reopen()?));
     write(&mut out)?;
-    let (writer, size, sha256) = out.finish();
+    let (writer, Digest { size, sha256 }) = out.finish();
     writer.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     Ok(Replacement { file, size, sha256 })
 }
@@ -124,27 +119,25 @@ pub fn analyze(path: &Path, want_file: bool) -> Result<Analysis, AnalyzeError> {
         }
     }
     let head = &magic[..got];
-    if head.is_empty() {
-        Err(AnalyzeError::Malformed("the body is empty".into()))
-    } else if head.starts_with(&OGG_MAGIC) {
-        Ok(Analysis {
+    match Container::sniff(head) {
+        _ if head.is_empty() => Err(AnalyzeError::Malformed("the body is empty".into())),
+        Some(Container::Ogg) => Ok(Analysis {
             facts: analyze_ogg(path)?,
             stored: Stored::Upload,
-        })
-    } else if head.starts_with(&WEBM_MAGIC) {
-        analyze_webm(path, want_file)
-    } else {
-        Err(AnalyzeError::Unsupported(format!(
+        }),
+        Some(Container::WebM) => analyze_webm(path, want_file),
+        None => Err(AnalyzeError::Unsupported(format!(
             "the body is neither Ogg Opus nor WebM ({})",
             media::ogg_opus_reader::sniff(head)
-        )))
+        ))),
     }
 }
 
 /// Whether the file at `path` begins with an Ogg page's capture pattern.
 pub fn starts_like_ogg(path: &Path) -> bool {
-    let mut magic = [0u8; 4];
-    File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && magic == OGG_MAGIC
+    let mut magic = [0u8; SNIFF_LEN];
+    File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok()
+        && Container::sniff(&magic) == Some(Container::Ogg)
 }
 
 fn analyze_ogg(path: &Path) -> Result<MediaFacts, AnalyzeError> {
@@ -169,9 +162,7 @@ pub fn analyze_ogg_stream(input: impl Read) -> Result<MediaFacts, AnalyzeError> 
         return Err(AnalyzeError::Malformed("the Ogg Opus stream holds no audio".into()));
     }
     Ok(MediaFacts {
-        container: "ogg",
-        extension: "opus",
-        content_type: "audio/ogg; codecs=opus",
+        container: Container::Ogg,
         audio_codec: "opus",
         video_codec: None,
         width: None,
@@ -197,40 +188,6 @@ fn analyze_webm(path: &Path, want_file: bool) -> Result<Analysis, AnalyzeError> 
     let dir = path.parent().unwrap_or(Path::new("."));
     let audio = webm::analyze_webm_audio(File::open(path)?, dir)?;
     webm::finish_webm(path, audio, want_file)
-}
-
-/// Counts and hashes what passes through, so a file written once needs no second read.
-pub(crate) struct HashingWriter<W> {
-    inner: W,
-    hasher: Sha256,
-    size: u64,
-}
-
-impl<W: Write> HashingWriter<W> {
-    fn new(inner: W) -> Self {
-        Self {
-            inner,
-            hasher: Sha256::new(),
-            size: 0,
-        }
-    }
-
-    fn finish(self) -> (W, u64, String) {
-        (self.inner, self.size, hex::encode(self.hasher.finalize()))
-    }
-}
-
-impl<W: Write> Write for HashingWriter<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        self.size += n as u64;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 fn webm_error(err: MediaError) -> AnalyzeError {

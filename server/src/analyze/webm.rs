@@ -11,11 +11,12 @@ use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::Path;
 
 use media::{OggRemux, WebmScan};
-use sha2::{Digest, Sha256};
+
+use crate::container::Container;
+use crate::hashing::{Digest, HashingWriter};
 
 use super::{
-    Analysis, AnalyzeError, HashingWriter, MediaFacts, Replacement, Stored, analyze_ogg_stream, webm_error,
-    write_seekable_beside,
+    Analysis, AnalyzeError, MediaFacts, Replacement, Stored, analyze_ogg_stream, webm_error, write_seekable_beside,
 };
 
 /// What one pass over a WebM body gives: where everything is, its audio as an Ogg Opus file,
@@ -59,7 +60,7 @@ pub fn analyze_webm_audio(input: impl Read + Seek, dir: &Path) -> Result<WebmAud
             // Closing the pipe is how the decoder learns the stream is over.
             let Tee { file, pipe } = tee;
             drop(pipe);
-            let (writer, size, sha256) = file.finish();
+            let (writer, Digest { size, sha256 }) = file.finish();
             writer.into_inner().map_err(|e| e.into_error())?.sync_all()?;
             Ok((scan, size, sha256, samples))
         });
@@ -119,14 +120,15 @@ pub fn finish_webm(path: &Path, audio: WebmAudio, want_file: bool) -> Result<Ana
     };
     let stored = match head {
         Some((head, tail)) => {
-            let mut hasher = Sha256::new();
-            hasher.update(&head);
             let mut input = File::open(path)?;
             input.seek(io::SeekFrom::Start(tail.0))?;
-            let copied = io::copy(&mut input.take(tail.1 - tail.0), &mut hasher)?;
+            let mut hashed = HashingWriter::new(io::sink());
+            hashed.write_all(&head)?;
+            io::copy(&mut input.take(tail.1 - tail.0), &mut hashed)?;
+            let (_, Digest { size, sha256 }) = hashed.finish();
             Stored::HeadAndTail {
-                size: head.len() as u64 + copied,
-                sha256: hex::encode(hasher.finalize()),
+                size,
+                sha256,
                 head,
                 tail,
             }
@@ -136,13 +138,7 @@ pub fn finish_webm(path: &Path, audio: WebmAudio, want_file: bool) -> Result<Ana
                 .map_err(webm_error)
         })?),
     };
-    facts.container = "webm";
-    facts.extension = "webm";
-    facts.content_type = match video.codec.as_str() {
-        "vp9" => "video/webm; codecs=\"vp9, opus\"",
-        "av1" => "video/webm; codecs=\"av01, opus\"",
-        _ => "video/webm; codecs=\"vp8, opus\"",
-    };
+    facts.container = Container::WebM;
     facts.duration_ms = duration_ns / 1_000_000;
     facts.video_codec = Some(video.codec);
     facts.width = video.width;

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use crate::auth::{Credential, Viewer, transport};
 use crate::domain::TokenKind;
 use crate::error::{AppError, AppResult, Missing};
-use crate::services::accounts::{UserView, check_password, issue_token, session_cookie, start_session};
+use crate::services::accounts::{self, UserView, check_password, issue_token, session_cookie, start_session};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -70,7 +70,7 @@ pub async fn logout(
         Some(Credential::Session { token_id, .. } | Credential::Bearer { token_id }) => token_id,
         None => return Err(AppError::Unauthorized),
     };
-    state.db.users().revoke_token(&user.id, token_id).await?;
+    accounts::revoke_token(&state, user, token_id).await?;
     let expired = session_cookie("", 0, transport(&state, &headers, peer));
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, expired)]).into_response())
 }
@@ -81,10 +81,7 @@ pub async fn me(viewer: Viewer) -> AppResult<Json<UserView>> {
 
 pub async fn tokens(State(state): State<AppState>, viewer: Viewer) -> AppResult<Json<Value>> {
     let user = viewer.require_user()?;
-    let tokens: Vec<Value> = state
-        .db
-        .users()
-        .api_tokens(&user.id)
+    let tokens: Vec<Value> = accounts::api_tokens(&state, user)
         .await?
         .into_iter()
         .map(|t| {
@@ -101,7 +98,7 @@ pub async fn tokens(State(state): State<AppState>, viewer: Viewer) -> AppResult<
 
 pub async fn revoke(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
     let user = viewer.require_user()?;
-    if state.db.users().revoke_token(&user.id, &id).await? {
+    if accounts::revoke_token(&state, user, &id).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound(Missing::Token))

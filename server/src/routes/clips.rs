@@ -13,6 +13,7 @@ use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult, Missing};
 use crate::ingest::UploadInfo;
 use crate::services::clips::{self, Audience, ClipPage, ClipView, find};
+use crate::services::links::{self, Opened};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -75,18 +76,15 @@ pub async fn shared(
     viewer: Viewer,
     Path(token): Path<String>,
 ) -> AppResult<Json<ClipView>> {
-    let row = state
-        .db
-        .clips()
-        .by_share_token(&token)
-        .await?
-        .ok_or(AppError::NotFound(Missing::Clip))?;
+    // A take still being recorded has a link but no clip yet.
+    let Opened::Clip { row, relation } = links::open(&state, &viewer, &token).await? else {
+        return Err(AppError::NotFound(Missing::Clip));
+    };
     let viewer = Viewer {
         share_token: Some(token),
         ..viewer
     };
-    let (row, relation) = find(&state, &viewer, &row.id, Action::View).await?;
-    Ok(Json(ClipView::load(&state, row, viewer.audience(relation)).await?))
+    Ok(Json(ClipView::load(&state, *row, viewer.audience(relation)).await?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,30 +107,9 @@ pub async fn list(
     ))
 }
 
-/// `DELETE /api/v1/clips/{id}`: the objects (media, captions), then the row (its transcript and
-/// search entries go with it). If storage is down the row stays (and the call fails with 503),
-/// so nothing points at a missing object.
+/// `DELETE /api/v1/clips/{id}`.
 pub async fn remove(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
-    let (row, _) = find(&state, &viewer, &id, Action::Delete).await?;
-    // Part of a conversation: the thread must stay readable, so the row stays as a tombstone.
-    let in_thread =
-        state.db.threads().has_replies(&row.id).await? || state.db.threads().by_clip(&row.id).await?.is_some();
-    if let Some(poster) = &row.poster_key {
-        state.storage.delete(poster).await?;
-    }
-    if let Some(transcript) = state.db.transcripts().transcript_row(&row.id).await? {
-        match state.storage.delete(&transcript.vtt_key).await {
-            Ok(()) | Err(crate::storage::StorageError::NotFound) => {}
-            Err(err) => return Err(err.into()),
-        }
-    }
-    state.storage.delete(&row.storage_key).await?;
-    if in_thread {
-        state.db.transcripts().forget(&row.id).await?;
-        state.db.clips().tombstone(&row.id).await?;
-    } else {
-        state.db.clips().delete(&row.id).await?;
-    }
+    clips::delete(&state, &viewer, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

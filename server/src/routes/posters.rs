@@ -6,13 +6,12 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::TryStreamExt;
-use tokio::io::AsyncWriteExt;
 use tokio_util::io::ReaderStream;
 
 use crate::auth::Viewer;
 use crate::auth::policy::Action;
 use crate::error::{AppError, AppResult, Missing};
-use crate::services::clips::find;
+use crate::services::clips::{find, set_poster};
 use crate::state::AppState;
 
 const MAX_POSTER_BYTES: usize = 2 << 20;
@@ -38,20 +37,7 @@ pub async fn put(
         }
         bytes.extend_from_slice(&chunk);
     }
-    if !bytes.starts_with(&[0xff, 0xd8, 0xff]) {
-        return Err(AppError::UnsupportedMedia("a poster is a JPEG image".into()));
-    }
-    let (staged, mut file) = crate::files::temp_file(&state.staging_dir, "poster-")
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
-    file.write_all(&bytes).await.map_err(|e| AppError::Internal(e.into()))?;
-    file.flush().await.map_err(|e| AppError::Internal(e.into()))?;
-    let key = format!("clips/{}.jpg", clip.id);
-    state
-        .storage
-        .put_file(&key, staged.path(), bytes.len() as u64, "image/jpeg")
-        .await?;
-    state.db.clips().set_poster(&clip.id, &key).await?;
+    set_poster(&state, &clip, &bytes).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

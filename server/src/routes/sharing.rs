@@ -4,15 +4,14 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::auth::Viewer;
-use crate::auth::policy::Action;
-use crate::auth::secrets::new_secret;
 use crate::domain::Visibility;
 use crate::error::{AppError, AppResult};
-use crate::services::clips::{ClipView, find};
+use crate::services::clips::ClipView;
+use crate::services::sharing::{self, LinkChange, SettingsChange};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -36,28 +35,23 @@ pub async fn update(
     Path(id): Path<String>,
     Json(change): Json<SharingChange>,
 ) -> AppResult<Json<ClipView>> {
-    let (mut clip, relation) = find(&state, &viewer, &id, Action::ChangeSharing).await?;
-    if let Some(visibility) = change.visibility {
-        clip.visibility = visibility
-            .parse::<Visibility>()
-            .map_err(|_| AppError::BadRequest("visibility is \"workspace\" or \"link\"".into()))?;
-    }
-    if let Some(expiry) = change.expires_at {
-        clip.share_expires_at = match expiry {
-            None => None,
-            Some(text) => Some(
-                DateTime::parse_from_rfc3339(&text)
-                    .map_err(|_| AppError::BadRequest("expires_at is not an RFC 3339 time".into()))?
-                    .with_timezone(&Utc)
-                    .to_rfc3339_opts(SecondsFormat::Secs, true),
-            ),
-        };
-    }
-    if let Some(guests) = change.guests_may_reply {
-        clip.guests_may_reply = guests;
-    }
-    state.db.clips().update_sharing(&clip).await?;
-    Ok(Json(ClipView::load(&state, clip, viewer.audience(relation)).await?))
+    let visibility = change
+        .visibility
+        .map(|v| v.parse::<Visibility>())
+        .transpose()
+        .map_err(|_| AppError::BadRequest("visibility is \"workspace\" or \"link\"".into()))?;
+    let expires_at = change
+        .expires_at
+        .map(|expiry| expiry.map(|text| DateTime::parse_from_rfc3339(&text)).transpose())
+        .transpose()
+        .map_err(|_| AppError::BadRequest("expires_at is not an RFC 3339 time".into()))?
+        .map(|expiry| expiry.map(|at| at.with_timezone(&Utc)));
+    let change = SettingsChange {
+        visibility,
+        expires_at,
+        guests_may_reply: change.guests_may_reply,
+    };
+    Ok(Json(sharing::change_settings(&state, &viewer, &id, change).await?))
 }
 
 pub async fn rotate(
@@ -65,10 +59,9 @@ pub async fn rotate(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> AppResult<Json<ClipView>> {
-    let (mut clip, relation) = find(&state, &viewer, &id, Action::ChangeSharing).await?;
-    clip.share_token = Some(new_secret().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?);
-    state.db.clips().update_sharing(&clip).await?;
-    Ok(Json(ClipView::load(&state, clip, viewer.audience(relation)).await?))
+    Ok(Json(
+        sharing::change_link(&state, &viewer, &id, LinkChange::Rotate).await?,
+    ))
 }
 
 pub async fn revoke(
@@ -76,8 +69,7 @@ pub async fn revoke(
     viewer: Viewer,
     Path(id): Path<String>,
 ) -> AppResult<Json<ClipView>> {
-    let (mut clip, relation) = find(&state, &viewer, &id, Action::ChangeSharing).await?;
-    clip.share_token = None;
-    state.db.clips().update_sharing(&clip).await?;
-    Ok(Json(ClipView::load(&state, clip, viewer.audience(relation)).await?))
+    Ok(Json(
+        sharing::change_link(&state, &viewer, &id, LinkChange::Revoke).await?,
+    ))
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::auth::SESSION_COOKIE;
 use crate::auth::secrets::{decoy_hash, new_secret, token_hash, verify_password};
-use crate::db::users::NewToken;
+use crate::db::users::{NewToken, TokenRow};
 use crate::domain::{TokenKind, User};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -124,4 +124,14 @@ pub async fn issue_token(
 
 fn no_randomness(err: impl std::fmt::Display) -> AppError {
     AppError::Internal(anyhow::anyhow!("no randomness: {err}"))
+}
+
+/// The user's API tokens, newest first (sessions are not listed).
+pub async fn api_tokens(state: &AppState, user: &User) -> AppResult<Vec<TokenRow>> {
+    Ok(state.db.users().api_tokens(&user.id).await?)
+}
+
+/// Ends one of the user's tokens or sessions; whether there was one to end.
+pub async fn revoke_token(state: &AppState, user: &User, token_id: &str) -> AppResult<bool> {
+    Ok(state.db.users().revoke_token(&user.id, token_id).await?)
 }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use serde::Serialize;
+use tokio::io::AsyncWriteExt;
 
 use crate::auth::Viewer;
 use crate::auth::policy::{Action, Relation, allows, relation, through_thread};
@@ -13,6 +14,7 @@ use crate::domain::{ClipStatus, Scope, TranscriptStatus, User, Visibility};
 use crate::error::{AppError, AppResult, Missing};
 use crate::ids;
 use crate::state::AppState;
+use crate::storage::keys::{Object, object_key};
 use crate::transcription::Status;
 
 /// A clip as the API shows it.
@@ -289,4 +291,50 @@ pub async fn rows_by_id(state: &AppState, ids: &[&str]) -> AppResult<HashMap<Str
         .into_iter()
         .map(|row| (row.id.clone(), row))
         .collect())
+}
+
+/// Deletes a clip (its owner): the objects (media, poster, captions), then the row with its
+/// transcript and search entries. If storage is down the row stays (and the call fails with
+/// 503), so nothing points at a missing object. A clip that is part of a conversation stays as a
+/// tombstone, so the thread stays readable.
+pub async fn delete(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()> {
+    let (row, _) = find(state, viewer, id, Action::Delete).await?;
+    let threads = state.db.threads();
+    let in_thread = threads.has_replies(&row.id).await? || threads.by_clip(&row.id).await?.is_some();
+    if let Some(poster) = &row.poster_key {
+        state.storage.delete(poster).await?;
+    }
+    if let Some(transcript) = state.db.transcripts().transcript_row(&row.id).await? {
+        match state.storage.delete(&transcript.vtt_key).await {
+            Ok(()) | Err(crate::storage::StorageError::NotFound) => {}
+            Err(err) => return Err(err.into()),
+        }
+    }
+    state.storage.delete(&row.storage_key).await?;
+    if in_thread {
+        state.db.transcripts().forget(&row.id).await?;
+        state.db.clips().tombstone(&row.id).await?;
+    } else {
+        state.db.clips().delete(&row.id).await?;
+    }
+    Ok(())
+}
+
+/// Stores `jpeg` as the clip's poster (the caller found the clip for changing it).
+pub async fn set_poster(state: &AppState, clip: &ClipRow, jpeg: &[u8]) -> AppResult<()> {
+    if !jpeg.starts_with(&[0xff, 0xd8, 0xff]) {
+        return Err(AppError::UnsupportedMedia("a poster is a JPEG image".into()));
+    }
+    let (staged, mut file) = crate::files::temp_file(&state.staging_dir, "poster-")
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    file.write_all(jpeg).await.map_err(|e| AppError::Internal(e.into()))?;
+    file.flush().await.map_err(|e| AppError::Internal(e.into()))?;
+    let key = object_key(&clip.id, Object::Poster);
+    state
+        .storage
+        .put_file(&key, staged.path(), jpeg.len() as u64, "image/jpeg")
+        .await?;
+    state.db.clips().set_poster(&clip.id, &key).await?;
+    Ok(())
 }

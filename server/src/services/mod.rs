@@ -3,5 +3,8 @@
 
 pub mod accounts;
 pub mod clips;
+pub mod links;
 pub mod search;
+pub mod sharing;
 pub mod threads;
+pub mod transcripts;

@@ -8,8 +8,8 @@ use std::path::Path;
 
 use aws_sdk_s3::types::CompletedPart;
 
-use super::StorageError;
 use super::s3::{S3Store, classify};
+use super::{Storage, StorageError, check_key};
 
 /// A session's multipart upload: where, which, and the parts sent so far (numbered 1…n).
 #[derive(Debug, Clone)]
@@ -21,14 +21,14 @@ pub struct SessionUpload {
 
 impl S3Store {
     /// Starts a multipart upload for a session; returns its id.
-    pub async fn start_session_upload(&self, key: &str, content_type: &str) -> Result<String, StorageError> {
+    async fn start_session_upload(&self, key: &str, content_type: &str) -> Result<String, StorageError> {
         let (upload_id, guard) = self.create_multipart(key, content_type).await?;
         guard.disarm();
         Ok(upload_id)
     }
 
     /// Sends part `number` (`len` bytes of the file at `path`, from `offset`); returns its ETag.
-    pub async fn send_session_part(
+    async fn send_session_part(
         &self,
         upload: &SessionUpload,
         path: &Path,
@@ -46,12 +46,7 @@ impl S3Store {
 
     /// Sends what follows the parts already sent (the file at `path` holds the whole `size`
     /// bytes) and completes the object.
-    pub async fn finish_session_upload(
-        &self,
-        upload: &SessionUpload,
-        path: &Path,
-        size: u64,
-    ) -> Result<(), StorageError> {
+    async fn finish_session_upload(&self, upload: &SessionUpload, path: &Path, size: u64) -> Result<(), StorageError> {
         let mut parts: Vec<CompletedPart> = upload
             .parts
             .iter()
@@ -71,7 +66,7 @@ impl S3Store {
         self.complete_multipart(&upload.key, &upload.upload_id, parts).await
     }
 
-    pub async fn abort_session_upload(&self, key: &str, upload_id: &str) -> Result<(), StorageError> {
+    async fn abort_session_upload(&self, key: &str, upload_id: &str) -> Result<(), StorageError> {
         self.client
             .abort_multipart_upload()
             .bucket(&self.bucket)
@@ -82,8 +77,57 @@ impl S3Store {
             .map_err(classify)?;
         Ok(())
     }
+}
 
-    pub fn part_size(&self) -> u64 {
-        self.part_size
+/// Sessions on a backend without multipart uploads are stored whole when they finish: nothing
+/// is ever started for them, so these calls only meet sessions started on S3.
+impl Storage {
+    /// The part size, where the backend takes a session's bytes part by part as they arrive.
+    pub fn session_part_size(&self) -> Option<u64> {
+        match self {
+            Storage::S3(store) => Some(store.part_size),
+            Storage::Local(_) => None,
+        }
+    }
+
+    /// Starts a session's multipart upload under `key`; returns its id.
+    pub async fn start_session_upload(&self, key: &str, content_type: &str) -> Result<String, StorageError> {
+        check_key(key)?;
+        self.s3()?.start_session_upload(key, content_type).await
+    }
+
+    /// Sends part `number` (`len` bytes of the file at `path`, from `offset`); returns its ETag.
+    pub async fn send_session_part(
+        &self,
+        upload: &SessionUpload,
+        path: &Path,
+        number: i32,
+        offset: u64,
+        len: u64,
+    ) -> Result<String, StorageError> {
+        self.s3()?.send_session_part(upload, path, number, offset, len).await
+    }
+
+    /// Sends what follows the parts already sent (the file at `path` holds the whole `size`
+    /// bytes) and completes the object.
+    pub async fn finish_session_upload(
+        &self,
+        upload: &SessionUpload,
+        path: &Path,
+        size: u64,
+    ) -> Result<(), StorageError> {
+        self.s3()?.finish_session_upload(upload, path, size).await
+    }
+
+    /// Gives up a session's multipart upload and the parts it holds.
+    pub async fn abort_session_upload(&self, upload: &SessionUpload) -> Result<(), StorageError> {
+        self.s3()?.abort_session_upload(&upload.key, &upload.upload_id).await
+    }
+
+    fn s3(&self) -> Result<&S3Store, StorageError> {
+        match self {
+            Storage::S3(store) => Ok(store),
+            Storage::Local(_) => Err(StorageError::Other("local storage has no multipart uploads".into())),
+        }
     }
 }

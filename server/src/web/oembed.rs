@@ -3,12 +3,11 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
-use chrono::Utc;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::policy::{Relation, relation};
 use crate::error::{AppError, AppResult, Missing};
+use crate::services::links;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -27,19 +26,7 @@ pub async fn oembed(State(state): State<AppState>, Query(query): Query<OembedQue
         .split_once("/c/")
         .map(|(_, rest)| rest.split(['?', '#', '/']).next().unwrap_or(rest))
         .ok_or(AppError::NotFound(Missing::Clip))?;
-    let clip = state
-        .db
-        .clips()
-        .by_share_token(token)
-        .await?
-        .ok_or(AppError::NotFound(Missing::Clip))?;
-    if relation(None, Some(token), &clip.access(), Utc::now()) != Relation::LinkHolder {
-        return Err(AppError::NotFound(Missing::Clip));
-    }
-    let author = match &clip.owner_id {
-        Some(id) => state.db.users().by_id(id).await?.map(|u| u.display_name),
-        None => None,
-    };
+    let (clip, author) = links::public_clip(&state, token).await?;
     let width = query.maxwidth.unwrap_or(560).clamp(200, 1280);
     let height = if clip.media.has_video {
         width * 9 / 16 + 120
@@ -53,7 +40,7 @@ pub async fn oembed(State(state): State<AppState>, Query(query): Query<OembedQue
         "provider_name": "Offbeat",
         "provider_url": state.public_url,
         "title": clip.title,
-        "author_name": author,
+        "author_name": author.map(|a| a.display_name),
         "width": width,
         "height": height,
         "html": format!(

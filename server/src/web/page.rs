@@ -13,8 +13,9 @@ use crate::auth::{Credential, Viewer};
 use crate::db::clips::ClipRow;
 use crate::domain::clock;
 use crate::error::{AppError, AppResult};
-use crate::services::clips::find;
+use crate::services::links::{self, Opened};
 use crate::services::threads::{self, Content, Message, Thread};
+use crate::services::transcripts;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -40,24 +41,17 @@ pub async fn clip_page(
 }
 
 async fn render(state: &AppState, viewer: Viewer, token: &str, embed: bool) -> anyhow::Result<Option<Markup>> {
-    let Some(row) = state.db.clips().by_share_token(token).await? else {
-        return super::recording::render(state, &viewer, token).await;
+    let (clip, rel) = match unless_hidden(links::open(state, &viewer, token).await)? {
+        None => return Ok(None),
+        Some(Opened::Recording(take)) => return Ok(Some(super::recording::markup(&take))),
+        Some(Opened::Clip { row, relation }) => (*row, relation),
     };
     let viewer = Viewer {
         share_token: Some(token.to_owned()),
         ..viewer
     };
-    let Some((clip, rel)) = unless_hidden(find(state, &viewer, &row.id, Action::View).await)? else {
-        return Ok(None);
-    };
-    let author = match &clip.owner_id {
-        Some(id) => state.db.users().by_id(id).await?.map(|row| row.user()),
-        None => None,
-    };
-    let transcript = match state.db.transcripts().transcript_row(&clip.id).await? {
-        Some(t) => Some(state.db.transcripts().load(&clip.id, t.language).await?),
-        None => None,
-    };
+    let author = links::author(state, &clip).await?;
+    let transcript = transcripts::of_clip(state, &clip).await?;
     // A reply opened through its own link may not show the thread it answers.
     let thread = unless_hidden(threads::thread(state, &viewer, &clip.id).await)?;
     // Anyone with the link may see it: the page may unfurl in chat.
@@ -81,7 +75,7 @@ async fn render(state: &AppState, viewer: Viewer, token: &str, embed: bool) -> a
         can_record: can_reply && csrf.is_some(),
         guest: viewer.user.is_none(),
         embed,
-        opening: state.db.transcripts().opening(&clip.id, 200).await?,
+        opening: transcripts::opening(state, &clip, 200).await?,
     };
     Ok(Some(page.markup()))
 }

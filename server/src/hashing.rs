@@ -1,0 +1,166 @@
+//! Counting and hashing bytes as they pass, so a body is read or written once: the one place
+//! a clip's size and sha256 are worked out.
+
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+
+use sha2::{Digest as _, Sha256};
+
+/// How many bytes, and their sha256 (lowercase hex).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Digest {
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// A running count and hash.
+#[derive(Debug, Clone, Default)]
+pub struct Hasher {
+    sha256: Sha256,
+    size: u64,
+}
+
+impl Hasher {
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.sha256.update(bytes);
+        self.size += bytes.len() as u64;
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn finish(self) -> Digest {
+        Digest {
+            size: self.size,
+            sha256: hex::encode(self.sha256.finalize()),
+        }
+    }
+}
+
+/// Hashes every byte read, so it only ever goes forwards: skipping ahead reads (and hashes)
+/// what it skips.
+#[derive(Debug)]
+pub struct HashingReader<R> {
+    inner: R,
+    hasher: Hasher,
+}
+
+impl<R> HashingReader<R> {
+    pub fn new(inner: R) -> Self {
+        Self {
+            inner,
+            hasher: Hasher::default(),
+        }
+    }
+
+    pub fn finish(self) -> Digest {
+        self.hasher.finish()
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+impl<R: Read> Seek for HashingReader<R> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let at = self.hasher.size();
+        let target = match to {
+            SeekFrom::Start(target) => Some(target),
+            SeekFrom::Current(by) => at.checked_add_signed(by),
+            SeekFrom::End(_) => None,
+        };
+        let Some(skip) = target.and_then(|t| t.checked_sub(at)) else {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "a body being hashed is read forwards only",
+            ));
+        };
+        let skipped = io::copy(&mut self.by_ref().take(skip), &mut io::sink())?;
+        if skipped < skip {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "skipped past the end of the body",
+            ));
+        }
+        Ok(self.hasher.size())
+    }
+}
+
+/// Hashes every byte written, so a file written once needs no second read.
+#[derive(Debug)]
+pub struct HashingWriter<W> {
+    inner: W,
+    hasher: Hasher,
+}
+
+impl<W: Write> HashingWriter<W> {
+    pub fn new(inner: W) -> Self {
+        Self {
+            inner,
+            hasher: Hasher::default(),
+        }
+    }
+
+    pub fn finish(self) -> (W, Digest) {
+        (self.inner, self.hasher.finish())
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The size and sha256 of the file at `path` (blocking: call from a blocking thread).
+pub fn hash_file(path: &Path) -> io::Result<Digest> {
+    let mut reader = HashingReader::new(std::fs::File::open(path)?);
+    io::copy(&mut reader, &mut io::sink())?;
+    Ok(reader.finish())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const ABC_SHA256: &str = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+    #[test]
+    fn reader_and_writer_agree_with_sha256() {
+        let mut reader = HashingReader::new(&b"abc"[..]);
+        io::copy(&mut reader, &mut io::sink()).unwrap();
+        assert_eq!(
+            reader.finish(),
+            Digest {
+                size: 3,
+                sha256: ABC_SHA256.into()
+            }
+        );
+        let mut writer = HashingWriter::new(Vec::new());
+        writer.write_all(b"abc").unwrap();
+        let (bytes, digest) = writer.finish();
+        assert_eq!((bytes, digest.sha256), (b"abc".to_vec(), ABC_SHA256.to_owned()));
+    }
+
+    #[test]
+    fn seeking_forwards_hashes_what_it_skips_and_backwards_fails() {
+        let mut reader = HashingReader::new(&b"abc"[..]);
+        assert_eq!(reader.seek(SeekFrom::Start(2)).unwrap(), 2);
+        assert!(reader.seek(SeekFrom::Start(1)).is_err());
+        io::copy(&mut reader, &mut io::sink()).unwrap();
+        assert_eq!(reader.finish().sha256, ABC_SHA256);
+    }
+}

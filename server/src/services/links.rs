@@ -1,0 +1,98 @@
+//! Share links: what `/c/{token}` leads to. A link exists from the moment recording starts, so
+//! it leads either to a clip or to a take still being recorded; both are seen by the same rule.
+
+use chrono::{DateTime, Utc};
+
+use crate::auth::Viewer;
+use crate::auth::policy::{Action, ClipAccess, Relation, relation};
+use crate::db::clips::ClipRow;
+use crate::domain::{User, parse_timestamp};
+use crate::error::{AppError, AppResult, Missing};
+use crate::services::clips::find;
+use crate::state::AppState;
+
+/// What a link leads to, as the viewer may see it.
+#[derive(Debug)]
+pub enum Opened {
+    Clip { row: Box<ClipRow>, relation: Relation },
+    Recording(Recording),
+}
+
+/// A take still being recorded behind its link.
+#[derive(Debug)]
+pub struct Recording {
+    pub title: Option<String>,
+    pub recorder: User,
+    pub started_at: DateTime<Utc>,
+}
+
+/// What `token` leads to for `viewer` (who holds the token); 404 when nothing, or nothing the
+/// viewer may see — the same answer either way.
+pub async fn open(state: &AppState, viewer: &Viewer, token: &str) -> AppResult<Opened> {
+    if let Some(row) = state.db.clips().by_share_token(token).await? {
+        let viewer = Viewer {
+            share_token: Some(token.to_owned()),
+            ..viewer.clone()
+        };
+        let (row, relation) = find(state, &viewer, &row.id, Action::View).await?;
+        return Ok(Opened::Clip {
+            row: Box::new(row),
+            relation,
+        });
+    }
+    let missing = || AppError::NotFound(Missing::Clip);
+    let session = state
+        .db
+        .uploads()
+        .recording_by_share_token(token)
+        .await?
+        .ok_or_else(missing)?;
+    let recorder = state
+        .db
+        .users()
+        .by_id(&session.owner_id)
+        .await?
+        .ok_or_else(missing)?
+        .user();
+    // The take is seen by the rule of the clip it becomes.
+    let access = ClipAccess {
+        owner_id: Some(&recorder.id),
+        workspace_id: Some(&recorder.workspace_id),
+        visibility: session.visibility,
+        share_token: session.share_token.as_deref(),
+        share_expires_at: None,
+        guests_may_reply: false,
+    };
+    if relation(viewer.user.as_ref(), Some(token), &access, Utc::now()) == Relation::Stranger {
+        return Err(missing());
+    }
+    Ok(Opened::Recording(Recording {
+        title: session.title,
+        started_at: parse_timestamp(&session.created_at).unwrap_or_else(Utc::now),
+        recorder,
+    }))
+}
+
+/// The clip behind `token` if anyone holding the link may open it (no sign-in), with its
+/// author: what may unfurl in chat and embed in other sites.
+pub async fn public_clip(state: &AppState, token: &str) -> AppResult<(ClipRow, Option<User>)> {
+    let clip = state
+        .db
+        .clips()
+        .by_share_token(token)
+        .await?
+        .ok_or(AppError::NotFound(Missing::Clip))?;
+    if relation(None, Some(token), &clip.access(), Utc::now()) != Relation::LinkHolder {
+        return Err(AppError::NotFound(Missing::Clip));
+    }
+    let author = author(state, &clip).await?;
+    Ok((clip, author))
+}
+
+/// Who made a clip, if a member did.
+pub async fn author(state: &AppState, clip: &ClipRow) -> AppResult<Option<User>> {
+    Ok(match &clip.owner_id {
+        Some(id) => state.db.users().by_id(id).await?.map(|row| row.user()),
+        None => None,
+    })
+}

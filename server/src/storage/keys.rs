@@ -1,0 +1,23 @@
+//! Where each object of a clip lives in the store: the one place keys are made.
+
+use crate::container::Container;
+
+/// One of a clip's stored objects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Object {
+    Media(Container),
+    /// WebVTT captions of its transcript.
+    Captions,
+    /// The JPEG still shown before a video plays.
+    Poster,
+}
+
+/// The key of `object` of clip `clip_id` (a server-made id: no slashes or dots).
+pub fn object_key(clip_id: &str, object: Object) -> String {
+    let extension = match object {
+        Object::Media(container) => container.extension(),
+        Object::Captions => "vtt",
+        Object::Poster => "jpg",
+    };
+    format!("clips/{clip_id}.{extension}")
+}
