@@ -53,7 +53,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     tokio::spawn(async move {
         let ttl = std::time::Duration::from_secs(janitor.config.upload_session_ttl_secs);
         loop {
-            match routes::uploads::clean_abandoned(&janitor, ttl).await {
+            match services::uploads::clean_abandoned(&janitor, ttl).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "removed abandoned upload sessions"),
                 Err(err) => tracing::warn!("cleaning abandoned uploads: {err}"),

@@ -16,6 +16,7 @@ pub mod s3;
 pub mod server;
 pub mod speech;
 pub mod tools;
+pub mod wait;
 
 /// Whether a benchmark runs as a quick smoke test (`scripts/bench smoke`, which the test suite
 /// runs): tiny inputs and one run, so a benchmark that breaks fails CI instead of rotting.

@@ -160,3 +160,12 @@ pub fn live_webm(out: &Path, video: &str, secs: u32, bitrate: &str) {
         out,
     );
 }
+
+/// The take the recorder keeps in `outbox` (recording, or waiting to be sent), if there is one.
+pub fn outbox_take(outbox: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(outbox)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "opus"))
+}

@@ -28,3 +28,13 @@ export function check(condition, message) {
   }
   console.log(`ok: ${message}`);
 }
+
+// Waits until the record button in `page` has recorded at least `seconds`, by its own timer:
+// what the take holds, whatever the machine's pace (a fixed sleep would only guess).
+export async function recordedFor(page, seconds) {
+  await page.waitForFunction(min => {
+    const text = document.querySelector('offbeat-record')?.shadowRoot?.querySelector('.timer')?.textContent || '0:00';
+    const [m, s] = text.split(':').map(Number);
+    return m * 60 + s >= min;
+  }, seconds, { timeout: 30000, polling: 100 });
+}

@@ -2,7 +2,7 @@
 // from the Offbeat server and uploads with an API token. An origin the server does not list
 // is refused by the browser's CORS checks.
 import http from 'node:http';
-import { launch, check } from './browser.mjs';
+import { launch, check, recordedFor } from './browser.mjs';
 
 const config = JSON.parse(process.env.OFFBEAT_WEB_TEST);
 const host = html => http.createServer((_, res) => { res.setHeader('Content-Type', 'text/html'); res.end(html); });
@@ -20,7 +20,7 @@ async function record(url) {
   await tab.goto(url);
   await tab.locator('offbeat-record').getByRole('button', { name: /Voice/ }).click();
   await tab.locator('offbeat-record').getByRole('timer').waitFor();
-  await tab.waitForTimeout(2500);
+  await recordedFor(tab, 3);
   await tab.locator('offbeat-record').getByRole('button', { name: /Stop/ }).click();
   await tab.waitForFunction(() => {
     const s = document.querySelector('offbeat-record').shadowRoot.querySelector('.status').textContent;
@@ -53,7 +53,8 @@ check(left === 0, 'the take left the site\'s IndexedDB once confirmed');
 // A site the server does not list: the browser refuses it the button's script, and any call
 // to the API it tries on its own.
 await tab.goto(`http://127.0.0.1:${config.otherPort}/`);
-await tab.waitForTimeout(500);
+// Settled: the refused script has had its answer.
+await tab.waitForLoadState('networkidle');
 check(await tab.evaluate(() => customElements.get('offbeat-record') === undefined), 'a site not allowed cannot load the button');
 const call = await tab.evaluate(async ({ base, token }) => {
   try {

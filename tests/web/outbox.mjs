@@ -1,7 +1,7 @@
 // The record button sends a take while it records and keeps it in IndexedDB until the server
 // has confirmed it: the link works from the start, a network outage mid-take costs nothing,
 // and a tab closed mid-take leaves its take to be sent when the button next appears.
-import { launch, check } from './browser.mjs';
+import { launch, check, recordedFor } from './browser.mjs';
 
 const config = JSON.parse(process.env.OFFBEAT_WEB_TEST);
 const context = await launch({ fakeAudio: config.speechWav });
@@ -51,14 +51,16 @@ check(/is recording this message/.test(await peek.locator('main').innerText()), 
 await peek.close();
 check(await takesInBrowser() === 1, 'the take is kept in IndexedDB while it is recorded');
 
-// 2. The network goes away for 3 s mid-take: recording goes on, the take arrives whole.
-await page.waitForTimeout(2000);
+// 2. The network goes away for 3 s mid-take (by the take's own timer): recording goes on,
+//    the take arrives whole.
+await recordedFor(page, 2);
 await context.setOffline(true);
-await page.waitForTimeout(3000);
+await waitForStatus(/cannot be reached/);
+await recordedFor(page, 5);
 const offline = await status();
 check(/cannot be reached/.test(offline), `offline, the button says the take is kept: "${offline}"`);
 await context.setOffline(false);
-await page.waitForTimeout(2000);
+await recordedFor(page, 7);
 const stoppedAt = Date.now();
 await button().getByRole('button', { name: /Stop/ }).click();
 await waitForStatus(/Ready to share/);
@@ -76,7 +78,7 @@ await page.reload();
 await button().getByRole('button', { name: /Voice/ }).click();
 await link.waitFor({ timeout: 10000 });
 const second = await link.getAttribute('href');
-await page.waitForTimeout(3500);
+await recordedFor(page, 3);
 check(await takesInBrowser() === 1, 'the take is in IndexedDB');
 await page.close({ runBeforeUnload: false });
 page = await context.newPage();

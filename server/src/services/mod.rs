@@ -8,3 +8,4 @@ pub mod search;
 pub mod sharing;
 pub mod threads;
 pub mod transcripts;
+pub mod uploads;

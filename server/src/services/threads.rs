@@ -339,99 +339,16 @@ pub struct NewReply {
 
 /// Answers `clip_id` (or the reply `new.parent_id` in its thread) with text or a clip.
 pub async fn reply(state: &AppState, viewer: &Viewer, clip_id: &str, new: NewReply) -> AppResult<Message> {
-    /// Longest text reply, in bytes.
-    const MAX_TEXT: usize = 10_000;
     let (target, relation) = find(state, viewer, clip_id, Action::Reply).await?;
     let (root_id, as_reply) = locate(state, &target.id).await?;
-    // What is answered: the parent reply if named, else the clip in the URL.
-    let (parent_id, answered_clip) =
-        match &new.parent_id {
-            Some(parent_id) => {
-                let parent = state
-                    .db
-                    .threads()
-                    .by_id(parent_id)
-                    .await?
-                    .filter(|p| p.root_clip_id == root_id)
-                    .ok_or_else(|| AppError::BadRequest("parent_id is not a reply in this thread".into()))?;
-                let clip =
-                    match parent.clip_id() {
-                        Some(id) => {
-                            Some(state.db.clips().get(id).await?.ok_or_else(|| {
-                                AppError::Internal(anyhow::anyhow!("reply {} lost its clip", parent.id))
-                            })?)
-                        }
-                        None => None,
-                    };
-                (Some(parent.id), clip)
-            }
-            None => (as_reply.map(|r| r.id), Some(target.clone())),
-        };
+    let (parent_id, answered_clip) = answered(state, &new, &root_id, target, as_reply).await?;
     if let Some(at) = new.at_ms {
-        let Some(clip) = &answered_clip else {
-            return Err(AppError::BadRequest(
-                "a moment (at_ms) can only point into a clip".into(),
-            ));
-        };
-        if at < 0 || at > clip.duration_ms {
-            return Err(AppError::BadRequest(format!(
-                "the moment {} is outside the clip answered (0:00–{})",
-                clock(at),
-                clock(clip.duration_ms)
-            )));
-        }
+        check_moment(at, answered_clip.as_ref())?;
     }
-    let text = new.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
-    let body = match (text, &new.clip_id) {
-        (Some(_), Some(_)) | (None, None) => {
-            return Err(AppError::BadRequest("a reply is either text or a clip_id".into()));
-        }
-        (Some(text), None) if text.len() > MAX_TEXT => {
-            return Err(AppError::BadRequest(format!(
-                "the text is longer than {MAX_TEXT} bytes"
-            )));
-        }
-        (Some(text), None) => ReplyBody::Text(text.to_owned()),
-        (None, Some(clip)) => ReplyBody::Clip(clip.clone()),
-    };
-    let author = match (&viewer.user, relation) {
-        (Some(user), Relation::Owner | Relation::Member) => Author::Member(user.id.clone()),
-        _ => {
-            // Through the link: a guest, under a name, in text.
-            let name = new
-                .guest_name
-                .as_deref()
-                .map(str::trim)
-                .filter(|n| !n.is_empty() && n.len() <= 80);
-            let Some(name) = name else {
-                return Err(AppError::BadRequest(
-                    "guests reply under a name (guest_name, 1–80 bytes)".into(),
-                ));
-            };
-            if matches!(body, ReplyBody::Clip(_)) {
-                return Err(AppError::BadRequest("guests reply in text".into()));
-            }
-            Author::Guest(name.to_owned())
-        }
-    };
+    let body = body_of(&new)?;
+    let author = author_of(viewer, relation, &new, &body)?;
     if let ReplyBody::Clip(reply_clip) = &body {
-        let user = viewer.require_user()?;
-        let clip = state
-            .db
-            .clips()
-            .get(reply_clip)
-            .await?
-            .ok_or(AppError::NotFound(Missing::Clip))?;
-        if clip.owner_id.as_deref() != Some(user.id.as_str()) || clip.status != ClipStatus::Ready {
-            return Err(AppError::NotFound(Missing::Clip));
-        }
-        if clip.id == root_id {
-            return Err(AppError::BadRequest("a clip cannot answer itself".into()));
-        }
-        // A conflict, not a mistake: clients resending a reply after a failure see 409.
-        if state.db.threads().by_clip(&clip.id).await?.is_some() || state.db.threads().has_replies(&clip.id).await? {
-            return Err(already_in_thread());
-        }
+        check_reply_clip(state, viewer.require_user()?, reply_clip, &root_id).await?;
     }
     let reply = Reply {
         id: crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?,
@@ -442,7 +359,7 @@ pub async fn reply(state: &AppState, viewer: &Viewer, clip_id: &str, new: NewRep
         author,
         created_at: timestamp(Utc::now()),
     };
-    // Two copies of one reply sent at once both pass the check above; the unique key lets one
+    // Two copies of one reply sent at once both pass the checks above; the unique key lets one
     // in and the other gets the same answer as a resend.
     if !state.db.threads().insert(&reply).await? {
         return Err(already_in_thread());
@@ -450,6 +367,114 @@ pub async fn reply(state: &AppState, viewer: &Viewer, clip_id: &str, new: NewRep
     let clip_rows = rows_by_id(state, reply.clip_id().as_slice()).await?;
     let context = Context::load(state, viewer, std::slice::from_ref(&reply), &clip_rows, relation).await?;
     context.reply_message(&reply, &clip_rows)
+}
+
+/// What a new reply answers: the parent reply if it names one (with its clip, if a voice
+/// reply), else the clip it was posted to (`target`, itself a reply or the root).
+async fn answered(
+    state: &AppState,
+    new: &NewReply,
+    root_id: &str,
+    target: ClipRow,
+    target_as_reply: Option<Reply>,
+) -> AppResult<(Option<String>, Option<ClipRow>)> {
+    let Some(parent_id) = &new.parent_id else {
+        return Ok((target_as_reply.map(|r| r.id), Some(target)));
+    };
+    let parent = state
+        .db
+        .threads()
+        .by_id(parent_id)
+        .await?
+        .filter(|p| p.root_clip_id == root_id)
+        .ok_or_else(|| AppError::BadRequest("parent_id is not a reply in this thread".into()))?;
+    let clip = match parent.clip_id() {
+        Some(id) => Some(
+            state
+                .db
+                .clips()
+                .get(id)
+                .await?
+                .ok_or_else(|| AppError::Internal(anyhow::anyhow!("reply {} lost its clip", parent.id)))?,
+        ),
+        None => None,
+    };
+    Ok((Some(parent.id), clip))
+}
+
+/// A moment points into the clip answered, inside its length.
+fn check_moment(at: i64, answered_clip: Option<&ClipRow>) -> AppResult<()> {
+    let Some(clip) = answered_clip else {
+        return Err(AppError::BadRequest(
+            "a moment (at_ms) can only point into a clip".into(),
+        ));
+    };
+    if at < 0 || at > clip.duration_ms {
+        return Err(AppError::BadRequest(format!(
+            "the moment {} is outside the clip answered (0:00–{})",
+            clock(at),
+            clock(clip.duration_ms)
+        )));
+    }
+    Ok(())
+}
+
+/// Text or a clip, never both or neither.
+fn body_of(new: &NewReply) -> AppResult<ReplyBody> {
+    /// Longest text reply, in bytes.
+    const MAX_TEXT: usize = 10_000;
+    let text = new.text.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    match (text, &new.clip_id) {
+        (Some(_), Some(_)) | (None, None) => Err(AppError::BadRequest("a reply is either text or a clip_id".into())),
+        (Some(text), None) if text.len() > MAX_TEXT => Err(AppError::BadRequest(format!(
+            "the text is longer than {MAX_TEXT} bytes"
+        ))),
+        (Some(text), None) => Ok(ReplyBody::Text(text.to_owned())),
+        (None, Some(clip)) => Ok(ReplyBody::Clip(clip.clone())),
+    }
+}
+
+/// A member replies as themselves; anyone through the link is a guest, under a name, in text.
+fn author_of(viewer: &Viewer, relation: Relation, new: &NewReply, body: &ReplyBody) -> AppResult<Author> {
+    if let (Some(user), Relation::Owner | Relation::Member) = (&viewer.user, relation) {
+        return Ok(Author::Member(user.id.clone()));
+    }
+    let name = new
+        .guest_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && n.len() <= 80);
+    let Some(name) = name else {
+        return Err(AppError::BadRequest(
+            "guests reply under a name (guest_name, 1–80 bytes)".into(),
+        ));
+    };
+    if matches!(body, ReplyBody::Clip(_)) {
+        return Err(AppError::BadRequest("guests reply in text".into()));
+    }
+    Ok(Author::Guest(name.to_owned()))
+}
+
+/// A voice reply is one of the user's own ready clips, not the root, and in no thread yet.
+async fn check_reply_clip(state: &AppState, user: &User, clip_id: &str, root_id: &str) -> AppResult<()> {
+    let clip = state
+        .db
+        .clips()
+        .get(clip_id)
+        .await?
+        .ok_or(AppError::NotFound(Missing::Clip))?;
+    if clip.owner_id.as_deref() != Some(user.id.as_str()) || clip.status != ClipStatus::Ready {
+        return Err(AppError::NotFound(Missing::Clip));
+    }
+    if clip.id == root_id {
+        return Err(AppError::BadRequest("a clip cannot answer itself".into()));
+    }
+    // A conflict, not a mistake: clients resending a reply after a failure see 409.
+    let threads = state.db.threads();
+    if threads.by_clip(&clip.id).await?.is_some() || threads.has_replies(&clip.id).await? {
+        return Err(already_in_thread());
+    }
+    Ok(())
 }
 
 fn already_in_thread() -> AppError {

@@ -3,39 +3,21 @@
 //! stored clip is byte for byte the local take.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use offbeat_tests::http::{get, request};
 use offbeat_tests::process::Watched;
 use offbeat_tests::pulse::VirtualMic;
 use offbeat_tests::server::{Backend, ServerProc};
-use offbeat_tests::tools::{require, speech};
+use offbeat_tests::tools::{outbox_take, require, speech};
+use offbeat_tests::wait::wait_until;
 use sha2::{Digest, Sha256};
-
-fn take_in(outbox: &Path) -> Option<PathBuf> {
-    std::fs::read_dir(outbox)
-        .ok()?
-        .flatten()
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "opus"))
-}
 
 /// The upload session the recorder noted beside its take.
 fn session_url(take: &Path) -> Option<String> {
     let meta: serde_json::Value = serde_json::from_slice(&std::fs::read(take.with_extension("json")).ok()?).ok()?;
     meta["upload_url"].as_str().map(str::to_owned)
-}
-
-fn wait_until<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(found) = probe() {
-            return found;
-        }
-        assert!(Instant::now() < deadline, "{what} did not happen within {timeout:?}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
 }
 
 #[test]
@@ -65,7 +47,9 @@ fn a_server_restart_mid_recording_costs_nothing_and_the_link_is_live_from_the_st
     proc.wait_for_line("Recording from", Duration::from_secs(15));
     let started = Instant::now();
     mic.play(&speech);
-    let take = wait_until("the take in the outbox", Duration::from_secs(5), || take_in(&outbox));
+    let take = wait_until("the take in the outbox", Duration::from_secs(5), || {
+        outbox_take(&outbox)
+    });
     // A second name for the take's file: it outlives the recorder removing the take once sent.
     let kept = dir.path().join("kept.opus");
     std::fs::hard_link(&take, &kept).unwrap();
@@ -85,9 +69,9 @@ fn a_server_restart_mid_recording_costs_nothing_and_the_link_is_live_from_the_st
     let first = wait_until("bytes on the server", Duration::from_secs(5), || {
         Some(offset_at(&session)).filter(|&o| o > 0)
     });
-    std::thread::sleep(Duration::from_secs(2));
-    let before_kill = offset_at(&session);
-    assert!(before_kill > first, "{before_kill} > {first}");
+    let before_kill = wait_until("the server's offset growing", Duration::from_secs(10), || {
+        Some(offset_at(&session)).filter(|&o| o > first)
+    });
     let mut prefix = vec![0u8; before_kill as usize];
     std::fs::File::open(&take).unwrap().read_exact(&mut prefix).unwrap();
 
@@ -96,7 +80,8 @@ fn a_server_restart_mid_recording_costs_nothing_and_the_link_is_live_from_the_st
         std::thread::sleep(Duration::from_millis(50));
     }
     server.kill();
-    std::thread::sleep(Duration::from_secs(5));
+    // Back once the recorder has noticed it is gone (and kept recording, as the end shows).
+    proc.wait_for_line("Cannot reach", Duration::from_secs(15));
     mic.play(&speech);
     server.restart();
     let (status, stderr) = proc.finish(Duration::from_secs(60));
@@ -127,7 +112,10 @@ fn a_server_restart_mid_recording_costs_nothing_and_the_link_is_live_from_the_st
         opusinfo.status.success() && !report.contains("WARNING") && !report.contains("ERROR"),
         "{report}"
     );
-    assert!(take_in(&outbox).is_none(), "the take left the outbox once confirmed");
+    assert!(
+        outbox_take(&outbox).is_none(),
+        "the take left the outbox once confirmed"
+    );
 
     // And the page is the player now.
     let page = String::from_utf8_lossy(&get(&early_link).body).into_owned();
@@ -176,5 +164,5 @@ fn record_with_share_keeps_the_file_and_sends_it_while_recording() {
     );
     let seconds = clip.json()["duration_ms"].as_f64().unwrap() / 1000.0;
     assert!((2.9..=3.1).contains(&seconds), "{seconds} s");
-    assert!(take_in(&dir.path().join("outbox")).is_none());
+    assert!(outbox_take(&dir.path().join("outbox")).is_none());
 }

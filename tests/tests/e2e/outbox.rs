@@ -9,7 +9,8 @@ use offbeat_tests::process::Watched;
 use offbeat_tests::proxy::FlakyProxy;
 use offbeat_tests::pulse::VirtualMic;
 use offbeat_tests::server::{Backend, ServerProc};
-use offbeat_tests::tools::{recorder, run_ok, speech};
+use offbeat_tests::tools::{outbox_take, recorder, run_ok, speech};
+use offbeat_tests::wait::{ogg_seconds, wait_until};
 use sha2::{Digest, Sha256};
 
 #[test]
@@ -22,7 +23,10 @@ fn a_take_killed_mid_recording_is_sent_by_the_outbox() {
     let mut proc = Watched::spawn(&mut server.share_command(&mic, &outbox, "Standup", &[]));
     proc.wait_for_line("Recording from", Duration::from_secs(15));
     mic.play(&speech);
-    std::thread::sleep(Duration::from_secs(3));
+    // Killed once the take on disk holds 2.5 s, whatever the machine's pace.
+    wait_until("2.5 s in the outbox's take", Duration::from_secs(20), || {
+        outbox_take(&outbox).filter(|take| ogg_seconds(take) >= 2.5)
+    });
     proc.child.kill().unwrap(); // SIGKILL mid-take
     let (status, _) = proc.finish(Duration::from_secs(5));
     assert!(!status.success());

@@ -15,6 +15,7 @@ use offbeat_tests::speech::{
     normalized_words, transcribe_args, transcribing_server, wait_for_transcript, word_error_rate,
 };
 use offbeat_tests::tools::{recorder, run_ok, speech};
+use offbeat_tests::wait::{ogg_seconds, wait_until};
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(180);
@@ -97,9 +98,16 @@ fn speech_recorded_through_the_recorder_comes_back_as_its_words() {
     cmd.envs(mic.env()).arg("record").arg("-o").arg(&take);
     let mut proc = Watched::spawn(&mut cmd);
     proc.wait_for_line("Recording from", Duration::from_secs(15));
-    std::thread::sleep(Duration::from_millis(300));
+    // Played once the take is being written, and stopped once all of it is in the take.
+    let before = wait_until("audio in the take", Duration::from_secs(10), || {
+        Some(ogg_seconds(&take)).filter(|&s| s > 0.0)
+    });
     mic.play(&speech);
-    std::thread::sleep(Duration::from_millis(500));
+    let (rate, samples) = read_wav_mono(&speech);
+    let spoken = samples.len() as f64 / f64::from(rate);
+    wait_until("the whole speech in the take", Duration::from_secs(20), || {
+        Some(ogg_seconds(&take)).filter(|&s| s >= before + spoken + 0.3)
+    });
     proc.signal("INT");
     let (status, stderr) = proc.finish(Duration::from_secs(10));
     assert!(status.success(), "recorder failed: {stderr:#?}");
@@ -370,12 +378,6 @@ fn a_server_killed_mid_transcription_finishes_the_job_exactly_once() {
         assert!(started.elapsed() < Duration::from_secs(30), "the job never started");
         std::thread::sleep(Duration::from_millis(20));
     }
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(
-        get(&transcript_url).json()["status"],
-        "running",
-        "finished too soon to interrupt"
-    );
     server.kill_and_restart();
 
     let transcript = wait_for_transcript(&server, &id, WAIT);
@@ -387,8 +389,10 @@ fn a_server_killed_mid_transcription_finishes_the_job_exactly_once() {
     assert_well_ordered(&transcript, ms(&clip["duration_ms"]));
     let heard = transcript["text"].as_str().unwrap();
     assert!(normalized_words(heard).contains(&"hiring".to_owned()), "{heard}");
-    // Done means done: no worker takes it again (idle workers look for due jobs every 5 s).
-    std::thread::sleep(Duration::from_millis(5_500));
+    // Done means done: no worker takes it again. A job still in line would be claimed before
+    // (or with) a newer clip's, so once the newer one is transcribed, it would show.
+    let newer = server.upload_file(&encode(&speech_of(dir.path(), 3)));
+    wait_for_transcript(&server, newer["id"].as_str().unwrap(), WAIT);
     let again = get(&server.api(&format!("/api/v1/clips/{id}/transcript"))).json();
     assert_eq!(again["attempts"], 2);
     assert_eq!(again["created_at"], transcript["created_at"]);

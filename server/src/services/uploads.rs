@@ -1,0 +1,332 @@
+//! Upload sessions: a take sent while it is still being recorded, resumable after any failure.
+//! A session is created with its clip's id and link reserved; `append` adds bytes at the
+//! offset the server vouches for; `finish` turns the whole body into the clip (the same checks
+//! as a one-shot upload); `abandon` gives it up. `routes/uploads.rs` speaks tus over these.
+//!
+//! Bytes are written at the offset and synced before the offset is recorded, so after a crash
+//! the recorded offset never runs ahead of the bytes on disk. An Ogg Opus body is checked as it
+//! arrives ([`crate::live_analysis`]) and, on S3, sent on in whole parts
+//! ([`crate::session_parts`]), so finishing only has the tail left to do.
+
+use std::io::SeekFrom;
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use futures_util::{Stream, TryStreamExt};
+use serde::Serialize;
+use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+
+use crate::auth::Viewer;
+use crate::db::uploads::{NewSession, SessionRow};
+use crate::domain::{User, Visibility};
+use crate::error::{AppError, AppResult, Missing};
+use crate::ingest::{Reserved, UploadInfo, ingest_file};
+use crate::services::clips::{Audience, ClipView};
+use crate::state::{AppState, UploadLock};
+
+/// How long the body will be, as the client declares it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeclaredLength {
+    Known(u64),
+    /// Told with the last bytes (a take still being recorded).
+    Deferred,
+}
+
+/// What a new session is for.
+#[derive(Debug)]
+pub struct NewUpload {
+    pub length: DeclaredLength,
+    /// At most 500 bytes; a longer one is dropped.
+    pub title: Option<String>,
+    pub visibility: Visibility,
+}
+
+/// The typed state of a session, as `GET /api/v1/uploads/{id}` shows it.
+#[derive(Debug, Serialize)]
+pub struct UploadView {
+    pub id: String,
+    pub offset: i64,
+    pub length: Option<i64>,
+    /// Whole parts already in S3 (a take sent while recorded finishes with only its last).
+    pub stored_parts: usize,
+    /// What arrived, hashed, once finished: a client confirms its take by this.
+    pub sha256: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The clip it became; `null` until then, and again if the clip was deleted since.
+    pub clip: Option<ClipView>,
+}
+
+/// One PATCH: bytes at `offset`, perhaps with the final length.
+#[derive(Debug, Clone, Copy)]
+pub struct Append {
+    pub offset: i64,
+    pub length: Option<i64>,
+}
+
+const MAX_TITLE_BYTES: usize = 500;
+
+/// Opens a session for the signed-in user: an empty file, a row, and the clip's id and link.
+pub async fn create(state: &AppState, viewer: &Viewer, new: NewUpload) -> AppResult<SessionRow> {
+    let user = viewer.require_user()?;
+    let length = match new.length {
+        DeclaredLength::Known(length) if length > state.config.max_upload_bytes => {
+            return Err(AppError::TooLarge {
+                limit: state.config.max_upload_bytes,
+            });
+        }
+        DeclaredLength::Known(length) => Some(i64::try_from(length).map_err(|_| too_large(state))?),
+        DeclaredLength::Deferred => None,
+    };
+    let no_randomness = |e| AppError::Internal(anyhow::anyhow!("no randomness: {e}"));
+    let id = crate::ids::new_id().map_err(no_randomness)?;
+    let reserved_clip_id = crate::ids::new_id().map_err(no_randomness)?;
+    let share_token = crate::auth::secrets::new_secret().map_err(no_randomness)?;
+    tokio::fs::File::create(part_path(state, &id))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    let title = new.title.filter(|t| t.len() <= MAX_TITLE_BYTES);
+    state
+        .db
+        .uploads()
+        .insert(&NewSession {
+            id: &id,
+            owner_id: &user.id,
+            length,
+            title: title.as_deref(),
+            reserved_clip_id: &reserved_clip_id,
+            share_token: &share_token,
+            visibility: new.visibility,
+        })
+        .await?;
+    fresh(state, &id).await
+}
+
+/// The caller's own session (anyone else's is the same 404 as none).
+pub async fn get(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<SessionRow> {
+    let user = viewer.require_user()?;
+    if !crate::ids::is_well_formed(id) {
+        return Err(AppError::NotFound(Missing::UploadSession));
+    }
+    state
+        .db
+        .uploads()
+        .get(id)
+        .await?
+        .filter(|s| s.owner_id == user.id)
+        .ok_or(AppError::NotFound(Missing::UploadSession))
+}
+
+/// The caller's session with the clip it became, if any.
+pub async fn view(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<UploadView> {
+    let session = get(state, viewer, id).await?;
+    let clip = match &session.clip_id {
+        Some(clip_id) => match state.db.clips().get(clip_id).await? {
+            Some(row) => Some(ClipView::load(state, row, Audience::OWNER).await?),
+            None => None,
+        },
+        None => None,
+    };
+    let stored_parts = crate::session_parts::load(state, &session)
+        .await?
+        .map_or(0, |u| u.parts.len());
+    Ok(UploadView {
+        id: session.id,
+        offset: session.offset,
+        length: session.length,
+        stored_parts,
+        sha256: session.body_sha256,
+        created_at: session.created_at,
+        updated_at: session.updated_at,
+        clip,
+    })
+}
+
+/// Appends `body` at `at.offset` to the caller's session, keeping what arrived even if the body
+/// is cut off (the client resumes from the offset it reads back); once the body is whole, it
+/// is finished. Returns the session as it now stands.
+pub async fn append<S, E>(state: &AppState, viewer: &Viewer, id: &str, at: Append, body: S) -> AppResult<SessionRow>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    // Ownership first; the row is read again under the lock.
+    let owner = viewer.require_user()?.clone();
+    get(state, viewer, id).await?;
+    let _lock = lock(state, id, "another request is writing this upload")?;
+    let mut session = fresh(state, id).await?;
+    if session.clip_id.is_some() {
+        return Err(AppError::Conflict("this upload is already complete".into()));
+    }
+    if at.offset != session.offset {
+        return Err(AppError::Conflict(format!(
+            "the upload is at offset {}, not {}",
+            session.offset, at.offset
+        )));
+    }
+    if let Some(length) = at.length {
+        if session.length.is_some_and(|l| l != length) || length < session.offset {
+            return Err(AppError::BadRequest("Upload-Length cannot change".into()));
+        }
+        if length as u64 > state.config.max_upload_bytes {
+            return Err(too_large(state));
+        }
+        session.length = Some(length);
+    }
+    let path = part_path(state, id);
+    let (written, cut_off) = write_at(state, &session, &path, body).await?;
+    state.db.uploads().advance(id, written as i64, session.length).await?;
+    session.offset = written as i64;
+    state
+        .live_analyses
+        .advance(id, path.clone(), written, session.length.map(|l| l as u64));
+    if let Err(err) = crate::session_parts::send_ready(state, &session, &path, written).await {
+        // Not fatal: the bytes are safe on disk, and the parts go again next time or at the end.
+        tracing::warn!(session = %id, "could not send a part on to storage yet: {err}");
+    }
+    if let Some(err) = cut_off {
+        return Err(err);
+    }
+    if session.length == Some(session.offset) {
+        finish(state, owner, &mut session).await?;
+    }
+    Ok(session)
+}
+
+/// Writes the body at the session's offset, up to its length (or the size limit), and syncs
+/// it: the bytes are durable before the offset is promised. Returns the new offset and, if the
+/// body was cut off or too long, why.
+async fn write_at<S, E>(
+    state: &AppState,
+    session: &SessionRow,
+    path: &std::path::Path,
+    mut body: S,
+) -> AppResult<(u64, Option<AppError>)>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    E: std::fmt::Display,
+{
+    let internal = |e: std::io::Error| AppError::Internal(e.into());
+    let limit = session.length.map_or(state.config.max_upload_bytes, |l| l as u64);
+    let mut file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .await
+        .map_err(internal)?;
+    let mut written = session.offset as u64;
+    file.seek(SeekFrom::Start(written)).await.map_err(internal)?;
+    let mut cut_off = None;
+    loop {
+        match body.try_next().await {
+            Ok(Some(chunk)) if written + chunk.len() as u64 > limit => {
+                cut_off = Some(AppError::TooLarge { limit });
+                break;
+            }
+            Ok(Some(chunk)) => {
+                file.write_all(&chunk).await.map_err(internal)?;
+                written += chunk.len() as u64;
+            }
+            Ok(None) => break,
+            Err(e) => {
+                cut_off = Some(AppError::BadRequest(format!("the upload was cut off: {e}")));
+                break;
+            }
+        }
+    }
+    file.flush().await.map_err(internal)?;
+    file.sync_data().await.map_err(internal)?;
+    Ok((written, cut_off))
+}
+
+/// Turns the whole body into the clip reserved for it. A body that is whole and wrong ends the
+/// session (nothing more will make it right); any other failure (storage unavailable…) leaves
+/// it whole, and an empty append at its length tries again.
+async fn finish(state: &AppState, owner: User, session: &mut SessionRow) -> AppResult<()> {
+    let reserved = match (&session.reserved_clip_id, &session.share_token) {
+        (Some(clip_id), Some(share_token)) => Some(Reserved {
+            clip_id: clip_id.clone(),
+            share_token: share_token.clone(),
+            visibility: session.visibility,
+        }),
+        _ => None,
+    };
+    let info = UploadInfo {
+        title: session.title.clone(),
+        author: Some(owner.display_name.clone()),
+        owner,
+        reserved,
+    };
+    let live = state.live_analyses.finish(&session.id).await;
+    // Re-read: sending parts just now may have started the multipart upload.
+    let fresh = fresh(state, &session.id).await?;
+    let session_upload = crate::session_parts::load(state, &fresh).await?;
+    let path = part_path(state, &session.id);
+    match ingest_file(state, &path, info, live, session_upload).await {
+        Ok((clip, body_sha256)) => {
+            state.db.uploads().finished(&session.id, &clip.id, &body_sha256).await?;
+            let _ = tokio::fs::remove_file(&path).await;
+            session.clip_id = Some(clip.id);
+            session.body_sha256 = Some(body_sha256);
+            Ok(())
+        }
+        Err(err @ (AppError::BadRequest(_) | AppError::UnsupportedMedia(_))) => {
+            discard(state, &fresh).await?;
+            Err(err)
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// Gives up the caller's session: its bytes, its parts in storage, its row.
+pub async fn abandon(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()> {
+    let session = get(state, viewer, id).await?;
+    let _lock = lock(state, id, "the upload is busy")?;
+    discard(state, &session).await
+}
+
+/// Removes sessions nobody has touched for `ttl`: their bytes and their rows.
+pub async fn clean_abandoned(state: &AppState, ttl: std::time::Duration) -> anyhow::Result<usize> {
+    let before = crate::domain::timestamp(chrono::Utc::now() - chrono::Duration::from_std(ttl)?);
+    let stale = state.db.uploads().abandoned(&before).await?;
+    for session in &stale {
+        discard(state, session).await?;
+    }
+    Ok(stale.len())
+}
+
+/// Everything a session holds, gone. S3 keeps (and bills) an unfinished multipart upload's
+/// parts until it is aborted, so that goes first.
+async fn discard(state: &AppState, session: &SessionRow) -> AppResult<()> {
+    state.live_analyses.forget(&session.id);
+    crate::session_parts::abort(state, session).await;
+    let _ = tokio::fs::remove_file(part_path(state, &session.id)).await;
+    state.db.uploads().delete(&session.id).await?;
+    Ok(())
+}
+
+/// One writer per session at a time.
+fn lock(state: &AppState, id: &str, busy: &str) -> AppResult<UploadLock> {
+    state
+        .upload_locks
+        .lock(id)
+        .ok_or_else(|| AppError::Conflict(busy.to_owned()))
+}
+
+async fn fresh(state: &AppState, id: &str) -> AppResult<SessionRow> {
+    state
+        .db
+        .uploads()
+        .get(id)
+        .await?
+        .ok_or(AppError::NotFound(Missing::UploadSession))
+}
+
+fn part_path(state: &AppState, id: &str) -> PathBuf {
+    state.uploads_dir.join(format!("{id}.part"))
+}
+
+fn too_large(state: &AppState) -> AppError {
+    AppError::TooLarge {
+        limit: state.config.max_upload_bytes,
+    }
+}

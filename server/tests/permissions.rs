@@ -1,0 +1,173 @@
+//! The whole access matrix against the router in process: five kinds of people × four states
+//! of a clip's link × six things to do, each cell's status and, where the clip must stay
+//! invisible, the same 404 as for a clip that never existed.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod support;
+
+use axum::body::Body;
+use axum::http::Method;
+use serde_json::{Value, json};
+use support::{Harness, Person};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Actor {
+    Owner,
+    Member,
+    OtherWorkspace,
+    GuestWithLink,
+    AnonymousWithoutLink,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LinkState {
+    Workspace,
+    Link,
+    Expired,
+    Revoked,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Act {
+    View,
+    PlayMedia,
+    ReadTranscript,
+    Reply,
+    ChangeVisibility,
+    Delete,
+}
+
+const ACTORS: [Actor; 5] = [
+    Actor::Owner,
+    Actor::Member,
+    Actor::OtherWorkspace,
+    Actor::GuestWithLink,
+    Actor::AnonymousWithoutLink,
+];
+const ACTS: [Act; 6] = [
+    Act::View,
+    Act::PlayMedia,
+    Act::ReadTranscript,
+    Act::Reply,
+    Act::ChangeVisibility,
+    Act::Delete,
+];
+
+/// What each cell must answer: 2xx allowed, 403 visible but not yours to do, 404 invisible.
+fn expected(actor: Actor, state: LinkState, act: Act) -> u16 {
+    let allowed = match actor {
+        Actor::Owner => true,
+        Actor::Member => !matches!(act, Act::Delete | Act::ChangeVisibility),
+        Actor::GuestWithLink => state == LinkState::Link && !matches!(act, Act::Delete | Act::ChangeVisibility),
+        Actor::OtherWorkspace | Actor::AnonymousWithoutLink => false,
+    };
+    let visible = match actor {
+        Actor::Owner | Actor::Member => true,
+        Actor::GuestWithLink => state == LinkState::Link,
+        Actor::OtherWorkspace | Actor::AnonymousWithoutLink => false,
+    };
+    match (allowed, visible, act) {
+        (true, _, Act::Delete) => 204,
+        (true, _, Act::Reply) => 201,
+        (true, ..) => 200,
+        (false, true, _) => 403,
+        (false, false, _) => 404,
+    }
+}
+
+struct People {
+    owner: Person,
+    member: Person,
+    other: Person,
+}
+
+/// A fresh clip in `state` (the owner's delete ends each), with guests allowed to reply so
+/// that only the link's state decides; its id and link token.
+async fn clip_in(server: &Harness, owner: &Person, state: LinkState) -> (String, String) {
+    let clip = server.upload(owner, "matrix").await;
+    let id = clip["id"].as_str().unwrap().to_owned();
+    let token = clip["sharing"]["token"].as_str().unwrap().to_owned();
+    let sharing = format!("/api/v1/clips/{id}/sharing");
+    let setup = match state {
+        LinkState::Workspace => json!({ "visibility": "workspace", "guests_may_reply": true }),
+        LinkState::Link | LinkState::Revoked => json!({ "visibility": "link", "guests_may_reply": true }),
+        LinkState::Expired => {
+            json!({ "visibility": "link", "guests_may_reply": true, "expires_at": "2020-01-01T00:00:00Z" })
+        }
+    };
+    let changed = server.call(Method::PATCH, &sharing, Some(owner), body(&setup)).await;
+    assert_eq!(changed.status, 200, "{}", changed.text());
+    if state == LinkState::Revoked {
+        let revoked = server
+            .call(Method::DELETE, &format!("{sharing}/link"), Some(owner), Body::empty())
+            .await;
+        assert_eq!(revoked.status, 200);
+    }
+    (id, token)
+}
+
+fn body(value: &Value) -> Body {
+    Body::from(value.to_string())
+}
+
+#[tokio::test]
+async fn the_permission_matrix_holds_in_every_cell() {
+    let server = Harness::start(&[]).await;
+    let people = People {
+        owner: server.person("Olive", "Team").await,
+        member: server.person("Manu", "Team").await,
+        other: server.person("Otto", "Elsewhere").await,
+    };
+    let mut cells = 0;
+    for state in [
+        LinkState::Workspace,
+        LinkState::Link,
+        LinkState::Expired,
+        LinkState::Revoked,
+    ] {
+        let (id, token) = clip_in(&server, &people.owner, state).await;
+        for act in ACTS {
+            // Delete goes last, the owner's very last.
+            let mut order = ACTORS.to_vec();
+            if act == Act::Delete {
+                order.rotate_left(1);
+            }
+            for actor in order {
+                let (who, query) = match actor {
+                    Actor::Owner => (Some(&people.owner), String::new()),
+                    Actor::Member => (Some(&people.member), String::new()),
+                    Actor::OtherWorkspace => (Some(&people.other), String::new()),
+                    Actor::GuestWithLink => (None, format!("?share={token}")),
+                    Actor::AnonymousWithoutLink => (None, String::new()),
+                };
+                let clip = format!("/api/v1/clips/{id}");
+                let (method, uri, payload) = match act {
+                    Act::View => (Method::GET, format!("{clip}{query}"), Body::empty()),
+                    Act::PlayMedia => (Method::GET, format!("{clip}/media{query}"), Body::empty()),
+                    Act::ReadTranscript => (Method::GET, format!("{clip}/transcript{query}"), Body::empty()),
+                    Act::Reply => (
+                        Method::POST,
+                        format!("/api/v1/threads/{id}/replies{query}"),
+                        body(&json!({ "text": "sounds good", "guest_name": "Gus" })),
+                    ),
+                    Act::ChangeVisibility => (
+                        Method::PATCH,
+                        format!("{clip}/sharing{query}"),
+                        body(&json!({ "guests_may_reply": true })),
+                    ),
+                    Act::Delete => (Method::DELETE, format!("{clip}{query}"), Body::empty()),
+                };
+                let answer = server.call(method, &uri, who, payload).await;
+                let want = expected(actor, state, act);
+                let cell = format!("{actor:?} × {state:?} × {act:?}");
+                assert_eq!(answer.status.as_u16(), want, "{cell}: {}", answer.text());
+                if want == 404 {
+                    assert_eq!(answer.json()["error"]["message"], "no such clip", "{cell}");
+                }
+                cells += 1;
+            }
+        }
+    }
+    assert_eq!(cells, 5 * 4 * 6);
+}
