@@ -10,7 +10,6 @@ mod live_recording;
 mod outbox;
 mod recorder_capture;
 mod recorder_convert;
-mod server_malformed;
 mod server_storage;
 mod server_webm;
 mod threads;
