@@ -53,31 +53,9 @@ fn opus_encoder() -> opus::Encoder {
     opus::Encoder::new(48_000, opus::Channels::Mono, opus::Application::Voip).unwrap()
 }
 
-/// 0.3 s of a tone in Ogg, by FFmpeg's encoder for `codec` (Vorbis, FLAC: not Opus).
-fn ffmpeg_ogg(codec: &str) -> Vec<u8> {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join(format!("{codec}.ogg"));
-    let status = std::process::Command::new("ffmpeg")
-        .args([
-            "-hide_banner",
-            "-loglevel",
-            "error",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=d=0.3",
-            "-ac",
-            "2",
-            "-c:a",
-            codec,
-        ])
-        .args(["-strict", "-2", "-f", "ogg"])
-        .arg(&out)
-        .status()
-        .expect("ffmpeg (scripts/install-deps installs it)");
-    assert!(status.success(), "ffmpeg could not make {codec}");
-    std::fs::read(out).unwrap()
-}
+/// 0.3 s of a tone in Ogg, made by FFmpeg's encoders for other codecs than Opus.
+const VORBIS_IN_OGG: &[u8] = include_bytes!("../../tests/fixtures/tone-vorbis.ogg");
+const FLAC_IN_OGG: &[u8] = include_bytes!("../../tests/fixtures/tone-flac.ogg");
 
 fn lcg_bytes(n: usize) -> Vec<u8> {
     let mut x: u32 = 0x1234_5678;
@@ -161,8 +139,8 @@ async fn malformed_bodies_get_clear_4xx_and_leave_nothing() {
         ),
         ("HTML", b"<html><body>hello</body></html>".to_vec(), 415),
         ("JSON", br#"{"title": "not audio"}"#.to_vec(), 415),
-        ("Ogg carrying Vorbis", ffmpeg_ogg("vorbis"), 415),
-        ("Ogg carrying FLAC", ffmpeg_ogg("flac"), 415),
+        ("Ogg carrying Vorbis", VORBIS_IN_OGG.to_vec(), 415),
+        ("Ogg carrying FLAC", FLAC_IN_OGG.to_vec(), 415),
         (
             "OpusHead of an unknown major version",
             ogg(&[(bad_version, End::EndPage, 0), (tags(), End::EndPage, 0)]),

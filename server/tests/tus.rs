@@ -38,9 +38,14 @@ async fn tus(
         .await
 }
 
+/// `POST /api/v1/uploads` with these headers.
+async fn open(server: &Harness, who: &Person, headers: &[(&str, &str)]) -> Answer {
+    tus(server, Method::POST, "/api/v1/uploads", who, headers, b"").await
+}
+
 /// A new session's path.
 async fn create(server: &Harness, who: &Person, headers: &[(&str, &str)]) -> String {
-    let created = tus(server, Method::POST, "/api/v1/uploads", who, headers, b"").await;
+    let created = open(server, who, headers).await;
     assert_eq!(created.status, 201, "{}", created.text());
     let location = created.headers["location"].to_str().unwrap();
     location
@@ -83,17 +88,9 @@ async fn the_protocol_is_announced_and_enforced() {
             .contains("creation-defer-length")
     );
 
-    let no_length = tus(&server, Method::POST, "/api/v1/uploads", &olive, &[], b"").await;
+    let no_length = open(&server, &olive, &[]).await;
     assert_eq!(no_length.status, 400, "{}", no_length.text());
-    let too_long = tus(
-        &server,
-        Method::POST,
-        "/api/v1/uploads",
-        &olive,
-        &[("upload-length", "1000001")],
-        b"",
-    )
-    .await;
+    let too_long = open(&server, &olive, &[("upload-length", "1000001")]).await;
     assert_eq!(too_long.status, 413, "{}", too_long.text());
 
     let path = create(&server, &olive, &[("upload-length", "10")]).await;
@@ -152,15 +149,7 @@ async fn the_protocol_is_announced_and_enforced() {
 async fn a_take_sent_in_pieces_becomes_the_clip_its_link_was_reserved_for() {
     let server = Harness::start(&[]).await;
     let (olive, _) = server.olive_and_manu().await;
-    let created = tus(
-        &server,
-        Method::POST,
-        "/api/v1/uploads",
-        &olive,
-        &[("upload-defer-length", "1")],
-        b"",
-    )
-    .await;
+    let created = open(&server, &olive, &[("upload-defer-length", "1")]).await;
     let page_url = header(&created, "offbeat-page-url").unwrap().to_owned();
     let path = create(&server, &olive, &[("upload-defer-length", "1")]).await;
     let head = tus(&server, Method::HEAD, &path, &olive, &[], b"").await;

@@ -46,6 +46,12 @@ pub fn register_token(base: &str, token: &str) {
 /// server it goes to is added; an `Authorization` of `""` means "anonymous" (nothing is sent).
 /// Other headers with empty values are not sent either.
 pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
+    try_request(method, url, headers, body).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// [`request`], with a failure to talk to the server (refused, reset, broken pipe) returned
+/// instead of failing the test: for clients that, like real ones, ask again.
+pub fn try_request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Result<Reply, String> {
     let agent = ureq::AgentBuilder::new()
         .redirects(0)
         .timeout(Duration::from_secs(120))
@@ -73,7 +79,7 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&
     let response = match result {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("{method} {url}: {e}"),
+        Err(e) => return Err(format!("{method} {url}: {e}")),
     };
     let status = response.status();
     let headers = response
@@ -87,7 +93,7 @@ pub fn request(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&
         .take(1 << 30)
         .read_to_end(&mut body)
         .expect("read body");
-    Reply { status, headers, body }
+    Ok(Reply { status, headers, body })
 }
 
 /// The `Authorization` header line of the server at `base_url`'s test user, for raw requests.

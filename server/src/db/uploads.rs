@@ -2,25 +2,36 @@
 
 use crate::domain::Visibility;
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+/// A session as the database keeps it; serialised, what its owner is shown of it (see
+/// `services::uploads::UploadView`).
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct SessionRow {
     pub id: String,
+    #[serde(skip)]
     pub owner_id: String,
     pub length: Option<i64>,
     pub offset: i64,
+    #[serde(skip)]
     pub title: Option<String>,
+    #[serde(skip)]
     pub clip_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
     /// The clip this session becomes, and its share link: known from the start.
+    #[serde(skip)]
     pub reserved_clip_id: Option<String>,
+    #[serde(skip)]
     pub share_token: Option<String>,
     #[sqlx(try_from = "String")]
+    #[serde(skip)]
     pub visibility: Visibility,
     /// The S3 multipart upload its parts go to, once one is started.
+    #[serde(skip)]
     pub multipart_key: Option<String>,
+    #[serde(skip)]
     pub multipart_id: Option<String>,
-    /// The sha256 of the whole body, once finished.
+    /// The sha256 of the whole body, once finished: a client confirms its take by this.
+    #[serde(rename = "sha256")]
     pub body_sha256: Option<String>,
 }
 

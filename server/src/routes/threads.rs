@@ -25,12 +25,8 @@ pub async fn reply(
 }
 
 /// Reading a thread marks its text replies read.
-pub async fn thread(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(clip_id): Path<String>,
-) -> AppResult<Json<Thread>> {
-    Ok(Json(threads::thread(&state, &viewer, &clip_id).await?))
+pub async fn thread(State(state): State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Json<Thread>> {
+    Ok(Json(threads::thread(&state, &viewer, &id).await?))
 }
 
 pub async fn seen(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {

@@ -12,11 +12,7 @@ use crate::services::transcripts::{self, TranscriptView};
 use crate::state::AppState;
 
 /// The transcript with its status; segments and words once it is ready.
-pub async fn json(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> AppResult<Json<TranscriptView>> {
+pub async fn json(State(state): State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Json<TranscriptView>> {
     Ok(Json(transcripts::view(&state, &viewer, &id).await?))
 }
 

@@ -143,11 +143,7 @@ pub async fn head(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         .into_response())
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> AppResult<Json<UploadView>> {
+pub async fn show(State(state): State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Json<UploadView>> {
     Ok(Json(uploads::view(&state, &viewer, &id).await?))
 }
 

@@ -245,12 +245,9 @@ pub async fn find(state: &AppState, viewer: &Viewer, id: &str, action: Action) -
     if !ids::is_well_formed(id) {
         return Err(AppError::NotFound(Missing::Clip));
     }
-    let row = state
-        .db
-        .clips()
-        .get(id)
-        .await?
-        .ok_or(AppError::NotFound(Missing::Clip))?;
+    let Some(row) = state.db.clips().get(id).await? else {
+        return Err(AppError::NotFound(Missing::Clip));
+    };
     let now = Utc::now();
     let mut relation = relation(viewer.user.as_ref(), viewer.share_token.as_deref(), &row.access(), now);
     // Only outsiders can gain through the thread (members already have all a thread gives),

@@ -76,12 +76,9 @@ pub async fn open(state: &AppState, viewer: &Viewer, token: &str) -> AppResult<O
 /// The clip behind `token` if anyone holding the link may open it (no sign-in), with its
 /// author: what may unfurl in chat and embed in other sites.
 pub async fn public_clip(state: &AppState, token: &str) -> AppResult<(ClipRow, Option<User>)> {
-    let clip = state
-        .db
-        .clips()
-        .by_share_token(token)
-        .await?
-        .ok_or(AppError::NotFound(Missing::Clip))?;
+    let Some(clip) = state.db.clips().by_share_token(token).await? else {
+        return Err(AppError::NotFound(Missing::Clip));
+    };
     if relation(None, Some(token), &clip.access(), Utc::now()) != Relation::LinkHolder {
         return Err(AppError::NotFound(Missing::Clip));
     }

@@ -457,12 +457,9 @@ fn author_of(viewer: &Viewer, relation: Relation, new: &NewReply, body: &ReplyBo
 
 /// A voice reply is one of the user's own ready clips, not the root, and in no thread yet.
 async fn check_reply_clip(state: &AppState, user: &User, clip_id: &str, root_id: &str) -> AppResult<()> {
-    let clip = state
-        .db
-        .clips()
-        .get(clip_id)
-        .await?
-        .ok_or(AppError::NotFound(Missing::Clip))?;
+    let Some(clip) = state.db.clips().get(clip_id).await? else {
+        return Err(AppError::NotFound(Missing::Clip));
+    };
     if clip.owner_id.as_deref() != Some(user.id.as_str()) || clip.status != ClipStatus::Ready {
         return Err(AppError::NotFound(Missing::Clip));
     }

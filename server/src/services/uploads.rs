@@ -41,18 +41,14 @@ pub struct NewUpload {
     pub visibility: Visibility,
 }
 
-/// The typed state of a session, as `GET /api/v1/uploads/{id}` shows it.
+/// A session as `GET /api/v1/uploads/{id}` shows it: id, offset, length, sha256 and times
+/// from the session itself, and what became of it.
 #[derive(Debug, Serialize)]
 pub struct UploadView {
-    pub id: String,
-    pub offset: i64,
-    pub length: Option<i64>,
+    #[serde(flatten)]
+    pub session: SessionRow,
     /// Whole parts already in S3 (a take sent while recorded finishes with only its last).
     pub stored_parts: usize,
-    /// What arrived, hashed, once finished: a client confirms its take by this.
-    pub sha256: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
     /// The clip it became; `null` until then, and again if the clip was deleted since.
     pub clip: Option<ClipView>,
 }
@@ -131,13 +127,8 @@ pub async fn view(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<Uplo
         .await?
         .map_or(0, |u| u.parts.len());
     Ok(UploadView {
-        id: session.id,
-        offset: session.offset,
-        length: session.length,
+        session,
         stored_parts,
-        sha256: session.body_sha256,
-        created_at: session.created_at,
-        updated_at: session.updated_at,
         clip,
     })
 }

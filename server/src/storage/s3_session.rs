@@ -19,66 +19,6 @@ pub struct SessionUpload {
     pub parts: Vec<(i32, String)>,
 }
 
-impl S3Store {
-    /// Starts a multipart upload for a session; returns its id.
-    async fn start_session_upload(&self, key: &str, content_type: &str) -> Result<String, StorageError> {
-        let (upload_id, guard) = self.create_multipart(key, content_type).await?;
-        guard.disarm();
-        Ok(upload_id)
-    }
-
-    /// Sends part `number` (`len` bytes of the file at `path`, from `offset`); returns its ETag.
-    async fn send_session_part(
-        &self,
-        upload: &SessionUpload,
-        path: &Path,
-        number: i32,
-        offset: u64,
-        len: u64,
-    ) -> Result<String, StorageError> {
-        let part = self
-            .upload_part(&upload.key, &upload.upload_id, path, number, offset, len)
-            .await?;
-        part.e_tag()
-            .map(str::to_owned)
-            .ok_or_else(|| StorageError::Other("S3 returned no ETag for a part".into()))
-    }
-
-    /// Sends what follows the parts already sent (the file at `path` holds the whole `size`
-    /// bytes) and completes the object.
-    async fn finish_session_upload(&self, upload: &SessionUpload, path: &Path, size: u64) -> Result<(), StorageError> {
-        let mut parts: Vec<CompletedPart> = upload
-            .parts
-            .iter()
-            .map(|(number, etag)| CompletedPart::builder().part_number(*number).e_tag(etag).build())
-            .collect();
-        let mut number = upload.parts.len() as i32 + 1;
-        let mut offset = upload.parts.len() as u64 * self.part_size;
-        while offset < size {
-            let len = self.part_size.min(size - offset);
-            let part = self
-                .upload_part(&upload.key, &upload.upload_id, path, number, offset, len)
-                .await?;
-            parts.push(part);
-            number += 1;
-            offset += len;
-        }
-        self.complete_multipart(&upload.key, &upload.upload_id, parts).await
-    }
-
-    async fn abort_session_upload(&self, key: &str, upload_id: &str) -> Result<(), StorageError> {
-        self.client
-            .abort_multipart_upload()
-            .bucket(&self.bucket)
-            .key(key)
-            .upload_id(upload_id)
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
-    }
-}
-
 /// Sessions on a backend without multipart uploads are stored whole when they finish: nothing
 /// is ever started for them, so these calls only meet sessions started on S3.
 impl Storage {
@@ -93,7 +33,11 @@ impl Storage {
     /// Starts a session's multipart upload under `key`; returns its id.
     pub async fn start_session_upload(&self, key: &str, content_type: &str) -> Result<String, StorageError> {
         check_key(key)?;
-        self.s3()?.start_session_upload(key, content_type).await
+        let (upload_id, guard) = self.s3()?.create_multipart(key, content_type).await?;
+        // Unlike a streaming upload's, this one outlives the request: it is aborted only when
+        // its session is terminated or abandoned.
+        guard.disarm();
+        Ok(upload_id)
     }
 
     /// Sends part `number` (`len` bytes of the file at `path`, from `offset`); returns its ETag.
@@ -105,7 +49,13 @@ impl Storage {
         offset: u64,
         len: u64,
     ) -> Result<String, StorageError> {
-        self.s3()?.send_session_part(upload, path, number, offset, len).await
+        let part = self
+            .s3()?
+            .upload_part(&upload.key, &upload.upload_id, path, number, offset, len)
+            .await?;
+        part.e_tag()
+            .map(str::to_owned)
+            .ok_or_else(|| StorageError::Other("S3 returned no ETag for a part".into()))
     }
 
     /// Sends what follows the parts already sent (the file at `path` holds the whole `size`
@@ -116,12 +66,40 @@ impl Storage {
         path: &Path,
         size: u64,
     ) -> Result<(), StorageError> {
-        self.s3()?.finish_session_upload(upload, path, size).await
+        let store = self.s3()?;
+        let mut parts: Vec<CompletedPart> = upload
+            .parts
+            .iter()
+            .map(|(number, etag)| CompletedPart::builder().part_number(*number).e_tag(etag).build())
+            .collect();
+        let mut number = upload.parts.len() as i32 + 1;
+        let mut offset = upload.parts.len() as u64 * store.part_size;
+        while offset < size {
+            let len = store.part_size.min(size - offset);
+            parts.push(
+                store
+                    .upload_part(&upload.key, &upload.upload_id, path, number, offset, len)
+                    .await?,
+            );
+            number += 1;
+            offset += len;
+        }
+        store.complete_multipart(&upload.key, &upload.upload_id, parts).await
     }
 
     /// Gives up a session's multipart upload and the parts it holds.
     pub async fn abort_session_upload(&self, upload: &SessionUpload) -> Result<(), StorageError> {
-        self.s3()?.abort_session_upload(&upload.key, &upload.upload_id).await
+        let store = self.s3()?;
+        store
+            .client
+            .abort_multipart_upload()
+            .bucket(&store.bucket)
+            .key(&upload.key)
+            .upload_id(&upload.upload_id)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
     }
 
     fn s3(&self) -> Result<&S3Store, StorageError> {

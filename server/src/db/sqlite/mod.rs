@@ -43,35 +43,25 @@ impl SqliteDatabase {
     }
 }
 
+/// `fn clips(&self) -> &dyn ClipStore { self }` and the like: SQLite implements every
+/// interface on its one pool, so each is the database itself.
+macro_rules! every_interface_is_self {
+    ($($accessor:ident: $interface:ident),* $(,)?) => {
+        $(fn $accessor(&self) -> &dyn $interface { self })*
+    };
+}
+
 #[async_trait::async_trait]
 impl Database for SqliteDatabase {
-    fn clips(&self) -> &dyn ClipStore {
-        self
-    }
-
-    fn threads(&self) -> &dyn ThreadStore {
-        self
-    }
-
-    fn users(&self) -> &dyn UserStore {
-        self
-    }
-
-    fn uploads(&self) -> &dyn UploadStore {
-        self
-    }
-
-    fn jobs(&self) -> &dyn JobQueue {
-        self
-    }
-
-    fn transcripts(&self) -> &dyn TranscriptStore {
-        self
-    }
-
-    fn search(&self) -> &dyn SearchIndex {
-        self
-    }
+    every_interface_is_self!(
+        clips: ClipStore,
+        threads: ThreadStore,
+        users: UserStore,
+        uploads: UploadStore,
+        jobs: JobQueue,
+        transcripts: TranscriptStore,
+        search: SearchIndex,
+    );
 
     async fn ping(&self) -> sqlx::Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())

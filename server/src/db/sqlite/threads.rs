@@ -83,19 +83,11 @@ impl ThreadStore for SqliteDatabase {
     }
 
     async fn by_id(&self, id: &str) -> sqlx::Result<Option<Reply>> {
-        let row: Option<ReplyRow> = sqlx::query_as("SELECT * FROM replies WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(Reply::from))
+        self.reply_where(ReplyKey::Id, id).await
     }
 
     async fn by_clip(&self, clip_id: &str) -> sqlx::Result<Option<Reply>> {
-        let row: Option<ReplyRow> = sqlx::query_as("SELECT * FROM replies WHERE clip_id = ?")
-            .bind(clip_id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(Reply::from))
+        self.reply_where(ReplyKey::ClipId, clip_id).await
     }
 
     async fn has_replies(&self, clip_id: &str) -> sqlx::Result<bool> {
@@ -156,5 +148,23 @@ impl ThreadStore for SqliteDatabase {
         .bind(user_id)
         .fetch_all(&self.pool)
         .await
+    }
+}
+
+/// The unique keys a reply is found by.
+#[derive(Debug, Clone, Copy)]
+enum ReplyKey {
+    Id,
+    ClipId,
+}
+
+impl SqliteDatabase {
+    async fn reply_where(&self, key: ReplyKey, value: &str) -> sqlx::Result<Option<Reply>> {
+        let sql = match key {
+            ReplyKey::Id => "SELECT * FROM replies WHERE id = ?",
+            ReplyKey::ClipId => "SELECT * FROM replies WHERE clip_id = ?",
+        };
+        let row: Option<ReplyRow> = sqlx::query_as(sql).bind(value).fetch_optional(&self.pool).await?;
+        Ok(row.map(Reply::from))
     }
 }
