@@ -39,7 +39,7 @@ pub async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<()> 
                 bail!("the password (first line of standard input) must have at least 8 characters");
             }
             tokio::fs::create_dir_all(&config.data_dir).await?;
-            let db = crate::db::open(&config.data_dir).await?;
+            let db = crate::db::open(&config.database()?).await?;
             if db.users().by_email(&email).await?.is_some() {
                 bail!("there is already a user with the email {email}");
             }

@@ -36,6 +36,11 @@ pub struct Config {
     #[arg(long, env = "OFFBEAT_DATA_DIR", default_value = "offbeat-data")]
     pub data_dir: PathBuf,
 
+    /// The metadata database: `postgres://user:password@host:5432/offbeat` for several
+    /// processes, or `sqlite://<path>` [default: sqlite://<data-dir>/offbeat.db]
+    #[arg(long, env = "OFFBEAT_DATABASE_URL")]
+    pub database_url: Option<DatabaseUrl>,
+
     /// Where clip media is stored.
     #[arg(long, env = "OFFBEAT_STORAGE", value_enum, default_value_t = StorageKind::Local)]
     pub storage: StorageKind,
@@ -166,6 +171,11 @@ pub enum StorageKind {
 }
 
 impl Config {
+    /// Which database, and where (see `--database-url`).
+    pub fn database(&self) -> Result<crate::db::Location, crate::db::OpenError> {
+        crate::db::Location::new(self.database_url.as_ref().map(|u| u.0.as_str()), &self.data_dir)
+    }
+
     /// Reads flags and environment, then fills whatever they left at its default from the
     /// TOML file named by `--config`, if any. Unknown keys in the file are an error.
     pub fn load() -> anyhow::Result<Self> {
@@ -204,5 +214,24 @@ impl Config {
             .unwrap_or_else(|| format!("http://{local}"))
             .trim_end_matches('/')
             .to_owned()
+    }
+}
+
+/// A database URL as given; its `Debug` leaves out the password it may hold.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct DatabaseUrl(pub String);
+
+impl std::str::FromStr for DatabaseUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(url: &str) -> Result<Self, Self::Err> {
+        Ok(Self(url.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&crate::db::redacted(&self.0))
     }
 }

@@ -64,7 +64,7 @@ impl AppState {
         let staging_dir = data_dir.join("staging");
         clear_leftovers(&staging_dir).await?;
         tokio::fs::create_dir_all(&staging_dir).await?;
-        let db = crate::db::open(data_dir).await?;
+        let db = crate::db::open(&config.database()?).await?;
         let storage = match config.storage {
             StorageKind::Local => Storage::Local(LocalStore::open(data_dir.join("clips-store")).await?),
             StorageKind::S3 => Storage::S3(

@@ -3,13 +3,14 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+#[macro_use]
 mod support;
 
 use axum::body::Body;
 use axum::http::Method;
 use media::{EncoderSettings, InputFormat, OggOpusEncoder, OpusHead, OpusTags};
 use ogg::{PacketWriteEndInfo as End, PacketWriter};
-use support::{CLIP, Harness};
+use support::{Backend, CLIP, Harness};
 
 /// A valid clip from our encoder: one second of a tone.
 fn valid_clip() -> Vec<u8> {
@@ -67,9 +68,8 @@ fn lcg_bytes(n: usize) -> Vec<u8> {
         .collect()
 }
 
-#[tokio::test]
-async fn malformed_bodies_get_clear_4xx_and_leave_nothing() {
-    let server = Harness::start(&[]).await;
+async fn malformed_bodies_get_clear_4xx_and_leave_nothing(backend: Backend) {
+    let server = Harness::on(backend, &[]).await;
     let olive = server.person("Olive", "Team").await;
     let valid = valid_clip();
     let audio = silent_packet();
@@ -238,3 +238,5 @@ async fn malformed_bodies_get_clear_4xx_and_leave_nothing() {
     let staged = std::fs::read_dir(&server.state.staging_dir).unwrap().count();
     assert_eq!(staged, 0, "files left in staging");
 }
+
+on_every_database!(malformed_bodies_get_clear_4xx_and_leave_nothing,);

@@ -4,12 +4,13 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+#[macro_use]
 mod support;
 
 use axum::body::Body;
 use axum::http::Method;
 use serde_json::{Value, json};
-use support::{Harness, Person};
+use support::{Backend, Harness, Person};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Actor {
@@ -111,9 +112,8 @@ fn body(value: &Value) -> Body {
     Body::from(value.to_string())
 }
 
-#[tokio::test]
-async fn the_permission_matrix_holds_in_every_cell() {
-    let server = Harness::start(&[]).await;
+async fn the_permission_matrix_holds_in_every_cell(backend: Backend) {
+    let server = Harness::on(backend, &[]).await;
     let people = People {
         owner: server.person("Olive", "Team").await,
         member: server.person("Manu", "Team").await,
@@ -171,3 +171,5 @@ async fn the_permission_matrix_holds_in_every_cell() {
     }
     assert_eq!(cells, 5 * 4 * 6);
 }
+
+on_every_database!(the_permission_matrix_holds_in_every_cell,);

@@ -3,12 +3,13 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+#[macro_use]
 mod support;
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{Harness, PASSWORD, Person};
+use support::{Backend, Harness, PASSWORD, Person};
 
 fn listeners(thread: &Value) -> Vec<String> {
     thread["root"]["seen_by"]
@@ -78,9 +79,8 @@ async fn the_session_cookie_is_secure_only_over_https() {
 
 /// Receipts counted page loads (the browser's preload fetches byte 0) and authors heard
 /// themselves. A receipt is a play the player reports; authors are never their own listeners.
-#[tokio::test]
-async fn hearing_is_playing_and_never_ones_own() {
-    let server = Harness::start(&[]).await;
+async fn hearing_is_playing_and_never_ones_own(backend: Backend) {
+    let server = Harness::on(backend, &[]).await;
     let (olive, manu) = server.olive_and_manu().await;
     let id = server.upload_id(&olive, "Launch").await;
     let thread_url = format!("/api/v1/threads/{id}");
@@ -127,9 +127,8 @@ async fn hearing_is_playing_and_never_ones_own() {
 
 /// Two copies of one reply sent at once both passed the "already in a thread" check and the
 /// loser hit the unique key: a 500. Both races now end as a resend does, in 409.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn twin_replies_sent_at_once_get_201_and_409() {
-    let server = Harness::start(&[]).await;
+async fn twin_replies_sent_at_once_get_201_and_409(backend: Backend) {
+    let server = Harness::on(backend, &[]).await;
     let (olive, manu) = server.olive_and_manu().await;
     let root = server.upload(&olive, "Question").await;
     let root_id = root["id"].as_str().unwrap();
@@ -149,40 +148,27 @@ async fn twin_replies_sent_at_once_get_201_and_409() {
     assert_eq!(thread["reply_count"], 6);
 }
 
-/// Sets a clip's stored status behind the server's back, in its SQLite file (a row it cannot
-/// read).
-async fn set_status(server: &Harness, id: &str, status: &str) {
-    let mut db = server.sqlite().await;
-    sqlx::query("UPDATE clips SET status = ? WHERE id = ?")
-        .bind(status)
-        .bind(id)
-        .execute(&mut db)
-        .await
-        .unwrap();
-}
-
 /// A database failure while answering about a thread read as "no such clip" (and the page
 /// quietly left the thread out). Now it is a 500 with the JSON error shape.
-#[tokio::test]
-async fn a_broken_database_is_an_error_not_a_404() {
-    let server = Harness::start(&[]).await;
+async fn a_broken_database_is_an_error_not_a_404(backend: Backend) {
+    let server = Harness::on(backend, &[]).await;
     let (olive, manu) = server.olive_and_manu().await;
     let root = server.upload(&olive, "Question").await;
     let root_id = root["id"].as_str().unwrap();
     let answer = server.upload(&manu, "Answer").await;
     let answer_id = answer["id"].as_str().unwrap();
     // The reply clip's row becomes unreadable (a value no version of Offbeat writes).
-    set_status(&server, answer_id, "garbled").await;
+    server.set_clip_status(answer_id, "garbled").await;
     let reply_url = format!("/api/v1/threads/{root_id}/replies");
     let reply_body = json!({ "clip_id": answer_id });
     let reply = server.post_json(&reply_url, Some(&manu), reply_body.clone()).await;
     assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", reply.text());
     assert_eq!(reply.json()["error"]["code"], "internal");
     // Once it is in the thread, reading the thread fails as loudly.
-    set_status(&server, answer_id, "ready").await;
+    server.set_clip_status(answer_id, "ready").await;
     let posted = server.post_json(&reply_url, Some(&manu), reply_body).await;
     assert_eq!(posted.status, StatusCode::CREATED, "{}", posted.text());
-    set_status(&server, answer_id, "garbled").await;
+    server.set_clip_status(answer_id, "garbled").await;
     let thread = server.get(&format!("/api/v1/threads/{root_id}"), &olive).await;
     assert_eq!(thread.status, StatusCode::INTERNAL_SERVER_ERROR, "{}", thread.text());
     let page_url = root["page_url"].as_str().unwrap();
@@ -192,9 +178,8 @@ async fn a_broken_database_is_an_error_not_a_404() {
 }
 
 /// Every 404 said "no such clip", whatever was missing.
-#[tokio::test]
-async fn a_404_names_what_is_missing() {
-    let server = Harness::start(&[]).await;
+async fn a_404_names_what_is_missing(backend: Backend) {
+    let server = Harness::on(backend, &[]).await;
     let ana = server.person("Ana", "Team").await;
     let unknown = "0123456789abcdef0123456789abcdef";
     for (uri, method, expected) in [
@@ -221,9 +206,8 @@ async fn a_404_names_what_is_missing() {
 
 /// Someone of another workspace learns nothing from a thread's URL: the same 404, byte for
 /// byte, as for an id never used.
-#[tokio::test]
-async fn people_of_other_workspaces_get_the_same_404_as_nothing() {
-    let server = Harness::start(&[]).await;
+async fn people_of_other_workspaces_get_the_same_404_as_nothing(backend: Backend) {
+    let server = Harness::on(backend, &[]).await;
     let ana = server.person("Ana", "Team").await;
     let eve: Person = server.person("Eve", "Elsewhere").await;
     let clip = server.upload(&ana, "Private").await;
@@ -235,3 +219,11 @@ async fn people_of_other_workspaces_get_the_same_404_as_nothing() {
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
     assert_eq!(theirs.body, none.body);
 }
+
+on_every_database!(
+    twin_replies_sent_at_once_get_201_and_409,
+    hearing_is_playing_and_never_ones_own,
+    a_broken_database_is_an_error_not_a_404,
+    a_404_names_what_is_missing,
+    people_of_other_workspaces_get_the_same_404_as_nothing,
+);

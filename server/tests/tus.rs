@@ -4,6 +4,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+#[macro_use]
 mod support;
 
 use std::time::Duration;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::Method;
 use sha2::{Digest, Sha256};
-use support::{Answer, CLIP, Harness, Person};
+use support::{Answer, Backend, CLIP, Harness, Person};
 
 const TUS: (&str, &str) = ("tus-resumable", "1.0.0");
 const OCTETS: (&str, &str) = ("content-type", "application/offset+octet-stream");
@@ -75,9 +76,8 @@ fn header<'a>(answer: &'a Answer, name: &str) -> Option<&'a str> {
     answer.headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-#[tokio::test]
-async fn the_protocol_is_announced_and_enforced() {
-    let server = Harness::start(&["--max-upload-bytes", "1000000"]).await;
+async fn the_protocol_is_announced_and_enforced(backend: Backend) {
+    let server = Harness::on(backend, &["--max-upload-bytes", "1000000"]).await;
     let (olive, manu) = server.olive_and_manu().await;
     let options = tus(&server, Method::OPTIONS, "/api/v1/uploads", &olive, &[], b"").await;
     assert_eq!(header(&options, "tus-version"), Some("1.0.0"));
@@ -142,12 +142,11 @@ async fn the_protocol_is_announced_and_enforced() {
     assert_eq!(refused.status, 415, "{}", refused.text());
     assert_eq!(tus(&server, Method::HEAD, &path, &olive, &[], b"").await.status, 404);
     let clips = server.get("/api/v1/clips", &olive).await.json();
-    assert_eq!(clips["clips"].as_array().map(Vec::len), Some(0), "no clip");
+    assert_eq!(clips["clips"].as_array().map(Vec::len), Some(0), "no clip: {clips}");
 }
 
-#[tokio::test]
-async fn a_take_sent_in_pieces_becomes_the_clip_its_link_was_reserved_for() {
-    let server = Harness::start(&[]).await;
+async fn a_take_sent_in_pieces_becomes_the_clip_its_link_was_reserved_for(backend: Backend) {
+    let server = Harness::on(backend, &[]).await;
     let (olive, _) = server.olive_and_manu().await;
     let created = open(&server, &olive, &[("upload-defer-length", "1")]).await;
     let page_url = header(&created, "offbeat-page-url").unwrap().to_owned();
@@ -189,9 +188,8 @@ async fn a_take_sent_in_pieces_becomes_the_clip_its_link_was_reserved_for() {
     assert_eq!(tus(&server, Method::HEAD, &path, &olive, &[], b"").await.status, 404);
 }
 
-#[tokio::test]
-async fn abandoned_sessions_go_with_their_bytes_and_live_ones_stay() {
-    let server = Harness::start(&[]).await;
+async fn abandoned_sessions_go_with_their_bytes_and_live_ones_stay(backend: Backend) {
+    let server = Harness::on(backend, &[]).await;
     let (olive, _) = server.olive_and_manu().await;
     let path = create(&server, &olive, &[("upload-defer-length", "1")]).await;
     assert_eq!(patch(&server, &olive, &path, 0, b"OggS", None).await.status, 204);
@@ -204,3 +202,9 @@ async fn abandoned_sessions_go_with_their_bytes_and_live_ones_stay() {
     assert!(!part.exists(), "its bytes are gone");
     assert_eq!(tus(&server, Method::HEAD, &path, &olive, &[], b"").await.status, 404);
 }
+
+on_every_database!(
+    the_protocol_is_announced_and_enforced,
+    a_take_sent_in_pieces_becomes_the_clip_its_link_was_reserved_for,
+    abandoned_sessions_go_with_their_bytes_and_live_ones_stay,
+);

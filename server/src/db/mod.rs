@@ -7,8 +7,17 @@
 //! Errors are `sqlx::Error`: every engine is reached through sqlx, and what callers need to tell
 //! apart (a twin reply, a clip gone while transcribing) the interfaces return as values.
 
+/// `fn clips(&self) -> &dyn ClipStore { self }` and the like: a backend that implements every
+/// interface on its one pool is each of them itself.
+macro_rules! every_interface_is_self {
+    ($($accessor:ident: $interface:ident),* $(,)?) => {
+        $(fn $accessor(&self) -> &dyn $interface { self })*
+    };
+}
+
 pub mod clips;
 pub mod jobs;
+pub mod postgres;
 pub mod search;
 pub mod sqlite;
 pub mod threads;
@@ -16,7 +25,7 @@ pub mod transcripts;
 pub mod uploads;
 pub mod users;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use clips::ClipStore;
@@ -47,15 +56,97 @@ pub type Db = Arc<dyn Database>;
 /// Why the database could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
+    #[error("the database URL {0:?} is neither sqlite://… nor postgres://…")]
+    Url(String),
     #[error("cannot open the database: {0}")]
     Connect(#[from] sqlx::Error),
     #[error("cannot bring the database's schema up to date: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// Opens the database in the data directory, applying its migrations.
-pub async fn open(data_dir: &Path) -> Result<Db, OpenError> {
-    Ok(Arc::new(
-        sqlite::SqliteDatabase::open(&data_dir.join("offbeat.db")).await?,
-    ))
+/// Which database, and where.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Location {
+    /// The embedded default: one file, one process.
+    Sqlite(PathBuf),
+    /// A server that several Offbeat processes share (the URL may hold a password).
+    Postgres(String),
+}
+
+impl Location {
+    /// `url` (`sqlite://<path>`, `postgres://…` or `postgresql://…`), or without one, SQLite
+    /// in the data directory.
+    pub fn new(url: Option<&str>, data_dir: &Path) -> Result<Self, OpenError> {
+        match url {
+            None => Ok(Self::Sqlite(data_dir.join("offbeat.db"))),
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Ok(Self::Postgres(url.to_owned()))
+            }
+            Some(url) => match url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+                Some(path) if !path.is_empty() => Ok(Self::Sqlite(PathBuf::from(path))),
+                _ => Err(OpenError::Url(redacted(url))),
+            },
+        }
+    }
+}
+
+impl std::fmt::Debug for Location {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Sqlite(path) => write!(f, "sqlite://{}", path.display()),
+            Self::Postgres(url) => f.write_str(&redacted(url)),
+        }
+    }
+}
+
+/// A database URL fit for logs: without the password.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    match rest.rsplit_once('@') {
+        Some((credentials, host)) => {
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:…@{host}")
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Opens the database, applying its migrations (safe when several processes start at once).
+pub async fn open(location: &Location) -> Result<Db, OpenError> {
+    Ok(match location {
+        Location::Sqlite(path) => Arc::new(sqlite::SqliteDatabase::open(path).await?),
+        Location::Postgres(url) => Arc::new(postgres::PgDatabase::open(url).await?),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_name_their_database() {
+        let data = Path::new("/var/offbeat");
+        assert_eq!(
+            Location::new(None, data).ok(),
+            Some(Location::Sqlite(data.join("offbeat.db")))
+        );
+        assert_eq!(
+            Location::new(Some("sqlite:///tmp/o.db"), data).ok(),
+            Some(Location::Sqlite(PathBuf::from("/tmp/o.db")))
+        );
+        let pg = "postgres://offbeat:s3cret@db.internal:5432/offbeat";
+        assert_eq!(
+            Location::new(Some(pg), data).ok(),
+            Some(Location::Postgres(pg.to_owned()))
+        );
+        assert!(matches!(Location::new(Some("mysql://x"), data), Err(OpenError::Url(_))));
+        assert_eq!(redacted(pg), "postgres://offbeat:…@db.internal:5432/offbeat");
+        assert_eq!(
+            redacted("postgres://db.internal/offbeat"),
+            "postgres://db.internal/offbeat"
+        );
+        assert_eq!(format!("{:?}", Location::Postgres(pg.to_owned())), redacted(pg));
+    }
 }

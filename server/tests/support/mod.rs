@@ -23,10 +23,46 @@ use tower::ServiceExt;
 pub const CLIP: &[u8] = include_bytes!("../../../tests/fixtures/chromium-audio.webm");
 pub const PASSWORD: &str = "correct horse battery staple";
 
+pub mod postgres;
+
+/// Which database a harness runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Each named `async fn(Backend)` becomes two tests, `sqlite::<name>` and `postgres::<name>`:
+/// parametrised, not copied. On two worker threads, so requests can truly race.
+#[allow(unused_macros)]
+macro_rules! on_every_database {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test($crate::support::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    super::$test($crate::support::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
 pub struct Harness {
     pub state: AppState,
     pub app: Router,
+    pub backend: Backend,
     data: tempfile::TempDir,
+    // Dropped after the state's pool (fields drop in order): the cluster stops last.
+    _cluster: Option<postgres::PgCluster>,
 }
 
 /// A signed-in person on the harness's server.
@@ -58,8 +94,18 @@ impl Harness {
     /// A server on the embedded defaults in a temporary data directory; `flags` as on the
     /// command line.
     pub async fn start(flags: &[&str]) -> Self {
+        Self::on(Backend::Sqlite, flags).await
+    }
+
+    /// The same, on `backend` (PostgreSQL: a private cluster of its own).
+    pub async fn on(backend: Backend, flags: &[&str]) -> Self {
         let data = tempfile::tempdir().unwrap();
+        let cluster = (backend == Backend::Postgres).then(postgres::PgCluster::start);
+        let url = cluster.as_ref().map(postgres::PgCluster::url);
         let mut args = vec!["server", "--data-dir", data.path().to_str().unwrap()];
+        if let Some(url) = &url {
+            args.extend(["--database-url", url]);
+        }
         args.extend_from_slice(flags);
         let config = Config::try_parse_from(args).unwrap();
         let public_url = config.public_url("127.0.0.1:8080".parse().unwrap());
@@ -67,16 +113,38 @@ impl Harness {
         Self {
             app: server::app(state.clone()),
             state,
+            backend,
             data,
+            _cluster: cluster,
         }
     }
 
-    /// A connection of its own to the server's SQLite file, for tests that must reach past the
-    /// server (rows it would never write).
-    pub async fn sqlite(&self) -> sqlx::SqliteConnection {
+    /// Sets a clip's stored status behind the server's back, in its database (a row it
+    /// cannot read).
+    pub async fn set_clip_status(&self, id: &str, status: &str) {
         use sqlx::Connection;
-        let url = format!("sqlite://{}", self.data.path().join("offbeat.db").display());
-        sqlx::SqliteConnection::connect(&url).await.unwrap()
+        match self.backend {
+            Backend::Sqlite => {
+                let url = format!("sqlite://{}", self.data.path().join("offbeat.db").display());
+                let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                sqlx::query("UPDATE clips SET status = ? WHERE id = ?")
+                    .bind(status)
+                    .bind(id)
+                    .execute(&mut db)
+                    .await
+                    .unwrap();
+            }
+            Backend::Postgres => {
+                let url = self._cluster.as_ref().unwrap().url();
+                let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
+                sqlx::query("UPDATE clips SET status = $1 WHERE id = $2")
+                    .bind(status)
+                    .bind(id)
+                    .execute(&mut db)
+                    .await
+                    .unwrap();
+            }
+        }
     }
 
     /// A new member of `workspace` with an API token.
@@ -162,7 +230,10 @@ impl Harness {
         let answer = self
             .call(
                 Method::POST,
-                &format!("/api/v1/clips?title={title}"),
+                &format!(
+                    "/api/v1/clips?title={}",
+                    percent_encoding::utf8_percent_encode(title, percent_encoding::NON_ALPHANUMERIC)
+                ),
                 Some(who),
                 Body::from(CLIP),
             )

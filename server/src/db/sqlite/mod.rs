@@ -43,14 +43,6 @@ impl SqliteDatabase {
     }
 }
 
-/// `fn clips(&self) -> &dyn ClipStore { self }` and the like: SQLite implements every
-/// interface on its one pool, so each is the database itself.
-macro_rules! every_interface_is_self {
-    ($($accessor:ident: $interface:ident),* $(,)?) => {
-        $(fn $accessor(&self) -> &dyn $interface { self })*
-    };
-}
-
 #[async_trait::async_trait]
 impl Database for SqliteDatabase {
     every_interface_is_self!(

@@ -1,0 +1,84 @@
+//! Search with PostgreSQL's full-text search: a `tsvector` per index row ('simple': words as
+//! they are, lower-cased), ranked by `ts_rank`, the snippet by `ts_headline`.
+
+use super::PgDatabase;
+use crate::db::search::{MARK_END, MARK_START, SearchHit, SearchIndex};
+use crate::domain::Scope;
+use crate::search::{SearchQuery, Term};
+
+#[async_trait::async_trait]
+impl SearchIndex for PgDatabase {
+    async fn search(&self, query: &SearchQuery, scope: Scope<'_>, limit: i64) -> sqlx::Result<Vec<SearchHit>> {
+        // Each term is a bound value inside a function that reads it as plain words, so nothing
+        // typed is tsquery syntax; the terms are ANDed.
+        let terms: Vec<String> = query
+            .terms
+            .iter()
+            .enumerate()
+            .map(|(i, term)| {
+                let n = i + 4;
+                match term {
+                    Term::Word(_) => format!("plainto_tsquery('simple', ${n})"),
+                    Term::Phrase(_) => format!("phraseto_tsquery('simple', ${n})"),
+                    Term::Prefix(_) => format!("to_tsquery('simple', ${n})"),
+                }
+            })
+            .collect();
+        let sql = format!(
+            "WITH q AS (SELECT {} AS query) \
+             SELECT search_index.clip_id, search_index.start_ms, \
+                 ts_headline('simple', search_index.body, q.query, \
+                     'StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=16, MinWords=6, MaxFragments=1, \
+                      FragmentDelimiter=…') AS snippet \
+             FROM search_index CROSS JOIN q JOIN clips ON clips.id = search_index.clip_id \
+             WHERE search_index.document @@ q.query \
+                 AND (clips.workspace_id = $1 OR ($2 AND clips.workspace_id IS NULL)) \
+             ORDER BY ts_rank(search_index.document, q.query) DESC, search_index.start_ms NULLS FIRST \
+             LIMIT $3",
+            terms.join(" && ")
+        );
+        let mut select = sqlx::query_as(&sql)
+            .bind(scope.workspace_id)
+            .bind(scope.with_ownerless)
+            .bind(limit);
+        for term in &query.terms {
+            select = select.bind(match term {
+                Term::Word(text) | Term::Phrase(text) => text.clone(),
+                Term::Prefix(text) => prefix_query(text),
+            });
+        }
+        select.fetch_all(&self.pool).await
+    }
+}
+
+/// A prefix term as tsquery text: its words (letters and digits only, so nothing in it is
+/// syntax) in a row, the last one a prefix: "thurs" → `thurs:*`, "q3-bud" → `q3 <-> bud:*`.
+fn prefix_query(text: &str) -> String {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    match words.split_last() {
+        Some((last, before)) => before
+            .iter()
+            .map(String::as_str)
+            .chain([format!("{last}:*").as_str()])
+            .collect::<Vec<_>>()
+            .join(" <-> "),
+        // `SearchQuery` keeps only terms with a letter or digit.
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_are_words_and_nothing_else() {
+        assert_eq!(prefix_query("Thurs"), "thurs:*");
+        assert_eq!(prefix_query("q3-bud"), "q3 <-> bud:*");
+        assert_eq!(prefix_query("a'b:*|!c"), "a <-> b <-> c:*");
+    }
+}

@@ -1,0 +1,141 @@
+//! The job queue on both databases: oldest due first, each job to one worker however many ask
+//! at once, retries held until they fall due, a dead process's jobs back in line, and a
+//! transcript stored once however often its job runs.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+#[macro_use]
+mod support;
+
+use std::collections::HashSet;
+
+use chrono::{Duration, Utc};
+use server::db::transcripts::{Finish, Finished};
+use server::domain::JobState;
+use support::{Backend, Harness};
+use transcribe::{Segment, Transcript};
+
+fn finished<'a>(clip_id: &'a str, transcript: &'a Transcript) -> Finished<'a> {
+    Finished {
+        clip_id,
+        transcript,
+        model: "test",
+        vtt_key: "clips/none.vtt",
+        decode_ms: 1,
+        inference_ms: 2,
+    }
+}
+
+async fn jobs_go_to_one_worker_each_and_end_in_one_transcript(backend: Backend) {
+    // The harness runs no transcription workers: the queue is this test's alone.
+    let server = Harness::on(backend, &[]).await;
+    let olive = server.person("Olive", "Team").await;
+    let first = server.upload_id(&olive, "First").await;
+    let second = server.upload_id(&olive, "Second").await;
+    let jobs = server.state.db.jobs();
+
+    // Oldest due first, then nothing left.
+    let claimed = jobs.claim().await.unwrap().unwrap();
+    assert_eq!((claimed.clip_id.as_str(), claimed.attempts), (first.as_str(), 1));
+    assert_eq!(jobs.claim().await.unwrap().unwrap().clip_id, second);
+    assert!(jobs.claim().await.unwrap().is_none());
+
+    // A failed attempt waits for its retry; the queue says when that is.
+    let retry_at = Utc::now() + Duration::hours(1);
+    jobs.fail(&first, "storage unavailable", Some(retry_at)).await.unwrap();
+    let job = jobs.job(&first).await.unwrap().unwrap();
+    assert_eq!((job.state, job.attempts), (JobState::Pending, 1));
+    assert_eq!(job.last_error.as_deref(), Some("storage unavailable"));
+    assert!(jobs.claim().await.unwrap().is_none(), "not before its time");
+    let due = jobs.next_due().await.unwrap().unwrap();
+    assert!((due - retry_at).num_seconds().abs() <= 1, "{due} vs {retry_at}");
+
+    // A failure past the last attempt is final (only a running job can fail).
+    let third = server.upload_id(&olive, "Third").await;
+    assert_eq!(jobs.claim().await.unwrap().unwrap().clip_id, third);
+    jobs.fail(&third, "not audio after all", None).await.unwrap();
+    assert_eq!(jobs.job(&third).await.unwrap().unwrap().state, JobState::Failed);
+
+    // A process that died mid-job: its job goes back in line and runs again.
+    assert_eq!(jobs.requeue_interrupted().await.unwrap(), 1);
+    let again = jobs.claim().await.unwrap().unwrap();
+    assert_eq!((again.clip_id.as_str(), again.attempts), (second.as_str(), 2));
+
+    // Stored twice (a run that finished after all, then the rerun): one transcript.
+    let transcript = Transcript {
+        language: "en".into(),
+        segments: vec![Segment {
+            start_ms: 0,
+            end_ms: 1_000,
+            text: "Hello there.".into(),
+            words: Vec::new(),
+        }],
+    };
+    for _ in 0..2 {
+        let stored = server
+            .state
+            .db
+            .transcripts()
+            .finish(&finished(&second, &transcript))
+            .await;
+        assert_eq!(stored.unwrap(), Finish::Stored);
+    }
+    assert_eq!(jobs.job(&second).await.unwrap().unwrap().state, JobState::Done);
+    let shown = server
+        .get(&format!("/api/v1/clips/{second}/transcript"), &olive)
+        .await
+        .json();
+    assert_eq!(shown["segments"].as_array().map(Vec::len), Some(1), "{shown}");
+
+    // The clip deleted while it was transcribed: nothing is stored, and that is a value.
+    let gone = server.upload_id(&olive, "Gone").await;
+    let deleted = server
+        .call(
+            axum::http::Method::DELETE,
+            &format!("/api/v1/clips/{gone}"),
+            Some(&olive),
+            axum::body::Body::empty(),
+        )
+        .await;
+    assert_eq!(deleted.status, 204);
+    let stored = server
+        .state
+        .db
+        .transcripts()
+        .finish(&finished(&gone, &transcript))
+        .await;
+    assert_eq!(stored.unwrap(), Finish::ClipGone);
+}
+
+async fn workers_asking_at_once_never_share_a_job(backend: Backend) {
+    let server = Harness::on(backend, &[]).await;
+    let olive = server.person("Olive", "Team").await;
+    let mut clips = HashSet::new();
+    for n in 0..12 {
+        clips.insert(server.upload_id(&olive, &format!("Clip {n}")).await);
+    }
+    let workers: Vec<_> = (0..6)
+        .map(|_| {
+            let db = server.state.db.clone();
+            tokio::spawn(async move {
+                let mut mine = Vec::new();
+                while let Some(job) = db.jobs().claim().await.unwrap() {
+                    mine.push(job.clip_id);
+                }
+                mine
+            })
+        })
+        .collect();
+    let mut claimed = Vec::new();
+    for worker in workers {
+        claimed.extend(worker.await.unwrap());
+    }
+    let distinct: HashSet<String> = claimed.iter().cloned().collect();
+    assert_eq!(claimed.len(), 12, "each job claimed exactly once: {claimed:?}");
+    assert_eq!(distinct, clips);
+}
+
+on_every_database!(
+    jobs_go_to_one_worker_each_and_end_in_one_transcript,
+    workers_asking_at_once_never_share_a_job,
+);
