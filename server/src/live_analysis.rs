@@ -304,15 +304,21 @@ mod tests {
         (path.clone(), live.finish("s").await)
     }
 
+    /// The fixture `name` checked as it arrives in pieces, and the same file checked whole
+    /// (in `dir`, which holds the files they made).
+    async fn live_and_whole(name: &str, dir: &Path) -> (Vec<u8>, LiveResult, Analysis) {
+        let body = fixture(name);
+        let (path, live) = arrive_in_pieces(&body, dir).await;
+        let whole = analyze(&path, true).unwrap();
+        (body, live.expect("analysed live"), whole)
+    }
+
     #[tokio::test]
     async fn audio_webm_is_remuxed_and_decoded_as_it_arrives() {
         let dir = tempfile::tempdir().unwrap();
-        let body = fixture("chromium-audio.webm");
-        let (path, live) = arrive_in_pieces(&body, dir.path()).await;
-        let live = live.expect("analysed live");
+        let (body, live, whole) = live_and_whole("chromium-audio.webm", dir.path()).await;
         assert_eq!(live.size, body.len() as u64);
         assert_eq!(live.sha256, hex::encode(Sha256::digest(&body)));
-        let whole = analyze(&path, true).unwrap();
         assert_eq!(live.analysis.facts.duration_ms, whole.facts.duration_ms);
         assert_eq!(live.analysis.facts.container, Container::Ogg);
         assert_eq!(live.analysis.facts.waveform, whole.facts.waveform);
@@ -330,10 +336,7 @@ mod tests {
     #[tokio::test]
     async fn video_webm_comes_out_exactly_as_the_whole_file_check_makes_it() {
         let dir = tempfile::tempdir().unwrap();
-        let body = fixture("chromium-video.webm");
-        let (path, live) = arrive_in_pieces(&body, dir.path()).await;
-        let live = live.expect("analysed live");
-        let whole = analyze(&path, true).unwrap();
+        let (_, live, whole) = live_and_whole("chromium-video.webm", dir.path()).await;
         assert_eq!(live.analysis.facts.duration_ms, whole.facts.duration_ms);
         assert_eq!(live.analysis.facts.video_codec, whole.facts.video_codec);
         assert_eq!(live.analysis.facts.waveform, whole.facts.waveform);

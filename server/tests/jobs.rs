@@ -15,15 +15,17 @@ use server::domain::JobState;
 use support::{Backend, Harness};
 use transcribe::{Segment, Transcript};
 
-fn finished<'a>(clip_id: &'a str, transcript: &'a Transcript) -> Finished<'a> {
-    Finished {
+/// Stores a transcript for `clip_id` as a finished job does.
+async fn store(server: &Harness, clip_id: &str, transcript: &Transcript) -> Finish {
+    let done = Finished {
         clip_id,
         transcript,
         model: "test",
         vtt_key: "clips/none.vtt",
         decode_ms: 1,
         inference_ms: 2,
-    }
+    };
+    server.state.db.transcripts().finish(&done).await.unwrap()
 }
 
 async fn jobs_go_to_one_worker_each_and_end_in_one_transcript(backend: Backend) {
@@ -72,13 +74,7 @@ async fn jobs_go_to_one_worker_each_and_end_in_one_transcript(backend: Backend) 
         }],
     };
     for _ in 0..2 {
-        let stored = server
-            .state
-            .db
-            .transcripts()
-            .finish(&finished(&second, &transcript))
-            .await;
-        assert_eq!(stored.unwrap(), Finish::Stored);
+        assert_eq!(store(&server, &second, &transcript).await, Finish::Stored);
     }
     assert_eq!(jobs.job(&second).await.unwrap().unwrap().state, JobState::Done);
     let shown = server
@@ -98,13 +94,7 @@ async fn jobs_go_to_one_worker_each_and_end_in_one_transcript(backend: Backend) 
         )
         .await;
     assert_eq!(deleted.status, 204);
-    let stored = server
-        .state
-        .db
-        .transcripts()
-        .finish(&finished(&gone, &transcript))
-        .await;
-    assert_eq!(stored.unwrap(), Finish::ClipGone);
+    assert_eq!(store(&server, &gone, &transcript).await, Finish::ClipGone);
 }
 
 async fn workers_asking_at_once_never_share_a_job(backend: Backend) {

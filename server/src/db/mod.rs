@@ -7,18 +7,11 @@
 //! Errors are `sqlx::Error`: every engine is reached through sqlx, and what callers need to tell
 //! apart (a twin reply, a clip gone while transcribing) the interfaces return as values.
 
-/// `fn clips(&self) -> &dyn ClipStore { self }` and the like: a backend that implements every
-/// interface on its one pool is each of them itself.
-macro_rules! every_interface_is_self {
-    ($($accessor:ident: $interface:ident),* $(,)?) => {
-        $(fn $accessor(&self) -> &dyn $interface { self })*
-    };
-}
-
 pub mod clips;
 pub mod jobs;
 pub mod postgres;
 pub mod search;
+mod sql;
 pub mod sqlite;
 pub mod threads;
 pub mod transcripts;

@@ -54,21 +54,13 @@ pub async fn update(
     Ok(Json(sharing::change_settings(&state, &viewer, &id, change).await?))
 }
 
-pub async fn rotate(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> AppResult<Json<ClipView>> {
+pub async fn rotate(State(state): State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Json<ClipView>> {
     Ok(Json(
         sharing::change_link(&state, &viewer, &id, LinkChange::Rotate).await?,
     ))
 }
 
-pub async fn revoke(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<String>,
-) -> AppResult<Json<ClipView>> {
+pub async fn revoke(State(state): State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Json<ClipView>> {
     Ok(Json(
         sharing::change_link(&state, &viewer, &id, LinkChange::Revoke).await?,
     ))

@@ -122,28 +122,12 @@ impl Harness {
     /// Sets a clip's stored status behind the server's back, in its database (a row it
     /// cannot read).
     pub async fn set_clip_status(&self, id: &str, status: &str) {
-        use sqlx::Connection;
-        match self.backend {
-            Backend::Sqlite => {
+        match &self._cluster {
+            None => {
                 let url = format!("sqlite://{}", self.data.path().join("offbeat.db").display());
-                let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
-                sqlx::query("UPDATE clips SET status = ? WHERE id = ?")
-                    .bind(status)
-                    .bind(id)
-                    .execute(&mut db)
-                    .await
-                    .unwrap();
+                set_status::<sqlx::Sqlite>(&url, id, status).await;
             }
-            Backend::Postgres => {
-                let url = self._cluster.as_ref().unwrap().url();
-                let mut db = sqlx::PgConnection::connect(&url).await.unwrap();
-                sqlx::query("UPDATE clips SET status = $1 WHERE id = $2")
-                    .bind(status)
-                    .bind(id)
-                    .execute(&mut db)
-                    .await
-                    .unwrap();
-            }
+            Some(cluster) => set_status::<sqlx::Postgres>(&cluster.url(), id, status).await,
         }
     }
 
@@ -241,4 +225,21 @@ impl Harness {
         assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
         answer.json()
     }
+}
+
+/// `UPDATE clips SET status` over a connection of its own (both engines read `$N`).
+async fn set_status<DB: sqlx::Database>(url: &str, id: &str, status: &str)
+where
+    for<'c> &'c mut DB::Connection: sqlx::Executor<'c, Database = DB>,
+    for<'q> &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    for<'q> DB::Arguments<'q>: sqlx::IntoArguments<'q, DB>,
+{
+    use sqlx::Connection;
+    let mut db = DB::Connection::connect(url).await.unwrap();
+    sqlx::query::<DB>("UPDATE clips SET status = $1 WHERE id = $2")
+        .bind(status)
+        .bind(id)
+        .execute(&mut db)
+        .await
+        .unwrap();
 }

@@ -1,22 +1,16 @@
-//! The backend for several processes: PostgreSQL. All of its SQL lives in this module, one
-//! file per interface, and its schema in `migrations/`, applied when it opens — under sqlx's
-//! advisory lock, so processes starting at once apply each migration once.
+//! The backend for several processes: PostgreSQL. It runs the shared SQL (`db/sql/`) in its
+//! [`Dialect`], and its own search (`tsvector`); its schema is in `migrations/`, applied when
+//! it opens — under sqlx's advisory lock, so processes starting at once apply each migration
+//! once.
 
-mod clips;
-mod jobs;
 mod search;
-mod threads;
-mod transcripts;
-mod uploads;
-mod users;
 
 use std::time::Duration;
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use super::{
-    ClipStore, Database, JobQueue, OpenError, SearchIndex, ThreadStore, TranscriptStore, UploadStore, UserStore,
-};
+use super::OpenError;
+use super::sql::{Dialect, shared_stores};
 
 #[derive(Debug, Clone)]
 pub struct PgDatabase {
@@ -35,22 +29,16 @@ impl PgDatabase {
     }
 }
 
-#[async_trait::async_trait]
-impl Database for PgDatabase {
-    every_interface_is_self!(
-        clips: ClipStore,
-        threads: ThreadStore,
-        users: UserStore,
-        uploads: UploadStore,
-        jobs: JobQueue,
-        transcripts: TranscriptStore,
-        search: SearchIndex,
-    );
+shared_stores!(PgDatabase);
 
-    async fn ping(&self) -> sqlx::Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+impl Dialect for PgDatabase {
+    const IN_ID_LIST: &'static str = "= ANY($1)";
+    const EACH_ID_AT_3: &'static str = "unnest($3::text[]) AS m(value)";
+    const SKIP_LOCKED: &'static str = "FOR UPDATE SKIP LOCKED";
+    type IdList = Vec<String>;
+
+    /// A text array.
+    fn id_list(ids: &[&str]) -> sqlx::Result<Vec<String>> {
+        Ok(ids.iter().map(|id| (*id).to_owned()).collect())
     }
 }
-
-/// `= ANY(…)` over a list of ids bound as one text array at `$1`.
-const IN_ID_LIST: &str = "= ANY($1)";

@@ -1,13 +1,7 @@
 //! The embedded backend: one SQLite file in WAL mode, migrations (`migrations/`) applied when
-//! it opens. All of its SQL lives in this module, one file per interface it implements.
+//! it opens. It runs the shared SQL (`db/sql/`) in its [`Dialect`], and its own search (FTS5).
 
-mod clips;
-mod jobs;
 mod search;
-mod threads;
-mod transcripts;
-mod uploads;
-mod users;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -15,9 +9,8 @@ use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
-use super::{
-    ClipStore, Database, JobQueue, OpenError, SearchIndex, ThreadStore, TranscriptStore, UploadStore, UserStore,
-};
+use super::OpenError;
+use super::sql::{Dialect, shared_stores};
 
 #[derive(Debug, Clone)]
 pub struct SqliteDatabase {
@@ -43,28 +36,18 @@ impl SqliteDatabase {
     }
 }
 
-#[async_trait::async_trait]
-impl Database for SqliteDatabase {
-    every_interface_is_self!(
-        clips: ClipStore,
-        threads: ThreadStore,
-        users: UserStore,
-        uploads: UploadStore,
-        jobs: JobQueue,
-        transcripts: TranscriptStore,
-        search: SearchIndex,
-    );
+shared_stores!(SqliteDatabase);
 
-    async fn ping(&self) -> sqlx::Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
+impl Dialect for SqliteDatabase {
+    const IN_ID_LIST: &'static str = "IN (SELECT value FROM json_each($1))";
+    const EACH_ID_AT_3: &'static str = "json_each($3) AS m";
+    // One writer at a time: a claim's UPDATE already has the database to itself.
+    const SKIP_LOCKED: &'static str = "";
+    type IdList = String;
+
+    /// A JSON array that SQL reads with `json_each`, so a query over many ids has one
+    /// statement and one parameter however many there are.
+    fn id_list(ids: &[&str]) -> sqlx::Result<String> {
+        serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(e.into()))
     }
 }
-
-/// A list of ids as one bound value: a JSON array that SQL reads with `json_each(?)`, so a query
-/// over many ids has one statement and one parameter however many there are.
-fn id_list(ids: &[&str]) -> sqlx::Result<String> {
-    serde_json::to_string(ids).map_err(|e| sqlx::Error::Encode(e.into()))
-}
-
-/// `IN (…)` over an [`id_list`] bound at `?`.
-const IN_ID_LIST: &str = "IN (SELECT value FROM json_each(?))";

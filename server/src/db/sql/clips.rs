@@ -1,0 +1,167 @@
+//! Clip rows: the SQL both backends run.
+
+/// The columns every listing needs (everything but the peaks).
+pub(crate) const SUMMARY: &str = "id, title, author, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
+    audio_codec, video_codec, has_video, width, height, channels, sample_rate, duration_ms, byte_size, sha256, \
+    storage_key, peaks_per_second, substr(peaks, 1, 0) AS peaks, silences, owner_id, workspace_id, visibility, share_token, \
+    share_expires_at, guests_may_reply, poster_key";
+
+macro_rules! clip_store {
+    ($db:ty) => {
+        const _: () = {
+            use $crate::db::sql::{Dialect, clips::SUMMARY};
+            use $crate::db::clips::{ClipRow, ClipStore, Cursor, Scope};
+
+            #[async_trait::async_trait]
+            impl ClipStore for $db {
+                async fn insert(&self, clip: &ClipRow) -> sqlx::Result<()> {
+                    let mut tx = self.pool.begin().await?;
+                    sqlx::query(
+                        "INSERT INTO clips (id, title, author, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
+                         audio_codec, video_codec, has_video, width, height, channels, sample_rate, duration_ms, byte_size, sha256, \
+                         storage_key, peaks_per_second, peaks, silences, owner_id, workspace_id, visibility, share_token, \
+                         share_expires_at, guests_may_reply) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)",
+                    )
+                    .bind(&clip.id)
+                    .bind(&clip.title)
+                    .bind(&clip.author)
+                    .bind(&clip.created_at)
+                    .bind(&clip.recorded_at)
+                    .bind(clip.recorded_utc_offset)
+                    .bind(clip.status.as_str())
+                    .bind(&clip.media.container)
+                    .bind(&clip.media.content_type)
+                    .bind(&clip.media.audio_codec)
+                    .bind(&clip.media.video_codec)
+                    .bind(clip.media.has_video)
+                    .bind(clip.media.width)
+                    .bind(clip.media.height)
+                    .bind(clip.media.channels)
+                    .bind(clip.media.sample_rate)
+                    .bind(clip.duration_ms)
+                    .bind(clip.media.byte_size)
+                    .bind(&clip.media.sha256)
+                    .bind(&clip.storage_key)
+                    .bind(clip.peaks_per_second)
+                    .bind(&clip.peaks)
+                    .bind(&clip.silences)
+                    .bind(&clip.owner_id)
+                    .bind(&clip.workspace_id)
+                    .bind(clip.visibility.as_str())
+                    .bind(&clip.share_token)
+                    .bind(&clip.share_expires_at)
+                    .bind(clip.guests_may_reply)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query("INSERT INTO transcript_jobs (clip_id, state, run_after, updated_at) VALUES ($1, 'pending', $2, $3)")
+                        .bind(&clip.id)
+                        .bind(&clip.created_at)
+                        .bind(&clip.created_at)
+                        .execute(&mut *tx)
+                        .await?;
+                    tx.commit().await
+                }
+
+                async fn get(&self, id: &str) -> sqlx::Result<Option<ClipRow>> {
+                    sqlx::query_as(&format!("SELECT {SUMMARY} FROM clips WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await
+                }
+
+                async fn get_many(&self, ids: &[&str]) -> sqlx::Result<Vec<ClipRow>> {
+                    sqlx::query_as(&format!("SELECT {SUMMARY} FROM clips WHERE id {}", Self::IN_ID_LIST))
+                        .bind(Self::id_list(ids)?)
+                        .fetch_all(&self.pool)
+                        .await
+                }
+
+                async fn get_with_peaks(&self, id: &str) -> sqlx::Result<Option<ClipRow>> {
+                    sqlx::query_as("SELECT * FROM clips WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await
+                }
+
+                async fn list(&self, scope: Scope<'_>, limit: i64, after: Option<&Cursor>) -> sqlx::Result<Vec<ClipRow>> {
+                    let visible = "(workspace_id = $1 OR ($2 AND workspace_id IS NULL))";
+                    match after {
+                        None => {
+                            sqlx::query_as(&format!(
+                                "SELECT {SUMMARY} FROM clips WHERE {visible} ORDER BY created_at DESC, id DESC LIMIT $3"
+                            ))
+                            .bind(scope.workspace_id)
+                            .bind(scope.with_ownerless)
+                            .bind(limit)
+                            .fetch_all(&self.pool)
+                            .await
+                        }
+                        Some(cursor) => {
+                            sqlx::query_as(&format!(
+                                "SELECT {SUMMARY} FROM clips WHERE {visible} AND (created_at, id) < ($3, $4) \
+                                 ORDER BY created_at DESC, id DESC LIMIT $5"
+                            ))
+                            .bind(scope.workspace_id)
+                            .bind(scope.with_ownerless)
+                            .bind(&cursor.created_at)
+                            .bind(&cursor.id)
+                            .bind(limit)
+                            .fetch_all(&self.pool)
+                            .await
+                        }
+                    }
+                }
+
+                async fn by_share_token(&self, token: &str) -> sqlx::Result<Option<ClipRow>> {
+                    sqlx::query_as(&format!("SELECT {SUMMARY} FROM clips WHERE share_token = $1"))
+                        .bind(token)
+                        .fetch_optional(&self.pool)
+                        .await
+                }
+
+                async fn update_sharing(&self, clip: &ClipRow) -> sqlx::Result<()> {
+                    sqlx::query(
+                        "UPDATE clips SET visibility = $1, share_token = $2, share_expires_at = $3, guests_may_reply = $4 WHERE id = $5",
+                    )
+                    .bind(clip.visibility.as_str())
+                    .bind(&clip.share_token)
+                    .bind(&clip.share_expires_at)
+                    .bind(clip.guests_may_reply)
+                    .bind(&clip.id)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn set_poster(&self, id: &str, key: &str) -> sqlx::Result<()> {
+                    sqlx::query("UPDATE clips SET poster_key = $1 WHERE id = $2")
+                        .bind(key)
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
+                async fn tombstone(&self, id: &str) -> sqlx::Result<()> {
+                    sqlx::query("UPDATE clips SET status = 'deleted', title = '', peaks = $2, silences = '[]', share_token = NULL, poster_key = NULL WHERE id = $1")
+                        .bind(id)
+                        .bind(Vec::<u8>::new())
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
+                async fn delete(&self, id: &str) -> sqlx::Result<bool> {
+                    Ok(sqlx::query("DELETE FROM clips WHERE id = $1")
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected()
+                        > 0)
+                }
+            }
+        };
+    };
+}
+pub(crate) use clip_store;

@@ -1,0 +1,96 @@
+//! The job queue: the SQL both backends run.
+
+macro_rules! job_queue {
+    ($db:ty) => {
+        const _: () = {
+            use std::collections::HashMap;
+            use chrono::{DateTime, Utc};
+            use sqlx::{FromRow, Row};
+            use $crate::db::sql::Dialect;
+            use $crate::db::jobs::{Job, JobQueue, JobRow};
+            use $crate::domain::{JobState, parse_timestamp, timestamp};
+
+            #[async_trait::async_trait]
+            impl JobQueue for $db {
+                async fn requeue_interrupted(&self) -> sqlx::Result<u64> {
+                    Ok(
+                        sqlx::query("UPDATE transcript_jobs SET state = 'pending', updated_at = $1 WHERE state = 'running'")
+                            .bind(timestamp(Utc::now()))
+                            .execute(&self.pool)
+                            .await?
+                            .rows_affected(),
+                    )
+                }
+
+                async fn claim(&self) -> sqlx::Result<Option<Job>> {
+                    let now = timestamp(Utc::now());
+                    let row = sqlx::query(&format!(
+                        "UPDATE transcript_jobs SET state = 'running', attempts = attempts + 1, updated_at = $1 \
+                         WHERE state = 'pending' AND clip_id = (SELECT clip_id FROM transcript_jobs \
+                             WHERE state = 'pending' AND run_after <= $1 ORDER BY run_after, clip_id LIMIT 1 {}) \
+                         RETURNING clip_id, attempts",
+                        Self::SKIP_LOCKED
+                    ))
+                    .bind(&now)
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    Ok(row.map(|row| Job {
+                        clip_id: row.get("clip_id"),
+                        attempts: row.get("attempts"),
+                    }))
+                }
+
+                async fn next_due(&self) -> sqlx::Result<Option<DateTime<Utc>>> {
+                    let next: Option<String> =
+                        sqlx::query_scalar("SELECT MIN(run_after) FROM transcript_jobs WHERE state = 'pending'")
+                            .fetch_one(&self.pool)
+                            .await?;
+                    Ok(next.as_deref().and_then(parse_timestamp))
+                }
+
+                async fn fail(&self, clip_id: &str, error: &str, retry_at: Option<DateTime<Utc>>) -> sqlx::Result<()> {
+                    let now = timestamp(Utc::now());
+                    let (state, run_after) = match retry_at {
+                        Some(at) => (JobState::Pending, timestamp(at)),
+                        None => (JobState::Failed, now.clone()),
+                    };
+                    sqlx::query(
+                        "UPDATE transcript_jobs SET state = $1, run_after = $2, last_error = $3, updated_at = $4 \
+                         WHERE clip_id = $5 AND state = 'running'",
+                    )
+                    .bind(state.as_str())
+                    .bind(run_after)
+                    .bind(error)
+                    .bind(now)
+                    .bind(clip_id)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn job(&self, clip_id: &str) -> sqlx::Result<Option<JobRow>> {
+                    sqlx::query_as("SELECT state, attempts, last_error FROM transcript_jobs WHERE clip_id = $1")
+                        .bind(clip_id)
+                        .fetch_optional(&self.pool)
+                        .await
+                }
+
+                async fn jobs(&self, clip_ids: &[&str]) -> sqlx::Result<HashMap<String, JobRow>> {
+                    let rows = sqlx::query(&format!(
+                        "SELECT clip_id, state, attempts, last_error FROM transcript_jobs WHERE clip_id {}",
+                        Self::IN_ID_LIST
+                    ))
+                    .bind(Self::id_list(clip_ids)?)
+                    .fetch_all(&self.pool)
+                    .await?;
+                    let mut jobs = HashMap::new();
+                    for row in rows {
+                        jobs.insert(row.try_get("clip_id")?, JobRow::from_row(&row)?);
+                    }
+                    Ok(jobs)
+                }
+            }
+        };
+    };
+}
+pub(crate) use job_queue;

@@ -1,0 +1,182 @@
+//! Replies and receipts: the SQL both backends run.
+
+use crate::db::threads::Reply;
+use crate::domain::{Author, ReplyBody};
+
+/// The row as stored: body and author each spread over two nullable columns.
+#[derive(Debug, sqlx::FromRow)]
+pub(crate) struct ReplyRow {
+    id: String,
+    root_clip_id: String,
+    parent_id: Option<String>,
+    clip_id: Option<String>,
+    body: Option<String>,
+    anchor_ms: Option<i64>,
+    author_id: Option<String>,
+    guest_name: Option<String>,
+    created_at: String,
+}
+
+impl From<ReplyRow> for Reply {
+    fn from(row: ReplyRow) -> Self {
+        Self {
+            body: match row.clip_id {
+                Some(clip_id) => ReplyBody::Clip(clip_id),
+                None => ReplyBody::Text(row.body.unwrap_or_default()),
+            },
+            author: match row.author_id {
+                Some(id) => Author::Member(id),
+                None => Author::Guest(row.guest_name.unwrap_or_default()),
+            },
+            id: row.id,
+            root_clip_id: row.root_clip_id,
+            parent_id: row.parent_id,
+            anchor_ms: row.anchor_ms,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// The unique keys a reply is found by.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ReplyKey {
+    Id,
+    ClipId,
+}
+
+macro_rules! thread_store {
+    ($db:ty) => {
+        const _: () = {
+            use chrono::Utc;
+            use $crate::db::sql::Dialect;
+            use $crate::db::sql::threads::{ReplyKey, ReplyRow};
+            use $crate::db::threads::{Reply, ThreadStore};
+            use $crate::domain::{Author, ReplyBody, timestamp};
+
+            #[async_trait::async_trait]
+            impl ThreadStore for $db {
+                async fn insert(&self, reply: &Reply) -> sqlx::Result<bool> {
+                    let (clip_id, body) = match &reply.body {
+                        ReplyBody::Clip(id) => (Some(id.as_str()), None),
+                        ReplyBody::Text(text) => (None, Some(text.as_str())),
+                    };
+                    let (author_id, guest_name) = match &reply.author {
+                        Author::Member(id) => (Some(id.as_str()), None),
+                        Author::Guest(name) => (None, Some(name.as_str())),
+                    };
+                    let inserted = sqlx::query(
+                        "INSERT INTO replies (id, root_clip_id, parent_id, clip_id, body, anchor_ms, author_id, guest_name, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(&reply.id)
+                    .bind(&reply.root_clip_id)
+                    .bind(&reply.parent_id)
+                    .bind(clip_id)
+                    .bind(body)
+                    .bind(reply.anchor_ms)
+                    .bind(author_id)
+                    .bind(guest_name)
+                    .bind(&reply.created_at)
+                    .execute(&self.pool)
+                    .await;
+                    match inserted {
+                        Ok(_) => Ok(true),
+                        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Ok(false),
+                        Err(err) => Err(err),
+                    }
+                }
+
+                async fn of_thread(&self, root_clip_id: &str) -> sqlx::Result<Vec<Reply>> {
+                    let rows: Vec<ReplyRow> =
+                        sqlx::query_as("SELECT * FROM replies WHERE root_clip_id = $1 ORDER BY created_at, id")
+                            .bind(root_clip_id)
+                            .fetch_all(&self.pool)
+                            .await?;
+                    Ok(rows.into_iter().map(Reply::from).collect())
+                }
+
+                async fn by_id(&self, id: &str) -> sqlx::Result<Option<Reply>> {
+                    self.reply_where(ReplyKey::Id, id).await
+                }
+
+                async fn by_clip(&self, clip_id: &str) -> sqlx::Result<Option<Reply>> {
+                    self.reply_where(ReplyKey::ClipId, clip_id).await
+                }
+
+                async fn has_replies(&self, clip_id: &str) -> sqlx::Result<bool> {
+                    let n: i64 = sqlx::query_scalar(
+                        "SELECT COUNT(*) FROM replies WHERE (root_clip_id = $1 AND parent_id IS NULL) \
+                         OR parent_id IN (SELECT id FROM replies WHERE clip_id = $1)",
+                    )
+                    .bind(clip_id)
+                    .fetch_one(&self.pool)
+                    .await?;
+                    Ok(n > 0)
+                }
+
+                async fn mark_seen(&self, message_ids: &[&str], user_id: &str) -> sqlx::Result<()> {
+                    sqlx::query(&format!(
+                        "INSERT INTO seen (message_id, user_id, seen_at) \
+                         SELECT m.value, $1, $2 FROM {} \
+                         WHERE NOT EXISTS (SELECT 1 FROM clips WHERE clips.id = m.value AND clips.owner_id = $1) \
+                             AND NOT EXISTS (SELECT 1 FROM replies WHERE replies.id = m.value AND replies.author_id = $1) \
+                         ON CONFLICT DO NOTHING",
+                        Self::EACH_ID_AT_3
+                    ))
+                    .bind(user_id)
+                    .bind(timestamp(Utc::now()))
+                    .bind(Self::id_list(message_ids)?)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn seen_by(&self, message_ids: &[&str]) -> sqlx::Result<Vec<(String, String, String, String)>> {
+                    sqlx::query_as(&format!(
+                        "SELECT seen.message_id, users.id, users.display_name, seen.seen_at FROM seen \
+                         JOIN users ON users.id = seen.user_id WHERE seen.message_id {} ORDER BY seen.seen_at",
+                        Self::IN_ID_LIST
+                    ))
+                    .bind(Self::id_list(message_ids)?)
+                    .fetch_all(&self.pool)
+                    .await
+                }
+
+                async fn unheard_threads(&self, workspace_id: &str, user_id: &str) -> sqlx::Result<Vec<(String, i64, String)>> {
+                    sqlx::query_as(
+                        "WITH messages AS ( \
+                             SELECT clips.id AS root, clips.id AS message, clips.owner_id AS author, clips.created_at AS at \
+                             FROM clips WHERE clips.workspace_id = $1 AND clips.status = 'ready' \
+                                 AND clips.id NOT IN (SELECT clip_id FROM replies WHERE clip_id IS NOT NULL) \
+                             UNION ALL \
+                             SELECT replies.root_clip_id, COALESCE(replies.clip_id, replies.id), replies.author_id, replies.created_at \
+                             FROM replies JOIN clips AS root ON root.id = replies.root_clip_id \
+                             WHERE root.workspace_id = $1 \
+                                 AND (replies.clip_id IS NULL OR replies.clip_id IN (SELECT id FROM clips WHERE status = 'ready')) \
+                         ) \
+                         SELECT root, COUNT(*) AS unheard, MAX(at) AS latest FROM messages \
+                         WHERE (author IS NULL OR author <> $2) \
+                             AND message NOT IN (SELECT message_id FROM seen WHERE user_id = $2) \
+                         GROUP BY root ORDER BY latest DESC",
+                    )
+                    .bind(workspace_id)
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await
+                }
+            }
+
+            impl $db {
+                async fn reply_where(&self, key: ReplyKey, value: &str) -> sqlx::Result<Option<Reply>> {
+                    let sql = match key {
+                        ReplyKey::Id => "SELECT * FROM replies WHERE id = $1",
+                        ReplyKey::ClipId => "SELECT * FROM replies WHERE clip_id = $1",
+                    };
+                    let row: Option<ReplyRow> = sqlx::query_as(sql).bind(value).fetch_optional(&self.pool).await?;
+                    Ok(row.map(Reply::from))
+                }
+            }
+        };
+    };
+}
+pub(crate) use thread_store;

@@ -1,0 +1,118 @@
+//! Upload sessions: the SQL both backends run.
+
+macro_rules! upload_store {
+    ($db:ty) => {
+        const _: () = {
+            use chrono::Utc;
+                        use $crate::db::uploads::{NewSession, SessionRow, UploadStore};
+            use $crate::domain::timestamp;
+
+            #[async_trait::async_trait]
+            impl UploadStore for $db {
+                async fn insert(&self, session: &NewSession<'_>) -> sqlx::Result<()> {
+                    let now = timestamp(Utc::now());
+                    sqlx::query(
+                        "INSERT INTO upload_sessions (id, owner_id, length, \"offset\", title, reserved_clip_id, share_token, visibility, \
+                         created_at, updated_at) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(session.id)
+                    .bind(session.owner_id)
+                    .bind(session.length)
+                    .bind(session.title)
+                    .bind(session.reserved_clip_id)
+                    .bind(session.share_token)
+                    .bind(session.visibility.as_str())
+                    .bind(&now)
+                    .bind(&now)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn get(&self, id: &str) -> sqlx::Result<Option<SessionRow>> {
+                    sqlx::query_as("SELECT * FROM upload_sessions WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await
+                }
+
+                async fn recording_by_share_token(&self, token: &str) -> sqlx::Result<Option<SessionRow>> {
+                    sqlx::query_as("SELECT * FROM upload_sessions WHERE share_token = $1 AND clip_id IS NULL")
+                        .bind(token)
+                        .fetch_optional(&self.pool)
+                        .await
+                }
+
+                async fn advance(&self, id: &str, offset: i64, length: Option<i64>) -> sqlx::Result<()> {
+                    sqlx::query(
+                        "UPDATE upload_sessions SET \"offset\" = $1, length = COALESCE($2, length), updated_at = $3 WHERE id = $4",
+                    )
+                    .bind(offset)
+                    .bind(length)
+                    .bind(timestamp(Utc::now()))
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn finished(&self, id: &str, clip_id: &str, body_sha256: &str) -> sqlx::Result<()> {
+                    sqlx::query("UPDATE upload_sessions SET clip_id = $1, body_sha256 = $2, updated_at = $3 WHERE id = $4")
+                        .bind(clip_id)
+                        .bind(body_sha256)
+                        .bind(timestamp(Utc::now()))
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
+                async fn delete(&self, id: &str) -> sqlx::Result<()> {
+                    sqlx::query("DELETE FROM upload_sessions WHERE id = $1")
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
+                async fn abandoned(&self, before: &str) -> sqlx::Result<Vec<SessionRow>> {
+                    sqlx::query_as("SELECT * FROM upload_sessions WHERE clip_id IS NULL AND updated_at < $1")
+                        .bind(before)
+                        .fetch_all(&self.pool)
+                        .await
+                }
+
+                async fn set_multipart(&self, id: &str, key: &str, upload_id: &str) -> sqlx::Result<()> {
+                    sqlx::query("UPDATE upload_sessions SET multipart_key = $1, multipart_id = $2 WHERE id = $3")
+                        .bind(key)
+                        .bind(upload_id)
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
+                async fn parts(&self, id: &str) -> sqlx::Result<Vec<(i32, String)>> {
+                    sqlx::query_as("SELECT part_number, etag FROM upload_session_parts WHERE session_id = $1 ORDER BY part_number")
+                        .bind(id)
+                        .fetch_all(&self.pool)
+                        .await
+                }
+
+                async fn add_part(&self, id: &str, number: i32, etag: &str) -> sqlx::Result<()> {
+                    sqlx::query(
+                        "INSERT INTO upload_session_parts (session_id, part_number, etag) VALUES ($1, $2, $3) \
+                         ON CONFLICT (session_id, part_number) DO UPDATE SET etag = excluded.etag",
+                    )
+                        .bind(id)
+                        .bind(number)
+                        .bind(etag)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+            }
+        };
+    };
+}
+pub(crate) use upload_store;

@@ -1,0 +1,123 @@
+//! Workspaces, users and tokens: the SQL both backends run.
+
+macro_rules! user_store {
+    ($db:ty) => {
+        const _: () = {
+            use chrono::Utc;
+            use $crate::db::sql::Dialect;
+            use $crate::db::users::{NewToken, TokenRow, UserRow, UserStore};
+            use $crate::domain::{User, timestamp};
+
+            #[async_trait::async_trait]
+            impl UserStore for $db {
+                async fn workspace_id(&self, name: &str, new_id: &str) -> sqlx::Result<String> {
+                    sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
+                        .bind(new_id)
+                        .bind(name)
+                        .bind(timestamp(Utc::now()))
+                        .execute(&self.pool)
+                        .await?;
+                    sqlx::query_scalar("SELECT id FROM workspaces WHERE name = $1")
+                        .bind(name)
+                        .fetch_one(&self.pool)
+                        .await
+                }
+
+                async fn insert(&self, user: &UserRow) -> sqlx::Result<()> {
+                    sqlx::query(
+                        "INSERT INTO users (id, workspace_id, email, display_name, time_zone, password_hash, is_admin, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(&user.id)
+                    .bind(&user.workspace_id)
+                    .bind(&user.email)
+                    .bind(&user.display_name)
+                    .bind(&user.time_zone)
+                    .bind(&user.password_hash)
+                    .bind(user.is_admin)
+                    .bind(&user.created_at)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn by_email(&self, email: &str) -> sqlx::Result<Option<UserRow>> {
+                    sqlx::query_as("SELECT * FROM users WHERE email = $1")
+                        .bind(email.trim().to_lowercase())
+                        .fetch_optional(&self.pool)
+                        .await
+                }
+
+                async fn by_id(&self, id: &str) -> sqlx::Result<Option<UserRow>> {
+                    sqlx::query_as("SELECT * FROM users WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await
+                }
+
+                async fn by_ids(&self, ids: &[&str]) -> sqlx::Result<Vec<User>> {
+                    let rows: Vec<UserRow> = sqlx::query_as(&format!("SELECT * FROM users WHERE id {}", Self::IN_ID_LIST))
+                        .bind(Self::id_list(ids)?)
+                        .fetch_all(&self.pool)
+                        .await?;
+                    Ok(rows.iter().map(UserRow::user).collect())
+                }
+
+                async fn insert_token(&self, token: &NewToken<'_>) -> sqlx::Result<()> {
+                    sqlx::query(
+                        "INSERT INTO auth_tokens (token_hash, id, user_id, kind, label, csrf_token, created_at, expires_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(token.token_hash)
+                    .bind(token.id)
+                    .bind(token.user_id)
+                    .bind(token.kind.as_str())
+                    .bind(token.label)
+                    .bind(token.csrf_token)
+                    .bind(timestamp(Utc::now()))
+                    .bind(token.expires_at.map(timestamp))
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn token_user(&self, token_hash: &str) -> sqlx::Result<Option<(TokenRow, User)>> {
+                    let token: Option<TokenRow> = sqlx::query_as(
+                        "SELECT id, user_id, kind, label, csrf_token, created_at, expires_at, revoked_at FROM auth_tokens \
+                         WHERE token_hash = $1 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > $2)",
+                    )
+                    .bind(token_hash)
+                    .bind(timestamp(Utc::now()))
+                    .fetch_optional(&self.pool)
+                    .await?;
+                    let Some(token) = token else { return Ok(None) };
+                    Ok(UserStore::by_id(self, &token.user_id).await?.map(|user| (token, user.user())))
+                }
+
+                async fn revoke_token(&self, user_id: &str, token_id: &str) -> sqlx::Result<bool> {
+                    Ok(
+                        sqlx::query("UPDATE auth_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+                            .bind(timestamp(Utc::now()))
+                            .bind(token_id)
+                            .bind(user_id)
+                            .execute(&self.pool)
+                            .await?
+                            .rows_affected()
+                            > 0,
+                    )
+                }
+
+                async fn api_tokens(&self, user_id: &str) -> sqlx::Result<Vec<TokenRow>> {
+                    sqlx::query_as(
+                        "SELECT id, user_id, kind, label, csrf_token, created_at, expires_at, revoked_at FROM auth_tokens \
+                         WHERE user_id = $1 AND kind = 'api' ORDER BY created_at DESC",
+                    )
+                    .bind(user_id)
+                    .fetch_all(&self.pool)
+                    .await
+                }
+            }
+        };
+    };
+}
+pub(crate) use user_store;
