@@ -128,6 +128,11 @@ pub struct Config {
     /// as long (at most an hour).
     #[arg(long, env = "OFFBEAT_TRANSCRIBE_RETRY_BASE_SECS", default_value_t = 30)]
     pub transcribe_retry_base_secs: u64,
+
+    /// A worker's hold on a job, renewed every third of it while it works: when its process
+    /// dies, another process takes the job over this long after the last renewal.
+    #[arg(long, env = "OFFBEAT_JOB_LEASE_SECS", default_value_t = 30)]
+    pub job_lease_secs: u64,
 }
 
 /// Administration, run against the same data directory (the server may be running).

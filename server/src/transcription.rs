@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 use transcribe::{Transcriber, TranscriberOptions, captions};
 
 use crate::config::Config;
-use crate::db::jobs::{Job, JobRow};
+use crate::db::jobs::{Job, JobRow, Lease};
 use crate::db::transcripts::{Finish, Finished};
 use crate::domain::{JobState, TranscriptStatus};
 use crate::state::AppState;
@@ -40,8 +40,13 @@ struct Inner {
     max_attempts: u32,
     /// First retry after this; each further retry waits twice as long, at most an hour.
     retry_base: Duration,
-    /// Wakes an idle worker when a clip arrives.
+    /// Wakes an idle worker when a clip arrives (here, or in another process).
     wake: Notify,
+    /// How long a claimed job is this process's without a renewal.
+    lease: Duration,
+    /// This process among those sharing the database: its workers hold leases as
+    /// `<process>/<worker>`.
+    process: String,
 }
 
 #[derive(Debug)]
@@ -116,6 +121,8 @@ impl Transcription {
                 max_attempts: config.transcribe_max_attempts.max(1),
                 retry_base: Duration::from_secs(config.transcribe_retry_base_secs.max(1)),
                 wake: Notify::new(),
+                lease: Duration::from_secs(config.job_lease_secs.max(1)),
+                process: crate::ids::new_id().unwrap_or_else(|_| std::process::id().to_string()),
             }),
         }
     }
@@ -129,6 +136,8 @@ impl Transcription {
             let (state, transcriber, service) = (state.clone(), transcriber.clone(), self.clone());
             tokio::spawn(async move { service.work(worker, state, transcriber).await });
         }
+        let inner = self.inner.clone();
+        state.db.job_signals().watch(Arc::new(move || inner.wake.notify_one()));
     }
 
     /// A clip arrived: wake an idle worker now rather than at its next poll.
@@ -153,10 +162,19 @@ impl Transcription {
         }
     }
 
+    /// A lease for `holder` from now.
+    fn lease<'a>(&self, holder: &'a str) -> Lease<'a> {
+        Lease {
+            holder,
+            until: Utc::now() + chrono::Duration::from_std(self.inner.lease).unwrap_or(chrono::Duration::seconds(30)),
+        }
+    }
+
     async fn work(&self, worker: usize, state: AppState, transcriber: Arc<Transcriber>) {
+        let holder = format!("{}/{worker}", self.inner.process);
         loop {
-            match state.db.jobs().claim().await {
-                Ok(Some(job)) => self.run(worker, &state, &transcriber, job).await,
+            match state.db.jobs().claim(self.lease(&holder)).await {
+                Ok(Some(job)) => self.run(&holder, &state, &transcriber, job).await,
                 Ok(None) => {
                     // Sleep until a new clip arrives or the next retry falls due.
                     let until_due = match state.db.jobs().next_due().await {
@@ -176,12 +194,19 @@ impl Transcription {
         }
     }
 
-    async fn run(&self, worker: usize, state: &AppState, transcriber: &Arc<Transcriber>, job: Job) {
+    async fn run(&self, holder: &str, state: &AppState, transcriber: &Arc<Transcriber>, job: Job) {
         let started = Instant::now();
-        tracing::info!(worker, clip = %job.clip_id, attempt = job.attempts, "transcribing");
-        match transcribe_clip(state, transcriber, &job.clip_id).await {
+        tracing::info!(worker = holder, clip = %job.clip_id, attempt = job.attempts, "transcribing");
+        let renewals = tokio::spawn(self.clone().renew_while_working(
+            state.clone(),
+            job.clip_id.clone(),
+            holder.to_owned(),
+        ));
+        let transcribed = transcribe_clip(state, transcriber, &job.clip_id).await;
+        renewals.abort();
+        match transcribed {
             Ok(()) => tracing::info!(
-                worker,
+                worker = holder,
                 clip = %job.clip_id,
                 ms = started.elapsed().as_millis() as u64,
                 "transcript ready"
@@ -194,9 +219,33 @@ impl Transcription {
                     Utc::now() + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::zero())
                 });
                 tracing::warn!(clip = %job.clip_id, attempt = job.attempts, retry = retry_at.is_some(), "transcription failed: {err}");
-                if let Err(db_err) = state.db.jobs().fail(&job.clip_id, &err.to_string(), retry_at).await {
+                let failed = state
+                    .db
+                    .jobs()
+                    .fail(&job.clip_id, holder, &err.to_string(), retry_at)
+                    .await;
+                if let Err(db_err) = failed {
                     tracing::warn!(clip = %job.clip_id, "cannot record the failure: {db_err}");
                 }
+            }
+        }
+    }
+}
+
+impl Transcription {
+    /// Renews the lease on a job every third of its length while it is worked on, so no other
+    /// process takes it over; stops if the job is no longer this worker's.
+    async fn renew_while_working(self, state: AppState, clip_id: String, holder: String) {
+        loop {
+            tokio::time::sleep(self.inner.lease / 3).await;
+            match state.db.jobs().renew(&clip_id, self.lease(&holder)).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(clip = %clip_id, worker = %holder, "the job's lease was lost (taken over, or the clip is gone)");
+                    return;
+                }
+                // Not fatal yet: the lease has two more thirds to go.
+                Err(err) => tracing::warn!(clip = %clip_id, "cannot renew the job's lease: {err}"),
             }
         }
     }

@@ -10,10 +10,19 @@ mod support;
 use std::collections::HashSet;
 
 use chrono::{Duration, Utc};
+use server::db::jobs::Lease;
 use server::db::transcripts::{Finish, Finished};
 use server::domain::JobState;
 use support::{Backend, Harness};
 use transcribe::{Segment, Transcript};
+
+/// A lease for `holder` that runs out `secs` from now.
+fn lease(holder: &str, secs: i64) -> Lease<'_> {
+    Lease {
+        holder,
+        until: Utc::now() + Duration::seconds(secs),
+    }
+}
 
 /// Stores a transcript for `clip_id` as a finished job does.
 async fn store(server: &Harness, clip_id: &str, transcript: &Transcript) -> Finish {
@@ -37,31 +46,58 @@ async fn jobs_go_to_one_worker_each_and_end_in_one_transcript(backend: Backend) 
     let jobs = server.state.db.jobs();
 
     // Oldest due first, then nothing left.
-    let claimed = jobs.claim().await.unwrap().unwrap();
+    let claimed = jobs.claim(lease("a/0", 60)).await.unwrap().unwrap();
     assert_eq!((claimed.clip_id.as_str(), claimed.attempts), (first.as_str(), 1));
-    assert_eq!(jobs.claim().await.unwrap().unwrap().clip_id, second);
-    assert!(jobs.claim().await.unwrap().is_none());
+    assert_eq!(jobs.claim(lease("a/0", 60)).await.unwrap().unwrap().clip_id, second);
+    assert!(
+        jobs.claim(lease("b/0", 60)).await.unwrap().is_none(),
+        "held jobs are not claimable"
+    );
 
-    // A failed attempt waits for its retry; the queue says when that is.
-    let retry_at = Utc::now() + Duration::hours(1);
-    jobs.fail(&first, "storage unavailable", Some(retry_at)).await.unwrap();
+    // A failed attempt waits for its retry; the queue says when the next thing falls due (here
+    // the other job's lease, which runs out first).
+    jobs.fail(
+        &first,
+        "a/0",
+        "storage unavailable",
+        Some(Utc::now() + Duration::hours(1)),
+    )
+    .await
+    .unwrap();
     let job = jobs.job(&first).await.unwrap().unwrap();
     assert_eq!((job.state, job.attempts), (JobState::Pending, 1));
     assert_eq!(job.last_error.as_deref(), Some("storage unavailable"));
-    assert!(jobs.claim().await.unwrap().is_none(), "not before its time");
-    let due = jobs.next_due().await.unwrap().unwrap();
-    assert!((due - retry_at).num_seconds().abs() <= 1, "{due} vs {retry_at}");
+    assert!(
+        jobs.claim(lease("b/0", 60)).await.unwrap().is_none(),
+        "not before its time"
+    );
+    let due = jobs.next_due().await.unwrap().unwrap() - Utc::now();
+    assert!(due > Duration::seconds(55) && due <= Duration::seconds(60), "{due}");
 
-    // A failure past the last attempt is final (only a running job can fail).
+    // A failure past the last attempt is final; only the job's holder can fail it.
     let third = server.upload_id(&olive, "Third").await;
-    assert_eq!(jobs.claim().await.unwrap().unwrap().clip_id, third);
-    jobs.fail(&third, "not audio after all", None).await.unwrap();
+    assert_eq!(jobs.claim(lease("a/0", 60)).await.unwrap().unwrap().clip_id, third);
+    jobs.fail(&third, "b/0", "not mine to fail", None).await.unwrap();
+    assert_eq!(jobs.job(&third).await.unwrap().unwrap().state, JobState::Running);
+    jobs.fail(&third, "a/0", "not audio after all", None).await.unwrap();
     assert_eq!(jobs.job(&third).await.unwrap().unwrap().state, JobState::Failed);
 
-    // A process that died mid-job: its job goes back in line and runs again.
-    assert_eq!(jobs.requeue_interrupted().await.unwrap(), 1);
-    let again = jobs.claim().await.unwrap().unwrap();
-    assert_eq!((again.clip_id.as_str(), again.attempts), (second.as_str(), 2));
+    // Its holder renews its lease while it works. When the renewals stop (the process died),
+    // the lease runs out and another worker takes the job over, counted as a new attempt; the
+    // old holder's renewals and failures then change nothing.
+    assert!(jobs.renew(&second, lease("a/0", 60)).await.unwrap());
+    assert!(jobs.claim(lease("b/0", 60)).await.unwrap().is_none());
+    assert!(jobs.renew(&second, lease("a/0", -1)).await.unwrap());
+    let taken = jobs.claim(lease("b/0", 60)).await.unwrap().unwrap();
+    assert_eq!((taken.clip_id.as_str(), taken.attempts), (second.as_str(), 2));
+    assert!(!jobs.renew(&second, lease("a/0", 60)).await.unwrap(), "no longer a/0's");
+    jobs.fail(&second, "a/0", "too late", None).await.unwrap();
+    assert_eq!(jobs.job(&second).await.unwrap().unwrap().state, JobState::Running);
+
+    // At start-up, SQLite (one process) puts every running job back in line; a shared
+    // database only those whose lease ran out — b/0 is alive and well.
+    let requeued = jobs.requeue_interrupted().await.unwrap();
+    assert_eq!(requeued, u64::from(backend == Backend::Sqlite));
 
     // Stored twice (a run that finished after all, then the rerun): one transcript.
     let transcript = Transcript {
@@ -109,7 +145,8 @@ async fn workers_asking_at_once_never_share_a_job(backend: Backend) {
             let db = server.state.db.clone();
             tokio::spawn(async move {
                 let mut mine = Vec::new();
-                while let Some(job) = db.jobs().claim().await.unwrap() {
+                let holder = server::ids::new_id().unwrap();
+                while let Some(job) = db.jobs().claim(lease(&holder, 60)).await.unwrap() {
                     mine.push(job.clip_id);
                 }
                 mine

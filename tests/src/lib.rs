@@ -9,6 +9,8 @@
 
 pub mod audio;
 pub mod http;
+#[path = "../../server/tests/support/postgres.rs"]
+pub mod postgres;
 pub mod process;
 pub mod proxy;
 pub mod pulse;

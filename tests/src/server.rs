@@ -16,6 +16,8 @@ pub struct ServerProc {
     pub url: String,
     data: tempfile::TempDir,
     args: Vec<OsString>,
+    /// The flags after `--listen` and `--data-dir`: what processes of one deployment share.
+    settings: Vec<OsString>,
     /// The user every test server starts with; requests to it carry this user's token by
     /// default (see [`crate::http::request`]).
     pub user: TestUser,
@@ -40,11 +42,17 @@ pub enum Backend<'a> {
 }
 
 impl ServerProc {
+    /// A server with its test user (see [`ServerProc::user`]).
     pub fn start(backend: Backend<'_>, extra: &[&str]) -> Self {
-        let data = tempfile::tempdir().expect("temp dir");
-        let mut args: Vec<OsString> = vec!["--listen".into(), "127.0.0.1:0".into(), "--data-dir".into()];
-        args.push(data.path().into());
-        args.extend(extra.iter().map(OsString::from));
+        let mut server = Self::launch(backend, extra);
+        server.user = server.add_user("owner@example.com", "Olive Owner", "Europe/Berlin", "Default");
+        crate::http::register_token(&server.url, &server.user.token);
+        server
+    }
+
+    /// A server with no user of its own (on a shared database, the first process adds them).
+    pub fn launch(backend: Backend<'_>, extra: &[&str]) -> Self {
+        let mut settings: Vec<OsString> = extra.iter().map(OsString::from).collect();
         if let Backend::S3(s3) = backend {
             for arg in [
                 "--storage",
@@ -54,25 +62,42 @@ impl ServerProc {
                 BUCKET,
                 "--s3-endpoint",
             ] {
-                args.push(arg.into());
+                settings.push(arg.into());
             }
-            args.push(s3.endpoint().into());
+            settings.push(s3.endpoint().into());
         }
-        let (child, url) = spawn(&args, data.path());
-        let mut server = Self {
-            child,
-            url,
-            data,
-            args,
-            user: TestUser {
+        Self::launch_with(
+            settings,
+            TestUser {
                 id: String::new(),
                 email: String::new(),
                 token: String::new(),
             },
-        };
-        server.user = server.add_user("owner@example.com", "Olive Owner", "Europe/Berlin", "Default");
+        )
+    }
+
+    /// Another process of the same deployment (same database, storage and flags), with its own
+    /// port and data directory; the test user's token works on it too.
+    pub fn another(&self) -> Self {
+        let server = Self::launch_with(self.settings.clone(), self.user.clone());
         crate::http::register_token(&server.url, &server.user.token);
         server
+    }
+
+    fn launch_with(settings: Vec<OsString>, user: TestUser) -> Self {
+        let data = tempfile::tempdir().expect("temp dir");
+        let mut args: Vec<OsString> = vec!["--listen".into(), "127.0.0.1:0".into(), "--data-dir".into()];
+        args.push(data.path().into());
+        args.extend(settings.iter().cloned());
+        let (child, url) = spawn(&args, data.path());
+        Self {
+            child,
+            url,
+            data,
+            args,
+            settings,
+            user,
+        }
     }
 
     /// The recorder, signed in to this server as its test user.
@@ -97,9 +122,21 @@ impl ServerProc {
     /// Adds an account with `server user add` (as an administrator would) and signs it in
     /// for an API token.
     pub fn add_user(&self, email: &str, name: &str, time_zone: &str, workspace: &str) -> TestUser {
+        // The same database as the server: its data directory, or its --database-url.
+        let database_url = self
+            .settings
+            .iter()
+            .position(|a| a == "--database-url")
+            .and_then(|i| self.settings.get(i + 1));
         let mut add = Command::new(workspace_bin("server"))
             .arg("--data-dir")
             .arg(self.data.path())
+            .args(
+                database_url
+                    .map(|url| ["--database-url".into(), url.clone()])
+                    .into_iter()
+                    .flatten(),
+            )
             .args([
                 "user",
                 "add",

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use clips::ClipStore;
-pub use jobs::JobQueue;
+pub use jobs::{JobQueue, JobSignals};
 pub use search::SearchIndex;
 pub use threads::ThreadStore;
 pub use transcripts::TranscriptStore;
@@ -37,6 +37,7 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     fn users(&self) -> &dyn UserStore;
     fn uploads(&self) -> &dyn UploadStore;
     fn jobs(&self) -> &dyn JobQueue;
+    fn job_signals(&self) -> &dyn JobSignals;
     fn transcripts(&self) -> &dyn TranscriptStore;
     fn search(&self) -> &dyn SearchIndex;
     /// One round trip, for health checks.

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+#[derive(Debug)]
 pub struct PgCluster {
     bin: PathBuf,
     dir: tempfile::TempDir,
@@ -48,6 +49,16 @@ impl PgCluster {
     /// The URL of the cluster's `postgres` database, as its superuser.
     pub fn url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// What `psql` prints for `sql` on that database (unaligned, tuples only), trimmed.
+    pub fn psql(&self, sql: &str) -> String {
+        let out = Command::new(self.bin.join("psql"))
+            .args([&self.url(), "-tAc", sql])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "psql: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 }
 

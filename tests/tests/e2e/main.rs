@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod accounts_sharing;
+mod cluster;
 mod live_recording;
 mod outbox;
 mod recorder_capture;

@@ -24,7 +24,7 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
 }
 
-fn encode(wav: &Path) -> PathBuf {
+pub(crate) fn encode(wav: &Path) -> PathBuf {
     let out = wav.with_extension("opus");
     run_ok(recorder().arg("encode").arg(wav).arg(&out));
     out
@@ -287,7 +287,7 @@ fn webm_recorded_by_chromium_transcribes_too() {
 }
 
 /// `secs` of speech as a WAV (a paragraph repeated): long enough that whisper is busy a while.
-fn speech_of(dir: &Path, secs: u64) -> PathBuf {
+pub(crate) fn speech_of(dir: &Path, secs: u64) -> PathBuf {
     let paragraph = speech(
         dir,
         "paragraph",

@@ -60,6 +60,9 @@ macro_rules! clip_store {
                         .bind(&clip.created_at)
                         .execute(&mut *tx)
                         .await?;
+                    if let Some(announce) = Self::ANNOUNCE_JOB {
+                        sqlx::query(announce).execute(&mut *tx).await?;
+                    }
                     tx.commit().await
                 }
 

@@ -3,35 +3,43 @@
 macro_rules! job_queue {
     ($db:ty) => {
         const _: () = {
-            use std::collections::HashMap;
             use chrono::{DateTime, Utc};
             use sqlx::{FromRow, Row};
+            use std::collections::HashMap;
+            use $crate::db::jobs::{Job, JobQueue, JobRow, Lease};
             use $crate::db::sql::Dialect;
-            use $crate::db::jobs::{Job, JobQueue, JobRow};
             use $crate::domain::{JobState, parse_timestamp, timestamp};
 
             #[async_trait::async_trait]
             impl JobQueue for $db {
                 async fn requeue_interrupted(&self) -> sqlx::Result<u64> {
-                    Ok(
-                        sqlx::query("UPDATE transcript_jobs SET state = 'pending', updated_at = $1 WHERE state = 'running'")
-                            .bind(timestamp(Utc::now()))
-                            .execute(&self.pool)
-                            .await?
-                            .rows_affected(),
-                    )
+                    let now = timestamp(Utc::now());
+                    Ok(sqlx::query(&format!(
+                        "UPDATE transcript_jobs SET state = 'pending', lease_owner = NULL, lease_expires_at = NULL, \
+                         updated_at = $1 WHERE state = 'running' {}",
+                        Self::ABANDONED
+                    ))
+                    .bind(&now)
+                    .execute(&self.pool)
+                    .await?
+                    .rows_affected())
                 }
 
-                async fn claim(&self) -> sqlx::Result<Option<Job>> {
+                async fn claim(&self, lease: Lease<'_>) -> sqlx::Result<Option<Job>> {
                     let now = timestamp(Utc::now());
+                    let claimable =
+                        "((state = 'pending' AND run_after <= $1) OR (state = 'running' AND lease_expires_at < $1))";
                     let row = sqlx::query(&format!(
-                        "UPDATE transcript_jobs SET state = 'running', attempts = attempts + 1, updated_at = $1 \
-                         WHERE state = 'pending' AND clip_id = (SELECT clip_id FROM transcript_jobs \
-                             WHERE state = 'pending' AND run_after <= $1 ORDER BY run_after, clip_id LIMIT 1 {}) \
+                        "UPDATE transcript_jobs SET state = 'running', attempts = attempts + 1, updated_at = $1, \
+                             lease_owner = $2, lease_expires_at = $3 \
+                         WHERE {claimable} AND clip_id = (SELECT clip_id FROM transcript_jobs \
+                             WHERE {claimable} ORDER BY run_after, clip_id LIMIT 1 {}) \
                          RETURNING clip_id, attempts",
                         Self::SKIP_LOCKED
                     ))
                     .bind(&now)
+                    .bind(lease.holder)
+                    .bind(timestamp(lease.until))
                     .fetch_optional(&self.pool)
                     .await?;
                     Ok(row.map(|row| Job {
@@ -40,29 +48,54 @@ macro_rules! job_queue {
                     }))
                 }
 
+                async fn renew(&self, clip_id: &str, lease: Lease<'_>) -> sqlx::Result<bool> {
+                    let renewed = sqlx::query(
+                        "UPDATE transcript_jobs SET lease_expires_at = $1 \
+                         WHERE clip_id = $2 AND state = 'running' AND lease_owner = $3",
+                    )
+                    .bind(timestamp(lease.until))
+                    .bind(clip_id)
+                    .bind(lease.holder)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(renewed.rows_affected() > 0)
+                }
+
                 async fn next_due(&self) -> sqlx::Result<Option<DateTime<Utc>>> {
-                    let next: Option<String> =
-                        sqlx::query_scalar("SELECT MIN(run_after) FROM transcript_jobs WHERE state = 'pending'")
-                            .fetch_one(&self.pool)
-                            .await?;
+                    let next: Option<String> = sqlx::query_scalar(
+                        "SELECT MIN(due) FROM ( \
+                             SELECT run_after AS due FROM transcript_jobs WHERE state = 'pending' \
+                             UNION ALL SELECT lease_expires_at FROM transcript_jobs WHERE state = 'running' \
+                         ) AS upcoming",
+                    )
+                    .fetch_one(&self.pool)
+                    .await?;
                     Ok(next.as_deref().and_then(parse_timestamp))
                 }
 
-                async fn fail(&self, clip_id: &str, error: &str, retry_at: Option<DateTime<Utc>>) -> sqlx::Result<()> {
+                async fn fail(
+                    &self,
+                    clip_id: &str,
+                    holder: &str,
+                    error: &str,
+                    retry_at: Option<DateTime<Utc>>,
+                ) -> sqlx::Result<()> {
                     let now = timestamp(Utc::now());
                     let (state, run_after) = match retry_at {
                         Some(at) => (JobState::Pending, timestamp(at)),
                         None => (JobState::Failed, now.clone()),
                     };
                     sqlx::query(
-                        "UPDATE transcript_jobs SET state = $1, run_after = $2, last_error = $3, updated_at = $4 \
-                         WHERE clip_id = $5 AND state = 'running'",
+                        "UPDATE transcript_jobs SET state = $1, run_after = $2, last_error = $3, updated_at = $4, \
+                             lease_owner = NULL, lease_expires_at = NULL \
+                         WHERE clip_id = $5 AND state = 'running' AND lease_owner = $6",
                     )
                     .bind(state.as_str())
                     .bind(run_after)
                     .bind(error)
                     .bind(now)
                     .bind(clip_id)
+                    .bind(holder)
                     .execute(&self.pool)
                     .await?;
                     Ok(())

@@ -20,6 +20,12 @@ pub(crate) trait Dialect {
     /// What lets concurrent claims pass over rows another transaction holds (nothing where
     /// writes are serialised anyway).
     const SKIP_LOCKED: &'static str;
+    /// Which running jobs a process starting up may put back in line (`AND …`, with the
+    /// time at `$1`): those of processes that are surely gone.
+    const ABANDONED: &'static str;
+    /// What tells every process that a job was queued (run in the queuing transaction), if
+    /// anything needs to.
+    const ANNOUNCE_JOB: Option<&'static str>;
     /// A list of ids as one bound value.
     type IdList: Send;
     fn id_list(ids: &[&str]) -> sqlx::Result<Self::IdList>;
@@ -46,6 +52,7 @@ macro_rules! shared_stores {
                 users: UserStore,
                 uploads: UploadStore,
                 jobs: JobQueue,
+                job_signals: JobSignals,
                 transcripts: TranscriptStore,
                 search: SearchIndex,
             );

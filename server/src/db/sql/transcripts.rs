@@ -196,7 +196,8 @@ macro_rules! transcript_store {
                             .await?;
                         }
                     }
-                    sqlx::query("UPDATE transcript_jobs SET state = 'done', last_error = NULL, updated_at = $1 WHERE clip_id = $2")
+                    sqlx::query("UPDATE transcript_jobs SET state = 'done', last_error = NULL, lease_owner = NULL, \
+                         lease_expires_at = NULL, updated_at = $1 WHERE clip_id = $2")
                         .bind(&now)
                         .bind(done.clip_id)
                         .execute(&mut *tx)

@@ -10,6 +10,7 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 
 use super::OpenError;
+use super::jobs::{JobSignals, Wake};
 use super::sql::{Dialect, shared_stores};
 
 #[derive(Debug, Clone)]
@@ -38,11 +39,20 @@ impl SqliteDatabase {
 
 shared_stores!(SqliteDatabase);
 
+/// One process: whoever queues a job wakes its own workers.
+impl JobSignals for SqliteDatabase {
+    fn watch(&self, _wake: Wake) {}
+}
+
 impl Dialect for SqliteDatabase {
     const IN_ID_LIST: &'static str = "IN (SELECT value FROM json_each($1))";
     const EACH_ID_AT_3: &'static str = "json_each($3) AS m";
     // One writer at a time: a claim's UPDATE already has the database to itself.
     const SKIP_LOCKED: &'static str = "";
+    // This process is the database's only user: whatever ran before it started is orphaned.
+    const ABANDONED: &'static str = "";
+    // Its workers are woken in process.
+    const ANNOUNCE_JOB: Option<&'static str> = None;
     type IdList = String;
 
     /// A JSON array that SQL reads with `json_each`, so a query over many ids has one

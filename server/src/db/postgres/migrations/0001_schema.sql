@@ -76,7 +76,9 @@ CREATE TABLE transcript_jobs (
     attempts    BIGINT NOT NULL DEFAULT 0,
     run_after   TEXT NOT NULL,
     last_error  TEXT,
-    updated_at  TEXT NOT NULL
+    updated_at  TEXT NOT NULL,
+    lease_owner       TEXT,                  -- '<process>/<worker>' while running
+    lease_expires_at  TEXT                   -- renewed while it works; past it, anyone may take over
 );
 
 CREATE INDEX transcript_jobs_due ON transcript_jobs (state, run_after);

@@ -1,0 +1,108 @@
+//! Several server processes on one PostgreSQL (a private cluster per test): they start
+//! together on an empty database, a job whose process died is finished by another once its
+//! lease runs out, and what one process writes the others read.
+
+use std::time::Duration;
+
+use offbeat_tests::http::{get, request};
+use offbeat_tests::postgres::PgCluster;
+use offbeat_tests::s3::S3Server;
+use offbeat_tests::server::{Backend, ServerProc};
+use offbeat_tests::speech::{transcribe_args, wait_for_transcript};
+use offbeat_tests::wait::wait_until;
+use serde_json::json;
+
+use crate::transcripts::{encode, speech_of};
+
+#[test]
+fn processes_started_together_on_an_empty_database_all_come_up_and_migrate_once() {
+    let postgres = PgCluster::start();
+    let url = postgres.url();
+    let processes: Vec<ServerProc> = std::thread::scope(|scope| {
+        let starting: Vec<_> = (0..3)
+            .map(|_| scope.spawn(|| ServerProc::launch(Backend::Local, &["--database-url", &url])))
+            .collect();
+        starting.into_iter().map(|p| p.join().unwrap()).collect()
+    });
+    for process in &processes {
+        let ready = request("GET", &process.api("/readyz"), &[("Authorization", "")], None);
+        assert_eq!(ready.status, 200, "{}", String::from_utf8_lossy(&ready.body));
+    }
+    let migrations = std::fs::read_dir(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../server/src/db/postgres/migrations"
+    ))
+    .unwrap()
+    .count();
+    let applied = postgres.psql("SELECT count(*) FROM _sqlx_migrations WHERE success");
+    assert_eq!(applied, migrations.to_string(), "each migration applied once");
+}
+
+#[test]
+fn a_job_whose_process_died_is_finished_by_another_once_its_lease_runs_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let minute = encode(&speech_of(dir.path(), 60));
+    let postgres = PgCluster::start();
+    let s3 = S3Server::start();
+    let url = postgres.url();
+    let mut flags: Vec<String> = transcribe_args();
+    flags.extend(["--database-url", &url, "--job-lease-secs", "3"].map(String::from));
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let mut first = ServerProc::start(Backend::S3(&s3), &flags);
+    let clip = first.upload_file(&minute);
+    let id = clip["id"].as_str().unwrap().to_owned();
+    let status = |server: &ServerProc| get(&server.api(&format!("/api/v1/clips/{id}/transcript"))).json();
+    wait_until("the first process transcribing", Duration::from_secs(30), || {
+        (status(&first)["status"] == "running").then_some(())
+    });
+    let second = first.another();
+    first.kill();
+
+    // Nobody renews the lease now: once it runs out the second process takes the job over.
+    let transcript = wait_for_transcript(&second, &id, Duration::from_secs(240));
+    assert_eq!(transcript["status"], "ready", "{transcript}");
+    assert_eq!(
+        transcript["attempts"], 2,
+        "one interrupted run, one complete: {transcript}"
+    );
+    let jobs = postgres.psql(&format!("SELECT count(*) FROM transcripts WHERE clip_id = '{id}'"));
+    assert_eq!(jobs, "1", "one transcript");
+}
+
+#[test]
+fn what_one_process_writes_the_others_read() {
+    let postgres = PgCluster::start();
+    let url = postgres.url();
+    let dir = tempfile::tempdir().unwrap();
+    let question = encode(&speech_of(dir.path(), 3));
+    let asking = ServerProc::start(Backend::Local, &["--database-url", &url]);
+    let answering = asking.another();
+    let manu = asking.add_user("manu@example.com", "Manu", "Asia/Manila", "Default");
+    let clip = asking.upload_file(&question);
+    let id = clip["id"].as_str().unwrap();
+
+    // Manu answers through the other process; the thread and the inbox agree everywhere.
+    let body = json!({ "text": "Sounds good, Thursday works." }).to_string();
+    let reply = request(
+        "POST",
+        &answering.api(&format!("/api/v1/threads/{id}/replies")),
+        &[
+            ("Authorization", &format!("Bearer {}", manu.token)),
+            ("Content-Type", "application/json"),
+        ],
+        Some(body.as_bytes()),
+    );
+    assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
+    // (The inboxes first: reading a thread marks its text read.)
+    for server in [&asking, &answering] {
+        let inbox = get(&server.api("/api/v1/inbox")).json();
+        assert_eq!(inbox["threads"][0]["root"]["id"], id, "{inbox}");
+    }
+    for server in [&asking, &answering] {
+        let thread = get(&server.api(&format!("/api/v1/threads/{id}"))).json();
+        assert_eq!(
+            thread["root"]["replies"][0]["text"], "Sounds good, Thursday works.",
+            "{thread}"
+        );
+    }
+}
