@@ -7,6 +7,7 @@
 //! Errors are `sqlx::Error`: every engine is reached through sqlx, and what callers need to tell
 //! apart (a twin reply, a clip gone while transcribing) the interfaces return as values.
 
+pub mod attempts;
 pub mod clips;
 pub mod jobs;
 pub mod postgres;
@@ -21,6 +22,7 @@ pub mod users;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use attempts::AttemptLog;
 pub use clips::ClipStore;
 pub use jobs::{JobQueue, JobSignals};
 pub use search::SearchIndex;
@@ -38,6 +40,7 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     fn uploads(&self) -> &dyn UploadStore;
     fn jobs(&self) -> &dyn JobQueue;
     fn job_signals(&self) -> &dyn JobSignals;
+    fn attempts(&self) -> &dyn AttemptLog;
     fn transcripts(&self) -> &dyn TranscriptStore;
     fn search(&self) -> &dyn SearchIndex;
     /// One round trip, for health checks.

@@ -57,7 +57,8 @@ pub async fn check_password(state: &AppState, peer: SocketAddr, email: &str, pas
     let ip = peer.ip().to_string();
     if let Err(wait) = state
         .login_limiter
-        .attempt(&[&format!("email:{email}"), &format!("ip:{ip}")])
+        .attempt(&state.db, &[&format!("email:{email}"), &format!("ip:{ip}")])
+        .await?
     {
         return Err(AppError::TooManyRequests {
             retry_after_secs: wait.as_secs().max(1),

@@ -106,3 +106,31 @@ fn what_one_process_writes_the_others_read() {
         );
     }
 }
+
+#[test]
+fn the_sign_in_limit_holds_across_processes() {
+    let postgres = PgCluster::start();
+    let url = postgres.url();
+    let first = ServerProc::start(
+        Backend::Local,
+        &["--database-url", &url, "--login-attempts-per-minute", "4"],
+    );
+    let second = first.another();
+    let sign_in = |server: &ServerProc, password: &str| {
+        let body = json!({ "email": "owner@example.com", "password": password, "kind": "api" }).to_string();
+        request(
+            "POST",
+            &server.api("/api/v1/auth/login"),
+            &[("Authorization", ""), ("Content-Type", "application/json")],
+            Some(body.as_bytes()),
+        )
+        .status
+    };
+    // ServerProc signed in once already; three wrong guesses spread over both processes use up
+    // the rest, and then neither lets even the right password in.
+    assert_eq!(sign_in(&first, "guess 1"), 400);
+    assert_eq!(sign_in(&second, "guess 2"), 400);
+    assert_eq!(sign_in(&first, "guess 3"), 400);
+    assert_eq!(sign_in(&second, offbeat_tests::server::TEST_PASSWORD), 429);
+    assert_eq!(sign_in(&first, offbeat_tests::server::TEST_PASSWORD), 429);
+}

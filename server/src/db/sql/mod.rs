@@ -4,6 +4,7 @@
 //! (SqliteDatabase)`), so one text serves both without sqlx's generic bounds; what differs
 //! between the engines is the backend's [`Dialect`], and search is each backend's own.
 
+pub(crate) mod attempts;
 pub(crate) mod clips;
 pub(crate) mod jobs;
 pub(crate) mod threads;
@@ -53,6 +54,7 @@ macro_rules! shared_stores {
                 uploads: UploadStore,
                 jobs: JobQueue,
                 job_signals: JobSignals,
+                attempts: AttemptLog,
                 transcripts: TranscriptStore,
                 search: SearchIndex,
             );
@@ -61,6 +63,7 @@ macro_rules! shared_stores {
                 sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
             }
         }
+        $crate::db::sql::attempts::attempt_log!($db);
         $crate::db::sql::clips::clip_store!($db);
         $crate::db::sql::threads::thread_store!($db);
         $crate::db::sql::users::user_store!($db);
