@@ -36,6 +36,10 @@ pub struct Config {
     #[arg(long, env = "OFFBEAT_DATA_DIR", default_value = "offbeat-data")]
     pub data_dir: PathBuf,
 
+    /// Where to serve Prometheus metrics (`GET /metrics`), apart from the app [default: not served]
+    #[arg(long, env = "OFFBEAT_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
     /// The metadata database: `postgres://user:password@host:5432/offbeat` for several
     /// processes, or `sqlite://<path>` [default: sqlite://<data-dir>/offbeat.db]
     #[arg(long, env = "OFFBEAT_DATABASE_URL")]

@@ -93,14 +93,21 @@ impl From<StorageError> for AppError {
     fn from(err: StorageError) -> Self {
         match err {
             StorageError::NotFound => AppError::NotFound(Missing::StoredObject),
-            StorageError::Unavailable(_) => AppError::StorageUnavailable(err),
-            other => AppError::Internal(other.into()),
+            StorageError::Unavailable(_) => {
+                crate::metrics::storage_error();
+                AppError::StorageUnavailable(err)
+            }
+            other => {
+                crate::metrics::storage_error();
+                AppError::Internal(other.into())
+            }
         }
     }
 }
 
 impl From<sqlx::Error> for AppError {
     fn from(err: sqlx::Error) -> Self {
+        crate::metrics::database_error(&err);
         AppError::Internal(err.into())
     }
 }

@@ -14,6 +14,7 @@ pub mod hashing;
 pub mod ids;
 pub mod ingest;
 pub mod live_analysis;
+pub mod metrics;
 pub mod routes;
 pub mod search;
 pub mod services;
@@ -35,6 +36,7 @@ pub fn app(state: AppState) -> Router {
         .layer(cors)
         .merge(routes::uploads_router(state, uploads_cors))
         .layer(axum::middleware::from_fn(web::security_headers))
+        .route_layer(axum::middleware::from_fn(metrics::record_request))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
 
@@ -64,6 +66,10 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     });
     // On stdout, plainly, so scripts and tests can read it.
     println!("Offbeat server listening on http://{local} (public URL {public_url})");
+    if let Some(listen) = state.config.metrics_listen {
+        let at = metrics::serve(listen, state.clone()).await?;
+        println!("Offbeat metrics on http://{at}/metrics");
+    }
     let live_analyses = state.live_analyses.clone();
     axum::serve(
         listener,

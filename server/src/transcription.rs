@@ -299,6 +299,9 @@ async fn transcribe_clip(state: &AppState, transcriber: &Arc<Transcriber>, clip_
     };
     match state.db.transcripts().finish(&finished).await? {
         Finish::Stored => {
+            let audio_ms = timings.audio.as_millis().max(1) as f64;
+            metrics::histogram!("offbeat_transcription_real_time_factor")
+                .record(finished.inference_ms as f64 / audio_ms);
             tracing::info!(
                 clip = clip_id,
                 audio_s = timings.audio.as_secs_f64(),

@@ -25,6 +25,14 @@ pub struct JobRow {
     pub last_error: Option<String>,
 }
 
+/// The jobs waiting to run.
+#[derive(Debug, Clone, Copy)]
+pub struct Backlog {
+    pub pending: i64,
+    /// When the longest-waiting of them fell due.
+    pub oldest_due: Option<DateTime<Utc>>,
+}
+
 /// Who holds a job, and until when (renewed while the holder works).
 #[derive(Debug, Clone, Copy)]
 pub struct Lease<'a> {
@@ -58,6 +66,9 @@ pub trait JobQueue: Send + Sync {
     -> sqlx::Result<()>;
 
     async fn job(&self, clip_id: &str) -> sqlx::Result<Option<JobRow>>;
+
+    /// The queue's depth and age (due jobs only: a retry not yet due is not waiting).
+    async fn backlog(&self) -> sqlx::Result<Backlog>;
 
     /// The jobs of these clips, by clip id, in one query.
     async fn jobs(&self, clip_ids: &[&str]) -> sqlx::Result<HashMap<String, JobRow>>;

@@ -54,6 +54,9 @@ pub trait UploadStore: Send + Sync {
 
     async fn get(&self, id: &str) -> sqlx::Result<Option<SessionRow>>;
 
+    /// How many sessions are still open (not finished).
+    async fn open_count(&self) -> sqlx::Result<i64>;
+
     /// The unfinished session behind a share link, if the link is one reserved for a take still
     /// being recorded.
     async fn recording_by_share_token(&self, token: &str) -> sqlx::Result<Option<SessionRow>>;

@@ -6,7 +6,7 @@ macro_rules! job_queue {
             use chrono::{DateTime, Utc};
             use sqlx::{FromRow, Row};
             use std::collections::HashMap;
-            use $crate::db::jobs::{Job, JobQueue, JobRow, Lease};
+            use $crate::db::jobs::{Backlog, Job, JobQueue, JobRow, Lease};
             use $crate::db::sql::Dialect;
             use $crate::domain::{JobState, parse_timestamp, timestamp};
 
@@ -99,6 +99,19 @@ macro_rules! job_queue {
                     .execute(&self.pool)
                     .await?;
                     Ok(())
+                }
+
+                async fn backlog(&self) -> sqlx::Result<Backlog> {
+                    let (pending, oldest): (i64, Option<String>) = sqlx::query_as(
+                        "SELECT COUNT(*), MIN(run_after) FROM transcript_jobs WHERE state = 'pending' AND run_after <= $1",
+                    )
+                    .bind(timestamp(Utc::now()))
+                    .fetch_one(&self.pool)
+                    .await?;
+                    Ok(Backlog {
+                        pending,
+                        oldest_due: oldest.as_deref().and_then(parse_timestamp),
+                    })
                 }
 
                 async fn job(&self, clip_id: &str) -> sqlx::Result<Option<JobRow>> {

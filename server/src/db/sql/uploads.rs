@@ -36,6 +36,12 @@ macro_rules! upload_store {
                         .await
                 }
 
+                async fn open_count(&self) -> sqlx::Result<i64> {
+                    sqlx::query_scalar("SELECT COUNT(*) FROM upload_sessions WHERE clip_id IS NULL")
+                        .fetch_one(&self.pool)
+                        .await
+                }
+
                 async fn recording_by_share_token(&self, token: &str) -> sqlx::Result<Option<SessionRow>> {
                     sqlx::query_as("SELECT * FROM upload_sessions WHERE share_token = $1 AND clip_id IS NULL")
                         .bind(token)

@@ -1,0 +1,79 @@
+//! Operations: Prometheus metrics on their own address, never on the app's.
+
+use std::time::Duration;
+
+use offbeat_tests::http::{get, request};
+use offbeat_tests::server::{Backend, ServerProc};
+use offbeat_tests::wait::wait_until;
+
+#[test]
+fn metrics_count_requests_sessions_and_jobs_apart_from_the_app() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let metrics_listen = format!("127.0.0.1:{port}");
+    let server = ServerProc::start(Backend::Local, &["--metrics-listen", &metrics_listen]);
+    server.upload_file(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/chromium-audio.webm"
+    )));
+    assert_eq!(get(&server.api("/api/v1/clips")).status, 200);
+    assert_eq!(
+        get(&server.api("/api/v1/clips/0123456789abcdef0123456789abcdef")).status,
+        404
+    );
+    let session = request(
+        "POST",
+        &server.api("/api/v1/uploads"),
+        &[("Tus-Resumable", "1.0.0"), ("Upload-Defer-Length", "1")],
+        None,
+    );
+    assert_eq!(session.status, 201);
+    // Not where users reach the app.
+    assert_eq!(
+        request("GET", &server.api("/metrics"), &[("Authorization", "")], None).status,
+        404
+    );
+
+    let metrics_url = format!("http://{metrics_listen}/metrics");
+    let text = wait_until("the gauges refreshed", Duration::from_secs(20), || {
+        let text = String::from_utf8(get(&metrics_url).body).unwrap();
+        text.contains("offbeat_upload_sessions_open 1").then_some(text)
+    });
+    let has = |series: &str, labels: &[&str]| {
+        text.lines()
+            .any(|line| line.starts_with(series) && labels.iter().all(|label| line.contains(label)))
+    };
+    assert!(
+        has(
+            "http_requests_total{",
+            &["route=\"/api/v1/clips\"", "method=\"GET\"", "status=\"200\""]
+        ),
+        "{text}"
+    );
+    assert!(
+        has(
+            "http_requests_total{",
+            &["route=\"/api/v1/clips/{id}\"", "status=\"404\""]
+        ),
+        "{text}"
+    );
+    assert!(
+        has(
+            "http_requests_total{",
+            &["route=\"/api/v1/clips\"", "method=\"POST\"", "status=\"201\""]
+        ),
+        "{text}"
+    );
+    assert!(
+        has(
+            "http_request_duration_seconds_bucket{",
+            &["route=\"/api/v1/clips\"", "le=\"0.005\""]
+        ),
+        "{text}"
+    );
+    // No model here: the uploaded clip's transcript job waits in the queue.
+    assert!(has("offbeat_jobs_pending 1", &[]), "{text}");
+    assert!(has("offbeat_jobs_oldest_pending_seconds", &[]), "{text}");
+}
