@@ -15,6 +15,7 @@ pub mod process;
 pub mod proxy;
 pub mod pulse;
 pub mod s3;
+pub mod seaweedfs;
 pub mod server;
 pub mod speech;
 pub mod tools;

@@ -15,6 +15,27 @@ pub const ACCESS_KEY: &str = "offbeat-test-key";
 pub const SECRET_KEY: &str = "offbeat-test-secret";
 pub const BUCKET: &str = "clips";
 
+/// An aws-sdk-s3 client for the S3 service at `endpoint`, with the test credentials.
+pub fn client(endpoint: &str) -> aws_sdk_s3::Client {
+    let creds = aws_sdk_s3::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "offbeat-tests");
+    let config = aws_sdk_s3::config::Builder::new()
+        .behavior_version_latest()
+        .region(aws_sdk_s3::config::Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .force_path_style(true)
+        .credentials_provider(creds)
+        .request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// The ETag of `key` in [`BUCKET`] at `endpoint`, if the object is there.
+pub fn etag(endpoint: &str, key: &str) -> Option<String> {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let head = runtime.block_on(client(endpoint).head_object().bucket(BUCKET).key(key).send());
+    head.ok().map(|h| h.e_tag().unwrap_or_default().to_owned())
+}
+
 #[derive(Debug)]
 pub struct S3Server {
     root: tempfile::TempDir,
@@ -42,16 +63,7 @@ impl S3Server {
 
     /// An aws-sdk-s3 client for this server, with the test credentials.
     pub fn client(&self) -> aws_sdk_s3::Client {
-        let creds = aws_sdk_s3::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "offbeat-tests");
-        let config = aws_sdk_s3::config::Builder::new()
-            .behavior_version_latest()
-            .region(aws_sdk_s3::config::Region::new("us-east-1"))
-            .endpoint_url(self.endpoint())
-            .force_path_style(true)
-            .credentials_provider(creds)
-            .request_checksum_calculation(aws_sdk_s3::config::RequestChecksumCalculation::WhenRequired)
-            .build();
-        aws_sdk_s3::Client::from_conf(config)
+        client(&self.endpoint())
     }
 
     /// s3s-fs's own directory (the bucket, and its bookkeeping beside it).

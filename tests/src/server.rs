@@ -39,6 +39,7 @@ pub const TEST_PASSWORD: &str = "correct horse battery staple";
 pub enum Backend<'a> {
     Local,
     S3(&'a S3Server),
+    SeaweedFs(&'a crate::seaweedfs::SeaweedFs),
 }
 
 impl ServerProc {
@@ -53,7 +54,12 @@ impl ServerProc {
     /// A server with no user of its own (on a shared database, the first process adds them).
     pub fn launch(backend: Backend<'_>, extra: &[&str]) -> Self {
         let mut settings: Vec<OsString> = extra.iter().map(OsString::from).collect();
-        if let Backend::S3(s3) = backend {
+        let endpoint = match backend {
+            Backend::Local => None,
+            Backend::S3(s3) => Some(s3.endpoint()),
+            Backend::SeaweedFs(weed) => Some(weed.endpoint()),
+        };
+        if let Some(endpoint) = endpoint {
             for arg in [
                 "--storage",
                 "s3",
@@ -64,7 +70,7 @@ impl ServerProc {
             ] {
                 settings.push(arg.into());
             }
-            settings.push(s3.endpoint().into());
+            settings.push(endpoint.into());
         }
         Self::launch_with(
             settings,

@@ -1,12 +1,13 @@
-//! Several server processes on one PostgreSQL (a private cluster per test): they start
-//! together on an empty database, a job whose process died is finished by another once its
-//! lease runs out, and what one process writes the others read.
+//! Several server processes on one PostgreSQL (a private cluster per test) and, where they
+//! share clips, one SeaweedFS: they start together on an empty database, a job whose process
+//! died is finished by another once its lease runs out, what one process writes the others
+//! read, and the sign-in limit holds across them.
 
 use std::time::Duration;
 
 use offbeat_tests::http::{get, request};
 use offbeat_tests::postgres::PgCluster;
-use offbeat_tests::s3::S3Server;
+use offbeat_tests::seaweedfs::SeaweedFs;
 use offbeat_tests::server::{Backend, ServerProc};
 use offbeat_tests::speech::{transcribe_args, wait_for_transcript};
 use offbeat_tests::wait::wait_until;
@@ -43,12 +44,12 @@ fn a_job_whose_process_died_is_finished_by_another_once_its_lease_runs_out() {
     let dir = tempfile::tempdir().unwrap();
     let minute = encode(&speech_of(dir.path(), 60));
     let postgres = PgCluster::start();
-    let s3 = S3Server::start();
+    let weed = SeaweedFs::start();
     let url = postgres.url();
     let mut flags: Vec<String> = transcribe_args();
     flags.extend(["--database-url", &url, "--job-lease-secs", "3"].map(String::from));
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-    let mut first = ServerProc::start(Backend::S3(&s3), &flags);
+    let mut first = ServerProc::start(Backend::SeaweedFs(&weed), &flags);
     let clip = first.upload_file(&minute);
     let id = clip["id"].as_str().unwrap().to_owned();
     let status = |server: &ServerProc| get(&server.api(&format!("/api/v1/clips/{id}/transcript"))).json();

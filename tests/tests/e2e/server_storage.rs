@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use offbeat_tests::audio::opus_facts;
 use offbeat_tests::http::{self, Reply, cut_off_upload, get, request};
 use offbeat_tests::s3::S3Server;
+use offbeat_tests::seaweedfs::SeaweedFs;
 use offbeat_tests::server::{Backend, ServerProc};
 use offbeat_tests::tools::{live_webm, recorder, require, run_ok, speech};
 use sha2::{Digest, Sha256};
@@ -205,7 +206,7 @@ fn s3_multipart_for_clips_above_the_part_size() {
     let full = get(clip["media_url"].as_str().unwrap());
     assert_eq!(sha256_hex(&full.body), sha256_hex(&bytes));
     // It went up in parts: S3 marks multipart ETags with the part count.
-    let etag = s3_etag(&s3, &format!("clips/{id}.opus"));
+    let etag = offbeat_tests::s3::etag(&s3.endpoint(), &format!("clips/{id}.opus")).unwrap();
     assert!(
         etag.trim_matches('"').ends_with("-2"),
         "multipart ETag expected, got {etag}"
@@ -239,7 +240,12 @@ fn s3_large_uploads_stream_into_parts_while_they_arrive() {
     let key = format!("clips/{id}.opus");
     assert_eq!(std::fs::read(s3.object_path(&key)).unwrap(), bytes);
     let parts = bytes.len().div_ceil(5 << 20);
-    assert!(s3_etag(&s3, &key).trim_matches('"').ends_with(&format!("-{parts}")));
+    assert!(
+        offbeat_tests::s3::etag(&s3.endpoint(), &key)
+            .unwrap()
+            .trim_matches('"')
+            .ends_with(&format!("-{parts}"))
+    );
     assert_no_pending_multipart(&s3);
 
     // Cut off after several parts went up, or refused after the whole body went up: the
@@ -292,30 +298,24 @@ fn s3_large_uploads_stream_into_parts_while_they_arrive() {
     assert_no_pending_multipart(&s3);
 }
 
-fn s3_etag(s3: &S3Server, key: &str) -> String {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let head = runtime.block_on(
-        s3.client()
-            .head_object()
-            .bucket(offbeat_tests::s3::BUCKET)
-            .key(key)
-            .send(),
-    );
-    head.unwrap().e_tag().unwrap_or_default().to_owned()
-}
-
 #[test]
 fn presigned_media_redirects_to_a_working_url() {
     let s3 = S3Server::start();
     let server = ServerProc::start(Backend::S3(&s3), &["--s3-presign-media"]);
+    presigned_media(&server, &s3.endpoint());
+}
+
+/// Media served as a redirect to a presigned URL that the S3 service honours, and refuses
+/// once tampered with.
+fn presigned_media(server: &ServerProc, endpoint: &str) {
     let dir = tempfile::tempdir().unwrap();
     let bytes = std::fs::read(speech_clip(dir.path())).unwrap();
-    let clip = upload(&server, &bytes, "").json();
+    let clip = upload(server, &bytes, "").json();
     let redirect = get(clip["media_url"].as_str().unwrap());
     assert_eq!(redirect.status, 302);
     let location = redirect.header("location").unwrap();
     assert!(
-        location.starts_with(&s3.endpoint()) && location.contains("X-Amz-Signature="),
+        location.starts_with(endpoint) && location.contains("X-Amz-Signature="),
         "{location}"
     );
     let fetched = get(location);
@@ -327,6 +327,33 @@ fn presigned_media_redirects_to_a_working_url() {
     let flipped = if &location[at..=at] == "0" { "1" } else { "0" };
     tampered.replace_range(at..=at, flipped);
     assert_eq!(get(&tampered).status, 403);
+}
+
+/// The same against SeaweedFS, a real S3 service that clusters use: the round trip, a clip
+/// stored in parts, presigned media.
+#[test]
+fn seaweedfs_stores_serves_and_presigns_clips() {
+    let weed = SeaweedFs::start();
+    let endpoint = weed.endpoint();
+    let server = ServerProc::start(Backend::SeaweedFs(&weed), &["--s3-part-size", "5242880"]);
+    round_trip(&server, &|id| {
+        offbeat_tests::s3::etag(&endpoint, &format!("clips/{id}.opus")).is_some()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = std::fs::read(big_clip(dir.path(), 6 << 20)).unwrap();
+    let created = upload(&server, &bytes, "");
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    let clip = created.json();
+    let full = get(clip["media_url"].as_str().unwrap());
+    assert_eq!(sha256_hex(&full.body), sha256_hex(&bytes));
+    let key = format!("clips/{}.opus", clip["id"].as_str().unwrap());
+    let etag = offbeat_tests::s3::etag(&endpoint, &key).unwrap();
+    assert!(
+        etag.trim_matches('"').ends_with("-2"),
+        "multipart ETag expected, got {etag}"
+    );
+    let presigning = ServerProc::start(Backend::SeaweedFs(&weed), &["--s3-presign-media"]);
+    presigned_media(&presigning, &endpoint);
 }
 
 /// After failures: no object, no row, nothing staged, and the server still serves.
