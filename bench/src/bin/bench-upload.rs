@@ -1,5 +1,5 @@
-//! Benchmark: a 200 MB WebM through the server into an S3 server, against the same bytes put
-//! straight into the same S3 server with aws-sdk-s3, in one run. Prints both throughputs, their
+//! Benchmark: a 200 MB WebM through the server into an S3 service, against the same bytes put
+//! straight into the same service with aws-sdk-s3, in one run — on s3s-fs and on SeaweedFS. Prints both throughputs, their
 //! ratio, and the server's peak RSS growth. Run with `scripts/bench upload`.
 
 // A benchmark harness: failing loudly is right.
@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use offbeat_tests::s3::{BUCKET, S3Server};
+use offbeat_tests::seaweedfs::SeaweedFs;
 use offbeat_tests::server::{Backend, ServerProc};
 use offbeat_tests::tools::{ffmpeg, live_webm};
 
@@ -30,14 +31,34 @@ fn main() {
     let work = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/bench".into()));
     std::fs::create_dir_all(&work).unwrap();
     let webm = big_webm(&work);
-    let size = std::fs::metadata(&webm).unwrap().len();
+    let s3s = S3Server::start();
+    measure("s3s-fs", &s3s.endpoint(), Backend::S3(&s3s), &webm);
+    // SeaweedFS completes a multipart upload without copying its parts, unlike s3s-fs.
+    let weed = SeaweedFs::start();
+    measure("SeaweedFS", &weed.endpoint(), Backend::SeaweedFs(&weed), &webm);
+}
 
-    let s3 = S3Server::start();
-    let server = ServerProc::start(Backend::S3(&s3), &[]);
+/// The WebM straight into the S3 service at `endpoint` (one PUT; multipart as the server
+/// does it) and through a server storing there, interleaved, median of [`runs`].
+fn measure(service: &str, endpoint: &str, backend: Backend<'_>, webm: &Path) {
+    let size = std::fs::metadata(webm).unwrap().len();
+    let server = ServerProc::start(backend, &[]);
     let pid = server.pid();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let client = s3.client();
+    let client = offbeat_tests::s3::client(endpoint);
 
+    // Warmed up first: SeaweedFS allocates its volumes on the first write.
+    runtime.block_on(async {
+        let body = aws_sdk_s3::primitives::ByteStream::from_static(b"warm-up");
+        client
+            .put_object()
+            .bucket(BUCKET)
+            .key("warm-up")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+    });
     let mut direct = Vec::new();
     let mut direct_multipart = Vec::new();
     let mut through = Vec::new();
@@ -45,7 +66,7 @@ fn main() {
     for run in 0..runs() {
         let started = Instant::now();
         runtime.block_on(async {
-            let body = aws_sdk_s3::primitives::ByteStream::from_path(&webm).await.unwrap();
+            let body = aws_sdk_s3::primitives::ByteStream::from_path(webm).await.unwrap();
             client
                 .put_object()
                 .bucket(BUCKET)
@@ -60,7 +81,7 @@ fn main() {
         let started = Instant::now();
         runtime.block_on(multipart_put(
             &client,
-            &webm,
+            webm,
             size,
             &format!("direct-multipart/{run}.webm"),
         ));
@@ -82,7 +103,7 @@ fn main() {
         let response = ureq::post(&server.api("/api/v1/clips"))
             .set("Authorization", &format!("Bearer {}", server.user.token))
             .set("Content-Length", &size.to_string())
-            .send(std::fs::File::open(&webm).unwrap())
+            .send(std::fs::File::open(webm).unwrap())
             .unwrap();
         through.push(started.elapsed());
         done.store(true, Ordering::Relaxed);
@@ -101,7 +122,7 @@ fn main() {
     let growth_mb = *rss_growth.iter().max().unwrap() as f64 / 1024.0;
     let line = |label: &str, dur: Duration| format!("  {label:<34}{:6.2} s  {:7.1} MB/s", dur.as_secs_f64(), mbps(dur));
     println!(
-        "upload: {:.1} MB WebM (VP8 + Opus) into s3s-fs on 127.0.0.1, median of {}",
+        "upload: {:.1} MB WebM (VP8 + Opus) into {service} on 127.0.0.1, median of {}",
         size as f64 / 1e6,
         runs()
     );
