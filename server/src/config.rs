@@ -36,6 +36,11 @@ pub struct Config {
     #[arg(long, env = "OFFBEAT_DATA_DIR", default_value = "offbeat-data")]
     pub data_dir: PathBuf,
 
+    /// Where the other server processes reach this one, for requests of an upload session it
+    /// holds (e.g. http://10.0.0.5:8080) [default: http://<listen address>]
+    #[arg(long, env = "OFFBEAT_INTERNAL_URL")]
+    pub internal_url: Option<String>,
+
     /// Where to serve Prometheus metrics (`GET /metrics`), apart from the app [default: not served]
     #[arg(long, env = "OFFBEAT_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
@@ -133,8 +138,8 @@ pub struct Config {
     #[arg(long, env = "OFFBEAT_TRANSCRIBE_RETRY_BASE_SECS", default_value_t = 30)]
     pub transcribe_retry_base_secs: u64,
 
-    /// A worker's hold on a job, renewed every third of it while it works: when its process
-    /// dies, another process takes the job over this long after the last renewal.
+    /// A process's hold on its jobs and its upload sessions, renewed every third of it: when
+    /// it dies, other processes take them over this long after its last renewal.
     #[arg(long, env = "OFFBEAT_JOB_LEASE_SECS", default_value_t = 30)]
     pub job_lease_secs: u64,
 }

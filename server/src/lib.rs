@@ -41,14 +41,26 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves until Ctrl-C/SIGTERM, printing the address (handy with `--listen 127.0.0.1:0`).
-pub async fn serve(config: Config) -> anyhow::Result<()> {
+pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     use anyhow::Context;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let local = listener.local_addr()?;
     let public_url = config.public_url(local);
+    config.internal_url.get_or_insert_with(|| format!("http://{local}"));
     let state = AppState::open(config, public_url.clone()).await?;
+    // Registered (and kept alive) before serving: other processes forward to it at once.
+    heartbeat(&state).await?;
+    let beating = state.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(lease(&beating) / 3).await;
+            if let Err(err) = heartbeat(&beating).await {
+                tracing::warn!("cannot renew this process's registration: {err}");
+            }
+        }
+    });
     state.transcription.start_workers(&state);
     // Abandoned resumable uploads go, every ten minutes (and once now).
     let janitor = state.clone();
@@ -71,6 +83,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         println!("Offbeat metrics on http://{at}/metrics");
     }
     let live_analyses = state.live_analyses.clone();
+    let leaving = state.clone();
     axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -80,7 +93,25 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     // Threads following takes still being recorded would hold the exit up: let them go (the
     // sessions catch up from their files after the restart).
     live_analyses.forget_all();
+    // Gone: what this process held is the others' to take over now, not once its lease ends.
+    if let Err(err) = leaving.db.processes().leave(&leaving.process.id).await {
+        tracing::warn!("cannot deregister this process: {err}");
+    }
     Ok(())
+}
+
+/// How long this process counts as alive after its last heartbeat.
+fn lease(state: &AppState) -> std::time::Duration {
+    std::time::Duration::from_secs(state.config.job_lease_secs.max(1))
+}
+
+async fn heartbeat(state: &AppState) -> sqlx::Result<()> {
+    let until = chrono::Utc::now() + chrono::Duration::from_std(lease(state)).unwrap_or(chrono::Duration::seconds(30));
+    state
+        .db
+        .processes()
+        .heartbeat(&state.process.id, &state.process.url, until)
+        .await
 }
 
 async fn shutdown_signal() {

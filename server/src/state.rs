@@ -24,6 +24,15 @@ pub struct AppState {
     pub upload_locks: UploadLocks,
     /// Upload sessions whose bodies are being checked while they arrive.
     pub live_analyses: crate::live_analysis::LiveAnalyses,
+    /// This process among those sharing the database.
+    pub process: Arc<ThisProcess>,
+}
+
+/// Who this process is to the others: its id in the registry, and where they reach it.
+#[derive(Debug)]
+pub struct ThisProcess {
+    pub id: String,
+    pub url: String,
 }
 
 /// Which upload sessions a request is writing right now: one writer per session.
@@ -93,7 +102,17 @@ impl AppState {
             config.login_attempts_per_minute,
             std::time::Duration::from_secs(60),
         ));
+        let process = Arc::new(ThisProcess {
+            id: process_id(data_dir).await?,
+            url: config
+                .internal_url
+                .clone()
+                .unwrap_or_else(|| public_url.clone())
+                .trim_end_matches('/')
+                .to_owned(),
+        });
         Ok(Self {
+            process,
             uploads_dir,
             upload_locks: UploadLocks::default(),
             live_analyses: crate::live_analysis::LiveAnalyses::new(staging_dir.clone()),
@@ -106,6 +125,21 @@ impl AppState {
             public_url,
         })
     }
+}
+
+/// This process's id among those sharing a database, kept in the data directory: a restart on
+/// the same directory is the same process to the others, and still holds its upload sessions.
+async fn process_id(data_dir: &std::path::Path) -> anyhow::Result<String> {
+    let path = data_dir.join("process-id");
+    match tokio::fs::read_to_string(&path).await {
+        Ok(id) if crate::ids::is_well_formed(id.trim()) => return Ok(id.trim().to_owned()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e.into()),
+    }
+    let id = crate::ids::new_id().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    tokio::fs::write(&path, &id).await?;
+    Ok(id)
 }
 
 /// Uploads staged by a process that died mid-way never became clips (no object, no row); their

@@ -11,6 +11,7 @@ pub mod attempts;
 pub mod clips;
 pub mod jobs;
 pub mod postgres;
+pub mod processes;
 pub mod search;
 mod sql;
 pub mod sqlite;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 pub use attempts::AttemptLog;
 pub use clips::ClipStore;
 pub use jobs::{JobQueue, JobSignals};
+pub use processes::ProcessRegistry;
 pub use search::SearchIndex;
 pub use threads::ThreadStore;
 pub use transcripts::TranscriptStore;
@@ -41,6 +43,7 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     fn jobs(&self) -> &dyn JobQueue;
     fn job_signals(&self) -> &dyn JobSignals;
     fn attempts(&self) -> &dyn AttemptLog;
+    fn processes(&self) -> &dyn ProcessRegistry;
     fn transcripts(&self) -> &dyn TranscriptStore;
     fn search(&self) -> &dyn SearchIndex;
     /// One round trip, for health checks.

@@ -33,6 +33,19 @@ pub struct SessionRow {
     /// The sha256 of the whole body, once finished: a client confirms its take by this.
     #[serde(rename = "sha256")]
     pub body_sha256: Option<String>,
+    /// The process holding its bytes (see `ProcessRegistry`).
+    #[serde(skip)]
+    pub holder: Option<String>,
+}
+
+/// What a process taking a session over has of its bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Takeover {
+    /// All of them, on its own disk (a restart on the same data directory).
+    KeepBytes,
+    /// None (they were on the gone process's disk): the session starts again from nothing — no
+    /// bytes, no multipart upload, no parts — and the client resends from offset 0.
+    StartOver,
 }
 
 /// A new session: whose, how long (if known), and what the clip it becomes will be.
@@ -45,6 +58,8 @@ pub struct NewSession<'a> {
     pub reserved_clip_id: &'a str,
     pub share_token: &'a str,
     pub visibility: Visibility,
+    /// The process that will hold its bytes.
+    pub holder: &'a str,
 }
 
 /// Resumable upload sessions and the S3 parts they have sent.
@@ -53,6 +68,10 @@ pub trait UploadStore: Send + Sync {
     async fn insert(&self, session: &NewSession<'_>) -> sqlx::Result<()>;
 
     async fn get(&self, id: &str) -> sqlx::Result<Option<SessionRow>>;
+
+    /// Makes `holder` the session's holder in place of `from` (a process that is gone);
+    /// `false` if someone else took it over first.
+    async fn take_over(&self, id: &str, from: Option<&str>, holder: &str, bytes: Takeover) -> sqlx::Result<bool>;
 
     /// How many sessions are still open (not finished).
     async fn open_count(&self) -> sqlx::Result<i64>;

@@ -2,6 +2,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod clips;
+mod forward;
 mod health;
 mod media;
 mod posters;
@@ -27,7 +28,8 @@ pub fn uploads_router(state: AppState, cors: tower_http::cors::CorsLayer) -> Rou
             get(uploads::show)
                 .head(uploads::head)
                 .patch(uploads::patch)
-                .delete(uploads::terminate),
+                .delete(uploads::terminate)
+                .route_layer(axum::middleware::from_fn_with_state(state.clone(), forward::to_holder)),
         )
         .layer(cors)
         .layer(axum::middleware::from_fn_with_state(state.clone(), tus_discovery))

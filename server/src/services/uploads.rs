@@ -17,7 +17,7 @@ use serde::Serialize;
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use crate::auth::Viewer;
-use crate::db::uploads::{NewSession, SessionRow};
+use crate::db::uploads::{NewSession, SessionRow, Takeover};
 use crate::domain::{User, Visibility};
 use crate::error::{AppError, AppResult, Missing};
 use crate::ingest::{Reserved, UploadInfo, ingest_file};
@@ -93,6 +93,7 @@ pub async fn create(state: &AppState, viewer: &Viewer, new: NewUpload) -> AppRes
             reserved_clip_id: &reserved_clip_id,
             share_token: &share_token,
             visibility: new.visibility,
+            holder: &state.process.id,
         })
         .await?;
     fresh(state, &id).await
@@ -111,6 +112,79 @@ pub async fn get(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<Sessi
         .await?
         .filter(|s| s.owner_id == user.id)
         .ok_or(AppError::NotFound(Missing::UploadSession))
+}
+
+/// Where a request about a session is to be served.
+#[derive(Debug)]
+pub enum Holder {
+    /// This process holds its bytes (or it is finished: then any process answers).
+    Here(Box<SessionRow>),
+    /// Another live process does: the request goes there.
+    Elsewhere { url: String },
+}
+
+/// How a request reached this process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Client,
+    /// From another process, which found this one holding the session.
+    Forwarded,
+}
+
+/// Which process serves the caller's session `id`. The session's bytes and its live analysis
+/// are where they arrived, so requests go to that process while it lives; once it is gone
+/// this process takes the session over — keeping its bytes if they are on this disk (a
+/// restart), else from nothing, the client resending from offset 0 as tus allows.
+pub async fn locate(state: &AppState, viewer: &Viewer, id: &str, via: Via) -> AppResult<Holder> {
+    let session = get(state, viewer, id).await?;
+    if session.clip_id.is_some() || session.holder.as_deref() == Some(state.process.id.as_str()) {
+        return Ok(Holder::Here(Box::new(session)));
+    }
+    if let Some(holder) = &session.holder
+        && let Some(url) = state.db.processes().alive_url(holder, chrono::Utc::now()).await?
+    {
+        return match via {
+            Via::Client => Ok(Holder::Elsewhere { url }),
+            // Sent here as its holder, but the registry says otherwise now: ask again.
+            Via::Forwarded => Err(moved()),
+        };
+    }
+    take_over(state, session)
+        .await
+        .map(|session| Holder::Here(Box::new(session)))
+}
+
+async fn take_over(state: &AppState, session: SessionRow) -> AppResult<SessionRow> {
+    let path = part_path(state, &session.id);
+    let on_disk = tokio::fs::metadata(&path).await.map_or(0, |m| m.len());
+    let bytes = if on_disk >= session.offset as u64 {
+        Takeover::KeepBytes
+    } else {
+        // Its multipart upload went with its holder's bytes.
+        crate::session_parts::abort(state, &session).await;
+        Takeover::StartOver
+    };
+    let from = session.holder.as_deref();
+    if !state
+        .db
+        .uploads()
+        .take_over(&session.id, from, &state.process.id, bytes)
+        .await?
+    {
+        return Err(moved());
+    }
+    if bytes == Takeover::StartOver {
+        state.live_analyses.forget(&session.id);
+        tokio::fs::File::create(&path)
+            .await
+            .map_err(|e| AppError::Internal(e.into()))?;
+        tracing::info!(session = %session.id, from, "took over an upload whose process is gone: it starts again from 0");
+    }
+    fresh(state, &session.id).await
+}
+
+fn moved() -> AppError {
+    AppError::Conflict("this upload just moved to another process: ask where it is (HEAD) and resume".into())
 }
 
 /// The caller's session with the clip it became, if any.
@@ -279,10 +353,24 @@ pub async fn abandon(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<(
 pub async fn clean_abandoned(state: &AppState, ttl: std::time::Duration) -> anyhow::Result<usize> {
     let before = crate::domain::timestamp(chrono::Utc::now() - chrono::Duration::from_std(ttl)?);
     let stale = state.db.uploads().abandoned(&before).await?;
+    let mut removed = 0;
     for session in &stale {
-        discard(state, session).await?;
+        // Another live process's session is its own to clean (its bytes are on its disk).
+        let elsewhere = match session.holder.as_deref() {
+            Some(holder) if holder != state.process.id => state
+                .db
+                .processes()
+                .alive_url(holder, chrono::Utc::now())
+                .await?
+                .is_some(),
+            _ => false,
+        };
+        if !elsewhere {
+            discard(state, session).await?;
+            removed += 1;
+        }
     }
-    Ok(stale.len())
+    Ok(removed)
 }
 
 /// Everything a session holds, gone. S3 keeps (and bills) an unfinished multipart upload's

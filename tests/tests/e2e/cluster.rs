@@ -135,3 +135,97 @@ fn the_sign_in_limit_holds_across_processes() {
     assert_eq!(sign_in(&second, offbeat_tests::server::TEST_PASSWORD), 429);
     assert_eq!(sign_in(&first, offbeat_tests::server::TEST_PASSWORD), 429);
 }
+
+/// A tus request with the test user's token.
+fn tus(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> offbeat_tests::http::Reply {
+    let mut all = vec![("Tus-Resumable", "1.0.0")];
+    all.extend_from_slice(headers);
+    request(method, url, &all, body)
+}
+
+fn patch_at(url: &str, offset: usize, bytes: &[u8], length: Option<usize>) -> offbeat_tests::http::Reply {
+    let offset = offset.to_string();
+    let length = length.map(|l| l.to_string());
+    let mut headers = vec![
+        ("Upload-Offset", offset.as_str()),
+        ("Content-Type", "application/offset+octet-stream"),
+    ];
+    if let Some(length) = &length {
+        headers.push(("Upload-Length", length));
+    }
+    tus("PATCH", url, &headers, Some(bytes))
+}
+
+/// A new session through `server`; its path.
+fn open_session(server: &ServerProc) -> String {
+    let created = tus(
+        "POST",
+        &server.api("/api/v1/uploads"),
+        &[("Upload-Defer-Length", "1")],
+        None,
+    );
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    let location = created.header("location").unwrap();
+    location[location.find("/api/").unwrap()..].to_owned()
+}
+
+#[test]
+fn a_take_sent_through_every_process_arrives_whole_and_outlives_its_holder() {
+    let dir = tempfile::tempdir().unwrap();
+    let take = std::fs::read(encode(&speech_of(dir.path(), 20))).unwrap();
+    let postgres = PgCluster::start();
+    let weed = SeaweedFs::start();
+    let url = postgres.url();
+    let flags = ["--database-url", url.as_str(), "--job-lease-secs", "3"];
+    let first = ServerProc::start(Backend::SeaweedFs(&weed), &flags);
+    let mut second = first.another();
+    let third = first.another();
+
+    // Every request through another process than the last: the session's holder gets them all.
+    let path = open_session(&first);
+    let processes = [&first, &second, &third];
+    let cuts: Vec<usize> = (0..=6).map(|i| take.len() * i / 6).collect();
+    for (n, piece) in cuts.windows(2).enumerate() {
+        let last = piece[1] == take.len();
+        let via = processes[(n + 1) % 3];
+        let sent = patch_at(
+            &via.api(&path),
+            piece[0],
+            &take[piece[0]..piece[1]],
+            last.then_some(take.len()),
+        );
+        assert_eq!(
+            sent.status,
+            204,
+            "piece {n} via {}: {}",
+            via.url,
+            String::from_utf8_lossy(&sent.body)
+        );
+        assert_eq!(sent.header("upload-offset"), Some(piece[1].to_string().as_str()));
+    }
+    let finished = get(&third.api(&path)).json();
+    let sha256 = hex_sha256(&take);
+    assert_eq!(finished["sha256"], sha256.as_str(), "{finished}");
+    let media = get(finished["clip"]["media_url"].as_str().unwrap());
+    assert_eq!(media.body, take, "the clip is the take, byte for byte");
+
+    // The holder dies mid-take. Until its registration lapses the others say "ask again";
+    // then one takes the session over from nothing, and the client resends it all.
+    let path = open_session(&second);
+    let half = take.len() / 2;
+    assert_eq!(patch_at(&third.api(&path), 0, &take[..half], None).status, 204);
+    second.kill();
+    let offset = wait_until("the session taken over", Duration::from_secs(30), || {
+        let head = tus("HEAD", &third.api(&path), &[], None);
+        (head.status == 200).then(|| head.header("upload-offset").unwrap().to_owned())
+    });
+    assert_eq!(offset, "0", "its bytes went with its holder");
+    let resent = patch_at(&first.api(&path), 0, &take, Some(take.len()));
+    assert_eq!(resent.status, 204, "{}", String::from_utf8_lossy(&resent.body));
+    assert_eq!(get(&first.api(&path)).json()["sha256"], sha256.as_str());
+}
+
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(bytes))
+}

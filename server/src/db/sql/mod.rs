@@ -7,6 +7,7 @@
 pub(crate) mod attempts;
 pub(crate) mod clips;
 pub(crate) mod jobs;
+pub(crate) mod processes;
 pub(crate) mod threads;
 pub(crate) mod transcripts;
 pub(crate) mod uploads;
@@ -55,6 +56,7 @@ macro_rules! shared_stores {
                 jobs: JobQueue,
                 job_signals: JobSignals,
                 attempts: AttemptLog,
+                processes: ProcessRegistry,
                 transcripts: TranscriptStore,
                 search: SearchIndex,
             );
@@ -69,6 +71,7 @@ macro_rules! shared_stores {
         $crate::db::sql::users::user_store!($db);
         $crate::db::sql::uploads::upload_store!($db);
         $crate::db::sql::jobs::job_queue!($db);
+        $crate::db::sql::processes::process_registry!($db);
         $crate::db::sql::transcripts::transcript_store!($db);
     };
 }

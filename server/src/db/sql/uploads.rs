@@ -4,7 +4,7 @@ macro_rules! upload_store {
     ($db:ty) => {
         const _: () = {
             use chrono::Utc;
-                        use $crate::db::uploads::{NewSession, SessionRow, UploadStore};
+                        use $crate::db::uploads::{NewSession, SessionRow, Takeover, UploadStore};
             use $crate::domain::timestamp;
 
             #[async_trait::async_trait]
@@ -13,7 +13,7 @@ macro_rules! upload_store {
                     let now = timestamp(Utc::now());
                     sqlx::query(
                         "INSERT INTO upload_sessions (id, owner_id, length, \"offset\", title, reserved_clip_id, share_token, visibility, \
-                         created_at, updated_at) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9)",
+                         created_at, updated_at, holder) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9, $10)",
                     )
                     .bind(session.id)
                     .bind(session.owner_id)
@@ -24,9 +24,38 @@ macro_rules! upload_store {
                     .bind(session.visibility.as_str())
                     .bind(&now)
                     .bind(&now)
+                    .bind(session.holder)
                     .execute(&self.pool)
                     .await?;
                     Ok(())
+                }
+
+                async fn take_over(&self, id: &str, from: Option<&str>, holder: &str, bytes: Takeover) -> sqlx::Result<bool> {
+                    let reset = match bytes {
+                        Takeover::KeepBytes => "",
+                        Takeover::StartOver => ", \"offset\" = 0, multipart_key = NULL, multipart_id = NULL",
+                    };
+                    let mut tx = self.pool.begin().await?;
+                    let taken = sqlx::query(&format!(
+                        "UPDATE upload_sessions SET holder = $1, updated_at = $2{reset} \
+                         WHERE id = $3 AND clip_id IS NULL AND (holder = $4 OR (holder IS NULL AND $4 IS NULL))"
+                    ))
+                    .bind(holder)
+                    .bind(timestamp(Utc::now()))
+                    .bind(id)
+                    .bind(from)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                        > 0;
+                    if taken && bytes == Takeover::StartOver {
+                        sqlx::query("DELETE FROM upload_session_parts WHERE session_id = $1")
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    tx.commit().await?;
+                    Ok(taken)
                 }
 
                 async fn get(&self, id: &str) -> sqlx::Result<Option<SessionRow>> {

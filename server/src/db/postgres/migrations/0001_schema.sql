@@ -171,7 +171,8 @@ CREATE TABLE upload_sessions (
     visibility        TEXT NOT NULL DEFAULT 'workspace' CHECK (visibility IN ('workspace', 'link')),
     multipart_key     TEXT,
     multipart_id      TEXT,
-    body_sha256       TEXT
+    body_sha256       TEXT,
+    holder            TEXT                   -- the process holding its bytes (processes.id)
 );
 
 CREATE INDEX upload_sessions_idle ON upload_sessions (updated_at);
@@ -193,3 +194,10 @@ CREATE TABLE attempts (
 
 CREATE INDEX attempts_by_key ON attempts (key_hash, attempted_at);
 CREATE INDEX attempts_by_time ON attempts (attempted_at);
+
+-- Each process: where the others reach it, and until when it is alive without a heartbeat.
+CREATE TABLE processes (
+    id           TEXT PRIMARY KEY,
+    url          TEXT NOT NULL,
+    alive_until  TEXT NOT NULL
+);
