@@ -83,3 +83,63 @@ fn pump(mut from: TcpStream, mut to: TcpStream, limit: Option<u64>, cuts: Option
     let _ = from.shutdown(Shutdown::Both);
     let _ = to.shutdown(Shutdown::Both);
 }
+
+/// A load balancer in front of several server processes, as a cluster runs behind one: every
+/// request goes to the next process that accepts a connection (one request per connection: it
+/// asks the server to close after answering, so a kept-alive client reconnects each time).
+#[derive(Debug)]
+pub struct RoundRobinProxy {
+    /// `http://127.0.0.1:PORT`, to give clients instead of any one server's URL.
+    pub url: String,
+}
+
+impl RoundRobinProxy {
+    /// Balances what arrives at `address` over `upstreams` (`http://host:port` each).
+    pub fn start(address: ProxyAddress, upstreams: Vec<String>) -> Self {
+        let ProxyAddress { url, listener } = address;
+        let upstreams: Vec<String> = upstreams
+            .iter()
+            .map(|u| u.trim_start_matches("http://").to_owned())
+            .collect();
+        std::thread::spawn(move || {
+            let mut next = 0;
+            for client in listener.incoming() {
+                let Ok(client) = client else { continue };
+                // The next one that answers: a dead process is passed over.
+                let server = (0..upstreams.len()).find_map(|_| {
+                    let upstream = &upstreams[next % upstreams.len()];
+                    next += 1;
+                    TcpStream::connect(upstream).ok()
+                });
+                let Some(server) = server else { continue };
+                std::thread::spawn(move || one_request(client, server));
+            }
+        });
+        Self { url }
+    }
+}
+
+/// Passes one request on with `Connection: close`, then pumps both ways until they close.
+fn one_request(mut client: TcpStream, mut server: TcpStream) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        match client.read(&mut byte) {
+            Ok(1) => head.push(byte[0]),
+            _ => return,
+        }
+    }
+    let text = String::from_utf8_lossy(&head);
+    let mut lines: Vec<&str> = text
+        .split("\r\n")
+        .filter(|line| !line.to_ascii_lowercase().starts_with("connection:"))
+        .collect();
+    lines.truncate(lines.len().saturating_sub(2));
+    let rewritten = format!("{}\r\nConnection: close\r\n\r\n", lines.join("\r\n"));
+    if server.write_all(rewritten.as_bytes()).is_err() {
+        return;
+    }
+    let (client_in, server_out) = (client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+    std::thread::spawn(move || pump(server, client, None, None));
+    pump(client_in, server_out, None, None);
+}

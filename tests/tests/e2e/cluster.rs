@@ -229,3 +229,90 @@ fn hex_sha256(bytes: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(bytes))
 }
+
+#[test]
+fn a_recorded_take_through_a_round_robin_balancer_keeps_its_first_link_when_its_holder_dies() {
+    use offbeat_tests::process::Watched;
+    use offbeat_tests::proxy::{FlakyProxy, RoundRobinProxy};
+    use offbeat_tests::pulse::VirtualMic;
+    use offbeat_tests::tools::{outbox_take, speech};
+    use std::io::Read;
+
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    let postgres = PgCluster::start();
+    let weed = SeaweedFs::start();
+    let balancer = FlakyProxy::bind();
+    let (url, public) = (postgres.url(), balancer.url.clone());
+    let flags = [
+        "--database-url",
+        url.as_str(),
+        "--job-lease-secs",
+        "3",
+        "--public-url",
+        public.as_str(),
+    ];
+    let first = ServerProc::start(Backend::SeaweedFs(&weed), &flags);
+    let mut processes = vec![first.another(), first.another(), first];
+    let upstreams = processes.iter().map(|p| p.url.clone()).collect();
+    let balancer = RoundRobinProxy::start(balancer, upstreams);
+    let mic = VirtualMic::start();
+    let said = speech(
+        dir.path(),
+        "speech",
+        "here is the plan for the launch, please read it before friday",
+    );
+
+    let mut share = processes[0].recorder();
+    share.envs(mic.env()).env("OFFBEAT_OUTBOX_DIR", &outbox).args([
+        "share",
+        "--server",
+        &balancer.url,
+        "--title",
+        "Launch",
+        "--max-duration",
+        "12s",
+    ]);
+    let mut recording = Watched::spawn(&mut share);
+    let mut stdout = recording.child.stdout.take().unwrap();
+    recording.wait_for_line("Link: ", Duration::from_secs(15));
+    let early = recording.seen().last().unwrap()["Link: ".len()..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(early.starts_with(&format!("{}/c/", balancer.url)), "{early}");
+    recording.wait_for_line("Recording from", Duration::from_secs(15));
+    mic.play(&said);
+    let take = wait_until("the take in the outbox", Duration::from_secs(5), || {
+        outbox_take(&outbox)
+    });
+    let kept = dir.path().join("kept.opus");
+    std::fs::hard_link(&take, &kept).unwrap();
+
+    // Mid-take, the process holding the session dies.
+    let holder = wait_until("bytes on the server", Duration::from_secs(10), || {
+        let held = postgres.psql("SELECT holder FROM upload_sessions WHERE \"offset\" > 0");
+        (!held.is_empty()).then_some(held)
+    });
+    let process_id = |p: &ServerProc| std::fs::read_to_string(p.data_dir().join("process-id")).unwrap();
+    let dying = processes.iter().position(|p| process_id(p).trim() == holder).unwrap();
+    let mut dead = processes.remove(dying);
+    dead.kill();
+
+    let (status, stderr) = recording.finish(Duration::from_secs(90));
+    let mut link = String::new();
+    stdout.read_to_string(&mut link).unwrap();
+    assert!(status.success(), "{stderr:#?}");
+    assert_eq!(link.trim(), early, "the link printed first");
+    let token = early.rsplit('/').next().unwrap();
+    let clip = get(&processes[0].api(&format!("/api/v1/shared/{token}"))).json();
+    let seconds = clip["duration_ms"].as_f64().unwrap() / 1000.0;
+    assert!((11.0..=13.0).contains(&seconds), "{seconds} s");
+    let local = std::fs::read(&kept).unwrap();
+    assert_eq!(
+        clip["media"]["sha256"],
+        hex_sha256(&local).as_str(),
+        "byte for byte the take"
+    );
+}
