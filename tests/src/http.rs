@@ -157,3 +157,24 @@ pub fn urlencode(text: &str) -> String {
         .remove(b'~');
     percent_encoding::utf8_percent_encode(text, RESERVED).to_string()
 }
+
+/// A tus `PATCH` of `bytes` at `offset` (and the final length, when given); a failure to get
+/// through (the server may refuse and close before the body is all sent) is returned.
+pub fn try_tus_patch(url: &str, offset: u64, bytes: &[u8], length: Option<usize>) -> Result<Reply, String> {
+    let offset = offset.to_string();
+    let length = length.map(|l| l.to_string());
+    let mut headers = vec![
+        ("Tus-Resumable", "1.0.0"),
+        ("Upload-Offset", offset.as_str()),
+        ("Content-Type", "application/offset+octet-stream"),
+    ];
+    if let Some(length) = &length {
+        headers.push(("Upload-Length", length));
+    }
+    try_request("PATCH", url, &headers, Some(bytes))
+}
+
+/// [`try_tus_patch`], failing the test if the request does not get through.
+pub fn tus_patch(url: &str, offset: u64, bytes: &[u8], length: Option<usize>) -> Reply {
+    try_tus_patch(url, offset, bytes, length).unwrap_or_else(|e| panic!("{e}"))
+}

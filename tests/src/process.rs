@@ -58,6 +58,17 @@ impl Watched {
         }
     }
 
+    /// Waits for the recorder's early "Link: <url> …" line; the link.
+    pub fn announced_link(&mut self, timeout: Duration) -> String {
+        self.wait_for_line("Link: ", timeout);
+        let line = self.seen.last().expect("the line just read");
+        line["Link: ".len()..]
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
     /// Every stderr line read so far (the one `wait_for_line` found is the last).
     pub fn seen(&self) -> &[String] {
         &self.seen

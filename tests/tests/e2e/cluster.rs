@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use offbeat_tests::http::{get, request};
+use offbeat_tests::http::{get, request, tus_patch};
 use offbeat_tests::postgres::PgCluster;
 use offbeat_tests::seaweedfs::SeaweedFs;
 use offbeat_tests::server::{Backend, ServerProc};
@@ -143,19 +143,6 @@ fn tus(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -
     request(method, url, &all, body)
 }
 
-fn patch_at(url: &str, offset: usize, bytes: &[u8], length: Option<usize>) -> offbeat_tests::http::Reply {
-    let offset = offset.to_string();
-    let length = length.map(|l| l.to_string());
-    let mut headers = vec![
-        ("Upload-Offset", offset.as_str()),
-        ("Content-Type", "application/offset+octet-stream"),
-    ];
-    if let Some(length) = &length {
-        headers.push(("Upload-Length", length));
-    }
-    tus("PATCH", url, &headers, Some(bytes))
-}
-
 /// A new session through `server`; its path.
 fn open_session(server: &ServerProc) -> String {
     let created = tus(
@@ -188,9 +175,9 @@ fn a_take_sent_through_every_process_arrives_whole_and_outlives_its_holder() {
     for (n, piece) in cuts.windows(2).enumerate() {
         let last = piece[1] == take.len();
         let via = processes[(n + 1) % 3];
-        let sent = patch_at(
+        let sent = tus_patch(
             &via.api(&path),
-            piece[0],
+            piece[0] as u64,
             &take[piece[0]..piece[1]],
             last.then_some(take.len()),
         );
@@ -213,14 +200,14 @@ fn a_take_sent_through_every_process_arrives_whole_and_outlives_its_holder() {
     // then one takes the session over from nothing, and the client resends it all.
     let path = open_session(&second);
     let half = take.len() / 2;
-    assert_eq!(patch_at(&third.api(&path), 0, &take[..half], None).status, 204);
+    assert_eq!(tus_patch(&third.api(&path), 0, &take[..half], None).status, 204);
     second.kill();
     let offset = wait_until("the session taken over", Duration::from_secs(30), || {
         let head = tus("HEAD", &third.api(&path), &[], None);
         (head.status == 200).then(|| head.header("upload-offset").unwrap().to_owned())
     });
     assert_eq!(offset, "0", "its bytes went with its holder");
-    let resent = patch_at(&first.api(&path), 0, &take, Some(take.len()));
+    let resent = tus_patch(&first.api(&path), 0, &take, Some(take.len()));
     assert_eq!(resent.status, 204, "{}", String::from_utf8_lossy(&resent.body));
     assert_eq!(get(&first.api(&path)).json()["sha256"], sha256.as_str());
 }
@@ -275,12 +262,7 @@ fn a_recorded_take_through_a_round_robin_balancer_keeps_its_first_link_when_its_
     ]);
     let mut recording = Watched::spawn(&mut share);
     let mut stdout = recording.child.stdout.take().unwrap();
-    recording.wait_for_line("Link: ", Duration::from_secs(15));
-    let early = recording.seen().last().unwrap()["Link: ".len()..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
+    let early = recording.announced_link(Duration::from_secs(15));
     assert!(early.starts_with(&format!("{}/c/", balancer.url)), "{early}");
     recording.wait_for_line("Recording from", Duration::from_secs(15));
     mic.play(&said);

@@ -37,12 +37,7 @@ fn a_server_restart_mid_recording_costs_nothing_and_the_link_is_live_from_the_st
     let mut stdout = proc.child.stdout.take().unwrap();
 
     // The link comes before the first word.
-    proc.wait_for_line("Link: ", Duration::from_secs(15));
-    let early_link = proc.seen().last().unwrap()["Link: ".len()..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
+    let early_link = proc.announced_link(Duration::from_secs(15));
     assert!(early_link.starts_with(&format!("{}/c/", server.url)), "{early_link}");
     proc.wait_for_line("Recording from", Duration::from_secs(15));
     let started = Instant::now();

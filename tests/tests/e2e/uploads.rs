@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
-use offbeat_tests::http::{Reply, request, try_request};
+use offbeat_tests::http::{request, try_tus_patch, tus_patch};
 use offbeat_tests::s3::S3Server;
 use offbeat_tests::server::{Backend, ServerProc};
 use offbeat_tests::tools::{recorder, run_ok};
@@ -54,25 +54,6 @@ fn offset(url: &str) -> u64 {
     let head = request("HEAD", url, &[], None);
     assert_eq!(head.status, 200);
     head.header("upload-offset").unwrap().parse().unwrap()
-}
-
-fn patch(url: &str, at: u64, bytes: &[u8], length: Option<usize>) -> Reply {
-    try_patch(url, at, bytes, length).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// A PATCH that may fail to get through: the server may answer 409 (the session is still held
-/// by a connection that broke) and close before the body is all sent.
-fn try_patch(url: &str, at: u64, bytes: &[u8], length: Option<usize>) -> Result<Reply, String> {
-    let at = at.to_string();
-    let length = length.map(|l| l.to_string());
-    let mut headers = vec![
-        ("Upload-Offset", at.as_str()),
-        ("Content-Type", "application/offset+octet-stream"),
-    ];
-    if let Some(length) = &length {
-        headers.push(("Upload-Length", length));
-    }
-    try_request("PATCH", url, &headers, Some(bytes))
 }
 
 /// A PATCH whose connection dies after `sent` of its `chunk` bytes.
@@ -143,7 +124,7 @@ fn twenty_dropped_connections_and_the_take_still_arrives_byte_exact() {
             sent_whole += 1;
             continue;
         }
-        match try_patch(&url, at, chunk, last.then_some(bytes.len())) {
+        match try_tus_patch(&url, at, chunk, last.then_some(bytes.len())) {
             Ok(reply) if reply.status == 204 => sent_whole += 1,
             // Still busy with the broken one: refused, perhaps before the body was all sent.
             Ok(reply) if reply.status == 409 => std::thread::sleep(Duration::from_millis(10)),
@@ -163,7 +144,7 @@ fn twenty_dropped_connections_and_the_take_still_arrives_byte_exact() {
     let media = request("GET", clip["media_url"].as_str().unwrap(), &[], None);
     assert_eq!(media.body, bytes, "byte-exact");
     // Done is done: further writes are refused.
-    assert_eq!(patch(&url, bytes.len() as u64, b"more", None).status, 409);
+    assert_eq!(tus_patch(&url, bytes.len() as u64, b"more", None).status, 409);
 }
 
 #[test]
@@ -173,13 +154,13 @@ fn a_server_restart_mid_upload_loses_nothing() {
     let mut server = ServerProc::start(Backend::Local, &[]);
     let url = create(&server, &[("Upload-Length", &bytes.len().to_string())]);
     let half = bytes.len() / 2;
-    assert_eq!(patch(&url, 0, &bytes[..half], None).status, 204);
+    assert_eq!(tus_patch(&url, 0, &bytes[..half], None).status, 204);
     server.kill_and_restart();
     let url = url.replacen(url.split("/api/").next().unwrap(), &server.url, 1);
     assert_eq!(offset(&url), half as u64, "what was acknowledged survived the crash");
     // A wrong offset is refused; the right one finishes it.
-    assert_eq!(patch(&url, 1, &bytes[half..], None).status, 409);
-    let done = patch(&url, half as u64, &bytes[half..], None);
+    assert_eq!(tus_patch(&url, 1, &bytes[half..], None).status, 409);
+    let done = tus_patch(&url, half as u64, &bytes[half..], None);
     assert_eq!(done.status, 204);
     let clip_url =
         done.header("offbeat-clip-url")
@@ -202,8 +183,8 @@ fn a_take_gone_bad_mid_way_is_refused_and_abandoned_sessions_go() {
     bad_take[body_byte] ^= 0xff;
     let bad_session = create(&server, &[("Upload-Defer-Length", "1")]);
     let half = bad_take.len() / 3;
-    assert_eq!(patch(&bad_session, 0, &bad_take[..half], None).status, 204);
-    let refused = patch(&bad_session, half as u64, &bad_take[half..], Some(bad_take.len()));
+    assert_eq!(tus_patch(&bad_session, 0, &bad_take[..half], None).status, 204);
+    let refused = tus_patch(&bad_session, half as u64, &bad_take[half..], Some(bad_take.len()));
     assert_eq!(refused.status, 400, "{}", String::from_utf8_lossy(&refused.body));
     assert!(
         refused.error_message().contains("corrupt"),
@@ -215,7 +196,7 @@ fn a_take_gone_bad_mid_way_is_refused_and_abandoned_sessions_go() {
     assert_eq!(listed["clips"].as_array().map(Vec::len), Some(0), "no clip");
     // Abandoned: untouched past the time to live, its bytes and row are removed.
     let idle = create(&server, &[("Upload-Defer-Length", "1")]);
-    assert_eq!(patch(&idle, 0, b"OggS", None).status, 204);
+    assert_eq!(tus_patch(&idle, 0, b"OggS", None).status, 204);
     let id = idle.rsplit('/').next().unwrap().to_owned();
     let part = server.data_dir().join(format!("uploads/{id}.part"));
     assert!(part.exists());
@@ -260,7 +241,7 @@ fn on_s3_parts_go_ahead_while_a_take_arrives_survive_a_restart_and_abandoned_upl
     let mut at = 0;
     while at < 2 * PART + 100_000 {
         let end = (at + (1 << 20)).min(2 * PART + 100_000);
-        assert_eq!(patch(&url, at as u64, &bytes[at..end], None).status, 204);
+        assert_eq!(tus_patch(&url, at as u64, &bytes[at..end], None).status, 204);
         at = end;
     }
     let pending = s3.pending_multipart_files();
@@ -278,7 +259,7 @@ fn on_s3_parts_go_ahead_while_a_take_arrives_survive_a_restart_and_abandoned_upl
     server.restart();
     assert_eq!(offset(&url), at as u64);
     assert_eq!(request("GET", &url, &[], None).json()["stored_parts"], 2);
-    let last = patch(&url, at as u64, &bytes[at..], Some(bytes.len()));
+    let last = tus_patch(&url, at as u64, &bytes[at..], Some(bytes.len()));
     assert_eq!(last.status, 204, "{}", String::from_utf8_lossy(&last.body));
     let clip_id = last.header("offbeat-clip-id").unwrap().to_owned();
     assert_eq!(s3.objects(), vec![format!("clips/{clip_id}.opus")]);
@@ -297,7 +278,7 @@ fn on_s3_parts_go_ahead_while_a_take_arrives_survive_a_restart_and_abandoned_upl
 
     // A take abandoned after one part: S3's multipart upload is aborted with the session.
     let idle = create(&server, &[("Upload-Defer-Length", "1")]);
-    assert_eq!(patch(&idle, 0, &bytes[..PART + 10], None).status, 204);
+    assert_eq!(tus_patch(&idle, 0, &bytes[..PART + 10], None).status, 204);
     assert!(!s3.pending_multipart_files().is_empty());
     let deadline = std::time::Instant::now() + Duration::from_secs(25);
     while !s3.pending_multipart_files().is_empty() && std::time::Instant::now() < deadline {
