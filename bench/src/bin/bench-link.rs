@@ -27,7 +27,10 @@ use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
 use media::{EncoderSettings, InputFormat, LiveOggFile, OggOpusEncoder};
+use offbeat_tests::postgres::PgCluster;
+use offbeat_tests::proxy::{FlakyProxy, RoundRobinProxy};
 use offbeat_tests::s3::S3Server;
+use offbeat_tests::seaweedfs::SeaweedFs;
 use offbeat_tests::server::{Backend, ServerProc};
 use recorder::live_send::LiveSend;
 use recorder::outbox::{self, TakeMeta};
@@ -61,28 +64,45 @@ const TARGET_MS: f64 = 250.0;
 /// Browser takes are only bytes to send: faster, so ten-minute takes stay quick to measure.
 const BROWSER_SPEED: f64 = 100.0;
 
+/// Runs this benchmark in a child process against the server at `url`.
+fn measure_in_child(wav: &Path, name: &str, url: &str, token: &str) {
+    let work = tempfile::tempdir().unwrap();
+    let status = Command::new(std::env::current_exe().unwrap())
+        .arg(wav)
+        .env("OFFBEAT_BENCH_SERVER", url)
+        .env("OFFBEAT_BENCH_BACKEND", name)
+        .env("OFFBEAT_TOKEN", token)
+        .env("OFFBEAT_OUTBOX_DIR", work.path().join("outbox"))
+        .env("OFFBEAT_CONFIG_DIR", work.path().join("config"))
+        .status()
+        .unwrap();
+    if !status.success() {
+        std::process::exit(status.code().unwrap_or(1));
+    }
+}
+
 fn main() {
     let wav = PathBuf::from(std::env::args().nth(1).expect("usage: bench-link SPEECH_WAV"));
     if std::env::var_os("OFFBEAT_BENCH_SERVER").is_none() {
         // The recorder's code takes its token and outbox from the environment: measure in a
-        // child process that has them. Once on local storage (the default), once on S3.
+        // child process that has them. Once on local storage (the default), once on S3, once on
+        // a cluster: three processes on PostgreSQL and SeaweedFS behind a round-robin balancer.
         let s3 = S3Server::start();
         for (name, backend) in [("local storage", Backend::Local), ("S3 (s3s-fs)", Backend::S3(&s3))] {
-            let work = tempfile::tempdir().unwrap();
             let server = ServerProc::start(backend, &[]);
-            let status = Command::new(std::env::current_exe().unwrap())
-                .arg(&wav)
-                .env("OFFBEAT_BENCH_SERVER", &server.url)
-                .env("OFFBEAT_BENCH_BACKEND", name)
-                .env("OFFBEAT_TOKEN", &server.user.token)
-                .env("OFFBEAT_OUTBOX_DIR", work.path().join("outbox"))
-                .env("OFFBEAT_CONFIG_DIR", work.path().join("config"))
-                .status()
-                .unwrap();
-            if !status.success() {
-                std::process::exit(status.code().unwrap_or(1));
-            }
+            measure_in_child(&wav, name, &server.url, &server.user.token);
         }
+        let postgres = PgCluster::start();
+        let weed = SeaweedFs::start();
+        let balancer = FlakyProxy::bind();
+        let (url, public) = (postgres.url(), balancer.url.clone());
+        let flags = ["--database-url", url.as_str(), "--public-url", public.as_str()];
+        let first = ServerProc::start(Backend::SeaweedFs(&weed), &flags);
+        let cluster = [first.another(), first.another()];
+        let upstreams = std::iter::once(&first).chain(&cluster).map(|p| p.url.clone()).collect();
+        let balancer = RoundRobinProxy::start(balancer, upstreams);
+        let name = "3 processes (PostgreSQL + SeaweedFS, round-robin, every request through the next)";
+        measure_in_child(&wav, name, &balancer.url, &first.user.token);
         return;
     }
     let server = std::env::var("OFFBEAT_BENCH_SERVER").unwrap();
