@@ -112,6 +112,8 @@ impl RoundRobinProxy {
                     TcpStream::connect(upstream).ok()
                 });
                 let Some(server) = server else { continue };
+                // As a real balancer does: no Nagle delay between a request's head and body.
+                let _ = (client.set_nodelay(true), server.set_nodelay(true));
                 std::thread::spawn(move || one_request(client, server));
             }
         });

@@ -101,6 +101,11 @@ fn main() {
         let cluster = [first.another(), first.another()];
         let upstreams = std::iter::once(&first).chain(&cluster).map(|p| p.url.clone()).collect();
         let balancer = RoundRobinProxy::start(balancer, upstreams);
+        // SeaweedFS allocates its volumes on the first write: not part of any take's finish.
+        first.upload_file(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/chromium-audio.webm"
+        )));
         let name = "3 processes (PostgreSQL + SeaweedFS, round-robin, every request through the next)";
         measure_in_child(&wav, name, &balancer.url, &first.user.token);
         return;
