@@ -44,9 +44,6 @@ struct Inner {
     wake: Notify,
     /// How long a claimed job is this process's without a renewal.
     lease: Duration,
-    /// This process among those sharing the database: its workers hold leases as
-    /// `<process>/<worker>`.
-    process: String,
 }
 
 #[derive(Debug)]
@@ -122,7 +119,6 @@ impl Transcription {
                 retry_base: Duration::from_secs(config.transcribe_retry_base_secs.max(1)),
                 wake: Notify::new(),
                 lease: Duration::from_secs(config.job_lease_secs.max(1)),
-                process: crate::ids::new_id().unwrap_or_else(|_| std::process::id().to_string()),
             }),
         }
     }
@@ -171,7 +167,8 @@ impl Transcription {
     }
 
     async fn work(&self, worker: usize, state: AppState, transcriber: Arc<Transcriber>) {
-        let holder = format!("{}/{worker}", self.inner.process);
+        // Workers hold leases as `<process>/<worker>`, the process as the registry knows it.
+        let holder = format!("{}/{worker}", state.process.id);
         loop {
             match state.db.jobs().claim(self.lease(&holder)).await {
                 Ok(Some(job)) => self.run(&holder, &state, &transcriber, job).await,

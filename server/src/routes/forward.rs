@@ -37,7 +37,7 @@ pub async fn to_holder(
         Via::Client
     };
     match uploads::locate(&state, &viewer, &id, via).await {
-        Ok(Holder::Here(_)) => next.run(request).await,
+        Ok(Holder::Here) => next.run(request).await,
         Ok(Holder::Elsewhere { url }) => forward(&url, request).await.unwrap_or_else(IntoResponse::into_response),
         Err(err) => err.into_response(),
     }

@@ -118,7 +118,7 @@ pub async fn get(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<Sessi
 #[derive(Debug)]
 pub enum Holder {
     /// This process holds its bytes (or it is finished: then any process answers).
-    Here(Box<SessionRow>),
+    Here,
     /// Another live process does: the request goes there.
     Elsewhere { url: String },
 }
@@ -138,7 +138,7 @@ pub enum Via {
 pub async fn locate(state: &AppState, viewer: &Viewer, id: &str, via: Via) -> AppResult<Holder> {
     let session = get(state, viewer, id).await?;
     if session.clip_id.is_some() || session.holder.as_deref() == Some(state.process.id.as_str()) {
-        return Ok(Holder::Here(Box::new(session)));
+        return Ok(Holder::Here);
     }
     if let Some(holder) = &session.holder
         && let Some(url) = state.db.processes().alive_url(holder, chrono::Utc::now()).await?
@@ -149,12 +149,11 @@ pub async fn locate(state: &AppState, viewer: &Viewer, id: &str, via: Via) -> Ap
             Via::Forwarded => Err(moved()),
         };
     }
-    take_over(state, session)
-        .await
-        .map(|session| Holder::Here(Box::new(session)))
+    take_over(state, session).await?;
+    Ok(Holder::Here)
 }
 
-async fn take_over(state: &AppState, session: SessionRow) -> AppResult<SessionRow> {
+async fn take_over(state: &AppState, session: SessionRow) -> AppResult<()> {
     let path = part_path(state, &session.id);
     let on_disk = tokio::fs::metadata(&path).await.map_or(0, |m| m.len());
     let bytes = if on_disk >= session.offset as u64 {
@@ -180,7 +179,7 @@ async fn take_over(state: &AppState, session: SessionRow) -> AppResult<SessionRo
             .map_err(|e| AppError::Internal(e.into()))?;
         tracing::info!(session = %session.id, from, "took over an upload whose process is gone: it starts again from 0");
     }
-    fresh(state, &session.id).await
+    Ok(())
 }
 
 fn moved() -> AppError {
