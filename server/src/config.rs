@@ -77,7 +77,8 @@ pub struct Config {
     pub s3_public_endpoint: Option<String>,
 
     /// Serve media by redirecting to a short-lived presigned S3 URL instead of streaming it
-    /// through the server.
+    /// through the server (a camera take recorded in a browser, stored as its body and a head
+    /// composed in front of it, is still streamed).
     #[arg(long, env = "OFFBEAT_S3_PRESIGN_MEDIA")]
     pub s3_presign_media: bool,
 

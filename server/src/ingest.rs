@@ -7,7 +7,7 @@
 //! unless the row commits. Once the body is complete and valid, storing runs in its own task,
 //! so a client hanging up then cannot split object from row.
 
-use crate::hashing::{Digest, Hasher, hash_file};
+use crate::hashing::{Digest, Hasher, hash_file, hash_head_and_tail};
 use axum::body::Body;
 use chrono::{SecondsFormat, Utc};
 use futures_util::TryStreamExt;
@@ -15,13 +15,13 @@ use tokio::io::AsyncWriteExt;
 
 use crate::analyze::{Analysis, AnalyzeError, MediaFacts, Stored, analyze};
 use crate::container::{Container, SNIFF_LEN};
-use crate::db::clips::{ClipRow, StoredMedia};
+use crate::db::clips::{ClipRow, MediaLayout, StoredMedia};
 use crate::domain::{ClipStatus, User, Visibility};
 use crate::error::{AppError, AppResult};
 use crate::live_analysis::LiveResult;
 use crate::state::AppState;
 use crate::storage::keys::{Object, object_key};
-use crate::storage::{FirstPart, SessionUpload, Storage, StreamingUpload};
+use crate::storage::{SessionUpload, Storage, StreamingUpload};
 
 /// Who uploads and what they say about the clip (the media says the rest).
 #[derive(Debug)]
@@ -114,8 +114,7 @@ async fn commit(
         Some(analysis) => analysis,
         None => {
             let path = staged.file.path().to_owned();
-            let want_file = staged.streaming.is_none();
-            tokio::task::spawn_blocking(move || analyze(&path, want_file))
+            tokio::task::spawn_blocking(move || analyze(&path))
                 .await
                 .map_err(|e| AppError::Internal(e.into()))?
                 .map_err(|e| match e {
@@ -128,26 +127,43 @@ async fn commit(
     let facts = analysis.facts;
     let analyzed_at = started.elapsed();
     let key = object_key(&id, Object::Media(facts.container));
-    let (size, sha256) = match &analysis.stored {
-        Stored::Upload => (staged.size, staged.sha256.clone()),
-        Stored::File(r) => (r.size, r.sha256.clone()),
-        Stored::HeadAndTail { size, sha256, .. } => (*size, sha256.clone()),
-    };
     let share_token = match &info.reserved {
         Some(reserved) => reserved.share_token.clone(),
         None => {
             crate::auth::secrets::new_secret().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?
         }
     };
-    let row = clip_row(id, key, info, &facts, size, sha256, share_token);
+    let digest = match &analysis.stored {
+        Stored::Upload => StoredDigest::Known(Digest {
+            size: staged.size,
+            sha256: staged.sha256.clone(),
+        }),
+        Stored::File(r) => StoredDigest::Known(Digest {
+            size: r.size,
+            sha256: r.sha256.clone(),
+        }),
+        Stored::HeadAndTail { head, tail } => {
+            let (file, head, tail) = (staged.file.reopen(), head.clone(), *tail);
+            StoredDigest::Hashing(tokio::task::spawn_blocking(move || hash_head_and_tail(file?, &head, tail)))
+        }
+    };
     // The whole body has arrived and checks out: from here on the clip is finished even if the
     // client hangs up, in a task of its own. (Dropping a request mid-store could otherwise
     // leave a blocking write completing after its cleanup ran: an object without a row.)
     let commit_state = state.clone();
     let content_type = facts.container.content_type(facts.video_codec.as_deref());
     let row = tokio::spawn(async move {
-        store(&commit_state, &row.storage_key, staged, analysis.stored, content_type).await?;
-        let guard = ObjectGuard::new(commit_state.storage.clone(), row.storage_key.clone());
+        // Whatever part of the media is stored goes again if the row does not commit.
+        let guard = ObjectGuard::new(
+            commit_state.storage.clone(),
+            vec![key.clone(), object_key(&id, Object::MediaHead)],
+        );
+        let layout = store(&commit_state, &id, &key, staged, analysis.stored, content_type).await?;
+        let Digest { size, sha256 } = digest.get().await?;
+        let row = ClipRow {
+            layout,
+            ..clip_row(id, key, info, &facts, size, sha256, share_token)
+        };
         commit_state.db.clips().insert(&row).await?;
         guard.disarm();
         Ok::<_, AppError>(row)
@@ -158,7 +174,7 @@ async fn commit(
     let stored_at = started.elapsed();
     tracing::info!(
         clip = %row.id,
-        bytes = size,
+        bytes = row.media.byte_size,
         duration_ms = row.duration_ms,
         staged_ms = staged_at.as_millis() as u64,
         analyzed_ms = (analyzed_at - staged_at).as_millis() as u64,
@@ -169,9 +185,18 @@ async fn commit(
     Ok(row)
 }
 
-/// Puts the stored object in place: by completing the streaming upload when its parts are the
-/// object's, else from a file.
-async fn store(state: &AppState, key: &str, staged: Staged, stored: Stored, content_type: &str) -> AppResult<()> {
+/// Puts the media in storage and says how it is laid out there. A video WebM that needs a new
+/// head keeps its body as it arrived, with the head as an object of its own
+/// ([`MediaLayout::HeadBeforeTail`]): its parts can go to S3 while it arrives, and finishing it
+/// sends the last part and a few kilobytes, never the whole body again.
+async fn store(
+    state: &AppState,
+    clip_id: &str,
+    key: &str,
+    staged: Staged,
+    stored: Stored,
+    content_type: &str,
+) -> AppResult<MediaLayout> {
     let Staged {
         file,
         size,
@@ -179,57 +204,100 @@ async fn store(state: &AppState, key: &str, staged: Staged, stored: Stored, cont
         session_upload,
         ..
     } = staged;
-    if let Some(upload) = session_upload {
-        if upload.key == key && matches!(stored, Stored::Upload) {
-            state.storage.finish_session_upload(&upload, file.path(), size).await?;
-            tracing::debug!(%key, parts_sent_before = upload.parts.len(), "completed the session's multipart upload");
-            return Ok(());
+    match stored {
+        Stored::Upload => {
+            store_as_uploaded(state, key, file.path(), size, content_type, streaming, session_upload).await?;
+            Ok(MediaLayout::Whole)
         }
-        // Not the object after all (a body rewritten when checked): stored from the file.
-        if let Err(err) = state.storage.abort_session_upload(&upload).await {
-            tracing::warn!(key = %upload.key, "could not abort a session's multipart upload: {err}");
+        Stored::File(replacement) => {
+            // Not the upload after all (e.g. audio-only WebM became Ogg): whatever was sent of
+            // the upload goes (dropping a streaming upload aborts it).
+            abort_session_upload(state, session_upload).await;
+            drop(streaming);
+            state
+                .storage
+                .put_file(key, replacement.file.path(), replacement.size, content_type)
+                .await?;
+            Ok(MediaLayout::Whole)
+        }
+        Stored::HeadAndTail { head, tail } => {
+            // The head first: a body completed from its session's parts cannot be completed twice,
+            // so it is the last thing that may fail.
+            let head_key = object_key(clip_id, Object::MediaHead);
+            state.storage.put_bytes(&head_key, head, content_type).await?;
+            store_as_uploaded(state, key, file.path(), size, content_type, streaming, session_upload).await?;
+            Ok(MediaLayout::HeadBeforeTail {
+                head_key,
+                tail: tail.0..tail.1,
+            })
         }
     }
-    if let Some(upload) = streaming {
-        if upload.key() == key {
-            let (first, end) = match &stored {
-                Stored::Upload => (Some(FirstPart::AsUploaded), size),
-                // The new head and the upload's first clusters make the first part, which must
-                // stay a full-size part (S3's minimum is 5 MiB).
-                Stored::HeadAndTail { head, tail, .. } if tail.0 + (5 << 20) <= upload.part_size() => (
-                    Some(FirstPart::NewHead {
-                        head: head.clone(),
-                        resume_at: tail.0,
-                    }),
-                    tail.1,
-                ),
-                _ => (None, 0),
-            };
-            if let Some(first) = first
-                && end >= upload.sent_to()
-            {
-                upload.complete(first, end).await?;
+}
+
+/// Stores the upload at `path` as it is under `key`: by completing the S3 upload already fed
+/// from it (a session's, or a one-shot body's streaming one) when it is under that key, else
+/// from the file.
+async fn store_as_uploaded(
+    state: &AppState,
+    key: &str,
+    path: &std::path::Path,
+    size: u64,
+    content_type: &str,
+    streaming: Option<StreamingUpload>,
+    session_upload: Option<SessionUpload>,
+) -> AppResult<()> {
+    let not_the_object = match session_upload {
+        Some(upload) if upload.key == key => match state.storage.finish_session_upload(&upload, path, size).await {
+            Ok(()) => {
+                tracing::debug!(%key, parts_sent_before = upload.parts.len(), "completed the session's multipart upload");
                 return Ok(());
             }
-        }
-        // Not the object after all (e.g. audio-only WebM became Ogg): dropping aborts it.
-        drop(upload);
+            // E.g. completed by an earlier try whose row did not commit: the file has it all.
+            Err(err) => {
+                tracing::warn!(%key, "could not complete the session's multipart upload, storing it whole: {err}");
+                Some(upload)
+            }
+        },
+        other => other,
+    };
+    abort_session_upload(state, not_the_object).await;
+    if let Some(upload) = streaming
+        && upload.key() == key
+        && size >= upload.sent_to()
+    {
+        upload.complete(size).await?;
+        return Ok(());
     }
-    let (path, size, _keep) = match stored {
-        Stored::Upload => (file.path().to_owned(), size, None),
-        Stored::File(r) => (r.file.path().to_owned(), r.size, Some(r.file)),
-        Stored::HeadAndTail { head, tail, .. } => {
-            let upload = file.path().to_owned();
-            let r = tokio::task::spawn_blocking(move || crate::analyze::write_head_and_tail(&upload, &head, tail))
+    state.storage.put_file(key, path, size, content_type).await?;
+    Ok(())
+}
+
+/// Gives up a session's multipart upload that is not the object after all.
+async fn abort_session_upload(state: &AppState, upload: Option<SessionUpload>) {
+    if let Some(upload) = upload
+        && let Err(err) = state.storage.abort_session_upload(&upload).await
+    {
+        tracing::warn!(key = %upload.key, "could not abort a session's multipart upload: {err}");
+    }
+}
+
+/// The stored media's size and sha256: known already, or (a head composed in front of the
+/// body) being hashed while the media is stored.
+enum StoredDigest {
+    Known(Digest),
+    Hashing(tokio::task::JoinHandle<std::io::Result<Digest>>),
+}
+
+impl StoredDigest {
+    async fn get(self) -> AppResult<Digest> {
+        match self {
+            Self::Known(digest) => Ok(digest),
+            Self::Hashing(hashing) => hashing
                 .await
                 .map_err(|e| AppError::Internal(e.into()))?
-                .map_err(|e| AppError::Internal(e.into()))?;
-            (r.file.path().to_owned(), r.size, Some(r.file))
+                .map_err(|e| AppError::Internal(e.into())),
         }
-    };
-    state.storage.put_file(key, &path, size, content_type).await?;
-    drop(file);
-    Ok(())
+    }
 }
 
 /// An upload, staged: the file, its size and sha256, and the S3 upload already fed from it
@@ -342,6 +410,7 @@ fn clip_row(
         },
         duration_ms: i64::try_from(facts.duration_ms).unwrap_or(i64::MAX),
         storage_key,
+        layout: MediaLayout::Whole,
         peaks_per_second: i64::from(media::waveform::PEAKS_PER_SECOND),
         peaks: facts.waveform.peaks.clone(),
         silences: serde_json::to_string(&silences).unwrap_or_else(|_| "[]".into()),
@@ -355,35 +424,35 @@ fn clip_row(
     }
 }
 
-/// Deletes a stored object on drop unless disarmed: an object never outlives a failed ingest.
+/// Deletes stored objects on drop unless disarmed: no object outlives a failed ingest.
 struct ObjectGuard {
     storage: Storage,
-    key: Option<String>,
+    keys: Vec<String>,
 }
 
 impl ObjectGuard {
-    fn new(storage: Storage, key: String) -> Self {
-        Self {
-            storage,
-            key: Some(key),
-        }
+    fn new(storage: Storage, keys: Vec<String>) -> Self {
+        Self { storage, keys }
     }
 
     fn disarm(mut self) {
-        self.key = None;
+        self.keys.clear();
     }
 }
 
 impl Drop for ObjectGuard {
     fn drop(&mut self) {
-        let Some(key) = self.key.take() else {
+        let keys = std::mem::take(&mut self.keys);
+        if keys.is_empty() {
             return;
-        };
+        }
         let storage = self.storage.clone();
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                if let Err(err) = storage.delete(&key).await {
-                    tracing::warn!(%key, "could not remove the object of a failed upload: {err}");
+                for key in keys {
+                    if let Err(err) = storage.delete(&key).await {
+                        tracing::warn!(%key, "could not remove an object of a failed upload: {err}");
+                    }
                 }
             });
         }

@@ -194,7 +194,7 @@ fn analyze_following(mut follower: Follower, scratch_dir: &Path) -> Result<LiveR
             facts,
             stored: Stored::Upload,
         },
-        BodyRead::Webm(audio) => finish_webm(&path, *audio, true)?,
+        BodyRead::Webm(audio) => finish_webm(&path, *audio)?,
     };
     let digest = hashed.finish();
     Ok(LiveResult {
@@ -309,7 +309,7 @@ mod tests {
     async fn live_and_whole(name: &str, dir: &Path) -> (Vec<u8>, LiveResult, Analysis) {
         let body = fixture(name);
         let (path, live) = arrive_in_pieces(&body, dir).await;
-        let whole = analyze(&path, true).unwrap();
+        let whole = analyze(&path).unwrap();
         (body, live.expect("analysed live"), whole)
     }
 
@@ -336,18 +336,29 @@ mod tests {
     #[tokio::test]
     async fn video_webm_comes_out_exactly_as_the_whole_file_check_makes_it() {
         let dir = tempfile::tempdir().unwrap();
-        let (_, live, whole) = live_and_whole("chromium-video.webm", dir.path()).await;
+        let (body, live, whole) = live_and_whole("chromium-video.webm", dir.path()).await;
         assert_eq!(live.analysis.facts.duration_ms, whole.facts.duration_ms);
         assert_eq!(live.analysis.facts.video_codec, whole.facts.video_codec);
         assert_eq!(live.analysis.facts.waveform, whole.facts.waveform);
-        let (Stored::File(made), Stored::File(whole_made)) = (&live.analysis.stored, &whole.stored) else {
-            panic!("video WebM is stored rewritten");
+        let (
+            Stored::HeadAndTail { head, tail },
+            Stored::HeadAndTail {
+                head: whole_head,
+                tail: whole_tail,
+            },
+        ) = (&live.analysis.stored, &whole.stored)
+        else {
+            panic!("video WebM is stored as a new head before its clusters");
         };
-        assert_eq!(made.sha256, whole_made.sha256);
-        assert_eq!(
-            std::fs::read(made.file.path()).unwrap(),
-            std::fs::read(whole_made.file.path()).unwrap()
-        );
+        assert_eq!((head, tail), (whole_head, whole_tail));
+        // Head and tail are exactly the file a whole rewrite makes.
+        let composed = [head.as_slice(), &body[tail.0 as usize..tail.1 as usize]].concat();
+        let scan = media::WebmScan::scan(std::io::Cursor::new(&body)).unwrap();
+        let mut rewritten = Vec::new();
+        scan.write_seekable(std::io::Cursor::new(&body), &mut rewritten, live.analysis.facts.duration_ms * 1_000_000)
+            .unwrap();
+        assert_eq!(composed.len(), rewritten.len());
+        assert_eq!(composed[head.len()..], rewritten[head.len()..]);
     }
 
     #[tokio::test]

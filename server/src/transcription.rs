@@ -266,7 +266,7 @@ async fn transcribe_clip(state: &AppState, transcriber: &Arc<Transcriber>, clip_
     let clip = state.db.clips().get(clip_id).await?.ok_or(JobError::ClipGone)?;
     // The clip, fetched into staging (a temporary file, gone when this returns).
     let (media, mut writer) = crate::files::temp_file(&state.staging_dir, "transcribe-").await?;
-    let mut reader = state.storage.get(&clip.storage_key, None).await?;
+    let mut reader = crate::services::media::open(&state.storage, &clip, None).await?;
     tokio::io::copy(&mut reader, &mut writer).await?;
     writer.flush().await?;
     drop(writer);

@@ -81,6 +81,11 @@ impl SeaweedFs {
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.s3_port)
     }
+
+    /// The `weed` process (a benchmark counts its CPU time).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for SeaweedFs {

@@ -32,15 +32,17 @@ fn main() {
     std::fs::create_dir_all(&work).unwrap();
     let webm = big_webm(&work);
     let s3s = S3Server::start();
-    measure("s3s-fs", &s3s.endpoint(), Backend::S3(&s3s), &webm);
+    // s3s-fs runs in this process, beside the client: their CPU time is counted together.
+    measure("s3s-fs", &s3s.endpoint(), Backend::S3(&s3s), std::process::id(), &webm);
     // SeaweedFS completes a multipart upload without copying its parts, unlike s3s-fs.
     let weed = SeaweedFs::start();
-    measure("SeaweedFS", &weed.endpoint(), Backend::SeaweedFs(&weed), &webm);
+    measure("SeaweedFS", &weed.endpoint(), Backend::SeaweedFs(&weed), weed.pid(), &webm);
 }
 
 /// The WebM straight into the S3 service at `endpoint` (one PUT; multipart as the server
-/// does it) and through a server storing there, interleaved, median of [`runs`].
-fn measure(service: &str, endpoint: &str, backend: Backend<'_>, webm: &Path) {
+/// does it) and through a server storing there, interleaved, median of [`runs`]; with the CPU
+/// time the server and the S3 service (process `service_pid`) spend on each upload through it.
+fn measure(service: &str, endpoint: &str, backend: Backend<'_>, service_pid: u32, webm: &Path) {
     let size = std::fs::metadata(webm).unwrap().len();
     let server = ServerProc::start(backend, &[]);
     let pid = server.pid();
@@ -63,7 +65,10 @@ fn measure(service: &str, endpoint: &str, backend: Backend<'_>, webm: &Path) {
     let mut direct_multipart = Vec::new();
     let mut through = Vec::new();
     let mut rss_growth = Vec::new();
+    let mut cpu = Vec::new();
+    let mut service_cpu_direct = Vec::new();
     for run in 0..runs() {
+        let service_before = cpu_secs(service_pid);
         let started = Instant::now();
         runtime.block_on(async {
             let body = aws_sdk_s3::primitives::ByteStream::from_path(webm).await.unwrap();
@@ -77,6 +82,7 @@ fn measure(service: &str, endpoint: &str, backend: Backend<'_>, webm: &Path) {
                 .unwrap();
         });
         direct.push(started.elapsed());
+        let service_between = cpu_secs(service_pid);
 
         let started = Instant::now();
         runtime.block_on(multipart_put(
@@ -86,6 +92,7 @@ fn measure(service: &str, endpoint: &str, backend: Backend<'_>, webm: &Path) {
             &format!("direct-multipart/{run}.webm"),
         ));
         direct_multipart.push(started.elapsed());
+        service_cpu_direct.push((service_between - service_before, cpu_secs(service_pid) - service_between));
 
         let baseline = rss_kib(pid);
         let peak = Arc::new(AtomicU64::new(baseline));
@@ -99,6 +106,7 @@ fn measure(service: &str, endpoint: &str, backend: Backend<'_>, webm: &Path) {
                 }
             })
         };
+        let cpu_before = (cpu_secs(pid), cpu_secs(service_pid));
         let started = Instant::now();
         let response = ureq::post(&server.api("/api/v1/clips"))
             .set("Authorization", &format!("Bearer {}", server.user.token))
@@ -106,6 +114,7 @@ fn measure(service: &str, endpoint: &str, backend: Backend<'_>, webm: &Path) {
             .send(std::fs::File::open(webm).unwrap())
             .unwrap();
         through.push(started.elapsed());
+        cpu.push((cpu_secs(pid) - cpu_before.0, cpu_secs(service_pid) - cpu_before.1));
         done.store(true, Ordering::Relaxed);
         sampler.join().unwrap();
         assert_eq!(response.status(), 201);
@@ -139,6 +148,13 @@ fn measure(service: &str, endpoint: &str, backend: Backend<'_>, webm: &Path) {
     println!(
         "  server / direct multipart: {:.2}  (the cost of the server's own passes)",
         mbps(t) / mbps(m)
+    );
+    let (server_cpu, service_cpu) = cpu[cpu.len() / 2];
+    let (put_cpu, multipart_cpu) = service_cpu_direct[service_cpu_direct.len() / 2];
+    let with_client = if service_pid == std::process::id() { " and the client" } else { "" };
+    println!(
+        "  CPU time (2 cores in all), {service}{with_client}: {put_cpu:.2} s for the direct put, {multipart_cpu:.2} s for \
+         the direct multipart, {service_cpu:.2} s through the server; the server {server_cpu:.2} s"
     );
     println!(
         "  server peak RSS growth: {growth_mb:.1} MB  [target <= 64 MB: {}]",
@@ -217,6 +233,17 @@ fn verdict(met: bool) -> &'static str {
 
 fn secs(v: &[Duration]) -> Vec<String> {
     v.iter().map(|d| format!("{:.2}", d.as_secs_f64())).collect()
+}
+
+/// User and system CPU seconds process `pid` has used so far.
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces) in parentheses; utime and stime
+    // are the 14th and 15th, in clock ticks of 1/100 s.
+    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }
 
 fn rss_kib(pid: u32) -> u64 {

@@ -62,6 +62,37 @@ impl WebmScan {
     }
 }
 
+impl WebmScan {
+    /// Whether the WebM that `input` begins with has a video track, read from its head alone
+    /// (everything before the first Cluster): `None` while the head is not all there yet, or
+    /// when the head ends without Tracks.
+    pub fn has_video<R: Read + Seek>(input: R) -> Result<Option<bool>> {
+        let mut w = Walker {
+            r: BufReader::with_capacity(16 * 1024, input),
+            pos: 0,
+        };
+        let peeked = (|| {
+            ebml_header(&mut w)?;
+            let (id, _) = w.header()?.ok_or(MediaError::Truncated)?;
+            if id != SEGMENT {
+                return Err(MediaError::Webm("no Segment after the EBML header".into()));
+            }
+            while let Some((id, size)) = w.header()? {
+                match id {
+                    TRACKS => return Ok(Some(parse_tracks(&w.payload(known(size, "Tracks")?)?)?.1.is_some())),
+                    CLUSTER => return Ok(None),
+                    _ => w.skip(known(size, "a top-level element")?)?,
+                }
+            }
+            Ok(None)
+        })();
+        match peeked {
+            Err(MediaError::Truncated) => Ok(None),
+            other => other,
+        }
+    }
+}
+
 /// Checks the EBML header names a WebM (or Matroska) document; returns its byte range.
 fn ebml_header<R: Read + Seek>(w: &mut Walker<R>) -> Result<(u64, u64)> {
     let (id, size) = w.header()?.ok_or(MediaError::Truncated)?;

@@ -3,7 +3,7 @@
 //! player draws. CPU-bound: runs on a blocking thread.
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufReader, BufWriter, Read};
 use std::path::Path;
 
 use chrono::{DateTime, FixedOffset};
@@ -58,25 +58,11 @@ pub enum Stored {
     /// A file made from the upload (audio-only WebM remuxed to Ogg; WebM rewritten).
     File(Replacement),
     /// `head`, then the upload's bytes `tail.0..tail.1` unchanged: a video WebM made seekable
-    /// with its clusters as they are. Made into a file only where it must be
-    /// ([`write_head_and_tail`]); a streaming S3 upload sends it as it is.
-    HeadAndTail {
-        head: Vec<u8>,
-        tail: (u64, u64),
-        size: u64,
-        sha256: String,
-    },
-}
-
-/// Writes `head` followed by `tail` of the upload at `upload` into a new file beside it.
-pub fn write_head_and_tail(upload: &Path, head: &[u8], tail: (u64, u64)) -> Result<Replacement, AnalyzeError> {
-    write_seekable_beside(upload, |out| {
-        out.write_all(head)?;
-        let mut input = File::open(upload)?;
-        std::io::Seek::seek(&mut input, std::io::SeekFrom::Start(tail.0))?;
-        std::io::copy(&mut input.take(tail.1 - tail.0), out)?;
-        Ok(())
-    })
+    /// with its clusters as they are. Never written out as a file: stored as the upload and a
+    /// head in front of it, or sent that way by a streaming S3 upload.
+    /// Its size and sha256 are worked out while it is stored
+    /// ([`crate::hashing::hash_head_and_tail`]).
+    HeadAndTail { head: Vec<u8>, tail: (u64, u64) },
 }
 
 /// A new WebM file beside the upload at `upload`, made by `write`: synced, with its size and
@@ -105,10 +91,9 @@ pub struct Replacement {
     pub sha256: String,
 }
 
-/// Parses and checks the upload at `path`. With `want_file`, any stored object that differs
-/// from the upload is written out as a file; without, a video WebM that can keep its clusters
-/// unchanged comes back as [`Stored::HeadAndTail`].
-pub fn analyze(path: &Path, want_file: bool) -> Result<Analysis, AnalyzeError> {
+/// Parses and checks the upload at `path`. A video WebM that can keep its clusters unchanged
+/// comes back as [`Stored::HeadAndTail`].
+pub fn analyze(path: &Path) -> Result<Analysis, AnalyzeError> {
     let mut magic = [0u8; 12];
     let mut file = File::open(path)?;
     let mut got = 0;
@@ -125,7 +110,7 @@ pub fn analyze(path: &Path, want_file: bool) -> Result<Analysis, AnalyzeError> {
             facts: analyze_ogg(path)?,
             stored: Stored::Upload,
         }),
-        Some(Container::WebM) => analyze_webm(path, want_file),
+        Some(Container::WebM) => analyze_webm(path),
         None => Err(AnalyzeError::Unsupported(format!(
             "the body is neither Ogg Opus nor WebM ({})",
             media::ogg_opus_reader::sniff(head)
@@ -133,11 +118,20 @@ pub fn analyze(path: &Path, want_file: bool) -> Result<Analysis, AnalyzeError> {
     }
 }
 
-/// Whether the file at `path` begins with an Ogg page's capture pattern.
-pub fn starts_like_ogg(path: &Path) -> bool {
+/// The container of the body at `path` if it will be stored as it arrives — Ogg Opus, or WebM
+/// with video (audio-only WebM becomes Ogg) — as its first bytes tell. `None` also while they
+/// cannot tell yet.
+pub fn stored_as_uploaded(path: &Path) -> Option<Container> {
+    let mut file = File::open(path).ok()?;
     let mut magic = [0u8; SNIFF_LEN];
-    File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok()
-        && Container::sniff(&magic) == Some(Container::Ogg)
+    file.read_exact(&mut magic).ok()?;
+    match Container::sniff(&magic)? {
+        Container::Ogg => Some(Container::Ogg),
+        Container::WebM => {
+            std::io::Seek::rewind(&mut file).ok()?;
+            (media::WebmScan::has_video(file).ok()?? ).then_some(Container::WebM)
+        }
+    }
 }
 
 fn analyze_ogg(path: &Path) -> Result<MediaFacts, AnalyzeError> {
@@ -184,10 +178,10 @@ pub fn analyze_ogg_stream(input: impl Read) -> Result<MediaFacts, AnalyzeError> 
 }
 
 /// Checks a whole WebM file at once: see [`webm`].
-fn analyze_webm(path: &Path, want_file: bool) -> Result<Analysis, AnalyzeError> {
+fn analyze_webm(path: &Path) -> Result<Analysis, AnalyzeError> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let audio = webm::analyze_webm_audio(File::open(path)?, dir)?;
-    webm::finish_webm(path, audio, want_file)
+    webm::finish_webm(path, audio)
 }
 
 fn webm_error(err: MediaError) -> AnalyzeError {

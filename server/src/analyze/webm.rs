@@ -91,9 +91,9 @@ pub fn analyze_webm_audio(input: impl Read + Seek, dir: &Path) -> Result<WebmAud
 }
 
 /// What is stored for a WebM body whose audio has been through [`analyze_webm_audio`]: the
-/// Ogg remux when there is no video; else the body made seekable, as a file (`want_file`) or
-/// as a new head before its clusters unchanged.
-pub fn finish_webm(path: &Path, audio: WebmAudio, want_file: bool) -> Result<Analysis, AnalyzeError> {
+/// Ogg remux when there is no video; else the body made seekable: a new head before its
+/// clusters unchanged, or (when they cannot stay as they are) a rewritten file.
+pub fn finish_webm(path: &Path, audio: WebmAudio) -> Result<Analysis, AnalyzeError> {
     let WebmAudio {
         scan,
         ogg,
@@ -111,28 +111,12 @@ pub fn finish_webm(path: &Path, audio: WebmAudio, want_file: bool) -> Result<Ana
     drop(ogg);
     let audio_ns = samples * 1_000_000_000 / u64::from(media::OPUS_RATE);
     let duration_ns = scan.video_end_ns().unwrap_or(0).max(audio_ns);
-    let head = if want_file {
-        None
-    } else {
-        scan.seekable_head(&mut File::open(path)?, duration_ns)
-            .map_err(webm_error)?
-            .zip(scan.verbatim_clusters())
-    };
+    let head = scan
+        .seekable_head(&mut File::open(path)?, duration_ns)
+        .map_err(webm_error)?
+        .zip(scan.verbatim_clusters());
     let stored = match head {
-        Some((head, tail)) => {
-            let mut input = File::open(path)?;
-            input.seek(io::SeekFrom::Start(tail.0))?;
-            let mut hashed = HashingWriter::new(io::sink());
-            hashed.write_all(&head)?;
-            io::copy(&mut input.take(tail.1 - tail.0), &mut hashed)?;
-            let (_, Digest { size, sha256 }) = hashed.finish();
-            Stored::HeadAndTail {
-                size,
-                sha256,
-                head,
-                tail,
-            }
-        }
+        Some((head, tail)) => Stored::HeadAndTail { head, tail },
         None => Stored::File(write_seekable_beside(path, |out| {
             scan.write_seekable(File::open(path)?, out, duration_ns)
                 .map_err(webm_error)

@@ -20,7 +20,10 @@ pub struct ClipRow {
     #[sqlx(flatten)]
     pub media: StoredMedia,
     pub duration_ms: i64,
+    /// The object holding the media, or (see `layout`) the body its tail is read from.
     pub storage_key: String,
+    #[sqlx(flatten)]
+    pub layout: MediaLayout,
     pub peaks_per_second: i64,
     pub peaks: Vec<u8>,
     pub silences: String,
@@ -48,6 +51,56 @@ pub struct StoredMedia {
     pub sample_rate: i64,
     pub byte_size: i64,
     pub sha256: String,
+}
+
+/// How a clip's media is made from its stored objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MediaLayout {
+    /// The object at `storage_key` is the media.
+    Whole,
+    /// The object at `head_key`, then bytes `tail` of the object at `storage_key`: a video
+    /// WebM stored as it arrived, made seekable by a head (Duration, Cues) of its own, so that
+    /// finishing a long take never copies its clusters.
+    HeadBeforeTail { head_key: String, tail: std::ops::Range<u64> },
+}
+
+/// Read from the columns `head_key`, `tail_start` and `tail_end`: all three set, or none.
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for MediaLayout
+where
+    &'static str: sqlx::ColumnIndex<R>,
+    Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> sqlx::Result<Self> {
+        let head_key: Option<String> = row.try_get("head_key")?;
+        let tail_start: Option<i64> = row.try_get("tail_start")?;
+        let tail_end: Option<i64> = row.try_get("tail_end")?;
+        match (head_key, tail_start, tail_end) {
+            (None, None, None) => Ok(Self::Whole),
+            (Some(head_key), Some(start), Some(end)) if 0 <= start && start <= end => Ok(Self::HeadBeforeTail {
+                head_key,
+                tail: start as u64..end as u64,
+            }),
+            _ => Err(sqlx::Error::ColumnDecode {
+                index: "head_key".into(),
+                source: "a clip's head_key, tail_start and tail_end are set together".into(),
+            }),
+        }
+    }
+}
+
+impl MediaLayout {
+    /// The values of `head_key`, `tail_start` and `tail_end`.
+    pub fn columns(&self) -> (Option<&str>, Option<i64>, Option<i64>) {
+        match self {
+            Self::Whole => (None, None, None),
+            Self::HeadBeforeTail { head_key, tail } => (
+                Some(head_key),
+                i64::try_from(tail.start).ok(),
+                i64::try_from(tail.end).ok(),
+            ),
+        }
+    }
 }
 
 impl ClipRow {

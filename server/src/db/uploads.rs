@@ -30,6 +30,9 @@ pub struct SessionRow {
     pub multipart_key: Option<String>,
     #[serde(skip)]
     pub multipart_id: Option<String>,
+    /// Its parts' size (all but the last), fixed when the multipart upload started.
+    #[serde(skip)]
+    pub multipart_part_size: Option<i64>,
     /// The sha256 of the whole body, once finished: a client confirms its take by this.
     #[serde(rename = "sha256")]
     pub body_sha256: Option<String>,
@@ -90,7 +93,7 @@ pub trait UploadStore: Send + Sync {
     /// Unfinished sessions untouched since `before` (RFC 3339 UTC).
     async fn abandoned(&self, before: &str) -> sqlx::Result<Vec<SessionRow>>;
 
-    async fn set_multipart(&self, id: &str, key: &str, upload_id: &str) -> sqlx::Result<()>;
+    async fn set_multipart(&self, id: &str, key: &str, upload_id: &str, part_size: i64) -> sqlx::Result<()>;
 
     /// The parts sent so far, by number: always 1…n (a part is recorded only after the ones before).
     async fn parts(&self, id: &str) -> sqlx::Result<Vec<(i32, String)>>;

@@ -32,6 +32,7 @@ pub async fn media(
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
     if state.config.s3_presign_media
+        && crate::services::media::is_one_object(&clip)
         && let Some(url) = state
             .storage
             .presigned_get(&clip.storage_key, PRESIGNED_TTL, &clip.media.content_type)
@@ -48,7 +49,7 @@ pub async fn media(
         Some(value) => parse_range(value, size)?,
         None => None,
     };
-    let reader = state.storage.get(&clip.storage_key, range).await?;
+    let reader = crate::services::media::open(&state.storage, &clip, range).await?;
     let body = Body::from_stream(ReaderStream::with_capacity(reader, 64 * 1024));
     let mut response = Response::new(body);
     let h = response.headers_mut();

@@ -307,7 +307,9 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()
             Err(err) => return Err(err.into()),
         }
     }
-    state.storage.delete(&row.storage_key).await?;
+    for key in crate::services::media::objects(&row) {
+        state.storage.delete(key).await?;
+    }
     if in_thread {
         state.db.transcripts().forget(&row.id).await?;
         state.db.clips().tombstone(&row.id).await?;

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod clips;
 pub mod links;
+pub mod media;
 pub mod search;
 pub mod sharing;
 pub mod threads;

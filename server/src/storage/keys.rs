@@ -6,6 +6,9 @@ use crate::container::Container;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Object {
     Media(Container),
+    /// The head composed in front of a video WebM's body as it arrived (see
+    /// `db::clips::MediaLayout`).
+    MediaHead,
     /// WebVTT captions of its transcript.
     Captions,
     /// The JPEG still shown before a video plays.
@@ -16,6 +19,7 @@ pub enum Object {
 pub fn object_key(clip_id: &str, object: Object) -> String {
     let extension = match object {
         Object::Media(container) => container.extension(),
+        Object::MediaHead => "head.webm",
         Object::Captions => "vtt",
         Object::Poster => "jpg",
     };

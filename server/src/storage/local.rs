@@ -43,6 +43,23 @@ impl LocalStore {
         Ok(())
     }
 
+    /// Writes `bytes` beside the destination, syncs them and renames them into place.
+    pub async fn put_bytes(&self, key: &str, bytes: Vec<u8>) -> Result<(), StorageError> {
+        let dest = self.path(key);
+        let parent = dest.parent().unwrap_or(&self.root).to_owned();
+        tokio::fs::create_dir_all(&parent).await?;
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let mut temp = tempfile::Builder::new().prefix(".incoming-").tempfile_in(&parent)?;
+            std::io::Write::write_all(&mut temp, &bytes)?;
+            temp.as_file().sync_all()?;
+            temp.persist(&dest).map_err(|e| e.error)?;
+            std::fs::File::open(&parent)?.sync_all()
+        })
+        .await
+        .map_err(|e| StorageError::Other(e.to_string()))??;
+        Ok(())
+    }
+
     pub async fn get(&self, key: &str, range: Option<ByteRange>) -> Result<ObjectReader, StorageError> {
         let mut file = match tokio::fs::File::open(self.path(key)).await {
             Ok(file) => file,

@@ -19,7 +19,7 @@ use tokio::io::AsyncRead;
 pub use local::LocalStore;
 pub use s3::{S3Settings, S3Store};
 pub use s3_session::SessionUpload;
-pub use s3_stream::{FirstPart, StreamingUpload};
+pub use s3_stream::StreamingUpload;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -56,6 +56,16 @@ impl Storage {
         match self {
             Storage::Local(store) => store.put_file(key, path).await,
             Storage::S3(store) => store.put_file(key, path, size, content_type).await,
+        }
+    }
+
+    /// Stores a small object held in memory (a clip's head, never its media) under `key`,
+    /// atomically.
+    pub async fn put_bytes(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), StorageError> {
+        check_key(key)?;
+        match self {
+            Storage::Local(store) => store.put_bytes(key, bytes).await,
+            Storage::S3(store) => store.put_bytes(key, bytes, content_type).await,
         }
     }
 

@@ -111,6 +111,21 @@ impl S3Store {
         Ok(())
     }
 
+    /// One PUT of bytes in memory (a small object).
+    pub async fn put_bytes(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), StorageError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .content_length(bytes.len() as i64)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(())
+    }
+
     /// Completes a multipart upload from its parts: the object appears whole.
     pub(super) async fn complete_multipart(
         &self,

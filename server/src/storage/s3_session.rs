@@ -11,21 +11,28 @@ use aws_sdk_s3::types::CompletedPart;
 use super::s3::{S3Store, classify};
 use super::{Storage, StorageError, check_key};
 
-/// A session's multipart upload: where, which, and the parts sent so far (numbered 1…n).
+/// A session's multipart upload: where, which, its parts' size, and the parts sent so far
+/// (numbered 1…n, each `part_size` long but the last).
 #[derive(Debug, Clone)]
 pub struct SessionUpload {
     pub key: String,
     pub upload_id: String,
+    pub part_size: u64,
     pub parts: Vec<(i32, String)>,
 }
+
+/// A session's parts are S3's smallest: a take arrives slowly, so what its finish has left to
+/// send (at most one part) matters, not the number of requests. Equal parts, as R2 requires.
+const SESSION_PART_SIZE: u64 = 5 << 20;
 
 /// Sessions on a backend without multipart uploads are stored whole when they finish: nothing
 /// is ever started for them, so these calls only meet sessions started on S3.
 impl Storage {
-    /// The part size, where the backend takes a session's bytes part by part as they arrive.
+    /// The part size of a new session's multipart upload, where the backend takes a session's
+    /// bytes part by part as they arrive.
     pub fn session_part_size(&self) -> Option<u64> {
         match self {
-            Storage::S3(store) => Some(store.part_size),
+            Storage::S3(_) => Some(SESSION_PART_SIZE),
             Storage::Local(_) => None,
         }
     }
@@ -73,9 +80,9 @@ impl Storage {
             .map(|(number, etag)| CompletedPart::builder().part_number(*number).e_tag(etag).build())
             .collect();
         let mut number = upload.parts.len() as i32 + 1;
-        let mut offset = upload.parts.len() as u64 * store.part_size;
+        let mut offset = upload.parts.len() as u64 * upload.part_size;
         while offset < size {
-            let len = store.part_size.min(size - offset);
+            let len = upload.part_size.min(size - offset);
             parts.push(
                 store
                     .upload_part(&upload.key, &upload.upload_id, path, number, offset, len)

@@ -2,11 +2,9 @@
 //!
 //! Ingest stages every upload in a file (it must be parsed before it may become a clip). For
 //! large bodies headed for S3, waiting for the whole body, then sending it, doubles the time;
-//! instead each part is sent as soon as the staged file holds it. Two parts wait for the end:
-//!
-//! - the **first**, because the stored object may begin differently from the upload (a video
-//!   WebM gets a new head with its Duration and Cues; its clusters stay byte for byte), and
-//! - the **last**, because only the end of the body says where it stops.
+//! instead each part is sent as soon as the staged file holds it. Only the **last** waits for
+//! the end, because only the end of the body says where it stops. The object is the upload as
+//! it arrived (a video WebM's new head is an object of its own: see `db::clips::MediaLayout`).
 //!
 //! Nothing is visible before [`StreamingUpload::complete`]: S3 shows a multipart object only
 //! once completed, and an upload that is dropped unfinished is aborted.
@@ -15,21 +13,11 @@ use std::path::PathBuf;
 
 use aws_sdk_s3::primitives::{ByteStream, Length};
 use aws_sdk_s3::types::CompletedPart;
-use bytes::Bytes;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 use super::StorageError;
 use super::s3::{AbortOnDrop, PARALLEL_PARTS, S3Store, classify};
-
-/// How the stored object begins: the upload's own first part, or a new head followed by the
-/// upload from `resume_at` (which must lie inside the first part).
-#[derive(Debug)]
-pub enum FirstPart {
-    AsUploaded,
-    NewHead { head: Vec<u8>, resume_at: u64 },
-}
 
 #[derive(Debug)]
 pub struct StreamingUpload {
@@ -40,7 +28,7 @@ pub struct StreamingUpload {
     staged: PathBuf,
     /// Bytes the client said it would send.
     declared: u64,
-    /// Parts 2… already started; the next one to start.
+    /// Parts already started; the next one to start.
     next_part: i32,
     parts: JoinSet<Result<CompletedPart, StorageError>>,
     in_flight: std::sync::Arc<Semaphore>,
@@ -62,7 +50,7 @@ impl StreamingUpload {
             upload_id,
             staged,
             declared,
-            next_part: 2,
+            next_part: 1,
             parts: JoinSet::new(),
             in_flight: std::sync::Arc::new(Semaphore::new(PARALLEL_PARTS)),
         })
@@ -72,7 +60,7 @@ impl StreamingUpload {
         &self.key
     }
 
-    pub fn part_size(&self) -> u64 {
+    fn part_size(&self) -> u64 {
         self.store.part_size
     }
 
@@ -112,36 +100,13 @@ impl StreamingUpload {
         }
     }
 
-    /// Sends the first part (as uploaded, or a new head plus the upload from `resume_at`) and
-    /// the last (up to `end`), waits for every part, and completes the object. `end` must not
-    /// fall inside a part already sent.
-    pub async fn complete(mut self, first: FirstPart, end: u64) -> Result<u64, StorageError> {
-        let sent_to = self.sent_to();
-        if end < sent_to {
-            return Err(StorageError::Other(
-                "the stored object ends inside a part already sent".into(),
-            ));
+    /// Sends the last part (from the parts already sent up to `end`, the body's length), waits
+    /// for every part, and completes the object.
+    pub async fn complete(mut self, end: u64) -> Result<(), StorageError> {
+        let from = self.sent_to();
+        if end < from {
+            return Err(StorageError::Other("the body ends inside a part already sent".into()));
         }
-        let first_end = self.part_size().min(end);
-        let (first_body, first_len) = match first {
-            FirstPart::AsUploaded => (file_range(&self.staged, 0, first_end).await?, first_end),
-            FirstPart::NewHead { head, resume_at } => {
-                let resume_at = resume_at.min(first_end);
-                let mut bytes = head;
-                let at = bytes.len();
-                bytes.resize(at + (first_end - resume_at) as usize, 0);
-                let mut file = tokio::fs::File::open(&self.staged).await?;
-                file.seek(std::io::SeekFrom::Start(resume_at)).await?;
-                file.read_exact(&mut bytes[at..]).await?;
-                let len = bytes.len() as u64;
-                (ByteStream::from(Bytes::from(bytes)), len)
-            }
-        };
-        let (store, key, id) = (self.store.clone(), self.key.clone(), self.upload_id.clone());
-        self.parts
-            .spawn(async move { upload_part(&store, &key, &id, 1, first_body, first_len).await });
-        // The last part: whatever lies between the parts already sent and the end.
-        let from = sent_to.max(first_end);
         if end > from {
             let number = self.next_part;
             let (store, key, id) = (self.store.clone(), self.key.clone(), self.upload_id.clone());
@@ -158,7 +123,7 @@ impl StreamingUpload {
         parts.sort_by_key(|p| p.part_number());
         self.store.complete_multipart(&self.key, &self.upload_id, parts).await?;
         self.guard.disarm();
-        Ok(first_len + (end - first_end))
+        Ok(())
     }
 }
 

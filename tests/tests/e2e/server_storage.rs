@@ -259,9 +259,9 @@ fn s3_large_uploads_stream_into_parts_while_they_arrive() {
     assert_eq!(s3.objects(), before);
     assert!(server.is_running());
 
-    // A browser-style video WebM (clusters of unknown size) over two parts: the stored object
-    // is exactly what the local backend stores for it (a new head with Duration and Cues, the
-    // clusters byte for byte), and it is seekable.
+    // A browser-style video WebM (clusters of unknown size) over two parts: the body is stored
+    // as it came, sent part by part while it arrived, with the head (Duration and Cues) beside
+    // it, and what is served is exactly what the local backend serves for it.
     let webm = dir.path().join("big.webm");
     live_webm(
         &webm,
@@ -274,15 +274,18 @@ fn s3_large_uploads_stream_into_parts_while_they_arrive() {
     let via_s3 = upload(&server, &bytes, "");
     assert_eq!(via_s3.status, 201, "{}", String::from_utf8_lossy(&via_s3.body));
     let via_s3 = via_s3.json();
+    let s3_id = via_s3["id"].as_str().unwrap();
+    assert!(std::fs::read(s3.object_path(&format!("clips/{s3_id}.webm"))).unwrap() == bytes);
+    assert!(s3.object_path(&format!("clips/{s3_id}.head.webm")).exists());
+    let stored = get(via_s3["media_url"].as_str().unwrap()).body;
     let local = ServerProc::start(Backend::Local, &[]);
     let via_local = upload(&local, &bytes, "").json();
-    let s3_key = format!("clips/{}.webm", via_s3["id"].as_str().unwrap());
-    let stored = std::fs::read(s3.object_path(&s3_key)).unwrap();
-    let local_key = format!("clips-store/clips/{}.webm", via_local["id"].as_str().unwrap());
-    assert!(
-        stored == std::fs::read(local.data_dir().join(local_key)).unwrap(),
-        "S3 and local objects differ"
-    );
+    // Locally too the body is kept as it came, with the head beside it.
+    let local_id = via_local["id"].as_str().unwrap();
+    let local_store = local.data_dir().join("clips-store/clips");
+    assert!(std::fs::read(local_store.join(format!("{local_id}.webm"))).unwrap() == bytes);
+    assert!(local_store.join(format!("{local_id}.head.webm")).exists());
+    assert!(stored == get(via_local["media_url"].as_str().unwrap()).body, "S3 and local media differ");
     assert_eq!(via_s3["media"]["sha256"], via_local["media"]["sha256"]);
     assert_eq!(via_s3["media"]["sha256"].as_str().unwrap(), sha256_hex(&stored));
     assert_eq!(via_s3["media"]["byte_size"].as_u64().unwrap(), stored.len() as u64);
@@ -327,6 +330,86 @@ fn presigned_media(server: &ServerProc, endpoint: &str) {
     let flipped = if &location[at..=at] == "0" { "1" } else { "0" };
     tampered.replace_range(at..=at, flipped);
     assert_eq!(get(&tampered).status, 403);
+}
+
+/// A camera take sent while it is recorded, as the record button sends it: its whole parts go
+/// to S3 as they arrive and the body is stored as it came, with its seekable head (Duration,
+/// Cues) as a small object of its own — finishing copies nothing — and what is served, whole or
+/// in ranges across the seam, is exactly what a one-shot upload of the same take serves.
+#[test]
+fn s3_camera_take_sent_while_recorded_is_served_with_its_head_in_front() {
+    let s3 = S3Server::start();
+    let server = ServerProc::start(Backend::S3(&s3), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let webm = dir.path().join("camera.webm");
+    live_webm(
+        &webm,
+        "nullsrc=size=320x240:rate=30,format=yuv420p,noise=alls=80:allf=t",
+        12,
+        "10M",
+    );
+    let bytes = std::fs::read(&webm).unwrap();
+    assert!(bytes.len() > 12 << 20, "{} bytes", bytes.len());
+
+    let created = request("POST", &server.api("/api/v1/uploads"), &[("Upload-Defer-Length", "1")], Some(b""));
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    let session = created.header("location").unwrap().to_owned();
+    let mut sent = 0;
+    let mut parts_while_recording = 0;
+    for chunk in bytes.chunks(1 << 20) {
+        let last = sent + chunk.len() == bytes.len();
+        let reply = http::tus_patch(&session, sent as u64, chunk, last.then_some(bytes.len()));
+        assert_eq!(reply.status, 204, "{}", String::from_utf8_lossy(&reply.body));
+        sent += chunk.len();
+        if !last {
+            parts_while_recording = get(&session).json()["stored_parts"].as_u64().unwrap();
+        }
+    }
+    assert!(parts_while_recording >= 2, "{parts_while_recording} parts sent while the take was recorded");
+    let clip = get(&session).json()["clip"].clone();
+    let id = clip["id"].as_str().unwrap().to_owned();
+    assert_eq!(clip["media"]["has_video"], true);
+
+    // Stored: the body byte for byte as it arrived (completed from its parts), and the head.
+    let (body_key, head_key) = (format!("clips/{id}.webm"), format!("clips/{id}.head.webm"));
+    assert!(std::fs::read(s3.object_path(&body_key)).unwrap() == bytes);
+    let parts = bytes.len().div_ceil(5 << 20);
+    let etag = offbeat_tests::s3::etag(&s3.endpoint(), &body_key).unwrap();
+    assert!(etag.trim_matches('"').ends_with(&format!("-{parts}")), "{etag}");
+    let head = std::fs::read(s3.object_path(&head_key)).unwrap();
+    assert!(head.len() < 64 << 10, "a head of {} bytes", head.len());
+    assert_no_pending_multipart(&s3);
+
+    // Served: the head, then the clusters; the same bytes as a one-shot upload of the take
+    // serves, and as a player reads them.
+    let served = get(clip["media_url"].as_str().unwrap()).body;
+    let oneshot = upload(&server, &bytes, "").json();
+    assert!(served == get(oneshot["media_url"].as_str().unwrap()).body, "session and one-shot media differ");
+    assert!(served.starts_with(&head));
+    assert_eq!(clip["media"]["byte_size"].as_u64().unwrap(), served.len() as u64);
+    assert_eq!(clip["media"]["sha256"].as_str().unwrap(), sha256_hex(&served));
+    let (n, h) = (served.len(), head.len());
+    for (first, last) in [(0, 9), (h - 5, h + 5), (h - 1, h - 1), (h, h), (h + 1000, n - 1), (n - 50, n - 1)] {
+        let range = format!("bytes={first}-{last}");
+        let part = request("GET", clip["media_url"].as_str().unwrap(), &[("Range", &range)], None);
+        assert_eq!(part.status, 206, "{range}");
+        assert!(part.body == served[first..=last], "{range}");
+        assert_eq!(part.header("content-range"), Some(format!("bytes {first}-{last}/{n}").as_str()));
+    }
+    let served_file = dir.path().join("served.webm");
+    std::fs::write(&served_file, &served).unwrap();
+    let probe = run_ok(
+        std::process::Command::new("ffprobe")
+            .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"])
+            .arg(&served_file),
+    );
+    let duration: f64 = String::from_utf8_lossy(&probe.stdout).trim().parse().unwrap();
+    assert!((11.9..12.2).contains(&duration), "duration {duration}");
+
+    // Deleted: both objects go.
+    let deleted = request("DELETE", &server.api(&format!("/api/v1/clips/{id}")), &[], None);
+    assert_eq!(deleted.status, 204);
+    assert!(!s3.object_path(&body_key).exists() && !s3.object_path(&head_key).exists());
 }
 
 /// The same against SeaweedFS, a real S3 service that clusters use: the round trip, a clip

@@ -3,7 +3,7 @@
 /// The columns every listing needs (everything but the peaks).
 pub(crate) const SUMMARY: &str = "id, title, author, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
     audio_codec, video_codec, has_video, width, height, channels, sample_rate, duration_ms, byte_size, sha256, \
-    storage_key, peaks_per_second, substr(peaks, 1, 0) AS peaks, silences, owner_id, workspace_id, visibility, share_token, \
+    storage_key, head_key, tail_start, tail_end, peaks_per_second, substr(peaks, 1, 0) AS peaks, silences, owner_id, workspace_id, visibility, share_token, \
     share_expires_at, guests_may_reply, poster_key";
 
 macro_rules! clip_store {
@@ -15,13 +15,14 @@ macro_rules! clip_store {
             #[async_trait::async_trait]
             impl ClipStore for $db {
                 async fn insert(&self, clip: &ClipRow) -> sqlx::Result<()> {
+                    let (head_key, tail_start, tail_end) = clip.layout.columns();
                     let mut tx = self.pool.begin().await?;
                     sqlx::query(
                         "INSERT INTO clips (id, title, author, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
                          audio_codec, video_codec, has_video, width, height, channels, sample_rate, duration_ms, byte_size, sha256, \
                          storage_key, peaks_per_second, peaks, silences, owner_id, workspace_id, visibility, share_token, \
-                         share_expires_at, guests_may_reply) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)",
+                         share_expires_at, guests_may_reply, head_key, tail_start, tail_end) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)",
                     )
                     .bind(&clip.id)
                     .bind(&clip.title)
@@ -52,6 +53,9 @@ macro_rules! clip_store {
                     .bind(&clip.share_token)
                     .bind(&clip.share_expires_at)
                     .bind(clip.guests_may_reply)
+                    .bind(head_key)
+                    .bind(tail_start)
+                    .bind(tail_end)
                     .execute(&mut *tx)
                     .await?;
                     sqlx::query("INSERT INTO transcript_jobs (clip_id, state, run_after, updated_at) VALUES ($1, 'pending', $2, $3)")
@@ -147,7 +151,7 @@ macro_rules! clip_store {
                 }
 
                 async fn tombstone(&self, id: &str) -> sqlx::Result<()> {
-                    sqlx::query("UPDATE clips SET status = 'deleted', title = '', peaks = $2, silences = '[]', share_token = NULL, poster_key = NULL WHERE id = $1")
+                    sqlx::query("UPDATE clips SET status = 'deleted', title = '', peaks = $2, silences = '[]', share_token = NULL, poster_key = NULL, head_key = NULL, tail_start = NULL, tail_end = NULL WHERE id = $1")
                         .bind(id)
                         .bind(Vec::<u8>::new())
                         .execute(&self.pool)

@@ -33,7 +33,7 @@ macro_rules! upload_store {
                 async fn take_over(&self, id: &str, from: Option<&str>, holder: &str, bytes: Takeover) -> sqlx::Result<bool> {
                     let reset = match bytes {
                         Takeover::KeepBytes => "",
-                        Takeover::StartOver => ", \"offset\" = 0, multipart_key = NULL, multipart_id = NULL",
+                        Takeover::StartOver => ", \"offset\" = 0, multipart_key = NULL, multipart_id = NULL, multipart_part_size = NULL",
                     };
                     let mut tx = self.pool.begin().await?;
                     let taken = sqlx::query(&format!(
@@ -117,10 +117,11 @@ macro_rules! upload_store {
                         .await
                 }
 
-                async fn set_multipart(&self, id: &str, key: &str, upload_id: &str) -> sqlx::Result<()> {
-                    sqlx::query("UPDATE upload_sessions SET multipart_key = $1, multipart_id = $2 WHERE id = $3")
+                async fn set_multipart(&self, id: &str, key: &str, upload_id: &str, part_size: i64) -> sqlx::Result<()> {
+                    sqlx::query("UPDATE upload_sessions SET multipart_key = $1, multipart_id = $2, multipart_part_size = $3 WHERE id = $4")
                         .bind(key)
                         .bind(upload_id)
+                        .bind(part_size)
                         .bind(id)
                         .execute(&self.pool)
                         .await?;
