@@ -150,3 +150,24 @@ form?.addEventListener('submit', async e => {
   if (r.ok) location.reload();
   else status.textContent = (await r.json().catch(() => null))?.error?.message || `Could not reply (${r.status})`;
 });
+
+// The owner renames the message; authors delete their own text replies.
+async function change(method, url, body) {
+  const response = await fetch(url, {
+    method,
+    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+    body: body && JSON.stringify(body),
+  });
+  if (response.ok) return location.reload();
+  const problem = await response.json().catch(() => null);
+  alert(problem?.error?.message || `failed (${response.status})`);
+}
+const rename = document.getElementById('rename');
+rename?.addEventListener('click', () => {
+  const title = prompt('New title', rename.dataset.title);
+  if (title && title.trim()) change('PATCH', rename.dataset.url, { title });
+});
+document.querySelector('.thread')?.addEventListener('click', e => {
+  const button = e.target.closest('button.delete-reply');
+  if (button && confirm('Delete this reply?')) change('DELETE', button.dataset.url);
+});

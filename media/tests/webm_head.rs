@@ -1,6 +1,8 @@
 //! Telling a WebM's kind from its first bytes: what a session's first part is checked with
 //! before it is sent on to storage as the clip's body.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::io::Cursor;
 
 use media::WebmScan;
@@ -23,7 +25,11 @@ fn the_head_alone_says_whether_there_is_video() {
 fn a_head_still_arriving_gives_no_answer_yet() {
     let video = fixture("chromium-video.webm");
     for cut in [0, 3, 20, 60, 120] {
-        assert_eq!(WebmScan::has_video(Cursor::new(&video[..cut])).unwrap(), None, "cut at {cut}");
+        assert_eq!(
+            WebmScan::has_video(Cursor::new(&video[..cut])).unwrap(),
+            None,
+            "cut at {cut}"
+        );
     }
 }
 

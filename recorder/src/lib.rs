@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod devices;
 pub mod error;
 pub mod live_send;
+pub mod members;
 pub mod meter;
 pub mod outbox;
 pub mod record;

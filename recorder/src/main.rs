@@ -12,7 +12,7 @@ use commands::files::{DecodeArgs, EncodeArgs};
 use commands::outbox::OutboxArgs;
 use commands::record::{DevicesArgs, RecordArgs};
 use commands::share::{ShareArgs, UploadArgs};
-use commands::threads::{InboxArgs, ReplyArgs, ThreadArgs};
+use commands::threads::{InboxArgs, MembersArgs, ReplyArgs, ThreadArgs};
 use commands::transcript::TranscriptArgs;
 
 /// Record voice messages into Ogg Opus.
@@ -44,6 +44,8 @@ enum Command {
     Outbox(OutboxArgs),
     /// Threads with messages you have not heard yet.
     Inbox(InboxArgs),
+    /// Who is around now: your teammates' local times and working hours.
+    Members(MembersArgs),
     /// Sign in to a server; the API token is kept in your config directory (mode 0600).
     Login(LoginArgs),
     /// Sign out: revoke the saved token and forget it.
@@ -70,6 +72,7 @@ fn main() -> ExitCode {
         Command::Thread(args) => args.run(),
         Command::Outbox(args) => args.run(),
         Command::Inbox(args) => args.run(),
+        Command::Members(args) => args.run(),
         Command::Login(args) => args.run(),
         Command::Logout(args) => args.run(),
         Command::Transcript(args) => args.run(),

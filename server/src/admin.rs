@@ -1,4 +1,5 @@
-//! `server user add …`: accounts are made by an administrator on the server's machine.
+//! `server user add …` and `server user reset-password …`: what an administrator does on the
+//! server's machine (teams otherwise onboard themselves from the browser: setup link, invites).
 
 use std::io::BufRead;
 
@@ -29,15 +30,7 @@ pub async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<()> 
             time_zone
                 .parse::<chrono_tz::Tz>()
                 .map_err(|_| anyhow::anyhow!("{time_zone:?} is not an IANA time zone (e.g. Europe/Berlin)"))?;
-            let mut password = String::new();
-            std::io::stdin()
-                .lock()
-                .read_line(&mut password)
-                .context("cannot read the password from standard input")?;
-            let password = password.trim_end_matches(['\r', '\n']).to_owned();
-            if password.chars().count() < 8 {
-                bail!("the password (first line of standard input) must have at least 8 characters");
-            }
+            let password = read_password()?;
             tokio::fs::create_dir_all(&config.data_dir).await?;
             let db = crate::db::open(&config.database()?).await?;
             if db.users().by_email(&email).await?.is_some() {
@@ -55,8 +48,12 @@ pub async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<()> 
                 password_hash,
                 is_admin: *admin,
                 created_at: timestamp(Utc::now()),
+                working_hours: None,
+                removed_at: None,
             };
-            db.users().insert(&user).await?;
+            if !db.users().insert(&user).await? {
+                bail!("there is already a user with the email {}", user.email);
+            }
             println!("{}", user.id);
             eprintln!(
                 "Added {} <{}> to workspace {workspace:?}",
@@ -64,5 +61,34 @@ pub async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<()> 
             );
             Ok(())
         }
+        UserCommand::ResetPassword { email } => {
+            let password = read_password()?;
+            let db = crate::db::open(&config.database()?).await?;
+            let Some(user) = db.users().by_email(email).await? else {
+                bail!("there is no user with the email {}", email.trim().to_lowercase());
+            };
+            let password_hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
+            db.team().set_password(&user.id, &password_hash).await?;
+            let ended = db.users().revoke_all_tokens(&user.id, None).await?;
+            eprintln!(
+                "Set a new password for {} <{}>; ended {ended} sessions and tokens",
+                user.display_name, user.email
+            );
+            Ok(())
+        }
     }
+}
+
+/// The password on the first line of standard input: at least 8 characters.
+fn read_password() -> anyhow::Result<String> {
+    let mut password = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut password)
+        .context("cannot read the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']).to_owned();
+    if password.chars().count() < 8 {
+        bail!("the password (first line of standard input) must have at least 8 characters");
+    }
+    Ok(password)
 }

@@ -153,6 +153,28 @@ pub enum Command {
         #[command(subcommand)]
         action: UserCommand,
     },
+    /// Speech models for transcripts.
+    Models {
+        #[command(subcommand)]
+        action: ModelsCommand,
+    },
+}
+
+#[derive(Debug, Clone, clap::Subcommand)]
+pub enum ModelsCommand {
+    /// Download an official whisper.cpp model (tiny.en, base.en, small.en, tiny, base, small,
+    /// medium.en, medium) into `<data-dir>/models/`, checking its published sha256.
+    Fetch {
+        /// Which model.
+        name: String,
+        /// Where the models are served (a mirror of huggingface.co/ggerganov/whisper.cpp).
+        #[arg(long, env = "OFFBEAT_MODELS_URL", default_value = crate::models::DEFAULT_BASE_URL)]
+        base_url: String,
+        /// The sha256 to check instead of the published one (a model this server does not
+        /// know, or a mirror's own build).
+        #[arg(long)]
+        sha256: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, clap::Subcommand)]
@@ -173,6 +195,12 @@ pub enum UserCommand {
         /// May see and manage every clip of the workspace.
         #[arg(long)]
         admin: bool,
+    },
+    /// Set a user's password (read from the first line of standard input); every session and
+    /// API token of theirs ends.
+    ResetPassword {
+        #[arg(long)]
+        email: String,
     },
 }
 

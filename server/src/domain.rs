@@ -1,6 +1,7 @@
 //! The words every layer shares: states and modes as enums, the signed-in user, the time
-//! helpers. This module imports no other module of the server, so `auth/`, `db/` and the
-//! services can all depend on it without depending on each other.
+//! helpers. This module imports no other module of the server but `working_hours` (a leaf like
+//! it), so `auth/`, `db/` and the services can all depend on it without depending on each
+//! other.
 //!
 //! Enums are stored as their `as_str()` text; rows read them back through `TryFrom<String>`
 //! (`#[sqlx(try_from = "String")]`), so an unknown value in the database is a decode error,
@@ -8,6 +9,8 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Serialize};
+
+pub use crate::working_hours::WorkingHours;
 
 /// Every timestamp in the database is written this way, so text order is time order.
 pub fn timestamp(at: DateTime<Utc>) -> String {
@@ -137,6 +140,8 @@ pub struct User {
     /// An IANA zone name, checked when the account was made.
     pub time_zone: String,
     pub is_admin: bool,
+    /// When they work, in their own zone.
+    pub working_hours: WorkingHours,
 }
 
 impl User {
@@ -144,6 +149,30 @@ impl User {
     pub fn zone(&self) -> chrono_tz::Tz {
         self.time_zone.parse().unwrap_or(chrono_tz::UTC)
     }
+}
+
+/// A member's role in their workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Member,
+}
+
+impl User {
+    pub fn role(&self) -> Role {
+        if self.is_admin { Role::Admin } else { Role::Member }
+    }
+}
+
+/// Where an invitation stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InviteState {
+    Open,
+    UsedUp,
+    Expired,
+    Revoked,
 }
 
 /// Who wrote a message.
@@ -161,6 +190,8 @@ pub enum ReplyBody {
     Text(String),
     /// A clip the author uploaded (voice or video), by id.
     Clip(String),
+    /// A text reply its author deleted after others had answered it.
+    Deleted,
 }
 
 /// What the access policy needs to know about a clip.

@@ -20,6 +20,9 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
+    /// It existed, and is over (an invitation used up, expired or revoked).
+    #[error("{0}")]
+    Gone(String),
     #[error("too many attempts; try again in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("the upload is larger than the limit of {limit} bytes")]
@@ -47,6 +50,7 @@ impl AppError {
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            AppError::Gone(_) => (StatusCode::GONE, "gone"),
             AppError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             AppError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
             AppError::UnsupportedMedia(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media"),
@@ -125,6 +129,9 @@ pub enum Missing {
     /// A file in storage that the database says is there (media, captions).
     StoredObject,
     Page,
+    Member,
+    Invite,
+    Reply,
 }
 
 impl std::fmt::Display for Missing {
@@ -136,6 +143,9 @@ impl std::fmt::Display for Missing {
             Missing::Poster => "this clip has no poster",
             Missing::StoredObject => "the stored file is missing",
             Missing::Page => "no such page",
+            Missing::Member => "no such member",
+            Missing::Invite => "no such invitation",
+            Missing::Reply => "no such reply",
         })
     }
 }

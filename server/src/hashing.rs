@@ -143,7 +143,10 @@ pub fn hash_head_and_tail(mut file: std::fs::File, head: &[u8], tail: (u64, u64)
     };
     let copied = io::copy(&mut reader, &mut io::sink())?;
     if copied < tail.1 - tail.0 {
-        return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the body ends before its tail"));
+        return Err(io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            "the body ends before its tail",
+        ));
     }
     Ok(reader.finish())
 }
@@ -186,7 +189,13 @@ mod tests {
         let mut file = tempfile::tempfile().unwrap();
         file.write_all(b"xxbcyy").unwrap();
         let digest = hash_head_and_tail(file.try_clone().unwrap(), b"a", (2, 4)).unwrap();
-        assert_eq!(digest, Digest { size: 3, sha256: ABC_SHA256.into() });
+        assert_eq!(
+            digest,
+            Digest {
+                size: 3,
+                sha256: ABC_SHA256.into()
+            }
+        );
         assert!(hash_head_and_tail(file, b"a", (2, 9)).is_err());
     }
 }

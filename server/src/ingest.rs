@@ -144,7 +144,9 @@ async fn commit(
         }),
         Stored::HeadAndTail { head, tail } => {
             let (file, head, tail) = (staged.file.reopen(), head.clone(), *tail);
-            StoredDigest::Hashing(tokio::task::spawn_blocking(move || hash_head_and_tail(file?, &head, tail)))
+            StoredDigest::Hashing(tokio::task::spawn_blocking(move || {
+                hash_head_and_tail(file?, &head, tail)
+            }))
         }
     };
     // The whole body has arrived and checks out: from here on the clip is finished even if the

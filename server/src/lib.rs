@@ -15,6 +15,7 @@ pub mod ids;
 pub mod ingest;
 pub mod live_analysis;
 pub mod metrics;
+pub mod models;
 pub mod routes;
 pub mod search;
 pub mod services;
@@ -23,6 +24,7 @@ pub mod state;
 pub mod storage;
 pub mod transcription;
 pub mod web;
+pub mod working_hours;
 
 use axum::Router;
 
@@ -78,6 +80,9 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     });
     // On stdout, plainly, so scripts and tests can read it.
     println!("Offbeat server listening on http://{local} (public URL {public_url})");
+    if let Some(link) = services::invites::setup_link(&state).await? {
+        println!("No accounts yet: open {link} to set up your workspace and its first admin (the link works once)");
+    }
     if let Some(listen) = state.config.metrics_listen {
         let at = metrics::serve(listen, state.clone()).await?;
         println!("Offbeat metrics on http://{at}/metrics");

@@ -355,8 +355,12 @@ mod tests {
         let composed = [head.as_slice(), &body[tail.0 as usize..tail.1 as usize]].concat();
         let scan = media::WebmScan::scan(std::io::Cursor::new(&body)).unwrap();
         let mut rewritten = Vec::new();
-        scan.write_seekable(std::io::Cursor::new(&body), &mut rewritten, live.analysis.facts.duration_ms * 1_000_000)
-            .unwrap();
+        scan.write_seekable(
+            std::io::Cursor::new(&body),
+            &mut rewritten,
+            live.analysis.facts.duration_ms * 1_000_000,
+        )
+        .unwrap();
         assert_eq!(composed.len(), rewritten.len());
         assert_eq!(composed[head.len()..], rewritten[head.len()..]);
     }

@@ -12,6 +12,7 @@ async fn main() -> anyhow::Result<()> {
     let config = server::Config::load()?;
     match &config.command {
         Some(server::config::Command::User { action }) => server::admin::user(&config, action).await,
+        Some(server::config::Command::Models { action }) => server::models::run(&config, action).await,
         None => server::serve(config).await,
     }
 }

@@ -1,5 +1,5 @@
 //! The whole access matrix against the router in process: five kinds of people × four states
-//! of a clip's link × six things to do, each cell's status and, where the clip must stay
+//! of a clip's link × seven things to do, each cell's status and, where the clip must stay
 //! invisible, the same 404 as for a clip that never existed.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -36,6 +36,7 @@ enum Act {
     ReadTranscript,
     Reply,
     ChangeVisibility,
+    Rename,
     Delete,
 }
 
@@ -46,12 +47,13 @@ const ACTORS: [Actor; 5] = [
     Actor::GuestWithLink,
     Actor::AnonymousWithoutLink,
 ];
-const ACTS: [Act; 6] = [
+const ACTS: [Act; 7] = [
     Act::View,
     Act::PlayMedia,
     Act::ReadTranscript,
     Act::Reply,
     Act::ChangeVisibility,
+    Act::Rename,
     Act::Delete,
 ];
 
@@ -59,8 +61,10 @@ const ACTS: [Act; 6] = [
 fn expected(actor: Actor, state: LinkState, act: Act) -> u16 {
     let allowed = match actor {
         Actor::Owner => true,
-        Actor::Member => !matches!(act, Act::Delete | Act::ChangeVisibility),
-        Actor::GuestWithLink => state == LinkState::Link && !matches!(act, Act::Delete | Act::ChangeVisibility),
+        Actor::Member => !matches!(act, Act::Delete | Act::ChangeVisibility | Act::Rename),
+        Actor::GuestWithLink => {
+            state == LinkState::Link && !matches!(act, Act::Delete | Act::ChangeVisibility | Act::Rename)
+        }
         Actor::OtherWorkspace | Actor::AnonymousWithoutLink => false,
     };
     let visible = match actor {
@@ -156,6 +160,11 @@ async fn the_permission_matrix_holds_in_every_cell(backend: Backend) {
                         format!("{clip}/sharing{query}"),
                         body(&json!({ "guests_may_reply": true })),
                     ),
+                    Act::Rename => (
+                        Method::PATCH,
+                        format!("{clip}{query}"),
+                        body(&json!({ "title": "Renamed in the matrix" })),
+                    ),
                     Act::Delete => (Method::DELETE, format!("{clip}{query}"), Body::empty()),
                 };
                 let answer = server.call(method, &uri, who, payload).await;
@@ -169,7 +178,7 @@ async fn the_permission_matrix_holds_in_every_cell(backend: Backend) {
             }
         }
     }
-    assert_eq!(cells, 5 * 4 * 6);
+    assert_eq!(cells, 5 * 4 * 7);
 }
 
 on_every_database!(the_permission_matrix_holds_in_every_cell,);

@@ -8,6 +8,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 pub mod audio;
+pub mod file_server;
 pub mod http;
 #[path = "../../server/tests/support/postgres.rs"]
 pub mod postgres;

@@ -21,6 +21,8 @@ pub struct ServerProc {
     /// The user every test server starts with; requests to it carry this user's token by
     /// default (see [`crate::http::request`]).
     pub user: TestUser,
+    /// What it prints on standard output after its address, line by line.
+    output: mpsc::Receiver<String>,
 }
 
 /// A signed-in account on a test server.
@@ -95,7 +97,7 @@ impl ServerProc {
         let mut args: Vec<OsString> = vec!["--listen".into(), "127.0.0.1:0".into(), "--data-dir".into()];
         args.push(data.path().into());
         args.extend(settings.iter().cloned());
-        let (child, url) = spawn(&args, data.path());
+        let (child, url, output) = spawn(&args, data.path());
         Self {
             child,
             url,
@@ -103,6 +105,7 @@ impl ServerProc {
             args,
             settings,
             user,
+            output,
         }
     }
 
@@ -187,9 +190,10 @@ impl ServerProc {
     pub fn kill_and_restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let (child, url) = spawn(&self.args, self.data.path());
+        let (child, url, output) = spawn(&self.args, self.data.path());
         self.child = child;
         self.url = url;
+        self.output = output;
         crate::http::register_token(&self.url, &self.user.token);
     }
 
@@ -213,9 +217,23 @@ impl ServerProc {
                 }
             })
             .collect();
-        let (child, url) = spawn(&args, self.data.path());
+        let (child, url, output) = spawn(&args, self.data.path());
         assert_eq!(url, self.url, "restarted at another address");
         self.child = child;
+        self.output = output;
+    }
+
+    /// The next line of standard output that holds `needle` (failing after 30 s).
+    pub fn printed_line(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.output.recv_timeout(left) {
+                Ok(line) if line.contains(needle) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("the server printed no line with {needle:?} within 30 s"),
+            }
+        }
     }
 
     pub fn api(&self, path: &str) -> String {
@@ -258,8 +276,8 @@ impl Drop for ServerProc {
     }
 }
 
-/// Starts the binary and waits for the line with its address.
-fn spawn(args: &[OsString], data: &Path) -> (Child, String) {
+/// Starts the binary and waits for the line with its address; the lines after it follow.
+fn spawn(args: &[OsString], data: &Path) -> (Child, String, mpsc::Receiver<String>) {
     let mut child = Command::new(workspace_bin("server"))
         .args(args)
         .env(
@@ -293,5 +311,5 @@ fn spawn(args: &[OsString], data: &Path) -> (Child, String) {
         .find(|w| w.starts_with("http://"))
         .unwrap_or_else(|| panic!("unexpected first line: {line}"))
         .to_owned();
-    (child, url)
+    (child, url, rx)
 }

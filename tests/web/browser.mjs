@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export async function launch({ fakeAudio } = {}) {
+export async function launch({ fakeAudio, timezoneId } = {}) {
   const args = [
     '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -18,6 +18,7 @@ export async function launch({ fakeAudio } = {}) {
     headless: true,
     args,
     viewport: { width: 1024, height: 900 },
+    timezoneId,
   });
 }
 

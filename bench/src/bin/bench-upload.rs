@@ -36,7 +36,13 @@ fn main() {
     measure("s3s-fs", &s3s.endpoint(), Backend::S3(&s3s), std::process::id(), &webm);
     // SeaweedFS completes a multipart upload without copying its parts, unlike s3s-fs.
     let weed = SeaweedFs::start();
-    measure("SeaweedFS", &weed.endpoint(), Backend::SeaweedFs(&weed), weed.pid(), &webm);
+    measure(
+        "SeaweedFS",
+        &weed.endpoint(),
+        Backend::SeaweedFs(&weed),
+        weed.pid(),
+        &webm,
+    );
 }
 
 /// The WebM straight into the S3 service at `endpoint` (one PUT; multipart as the server
@@ -92,7 +98,10 @@ fn measure(service: &str, endpoint: &str, backend: Backend<'_>, service_pid: u32
             &format!("direct-multipart/{run}.webm"),
         ));
         direct_multipart.push(started.elapsed());
-        service_cpu_direct.push((service_between - service_before, cpu_secs(service_pid) - service_between));
+        service_cpu_direct.push((
+            service_between - service_before,
+            cpu_secs(service_pid) - service_between,
+        ));
 
         let baseline = rss_kib(pid);
         let peak = Arc::new(AtomicU64::new(baseline));
@@ -151,7 +160,11 @@ fn measure(service: &str, endpoint: &str, backend: Backend<'_>, service_pid: u32
     );
     let (server_cpu, service_cpu) = cpu[cpu.len() / 2];
     let (put_cpu, multipart_cpu) = service_cpu_direct[service_cpu_direct.len() / 2];
-    let with_client = if service_pid == std::process::id() { " and the client" } else { "" };
+    let with_client = if service_pid == std::process::id() {
+        " and the client"
+    } else {
+        ""
+    };
     println!(
         "  CPU time (2 cores in all), {service}{with_client}: {put_cpu:.2} s for the direct put, {multipart_cpu:.2} s for \
          the direct multipart, {service_cpu:.2} s through the server; the server {server_cpu:.2} s"

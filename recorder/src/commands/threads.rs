@@ -1,4 +1,5 @@
-//! `recorder reply`, `recorder thread` and `recorder inbox`: conversations.
+//! `recorder reply`, `recorder thread` and `recorder inbox`: conversations; `recorder members`:
+//! who is around to have them.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -90,6 +91,20 @@ impl ThreadArgs {
 pub struct InboxArgs {
     #[arg(long, env = "OFFBEAT_SERVER", default_value = DEFAULT_SERVER)]
     server: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MembersArgs {
+    #[arg(long, env = "OFFBEAT_SERVER", default_value = DEFAULT_SERVER)]
+    server: String,
+}
+
+impl MembersArgs {
+    pub fn run(self) -> Result<()> {
+        let api = Api::new(&self.server);
+        print!("{}", recorder::members::render_members(&api.get("/api/v1/members")?));
+        Ok(())
+    }
 }
 
 impl InboxArgs {

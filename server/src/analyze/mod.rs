@@ -129,7 +129,7 @@ pub fn stored_as_uploaded(path: &Path) -> Option<Container> {
         Container::Ogg => Some(Container::Ogg),
         Container::WebM => {
             std::io::Seek::rewind(&mut file).ok()?;
-            (media::WebmScan::has_video(file).ok()?? ).then_some(Container::WebM)
+            (media::WebmScan::has_video(file).ok()??).then_some(Container::WebM)
         }
     }
 }

@@ -8,6 +8,9 @@
 //!
 //! Whoever may not view a clip must not learn that it exists: the routes answer 404 for it,
 //! exactly as for an id that was never used.
+//!
+//! Within a workspace, every member sees who is in it and when they work; only **admins**
+//! invite people, remove members and grant or take admin.
 
 use chrono::{DateTime, Utc};
 
@@ -22,6 +25,24 @@ pub enum Action {
     Reply,
     Delete,
     ChangeSharing,
+    /// Change its title.
+    Rename,
+}
+
+/// What a member may do to their workspace (rather than to one clip).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TeamAction {
+    /// See who is in it, and their hours.
+    SeeMembers,
+    /// Invite people, remove members, grant or take admin.
+    Manage,
+}
+
+pub fn allows_team(user: &User, action: TeamAction) -> bool {
+    match action {
+        TeamAction::SeeMembers => true,
+        TeamAction::Manage => user.is_admin,
+    }
 }
 
 /// How the asker relates to the clip.
@@ -75,11 +96,11 @@ pub fn through_thread(own: Relation, to_root: Relation) -> Relation {
 pub fn allows(relation: Relation, action: Action, clip: &ClipAccess<'_>) -> bool {
     match relation {
         Relation::Owner => true,
-        Relation::Member => !matches!(action, Action::Delete | Action::ChangeSharing),
+        Relation::Member => !matches!(action, Action::Delete | Action::ChangeSharing | Action::Rename),
         Relation::LinkHolder => match action {
             Action::View | Action::PlayMedia | Action::ReadTranscript => true,
             Action::Reply => clip.guests_may_reply,
-            Action::Delete | Action::ChangeSharing => false,
+            Action::Delete | Action::ChangeSharing | Action::Rename => false,
         },
         Relation::Stranger => false,
     }
@@ -102,6 +123,7 @@ mod tests {
             display_name: id.into(),
             time_zone: "UTC".into(),
             is_admin: false,
+            working_hours: Default::default(),
         }
     }
 

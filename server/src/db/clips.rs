@@ -61,7 +61,10 @@ pub enum MediaLayout {
     /// The object at `head_key`, then bytes `tail` of the object at `storage_key`: a video
     /// WebM stored as it arrived, made seekable by a head (Duration, Cues) of its own, so that
     /// finishing a long take never copies its clusters.
-    HeadBeforeTail { head_key: String, tail: std::ops::Range<u64> },
+    HeadBeforeTail {
+        head_key: String,
+        tail: std::ops::Range<u64>,
+    },
 }
 
 /// Read from the columns `head_key`, `tail_start` and `tail_end`: all three set, or none.
@@ -150,6 +153,8 @@ pub trait ClipStore: Send + Sync {
     async fn update_sharing(&self, clip: &ClipRow) -> sqlx::Result<()>;
 
     async fn set_poster(&self, id: &str, key: &str) -> sqlx::Result<()>;
+
+    async fn rename(&self, id: &str, title: &str) -> sqlx::Result<()>;
 
     /// Keeps the row as a tombstone: a deleted clip that a thread still points at.
     async fn tombstone(&self, id: &str) -> sqlx::Result<()>;

@@ -9,12 +9,14 @@
 
 pub mod attempts;
 pub mod clips;
+pub mod invites;
 pub mod jobs;
 pub mod postgres;
 pub mod processes;
 pub mod search;
 mod sql;
 pub mod sqlite;
+pub mod team;
 pub mod threads;
 pub mod transcripts;
 pub mod uploads;
@@ -25,9 +27,11 @@ use std::sync::Arc;
 
 pub use attempts::AttemptLog;
 pub use clips::ClipStore;
+pub use invites::InviteStore;
 pub use jobs::{JobQueue, JobSignals};
 pub use processes::ProcessRegistry;
 pub use search::SearchIndex;
+pub use team::TeamStore;
 pub use threads::ThreadStore;
 pub use transcripts::TranscriptStore;
 pub use uploads::UploadStore;
@@ -39,6 +43,8 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     fn clips(&self) -> &dyn ClipStore;
     fn threads(&self) -> &dyn ThreadStore;
     fn users(&self) -> &dyn UserStore;
+    fn team(&self) -> &dyn TeamStore;
+    fn invites(&self) -> &dyn InviteStore;
     fn uploads(&self) -> &dyn UploadStore;
     fn jobs(&self) -> &dyn JobQueue;
     fn job_signals(&self) -> &dyn JobSignals;

@@ -21,7 +21,7 @@ impl Reply {
     pub fn clip_id(&self) -> Option<&str> {
         match &self.body {
             ReplyBody::Clip(id) => Some(id),
-            ReplyBody::Text(_) => None,
+            ReplyBody::Text(_) | ReplyBody::Deleted => None,
         }
     }
 
@@ -44,6 +44,10 @@ pub trait ThreadStore: Send + Sync {
     async fn of_thread(&self, root_clip_id: &str) -> sqlx::Result<Vec<Reply>>;
 
     async fn by_id(&self, id: &str) -> sqlx::Result<Option<Reply>>;
+
+    /// Deletes a text reply: gone with its receipts, or, when others answered it, kept as
+    /// "(deleted)" without its words so their answers keep their place.
+    async fn delete_text(&self, id: &str) -> sqlx::Result<()>;
 
     /// The reply a clip was posted as, if it was one.
     async fn by_clip(&self, clip_id: &str) -> sqlx::Result<Option<Reply>>;

@@ -14,6 +14,10 @@ pub struct UserRow {
     pub password_hash: String,
     pub is_admin: bool,
     pub created_at: String,
+    /// JSON (`{"mon": ["09:00", "17:30"], …}`); `None`: the default hours.
+    pub working_hours: Option<String>,
+    /// Set once an admin removed them: they sign in no more.
+    pub removed_at: Option<String>,
 }
 
 impl UserRow {
@@ -26,6 +30,12 @@ impl UserRow {
             display_name: self.display_name.clone(),
             time_zone: self.time_zone.clone(),
             is_admin: self.is_admin,
+            // Written only from a parsed value; should that ever not hold, the default.
+            working_hours: self
+                .working_hours
+                .as_deref()
+                .and_then(|json| serde_json::from_str(json).ok())
+                .unwrap_or_default(),
         }
     }
 }
@@ -61,7 +71,10 @@ pub trait UserStore: Send + Sync {
     /// The workspace of this name, created if it does not exist yet.
     async fn workspace_id(&self, name: &str, new_id: &str) -> sqlx::Result<String>;
 
-    async fn insert(&self, user: &UserRow) -> sqlx::Result<()>;
+    async fn workspace_name(&self, id: &str) -> sqlx::Result<Option<String>>;
+
+    /// `false`: someone already has that email.
+    async fn insert(&self, user: &UserRow) -> sqlx::Result<bool>;
 
     async fn by_email(&self, email: &str) -> sqlx::Result<Option<UserRow>>;
 
@@ -80,4 +93,10 @@ pub trait UserStore: Send + Sync {
 
     /// The user's API tokens, newest first (sessions are not listed).
     async fn api_tokens(&self, user_id: &str) -> sqlx::Result<Vec<TokenRow>>;
+
+    /// Ends every token and session of the user but `keep` (the one asking, if any).
+    async fn revoke_all_tokens(&self, user_id: &str, keep: Option<&str>) -> sqlx::Result<u64>;
+
+    /// How many people have accounts (removed members included): none means a first run.
+    async fn count(&self) -> sqlx::Result<i64>;
 }

@@ -4,7 +4,7 @@
 //!   SameSite=Lax cookie — Secure over HTTPS — plus the CSRF token writes must echo), or with
 //!   `"kind": "api"` returns an API token for the recorder instead.
 //! - `POST /api/v1/auth/logout` ends the session or revokes the token it is called with.
-//! - `GET /api/v1/me`; `GET /api/v1/tokens`, `DELETE /api/v1/tokens/{id}`.
+//! - `GET /api/v1/tokens`, `DELETE /api/v1/tokens/{id}` (the profile is `routes/profile.rs`).
 
 use std::net::SocketAddr;
 
@@ -73,10 +73,6 @@ pub async fn logout(
     accounts::revoke_token(&state, user, token_id).await?;
     let expired = session_cookie("", 0, transport(&state, &headers, peer));
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, expired)]).into_response())
-}
-
-pub async fn me(viewer: Viewer) -> AppResult<Json<UserView>> {
-    Ok(Json(UserView::from(viewer.require_user()?)))
 }
 
 pub async fn tokens(State(state): State<AppState>, viewer: Viewer) -> AppResult<Json<Value>> {

@@ -107,6 +107,22 @@ pub async fn list(
     ))
 }
 
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClipChange {
+    title: String,
+}
+
+/// `PATCH /api/v1/clips/{id}` `{title}`: its owner renames it.
+pub async fn change(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Json(change): Json<ClipChange>,
+) -> AppResult<Json<ClipView>> {
+    Ok(Json(clips::rename(&state, &viewer, &id, &change.title).await?))
+}
+
 /// `DELETE /api/v1/clips/{id}`.
 pub async fn remove(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
     clips::delete(&state, &viewer, &id).await?;

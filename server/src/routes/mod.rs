@@ -5,7 +5,9 @@ pub(crate) mod clips;
 mod forward;
 mod health;
 mod media;
+mod members;
 mod posters;
+mod profile;
 pub(crate) mod search;
 mod sharing;
 pub(crate) mod threads;
@@ -55,7 +57,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/api/v1/clips", get(clips::list).post(clips::create))
-        .route("/api/v1/clips/{id}", get(clips::show).delete(clips::remove))
+        .route(
+            "/api/v1/clips/{id}",
+            get(clips::show).patch(clips::change).delete(clips::remove),
+        )
         .route("/api/v1/clips/{id}/media", get(media::media))
         .route("/api/v1/clips/{id}/peaks", get(clips::peaks))
         .route("/api/v1/clips/{id}/poster", get(posters::get).put(posters::put))
@@ -67,6 +72,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/shared/{token}", get(clips::shared))
         .route("/api/v1/threads/{id}", get(threads::thread))
         .route("/api/v1/threads/{id}/replies", post(threads::reply))
+        .route("/api/v1/replies/{id}", delete(threads::delete_reply))
         .route("/api/v1/clips/{id}/seen", post(threads::seen))
         .route("/api/v1/inbox", get(threads::inbox))
         .route("/api/v1/clips/{id}/sharing", patch(sharing::update))
@@ -74,7 +80,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/clips/{id}/sharing/link", delete(sharing::revoke))
         .route("/api/v1/auth/login", post(auth::login))
         .route("/api/v1/auth/logout", post(auth::logout))
-        .route("/api/v1/me", get(auth::me))
+        .route("/api/v1/me", get(profile::me).patch(profile::update))
+        .route("/api/v1/me/password", post(profile::password))
+        .route("/api/v1/members", get(members::list))
+        .route("/api/v1/members/{id}", delete(members::remove).patch(members::change))
+        .route("/api/v1/invites", get(members::invites).post(members::invite))
+        .route("/api/v1/invites/accept", post(members::accept))
+        .route("/api/v1/invites/{id}", delete(members::revoke_invite))
         .route("/api/v1/tokens", get(auth::tokens))
         .route("/api/v1/tokens/{id}", delete(auth::revoke))
         .merge(crate::web::router())

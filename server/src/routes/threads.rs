@@ -1,7 +1,7 @@
 //! Threads: `GET /api/v1/threads/{clip}` (the whole tree, from any clip in it),
 //! `POST /api/v1/threads/{clip}/replies` (answer the clip, or `parent_id`, with text or a clip,
-//! optionally at a moment), `POST /api/v1/clips/{id}/seen` (the player started it),
-//! `GET /api/v1/inbox`. See [`crate::services::threads`].
+//! optionally at a moment), `DELETE /api/v1/replies/{id}` (its author deletes a text reply),
+//! `POST /api/v1/clips/{id}/seen` (the player started it), `GET /api/v1/inbox`. See [`crate::services::threads`].
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -31,6 +31,15 @@ pub async fn thread(State(state): State<AppState>, viewer: Viewer, id: Path<Stri
 
 pub async fn seen(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
     threads::heard(&state, &viewer, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn delete_reply(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+) -> AppResult<StatusCode> {
+    threads::delete_reply(&state, &viewer, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -25,6 +25,7 @@ pub struct UserView {
     pub time_zone: String,
     pub workspace_id: String,
     pub is_admin: bool,
+    pub working_hours: crate::domain::WorkingHours,
 }
 
 impl From<&User> for UserView {
@@ -36,6 +37,7 @@ impl From<&User> for UserView {
             time_zone: user.time_zone.clone(),
             workspace_id: user.workspace_id.clone(),
             is_admin: user.is_admin,
+            working_hours: user.working_hours.clone(),
         }
     }
 }

@@ -319,6 +319,23 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()
     Ok(())
 }
 
+/// Gives the viewer's clip a new title (1–200 characters, one line); returns it as it now is.
+pub async fn rename(state: &AppState, viewer: &Viewer, id: &str, title: &str) -> AppResult<ClipView> {
+    let (row, relation) = find(state, viewer, id, Action::Rename).await?;
+    let title = title.trim();
+    if title.is_empty() || title.chars().count() > 200 || title.chars().any(char::is_control) {
+        return Err(AppError::BadRequest(
+            "a title must be 1 to 200 characters, without line breaks".into(),
+        ));
+    }
+    state.db.clips().rename(&row.id, title).await?;
+    let row = ClipRow {
+        title: title.to_owned(),
+        ..row
+    };
+    ClipView::load(state, row, viewer.audience(relation)).await
+}
+
 /// Stores `jpeg` as the clip's poster (the caller found the clip for changing it).
 pub async fn set_poster(state: &AppState, clip: &ClipRow, jpeg: &[u8]) -> AppResult<()> {
     if !jpeg.starts_with(&[0xff, 0xd8, 0xff]) {

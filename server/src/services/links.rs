@@ -15,7 +15,7 @@ use crate::state::AppState;
 #[derive(Debug)]
 pub enum Opened {
     Clip { row: Box<ClipRow>, relation: Relation },
-    Recording(Recording),
+    Recording(Box<Recording>),
 }
 
 /// A take still being recorded behind its link.
@@ -66,11 +66,11 @@ pub async fn open(state: &AppState, viewer: &Viewer, token: &str) -> AppResult<O
     if relation(viewer.user.as_ref(), Some(token), &access, Utc::now()) == Relation::Stranger {
         return Err(missing());
     }
-    Ok(Opened::Recording(Recording {
+    Ok(Opened::Recording(Box::new(Recording {
         title: session.title,
         started_at: parse_timestamp(&session.created_at).unwrap_or_else(Utc::now),
         recorder,
-    }))
+    })))
 }
 
 /// The clip behind `token` if anyone holding the link may open it (no sign-in), with its

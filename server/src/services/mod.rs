@@ -3,10 +3,12 @@
 
 pub mod accounts;
 pub mod clips;
+pub mod invites;
 pub mod links;
 pub mod media;
 pub mod search;
 pub mod sharing;
+pub mod team;
 pub mod threads;
 pub mod transcripts;
 pub mod uploads;

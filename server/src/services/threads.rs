@@ -296,6 +296,11 @@ impl Context {
                 message.content = Content::Text { text: text.clone() };
                 message
             }
+            ReplyBody::Deleted => {
+                let mut message = self.byline(Some(&reply.author), &reply.created_at, &reply.id);
+                message.content = Content::Deleted;
+                message
+            }
         };
         message.place = Some(Place {
             reply_id: reply.id.clone(),
@@ -476,6 +481,31 @@ async fn check_reply_clip(state: &AppState, user: &User, clip_id: &str, root_id:
 
 fn already_in_thread() -> AppError {
     AppError::Conflict("that clip is already part of a thread".into())
+}
+
+/// Deletes one of the viewer's own text replies (see `ThreadStore::delete_text`). Whoever may
+/// not see its thread gets the same 404 as for no reply; another member's reply is 403.
+pub async fn delete_reply(state: &AppState, viewer: &Viewer, reply_id: &str) -> AppResult<()> {
+    let user = viewer.require_user()?;
+    let reply = state
+        .db
+        .threads()
+        .by_id(reply_id)
+        .await?
+        .ok_or(AppError::NotFound(Missing::Reply))?;
+    find(state, viewer, &reply.root_clip_id, Action::View)
+        .await
+        .map_err(|_| AppError::NotFound(Missing::Reply))?;
+    if reply.author_id() != Some(user.id.as_str()) {
+        return Err(AppError::Forbidden("only its author may delete a reply".into()));
+    }
+    match reply.body {
+        ReplyBody::Text(_) => Ok(state.db.threads().delete_text(&reply.id).await?),
+        ReplyBody::Deleted => Ok(()),
+        ReplyBody::Clip(_) => Err(AppError::BadRequest(
+            "a voice or video reply is deleted as its clip (DELETE /api/v1/clips/{id})".into(),
+        )),
+    }
 }
 
 /// The player started `id`: the first time counts as hearing it (never for its author).

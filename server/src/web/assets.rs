@@ -21,6 +21,8 @@ const ASSETS: &[(&str, &str, &str)] = &[
     asset!("outbox.js", JS),
     asset!("record.css", CSS),
     asset!("dashboard.js", JS),
+    asset!("profile.js", JS),
+    asset!("members.js", JS),
 ];
 
 /// Changes whenever an asset does, so pages can ask for `?v=` and caches can keep them long.

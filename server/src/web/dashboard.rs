@@ -65,6 +65,8 @@ async fn render(state: &AppState, viewer: &Viewer, user: &User, csrf: &str, q: &
             header.controls {
                 h1 { "Offbeat" }
                 span.byline { "Signed in as " (user.display_name) " (" (user.time_zone) ")" }
+                a.button href="/members" { "Members" }
+                a.button href="/settings" { "Settings" }
                 button #sign-out type="button" { "Sign out" }
             }
             section aria-label="Record a message" {

@@ -7,6 +7,7 @@ mod dashboard;
 mod oembed;
 mod page;
 mod recording;
+mod team;
 
 use axum::Router;
 use axum::extract::Request;
@@ -43,6 +44,10 @@ pub fn router() -> Router<AppState> {
         .route("/", get(dashboard::dashboard))
         .route("/login", get(dashboard::login_page).post(dashboard::login_submit))
         .route("/c/{token}", get(page::clip_page))
+        .route("/setup/{token}", get(team::setup_page).post(team::setup_submit))
+        .route("/join/{token}", get(team::join_page).post(team::join_submit))
+        .route("/members", get(team::members_page))
+        .route("/settings", get(team::settings_page))
         .route("/assets/{file}", get(assets::asset))
         .route("/oembed", get(oembed::oembed))
 }

@@ -73,6 +73,8 @@ async fn render(state: &AppState, viewer: Viewer, token: &str, embed: bool) -> a
         csrf: csrf.as_deref(),
         can_reply,
         can_record: can_reply && csrf.is_some(),
+        can_rename: allows(rel, Action::Rename, &clip.access()) && csrf.is_some(),
+        viewer_id: viewer.user.as_ref().map(|u| u.id.clone()),
         guest: viewer.user.is_none(),
         embed,
         opening: transcripts::opening(state, &clip, 200).await?,
@@ -103,6 +105,10 @@ struct Page<'a> {
     can_reply: bool,
     /// Signed in and allowed to reply: may record a reply right on the page.
     can_record: bool,
+    /// Its owner, signed in: may rename it on the page.
+    can_rename: bool,
+    /// Who is looking, if signed in (their own text replies get a Delete button).
+    viewer_id: Option<String>,
     guest: bool,
     embed: bool,
     opening: Option<String>,
@@ -162,6 +168,9 @@ impl Page<'_> {
                     main.clip data-share=(self.token) data-peaks=(self.api("/peaks")) data-duration-ms=(clip.duration_ms) {
                         @if !self.embed {
                             h1 { (self.title()) }
+                            @if self.can_rename {
+                                button #rename type="button" data-url={ "/api/v1/clips/" (clip.id) } data-title=(self.title()) { "Rename" }
+                            }
                             p.byline {
                                 (self.author_name) " · recorded "
                                 (author_local(recorded, self.author_zone))
@@ -229,7 +238,7 @@ impl Page<'_> {
             section.thread aria-label="Replies" {
                 h2 { "Replies" }
                 @if replies.is_empty() { p.status { "No replies yet." } }
-                @for reply in replies { (reply_markup(reply, "media")) }
+                @for reply in replies { (reply_markup(reply, "media", self.viewer_id.as_deref())) }
                 @if self.can_reply {
                     form.reply data-action={ (self.base) "/api/v1/threads/" (self.clip.id) "/replies" } {
                         @if self.guest {
@@ -249,8 +258,9 @@ impl Page<'_> {
     }
 }
 
-/// One reply and its answers. `parent_media` is the element its "at 1:23" chip seeks.
-fn reply_markup(message: &Message, parent_media: &str) -> Markup {
+/// One reply and its answers. `parent_media` is the element its "at 1:23" chip seeks; the
+/// viewer's own text replies (`viewer_id`) may be deleted.
+fn reply_markup(message: &Message, parent_media: &str, viewer_id: Option<&str>) -> Markup {
     let id = message.place.as_ref().map_or("", |p| p.reply_id.as_str());
     let media_id = format!("m-{id}");
     let author = message.author_name();
@@ -259,6 +269,8 @@ fn reply_markup(message: &Message, parent_media: &str) -> Markup {
         threads::AuthorView::Guest { .. } => None,
     };
     let is_clip = matches!(message.content, Content::Clip { .. });
+    let own_text = matches!(message.content, Content::Text { .. })
+        && matches!((&message.author, viewer_id), (threads::AuthorView::Member { id: author, .. }, Some(viewer)) if author == viewer);
     html! {
         article aria-label={ "Reply from " (author) } {
             p.byline {
@@ -282,8 +294,11 @@ fn reply_markup(message: &Message, parent_media: &str) -> Markup {
                 Content::Text { text } => p { (text) },
                 Content::Deleted => p.status { "(deleted)" },
             }
+            @if own_text {
+                button.delete-reply type="button" data-url={ "/api/v1/replies/" (id) } { "Delete" }
+            }
             @for child in &message.replies {
-                (reply_markup(child, if is_clip { &media_id } else { parent_media }))
+                (reply_markup(child, if is_clip { &media_id } else { parent_media }, viewer_id))
             }
         }
     }

@@ -133,6 +133,15 @@ impl Harness {
 
     /// A new member of `workspace` with an API token.
     pub async fn person(&self, name: &str, workspace: &str) -> Person {
+        self.account(name, workspace, false).await
+    }
+
+    /// A new admin of `workspace` with an API token.
+    pub async fn admin(&self, name: &str, workspace: &str) -> Person {
+        self.account(name, workspace, true).await
+    }
+
+    async fn account(&self, name: &str, workspace: &str, is_admin: bool) -> Person {
         let db = &self.state.db;
         let workspace_id = db
             .users()
@@ -146,10 +155,12 @@ impl Harness {
             display_name: name.to_owned(),
             time_zone: "Europe/Berlin".to_owned(),
             password_hash: hash_password(PASSWORD).unwrap(),
-            is_admin: false,
+            is_admin,
             created_at: timestamp(chrono::Utc::now()),
+            working_hours: None,
+            removed_at: None,
         };
-        db.users().insert(&row).await.unwrap();
+        assert!(db.users().insert(&row).await.unwrap());
         let user = row.user();
         let (token, _) = issue_token(&self.state, &user, TokenKind::Api, None, None, None)
             .await

@@ -8,6 +8,7 @@
 mod accounts_sharing;
 mod cluster;
 mod live_recording;
+mod models;
 mod operations;
 mod outbox;
 mod recorder_capture;

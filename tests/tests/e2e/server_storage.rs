@@ -285,7 +285,10 @@ fn s3_large_uploads_stream_into_parts_while_they_arrive() {
     let local_store = local.data_dir().join("clips-store/clips");
     assert!(std::fs::read(local_store.join(format!("{local_id}.webm"))).unwrap() == bytes);
     assert!(local_store.join(format!("{local_id}.head.webm")).exists());
-    assert!(stored == get(via_local["media_url"].as_str().unwrap()).body, "S3 and local media differ");
+    assert!(
+        stored == get(via_local["media_url"].as_str().unwrap()).body,
+        "S3 and local media differ"
+    );
     assert_eq!(via_s3["media"]["sha256"], via_local["media"]["sha256"]);
     assert_eq!(via_s3["media"]["sha256"].as_str().unwrap(), sha256_hex(&stored));
     assert_eq!(via_s3["media"]["byte_size"].as_u64().unwrap(), stored.len() as u64);
@@ -351,7 +354,12 @@ fn s3_camera_take_sent_while_recorded_is_served_with_its_head_in_front() {
     let bytes = std::fs::read(&webm).unwrap();
     assert!(bytes.len() > 12 << 20, "{} bytes", bytes.len());
 
-    let created = request("POST", &server.api("/api/v1/uploads"), &[("Upload-Defer-Length", "1")], Some(b""));
+    let created = request(
+        "POST",
+        &server.api("/api/v1/uploads"),
+        &[("Upload-Defer-Length", "1")],
+        Some(b""),
+    );
     assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
     let session = created.header("location").unwrap().to_owned();
     let mut sent = 0;
@@ -365,7 +373,10 @@ fn s3_camera_take_sent_while_recorded_is_served_with_its_head_in_front() {
             parts_while_recording = get(&session).json()["stored_parts"].as_u64().unwrap();
         }
     }
-    assert!(parts_while_recording >= 2, "{parts_while_recording} parts sent while the take was recorded");
+    assert!(
+        parts_while_recording >= 2,
+        "{parts_while_recording} parts sent while the take was recorded"
+    );
     let clip = get(&session).json()["clip"].clone();
     let id = clip["id"].as_str().unwrap().to_owned();
     assert_eq!(clip["media"]["has_video"], true);
@@ -384,17 +395,30 @@ fn s3_camera_take_sent_while_recorded_is_served_with_its_head_in_front() {
     // serves, and as a player reads them.
     let served = get(clip["media_url"].as_str().unwrap()).body;
     let oneshot = upload(&server, &bytes, "").json();
-    assert!(served == get(oneshot["media_url"].as_str().unwrap()).body, "session and one-shot media differ");
+    assert!(
+        served == get(oneshot["media_url"].as_str().unwrap()).body,
+        "session and one-shot media differ"
+    );
     assert!(served.starts_with(&head));
     assert_eq!(clip["media"]["byte_size"].as_u64().unwrap(), served.len() as u64);
     assert_eq!(clip["media"]["sha256"].as_str().unwrap(), sha256_hex(&served));
     let (n, h) = (served.len(), head.len());
-    for (first, last) in [(0, 9), (h - 5, h + 5), (h - 1, h - 1), (h, h), (h + 1000, n - 1), (n - 50, n - 1)] {
+    for (first, last) in [
+        (0, 9),
+        (h - 5, h + 5),
+        (h - 1, h - 1),
+        (h, h),
+        (h + 1000, n - 1),
+        (n - 50, n - 1),
+    ] {
         let range = format!("bytes={first}-{last}");
         let part = request("GET", clip["media_url"].as_str().unwrap(), &[("Range", &range)], None);
         assert_eq!(part.status, 206, "{range}");
         assert!(part.body == served[first..=last], "{range}");
-        assert_eq!(part.header("content-range"), Some(format!("bytes {first}-{last}/{n}").as_str()));
+        assert_eq!(
+            part.header("content-range"),
+            Some(format!("bytes {first}-{last}/{n}").as_str())
+        );
     }
     let served_file = dir.path().join("served.webm");
     std::fs::write(&served_file, &served).unwrap();

@@ -205,6 +205,33 @@ fn the_record_button_streams_keeps_takes_through_outages_and_closed_tabs() {
     );
 }
 
+/// A team onboards itself in Chromium: the setup link the server printed, invites opened in
+/// other time zones, the members page's local times and shared hours, removal, a password
+/// change (see tests/web/team.mjs).
+#[test]
+fn a_team_gets_in_by_itself_from_the_setup_link() {
+    let server = ServerProc::launch(Backend::Local, &[]);
+    let line = server.printed_line("/setup/");
+    let setup_url = line
+        .split_whitespace()
+        .find(|w| w.contains("/setup/"))
+        .unwrap()
+        .to_owned();
+    let clip = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/chromium-audio.webm")).unwrap();
+    use base64::Engine;
+    node(
+        "team.mjs",
+        &json!({
+            "base": server.url,
+            "setupUrl": setup_url,
+            "password": TEST_PASSWORD,
+            "clipBase64": base64::engine::general_purpose::STANDARD.encode(clip),
+            "artifacts": artifacts(),
+        }),
+    );
+    assert!(artifacts().join("members.png").is_file());
+}
+
 #[test]
 fn the_record_button_embeds_in_allowed_sites_only() {
     let free_port = || {

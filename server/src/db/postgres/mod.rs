@@ -70,6 +70,7 @@ impl Dialect for PgDatabase {
     const ABANDONED: &'static str = "AND lease_expires_at < $1";
     const ANNOUNCE_JOB: Option<&'static str> = Some("SELECT pg_notify('offbeat_jobs', '')");
     type IdList = Vec<String>;
+    type Engine = sqlx::Postgres;
 
     /// A text array.
     fn id_list(ids: &[&str]) -> sqlx::Result<Vec<String>> {

@@ -150,6 +150,15 @@ macro_rules! clip_store {
                     Ok(())
                 }
 
+                async fn rename(&self, id: &str, title: &str) -> sqlx::Result<()> {
+                    sqlx::query("UPDATE clips SET title = $1 WHERE id = $2")
+                        .bind(title)
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
                 async fn tombstone(&self, id: &str) -> sqlx::Result<()> {
                     sqlx::query("UPDATE clips SET status = 'deleted', title = '', peaks = $2, silences = '[]', share_token = NULL, poster_key = NULL, head_key = NULL, tail_start = NULL, tail_end = NULL WHERE id = $1")
                         .bind(id)

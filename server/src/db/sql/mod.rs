@@ -6,8 +6,10 @@
 
 pub(crate) mod attempts;
 pub(crate) mod clips;
+pub(crate) mod invites;
 pub(crate) mod jobs;
 pub(crate) mod processes;
+pub(crate) mod team;
 pub(crate) mod threads;
 pub(crate) mod transcripts;
 pub(crate) mod uploads;
@@ -30,6 +32,8 @@ pub(crate) trait Dialect {
     const ANNOUNCE_JOB: Option<&'static str>;
     /// A list of ids as one bound value.
     type IdList: Send;
+    /// The sqlx engine, for helpers that take a transaction.
+    type Engine: sqlx::Database;
     fn id_list(ids: &[&str]) -> sqlx::Result<Self::IdList>;
 }
 
@@ -52,6 +56,8 @@ macro_rules! shared_stores {
                 clips: ClipStore,
                 threads: ThreadStore,
                 users: UserStore,
+                team: TeamStore,
+                invites: InviteStore,
                 uploads: UploadStore,
                 jobs: JobQueue,
                 job_signals: JobSignals,
@@ -68,7 +74,10 @@ macro_rules! shared_stores {
         $crate::db::sql::attempts::attempt_log!($db);
         $crate::db::sql::clips::clip_store!($db);
         $crate::db::sql::threads::thread_store!($db);
+        $crate::db::sql::users::insert_user_row!($db);
         $crate::db::sql::users::user_store!($db);
+        $crate::db::sql::team::team_store!($db);
+        $crate::db::sql::invites::invite_store!($db);
         $crate::db::sql::uploads::upload_store!($db);
         $crate::db::sql::jobs::job_queue!($db);
         $crate::db::sql::processes::process_registry!($db);

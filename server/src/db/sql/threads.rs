@@ -15,14 +15,16 @@ pub(crate) struct ReplyRow {
     author_id: Option<String>,
     guest_name: Option<String>,
     created_at: String,
+    deleted_at: Option<String>,
 }
 
 impl From<ReplyRow> for Reply {
     fn from(row: ReplyRow) -> Self {
         Self {
-            body: match row.clip_id {
-                Some(clip_id) => ReplyBody::Clip(clip_id),
-                None => ReplyBody::Text(row.body.unwrap_or_default()),
+            body: match (row.clip_id, row.deleted_at) {
+                (Some(clip_id), _) => ReplyBody::Clip(clip_id),
+                (None, Some(_)) => ReplyBody::Deleted,
+                (None, None) => ReplyBody::Text(row.body.unwrap_or_default()),
             },
             author: match row.author_id {
                 Some(id) => Author::Member(id),
@@ -59,6 +61,7 @@ macro_rules! thread_store {
                     let (clip_id, body) = match &reply.body {
                         ReplyBody::Clip(id) => (Some(id.as_str()), None),
                         ReplyBody::Text(text) => (None, Some(text.as_str())),
+                        ReplyBody::Deleted => (None, None),
                     };
                     let (author_id, guest_name) = match &reply.author {
                         Author::Member(id) => (Some(id.as_str()), None),
@@ -97,6 +100,28 @@ macro_rules! thread_store {
 
                 async fn by_id(&self, id: &str) -> sqlx::Result<Option<Reply>> {
                     self.reply_where(ReplyKey::Id, id).await
+                }
+
+                async fn delete_text(&self, id: &str) -> sqlx::Result<()> {
+                    let mut tx = self.pool.begin().await?;
+                    let answered: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM replies WHERE parent_id = $1")
+                        .bind(id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if answered > 0 {
+                        sqlx::query("UPDATE replies SET body = NULL, deleted_at = $1 WHERE id = $2 AND clip_id IS NULL")
+                            .bind(timestamp(Utc::now()))
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                    } else {
+                        sqlx::query("DELETE FROM seen WHERE message_id = $1").bind(id).execute(&mut *tx).await?;
+                        sqlx::query("DELETE FROM replies WHERE id = $1 AND clip_id IS NULL")
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    tx.commit().await
                 }
 
                 async fn by_clip(&self, clip_id: &str) -> sqlx::Result<Option<Reply>> {

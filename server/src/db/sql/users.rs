@@ -23,26 +23,22 @@ macro_rules! user_store {
                         .await
                 }
 
-                async fn insert(&self, user: &UserRow) -> sqlx::Result<()> {
-                    sqlx::query(
-                        "INSERT INTO users (id, workspace_id, email, display_name, time_zone, password_hash, is_admin, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    )
-                    .bind(&user.id)
-                    .bind(&user.workspace_id)
-                    .bind(&user.email)
-                    .bind(&user.display_name)
-                    .bind(&user.time_zone)
-                    .bind(&user.password_hash)
-                    .bind(user.is_admin)
-                    .bind(&user.created_at)
-                    .execute(&self.pool)
-                    .await?;
-                    Ok(())
+                async fn workspace_name(&self, id: &str) -> sqlx::Result<Option<String>> {
+                    sqlx::query_scalar("SELECT name FROM workspaces WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await
+                }
+
+                async fn insert(&self, user: &UserRow) -> sqlx::Result<bool> {
+                    let mut tx = self.pool.begin().await?;
+                    let inserted = insert_user_row(&mut tx, user).await?;
+                    tx.commit().await?;
+                    Ok(inserted)
                 }
 
                 async fn by_email(&self, email: &str) -> sqlx::Result<Option<UserRow>> {
-                    sqlx::query_as("SELECT * FROM users WHERE email = $1")
+                    sqlx::query_as("SELECT * FROM users WHERE email = $1 AND removed_at IS NULL")
                         .bind(email.trim().to_lowercase())
                         .fetch_optional(&self.pool)
                         .await
@@ -91,7 +87,10 @@ macro_rules! user_store {
                     .fetch_optional(&self.pool)
                     .await?;
                     let Some(token) = token else { return Ok(None) };
-                    Ok(UserStore::by_id(self, &token.user_id).await?.map(|user| (token, user.user())))
+                    Ok(UserStore::by_id(self, &token.user_id)
+                        .await?
+                        .filter(|user| user.removed_at.is_none())
+                        .map(|user| (token, user.user())))
                 }
 
                 async fn revoke_token(&self, user_id: &str, token_id: &str) -> sqlx::Result<bool> {
@@ -105,6 +104,20 @@ macro_rules! user_store {
                             .rows_affected()
                             > 0,
                     )
+                }
+
+                async fn revoke_all_tokens(&self, user_id: &str, keep: Option<&str>) -> sqlx::Result<u64> {
+                    Ok(sqlx::query("UPDATE auth_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND id <> $3")
+                        .bind(timestamp(Utc::now()))
+                        .bind(user_id)
+                        .bind(keep.unwrap_or(""))
+                        .execute(&self.pool)
+                        .await?
+                        .rows_affected())
+                }
+
+                async fn count(&self) -> sqlx::Result<i64> {
+                    sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await
                 }
 
                 async fn api_tokens(&self, user_id: &str) -> sqlx::Result<Vec<TokenRow>> {
@@ -121,3 +134,37 @@ macro_rules! user_store {
     };
 }
 pub(crate) use user_store;
+
+/// `insert_user_row(tx, user)` for `$db`, beside its stores: every way an account is made
+/// (`server user add`, an invitation, the first run) inserts it the same way. `false`: the
+/// email is taken.
+macro_rules! insert_user_row {
+    ($db:ty) => {
+        async fn insert_user_row(
+            tx: &mut sqlx::Transaction<'_, <$db as $crate::db::sql::Dialect>::Engine>,
+            user: &$crate::db::users::UserRow,
+        ) -> sqlx::Result<bool> {
+            let inserted = sqlx::query(
+                "INSERT INTO users (id, workspace_id, email, display_name, time_zone, password_hash, is_admin, created_at, working_hours) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&user.id)
+            .bind(&user.workspace_id)
+            .bind(&user.email)
+            .bind(&user.display_name)
+            .bind(&user.time_zone)
+            .bind(&user.password_hash)
+            .bind(user.is_admin)
+            .bind(&user.created_at)
+            .bind(&user.working_hours)
+            .execute(&mut **tx)
+            .await;
+            match inserted {
+                Ok(_) => Ok(true),
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+                Err(e) => Err(e),
+            }
+        }
+    };
+}
+pub(crate) use insert_user_row;

@@ -54,6 +54,7 @@ impl Dialect for SqliteDatabase {
     // Its workers are woken in process.
     const ANNOUNCE_JOB: Option<&'static str> = None;
     type IdList = String;
+    type Engine = sqlx::Sqlite;
 
     /// A JSON array that SQL reads with `json_each`, so a query over many ids has one
     /// statement and one parameter however many there are.

@@ -1,0 +1,286 @@
+//! How people get in without a shell on the server: the first run's setup link, which makes the
+//! workspace and its first admin, and invitations, which admins hand out and newcomers accept.
+//! Every link's token is 256 random bits, kept only as a hash.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Viewer;
+use crate::auth::policy::TeamAction;
+use crate::auth::secrets::{hash_password, new_secret, token_hash};
+use crate::db::invites::{Acceptance, InviteRow};
+use crate::db::users::UserRow;
+use crate::domain::{InviteState, User, WorkingHours, timestamp};
+use crate::error::{AppError, AppResult, Missing};
+use crate::services::team::{checked_email, checked_name, checked_password, checked_zone, require};
+use crate::state::AppState;
+
+/// Invitations last this long unless the admin says otherwise, and at most a year.
+const DEFAULT_EXPIRY_DAYS: i64 = 7;
+const MAX_EXPIRY_DAYS: i64 = 365;
+const MAX_USES: i64 = 1000;
+
+/// `POST /api/v1/invites`: all optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewInvite {
+    /// The one address it admits.
+    pub email: Option<String>,
+    pub expires_in_days: Option<i64>,
+    /// How many people may join with it (default: one when it names an address, else any).
+    pub max_uses: Option<i64>,
+}
+
+/// An invitation as admins see it listed.
+#[derive(Debug, Serialize)]
+pub struct InviteView {
+    pub id: String,
+    pub email: Option<String>,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub max_uses: Option<i64>,
+    pub uses: i64,
+    pub state: InviteState,
+}
+
+impl InviteView {
+    fn of(row: InviteRow, now: DateTime<Utc>) -> Self {
+        Self {
+            state: row.state(now),
+            id: row.id,
+            email: row.email,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            max_uses: row.max_uses,
+            uses: row.uses,
+        }
+    }
+}
+
+/// A new invitation: its link, shown this once.
+#[derive(Debug, Serialize)]
+pub struct CreatedInvite {
+    pub url: String,
+    #[serde(flatten)]
+    pub invite: InviteView,
+}
+
+/// Makes an invitation to the admin's workspace.
+pub async fn create(state: &AppState, viewer: &Viewer, new: NewInvite) -> AppResult<CreatedInvite> {
+    let admin = require(viewer, TeamAction::Manage)?;
+    let email = new
+        .email
+        .as_deref()
+        .filter(|e| !e.trim().is_empty())
+        .map(checked_email)
+        .transpose()?;
+    let days = new.expires_in_days.unwrap_or(DEFAULT_EXPIRY_DAYS);
+    if !(1..=MAX_EXPIRY_DAYS).contains(&days) {
+        return Err(AppError::BadRequest(format!(
+            "expires_in_days must be 1 to {MAX_EXPIRY_DAYS}"
+        )));
+    }
+    let max_uses = new.max_uses.or(email.as_ref().map(|_| 1));
+    if max_uses.is_some_and(|n| !(1..=MAX_USES).contains(&n)) {
+        return Err(AppError::BadRequest(format!("max_uses must be 1 to {MAX_USES}")));
+    }
+    let now = Utc::now();
+    let token = new_secret().map_err(no_randomness)?;
+    let row = InviteRow {
+        id: crate::ids::new_id().map_err(no_randomness)?,
+        workspace_id: admin.workspace_id.clone(),
+        email,
+        created_by: admin.id.clone(),
+        created_at: timestamp(now),
+        expires_at: Some(timestamp(now + chrono::Duration::days(days))),
+        max_uses,
+        uses: 0,
+        revoked_at: None,
+    };
+    state.db.invites().insert(&row, &token_hash(&token)).await?;
+    Ok(CreatedInvite {
+        url: format!("{}/join/{token}", state.public_url),
+        invite: InviteView::of(row, now),
+    })
+}
+
+/// The admin's workspace's invitations, newest first.
+pub async fn list(state: &AppState, viewer: &Viewer) -> AppResult<Vec<InviteView>> {
+    let admin = require(viewer, TeamAction::Manage)?;
+    let now = Utc::now();
+    Ok(state
+        .db
+        .invites()
+        .list(&admin.workspace_id)
+        .await?
+        .into_iter()
+        .map(|row| InviteView::of(row, now))
+        .collect())
+}
+
+pub async fn revoke(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()> {
+    let admin = require(viewer, TeamAction::Manage)?;
+    if state.db.invites().revoke(&admin.workspace_id, id).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound(Missing::Invite))
+    }
+}
+
+/// What an invitation link leads to.
+#[derive(Debug)]
+pub enum Invitation {
+    /// It may be accepted: into this workspace, for this address (if it names one).
+    Open {
+        workspace: String,
+        email: Option<String>,
+    },
+    Closed(InviteState),
+}
+
+/// The invitation a link's token opens (404 for a token never made).
+pub async fn open(state: &AppState, token: &str) -> AppResult<Invitation> {
+    let invite = state
+        .db
+        .invites()
+        .by_token(&token_hash(token))
+        .await?
+        .ok_or(AppError::NotFound(Missing::Invite))?;
+    Ok(match invite.state(Utc::now()) {
+        InviteState::Open => Invitation::Open {
+            workspace: state
+                .db
+                .users()
+                .workspace_name(&invite.workspace_id)
+                .await?
+                .unwrap_or_default(),
+            email: invite.email,
+        },
+        closed => Invitation::Closed(closed),
+    })
+}
+
+/// Who someone joining (or setting up) says they are.
+#[derive(Debug, Deserialize)]
+pub struct Newcomer {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    pub time_zone: String,
+    #[serde(default)]
+    pub working_hours: Option<WorkingHours>,
+}
+
+/// What an invitation that is not open says.
+pub fn closed_message(state: InviteState) -> &'static str {
+    match state {
+        InviteState::Open => "this invitation is open",
+        InviteState::UsedUp => "this invitation has been used up: ask for a new one",
+        InviteState::Expired => "this invitation has expired: ask for a new one",
+        InviteState::Revoked => "this invitation was withdrawn: ask for a new one",
+    }
+}
+
+/// Joins the workspace an invitation opens; returns the new member (sign them in next).
+pub async fn accept(state: &AppState, token: &str, newcomer: Newcomer) -> AppResult<User> {
+    let hash = token_hash(token);
+    let invite = state
+        .db
+        .invites()
+        .by_token(&hash)
+        .await?
+        .ok_or(AppError::NotFound(Missing::Invite))?;
+    match invite.state(Utc::now()) {
+        InviteState::Open => {}
+        closed => return Err(AppError::Gone(closed_message(closed).into())),
+    }
+    let row = account(newcomer, invite.workspace_id, false).await?;
+    if invite.email.as_ref().is_some_and(|only| *only != row.email) {
+        return Err(AppError::BadRequest(
+            "this invitation is for another email address".into(),
+        ));
+    }
+    // Whether a use is still left is decided again, atomically, as the account is made.
+    match state.db.invites().accept(&hash, &row, Utc::now()).await? {
+        Acceptance::Joined => Ok(row.user()),
+        Acceptance::Unknown => Err(AppError::NotFound(Missing::Invite)),
+        Acceptance::Closed(closed) => Err(AppError::Gone(closed_message(closed).into())),
+        Acceptance::EmailTaken => Err(AppError::Conflict(
+            "someone already has an account with that email: sign in instead".into(),
+        )),
+    }
+}
+
+/// A checked account for `newcomer` (password hashed) in `workspace_id`.
+async fn account(newcomer: Newcomer, workspace_id: String, is_admin: bool) -> AppResult<UserRow> {
+    let display_name = checked_name(&newcomer.name)?;
+    let email = checked_email(&newcomer.email)?;
+    let time_zone = checked_zone(&newcomer.time_zone)?;
+    let password = checked_password(newcomer.password)?;
+    let working_hours = newcomer.working_hours.unwrap_or_default();
+    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot hash the password: {e}")))?;
+    Ok(UserRow {
+        id: crate::ids::new_id().map_err(no_randomness)?,
+        workspace_id,
+        email,
+        display_name,
+        time_zone,
+        password_hash,
+        is_admin,
+        created_at: timestamp(Utc::now()),
+        working_hours: Some(serde_json::to_string(&working_hours).map_err(|e| AppError::Internal(e.into()))?),
+        removed_at: None,
+    })
+}
+
+/// On a server with no accounts: a new setup link (its token kept hashed), to print. `None`
+/// once anyone has an account.
+pub async fn setup_link(state: &AppState) -> AppResult<Option<String>> {
+    if state.db.users().count().await? > 0 {
+        return Ok(None);
+    }
+    let token = new_secret().map_err(no_randomness)?;
+    state.db.invites().add_setup_token(&token_hash(&token)).await?;
+    Ok(Some(format!("{}/setup/{token}", state.public_url)))
+}
+
+/// Whether a setup link still works (404 otherwise: after setup it leads nowhere).
+pub async fn check_setup(state: &AppState, token: &str) -> AppResult<()> {
+    if state.db.invites().setup_open(&token_hash(token)).await? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound(Missing::Page))
+    }
+}
+
+/// Makes the workspace `workspace` and its first admin from a setup link; every setup link
+/// ends with it.
+pub async fn set_up(state: &AppState, token: &str, workspace: &str, admin: Newcomer) -> AppResult<User> {
+    check_setup(state, token).await?;
+    let workspace = checked_name(workspace)?;
+    let workspace_id = crate::ids::new_id().map_err(no_randomness)?;
+    let row = account(admin, workspace_id.clone(), true).await?;
+    if state
+        .db
+        .invites()
+        .complete_setup(&token_hash(token), &workspace_id, &workspace, &row)
+        .await?
+    {
+        // The workspace may have existed already by that name (made by `server user add`).
+        Ok(state
+            .db
+            .users()
+            .by_id(&row.id)
+            .await?
+            .map_or_else(|| row.user(), |r| r.user()))
+    } else {
+        Err(AppError::NotFound(Missing::Page))
+    }
+}
+
+fn no_randomness(err: impl std::fmt::Display) -> AppError {
+    AppError::Internal(anyhow::anyhow!("no randomness: {err}"))
+}

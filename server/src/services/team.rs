@@ -1,0 +1,274 @@
+//! The team: who is in the workspace, where each of them is in their day, the hours everyone
+//! shares, and what admins and members change (roles, removal, profiles, passwords).
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::Viewer;
+use crate::auth::policy::{TeamAction, allows_team};
+use crate::auth::secrets::{hash_password, verify_password};
+use crate::db::team::{AdminGuarded, Profile};
+use crate::domain::{Role, User, WorkingHours};
+use crate::error::{AppError, AppResult, Missing};
+use crate::state::AppState;
+use crate::working_hours::{day_bounds, shared_hours};
+
+/// A member as the members page and `GET /api/v1/members` show them.
+#[derive(Debug, Serialize)]
+pub struct MemberView {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    pub time_zone: String,
+    /// Their wall-clock time now, `HH:MM`.
+    pub local_time: String,
+    pub working_hours: WorkingHours,
+    /// Whether they are inside their working hours now.
+    pub working_now: bool,
+    /// Their hours on the viewer's day, in the viewer's time (`[["15:00", "23:00"]]`).
+    pub hours_your_time: Vec<[String; 2]>,
+    /// The same as minutes after the viewer's midnight, for drawing the timeline.
+    #[serde(skip)]
+    pub minutes_your_time: Vec<(i64, i64)>,
+    pub is_you: bool,
+}
+
+/// The workspace's members and the hours they share today.
+#[derive(Debug, Serialize)]
+pub struct Team {
+    pub members: Vec<MemberView>,
+    pub shared_hours: SharedHours,
+}
+
+/// When everyone is inside their working hours on the viewer's day, in the viewer's time.
+#[derive(Debug, Serialize)]
+pub struct SharedHours {
+    /// The viewer's zone and date the hours are given in.
+    pub time_zone: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    /// `[["15:00", "17:00"]]`; empty when there is no such hour.
+    pub spans: Vec<[String; 2]>,
+    #[serde(skip)]
+    pub minutes: Vec<(i64, i64)>,
+    /// "Everyone is around 15:00–17:00 your time." — or that nobody overlaps today.
+    pub summary: String,
+}
+
+/// The viewer, if they may do `action` to their workspace: 401 signed out, 403 otherwise.
+pub fn require(viewer: &Viewer, action: TeamAction) -> AppResult<&User> {
+    let user = viewer.require_user()?;
+    if allows_team(user, action) {
+        Ok(user)
+    } else {
+        Err(AppError::Forbidden("only the workspace's admins may do that".into()))
+    }
+}
+
+/// Everyone in the viewer's workspace, with where they are in their day at `now`.
+pub async fn team(state: &AppState, viewer: &Viewer, now: DateTime<Utc>) -> AppResult<Team> {
+    let user = require(viewer, TeamAction::SeeMembers)?;
+    let members = state.db.team().members(&user.workspace_id).await?;
+    let view = user.zone();
+    let today = now.with_timezone(&view).date_naive();
+    let (midnight, _) = day_bounds(view, today);
+    let in_your_time = |spans: &[(DateTime<Utc>, DateTime<Utc>)]| -> (Vec<[String; 2]>, Vec<(i64, i64)>) {
+        spans
+            .iter()
+            .map(|(from, to)| {
+                (
+                    [hh_mm(from.with_timezone(&view)), hh_mm(to.with_timezone(&view))],
+                    ((*from - midnight).num_minutes(), (*to - midnight).num_minutes()),
+                )
+            })
+            .unzip()
+    };
+    let zones: Vec<(&WorkingHours, Tz)> = members.iter().map(|m| (&m.working_hours, m.zone())).collect();
+    let shared = shared_hours(&zones, view, today);
+    let (spans, minutes) = in_your_time(&shared);
+    let summary = match spans.as_slice() {
+        [] if members.len() < 2 => "Invite your teammates to see the hours you share.".to_owned(),
+        [] => "Today there is no hour when everyone is working.".to_owned(),
+        spans => format!(
+            "Everyone is around {} your time.",
+            spans
+                .iter()
+                .map(|[a, b]| format!("{a}–{b}"))
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ),
+    };
+    let members = members
+        .iter()
+        .map(|member| {
+            let zone = member.zone();
+            let theirs = shared_hours(&[(&member.working_hours, zone)], view, today);
+            let (hours_your_time, minutes_your_time) = in_your_time(&theirs);
+            MemberView {
+                id: member.id.clone(),
+                name: member.display_name.clone(),
+                role: member.role(),
+                time_zone: member.time_zone.clone(),
+                local_time: hh_mm(now.with_timezone(&zone)),
+                working_hours: member.working_hours.clone(),
+                working_now: member.working_hours.is_inside(now, zone),
+                hours_your_time,
+                minutes_your_time,
+                is_you: member.id == user.id,
+            }
+        })
+        .collect();
+    Ok(Team {
+        members,
+        shared_hours: SharedHours {
+            time_zone: user.time_zone.clone(),
+            date: today.format("%Y-%m-%d").to_string(),
+            spans,
+            minutes,
+            summary,
+        },
+    })
+}
+
+fn hh_mm<Z: chrono::TimeZone>(at: DateTime<Z>) -> String
+where
+    Z::Offset: std::fmt::Display,
+{
+    at.format("%H:%M").to_string()
+}
+
+/// Removes a member (admins only): their sessions and tokens stop working at once.
+pub async fn remove(state: &AppState, viewer: &Viewer, member_id: &str) -> AppResult<()> {
+    let admin = require(viewer, TeamAction::Manage)?;
+    guarded(state.db.team().remove(&admin.workspace_id, member_id).await?)
+}
+
+/// Grants or takes admin (admins only).
+pub async fn set_admin(state: &AppState, viewer: &Viewer, member_id: &str, admin: bool) -> AppResult<()> {
+    let by = require(viewer, TeamAction::Manage)?;
+    guarded(state.db.team().set_admin(&by.workspace_id, member_id, admin).await?)
+}
+
+fn guarded(outcome: AdminGuarded) -> AppResult<()> {
+    match outcome {
+        AdminGuarded::Done => Ok(()),
+        AdminGuarded::NotFound => Err(AppError::NotFound(Missing::Member)),
+        AdminGuarded::LastAdmin => Err(AppError::Conflict(
+            "that would leave the workspace without an admin: make someone else admin first".into(),
+        )),
+    }
+}
+
+/// What a member may change about themselves; what is left out stays.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileChange {
+    pub display_name: Option<String>,
+    pub time_zone: Option<String>,
+    pub working_hours: Option<WorkingHours>,
+}
+
+/// Changes the viewer's own profile; returns them as they now are.
+pub async fn update_profile(state: &AppState, viewer: &Viewer, change: ProfileChange) -> AppResult<User> {
+    let user = viewer.require_user()?;
+    let display_name = match change.display_name {
+        Some(name) => checked_name(&name)?,
+        None => user.display_name.clone(),
+    };
+    let time_zone = match change.time_zone {
+        Some(zone) => checked_zone(&zone)?,
+        None => user.time_zone.clone(),
+    };
+    let working_hours = change.working_hours.unwrap_or_else(|| user.working_hours.clone());
+    let json = serde_json::to_string(&working_hours).map_err(|e| AppError::Internal(e.into()))?;
+    state
+        .db
+        .team()
+        .update_profile(
+            &user.id,
+            &Profile {
+                display_name: &display_name,
+                time_zone: &time_zone,
+                working_hours: &json,
+            },
+        )
+        .await?;
+    Ok(User {
+        display_name,
+        time_zone,
+        working_hours,
+        ..user.clone()
+    })
+}
+
+/// Changes the viewer's password after checking the current one; every other session and
+/// token of theirs ends (the one asking stays signed in).
+pub async fn change_password(state: &AppState, viewer: &Viewer, current: String, new: String) -> AppResult<()> {
+    let user = viewer.require_user()?;
+    let row = state.db.users().by_id(&user.id).await?.ok_or(AppError::Unauthorized)?;
+    let new = checked_password(new)?;
+    let stored = row.password_hash.clone();
+    let matches = tokio::task::spawn_blocking(move || verify_password(&current, &stored))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?;
+    if !matches {
+        return Err(AppError::BadRequest("the current password is wrong".into()));
+    }
+    let hash = tokio::task::spawn_blocking(move || hash_password(&new))
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot hash the password: {e}")))?;
+    state.db.team().set_password(&user.id, &hash).await?;
+    let keep = match &viewer.credential {
+        Some(crate::auth::Credential::Session { token_id, .. } | crate::auth::Credential::Bearer { token_id }) => {
+            Some(token_id.as_str())
+        }
+        None => None,
+    };
+    state.db.users().revoke_all_tokens(&user.id, keep).await?;
+    Ok(())
+}
+
+/// A display name: 1–200 bytes once trimmed, no control characters.
+pub fn checked_name(name: &str) -> AppResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+        return Err(AppError::BadRequest(
+            "a name must be 1 to 200 characters, without line breaks".into(),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// An IANA time zone name, e.g. `Europe/Berlin`.
+pub fn checked_zone(zone: &str) -> AppResult<String> {
+    zone.trim()
+        .parse::<Tz>()
+        .map(|tz| tz.name().to_owned())
+        .map_err(|_| AppError::BadRequest(format!("{zone:?} is not a time zone (e.g. Europe/Berlin)")))
+}
+
+/// A new password: 8 to 1024 characters.
+pub fn checked_password(password: String) -> AppResult<String> {
+    let chars = password.chars().count();
+    if !(8..=1024).contains(&chars) {
+        return Err(AppError::BadRequest("a password must have 8 to 1024 characters".into()));
+    }
+    Ok(password)
+}
+
+/// An email address, lower-case: something@something, at most 320 bytes.
+pub fn checked_email(email: &str) -> AppResult<String> {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 320
+        && email.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        })
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    if valid {
+        Ok(email)
+    } else {
+        Err(AppError::BadRequest(format!("{email:?} is not an email address")))
+    }
+}

@@ -1,0 +1,55 @@
+// Forms about yourself: the time zone filled in from the browser where the page asks for it
+// (setting up, joining), and on /settings the profile and the password sent to the API with
+// the session's CSRF token.
+const zone = document.querySelector('input[name=time_zone][data-guess-zone]');
+if (zone && !zone.value) {
+  zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+const csrf = document.querySelector('meta[name=csrf-token]')?.content;
+
+async function send(method, url, body) {
+  const response = await fetch(url, {
+    method,
+    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+    body: JSON.stringify(body),
+  });
+  if (response.ok) return null;
+  const problem = await response.json().catch(() => null);
+  return problem?.error?.message || `failed (${response.status})`;
+}
+
+function workingHours(form) {
+  const hours = {};
+  for (const key of ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']) {
+    if (form.elements[`day_${key}`].checked) {
+      hours[key] = [form.elements[`start_${key}`].value, form.elements[`end_${key}`].value];
+    }
+  }
+  return hours;
+}
+
+const profile = document.getElementById('profile-form');
+profile?.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const status = document.getElementById('profile-status');
+  status.textContent = 'Saving…';
+  const problem = await send('PATCH', '/api/v1/me', {
+    display_name: profile.elements.name.value,
+    time_zone: profile.elements.time_zone.value,
+    working_hours: workingHours(profile),
+  });
+  status.textContent = problem || 'Saved.';
+});
+
+const password = document.getElementById('password-form');
+password?.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const status = document.getElementById('password-status');
+  const problem = await send('POST', '/api/v1/me/password', {
+    current: password.elements.current.value,
+    new: password.elements.new.value,
+  });
+  if (!problem) password.reset();
+  status.textContent = problem || 'Password changed. Your other sessions and API tokens were signed out.';
+});
