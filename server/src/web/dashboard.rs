@@ -21,11 +21,6 @@ use crate::state::AppState;
 /// How many of the newest messages the dashboard lists.
 const LISTED: i64 = 40;
 
-fn layout(title: &str, csrf: Option<&str>, scripts: &[&str], body: Markup) -> Markup {
-    let noindex = html! { meta name="robots" content="noindex"; };
-    super::document(title, csrf, noindex, scripts, html! { main { (body) } })
-}
-
 #[derive(Debug, Deserialize)]
 pub struct DashboardQuery {
     q: Option<String>,
@@ -57,7 +52,7 @@ async fn render(state: &AppState, viewer: &Viewer, user: &User, csrf: &str, q: &
     } else {
         Some(search::search(state, viewer, q, 20).await?)
     };
-    Ok(layout(
+    Ok(super::private_page(
         "Dashboard",
         Some(csrf),
         &["record.js", "dashboard.js"],
@@ -151,7 +146,7 @@ pub async fn login_page() -> Markup {
 }
 
 fn login_markup(error: Option<&str>, email: &str) -> Markup {
-    layout(
+    super::private_page(
         "Sign in",
         None,
         &[],

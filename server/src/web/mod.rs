@@ -4,10 +4,13 @@
 
 mod assets;
 mod dashboard;
+mod join;
+mod members;
 mod oembed;
 mod page;
+mod profile_form;
 mod recording;
-mod team;
+mod settings;
 
 use axum::Router;
 use axum::extract::Request;
@@ -39,15 +42,36 @@ fn document(title: &str, csrf: Option<&str>, head: maud::Markup, scripts: &[&str
     }
 }
 
+/// A page for the signed-in (or about to be): never indexed.
+fn private_page(title: &str, csrf: Option<&str>, scripts: &[&str], body: maud::Markup) -> maud::Markup {
+    let noindex = maud::html! { meta name="robots" content="noindex"; };
+    document(title, csrf, noindex, scripts, maud::html! { main { (body) } })
+}
+
+/// A page that only says why there is nothing here.
+fn notice(status: axum::http::StatusCode, title: &str, message: &str) -> Response {
+    let page = private_page(
+        title,
+        None,
+        &[],
+        maud::html! {
+            h1 { (title) }
+            p { (message) }
+            p { a href="/login" { "Sign in" } }
+        },
+    );
+    axum::response::IntoResponse::into_response((status, page))
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(dashboard::dashboard))
         .route("/login", get(dashboard::login_page).post(dashboard::login_submit))
         .route("/c/{token}", get(page::clip_page))
-        .route("/setup/{token}", get(team::setup_page).post(team::setup_submit))
-        .route("/join/{token}", get(team::join_page).post(team::join_submit))
-        .route("/members", get(team::members_page))
-        .route("/settings", get(team::settings_page))
+        .route("/setup/{token}", get(join::setup_page).post(join::setup_submit))
+        .route("/join/{token}", get(join::join_page).post(join::join_submit))
+        .route("/members", get(members::members_page))
+        .route("/settings", get(settings::settings_page))
         .route("/assets/{file}", get(assets::asset))
         .route("/oembed", get(oembed::oembed))
 }
