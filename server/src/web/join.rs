@@ -70,16 +70,53 @@ fn setup_form(token: &str, error: Option<&str>, filled: &HashMap<String, String>
         html! {
             h1 { "Set up Offbeat" }
             p { "Name your team's workspace and make its first account: yours, as its admin. Then invite your teammates from the members page." }
-            form.profile method="post" action={ "/setup/" (token) } {
-                label { "Workspace" input type="text" name="workspace" required maxlength="200" value=(value("workspace")) placeholder="Acme"; }
-                (profile_fields(&value("name"), &value("time_zone"), &hours_filled(filled), true))
-                label { "Email" input type="email" name="email" required autocomplete="username" value=(value("email")); }
-                label { "Password" input type="password" name="password" required minlength="8" autocomplete="new-password"; }
-                button type="submit" { "Create the workspace" }
-                @if let Some(error) = error { p.status role="alert" { (error) } }
-            }
+            (newcomer_form(
+                &format!("/setup/{token}"),
+                html! { label { "Workspace" input type="text" name="workspace" required maxlength="200" value=(value("workspace")) placeholder="Acme"; } },
+                None,
+                "Create the workspace",
+                error,
+                filled,
+            ))
         },
     )
+}
+
+/// A newcomer's form: `first` (what only this form asks), their profile, email (fixed when
+/// `fixed_email`), password, the button, and what went wrong with what they sent (`filled`).
+fn newcomer_form(
+    action: &str,
+    first: Markup,
+    fixed_email: Option<&str>,
+    submit: &str,
+    error: Option<&str>,
+    filled: &HashMap<String, String>,
+) -> Markup {
+    let value = |name: &str| filled.get(name).cloned().unwrap_or_default();
+    html! {
+        form.profile method="post" action=(action) {
+            (first)
+            (profile_fields(&value("name"), &value("time_zone"), &hours_filled(filled), true))
+            @match fixed_email {
+                Some(email) => label { "Email" input type="email" name="email" value=(email) readonly; },
+                None => label { "Email" input type="email" name="email" required autocomplete="username" value=(value("email")); },
+            }
+            label { "Password" input type="password" name="password" required minlength="8" autocomplete="new-password"; }
+            button type="submit" { (submit) }
+            @if let Some(error) = error { p.status role="alert" { (error) } }
+        }
+    }
+}
+
+/// The answer to a form posted from another site, if this one was.
+fn cross_site(state: &AppState, headers: &HeaderMap) -> Option<Response> {
+    (!same_origin(state, headers)).then(|| {
+        notice(
+            StatusCode::FORBIDDEN,
+            "Refused",
+            "This form was sent from another site.",
+        )
+    })
 }
 
 pub async fn setup_submit(
@@ -89,12 +126,8 @@ pub async fn setup_submit(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    if !same_origin(&state, &headers) {
-        return notice(
-            StatusCode::FORBIDDEN,
-            "Refused",
-            "This form was sent from another site.",
-        );
+    if let Some(refused) = cross_site(&state, &headers) {
+        return refused;
     }
     let workspace = form.get("workspace").cloned().unwrap_or_default();
     let made = match newcomer_from_form(&form) {
@@ -153,23 +186,13 @@ fn join_form(
     error: Option<&str>,
     filled: &HashMap<String, String>,
 ) -> Markup {
-    let value = |name: &str| filled.get(name).cloned().unwrap_or_default();
     private_page(
         "Join",
         None,
         &["profile.js"],
         html! {
             h1 { "Join " (workspace) " on Offbeat" }
-            form.profile method="post" action={ "/join/" (token) } {
-                (profile_fields(&value("name"), &value("time_zone"), &hours_filled(filled), true))
-                @match email {
-                    Some(email) => label { "Email" input type="email" name="email" value=(email) readonly; },
-                    None => label { "Email" input type="email" name="email" required autocomplete="username" value=(value("email")); },
-                }
-                label { "Password" input type="password" name="password" required minlength="8" autocomplete="new-password"; }
-                button type="submit" { "Join" }
-                @if let Some(error) = error { p.status role="alert" { (error) } }
-            }
+            (newcomer_form(&format!("/join/{token}"), html! {}, email, "Join", error, filled))
         },
     )
 }
@@ -181,12 +204,8 @@ pub async fn join_submit(
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
-    if !same_origin(&state, &headers) {
-        return notice(
-            StatusCode::FORBIDDEN,
-            "Refused",
-            "This form was sent from another site.",
-        );
+    if let Some(refused) = cross_site(&state, &headers) {
+        return refused;
     }
     let joined = match newcomer_from_form(&form) {
         Ok(newcomer) => invites::accept(&state, &token, newcomer).await,

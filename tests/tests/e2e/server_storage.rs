@@ -59,6 +59,33 @@ fn upload(server: &ServerProc, bytes: &[u8], query: &str) -> Reply {
     )
 }
 
+/// 12 s of camera WebM as a browser records it, over two S3 parts of 5 MiB (noise does not
+/// compress).
+fn camera_webm(dir: &Path) -> Vec<u8> {
+    let webm = dir.join("camera.webm");
+    live_webm(
+        &webm,
+        "nullsrc=size=320x240:rate=30,format=yuv420p,noise=alls=80:allf=t",
+        12,
+        "10M",
+    );
+    let bytes = std::fs::read(&webm).unwrap();
+    assert!(bytes.len() > 12 << 20, "{} bytes", bytes.len());
+    bytes
+}
+
+/// How long ffprobe says the WebM `bytes` lasts (written into `dir` to be read).
+fn probed_secs(dir: &Path, bytes: &[u8]) -> f64 {
+    let file = dir.join("probed.webm");
+    std::fs::write(&file, bytes).unwrap();
+    let probe = run_ok(
+        std::process::Command::new("ffprobe")
+            .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"])
+            .arg(&file),
+    );
+    String::from_utf8_lossy(&probe.stdout).trim().parse().unwrap()
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
@@ -262,15 +289,7 @@ fn s3_large_uploads_stream_into_parts_while_they_arrive() {
     // A browser-style video WebM (clusters of unknown size) over two parts: the body is stored
     // as it came, sent part by part while it arrived, with the head (Duration and Cues) beside
     // it, and what is served is exactly what the local backend serves for it.
-    let webm = dir.path().join("big.webm");
-    live_webm(
-        &webm,
-        "nullsrc=size=320x240:rate=30,format=yuv420p,noise=alls=80:allf=t",
-        12,
-        "10M",
-    );
-    let bytes = std::fs::read(&webm).unwrap();
-    assert!(bytes.len() > 12 << 20, "{} bytes", bytes.len());
+    let bytes = camera_webm(dir.path());
     let via_s3 = upload(&server, &bytes, "");
     assert_eq!(via_s3.status, 201, "{}", String::from_utf8_lossy(&via_s3.body));
     let via_s3 = via_s3.json();
@@ -292,14 +311,7 @@ fn s3_large_uploads_stream_into_parts_while_they_arrive() {
     assert_eq!(via_s3["media"]["sha256"], via_local["media"]["sha256"]);
     assert_eq!(via_s3["media"]["sha256"].as_str().unwrap(), sha256_hex(&stored));
     assert_eq!(via_s3["media"]["byte_size"].as_u64().unwrap(), stored.len() as u64);
-    let s3_file = dir.path().join("stored.webm");
-    std::fs::write(&s3_file, &stored).unwrap();
-    let probe = run_ok(
-        std::process::Command::new("ffprobe")
-            .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"])
-            .arg(&s3_file),
-    );
-    let duration: f64 = String::from_utf8_lossy(&probe.stdout).trim().parse().unwrap();
+    let duration = probed_secs(dir.path(), &stored);
     assert!((11.9..12.2).contains(&duration), "duration {duration}");
     assert_no_pending_multipart(&s3);
 }
@@ -344,15 +356,7 @@ fn s3_camera_take_sent_while_recorded_is_served_with_its_head_in_front() {
     let s3 = S3Server::start();
     let server = ServerProc::start(Backend::S3(&s3), &[]);
     let dir = tempfile::tempdir().unwrap();
-    let webm = dir.path().join("camera.webm");
-    live_webm(
-        &webm,
-        "nullsrc=size=320x240:rate=30,format=yuv420p,noise=alls=80:allf=t",
-        12,
-        "10M",
-    );
-    let bytes = std::fs::read(&webm).unwrap();
-    assert!(bytes.len() > 12 << 20, "{} bytes", bytes.len());
+    let bytes = camera_webm(dir.path());
 
     let created = request(
         "POST",
@@ -420,14 +424,7 @@ fn s3_camera_take_sent_while_recorded_is_served_with_its_head_in_front() {
             Some(format!("bytes {first}-{last}/{n}").as_str())
         );
     }
-    let served_file = dir.path().join("served.webm");
-    std::fs::write(&served_file, &served).unwrap();
-    let probe = run_ok(
-        std::process::Command::new("ffprobe")
-            .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0"])
-            .arg(&served_file),
-    );
-    let duration: f64 = String::from_utf8_lossy(&probe.stdout).trim().parse().unwrap();
+    let duration = probed_secs(dir.path(), &served);
     assert!((11.9..12.2).contains(&duration), "duration {duration}");
 
     // Deleted: both objects go.
