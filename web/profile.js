@@ -53,3 +53,11 @@ password?.addEventListener('submit', async (event) => {
   if (!problem) password.reset();
   status.textContent = problem || 'Password changed. Your other sessions and API tokens were signed out.';
 });
+
+const choice = document.getElementById('notifications-form');
+choice?.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const status = document.getElementById('notifications-status');
+  const problem = await send('PATCH', '/api/v1/me/notifications', { email: choice.elements.email.value });
+  status.textContent = problem || 'Saved.';
+});

@@ -50,6 +50,7 @@ pub async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<()> 
                 created_at: timestamp(Utc::now()),
                 working_hours: None,
                 removed_at: None,
+                email_notifications: crate::domain::EmailChoice::WorkingHours,
             };
             if !db.users().insert(&user).await? {
                 bail!("there is already a user with the email {}", user.email);

@@ -48,7 +48,7 @@ pub struct Config {
     /// The metadata database: `postgres://user:password@host:5432/offbeat` for several
     /// processes, or `sqlite://<path>` [default: sqlite://<data-dir>/offbeat.db]
     #[arg(long, env = "OFFBEAT_DATABASE_URL")]
-    pub database_url: Option<DatabaseUrl>,
+    pub database_url: Option<SecretUrl>,
 
     /// Where clip media is stored.
     #[arg(long, env = "OFFBEAT_STORAGE", value_enum, default_value_t = StorageKind::Local)]
@@ -138,6 +138,16 @@ pub struct Config {
     /// as long (at most an hour).
     #[arg(long, env = "OFFBEAT_TRANSCRIBE_RETRY_BASE_SECS", default_value_t = 30)]
     pub transcribe_retry_base_secs: u64,
+
+    /// Where notification mail goes out: `smtp://host:port` (plain), `smtp://host:port?tls=required`
+    /// (STARTTLS) or `smtps://host:port`, with `user:password@` if the server wants them.
+    /// Without it, no mail is sent.
+    #[arg(long, env = "OFFBEAT_SMTP_URL")]
+    pub smtp_url: Option<SecretUrl>,
+
+    /// The sender of notification mail.
+    #[arg(long, env = "OFFBEAT_MAIL_FROM", default_value = "Offbeat <offbeat@localhost>")]
+    pub mail_from: String,
 
     /// A process's hold on its jobs and its upload sessions, renewed every third of it: when
     /// it dies, other processes take them over this long after its last renewal.
@@ -260,12 +270,13 @@ impl Config {
     }
 }
 
-/// A database URL as given; its `Debug` leaves out the password it may hold.
+/// A URL as given (a database's, an SMTP server's); its `Debug` leaves out the password it
+/// may hold.
 #[derive(Clone, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]
-pub struct DatabaseUrl(pub String);
+pub struct SecretUrl(pub String);
 
-impl std::str::FromStr for DatabaseUrl {
+impl std::str::FromStr for SecretUrl {
     type Err = std::convert::Infallible;
 
     fn from_str(url: &str) -> Result<Self, Self::Err> {
@@ -273,7 +284,7 @@ impl std::str::FromStr for DatabaseUrl {
     }
 }
 
-impl std::fmt::Debug for DatabaseUrl {
+impl std::fmt::Debug for SecretUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&crate::db::redacted(&self.0))
     }

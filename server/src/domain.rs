@@ -129,6 +129,41 @@ text_enum!(
     }
 );
 
+text_enum!(
+    /// How a member wants to hear by email that it is their turn.
+    EmailChoice, "email choice" {
+        /// As soon as it happens.
+        Immediate => "immediate",
+        /// Held until their working hours begin, in their own time zone (the default).
+        WorkingHours => "working_hours",
+        /// One mail at the start of their working day with everything still unheard.
+        Digest => "digest",
+        Off => "off",
+    }
+);
+
+text_enum!(
+    /// What a notification tells.
+    NotificationEvent, "notification event" {
+        /// A new message in your workspace.
+        MessageCreated => "message.created",
+        /// A reply in a thread you are part of.
+        ReplyCreated => "reply.created",
+    }
+);
+
+text_enum!(
+    /// Where a notification stands.
+    DeliveryState, "delivery state" {
+        Pending => "pending",
+        Sent => "sent",
+        /// No longer worth sending (heard already, the message gone, notifications off).
+        Dropped => "dropped",
+        /// Given up after the last attempt; the reason is kept.
+        Failed => "failed",
+    }
+);
+
 /// A signed-in person, as every layer sees them (the password hash stays in the database
 /// layer and the sign-in check).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -142,6 +177,8 @@ pub struct User {
     pub is_admin: bool,
     /// When they work, in their own zone.
     pub working_hours: WorkingHours,
+    /// How they want to hear by email that it is their turn.
+    pub email_notifications: EmailChoice,
 }
 
 impl User {

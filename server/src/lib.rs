@@ -14,6 +14,7 @@ pub mod hashing;
 pub mod ids;
 pub mod ingest;
 pub mod live_analysis;
+pub mod mail;
 pub mod metrics;
 pub mod models;
 pub mod routes;
@@ -64,6 +65,7 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
         }
     });
     state.transcription.start_workers(&state);
+    services::notifications::start_worker(&state);
     // Abandoned resumable uploads go, every ten minutes (and once now).
     let janitor = state.clone();
     tokio::spawn(async move {

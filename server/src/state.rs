@@ -26,6 +26,10 @@ pub struct AppState {
     pub live_analyses: crate::live_analysis::LiveAnalyses,
     /// This process among those sharing the database.
     pub process: Arc<ThisProcess>,
+    /// Mail over SMTP, when `--smtp-url` is given (notifications are sent only then).
+    pub mailer: Option<crate::mail::Mailer>,
+    /// Rung when notifications are queued, so an idle worker looks at once.
+    pub notifications_due: Arc<tokio::sync::Notify>,
 }
 
 /// Who this process is to the others: its id in the registry, and where they reach it.
@@ -111,7 +115,13 @@ impl AppState {
                 .trim_end_matches('/')
                 .to_owned(),
         });
+        let mailer = match &config.smtp_url {
+            Some(url) => Some(crate::mail::Mailer::new(&url.0, &config.mail_from, &public_url)?),
+            None => None,
+        };
         Ok(Self {
+            mailer,
+            notifications_due: Arc::new(tokio::sync::Notify::new()),
             process,
             uploads_dir,
             upload_locks: UploadLocks::default(),

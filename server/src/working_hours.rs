@@ -104,6 +104,29 @@ impl WorkingHours {
             .any(|(from, to)| *from <= at && at < *to)
     }
 
+    /// When something held for these hours may go out: `at` itself when it falls inside them,
+    /// else the start of the next span (looking a week ahead). `None` without working days.
+    pub fn next_start(&self, at: DateTime<Utc>, zone: Tz) -> Option<DateTime<Utc>> {
+        let today = at.with_timezone(&zone).date_naive();
+        self.intervals(zone, today - Duration::days(1), today + Duration::days(8))
+            .into_iter()
+            .find_map(|(from, to)| match (from <= at, at < to) {
+                (true, true) => Some(at),
+                (false, _) => Some(from),
+                (true, false) => None,
+            })
+    }
+
+    /// The start of the next working day after `at` (a digest's time): the first span that
+    /// begins after it. `None` without working days.
+    pub fn next_day_start(&self, at: DateTime<Utc>, zone: Tz) -> Option<DateTime<Utc>> {
+        let today = at.with_timezone(&zone).date_naive();
+        self.intervals(zone, today, today + Duration::days(8))
+            .into_iter()
+            .map(|(from, _)| from)
+            .find(|from| *from > at)
+    }
+
     /// The instants these hours cover on the local days `first..=last` in `zone`.
     pub fn intervals(&self, zone: Tz, first: NaiveDate, last: NaiveDate) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
         first
@@ -327,6 +350,74 @@ mod tests {
         let berlin = chrono_tz::Europe::Berlin;
         let spans = h.intervals(berlin, date("2026-03-29"), date("2026-03-29"));
         assert_eq!(spans, [(utc("2026-03-29T01:00:00Z"), utc("2026-03-29T02:00:00Z"))]);
+    }
+
+    #[test]
+    fn held_messages_go_out_when_the_recipients_hours_begin() {
+        let manila = chrono_tz::Asia::Manila;
+        let h = nine_to_five();
+        // Monday 9 February 2026, 08:59 in Manila (UTC+8): a minute before the day begins.
+        assert_eq!(
+            h.next_start(utc("2026-02-09T00:59:00Z"), manila),
+            Some(utc("2026-02-09T01:00:00Z"))
+        );
+        // Inside the hours: at once.
+        assert_eq!(
+            h.next_start(utc("2026-02-09T03:00:00Z"), manila),
+            Some(utc("2026-02-09T03:00:00Z"))
+        );
+        // Friday evening: Monday morning.
+        assert_eq!(
+            h.next_start(utc("2026-02-13T10:00:00Z"), manila),
+            Some(utc("2026-02-16T01:00:00Z"))
+        );
+        // A digest is the next day's start, even from inside today's hours.
+        assert_eq!(
+            h.next_day_start(utc("2026-02-09T03:00:00Z"), manila),
+            Some(utc("2026-02-10T01:00:00Z"))
+        );
+        assert_eq!(
+            h.next_day_start(utc("2026-02-09T00:00:00Z"), manila),
+            Some(utc("2026-02-09T01:00:00Z"))
+        );
+        // No working days: nothing to wait for.
+        let never = hours("{}");
+        assert_eq!(never.next_start(utc("2026-02-09T03:00:00Z"), manila), None);
+        assert_eq!(never.next_day_start(utc("2026-02-09T03:00:00Z"), manila), None);
+    }
+
+    #[test]
+    fn held_messages_follow_clock_changes_and_half_hour_zones() {
+        // Friday 27 March 2026, 18:00 in Berlin (UTC+1); the clocks go forward on Sunday, so
+        // Monday 09:00 is 07:00 UTC, not 08:00.
+        let berlin = chrono_tz::Europe::Berlin;
+        let h = nine_to_five();
+        assert_eq!(
+            h.next_start(utc("2026-03-27T17:00:00Z"), berlin),
+            Some(utc("2026-03-30T07:00:00Z"))
+        );
+        // New York goes back on 1 November 2026: Monday 09:00 is 14:00 UTC, the Friday before
+        // 13:00 UTC.
+        let ny = chrono_tz::America::New_York;
+        assert_eq!(
+            h.next_start(utc("2026-10-30T12:00:00Z"), ny),
+            Some(utc("2026-10-30T13:00:00Z"))
+        );
+        assert_eq!(
+            h.next_start(utc("2026-10-30T22:00:00Z"), ny),
+            Some(utc("2026-11-02T14:00:00Z"))
+        );
+        // Kolkata (UTC+5:30): 09:00 is 03:30 UTC.
+        let kolkata = chrono_tz::Asia::Kolkata;
+        assert_eq!(
+            h.next_start(utc("2026-01-12T00:00:00Z"), kolkata),
+            Some(utc("2026-01-12T03:30:00Z"))
+        );
+        // 20:00 UTC on Monday is already 01:30 on Tuesday in Kolkata: Tuesday's 09:00.
+        assert_eq!(
+            h.next_start(utc("2026-01-12T20:00:00Z"), kolkata),
+            Some(utc("2026-01-13T03:30:00Z"))
+        );
     }
 
     #[test]

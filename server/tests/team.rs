@@ -75,6 +75,7 @@ fn as_person(answer: &Answer) -> Person {
             time_zone: json["user"]["time_zone"].as_str().unwrap().to_owned(),
             is_admin: json["user"]["is_admin"].as_bool().unwrap(),
             working_hours: Default::default(),
+            email_notifications: server::domain::EmailChoice::WorkingHours,
         },
         token: json["token"].as_str().unwrap().to_owned(),
     }

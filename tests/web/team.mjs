@@ -130,7 +130,7 @@ check(here === 200, `this session stays (${here})`);
 // 6. The profile: a new name and zone, saved.
 await ada.page.getByLabel('Your name').fill('Ada L.');
 await ada.page.locator('input[name=time_zone]').fill('Europe/Lisbon');
-await ada.page.getByRole('button', { name: 'Save' }).click();
+await ada.page.getByRole('button', { name: 'Save', exact: true }).click();
 await ada.page.locator('#profile-status', { hasText: 'Saved.' }).waitFor();
 const me = await ada.page.evaluate(() => fetch('/api/v1/me').then(r => r.json()));
 check(me.display_name === 'Ada L.' && me.time_zone === 'Europe/Lisbon', `the profile is saved (${me.display_name}, ${me.time_zone})`);

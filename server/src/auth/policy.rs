@@ -14,6 +14,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::secrets::constant_time_eq;
 pub use crate::domain::ClipAccess;
 use crate::domain::{User, Visibility};
 
@@ -106,11 +107,6 @@ pub fn allows(relation: Relation, action: Action, clip: &ClipAccess<'_>) -> bool
     }
 }
 
-/// Token comparison that takes as long whether the first or the last character differs.
-fn constant_time_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +120,7 @@ mod tests {
             time_zone: "UTC".into(),
             is_admin: false,
             working_hours: Default::default(),
+            email_notifications: crate::domain::EmailChoice::WorkingHours,
         }
     }
 

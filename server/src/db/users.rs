@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{TokenKind, User};
+use crate::domain::{EmailChoice, TokenKind, User};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
@@ -18,6 +18,8 @@ pub struct UserRow {
     pub working_hours: Option<String>,
     /// Set once an admin removed them: they sign in no more.
     pub removed_at: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub email_notifications: EmailChoice,
 }
 
 impl UserRow {
@@ -36,6 +38,7 @@ impl UserRow {
                 .as_deref()
                 .and_then(|json| serde_json::from_str(json).ok())
                 .unwrap_or_default(),
+            email_notifications: self.email_notifications,
         }
     }
 }

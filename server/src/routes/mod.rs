@@ -82,6 +82,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/auth/logout", post(auth::logout))
         .route("/api/v1/me", get(profile::me).patch(profile::update))
         .route("/api/v1/me/password", post(profile::password))
+        .route(
+            "/api/v1/me/notifications",
+            get(profile::notifications).patch(profile::set_notifications),
+        )
         .route("/api/v1/members", get(members::list))
         .route("/api/v1/members/{id}", delete(members::remove).patch(members::change))
         .route("/api/v1/invites", get(members::invites).post(members::invite))

@@ -1,13 +1,16 @@
-//! The signed-in person's own profile: `GET`/`PATCH /api/v1/me`, `POST /api/v1/me/password`.
+//! The signed-in person's own profile: `GET`/`PATCH /api/v1/me`, `POST /api/v1/me/password`,
+//! `GET`/`PATCH /api/v1/me/notifications`.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::Viewer;
+use crate::domain::EmailChoice;
 use crate::error::AppResult;
 use crate::services::accounts::UserView;
+use crate::services::notifications;
 use crate::services::team::{self, ProfileChange};
 use crate::state::AppState;
 
@@ -39,4 +42,26 @@ pub async fn password(
 ) -> AppResult<StatusCode> {
     team::change_password(&state, &viewer, change.current, change.new).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// How the viewer hears by email that it is their turn.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationChoice {
+    email: EmailChoice,
+}
+
+pub async fn notifications(viewer: Viewer) -> AppResult<Json<NotificationChoice>> {
+    Ok(Json(NotificationChoice {
+        email: notifications::choice(viewer.require_user()?),
+    }))
+}
+
+pub async fn set_notifications(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Json(choice): Json<NotificationChoice>,
+) -> AppResult<Json<NotificationChoice>> {
+    notifications::set_choice(&state, viewer.require_user()?, choice.email).await?;
+    Ok(Json(choice))
 }

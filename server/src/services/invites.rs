@@ -233,6 +233,7 @@ async fn account(newcomer: Newcomer, workspace_id: String, is_admin: bool) -> Ap
         created_at: timestamp(Utc::now()),
         working_hours: Some(serde_json::to_string(&working_hours).map_err(|e| AppError::Internal(e.into()))?),
         removed_at: None,
+        email_notifications: crate::domain::EmailChoice::WorkingHours,
     })
 }
 

@@ -6,6 +6,7 @@ pub mod clips;
 pub mod invites;
 pub mod links;
 pub mod media;
+pub mod notifications;
 pub mod search;
 pub mod sharing;
 pub mod team;

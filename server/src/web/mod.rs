@@ -11,6 +11,7 @@ mod page;
 mod profile_form;
 mod recording;
 mod settings;
+mod unsubscribe;
 
 use axum::Router;
 use axum::extract::Request;
@@ -72,6 +73,10 @@ pub fn router() -> Router<AppState> {
         .route("/join/{token}", get(join::join_page).post(join::join_submit))
         .route("/members", get(members::members_page))
         .route("/settings", get(settings::settings_page))
+        .route(
+            "/unsubscribe/{user}/{signature}",
+            get(unsubscribe::page).post(unsubscribe::confirm),
+        )
         .route("/assets/{file}", get(assets::asset))
         .route("/oembed", get(oembed::oembed))
 }

@@ -1,5 +1,5 @@
-//! `/settings`: your name, time zone and working hours, and your password (`profile.js`
-//! sends them to the API with the session's CSRF token).
+//! `/settings`: your name, time zone and working hours, when email tells you it is your turn,
+//! and your password (`profile.js` sends them to the API with the session's CSRF token).
 
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
@@ -7,6 +7,7 @@ use maud::html;
 use super::private_page;
 use super::profile_form::profile_fields;
 use crate::auth::{Credential, Viewer};
+use crate::domain::EmailChoice;
 
 pub async fn settings_page(viewer: Viewer) -> Response {
     let (Some(user), Some(Credential::Session { csrf, .. })) = (&viewer.user, &viewer.credential) else {
@@ -23,6 +24,19 @@ pub async fn settings_page(viewer: Viewer) -> Response {
                 (profile_fields(&user.display_name, &user.time_zone, &user.working_hours, false))
                 button type="submit" { "Save" }
                 p.status role="status" #profile-status {}
+            }
+            h2 { "Email" }
+            form.profile #notifications-form {
+                p { "When someone sends a message or replies in a thread you are part of:" }
+                @for (value, label) in [
+                    (EmailChoice::Immediate, "Email me at once"),
+                    (EmailChoice::WorkingHours, "Email me when my working hours begin (in my time zone)"),
+                    (EmailChoice::Off, "No email"),
+                ] {
+                    label { input type="radio" name="email" value=(value.as_str()) checked[user.email_notifications == value]; " " (label) }
+                }
+                button type="submit" { "Save email choice" }
+                p.status role="status" #notifications-status {}
             }
             h2 { "Password" }
             form.profile #password-form {

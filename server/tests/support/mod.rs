@@ -159,6 +159,7 @@ impl Harness {
             created_at: timestamp(chrono::Utc::now()),
             working_hours: None,
             removed_at: None,
+            email_notifications: server::domain::EmailChoice::WorkingHours,
         };
         assert!(db.users().insert(&row).await.unwrap());
         let user = row.user();

@@ -253,3 +253,45 @@ fn recorder_login_keeps_its_token_private() {
     assert!(!after.status.success());
     assert!(String::from_utf8_lossy(&after.stderr).contains("recorder login"));
 }
+
+/// On the server's machine, `server user reset-password` sets a new password and ends every
+/// session and token of that user; `recorder members` then shows who is around.
+#[test]
+fn an_admin_resets_a_password_on_the_server_and_members_show_on_the_command_line() {
+    let server = ServerProc::start(Backend::Local, &[]);
+    let manu = server.add_user("manu@example.com", "Manu", "Asia/Manila", "Default");
+    let me = |user: &TestUser| call("GET", &server.api("/api/v1/me"), &bearer(user), None).status;
+    assert_eq!(me(&manu), 200);
+
+    let mut reset = std::process::Command::new(offbeat_tests::tools::workspace_bin("server"))
+        .arg("--data-dir")
+        .arg(server.data_dir())
+        .args(["user", "reset-password", "--email", "Manu@Example.com"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        writeln!(reset.stdin.take().unwrap(), "a fresh passphrase").unwrap();
+    }
+    let out = reset.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ended 1 sessions and tokens"));
+    assert_eq!(me(&manu), 401, "the old token ends at once");
+    let login = |password: &str| {
+        let body = json!({ "email": "manu@example.com", "password": password, "kind": "api" });
+        call("POST", &server.api("/api/v1/auth/login"), "", Some(&body)).status
+    };
+    assert_eq!(login(TEST_PASSWORD), 400);
+    assert_eq!(login("a fresh passphrase"), 201);
+
+    let members = run_ok(server.recorder().args(["members", "--server", &server.url]));
+    let text = String::from_utf8_lossy(&members.stdout);
+    assert!(
+        text.contains("Olive Owner (you)") && text.contains("Europe/Berlin"),
+        "{text}"
+    );
+    assert!(text.contains("Manu") && text.contains("Asia/Manila"), "{text}");
+    assert!(text.contains("mon 09:00–17:00"), "{text}");
+}

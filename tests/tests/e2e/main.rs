@@ -9,6 +9,7 @@ mod accounts_sharing;
 mod cluster;
 mod live_recording;
 mod models;
+mod notifications;
 mod operations;
 mod outbox;
 mod recorder_capture;

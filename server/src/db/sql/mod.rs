@@ -8,6 +8,7 @@ pub(crate) mod attempts;
 pub(crate) mod clips;
 pub(crate) mod invites;
 pub(crate) mod jobs;
+pub(crate) mod notifications;
 pub(crate) mod processes;
 pub(crate) mod team;
 pub(crate) mod threads;
@@ -58,6 +59,7 @@ macro_rules! shared_stores {
                 users: UserStore,
                 team: TeamStore,
                 invites: InviteStore,
+                notifications: NotificationStore,
                 uploads: UploadStore,
                 jobs: JobQueue,
                 job_signals: JobSignals,
@@ -78,6 +80,7 @@ macro_rules! shared_stores {
         $crate::db::sql::users::user_store!($db);
         $crate::db::sql::team::team_store!($db);
         $crate::db::sql::invites::invite_store!($db);
+        $crate::db::sql::notifications::notification_store!($db);
         $crate::db::sql::uploads::upload_store!($db);
         $crate::db::sql::jobs::job_queue!($db);
         $crate::db::sql::processes::process_registry!($db);

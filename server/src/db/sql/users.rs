@@ -145,8 +145,8 @@ macro_rules! insert_user_row {
             user: &$crate::db::users::UserRow,
         ) -> sqlx::Result<bool> {
             let inserted = sqlx::query(
-                "INSERT INTO users (id, workspace_id, email, display_name, time_zone, password_hash, is_admin, created_at, working_hours) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                "INSERT INTO users (id, workspace_id, email, display_name, time_zone, password_hash, is_admin, created_at, working_hours, \
+                 email_notifications) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             )
             .bind(&user.id)
             .bind(&user.workspace_id)
@@ -157,6 +157,7 @@ macro_rules! insert_user_row {
             .bind(user.is_admin)
             .bind(&user.created_at)
             .bind(&user.working_hours)
+            .bind(user.email_notifications.as_str())
             .execute(&mut **tx)
             .await;
             match inserted {

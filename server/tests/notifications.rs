@@ -1,0 +1,144 @@
+//! Notifications queued in process on both databases: who hears of a new message and of a
+//! reply (never its own author, only those part of the thread), when (each one's choice and
+//! working hours), and the choice itself over the API. Delivery through a real SMTP server is
+//! `tests/tests/e2e/notifications.rs`.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+#[macro_use]
+mod support;
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+use server::db::notifications::NotificationRow;
+use server::domain::{NotificationEvent, parse_timestamp};
+use support::{Backend, Harness, Person};
+
+/// A mailer is configured (nothing listens there: this harness runs no delivery worker).
+const FLAGS: &[&str] = &["--smtp-url", "smtp://127.0.0.1:9"];
+
+async fn choose(server: &Harness, who: &Person, email: &str) -> support::Answer {
+    server
+        .call(
+            Method::PATCH,
+            "/api/v1/me/notifications",
+            Some(who),
+            Body::from(json!({ "email": email }).to_string()),
+        )
+        .await
+}
+
+/// `who`'s notifications once `count` are queued (they are queued just after the request).
+async fn queued(server: &Harness, who: &Person, count: usize) -> Vec<NotificationRow> {
+    for _ in 0..200 {
+        let rows = server
+            .state
+            .db
+            .notifications()
+            .of_recipient(&who.user.id)
+            .await
+            .unwrap();
+        if rows.len() >= count {
+            return rows;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{} never had {count} notifications", who.user.display_name);
+}
+
+async fn each_member_chooses_how_email_tells_them(backend: Backend) {
+    let server = Harness::on(backend, FLAGS).await;
+    let olive = server.person("Olive", "Team").await;
+    let default = server.get("/api/v1/me/notifications", &olive).await;
+    assert_eq!(default.json(), json!({ "email": "working_hours" }));
+    assert_eq!(choose(&server, &olive, "immediate").await.status, StatusCode::OK);
+    assert_eq!(
+        server.get("/api/v1/me/notifications", &olive).await.json(),
+        json!({ "email": "immediate" })
+    );
+    let digest = choose(&server, &olive, "digest").await;
+    assert_eq!(digest.status, StatusCode::BAD_REQUEST);
+    assert!(digest.text().contains("not available yet"));
+    assert!(choose(&server, &olive, "sometimes").await.status.is_client_error());
+    assert_eq!(choose(&server, &olive, "off").await.status, StatusCode::OK);
+}
+
+async fn messages_and_replies_reach_the_right_people_at_their_time(backend: Backend) {
+    let server = Harness::on(backend, FLAGS).await;
+    let (olive, manu) = server.olive_and_manu().await;
+    let sam = server.person("Sam", "Team").await;
+    let outsider = server.person("Otto", "Elsewhere").await;
+    choose(&server, &olive, "immediate").await;
+    choose(&server, &sam, "off").await;
+    // Manu keeps the default: his working hours, Europe/Berlin, Monday to Friday 09–17.
+
+    let before = chrono::Utc::now();
+    let clip = server.upload_id(&olive, "Roadmap").await;
+    let to_manu = queued(&server, &manu, 1).await;
+    assert_eq!(to_manu[0].event, NotificationEvent::MessageCreated);
+    assert_eq!(to_manu[0].clip_id, clip);
+    assert_eq!(to_manu[0].actor_id, olive.user.id);
+    let due = parse_timestamp(&to_manu[0].due_at).unwrap();
+    let expected = manu
+        .user
+        .working_hours
+        .next_start(before + chrono::Duration::seconds(15), manu.user.zone())
+        .unwrap();
+    assert!(
+        (due - expected).num_seconds().abs() <= 2,
+        "held for Manu's hours: due {due}, expected about {expected}"
+    );
+    // Sam chose no mail; Otto is in another workspace; Olive never hears of her own message.
+    for nobody in [&sam, &outsider, &olive] {
+        assert!(
+            server
+                .state
+                .db
+                .notifications()
+                .of_recipient(&nobody.user.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    // Manu replies: Olive (the thread's author) hears of it at once; Sam, not part of the
+    // thread, does not; Manu never of his own reply.
+    let now = chrono::Utc::now();
+    let reply = server
+        .post_json(
+            &format!("/api/v1/threads/{clip}/replies"),
+            Some(&manu),
+            json!({ "text": "looks good" }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED);
+    let to_olive = queued(&server, &olive, 1).await;
+    assert_eq!(to_olive[0].event, NotificationEvent::ReplyCreated);
+    assert_eq!(to_olive[0].reply_id, reply.json()["reply_id"].as_str().unwrap());
+    let due = parse_timestamp(&to_olive[0].due_at).unwrap();
+    assert!((due - now).num_seconds().abs() <= 2, "immediate: due {due}");
+    assert_eq!(
+        queued(&server, &manu, 1).await.len(),
+        1,
+        "only the new message, not his own reply"
+    );
+    assert!(
+        server
+            .state
+            .db
+            .notifications()
+            .of_recipient(&sam.user.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+on_every_database!(
+    each_member_chooses_how_email_tells_them,
+    messages_and_replies_reach_the_right_people_at_their_time,
+);
