@@ -136,6 +136,33 @@ async fn messages_and_replies_reach_the_right_people_at_their_time(backend: Back
             .unwrap()
             .is_empty()
     );
+
+    // A guest answers through the link: Olive hears of it too, and Manu (part of the thread).
+    let shared = server
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/clips/{clip}/sharing"),
+            Some(&olive),
+            Body::from(json!({ "visibility": "link", "guests_may_reply": true }).to_string()),
+        )
+        .await
+        .json();
+    let token = shared["sharing"]["token"].as_str().unwrap();
+    let guest = server
+        .post_json(
+            &format!("/api/v1/threads/{clip}/replies?share={token}"),
+            None,
+            json!({ "text": "from outside", "guest_name": "Gus" }),
+        )
+        .await;
+    assert_eq!(guest.status, StatusCode::CREATED, "{}", guest.text());
+    let to_olive = queued(&server, &olive, 2).await;
+    assert!(to_olive.iter().all(|n| n.event == NotificationEvent::ReplyCreated));
+    assert!(
+        to_olive.iter().any(|n| n.actor_id.is_empty()),
+        "a guest is nobody's account"
+    );
+    assert_eq!(queued(&server, &manu, 2).await.len(), 2);
 }
 
 on_every_database!(

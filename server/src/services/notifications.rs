@@ -70,10 +70,12 @@ pub async fn message_created(state: &AppState, clip: &ClipRow) {
 }
 
 /// A reply: whoever is part of its thread (posted the message or a reply in it) hears of it.
+/// A guest's reply (through a link) has no member behind it: its actor is `""`.
 pub async fn reply_created(state: &AppState, root: &ClipRow, reply: &Reply) {
-    let (Some(_), Some(workspace), Some(author)) = (&state.mailer, &root.workspace_id, reply.author_id()) else {
+    let (Some(_), Some(workspace)) = (&state.mailer, &root.workspace_id) else {
         return;
     };
+    let author = reply.author_id().unwrap_or_default();
     let result = async {
         let replies = state.db.threads().of_thread(&root.id).await?;
         let clip_ids: Vec<&str> = replies.iter().filter_map(Reply::clip_id).collect();
@@ -281,12 +283,17 @@ async fn compose(state: &AppState, notification: &NotificationRow) -> AppResult<
         }
         None => None,
     };
-    let actor = state
-        .db
-        .users()
-        .by_id(&notification.actor_id)
-        .await?
-        .map_or_else(|| "Someone".to_owned(), |u| u.display_name);
+    let actor = match (state.db.users().by_id(&notification.actor_id).await?, &reply) {
+        (Some(member), _) => member.display_name,
+        (
+            None,
+            Some(Reply {
+                author: crate::domain::Author::Guest(name),
+                ..
+            }),
+        ) => format!("{name} (guest)"),
+        (None, _) => "Someone".to_owned(),
+    };
     let title = if root.title.is_empty() {
         "Untitled clip"
     } else {
