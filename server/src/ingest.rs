@@ -173,8 +173,7 @@ async fn commit(
     .await
     .map_err(|e| AppError::Internal(e.into()))??;
     state.transcription.wake();
-    let (announcing, announced) = (state.clone(), row.clone());
-    tokio::spawn(async move { crate::services::notifications::message_created(&announcing, &announced).await });
+    state.notifications_due.notify_one();
     let stored_at = started.elapsed();
     tracing::info!(
         clip = %row.id,

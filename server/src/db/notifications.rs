@@ -27,6 +27,19 @@ pub struct NotificationRow {
     pub sent_at: Option<String>,
 }
 
+/// Something that happened, written with it, waiting to become notifications.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EventRow {
+    pub id: i64,
+    #[sqlx(try_from = "String")]
+    pub kind: NotificationEvent,
+    pub clip_id: String,
+    pub reply_id: String,
+    /// `""` for a guest.
+    pub actor_id: String,
+    pub created_at: String,
+}
+
 /// One notification to queue.
 #[derive(Debug)]
 pub struct NewNotification<'a> {
@@ -63,6 +76,12 @@ pub trait NotificationStore: Send + Sync {
 
     /// Finished without sending: dropped (no longer worth it) or failed (given up), and why.
     async fn finish(&self, id: &str, holder: &str, state: DeliveryState, reason: &str) -> sqlx::Result<()>;
+
+    /// The oldest events not yet turned into notifications.
+    async fn events(&self, limit: i64) -> sqlx::Result<Vec<EventRow>>;
+
+    /// An event's notifications are queued: it goes.
+    async fn event_done(&self, id: i64) -> sqlx::Result<()>;
 
     /// A recipient's notifications, newest first.
     async fn of_recipient(&self, recipient_id: &str) -> sqlx::Result<Vec<NotificationRow>>;

@@ -1,6 +1,7 @@
 //! Telling people when it is their turn, by email, inside their working hours.
 //!
-//! A new message or a reply queues one notification per recipient (never its own author), due
+//! A new message or a reply is written with an event, in its own transaction; the workers turn
+//! each event into one notification per recipient (never its own author), due
 //! when the recipient's choice says: at once, when their working hours next begin (in their own
 //! zone), or never. The workers of every process deliver what is due under a lease: each is
 //! checked again just before it goes (heard already, the message gone, the recipient removed or
@@ -44,64 +45,79 @@ pub fn due_at(choice: EmailChoice, hours: &WorkingHours, zone: Tz, now: DateTime
     }
 }
 
+/// Turns the events written with new messages and replies into notifications (at most one per
+/// recipient, by their unique key, however many workers do it at once); without mail, events
+/// are only cleared.
+pub async fn fan_out(state: &AppState) -> AppResult<usize> {
+    let events = state.db.notifications().events(50).await?;
+    for event in &events {
+        if state.mailer.is_some() {
+            match event.kind {
+                NotificationEvent::MessageCreated => {
+                    if let Some(clip) = state.db.clips().get(&event.clip_id).await? {
+                        message_created(state, &clip).await?;
+                    }
+                }
+                NotificationEvent::ReplyCreated => {
+                    let root = state.db.clips().get(&event.clip_id).await?;
+                    let reply = state.db.threads().by_id(&event.reply_id).await?;
+                    if let (Some(root), Some(reply)) = (root, reply) {
+                        reply_created(state, &root, &reply).await?;
+                    }
+                }
+            }
+        }
+        state.db.notifications().event_done(event.id).await?;
+    }
+    Ok(events.len())
+}
+
 /// A new message: everyone else in its workspace hears of it. (If it turns out to be a reply,
 /// the reply's notification tells instead: this one is dropped when it is due.)
-pub async fn message_created(state: &AppState, clip: &ClipRow) {
-    let (Some(_), Some(workspace), Some(author)) = (&state.mailer, &clip.workspace_id, &clip.owner_id) else {
-        return;
+async fn message_created(state: &AppState, clip: &ClipRow) -> AppResult<()> {
+    let (Some(workspace), Some(author)) = (&clip.workspace_id, &clip.owner_id) else {
+        return Ok(());
     };
-    let result = async {
-        let members = state.db.team().members(workspace).await?;
-        let recipients: Vec<&User> = members.iter().filter(|m| m.id != *author).collect();
-        queue(
-            state,
-            &recipients,
-            NotificationEvent::MessageCreated,
-            &clip.id,
-            "",
-            author,
-        )
-        .await
-    }
-    .await;
-    if let Err(err) = result {
-        tracing::warn!(clip = %clip.id, "could not queue the notifications of a new message: {err}");
-    }
+    let members = state.db.team().members(workspace).await?;
+    let recipients: Vec<&User> = members.iter().filter(|m| m.id != *author).collect();
+    queue(
+        state,
+        &recipients,
+        NotificationEvent::MessageCreated,
+        &clip.id,
+        "",
+        author,
+    )
+    .await
 }
 
 /// A reply: whoever is part of its thread (posted the message or a reply in it) hears of it.
 /// A guest's reply (through a link) has no member behind it: its actor is `""`.
-pub async fn reply_created(state: &AppState, root: &ClipRow, reply: &Reply) {
-    let (Some(_), Some(workspace)) = (&state.mailer, &root.workspace_id) else {
-        return;
+async fn reply_created(state: &AppState, root: &ClipRow, reply: &Reply) -> AppResult<()> {
+    let Some(workspace) = &root.workspace_id else {
+        return Ok(());
     };
     let author = reply.author_id().unwrap_or_default();
-    let result = async {
-        let replies = state.db.threads().of_thread(&root.id).await?;
-        let clip_ids: Vec<&str> = replies.iter().filter_map(Reply::clip_id).collect();
-        let reply_clips = state.db.clips().get_many(&clip_ids).await?;
-        let mut part_of: Vec<&str> = root.owner_id.iter().map(String::as_str).collect();
-        part_of.extend(replies.iter().filter_map(Reply::author_id));
-        part_of.extend(reply_clips.iter().filter_map(|c| c.owner_id.as_deref()));
-        let members = state.db.team().members(workspace).await?;
-        let recipients: Vec<&User> = members
-            .iter()
-            .filter(|m| m.id != author && part_of.contains(&m.id.as_str()))
-            .collect();
-        queue(
-            state,
-            &recipients,
-            NotificationEvent::ReplyCreated,
-            &root.id,
-            &reply.id,
-            author,
-        )
-        .await
-    }
-    .await;
-    if let Err(err) = result {
-        tracing::warn!(reply = %reply.id, "could not queue the notifications of a reply: {err}");
-    }
+    let replies = state.db.threads().of_thread(&root.id).await?;
+    let clip_ids: Vec<&str> = replies.iter().filter_map(Reply::clip_id).collect();
+    let reply_clips = state.db.clips().get_many(&clip_ids).await?;
+    let mut part_of: Vec<&str> = root.owner_id.iter().map(String::as_str).collect();
+    part_of.extend(replies.iter().filter_map(Reply::author_id));
+    part_of.extend(reply_clips.iter().filter_map(|c| c.owner_id.as_deref()));
+    let members = state.db.team().members(workspace).await?;
+    let recipients: Vec<&User> = members
+        .iter()
+        .filter(|m| m.id != author && part_of.contains(&m.id.as_str()))
+        .collect();
+    queue(
+        state,
+        &recipients,
+        NotificationEvent::ReplyCreated,
+        &root.id,
+        &reply.id,
+        author,
+    )
+    .await
 }
 
 async fn queue(
@@ -138,35 +154,51 @@ async fn queue(
     }
     if !queued.is_empty() {
         state.db.notifications().enqueue(&queued).await?;
-        state.notifications_due.notify_one();
     }
     Ok(())
 }
 
-/// Delivers due notifications until the process ends (only when mail is configured).
+/// Turns events into notifications and delivers those due, until the process ends.
 pub fn start_worker(state: &AppState) {
-    let Some(mailer) = state.mailer.clone() else {
-        return;
-    };
     let state = state.clone();
     tokio::spawn(async move {
         let holder = format!("{}/mail", state.process.id);
         loop {
-            let now = Utc::now();
-            let lease = now + chrono::Duration::from_std(lease_length(&state)).unwrap_or(chrono::Duration::seconds(30));
-            match state.db.notifications().claim(&holder, now, lease, 10).await {
-                Ok(due) if !due.is_empty() => {
-                    for notification in due {
-                        deliver(&state, &mailer, &holder, notification).await;
-                    }
-                    continue;
+            let fanned = match fan_out(&state).await {
+                Ok(n) => n,
+                Err(err) => {
+                    tracing::warn!("cannot turn events into notifications: {err}");
+                    0
                 }
-                Ok(_) => {}
-                Err(err) => tracing::warn!("cannot read the notifications queue: {err}"),
+            };
+            let delivered = match &state.mailer {
+                Some(mailer) => deliver_due(&state, mailer, &holder).await,
+                None => 0,
+            };
+            if fanned == 0 && delivered == 0 {
+                let _ = tokio::time::timeout(POLL, state.notifications_due.notified()).await;
             }
-            let _ = tokio::time::timeout(POLL, state.notifications_due.notified()).await;
         }
     });
+}
+
+/// Delivers what is due now (a batch); how many it tried.
+async fn deliver_due(state: &AppState, mailer: &Mailer, holder: &str) -> usize {
+    let now = Utc::now();
+    let lease = now + chrono::Duration::from_std(lease_length(state)).unwrap_or(chrono::Duration::seconds(30));
+    match state.db.notifications().claim(holder, now, lease, 10).await {
+        Ok(due) => {
+            let count = due.len();
+            for notification in due {
+                deliver(state, mailer, holder, notification).await;
+            }
+            count
+        }
+        Err(err) => {
+            tracing::warn!("cannot read the notifications queue: {err}");
+            0
+        }
+    }
 }
 
 fn lease_length(state: &AppState) -> Duration {

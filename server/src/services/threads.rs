@@ -369,10 +369,7 @@ pub async fn reply(state: &AppState, viewer: &Viewer, clip_id: &str, new: NewRep
     if !state.db.threads().insert(&reply).await? {
         return Err(already_in_thread());
     }
-    if let Some(root) = state.db.clips().get(&reply.root_clip_id).await? {
-        let (state, reply) = (state.clone(), reply.clone());
-        tokio::spawn(async move { crate::services::notifications::reply_created(&state, &root, &reply).await });
-    }
+    state.notifications_due.notify_one();
     let clip_rows = rows_by_id(state, reply.clip_id().as_slice()).await?;
     let context = Context::load(state, viewer, std::slice::from_ref(&reply), &clip_rows, relation).await?;
     context.reply_message(&reply, &clip_rows)

@@ -64,6 +64,14 @@ macro_rules! clip_store {
                         .bind(&clip.created_at)
                         .execute(&mut *tx)
                         .await?;
+                    if let Some(owner) = &clip.owner_id {
+                        sqlx::query("INSERT INTO events (kind, clip_id, actor_id, created_at) VALUES ('message.created', $1, $2, $3)")
+                            .bind(&clip.id)
+                            .bind(owner)
+                            .bind(&clip.created_at)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     if let Some(announce) = Self::ANNOUNCE_JOB {
                         sqlx::query(announce).execute(&mut *tx).await?;
                     }

@@ -4,7 +4,7 @@ macro_rules! notification_store {
     ($db:ty) => {
         const _: () = {
             use chrono::{DateTime, Utc};
-            use $crate::db::notifications::{NewNotification, NotificationRow, NotificationStore};
+            use $crate::db::notifications::{EventRow, NewNotification, NotificationRow, NotificationStore};
             use $crate::db::sql::Dialect;
             use $crate::domain::{DeliveryState, EmailChoice, timestamp};
 
@@ -96,6 +96,18 @@ macro_rules! notification_store {
                     .bind(holder)
                     .execute(&self.pool)
                     .await?;
+                    Ok(())
+                }
+
+                async fn events(&self, limit: i64) -> sqlx::Result<Vec<EventRow>> {
+                    sqlx::query_as("SELECT id, kind, clip_id, reply_id, actor_id, created_at FROM events ORDER BY id LIMIT $1")
+                        .bind(limit)
+                        .fetch_all(&self.pool)
+                        .await
+                }
+
+                async fn event_done(&self, id: i64) -> sqlx::Result<()> {
+                    sqlx::query("DELETE FROM events WHERE id = $1").bind(id).execute(&self.pool).await?;
                     Ok(())
                 }
 

@@ -67,6 +67,7 @@ macro_rules! thread_store {
                         Author::Member(id) => (Some(id.as_str()), None),
                         Author::Guest(name) => (None, Some(name.as_str())),
                     };
+                    let mut tx = self.pool.begin().await?;
                     let inserted = sqlx::query(
                         "INSERT INTO replies (id, root_clip_id, parent_id, clip_id, body, anchor_ms, author_id, guest_name, created_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -80,13 +81,24 @@ macro_rules! thread_store {
                     .bind(author_id)
                     .bind(guest_name)
                     .bind(&reply.created_at)
-                    .execute(&self.pool)
+                    .execute(&mut *tx)
                     .await;
                     match inserted {
-                        Ok(_) => Ok(true),
-                        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => Ok(false),
-                        Err(err) => Err(err),
+                        Ok(_) => {}
+                        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Ok(false),
+                        Err(err) => return Err(err),
                     }
+                    sqlx::query(
+                        "INSERT INTO events (kind, clip_id, reply_id, actor_id, created_at) VALUES ('reply.created', $1, $2, $3, $4)",
+                    )
+                    .bind(&reply.root_clip_id)
+                    .bind(&reply.id)
+                    .bind(author_id.unwrap_or_default())
+                    .bind(&reply.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    Ok(true)
                 }
 
                 async fn of_thread(&self, root_clip_id: &str) -> sqlx::Result<Vec<Reply>> {
