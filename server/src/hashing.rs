@@ -124,6 +124,11 @@ impl<W: Write> Write for HashingWriter<W> {
     }
 }
 
+/// The sha256 of `bytes`, lowercase hex.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// The size and sha256 of the file at `path` (blocking: call from a blocking thread).
 pub fn hash_file(path: &Path) -> io::Result<Digest> {
     let mut reader = HashingReader::new(std::fs::File::open(path)?);

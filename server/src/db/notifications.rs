@@ -68,6 +68,16 @@ pub trait NotificationStore: Send + Sync {
         limit: i64,
     ) -> sqlx::Result<Vec<NotificationRow>>;
 
+    /// Leases every pending notification of `recipient_id` due by `now` that no other live
+    /// holder has (those `holder` has already included): a digest's contents.
+    async fn claim_recipient(
+        &self,
+        holder: &str,
+        recipient_id: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> sqlx::Result<Vec<NotificationRow>>;
+
     /// Sent: done.
     async fn sent(&self, id: &str, holder: &str) -> sqlx::Result<()>;
 

@@ -189,8 +189,12 @@ async fn deliver_due(state: &AppState, mailer: &Mailer, holder: &str) -> usize {
     match state.db.notifications().claim(holder, now, lease, 10).await {
         Ok(due) => {
             let count = due.len();
+            let mut handled = std::collections::HashSet::new();
             for notification in due {
-                deliver(state, mailer, holder, notification).await;
+                // A digest takes its recipient's other notifications with it.
+                if !handled.contains(&notification.id) {
+                    handled.extend(deliver(state, mailer, holder, notification).await);
+                }
             }
             count
         }
@@ -215,15 +219,62 @@ enum Outcome {
     Failed(String),
 }
 
-async fn deliver(state: &AppState, mailer: &Mailer, holder: &str, notification: NotificationRow) {
-    let outcome = match compose(state, &notification).await {
-        Ok(Err(dropped)) => dropped,
-        Ok(Ok(mail)) => match mailer.send(&mail).await {
-            Ok(()) => Outcome::Sent,
-            Err(err) => Outcome::Failed(err.to_string()),
-        },
-        Err(err) => Outcome::Failed(err.to_string()),
+/// Delivers one notification — or, for someone who chose the digest, every one of theirs that
+/// is due, in one mail. Returns the ids it took care of.
+async fn deliver(state: &AppState, mailer: &Mailer, holder: &str, notification: NotificationRow) -> Vec<String> {
+    let rows = match state.db.users().by_id(&notification.recipient_id).await {
+        Ok(Some(user)) if user.email_notifications == EmailChoice::Digest => {
+            let now = Utc::now();
+            let lease = now + chrono::Duration::from_std(lease_length(state)).unwrap_or(chrono::Duration::seconds(30));
+            match state
+                .db
+                .notifications()
+                .claim_recipient(holder, &notification.recipient_id, now, lease)
+                .await
+            {
+                Ok(rows) if !rows.is_empty() => rows,
+                _ => vec![notification],
+            }
+        }
+        _ => vec![notification],
     };
+    let mut notices = Vec::new();
+    let mut told = Vec::new();
+    for row in &rows {
+        match compose(state, row).await {
+            Ok(Ok(notice)) => {
+                notices.push(notice);
+                told.push(row);
+            }
+            Ok(Err(outcome)) => record(state, holder, row, outcome).await,
+            Err(err) => record(state, holder, row, Outcome::Failed(err.to_string())).await,
+        }
+    }
+    if !told.is_empty() {
+        // One Message-ID for what this mail tells, however often it is retried.
+        let mut ids: Vec<&str> = told.iter().map(|r| r.id.as_str()).collect();
+        ids.sort_unstable();
+        let id = match ids.as_slice() {
+            [one] => (*one).to_owned(),
+            many => crate::hashing::sha256_hex(many.join(",").as_bytes())[..32].to_owned(),
+        };
+        let sent = match mail_of(state, &notices, id).await {
+            Ok(mail) => mailer.send(&mail).await.map_err(|e| e.to_string()),
+            Err(err) => Err(err.to_string()),
+        };
+        for row in told {
+            let outcome = match &sent {
+                Ok(()) => Outcome::Sent,
+                Err(why) => Outcome::Failed(why.clone()),
+            };
+            record(state, holder, row, outcome).await;
+        }
+    }
+    rows.into_iter().map(|r| r.id).collect()
+}
+
+/// Records what became of a notification's turn.
+async fn record(state: &AppState, holder: &str, notification: &NotificationRow, outcome: Outcome) {
     let store = state.db.notifications();
     let id = notification.id.as_str();
     let recorded = match outcome {
@@ -257,8 +308,8 @@ async fn deliver(state: &AppState, mailer: &Mailer, holder: &str, notification: 
     }
 }
 
-/// The mail a notification is, or why it is not going out (now).
-async fn compose(state: &AppState, notification: &NotificationRow) -> AppResult<Result<Mail, Outcome>> {
+/// What a notification tells, or why it is not going out (now).
+async fn compose(state: &AppState, notification: &NotificationRow) -> AppResult<Result<Notice, Outcome>> {
     let Some(recipient) = state.db.users().by_id(&notification.recipient_id).await? else {
         return Ok(Err(Outcome::Dropped("the recipient is gone")));
     };
@@ -373,7 +424,6 @@ async fn compose(state: &AppState, notification: &NotificationRow) -> AppResult<
         .as_ref()
         .and_then(|r| r.anchor_ms)
         .map(|ms| format!(" at {}", clock(ms)));
-    let unsubscribe = unsubscribe_url(state, &recipient.id).await?;
     let mut text = format!("{what}{}", at.clone().unwrap_or_default());
     if let Some(length) = &length {
         text.push_str(&format!(" ({length})"));
@@ -382,27 +432,68 @@ async fn compose(state: &AppState, notification: &NotificationRow) -> AppResult<
     if let Some(said) = &said {
         text.push_str(&format!("“{said}”\n\n"));
     }
-    text.push_str(&format!(
-        "Listen and answer: {link}\n\n—\nYou get these by email ({}). Stop them: {unsubscribe}\n",
-        choice_words(recipient.email_notifications)
-    ));
+    text.push_str(&format!("Listen and answer: {link}\n"));
     let html = html! {
         p { (what) @if let Some(at) = &at { (at) } @if let Some(length) = &length { " (" (length) ")" } "." }
         @if let Some(said) = &said { blockquote { "“" (said) "”" } }
         p { a href=(link) { "Listen and answer" } }
-        hr;
-        p { small { "You get these by email (" (choice_words(recipient.email_notifications)) "). " a href=(unsubscribe) { "Stop them" } } }
     }
     .into_string();
-    Ok(Ok(Mail {
-        id: notification.id.clone(),
+    Ok(Ok(Notice {
+        recipient,
+        subject,
+        text,
+        html,
+    }))
+}
+
+/// What one notification tells, before it is a mail (one, or one of a digest's).
+struct Notice {
+    recipient: User,
+    subject: String,
+    text: String,
+    html: String,
+}
+
+/// The mail that tells `notices` (all to one recipient): one notice as it is, several as a
+/// digest. `id` makes its Message-ID.
+async fn mail_of(state: &AppState, notices: &[Notice], id: String) -> AppResult<Mail> {
+    let Some(first) = notices.first() else {
+        return Err(AppError::Internal(anyhow::anyhow!("a mail of nothing")));
+    };
+    let recipient = &first.recipient;
+    let unsubscribe = unsubscribe_url(state, &recipient.id).await?;
+    let how = choice_words(recipient.email_notifications);
+    let subject = match notices {
+        [one] => one.subject.clone(),
+        many => format!("{} new on Offbeat: {} and more", many.len(), first.subject),
+    };
+    let mut text = notices
+        .iter()
+        .map(|n| n.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n---\n\n");
+    text.push_str(&format!(
+        "\n—\nYou get these by email ({how}). Stop them: {unsubscribe}\n"
+    ));
+    let html = html! {
+        @for (i, notice) in notices.iter().enumerate() {
+            @if i > 0 { hr; }
+            (maud::PreEscaped(&notice.html))
+        }
+        hr;
+        p { small { "You get these by email (" (how) "). " a href=(unsubscribe) { "Stop them" } } }
+    }
+    .into_string();
+    Ok(Mail {
+        id,
         to_name: recipient.display_name.clone(),
         to_address: recipient.email.clone(),
         subject,
         text,
         html,
         unsubscribe_url: unsubscribe,
-    }))
+    })
 }
 
 fn choice_words(choice: EmailChoice) -> &'static str {
@@ -463,11 +554,6 @@ pub fn choice(user: &User) -> EmailChoice {
 
 /// Changes the viewer's choice.
 pub async fn set_choice(state: &AppState, user: &User, choice: EmailChoice) -> AppResult<()> {
-    if choice == EmailChoice::Digest {
-        return Err(AppError::BadRequest(
-            "the daily digest is not available yet: choose immediate, working_hours or off".into(),
-        ));
-    }
     Ok(state.db.notifications().set_email_choice(&user.id, choice).await?)
 }
 

@@ -31,6 +31,7 @@ pub async fn settings_page(viewer: Viewer) -> Response {
                 @for (value, label) in [
                     (EmailChoice::Immediate, "Email me at once"),
                     (EmailChoice::WorkingHours, "Email me when my working hours begin (in my time zone)"),
+                    (EmailChoice::Digest, "One email at the start of my working day, with everything I have not heard"),
                     (EmailChoice::Off, "No email"),
                 ] {
                     label { input type="radio" name="email" value=(value.as_str()) checked[user.email_notifications == value]; " " (label) }

@@ -192,3 +192,124 @@ fn a_reply_reaches_the_author_by_mail_and_an_outage_loses_nothing() {
         json!({ "email": "off" })
     );
 }
+
+/// A zone where it is about 10:00 now (`Etc/GMT±N` keeps no daylight saving), and the UTC
+/// instant (Unix seconds) of the next minute but one: when the working hours begin.
+fn hours_beginning_soon() -> (String, String, u64) {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let hour = (now / 3600 % 24) as i64;
+    let mut offset = 10 - hour;
+    if offset < -12 {
+        offset += 24;
+    }
+    if offset > 14 {
+        offset -= 24;
+    }
+    // Etc/GMT-8 is eight hours ahead of UTC.
+    let zone = if offset >= 0 {
+        format!("Etc/GMT-{offset}")
+    } else {
+        format!("Etc/GMT+{}", -offset)
+    };
+    let start = (now / 60 + 2) * 60;
+    let local = (start as i64 + offset * 3600).rem_euclid(86_400);
+    let begins = format!("{:02}:{:02}", local / 3600, local / 60 % 60);
+    (zone, begins, start)
+}
+
+#[test]
+fn mail_waits_for_working_hours_and_a_digest_gathers_what_is_unheard() {
+    let smtp = SmtpServer::start();
+    let url = smtp.url();
+    let args = ["--smtp-url", url.as_str()];
+    let server = offbeat_tests::server::ServerProc::start(offbeat_tests::server::Backend::Local, &args);
+    let olive = server.user.clone();
+    call(
+        &server,
+        &olive,
+        "PATCH",
+        "/api/v1/me/notifications",
+        Some(json!({ "email": "off" })),
+    );
+    let (zone, begins, start) = hours_beginning_soon();
+    let hours: serde_json::Map<String, Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|day| (day.to_string(), json!([begins, "23:59"])))
+        .collect();
+    let mia = server.add_user("mia@example.com", "Mia", "UTC", "Default");
+    let sam = server.add_user("sam@example.com", "Sam", "UTC", "Default");
+    for (who, choice) in [(&mia, "digest"), (&sam, "working_hours")] {
+        call(
+            &server,
+            who,
+            "PATCH",
+            "/api/v1/me",
+            Some(json!({ "time_zone": zone, "working_hours": hours })),
+        );
+        call(
+            &server,
+            who,
+            "PATCH",
+            "/api/v1/me/notifications",
+            Some(json!({ "email": choice })),
+        );
+    }
+
+    // Two messages before their day begins; Sam hears the first one before then.
+    let fixture = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/chromium-audio.webm")).unwrap();
+    let post = |title: &str| {
+        let url = server.api(&format!("/api/v1/clips?title={title}"));
+        request("POST", &url, &[], Some(&fixture)).json()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let first = post("Standup%20notes");
+    let _second = post("Budget%20question");
+    call(&server, &sam, "POST", &format!("/api/v1/clips/{first}/seen"), None);
+
+    // Nothing before their hours begin…
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    std::thread::sleep(Duration::from_secs(start.saturating_sub(now() + 3)));
+    assert!(
+        smtp.mail().is_empty(),
+        "held until {begins} in {zone}: {:?}",
+        smtp.mail()
+    );
+
+    // …then Sam's one unheard message, and Mia's digest of both.
+    let digest = smtp.wait_for("Mia's digest", Duration::from_secs(60), |m| {
+        m.to.contains("mia@example.com")
+    });
+    assert!(now() >= start);
+    assert!(digest.subject.starts_with("2 new on Offbeat"), "{}", digest.subject);
+    assert!(
+        digest.text.contains("Standup notes") && digest.text.contains("Budget question"),
+        "{}",
+        digest.text
+    );
+    let to_sam = smtp.wait_for("Sam's mail", Duration::from_secs(30), |m| {
+        m.to.contains("sam@example.com")
+    });
+    assert!(to_sam.subject.contains("Budget question"), "{}", to_sam.subject);
+    std::thread::sleep(Duration::from_secs(3));
+    let mail = smtp.mail();
+    assert_eq!(
+        mail.iter().filter(|m| m.to.contains("sam@example.com")).count(),
+        1,
+        "heard already: not sent"
+    );
+    assert_eq!(
+        mail.iter().filter(|m| m.to.contains("mia@example.com")).count(),
+        1,
+        "one digest"
+    );
+}

@@ -57,6 +57,28 @@ macro_rules! notification_store {
                     .await
                 }
 
+                async fn claim_recipient(
+                    &self,
+                    holder: &str,
+                    recipient_id: &str,
+                    now: DateTime<Utc>,
+                    lease_until: DateTime<Utc>,
+                ) -> sqlx::Result<Vec<NotificationRow>> {
+                    sqlx::query_as(&format!(
+                        "UPDATE notifications SET lease_holder = $1, lease_expires_at = $2 WHERE id IN ( \
+                           SELECT id FROM notifications WHERE recipient_id = $3 AND state = 'pending' AND due_at <= $4 \
+                           AND (lease_expires_at IS NULL OR lease_expires_at < $4 OR lease_holder = $1) ORDER BY created_at {} \
+                         ) RETURNING {COLUMNS}",
+                        Self::SKIP_LOCKED
+                    ))
+                    .bind(holder)
+                    .bind(timestamp(lease_until))
+                    .bind(recipient_id)
+                    .bind(timestamp(now))
+                    .fetch_all(&self.pool)
+                    .await
+                }
+
                 async fn sent(&self, id: &str, holder: &str) -> sqlx::Result<()> {
                     sqlx::query(
                         "UPDATE notifications SET state = 'sent', sent_at = $1, lease_holder = NULL, lease_expires_at = NULL \
