@@ -43,6 +43,17 @@ fn call(
     }
 }
 
+/// Sets how `who` hears by mail.
+fn choose(server: &offbeat_tests::server::ServerProc, who: &TestUser, email: &str) {
+    call(
+        server,
+        who,
+        "PATCH",
+        "/api/v1/me/notifications",
+        Some(json!({ "email": email })),
+    );
+}
+
 fn voice(dir: &Path, name: &str, words: &str) -> Vec<u8> {
     let wav = speech(dir, name, words);
     let out = dir.join(format!("{name}.opus"));
@@ -66,20 +77,8 @@ fn a_reply_reaches_the_author_by_mail_and_an_outage_loses_nothing() {
     let olive = server.user.clone(); // Europe/Berlin
     let mia = server.add_user("mia@example.com", "Mia", "Asia/Manila", "Default");
     // Mia hears at once; Olive hears nothing (she only replies here).
-    call(
-        &server,
-        &mia,
-        "PATCH",
-        "/api/v1/me/notifications",
-        Some(json!({ "email": "immediate" })),
-    );
-    call(
-        &server,
-        &olive,
-        "PATCH",
-        "/api/v1/me/notifications",
-        Some(json!({ "email": "off" })),
-    );
+    choose(&server, &mia, "immediate");
+    choose(&server, &olive, "off");
     assert_eq!(
         call(&server, &mia, "GET", "/api/v1/me/notifications", None),
         json!({ "email": "immediate" })
@@ -227,13 +226,7 @@ fn mail_waits_for_working_hours_and_a_digest_gathers_what_is_unheard() {
     let args = ["--smtp-url", url.as_str()];
     let server = offbeat_tests::server::ServerProc::start(offbeat_tests::server::Backend::Local, &args);
     let olive = server.user.clone();
-    call(
-        &server,
-        &olive,
-        "PATCH",
-        "/api/v1/me/notifications",
-        Some(json!({ "email": "off" })),
-    );
+    choose(&server, &olive, "off");
     let (zone, begins, start) = hours_beginning_soon();
     let hours: serde_json::Map<String, Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
         .iter()
@@ -249,13 +242,7 @@ fn mail_waits_for_working_hours_and_a_digest_gathers_what_is_unheard() {
             "/api/v1/me",
             Some(json!({ "time_zone": zone, "working_hours": hours })),
         );
-        call(
-            &server,
-            who,
-            "PATCH",
-            "/api/v1/me/notifications",
-            Some(json!({ "email": choice })),
-        );
+        choose(&server, who, choice);
     }
 
     // Two messages before their day begins; Sam hears the first one before then.
