@@ -1,6 +1,7 @@
 //! Listing clips, searching, the inbox and building a thread once made a query per item (N+1).
-//! Each now takes the same number of queries for 30 items as for 3. Counted from sqlx's own
-//! statement log; alone in its test binary so no other test's queries are counted.
+//! Each now takes the same number of queries for 30 items as for 3, on SQLite and PostgreSQL.
+//! Counted from sqlx's own statement log; alone in its test binary so no other test's queries
+//! are counted (one test: the log is the process's, set once).
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -9,7 +10,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 
 use serde_json::json;
-use support::Harness;
+use support::{Backend, Harness};
 use tracing_subscriber::layer::SubscriberExt;
 
 /// sqlx's per-statement events, each as the statement it ran (connection set-up left out).
@@ -57,8 +58,13 @@ async fn lists_and_threads_take_the_same_queries_for_30_items_as_for_3() {
         .with(tracing_subscriber::filter::Targets::new().with_target("sqlx::query", tracing::Level::TRACE))
         .with(statements.clone());
     tracing::subscriber::set_global_default(subscriber).unwrap();
+    for backend in [Backend::Sqlite, Backend::Postgres] {
+        same_queries_for_30_as_for_3(backend, &statements).await;
+    }
+}
 
-    let server = Harness::start(&[]).await;
+async fn same_queries_for_30_as_for_3(backend: Backend, statements: &Statements) {
+    let server = Harness::on(backend, &[]).await;
     let (olive, manu) = server.olive_and_manu().await;
     let root = server.upload(&olive, "Budget").await;
     let root_id = root["id"].as_str().unwrap().to_owned();
@@ -114,7 +120,7 @@ async fn lists_and_threads_take_the_same_queries_for_30_items_as_for_3() {
         assert_eq!(
             small.1.len(),
             large.1.len(),
-            "{}: for 3 items {:#?}\nfor 30 {:#?}",
+            "{backend:?} {}: for 3 items {:#?}\nfor 30 {:#?}",
             small.0,
             small.1,
             large.1
