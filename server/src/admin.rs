@@ -4,12 +4,11 @@
 use std::io::BufRead;
 
 use anyhow::{Context, bail};
-use chrono::Utc;
 
 use crate::auth::secrets::hash_password;
 use crate::config::{Config, UserCommand};
 use crate::db::users::UserRow;
-use crate::domain::timestamp;
+use crate::services::invites::{Newcomer, account};
 
 pub async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<()> {
     match command {
@@ -20,37 +19,25 @@ pub async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<()> 
             workspace,
             admin,
         } => {
-            let email = email.trim().to_lowercase();
-            if !email.contains('@') || email.len() > 320 {
-                bail!("{email:?} is not an email address");
-            }
-            if name.trim().is_empty() || name.len() > 200 {
-                bail!("the name must be 1 to 200 bytes");
-            }
-            time_zone
-                .parse::<chrono_tz::Tz>()
-                .map_err(|_| anyhow::anyhow!("{time_zone:?} is not an IANA time zone (e.g. Europe/Berlin)"))?;
             let password = read_password()?;
             tokio::fs::create_dir_all(&config.data_dir).await?;
             let db = crate::db::open(&config.database()?).await?;
-            if db.users().by_email(&email).await?.is_some() {
-                bail!("there is already a user with the email {email}");
-            }
-            let new_id = || crate::ids::new_id().map_err(|e| anyhow::anyhow!("no randomness: {e}"));
-            let workspace_id = db.users().workspace_id(workspace, &new_id()?).await?;
-            let password_hash = tokio::task::spawn_blocking(move || hash_password(&password)).await??;
-            let user = UserRow {
-                id: new_id()?,
-                workspace_id,
-                email,
-                display_name: name.trim().to_owned(),
+            let new_id = crate::ids::new_id().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+            let newcomer = Newcomer {
+                name: name.clone(),
+                email: email.clone(),
+                password,
                 time_zone: time_zone.clone(),
-                password_hash,
-                is_admin: *admin,
-                created_at: timestamp(Utc::now()),
                 working_hours: None,
-                removed_at: None,
-                email_notifications: crate::domain::EmailChoice::WorkingHours,
+            };
+            // Checked before the workspace is made: a refused account leaves nothing behind.
+            let user = account(newcomer, String::new(), *admin).await?;
+            if db.users().by_email(&user.email).await?.is_some() {
+                bail!("there is already a user with the email {}", user.email);
+            }
+            let user = UserRow {
+                workspace_id: db.users().workspace_id(workspace, &new_id).await?,
+                ..user
             };
             if !db.users().insert(&user).await? {
                 bail!("there is already a user with the email {}", user.email);
@@ -80,7 +67,7 @@ pub async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<()> 
     }
 }
 
-/// The password on the first line of standard input: at least 8 characters.
+/// The password on the first line of standard input, checked as every password is.
 fn read_password() -> anyhow::Result<String> {
     let mut password = String::new();
     std::io::stdin()
@@ -88,8 +75,5 @@ fn read_password() -> anyhow::Result<String> {
         .read_line(&mut password)
         .context("cannot read the password from standard input")?;
     let password = password.trim_end_matches(['\r', '\n']).to_owned();
-    if password.chars().count() < 8 {
-        bail!("the password (first line of standard input) must have at least 8 characters");
-    }
-    Ok(password)
+    crate::services::team::checked_password(password).context("the password (first line of standard input)")
 }

@@ -30,6 +30,8 @@ pub struct AppState {
     pub mailer: Option<crate::mail::Mailer>,
     /// Rung when notifications are queued, so an idle worker looks at once.
     pub notifications_due: Arc<tokio::sync::Notify>,
+    /// The key unsubscribe links are signed with, once read from the database.
+    pub unsubscribe_key: Arc<tokio::sync::OnceCell<String>>,
 }
 
 /// Who this process is to the others: its id in the registry, and where they reach it.
@@ -122,6 +124,7 @@ impl AppState {
         Ok(Self {
             mailer,
             notifications_due: Arc::new(tokio::sync::Notify::new()),
+            unsubscribe_key: Arc::new(tokio::sync::OnceCell::new()),
             process,
             uploads_dir,
             upload_locks: UploadLocks::default(),

@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use sha2::{Digest, Sha256};
 
 use crate::db::Db;
 use crate::db::attempts::Attempt;
@@ -27,7 +26,10 @@ impl LoginLimiter {
     /// Records an attempt under every key; `Ok(Err(wait))` if any key is over its limit.
     pub async fn attempt(&self, db: &Db, keys: &[&str]) -> sqlx::Result<Result<(), Duration>> {
         let window = chrono::Duration::from_std(self.window).unwrap_or(chrono::Duration::minutes(1));
-        let hashes: Vec<String> = keys.iter().map(|key| hex::encode(Sha256::digest(key))).collect();
+        let hashes: Vec<String> = keys
+            .iter()
+            .map(|key| crate::hashing::sha256_hex(key.as_bytes()))
+            .collect();
         let hashes: Vec<&str> = hashes.iter().map(String::as_str).collect();
         let now = Utc::now();
         Ok(

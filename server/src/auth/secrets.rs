@@ -2,7 +2,6 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use sha2::{Digest, Sha256};
 
 /// 256 random bits from the OS CSPRNG, hex: session cookies, API tokens, share links.
 pub fn new_secret() -> Result<String, getrandom::Error> {
@@ -18,7 +17,7 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 }
 
 pub fn token_hash(secret: &str) -> String {
-    hex::encode(Sha256::digest(secret.as_bytes()))
+    crate::hashing::sha256_hex(secret.as_bytes())
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -47,16 +47,26 @@ pub async fn login(
             )
                 .into_response())
         }
-        TokenKind::Session => {
-            let (cookie, csrf) = start_session(&state, &user, transport(&state, &headers, peer)).await?;
-            Ok((
-                StatusCode::OK,
-                [(header::SET_COOKIE, cookie)],
-                Json(json!({ "user": UserView::from(&user), "csrf_token": csrf })),
-            )
-                .into_response())
-        }
+        TokenKind::Session => signed_in(&state, &user, &headers, peer, StatusCode::OK).await,
     }
+}
+
+/// A browser session started for `user`: its cookie, and the user with the CSRF token that
+/// cookie-authenticated writes must send.
+pub(super) async fn signed_in(
+    state: &AppState,
+    user: &crate::domain::User,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    status: StatusCode,
+) -> AppResult<Response> {
+    let (cookie, csrf) = start_session(state, user, transport(state, headers, peer)).await?;
+    Ok((
+        status,
+        [(header::SET_COOKIE, cookie)],
+        Json(json!({ "user": UserView::from(user), "csrf_token": csrf })),
+    )
+        .into_response())
 }
 
 pub async fn logout(

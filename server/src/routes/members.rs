@@ -6,14 +6,13 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::auth::{Viewer, transport};
+use crate::auth::Viewer;
 use crate::error::AppResult;
-use crate::services::accounts::{UserView, start_session};
 use crate::services::invites::{self, CreatedInvite, NewInvite, Newcomer};
 use crate::services::team::{self, Team};
 use crate::state::AppState;
@@ -78,11 +77,5 @@ pub async fn accept(
     Json(accept): Json<Accept>,
 ) -> AppResult<Response> {
     let user = invites::accept(&state, &accept.token, accept.newcomer).await?;
-    let (cookie, csrf) = start_session(&state, &user, transport(&state, &headers, peer)).await?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::SET_COOKIE, cookie)],
-        Json(json!({ "user": UserView::from(&user), "csrf_token": csrf })),
-    )
-        .into_response())
+    super::auth::signed_in(&state, &user, &headers, peer, StatusCode::CREATED).await
 }

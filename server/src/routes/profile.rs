@@ -53,7 +53,7 @@ pub struct NotificationChoice {
 
 pub async fn notifications(viewer: Viewer) -> AppResult<Json<NotificationChoice>> {
     Ok(Json(NotificationChoice {
-        email: notifications::choice(viewer.require_user()?),
+        email: viewer.require_user()?.email_notifications,
     }))
 }
 

@@ -211,8 +211,9 @@ pub async fn accept(state: &AppState, token: &str, newcomer: Newcomer) -> AppRes
     }
 }
 
-/// A checked account for `newcomer` (password hashed) in `workspace_id`.
-async fn account(newcomer: Newcomer, workspace_id: String, is_admin: bool) -> AppResult<UserRow> {
+/// A checked account for `newcomer` (password hashed) in `workspace_id`: how every account is
+/// made (the first run, an invitation, `server user add`).
+pub async fn account(newcomer: Newcomer, workspace_id: String, is_admin: bool) -> AppResult<UserRow> {
     let display_name = checked_name(&newcomer.name)?;
     let email = checked_email(&newcomer.email)?;
     let time_zone = checked_zone(&newcomer.time_zone)?;

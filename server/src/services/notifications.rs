@@ -353,13 +353,7 @@ async fn compose(state: &AppState, notification: &NotificationRow) -> AppResult<
         Some(clip) => {
             let opening = crate::services::transcripts::opening(state, clip, 240).await?;
             let waited = Utc::now() - crate::domain::parse_timestamp(&notification.created_at).unwrap_or_else(Utc::now);
-            let jobs = state.db.jobs().jobs(&[clip.id.as_str()]).await?;
-            let status = state.transcription.status(jobs.get(&clip.id));
-            let coming = matches!(
-                status.status,
-                crate::domain::TranscriptStatus::Pending | crate::domain::TranscriptStatus::Running
-            );
-            if opening.is_none() && coming && waited < TRANSCRIPT_WAIT {
+            if opening.is_none() && waited < TRANSCRIPT_WAIT && transcript_coming(state, clip).await? {
                 return Ok(Err(Outcome::NotYet));
             }
             opening
@@ -447,6 +441,15 @@ async fn compose(state: &AppState, notification: &NotificationRow) -> AppResult<
     }))
 }
 
+/// Whether the clip's transcript is still being made.
+async fn transcript_coming(state: &AppState, clip: &ClipRow) -> AppResult<bool> {
+    let jobs = state.db.jobs().jobs(&[clip.id.as_str()]).await?;
+    Ok(matches!(
+        state.transcription.status(jobs.get(&clip.id)).status,
+        crate::domain::TranscriptStatus::Pending | crate::domain::TranscriptStatus::Running
+    ))
+}
+
 /// What one notification tells, before it is a mail (one, or one of a digest's).
 struct Notice {
     recipient: User,
@@ -516,9 +519,15 @@ pub async fn unsubscribe_url(state: &AppState, user_id: &str) -> AppResult<Strin
 
 async fn unsubscribe_signature(state: &AppState, user_id: &str) -> AppResult<String> {
     use hmac::{Hmac, Mac};
-    let fresh =
-        crate::auth::secrets::new_secret().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
-    let key = state.db.notifications().server_key("unsubscribe", &fresh).await?;
+    // Read (or made) once per process: every process shares the one in the database.
+    let key = state
+        .unsubscribe_key
+        .get_or_try_init(|| async {
+            let fresh = crate::auth::secrets::new_secret()
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+            Ok::<_, AppError>(state.db.notifications().server_key("unsubscribe", &fresh).await?)
+        })
+        .await?;
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes())
         .map_err(|e| AppError::Internal(anyhow::anyhow!("bad key: {e}")))?;
     mac.update(b"unsubscribe:");
@@ -545,11 +554,6 @@ pub async fn unsubscribe(state: &AppState, user_id: &str, signature: &str) -> Ap
         .set_email_choice(user_id, EmailChoice::Off)
         .await?;
     Ok(user.user())
-}
-
-/// The viewer's choice.
-pub fn choice(user: &User) -> EmailChoice {
-    user.email_notifications
 }
 
 /// Changes the viewer's choice.

@@ -52,6 +52,9 @@ pub struct SharedHours {
     pub spans: Vec<[String; 2]>,
     #[serde(skip)]
     pub minutes: Vec<(i64, i64)>,
+    /// Now, in minutes after the viewer's midnight (as `minutes`).
+    #[serde(skip)]
+    pub now_minutes: i64,
     /// "Everyone is around 15:00–17:00 your time." — or that nobody overlaps today.
     pub summary: String,
 }
@@ -126,6 +129,7 @@ pub async fn team(state: &AppState, viewer: &Viewer, now: DateTime<Utc>) -> AppR
             date: today.format("%Y-%m-%d").to_string(),
             spans,
             minutes,
+            now_minutes: (now - midnight).num_minutes(),
             summary,
         },
     })

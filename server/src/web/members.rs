@@ -30,13 +30,18 @@ pub async fn members_page(State(state): State<AppState>, viewer: Viewer) -> Resp
         }
     };
     let invites = if user.is_admin {
-        invites::list(&state, &viewer).await.unwrap_or_default()
+        match invites::list(&state, &viewer).await {
+            Ok(invites) => invites,
+            Err(err) => {
+                return notice(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    &err.to_string(),
+                );
+            }
+        }
     } else {
         Vec::new()
-    };
-    let now_minutes = {
-        let local = now.with_timezone(&user.zone());
-        i64::from(chrono::Timelike::hour(&local)) * 60 + i64::from(chrono::Timelike::minute(&local))
     };
     private_page(
         "Members",
@@ -46,7 +51,7 @@ pub async fn members_page(State(state): State<AppState>, viewer: Viewer) -> Resp
             nav { a href="/" { "← Dashboard" } }
             h1 { "Members" }
             p.summary #shared-hours { (team.shared_hours.summary) }
-            (timeline(&team, now_minutes))
+            (timeline(&team))
             table.members {
                 thead { tr {
                     th scope="col" { "Name" } th scope="col" { "Local time" } th scope="col" { "Time zone" }
@@ -110,7 +115,7 @@ pub async fn members_page(State(state): State<AppState>, viewer: Viewer) -> Resp
 /// Everyone's hours on the viewer's day, in the viewer's time: a row per member, the hours
 /// all share as a band in every row, and a line at now. Drawn with SVG shapes (the page's
 /// policy allows no inline styles).
-fn timeline(team: &Team, now_minutes: i64) -> Markup {
+fn timeline(team: &Team) -> Markup {
     const DAY: i64 = 1440;
     let clip = |(from, to): (i64, i64)| (from.clamp(0, DAY), to.clamp(0, DAY));
     let shared: Vec<(i64, i64)> = team.shared_hours.minutes.iter().copied().map(clip).collect();
@@ -131,7 +136,7 @@ fn timeline(team: &Team, now_minutes: i64) -> Markup {
                         @for (from, to) in member.minutes_your_time.iter().copied().map(clip) {
                             rect.hours x=(from) y="2" width=(to - from) height="6" {}
                         }
-                        line.now x1=(now_minutes) x2=(now_minutes) y1="0" y2="10" {}
+                        line.now x1=(team.shared_hours.now_minutes) x2=(team.shared_hours.now_minutes) y1="0" y2="10" {}
                     }
                 }
             }

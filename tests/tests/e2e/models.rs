@@ -62,6 +62,8 @@ fn models_fetch_keeps_only_a_whole_file_with_the_right_sha256() {
     let evil = FileServer::start(FILE, tampered, Serving::Whole);
     let refused = fetch(data.path(), &evil.base, Some(&sha256));
     assert!(!refused.status.success());
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(why.contains(&format!("expected {sha256}")), "{why}");
     assert!(models_dir_files(data.path()).is_empty());
 
     // Cut off midway.
