@@ -149,6 +149,11 @@ pub struct Config {
     #[arg(long, env = "OFFBEAT_MAIL_FROM", default_value = "Offbeat <offbeat@localhost>")]
     pub mail_from: String,
 
+    /// Lets webhooks point at private, loopback and link-local addresses (refused otherwise, so
+    /// that an admin's webhook cannot reach what only the server can).
+    #[arg(long, env = "OFFBEAT_WEBHOOK_ALLOW_PRIVATE")]
+    pub webhook_allow_private: bool,
+
     /// A process's hold on its jobs and its upload sessions, renewed every third of it: when
     /// it dies, other processes take them over this long after its last renewal.
     #[arg(long, env = "OFFBEAT_JOB_LEASE_SECS", default_value_t = 30)]

@@ -153,6 +153,16 @@ text_enum!(
 );
 
 text_enum!(
+    /// How a webhook's deliveries are shaped.
+    WebhookFormat, "webhook format" {
+        /// `{type, timestamp, data}`, signed per the Standard Webhooks specification.
+        Standard => "standard",
+        /// `{"text": …}`, as Slack, Mattermost and Rocket.Chat incoming webhooks take it.
+        Chat => "chat",
+    }
+);
+
+text_enum!(
     /// Where a notification stands.
     DeliveryState, "delivery state" {
         Pending => "pending",

@@ -132,6 +132,7 @@ pub enum Missing {
     Member,
     Invite,
     Reply,
+    Webhook,
 }
 
 impl std::fmt::Display for Missing {
@@ -146,6 +147,7 @@ impl std::fmt::Display for Missing {
             Missing::Member => "no such member",
             Missing::Invite => "no such invitation",
             Missing::Reply => "no such reply",
+            Missing::Webhook => "no such webhook",
         })
     }
 }

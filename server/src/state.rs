@@ -30,8 +30,45 @@ pub struct AppState {
     pub mailer: Option<crate::mail::Mailer>,
     /// Rung when notifications are queued, so an idle worker looks at once.
     pub notifications_due: Arc<tokio::sync::Notify>,
-    /// The key unsubscribe links are signed with, once read from the database.
-    pub unsubscribe_key: Arc<tokio::sync::OnceCell<String>>,
+    /// Rung when webhook deliveries are queued.
+    pub webhooks_due: Arc<tokio::sync::Notify>,
+    /// The keys the server signs with, once read from the database.
+    pub signing_keys: Arc<SigningKeys>,
+}
+
+/// What the server signs, each with a key of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigningKey {
+    /// Links that turn a member's email off without signing in.
+    Unsubscribe,
+    /// The secrets webhooks are signed with (each derived from this key and its id).
+    Webhooks,
+}
+
+impl SigningKey {
+    /// Its name among the database's server keys.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Unsubscribe => "unsubscribe",
+            Self::Webhooks => "webhooks",
+        }
+    }
+}
+
+/// The server's signing keys, each read (or made) once per process.
+#[derive(Debug, Default)]
+pub struct SigningKeys {
+    unsubscribe: tokio::sync::OnceCell<String>,
+    webhooks: tokio::sync::OnceCell<String>,
+}
+
+impl SigningKeys {
+    pub fn get(&self, key: SigningKey) -> &tokio::sync::OnceCell<String> {
+        match key {
+            SigningKey::Unsubscribe => &self.unsubscribe,
+            SigningKey::Webhooks => &self.webhooks,
+        }
+    }
 }
 
 /// Who this process is to the others: its id in the registry, and where they reach it.
@@ -124,7 +161,8 @@ impl AppState {
         Ok(Self {
             mailer,
             notifications_due: Arc::new(tokio::sync::Notify::new()),
-            unsubscribe_key: Arc::new(tokio::sync::OnceCell::new()),
+            webhooks_due: Arc::new(tokio::sync::Notify::new()),
+            signing_keys: Arc::default(),
             process,
             uploads_dir,
             upload_locks: UploadLocks::default(),

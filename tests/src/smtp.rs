@@ -1,6 +1,7 @@
 //! A real SMTP server on loopback — Debian's `python3-aiosmtpd`, its Maildir handler — that
 //! notification mail is sent to; the test reads what arrived. It can be stopped (an outage)
-//! and started again on the same port.
+//! and started again on the same port, and made to stall: keep each mail it receives but hold
+//! back the answer that it was taken (so a sender killed meanwhile never learns it arrived).
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -45,6 +46,27 @@ fn read_mail(path: &std::path::Path) -> Option<ReceivedMail> {
     serde_json::from_slice(&out.stdout).ok()
 }
 
+/// Aiosmtpd's Maildir handler, answering only once the stall file is gone.
+const STALLING_HANDLER: &str = r#"
+import asyncio, os
+from aiosmtpd.handlers import Mailbox
+
+class Stalling(Mailbox):
+    def __init__(self, maildir, stall_file):
+        super().__init__(maildir)
+        self.stall_file = stall_file
+
+    @classmethod
+    def from_cli(cls, parser, *args):
+        return cls(args[0], args[1])
+
+    async def handle_DATA(self, server, session, envelope):
+        answer = await super().handle_DATA(server, session, envelope)
+        while os.path.exists(self.stall_file):
+            await asyncio.sleep(0.05)
+        return answer
+"#;
+
 /// Debian's Python, where `python3-aiosmtpd` is installed (not a pyenv's or a venv's).
 const PYTHON: &str = "/usr/bin/python3";
 
@@ -76,10 +98,13 @@ impl SmtpServer {
     /// Starts it again on the same port and mailbox.
     pub fn resume(&mut self) {
         self.stop();
+        std::fs::write(self.dir.path().join("stalling.py"), STALLING_HANDLER).unwrap();
         let child = Command::new(PYTHON)
+            .env("PYTHONPATH", self.dir.path())
             .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{}", self.port)])
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .args(["-c", "stalling.Stalling"])
             .arg(self.maildir())
+            .arg(self.stall_file())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -89,6 +114,19 @@ impl SmtpServer {
         wait_until("the SMTP server", Duration::from_secs(20), || {
             std::net::TcpStream::connect(("127.0.0.1", port)).ok()
         });
+    }
+
+    /// Whether it keeps the mail it receives without answering that it took it.
+    pub fn stall(&self, stalled: bool) {
+        if stalled {
+            std::fs::write(self.stall_file(), b"").unwrap();
+        } else {
+            let _ = std::fs::remove_file(self.stall_file());
+        }
+    }
+
+    fn stall_file(&self) -> PathBuf {
+        self.dir.path().join("stall")
     }
 
     fn maildir(&self) -> PathBuf {

@@ -135,5 +135,22 @@ await ada.page.locator('#profile-status', { hasText: 'Saved.' }).waitFor();
 const me = await ada.page.evaluate(() => fetch('/api/v1/me').then(r => r.json()));
 check(me.display_name === 'Ada L.' && me.time_zone === 'Europe/Lisbon', `the profile is saved (${me.display_name}, ${me.time_zone})`);
 
+// 7. Webhooks, for admins: added with its secret shown once, listed, removed.
+await ada.page.getByLabel('Endpoint URL').fill('https://93.184.216.34/hooks/offbeat');
+await ada.page.getByRole('button', { name: 'Add webhook' }).click();
+await ada.page.locator('#webhook-status', { hasText: 'Added' }).waitFor();
+const secret = await ada.page.locator('#webhook-secret').inputValue();
+check(/^whsec_[A-Za-z0-9+/]{43}=$/.test(secret), `the signing secret is shown once (${secret.slice(0, 10)}…)`);
+const listed = await ada.page.evaluate(() => fetch('/api/v1/webhooks').then(r => r.json()));
+check(listed.webhooks.length === 1 && listed.webhooks[0].format === 'chat', `the webhook is listed as chat (${JSON.stringify(listed)})`);
+await ada.page.reload();
+check(await ada.page.getByText('https://93.184.216.34/hooks/offbeat').count() === 1, 'the settings page lists it');
+await ada.page.locator('li[data-webhook]').getByRole('button', { name: 'Remove' }).click();
+await ada.page.locator('#webhook-status', { hasText: 'Removed.' }).waitFor();
+const left = await ada.page.evaluate(() => fetch('/api/v1/webhooks').then(r => r.json()));
+check(left.webhooks.length === 0, 'removed');
+await sam.page.goto(`${base}/settings`);
+check(await sam.page.getByRole('heading', { name: 'Webhooks' }).count() === 0, 'members see no webhooks section');
+
 check(errors.length === 0, `no script errors (${errors.join('; ')})`);
 for (const b of [ada, nia, sam, elsewhere]) await b.context.close();

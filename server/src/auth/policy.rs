@@ -37,12 +37,14 @@ pub enum TeamAction {
     SeeMembers,
     /// Invite people, remove members, grant or take admin.
     Manage,
+    /// Add, see and remove the workspace's webhooks (they reach outside it, signed as it).
+    ManageWebhooks,
 }
 
 pub fn allows_team(user: &User, action: TeamAction) -> bool {
     match action {
         TeamAction::SeeMembers => true,
-        TeamAction::Manage => user.is_admin,
+        TeamAction::Manage | TeamAction::ManageWebhooks => user.is_admin,
     }
 }
 

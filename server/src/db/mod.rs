@@ -1,8 +1,8 @@
 //! The metadata database, seen from the services: one interface per use case (clips, threads,
-//! users and tokens, upload sessions, the job queue, transcripts, the search index) and the
-//! records they pass. Nothing here knows which engine is behind them; each engine is a module
-//! of its own (`sqlite/`) holding its SQL and its migrations, so adding one touches no service
-//! and no route.
+//! users and tokens, upload sessions, the job queue, transcripts, the search index,
+//! notifications and webhooks) and the records they pass. Nothing here knows which engine is
+//! behind them; each engine is a module of its own (`sqlite/`, `postgres/`) holding its
+//! migrations, so adding one touches no service and no route.
 //!
 //! Errors are `sqlx::Error`: every engine is reached through sqlx, and what callers need to tell
 //! apart (a twin reply, a clip gone while transcribing) the interfaces return as values.
@@ -22,6 +22,7 @@ pub mod threads;
 pub mod transcripts;
 pub mod uploads;
 pub mod users;
+pub mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -38,6 +39,7 @@ pub use threads::ThreadStore;
 pub use transcripts::TranscriptStore;
 pub use uploads::UploadStore;
 pub use users::UserStore;
+pub use webhooks::WebhookStore;
 
 /// The whole database: each use case's interface, and whether it answers at all.
 #[async_trait::async_trait]
@@ -48,6 +50,7 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     fn team(&self) -> &dyn TeamStore;
     fn invites(&self) -> &dyn InviteStore;
     fn notifications(&self) -> &dyn NotificationStore;
+    fn webhooks(&self) -> &dyn WebhookStore;
     fn uploads(&self) -> &dyn UploadStore;
     fn jobs(&self) -> &dyn JobQueue;
     fn job_signals(&self) -> &dyn JobSignals;

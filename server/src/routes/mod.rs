@@ -13,6 +13,7 @@ mod sharing;
 pub(crate) mod threads;
 mod transcripts;
 pub(crate) mod uploads;
+mod webhooks;
 
 use axum::Router;
 use axum::routing::{delete, get, patch, post};
@@ -91,6 +92,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/invites", get(members::invites).post(members::invite))
         .route("/api/v1/invites/accept", post(members::accept))
         .route("/api/v1/invites/{id}", delete(members::revoke_invite))
+        .route("/api/v1/webhooks", get(webhooks::list).post(webhooks::create))
+        .route("/api/v1/webhooks/{id}", delete(webhooks::remove))
         .route("/api/v1/tokens", get(auth::tokens))
         .route("/api/v1/tokens/{id}", delete(auth::revoke))
         .merge(crate::web::router())

@@ -23,6 +23,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     asset!("dashboard.js", JS),
     asset!("profile.js", JS),
     asset!("members.js", JS),
+    asset!("webhooks.js", JS),
 ];
 
 /// Changes whenever an asset does, so pages can ask for `?v=` and caches can keep them long.

@@ -12,6 +12,7 @@ mod profile_form;
 mod recording;
 mod settings;
 mod unsubscribe;
+mod webhooks;
 
 use axum::Router;
 use axum::extract::Request;

@@ -1,22 +1,42 @@
 //! `/settings`: your name, time zone and working hours, when email tells you it is your turn,
-//! and your password (`profile.js` sends them to the API with the session's CSRF token).
+//! and your password (`profile.js` sends them to the API with the session's CSRF token); for
+//! admins, the workspace's webhooks too.
 
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
-use super::private_page;
 use super::profile_form::profile_fields;
+use super::webhooks::webhooks_section;
+use super::{notice, private_page};
 use crate::auth::{Credential, Viewer};
 use crate::domain::EmailChoice;
+use crate::services::notifications::webhooks;
+use crate::state::AppState;
 
-pub async fn settings_page(viewer: Viewer) -> Response {
+pub async fn settings_page(State(state): State<AppState>, viewer: Viewer) -> Response {
     let (Some(user), Some(Credential::Session { csrf, .. })) = (&viewer.user, &viewer.credential) else {
         return Redirect::to("/login").into_response();
+    };
+    let hooks = if user.is_admin {
+        match webhooks::list(&state, &viewer).await {
+            Ok(hooks) => Some(hooks),
+            Err(err) => {
+                return notice(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    &err.to_string(),
+                );
+            }
+        }
+    } else {
+        None
     };
     private_page(
         "Settings",
         Some(csrf),
-        &["profile.js"],
+        if hooks.is_some() { &["profile.js", "webhooks.js"] } else { &["profile.js"] },
         html! {
             nav { a href="/" { "← Dashboard" } " · " a href="/members" { "Members" } }
             h1 { "Settings" }
@@ -46,6 +66,7 @@ pub async fn settings_page(viewer: Viewer) -> Response {
                 button type="submit" { "Change password" }
                 p.status role="status" #password-status {}
             }
+            @if let Some(hooks) = &hooks { (webhooks_section(hooks)) }
         },
     )
     .into_response()

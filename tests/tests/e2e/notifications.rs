@@ -1,7 +1,8 @@
 //! Notifications by mail through a real SMTP server (Debian's aiosmtpd): a voice reply from
 //! Berlin reaches the author in Manila with the right link and the transcript's opening; the
 //! unsubscribe link works without signing in, only for its own recipient; an SMTP outage delays
-//! mail but loses none.
+//! mail but loses none; a server killed while a mail is on its way sends it again after the
+//! restart, under the same `Message-ID`.
 
 use std::path::Path;
 use std::time::Duration;
@@ -190,6 +191,60 @@ fn a_reply_reaches_the_author_by_mail_and_an_outage_loses_nothing() {
         call(&server, &mia, "GET", "/api/v1/me/notifications", None),
         json!({ "email": "off" })
     );
+}
+
+#[test]
+fn a_server_killed_mid_delivery_sends_again_under_the_same_message_id() {
+    let mut smtp = SmtpServer::start();
+    let url = smtp.url();
+    let mut server = offbeat_tests::server::ServerProc::start(
+        offbeat_tests::server::Backend::Local,
+        &["--smtp-url", &url, "--job-lease-secs", "3"],
+    );
+    let olive = server.user.clone();
+    let mia = server.add_user("mia@example.com", "Mia", "Asia/Manila", "Default");
+    choose(&server, &olive, "immediate");
+    choose(&server, &mia, "off");
+    let clip = server.upload_file(Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/chromium-audio.webm"
+    )));
+
+    // The SMTP server takes the mail but holds back its answer; the server dies waiting.
+    smtp.stall(true);
+    call(
+        &server,
+        &mia,
+        "POST",
+        &format!("/api/v1/threads/{}/replies", clip["id"].as_str().unwrap()),
+        Some(json!({ "text": "sent while the server dies" })),
+    );
+    let first = smtp.wait_for("the mail before the kill", Duration::from_secs(30), |m| {
+        m.text.contains("sent while the server dies")
+    });
+    server.kill();
+    smtp.stall(false);
+    server.restart();
+
+    // Its lease runs out; the restarted server sends it again, recognisably the same mail.
+    let copies = offbeat_tests::wait::wait_until("the mail sent again", Duration::from_secs(60), || {
+        let copies: Vec<_> = smtp
+            .mail()
+            .into_iter()
+            .filter(|m| m.text.contains("sent while the server dies"))
+            .collect();
+        (copies.len() >= 2).then_some(copies)
+    });
+    assert!(copies.iter().all(|m| m.message_id == first.message_id), "{copies:?}");
+    assert!(copies.iter().all(|m| m.to.contains("owner@example.com")));
+    std::thread::sleep(Duration::from_secs(3));
+    let after = smtp
+        .mail()
+        .iter()
+        .filter(|m| m.text.contains("sent while the server dies"))
+        .count();
+    assert_eq!(after, 2, "once more, not again and again");
+    smtp.stop();
 }
 
 /// A zone where it is about 10:00 now (`Etc/GMT±N` keeps no daylight saving), and the UTC

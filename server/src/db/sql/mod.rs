@@ -15,6 +15,7 @@ pub(crate) mod threads;
 pub(crate) mod transcripts;
 pub(crate) mod uploads;
 pub(crate) mod users;
+pub(crate) mod webhooks;
 
 /// What differs between the engines in the SQL they share.
 pub(crate) trait Dialect {
@@ -60,6 +61,7 @@ macro_rules! shared_stores {
                 team: TeamStore,
                 invites: InviteStore,
                 notifications: NotificationStore,
+                webhooks: WebhookStore,
                 uploads: UploadStore,
                 jobs: JobQueue,
                 job_signals: JobSignals,
@@ -81,6 +83,7 @@ macro_rules! shared_stores {
         $crate::db::sql::team::team_store!($db);
         $crate::db::sql::invites::invite_store!($db);
         $crate::db::sql::notifications::notification_store!($db);
+        $crate::db::sql::webhooks::webhook_store!($db);
         $crate::db::sql::uploads::upload_store!($db);
         $crate::db::sql::jobs::job_queue!($db);
         $crate::db::sql::processes::process_registry!($db);

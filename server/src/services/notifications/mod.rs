@@ -1,0 +1,273 @@
+//! Telling people when it is their turn — by email inside their working hours, and to the
+//! workspace's webhooks as it happens.
+//!
+//! A new message or a reply is written with an event, in its own transaction; the workers turn
+//! each event into one notification per recipient (never its own author), due
+//! when the recipient's choice says: at once, when their working hours next begin (in their own
+//! zone), or never. The workers of every process deliver what is due under a lease: each is
+//! checked again just before it goes (heard already, the message gone, the recipient removed or
+//! no longer interested: dropped), waits a short while for the transcript's opening, and is
+//! retried with backoff when the SMTP server fails, then given up with the reason kept.
+//! Webhooks get one delivery per event they subscribe to, delivered the same way
+//! ([`webhooks`]); what both tell is the same [`story::Story`].
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::db::clips::ClipRow;
+use crate::db::notifications::NewNotification;
+use crate::db::threads::Reply;
+use crate::domain::{EmailChoice, NotificationEvent, User, WorkingHours};
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, SigningKey};
+
+mod email;
+pub mod story;
+pub mod webhooks;
+
+pub use email::{unsubscribe, unsubscribe_url};
+
+/// A new message waits this long before it is announced: time enough for it to be posted as
+/// a reply instead (the reply's notification then tells).
+const MESSAGE_GRACE: chrono::Duration = chrono::Duration::seconds(15);
+/// How often idle workers look for due notifications.
+const POLL: Duration = Duration::from_secs(2);
+
+/// When a notification for someone who chose `choice` (with these hours, in `zone`) goes out;
+/// `None`: not at all.
+pub fn due_at(choice: EmailChoice, hours: &WorkingHours, zone: Tz, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    match choice {
+        EmailChoice::Off => None,
+        EmailChoice::Immediate => Some(now),
+        // Without working days there is nothing to wait for.
+        EmailChoice::WorkingHours => Some(hours.next_start(now, zone).unwrap_or(now)),
+        EmailChoice::Digest => Some(hours.next_day_start(now, zone).unwrap_or(now)),
+    }
+}
+
+/// Turns the events written with new messages and replies into notifications (at most one per
+/// recipient, by their unique key, however many workers do it at once) when mail is on, and
+/// into deliveries to the workspace's webhooks.
+pub async fn fan_out(state: &AppState) -> AppResult<usize> {
+    let events = state.db.notifications().events(50).await?;
+    let mut to_webhooks = 0;
+    for event in &events {
+        let root = state.db.clips().get(&event.clip_id).await?;
+        let reply = match event.kind {
+            NotificationEvent::MessageCreated => None,
+            NotificationEvent::ReplyCreated => state.db.threads().by_id(&event.reply_id).await?,
+        };
+        if let (Some(root), true) = (&root, state.mailer.is_some()) {
+            match (event.kind, &reply) {
+                (NotificationEvent::MessageCreated, _) => message_created(state, root).await?,
+                (NotificationEvent::ReplyCreated, Some(reply)) => reply_created(state, root, reply).await?,
+                (NotificationEvent::ReplyCreated, None) => {}
+            }
+        }
+        if let Some(workspace) = root.as_ref().and_then(|r| r.workspace_id.as_deref()) {
+            to_webhooks += webhooks::queue(state, workspace, event, not_before(event.kind, Utc::now())).await?;
+        }
+        state.db.notifications().event_done(event.id).await?;
+    }
+    if to_webhooks > 0 {
+        state.webhooks_due.notify_one();
+    }
+    Ok(events.len())
+}
+
+/// The earliest an event is told: a new message waits out its grace.
+fn not_before(event: NotificationEvent, now: DateTime<Utc>) -> DateTime<Utc> {
+    match event {
+        NotificationEvent::MessageCreated => now + MESSAGE_GRACE,
+        NotificationEvent::ReplyCreated => now,
+    }
+}
+
+/// A new message: everyone else in its workspace hears of it. (If it turns out to be a reply,
+/// the reply's notification tells instead: this one is dropped when it is due.)
+async fn message_created(state: &AppState, clip: &ClipRow) -> AppResult<()> {
+    let (Some(workspace), Some(author)) = (&clip.workspace_id, &clip.owner_id) else {
+        return Ok(());
+    };
+    let members = state.db.team().members(workspace).await?;
+    let recipients: Vec<&User> = members.iter().filter(|m| m.id != *author).collect();
+    queue(
+        state,
+        &recipients,
+        NotificationEvent::MessageCreated,
+        &clip.id,
+        "",
+        author,
+    )
+    .await
+}
+
+/// A reply: whoever is part of its thread (posted the message or a reply in it) hears of it.
+/// A guest's reply (through a link) has no member behind it: its actor is `""`.
+async fn reply_created(state: &AppState, root: &ClipRow, reply: &Reply) -> AppResult<()> {
+    let Some(workspace) = &root.workspace_id else {
+        return Ok(());
+    };
+    let author = reply.author_id().unwrap_or_default();
+    let replies = state.db.threads().of_thread(&root.id).await?;
+    let clip_ids: Vec<&str> = replies.iter().filter_map(Reply::clip_id).collect();
+    let reply_clips = state.db.clips().get_many(&clip_ids).await?;
+    let mut part_of: Vec<&str> = root.owner_id.iter().map(String::as_str).collect();
+    part_of.extend(replies.iter().filter_map(Reply::author_id));
+    part_of.extend(reply_clips.iter().filter_map(|c| c.owner_id.as_deref()));
+    let members = state.db.team().members(workspace).await?;
+    let recipients: Vec<&User> = members
+        .iter()
+        .filter(|m| m.id != author && part_of.contains(&m.id.as_str()))
+        .collect();
+    queue(
+        state,
+        &recipients,
+        NotificationEvent::ReplyCreated,
+        &root.id,
+        &reply.id,
+        author,
+    )
+    .await
+}
+
+async fn queue(
+    state: &AppState,
+    recipients: &[&User],
+    event: NotificationEvent,
+    clip_id: &str,
+    reply_id: &str,
+    actor_id: &str,
+) -> AppResult<()> {
+    let not_before = not_before(event, Utc::now());
+    let mut queued = Vec::new();
+    for recipient in recipients {
+        if let Some(due) = due_at(
+            recipient.email_notifications,
+            &recipient.working_hours,
+            recipient.zone(),
+            not_before,
+        ) {
+            queued.push(NewNotification {
+                id: crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?,
+                recipient_id: &recipient.id,
+                event,
+                clip_id,
+                reply_id,
+                actor_id,
+                due_at: due,
+            });
+        }
+    }
+    if !queued.is_empty() {
+        state.db.notifications().enqueue(&queued).await?;
+    }
+    Ok(())
+}
+
+/// Turns events into notifications and delivers those due, until the process ends: mail in
+/// one task, webhooks in another, so a slow SMTP server and a dead endpoint hold up neither.
+pub fn start_worker(state: &AppState) {
+    let mail = state.clone();
+    tokio::spawn(async move {
+        let holder = format!("{}/mail", mail.process.id);
+        loop {
+            let fanned = match fan_out(&mail).await {
+                Ok(n) => n,
+                Err(err) => {
+                    tracing::warn!("cannot turn events into notifications: {err}");
+                    0
+                }
+            };
+            let delivered = match &mail.mailer {
+                Some(mailer) => email::deliver_due(&mail, mailer, &holder).await,
+                None => 0,
+            };
+            if fanned == 0 && delivered == 0 {
+                let _ = tokio::time::timeout(POLL, mail.notifications_due.notified()).await;
+            }
+        }
+    });
+    let hooks = state.clone();
+    tokio::spawn(async move {
+        let holder = format!("{}/webhooks", hooks.process.id);
+        loop {
+            if webhooks::deliver_due(&hooks, &holder).await == 0 {
+                let _ = tokio::time::timeout(POLL, hooks.webhooks_due.notified()).await;
+            }
+        }
+    });
+}
+
+/// Until when a claim made `now` holds.
+fn lease_until(state: &AppState, now: DateTime<Utc>) -> DateTime<Utc> {
+    now + chrono::Duration::seconds(i64::try_from(state.config.job_lease_secs.max(1)).unwrap_or(30))
+}
+
+/// What became of one notification's or delivery's turn.
+#[derive(Debug)]
+pub enum Outcome {
+    Sent,
+    /// Not worth sending any more, and why.
+    Dropped(&'static str),
+    /// Waiting for the transcript a little longer.
+    NotYet,
+    Failed(String),
+}
+
+/// HMAC-SHA256 of `message` under the server's key for `purpose` — made the first time it is
+/// needed, kept in the database so that every process signs alike, read once per process.
+pub async fn sign(state: &AppState, purpose: SigningKey, message: &[u8]) -> AppResult<[u8; 32]> {
+    use hmac::{Hmac, Mac};
+    let key = state
+        .signing_keys
+        .get(purpose)
+        .get_or_try_init(|| async {
+            let fresh = crate::auth::secrets::new_secret()
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
+            Ok::<_, AppError>(state.db.notifications().server_key(purpose.name(), &fresh).await?)
+        })
+        .await?;
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key.as_bytes())
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("bad key: {e}")))?;
+    mac.update(message);
+    Ok(mac.finalize().into_bytes().into())
+}
+
+/// Changes the viewer's choice.
+pub async fn set_choice(state: &AppState, user: &User, choice: EmailChoice) -> AppResult<()> {
+    Ok(state.db.notifications().set_email_choice(&user.id, choice).await?)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn each_choice_says_when_a_notification_goes() {
+        let manila = chrono_tz::Asia::Manila;
+        let hours = WorkingHours::default();
+        // Monday 9 February 2026, 07:00 in Manila: before the day begins.
+        let now = utc("2026-02-08T23:00:00Z");
+        assert_eq!(due_at(EmailChoice::Immediate, &hours, manila, now), Some(now));
+        assert_eq!(
+            due_at(EmailChoice::WorkingHours, &hours, manila, now),
+            Some(utc("2026-02-09T01:00:00Z"))
+        );
+        assert_eq!(
+            due_at(EmailChoice::Digest, &hours, manila, now),
+            Some(utc("2026-02-09T01:00:00Z"))
+        );
+        assert_eq!(due_at(EmailChoice::Off, &hours, manila, now), None);
+        // No working days at all: held for nothing.
+        let never: WorkingHours = serde_json::from_str("{}").unwrap();
+        assert_eq!(due_at(EmailChoice::WorkingHours, &never, manila, now), Some(now));
+    }
+}

@@ -1,0 +1,204 @@
+//! What happened, told in words and a link: the same story goes out by mail (to one person) and
+//! to webhooks (to a workspace's tools).
+
+use chrono::Utc;
+use maud::html;
+
+use super::Outcome;
+use crate::db::clips::ClipRow;
+use crate::db::threads::Reply;
+use crate::domain::{Author, ClipStatus, NotificationEvent, ReplyBody, clock};
+use crate::error::{AppError, AppResult, Missing};
+use crate::state::AppState;
+
+/// How long a notification waits for its message's transcript, to quote its opening.
+const TRANSCRIPT_WAIT: chrono::Duration = chrono::Duration::seconds(90);
+/// How much of a transcript or a text reply a notification quotes.
+const QUOTE_CHARS: usize = 240;
+
+/// Something that happened, as it is told.
+#[derive(Debug)]
+pub struct Story {
+    pub event: NotificationEvent,
+    /// The message, or the root of the thread replied in.
+    pub root: ClipRow,
+    pub reply: Option<Reply>,
+    /// The recording: the message itself, or the reply's clip (none for a text reply).
+    pub recording: Option<ClipRow>,
+    /// Whose receipt means the news is heard already: the message's or the reply's id.
+    pub heard_id: String,
+    /// Who did it, by name.
+    pub actor: String,
+    pub title: String,
+    /// The page, at the moment an anchored reply points to.
+    pub link: String,
+    pub subject: String,
+    /// "Ana replied by voice to “Title”".
+    pub what: String,
+    /// " at 1:23" for an anchored reply.
+    pub at: Option<String>,
+    /// The recording's length, `m:ss`.
+    pub length: Option<String>,
+    /// The transcript's opening, or the text replied.
+    pub said: Option<String>,
+}
+
+/// What `event` (about `clip_id`, `reply_id`, done by `actor_id`, queued at `queued_at`) tells,
+/// or why it is not told (now).
+pub async fn describe(
+    state: &AppState,
+    event: NotificationEvent,
+    clip_id: &str,
+    reply_id: &str,
+    actor_id: &str,
+    queued_at: &str,
+) -> AppResult<Result<Story, Outcome>> {
+    let Some(root) = state.db.clips().get(clip_id).await? else {
+        return Ok(Err(Outcome::Dropped("the message is gone")));
+    };
+    if root.status == ClipStatus::Deleted {
+        return Ok(Err(Outcome::Dropped("the message was deleted")));
+    }
+    let (heard_id, recording, reply) = match event {
+        NotificationEvent::MessageCreated => {
+            if state.db.threads().by_clip(&root.id).await?.is_some() {
+                return Ok(Err(Outcome::Dropped("the message became a reply")));
+            }
+            (root.id.clone(), Some(root.clone()), None)
+        }
+        NotificationEvent::ReplyCreated => {
+            let Some(reply) = state.db.threads().by_id(reply_id).await? else {
+                return Ok(Err(Outcome::Dropped("the reply is gone")));
+            };
+            let clip = match reply.clip_id() {
+                Some(id) => state.db.clips().get(id).await?,
+                None => None,
+            };
+            let id = reply.clip_id().map_or_else(|| reply.id.clone(), str::to_owned);
+            (id, clip, Some(reply))
+        }
+    };
+    let opening = match &recording {
+        Some(clip) => {
+            let opening = crate::services::transcripts::opening(state, clip, QUOTE_CHARS).await?;
+            let waited = Utc::now() - crate::domain::parse_timestamp(queued_at).unwrap_or_else(Utc::now);
+            if opening.is_none() && waited < TRANSCRIPT_WAIT && transcript_coming(state, clip).await? {
+                return Ok(Err(Outcome::NotYet));
+            }
+            opening
+        }
+        None => None,
+    };
+    let actor = match (state.db.users().by_id(actor_id).await?, &reply) {
+        (Some(member), _) => member.display_name,
+        (
+            None,
+            Some(Reply {
+                author: Author::Guest(name),
+                ..
+            }),
+        ) => format!("{name} (guest)"),
+        (None, _) => "Someone".to_owned(),
+    };
+    let title = if root.title.is_empty() {
+        "Untitled clip".to_owned()
+    } else {
+        root.title.clone()
+    };
+    let mut link = format!(
+        "{}/c/{}",
+        state.public_url,
+        root.share_token.as_deref().ok_or(AppError::NotFound(Missing::Clip))?
+    );
+    // A moment in the message itself (not in a reply answered) opens the page there.
+    if let Some(ms) = reply
+        .as_ref()
+        .filter(|r| r.parent_id.is_none())
+        .and_then(|r| r.anchor_ms)
+    {
+        link.push_str(&format!("?t={:.1}", ms as f64 / 1000.0));
+    }
+    let (subject, what) = match (&reply, &recording) {
+        (None, _) => (
+            format!("{actor} sent a message: “{title}”"),
+            format!("{actor} recorded “{title}”"),
+        ),
+        (Some(_), Some(clip)) => (
+            format!("{actor} replied to “{title}”"),
+            format!(
+                "{actor} replied by {} to “{title}”",
+                if clip.media.has_video { "video" } else { "voice" }
+            ),
+        ),
+        (Some(_), None) => (
+            format!("{actor} replied to “{title}”"),
+            format!("{actor} replied to “{title}”"),
+        ),
+    };
+    let said = match &reply {
+        Some(Reply {
+            body: ReplyBody::Text(text),
+            ..
+        }) => Some(text.chars().take(QUOTE_CHARS).collect()),
+        _ => opening,
+    };
+    Ok(Ok(Story {
+        event,
+        at: reply
+            .as_ref()
+            .and_then(|r| r.anchor_ms)
+            .map(|ms| format!(" at {}", clock(ms))),
+        length: recording.as_ref().map(|c| clock(c.duration_ms)),
+        root,
+        reply,
+        recording,
+        heard_id,
+        actor,
+        title,
+        link,
+        subject,
+        what,
+        said,
+    }))
+}
+
+impl Story {
+    /// "Ana replied by voice to “Title” at 0:12 (0:05)."
+    pub fn summary(&self) -> String {
+        let mut line = format!("{}{}", self.what, self.at.as_deref().unwrap_or_default());
+        if let Some(length) = &self.length {
+            line.push_str(&format!(" ({length})"));
+        }
+        line.push('.');
+        line
+    }
+
+    /// The story as a mail's plain text.
+    pub fn text(&self) -> String {
+        let mut text = format!("{}\n\n", self.summary());
+        if let Some(said) = &self.said {
+            text.push_str(&format!("“{said}”\n\n"));
+        }
+        text.push_str(&format!("Listen and answer: {}\n", self.link));
+        text
+    }
+
+    /// The story as a mail's HTML (every piece of user text escaped by maud).
+    pub fn html(&self) -> String {
+        html! {
+            p { (self.summary()) }
+            @if let Some(said) = &self.said { blockquote { "“" (said) "”" } }
+            p { a href=(self.link) { "Listen and answer" } }
+        }
+        .into_string()
+    }
+}
+
+/// Whether the clip's transcript is still being made.
+async fn transcript_coming(state: &AppState, clip: &ClipRow) -> AppResult<bool> {
+    let jobs = state.db.jobs().jobs(&[clip.id.as_str()]).await?;
+    Ok(matches!(
+        state.transcription.status(jobs.get(&clip.id)).status,
+        crate::domain::TranscriptStatus::Pending | crate::domain::TranscriptStatus::Running
+    ))
+}

@@ -1,0 +1,45 @@
+// The webhooks section of the settings page, for admins: add and remove endpoints through the
+// API with the session's CSRF token. A new webhook's secret is shown once, before the reload.
+const csrf = document.querySelector('meta[name=csrf-token]')?.content;
+const status = document.getElementById('webhook-status');
+
+async function send(method, url, body) {
+  const response = await fetch(url, {
+    method,
+    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => null);
+  if (!response.ok) throw new Error(answer?.error?.message || `failed (${response.status})`);
+  return answer;
+}
+
+const form = document.getElementById('webhook-form');
+form?.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const events = [...form.querySelectorAll('input[name=events]:checked')].map((box) => box.value);
+  const format = form.querySelector('input[name=format]:checked')?.value;
+  try {
+    const hook = await send('POST', '/api/v1/webhooks', { url: form.elements.url.value, events, format });
+    document.getElementById('webhook-secret').value = hook.secret;
+    document.getElementById('webhook-made').hidden = false;
+    status.textContent = `Added: ${hook.url}. Reload to see its deliveries.`;
+    form.reset();
+  } catch (error) {
+    status.textContent = error.message;
+  }
+});
+
+document.querySelector('ul.webhooks')?.addEventListener('click', async (event) => {
+  const button = event.target.closest('button[data-action=remove]');
+  if (!button) return;
+  const item = button.closest('li[data-webhook]');
+  if (!confirm(`Remove the webhook to ${item.querySelector('strong').textContent}?`)) return;
+  try {
+    await send('DELETE', `/api/v1/webhooks/${item.dataset.webhook}`);
+    item.remove();
+    status.textContent = 'Removed.';
+  } catch (error) {
+    status.textContent = error.message;
+  }
+});
