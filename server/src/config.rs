@@ -154,6 +154,24 @@ pub struct Config {
     #[arg(long, env = "OFFBEAT_WEBHOOK_ALLOW_PRIVATE")]
     pub webhook_allow_private: bool,
 
+    /// Open connections at most; one more is answered 503 and closed.
+    #[arg(long, env = "OFFBEAT_MAX_CONNECTIONS", default_value_t = 1000)]
+    pub max_connections: usize,
+
+    /// Seconds a client has to send a request's headers; a kept-alive connection idle this
+    /// long is closed too.
+    #[arg(long, default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a request's body may pause before the request ends (an upload keeps what
+    /// arrived, and its session is free for the client's resume).
+    #[arg(long, default_value_t = 30)]
+    pub body_idle_timeout_secs: u64,
+
+    /// Seconds a shutdown (SIGTERM, Ctrl-C) waits for requests in flight before cutting them.
+    #[arg(long, default_value_t = 10)]
+    pub shutdown_grace_secs: u64,
+
     /// A process's hold on its jobs and its upload sessions, renewed every third of it: when
     /// it dies, other processes take them over this long after its last renewal.
     #[arg(long, env = "OFFBEAT_JOB_LEASE_SECS", default_value_t = 30)]

@@ -36,6 +36,10 @@ pub enum AppError {
         status: crate::domain::TranscriptStatus,
         reason: Option<String>,
     },
+    /// A body or query the server could not read (bad JSON, a missing field, a wrong type),
+    /// with the status the reader chose (400, 413, 415 or 422).
+    #[error("{message}")]
+    Rejected { status: StatusCode, message: String },
     #[error("storage is unavailable; try again shortly")]
     StorageUnavailable(#[source] StorageError),
     #[error("internal error")]
@@ -56,6 +60,15 @@ impl AppError {
             AppError::UnsupportedMedia(_) => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media"),
             AppError::RangeNotSatisfiable { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable"),
             AppError::TranscriptNotReady { .. } => (StatusCode::CONFLICT, "transcript_not_ready"),
+            AppError::Rejected { status, .. } => (
+                *status,
+                match status.as_u16() {
+                    413 => "too_large",
+                    415 => "unsupported_media",
+                    422 => "unprocessable",
+                    _ => "bad_request",
+                },
+            ),
             AppError::StorageUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

@@ -155,11 +155,16 @@ async fn commit(
     let commit_state = state.clone();
     let content_type = facts.container.content_type(facts.video_codec.as_deref());
     let row = tokio::spawn(async move {
-        // Whatever part of the media is stored goes again if the row does not commit.
-        let guard = ObjectGuard::new(
-            commit_state.storage.clone(),
-            vec![key.clone(), object_key(&id, Object::MediaHead)],
-        );
+        // Whatever part of the media is stored goes again if the row does not commit — and if
+        // this process dies first, the janitor finds it noted (`sweep_stray_objects`).
+        let keys = vec![key.clone(), object_key(&id, Object::MediaHead)];
+        let noted: Vec<&str> = keys.iter().map(String::as_str).collect();
+        commit_state
+            .db
+            .clips()
+            .storing(&id, &noted, &commit_state.process.id)
+            .await?;
+        let guard = ObjectGuard::new(commit_state.storage.clone(), keys);
         let layout = store(&commit_state, &id, &key, staged, analysis.stored, content_type).await?;
         let Digest { size, sha256 } = digest.get().await?;
         let row = ClipRow {
@@ -460,4 +465,38 @@ impl Drop for ObjectGuard {
             });
         }
     }
+}
+
+/// Removes the objects a process that died stored for clips whose rows never came (and forgets
+/// those whose rows did); how many it removed. Objects a live process is storing are its own,
+/// unless they are older than any store takes (what a failed store's cleanup left noted).
+pub async fn sweep_stray_objects(state: &AppState) -> AppResult<usize> {
+    let now = chrono::Utc::now();
+    let long_ago = crate::domain::timestamp(now - chrono::Duration::hours(1));
+    let mut removed = 0;
+    let mut alive: std::collections::HashMap<String, bool> = std::collections::HashMap::new();
+    for (clip_id, key, holder, created_at) in state.db.clips().being_stored().await? {
+        let holder_alive = created_at > long_ago
+            && match alive.get(&holder) {
+                Some(known) => *known,
+                None => {
+                    let known =
+                        holder == state.process.id || state.db.processes().alive_url(&holder, now).await?.is_some();
+                    alive.insert(holder.clone(), known);
+                    known
+                }
+            };
+        if holder_alive {
+            continue;
+        }
+        if state.db.clips().get(&clip_id).await?.is_none() {
+            match state.storage.delete(&key).await {
+                Ok(()) => removed += 1,
+                Err(crate::storage::StorageError::NotFound) => {}
+                Err(err) => return Err(err.into()),
+            }
+        }
+        state.db.clips().not_storing(&clip_id, &key).await?;
+    }
+    Ok(removed)
 }

@@ -20,6 +20,7 @@ pub mod models;
 pub mod routes;
 pub mod search;
 pub mod services;
+pub mod serving;
 pub mod session_parts;
 pub mod state;
 pub mod storage;
@@ -66,7 +67,8 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     });
     state.transcription.start_workers(&state);
     services::notifications::start_worker(&state);
-    // Abandoned resumable uploads go, every ten minutes (and once now).
+    // Abandoned resumable uploads and the objects of clips that never came go, every ten
+    // minutes (and once now).
     let janitor = state.clone();
     tokio::spawn(async move {
         let ttl = std::time::Duration::from_secs(janitor.config.upload_session_ttl_secs);
@@ -75,6 +77,11 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "removed abandoned upload sessions"),
                 Err(err) => tracing::warn!("cleaning abandoned uploads: {err}"),
+            }
+            match ingest::sweep_stray_objects(&janitor).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, "removed objects stored for clips that never came"),
+                Err(err) => tracing::warn!("removing stray objects: {err}"),
             }
             tokio::time::sleep(std::time::Duration::from_secs(600).min(ttl.max(std::time::Duration::from_secs(1))))
                 .await;
@@ -91,12 +98,13 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     }
     let live_analyses = state.live_analyses.clone();
     let leaving = state.clone();
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await?;
+    let limits = serving::Limits {
+        max_connections: state.config.max_connections.max(1),
+        header_timeout: std::time::Duration::from_secs(state.config.header_timeout_secs.max(1)),
+        body_idle_timeout: std::time::Duration::from_secs(state.config.body_idle_timeout_secs.max(1)),
+        shutdown_grace: std::time::Duration::from_secs(state.config.shutdown_grace_secs),
+    };
+    serving::serve(listener, app(state), limits, shutdown_signal()).await?;
     // Threads following takes still being recorded would hold the exit up: let them go (the
     // sessions catch up from their files after the restart).
     live_analyses.forget_all();

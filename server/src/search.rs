@@ -37,6 +37,8 @@ impl Term {
 impl SearchQuery {
     /// The query in `input`, or `None` when it holds nothing searchable.
     pub fn parse(input: &str) -> Option<Self> {
+        // Control characters separate words; no engine sees them (PostgreSQL refuses a NUL).
+        let input = input.replace(char::is_control, " ");
         let mut terms = Vec::new();
         let mut rest = input.trim();
         while !rest.is_empty() && terms.len() < MAX_TERMS {
@@ -73,6 +75,13 @@ mod tests {
 
     fn word(text: &str) -> Term {
         Term::Word(text.into())
+    }
+
+    #[test]
+    fn control_characters_separate_words() {
+        assert_eq!(terms("abc\0"), [word("abc")]);
+        assert_eq!(terms("budget\u{0}friday\r\n"), [word("budget"), word("friday")]);
+        assert_eq!(terms("\0\u{7f}"), []);
     }
 
     #[test]

@@ -113,6 +113,9 @@ impl AppState {
     /// Opens the database (applying migrations) and the storage backend the config names.
     pub async fn open(config: Config, public_url: String) -> anyhow::Result<Self> {
         let data_dir = &config.data_dir;
+        tokio::fs::create_dir_all(data_dir).await?;
+        // Nobody else may even look inside (whatever mode files in it were once made with).
+        tokio::fs::set_permissions(data_dir, std::os::unix::fs::PermissionsExt::from_mode(0o700)).await?;
         let staging_dir = data_dir.join("staging");
         clear_leftovers(&staging_dir).await?;
         tokio::fs::create_dir_all(&staging_dir).await?;

@@ -18,4 +18,7 @@ pub trait AttemptLog: Send + Sync {
     /// Records an attempt now under every key (hashed), unless one of them already has
     /// `limit` attempts since `since`. Attempts older than `since` are forgotten.
     async fn attempt(&self, key_hashes: &[&str], limit: i64, since: DateTime<Utc>) -> sqlx::Result<Attempt>;
+
+    /// How many attempts were recorded under the key since `since`.
+    async fn count(&self, key_hash: &str, since: DateTime<Utc>) -> sqlx::Result<i64>;
 }

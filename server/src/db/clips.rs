@@ -132,7 +132,17 @@ pub struct Cursor {
 pub trait ClipStore: Send + Sync {
     /// Inserts the clip with its pending transcript job, in one transaction: no clip is ever
     /// without a job.
+    /// Inserts the clip; the objects noted as being stored for it are no longer stray.
     async fn insert(&self, clip: &ClipRow) -> sqlx::Result<()>;
+
+    /// Notes that `holder` is about to store `keys` for the clip `clip_id` (before its row).
+    async fn storing(&self, clip_id: &str, keys: &[&str], holder: &str) -> sqlx::Result<()>;
+
+    /// Every object noted as being stored, as `(clip_id, key, holder, created_at)`.
+    async fn being_stored(&self) -> sqlx::Result<Vec<(String, String, String, String)>>;
+
+    /// Forgets that the object was being stored (it is gone, or its clip's row is there).
+    async fn not_storing(&self, clip_id: &str, key: &str) -> sqlx::Result<()>;
 
     /// One clip without its peaks.
     async fn get(&self, id: &str) -> sqlx::Result<Option<ClipRow>>;

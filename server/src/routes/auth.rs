@@ -8,7 +8,7 @@
 
 use std::net::SocketAddr;
 
-use axum::Json;
+use super::extract::Json;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};

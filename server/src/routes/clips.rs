@@ -1,8 +1,10 @@
 //! Clip metadata: create (upload), show, list, delete, peaks.
 
-use axum::Json;
+use super::extract::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
+
+use super::extract::Query;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use serde::Deserialize;

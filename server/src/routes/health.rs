@@ -1,6 +1,6 @@
 //! Liveness and readiness.
 
-use axum::Json;
+use super::extract::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::{Value, json};

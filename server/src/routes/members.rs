@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use axum::Json;
+use super::extract::Json;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;

@@ -2,6 +2,7 @@
 
 pub(crate) mod auth;
 pub(crate) mod clips;
+mod extract;
 mod forward;
 mod health;
 mod media;

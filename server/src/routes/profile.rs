@@ -1,7 +1,7 @@
 //! The signed-in person's own profile: `GET`/`PATCH /api/v1/me`, `POST /api/v1/me/password`,
 //! `GET`/`PATCH /api/v1/me/notifications`.
 
-use axum::Json;
+use super::extract::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};

@@ -1,7 +1,9 @@
 //! `GET /api/v1/search?q=&limit=`: see [`crate::services::search`].
 
-use axum::Json;
-use axum::extract::{Query, State};
+use super::extract::Json;
+use axum::extract::State;
+
+use super::extract::Query;
 use serde::Deserialize;
 
 use crate::auth::Viewer;

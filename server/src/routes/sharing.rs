@@ -2,7 +2,7 @@
 //! `POST …/sharing/rotate` — a new link (the old one stops working);
 //! `DELETE …/sharing/link` — no link at all. Owner only.
 
-use axum::Json;
+use super::extract::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;

@@ -3,7 +3,7 @@
 //! optionally at a moment), `DELETE /api/v1/replies/{id}` (its author deletes a text reply),
 //! `POST /api/v1/clips/{id}/seen` (the player started it), `GET /api/v1/inbox`. See [`crate::services::threads`].
 
-use axum::Json;
+use super::extract::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 

@@ -1,6 +1,6 @@
 //! `GET /api/v1/clips/{id}/transcript` (JSON) and its `.vtt`, `.srt` and `.txt` renderings.
 
-use axum::Json;
+use super::extract::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};

@@ -16,7 +16,7 @@
 //!
 //! This module only speaks the protocol; the sessions are [`crate::services::uploads`].
 
-use axum::Json;
+use super::extract::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};

@@ -1,7 +1,7 @@
 //! Webhooks over JSON, for a workspace's admins: `POST`/`GET /api/v1/webhooks`,
 //! `DELETE /api/v1/webhooks/{id}`.
 
-use axum::Json;
+use super::extract::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde_json::{Value, json};

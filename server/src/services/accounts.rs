@@ -50,24 +50,25 @@ pub enum Transport {
     PlainHttp,
 }
 
-/// The user these credentials belong to, rate-limited per email and client address. Wrong
-/// emails cost as much time as wrong passwords, and read the same.
+/// The user these credentials belong to: limited per client address, slowed per account (see
+/// `auth::rate_limit`). Wrong emails cost as much time as wrong passwords, and read the same.
 pub async fn check_password(state: &AppState, peer: SocketAddr, email: &str, password: String) -> AppResult<User> {
     const MAX_EMAIL: usize = 320;
     const MAX_PASSWORD: usize = 1024;
     let email = email.trim().to_lowercase();
     let ip = peer.ip().to_string();
-    if let Err(wait) = state
-        .login_limiter
-        .attempt(&state.db, &[&format!("email:{email}"), &format!("ip:{ip}")])
-        .await?
-    {
+    if let Err(wait) = state.login_limiter.admit(&state.db, &ip).await? {
         return Err(AppError::TooManyRequests {
             retry_after_secs: wait.as_secs().max(1),
         });
     }
     if email.len() > MAX_EMAIL || password.len() > MAX_PASSWORD {
         return Err(AppError::BadRequest("email or password too long".into()));
+    }
+    // An account others have been guessing at answers slowly, but answers: its owner gets in.
+    let wait = state.login_limiter.delay(&state.db, &email).await?;
+    if !wait.is_zero() {
+        tokio::time::sleep(wait).await;
     }
     let row = state.db.users().by_email(&email).await?;
     let stored = row
@@ -76,9 +77,13 @@ pub async fn check_password(state: &AppState, peer: SocketAddr, email: &str, pas
     let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
-    row.filter(|_| matches)
-        .map(|row| row.user())
-        .ok_or_else(|| AppError::BadRequest("wrong email or password".into()))
+    match row.filter(|_| matches) {
+        Some(row) => Ok(row.user()),
+        None => {
+            state.login_limiter.failed(&state.db, &email).await?;
+            Err(AppError::BadRequest("wrong email or password".into()))
+        }
+    }
 }
 
 /// A new browser session: the Set-Cookie value and the session's CSRF token.

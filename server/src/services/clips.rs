@@ -134,8 +134,11 @@ impl ClipView {
             thread_url: format!("{base}/api/v1/threads/{}{share_query}", row.id),
             peaks_url: format!("{url}/peaks{share_query}"),
             url: format!("{url}{share_query}"),
+            // A guest gets the page of the link they hold, never another clip's link: a reply
+            // reached through its thread's link stays reachable only through that link.
             page_url: match audience.relation {
                 Relation::Stranger => None,
+                Relation::LinkHolder if audience.share_token != row.share_token.as_deref() => None,
                 _ => row.share_token.as_ref().map(|t| share_url(base, t)),
             },
             visibility: row.visibility,

@@ -62,7 +62,7 @@ impl Message {
     /// The display name of its author.
     pub fn author_name(&self) -> &str {
         match &self.author {
-            AuthorView::Member { display_name, .. } => display_name,
+            AuthorView::Member { display_name, .. } | AuthorView::Teammate { display_name } => display_name,
             AuthorView::Guest { display_name, .. } => display_name.as_deref().unwrap_or("someone"),
         }
     }
@@ -76,6 +76,9 @@ pub enum AuthorView {
         display_name: String,
         time_zone: String,
     },
+    /// A member as people outside the workspace see them: a name, nothing that identifies
+    /// their account or says where they live.
+    Teammate { display_name: String },
     /// A guest (or, for clips stored before accounts, nobody known).
     Guest {
         guest_name: Option<String>,
@@ -156,9 +159,27 @@ pub async fn thread(state: &AppState, viewer: &Viewer, clip_id: &str) -> AppResu
     })
 }
 
+/// Who reads a thread: its workspace's members, or people who came through its link (who see
+/// members' names only — no account ids, time zones or who listened when).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Readers {
+    Team,
+    Outsiders,
+}
+
+impl Readers {
+    fn of(root_relation: Relation) -> Self {
+        match root_relation {
+            Relation::Owner | Relation::Member => Self::Team,
+            Relation::LinkHolder | Relation::Stranger => Self::Outsiders,
+        }
+    }
+}
+
 /// What rendering a thread's messages needs, loaded in one query each: who asks, who wrote,
 /// who has seen what, the clips' views and transcript openings.
 struct Context {
+    readers: Readers,
     authors: HashMap<String, User>,
     seen: HashMap<String, Vec<Receipt>>,
     views: HashMap<String, ClipView>,
@@ -220,6 +241,7 @@ impl Context {
             .map(|v| (v.id.clone(), v))
             .collect();
         Ok(Self {
+            readers: Readers::of(root_relation),
             authors,
             seen,
             views,
@@ -234,10 +256,16 @@ impl Context {
             Some(Author::Guest(_)) | None => None,
         };
         let utc = parse_timestamp(created_at).unwrap_or_else(Utc::now);
-        let zone = member.map_or(chrono_tz::UTC, User::zone);
+        let zone = match (self.readers, member) {
+            (Readers::Team, Some(user)) => user.zone(),
+            _ => chrono_tz::UTC,
+        };
         let local = zone.from_utc_datetime(&utc.naive_utc());
         Message {
             author: match (member, author) {
+                (Some(user), _) if self.readers == Readers::Outsiders => AuthorView::Teammate {
+                    display_name: user.display_name.clone(),
+                },
                 (Some(user), _) => AuthorView::Member {
                     id: user.id.clone(),
                     display_name: user.display_name.clone(),
@@ -256,7 +284,10 @@ impl Context {
             created_at_local: local.to_rfc3339_opts(SecondsFormat::Secs, true),
             utc_offset_minutes: local.offset().fix().local_minus_utc() / 60,
             message_id: message_id.to_owned(),
-            seen_by: self.seen.get(message_id).cloned().unwrap_or_default(),
+            seen_by: match self.readers {
+                Readers::Team => self.seen.get(message_id).cloned().unwrap_or_default(),
+                Readers::Outsiders => Vec::new(),
+            },
             content: Content::Deleted,
             place: None,
             replies: Vec::new(),

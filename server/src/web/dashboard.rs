@@ -47,10 +47,15 @@ async fn render(state: &AppState, viewer: &Viewer, user: &User, csrf: &str, q: &
         .clips
         .into_iter()
         .partition(|clip| clip.owner_id.as_deref() == Some(user.id.as_str()));
+    // A query the search refuses (too long) is said on the page, not turned into an error page.
     let found = if q.trim().is_empty() {
         None
     } else {
-        Some(search::search(state, viewer, q, 20).await?)
+        match search::search(state, viewer, q, 20).await {
+            Ok(found) => Some(Ok(found)),
+            Err(AppError::BadRequest(why)) => Some(Err(why)),
+            Err(err) => return Err(err),
+        }
     };
     Ok(super::private_page(
         "Dashboard",
@@ -71,7 +76,11 @@ async fn render(state: &AppState, viewer: &Viewer, user: &User, csrf: &str, q: &
             form.search role="search" method="get" action="/" {
                 input type="search" name="q" value=(q) placeholder="Search transcripts and titles" aria-label="Search transcripts and titles";
             }
-            @if let Some(found) = &found { (search_results(q, found)) }
+            @match &found {
+                Some(Ok(found)) => (search_results(q, found)),
+                Some(Err(why)) => p.status role="status" { (why) },
+                None => {},
+            }
             section aria-label="Inbox" {
                 h2 { "Inbox" }
                 @if inbox.threads.is_empty() { p.status { "Nothing new." } }
@@ -168,6 +177,9 @@ pub async fn login_submit(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
+    if let Some(refused) = super::forms::cross_site(&state, &headers) {
+        return refused;
+    }
     let user = match check_password(&state, peer, &form.email, form.password).await {
         Ok(user) => user,
         Err(err) => {

@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 
+use super::forms::cross_site;
 use super::profile_form::{hours_filled, newcomer_from_form, profile_fields};
 use super::{notice, private_page};
 use crate::auth::transport;
@@ -19,24 +20,6 @@ use crate::error::AppError;
 use crate::services::accounts::start_session;
 use crate::services::invites::{self, Invitation, closed_message};
 use crate::state::AppState;
-
-/// A form posted from another site is refused: nobody may be signed up (or in) by a page they
-/// did not mean to use. Browsers say where a request comes from in `Sec-Fetch-Site`; older
-/// ones only in `Origin` (which our own pages send as `null`: they set no-referrer).
-fn same_origin(state: &AppState, headers: &HeaderMap) -> bool {
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        return matches!(site, "same-origin" | "none");
-    }
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    let public = state.public_url.trim_end_matches('/');
-    origin == public || origin == format!("http://{host}") || origin == format!("https://{host}")
-}
 
 /// Signs `user` in and sends them to the dashboard.
 async fn sign_in(state: &AppState, user: &User, headers: &HeaderMap, peer: SocketAddr) -> Response {
@@ -106,17 +89,6 @@ fn newcomer_form(
             @if let Some(error) = error { p.status role="alert" { (error) } }
         }
     }
-}
-
-/// The answer to a form posted from another site, if this one was.
-fn cross_site(state: &AppState, headers: &HeaderMap) -> Option<Response> {
-    (!same_origin(state, headers)).then(|| {
-        notice(
-            StatusCode::FORBIDDEN,
-            "Refused",
-            "This form was sent from another site.",
-        )
-    })
 }
 
 pub async fn setup_submit(

@@ -4,6 +4,7 @@
 
 mod assets;
 mod dashboard;
+mod forms;
 mod join;
 mod members;
 mod oembed;
@@ -134,13 +135,37 @@ pub fn uploads_cors(origins: &[String]) -> tower_http::cors::CorsLayer {
         ])
 }
 
+/// Whether other sites may frame a response: only the page that rendered it knows, so it says
+/// so (as a response extension) and [`security_headers`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// The full page: never framed.
+    Page,
+    /// The bare player (`/c/{token}?embed=1`): any site may embed it.
+    Player,
+}
+
+impl axum::response::IntoResponseParts for Framing {
+    type Error = std::convert::Infallible;
+    fn into_response_parts(
+        self,
+        mut parts: axum::response::ResponseParts,
+    ) -> Result<axum::response::ResponseParts, Self::Error> {
+        parts.extensions_mut().insert(self);
+        Ok(parts)
+    }
+}
+
 pub async fn security_headers(request: Request, next: Next) -> Response {
-    let embed = request.uri().path().starts_with("/c/") && request.uri().query().is_some_and(|q| q.contains("embed=1"));
     let mut response = next.run(request).await;
+    let framing = response.extensions().get::<Framing>().copied().unwrap_or(Framing::Page);
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(if embed { CSP_EMBED } else { CSP }),
+        HeaderValue::from_static(match framing {
+            Framing::Page => CSP,
+            Framing::Player => CSP_EMBED,
+        }),
     );
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));

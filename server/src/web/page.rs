@@ -17,11 +17,12 @@ use crate::services::links::{self, Opened};
 use crate::services::threads::{self, Content, Message, Thread};
 use crate::services::transcripts;
 use crate::state::AppState;
+use crate::web::Framing;
 
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
-    /// `1`: the bare player, for embedding in other sites.
-    embed: Option<u8>,
+    /// `1`: the bare player, for embedding in other sites (anything else: the full page).
+    embed: Option<String>,
 }
 
 pub async fn clip_page(
@@ -30,8 +31,13 @@ pub async fn clip_page(
     Path(token): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Response {
-    match render(&state, viewer, &token, query.embed == Some(1)).await {
-        Ok(Some(page)) => page.into_response(),
+    let framing = match query.embed.as_deref() {
+        Some("1") => Framing::Player,
+        _ => Framing::Page,
+    };
+    match render(&state, viewer, &token, framing == Framing::Player).await {
+        // Only the bare player may be framed by other sites (see `security_headers`).
+        Ok(Some(page)) => (framing, page).into_response(),
         Ok(None) => (StatusCode::NOT_FOUND, not_found()).into_response(),
         Err(err) => {
             tracing::error!("playback page: {err:?}");
@@ -66,7 +72,11 @@ async fn render(state: &AppState, viewer: Viewer, token: &str, embed: bool) -> a
         token,
         clip: &clip,
         author_name: author.as_ref().map_or("someone", |a| a.display_name.as_str()),
-        author_zone: author.as_ref().map(|a| a.time_zone.as_str()),
+        // Where the team lives is the team's: outsiders see times in UTC.
+        author_zone: author
+            .as_ref()
+            .filter(|_| matches!(rel, Relation::Owner | Relation::Member))
+            .map(|a| a.time_zone.as_str()),
         transcript: transcript.as_ref(),
         thread: thread.as_ref(),
         public,
@@ -266,7 +276,7 @@ fn reply_markup(message: &Message, parent_media: &str, viewer_id: Option<&str>) 
     let author = message.author_name();
     let zone = match &message.author {
         threads::AuthorView::Member { time_zone, .. } => Some(time_zone.as_str()),
-        threads::AuthorView::Guest { .. } => None,
+        threads::AuthorView::Teammate { .. } | threads::AuthorView::Guest { .. } => None,
     };
     let is_clip = matches!(message.content, Content::Clip { .. });
     let own_text = matches!(message.content, Content::Text { .. })

@@ -7,6 +7,7 @@
 
 mod accounts_sharing;
 mod cluster;
+mod hostile_clients;
 mod live_recording;
 mod models;
 mod notifications;

@@ -1,4 +1,5 @@
-//! Operations: Prometheus metrics on their own address, never on the app's.
+//! Operations: Prometheus metrics on their own address, never on the app's; a data directory
+//! nobody but the server's user can read.
 
 use std::time::Duration;
 
@@ -76,4 +77,43 @@ fn metrics_count_requests_sessions_and_jobs_apart_from_the_app() {
     // No model here: the uploaded clip's transcript job waits in the queue.
     assert!(has("offbeat_jobs_pending 1", &[]), "{text}");
     assert!(has("offbeat_jobs_oldest_pending_seconds", &[]), "{text}");
+}
+
+/// Every file and directory under `dir`.
+fn everything_in(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(everything_in(&path));
+        }
+        found.push(path);
+    }
+    found
+}
+
+#[test]
+fn the_data_directory_is_its_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = ServerProc::start(Backend::Local, &[]);
+    server.upload_file(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/chromium-audio.webm"
+    )));
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(server.data_dir()), 0o700, "the data directory");
+    let files = everything_in(server.data_dir());
+    assert!(
+        files.iter().any(|f| f.extension().is_some_and(|e| e == "db")),
+        "the database is there: {files:?}"
+    );
+    assert!(
+        files
+            .iter()
+            .any(|f| f.is_file() && f.starts_with(server.data_dir().join("clips-store"))),
+        "the stored clip is there: {files:?}"
+    );
+    for file in &files {
+        assert_eq!(mode(file) & 0o077, 0, "{} is {:o}", file.display(), mode(file));
+    }
 }

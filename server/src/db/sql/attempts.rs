@@ -54,6 +54,14 @@ macro_rules! attempt_log {
                     tx.commit().await?;
                     Ok(Attempt::Refused { oldest })
                 }
+
+                async fn count(&self, key_hash: &str, since: chrono::DateTime<Utc>) -> sqlx::Result<i64> {
+                    sqlx::query_scalar("SELECT COUNT(*) FROM attempts WHERE key_hash = $1 AND attempted_at >= $2")
+                        .bind(key_hash)
+                        .bind(timestamp(since))
+                        .fetch_one(&self.pool)
+                        .await
+                }
             }
         };
     };

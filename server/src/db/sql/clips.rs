@@ -75,6 +75,10 @@ macro_rules! clip_store {
                     if let Some(announce) = Self::ANNOUNCE_JOB {
                         sqlx::query(announce).execute(&mut *tx).await?;
                     }
+                    sqlx::query("DELETE FROM objects_being_stored WHERE clip_id = $1")
+                        .bind(&clip.id)
+                        .execute(&mut *tx)
+                        .await?;
                     tx.commit().await
                 }
 
@@ -176,13 +180,55 @@ macro_rules! clip_store {
                     Ok(())
                 }
 
-                async fn delete(&self, id: &str) -> sqlx::Result<bool> {
-                    Ok(sqlx::query("DELETE FROM clips WHERE id = $1")
-                        .bind(id)
+                async fn storing(&self, clip_id: &str, keys: &[&str], holder: &str) -> sqlx::Result<()> {
+                    let now = $crate::domain::timestamp(chrono::Utc::now());
+                    let mut tx = self.pool.begin().await?;
+                    for key in keys {
+                        sqlx::query(
+                            "INSERT INTO objects_being_stored (clip_id, key, holder, created_at) VALUES ($1, $2, $3, $4) \
+                             ON CONFLICT DO NOTHING",
+                        )
+                        .bind(clip_id)
+                        .bind(key)
+                        .bind(holder)
+                        .bind(&now)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    tx.commit().await
+                }
+
+                async fn being_stored(&self) -> sqlx::Result<Vec<(String, String, String, String)>> {
+                    sqlx::query_as("SELECT clip_id, key, holder, created_at FROM objects_being_stored ORDER BY created_at")
+                        .fetch_all(&self.pool)
+                        .await
+                }
+
+                async fn not_storing(&self, clip_id: &str, key: &str) -> sqlx::Result<()> {
+                    sqlx::query("DELETE FROM objects_being_stored WHERE clip_id = $1 AND key = $2")
+                        .bind(clip_id)
+                        .bind(key)
                         .execute(&self.pool)
+                        .await?;
+                    Ok(())
+                }
+
+                async fn delete(&self, id: &str) -> sqlx::Result<bool> {
+                    let mut tx = self.pool.begin().await?;
+                    // The upload session it came from goes with it: its reference would be set
+                    // to NULL, and a finished session with no clip reads as one still open
+                    // (taking PATCHes, its link saying "recording…").
+                    sqlx::query("DELETE FROM upload_sessions WHERE clip_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    let deleted = sqlx::query("DELETE FROM clips WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
                         .await?
-                        .rows_affected()
-                        > 0)
+                        .rows_affected();
+                    tx.commit().await?;
+                    Ok(deleted > 0)
                 }
             }
         };
