@@ -154,6 +154,19 @@ pub struct Config {
     #[arg(long, env = "OFFBEAT_WEBHOOK_ALLOW_PRIVATE")]
     pub webhook_allow_private: bool,
 
+    /// Unfinished upload sessions one member may have open at once (429 beyond).
+    #[arg(long, default_value_t = 20)]
+    pub max_open_uploads_per_user: u64,
+
+    /// Bytes one member's unfinished upload sessions may hold together (507 beyond).
+    #[arg(long, default_value_t = 8 * 1024 * 1024 * 1024)]
+    pub max_staged_bytes_per_user: u64,
+
+    /// Bytes a workspace may store, its clips and unfinished uploads together (507 beyond);
+    /// without it, as much as the storage holds.
+    #[arg(long, env = "OFFBEAT_WORKSPACE_STORAGE_BYTES")]
+    pub workspace_storage_bytes: Option<u64>,
+
     /// Open connections at most; one more is answered 503 and closed.
     #[arg(long, env = "OFFBEAT_MAX_CONNECTIONS", default_value_t = 1000)]
     pub max_connections: usize,

@@ -40,6 +40,12 @@ pub enum AppError {
     /// with the status the reader chose (400, 413, 415 or 422).
     #[error("{message}")]
     Rejected { status: StatusCode, message: String },
+    /// A member has as many of something open as they may (upload sessions).
+    #[error("{0}")]
+    TooManyOpen(String),
+    /// A quota of bytes is used up (staged uploads, a workspace's storage).
+    #[error("{0}")]
+    InsufficientStorage(String),
     #[error("storage is unavailable; try again shortly")]
     StorageUnavailable(#[source] StorageError),
     #[error("internal error")]
@@ -69,6 +75,8 @@ impl AppError {
                     _ => "bad_request",
                 },
             ),
+            AppError::TooManyOpen(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_open"),
+            AppError::InsufficientStorage(_) => (StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage"),
             AppError::StorageUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }

@@ -43,8 +43,10 @@ pub struct Reserved {
 
 pub async fn ingest(state: &AppState, body: Body, info: UploadInfo, declared_len: Option<u64>) -> AppResult<ClipRow> {
     let started = std::time::Instant::now();
+    let room = crate::services::quotas::for_clip(state, &info.owner).await?;
+    room.check(declared_len)?;
     let id = crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?;
-    let staged = stage(state, body, &id, declared_len).await?;
+    let staged = stage(state, body, &id, declared_len, room).await?;
     commit(state, id, staged, info, None, started).await
 }
 
@@ -321,7 +323,13 @@ struct Staged {
 /// Streams the body into a temporary file under the staging directory, enforcing the size limit
 /// as it goes and hashing every byte. A large body headed for S3 is sent on as it arrives, in
 /// multipart parts (see [`StreamingUpload`]), under the key its first bytes suggest.
-async fn stage(state: &AppState, body: Body, id: &str, declared_len: Option<u64>) -> AppResult<Staged> {
+async fn stage(
+    state: &AppState,
+    body: Body,
+    id: &str,
+    declared_len: Option<u64>,
+    room: crate::services::quotas::Room,
+) -> AppResult<Staged> {
     let (staged, mut file) = crate::files::temp_file(&state.staging_dir, "upload-")
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
@@ -330,7 +338,6 @@ async fn stage(state: &AppState, body: Body, id: &str, declared_len: Option<u64>
     let mut magic: Vec<u8> = Vec::with_capacity(SNIFF_LEN);
     let mut streaming: Option<StreamingUpload> = None;
     let mut streaming_decided = false;
-    let limit = state.config.max_upload_bytes;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream
         .try_next()
@@ -338,8 +345,8 @@ async fn stage(state: &AppState, body: Body, id: &str, declared_len: Option<u64>
         .map_err(|e| AppError::BadRequest(format!("the upload was cut off: {e}")))?
     {
         size += chunk.len() as u64;
-        if size > limit {
-            return Err(AppError::TooLarge { limit });
+        if size > room.bytes {
+            return Err(room.full.error());
         }
         hasher.update(&chunk);
         if magic.len() < SNIFF_LEN {

@@ -135,6 +135,9 @@ pub trait ClipStore: Send + Sync {
     /// Inserts the clip; the objects noted as being stored for it are no longer stray.
     async fn insert(&self, clip: &ClipRow) -> sqlx::Result<()>;
 
+    /// The bytes a workspace holds: its live clips' media, and its members' unfinished uploads.
+    async fn workspace_usage(&self, workspace_id: &str) -> sqlx::Result<(i64, i64)>;
+
     /// Notes that `holder` is about to store `keys` for the clip `clip_id` (before its row).
     async fn storing(&self, clip_id: &str, keys: &[&str], holder: &str) -> sqlx::Result<()>;
 

@@ -79,6 +79,9 @@ pub trait UploadStore: Send + Sync {
     /// How many sessions are still open (not finished).
     async fn open_count(&self) -> sqlx::Result<i64>;
 
+    /// How many sessions `owner_id` has open, and the bytes they hold together.
+    async fn open_of(&self, owner_id: &str) -> sqlx::Result<(i64, i64)>;
+
     /// The unfinished session behind a share link, if the link is one reserved for a take still
     /// being recorded.
     async fn recording_by_share_token(&self, token: &str) -> sqlx::Result<Option<SessionRow>>;

@@ -98,5 +98,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/tokens", get(auth::tokens))
         .route("/api/v1/tokens/{id}", delete(auth::revoke))
         .merge(crate::web::router())
+        // JSON and form bodies are small: bounded before they are buffered. (Media streams
+        // through its own limits: uploads by quota, posters by theirs.)
+        .layer(axum::extract::DefaultBodyLimit::max(JSON_BODY_LIMIT))
         .with_state(state)
 }
+
+/// The largest JSON or form body any route reads.
+pub const JSON_BODY_LIMIT: usize = 64 * 1024;

@@ -7,6 +7,7 @@ pub mod invites;
 pub mod links;
 pub mod media;
 pub mod notifications;
+pub mod quotas;
 pub mod search;
 pub mod sharing;
 pub mod team;

@@ -65,6 +65,7 @@ const MAX_TITLE_BYTES: usize = 500;
 /// Opens a session for the signed-in user: an empty file, a row, and the clip's id and link.
 pub async fn create(state: &AppState, viewer: &Viewer, new: NewUpload) -> AppResult<SessionRow> {
     let user = viewer.require_user()?;
+    crate::services::quotas::may_open_session(state, user).await?;
     let length = match new.length {
         DeclaredLength::Known(length) if length > state.config.max_upload_bytes => {
             return Err(AppError::TooLarge {
@@ -74,6 +75,8 @@ pub async fn create(state: &AppState, viewer: &Viewer, new: NewUpload) -> AppRes
         DeclaredLength::Known(length) => Some(i64::try_from(length).map_err(|_| too_large(state))?),
         DeclaredLength::Deferred => None,
     };
+    let room = crate::services::quotas::for_session(state, user, 0, None).await?;
+    room.check(length.map(|l| l as u64))?;
     let no_randomness = |e| AppError::Internal(anyhow::anyhow!("no randomness: {e}"));
     let id = crate::ids::new_id().map_err(no_randomness)?;
     let reserved_clip_id = crate::ids::new_id().map_err(no_randomness)?;
@@ -237,8 +240,11 @@ where
         }
         session.length = Some(length);
     }
+    let room =
+        crate::services::quotas::for_session(state, &owner, session.offset as u64, session.length.map(|l| l as u64))
+            .await?;
     let path = part_path(state, id);
-    let (written, cut_off) = write_at(state, &session, &path, body).await?;
+    let (written, cut_off) = write_at(&session, &path, body, room).await?;
     state.db.uploads().advance(id, written as i64, session.length).await?;
     session.offset = written as i64;
     state
@@ -261,17 +267,17 @@ where
 /// it: the bytes are durable before the offset is promised. Returns the new offset and, if the
 /// body was cut off or too long, why.
 async fn write_at<S, E>(
-    state: &AppState,
     session: &SessionRow,
     path: &std::path::Path,
     mut body: S,
+    room: crate::services::quotas::Room,
 ) -> AppResult<(u64, Option<AppError>)>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
 {
     let internal = |e: std::io::Error| AppError::Internal(e.into());
-    let limit = session.length.map_or(state.config.max_upload_bytes, |l| l as u64);
+    let limit = session.offset as u64 + room.bytes;
     let mut file = tokio::fs::OpenOptions::new()
         .write(true)
         .open(path)
@@ -283,7 +289,7 @@ where
     loop {
         match body.try_next().await {
             Ok(Some(chunk)) if written + chunk.len() as u64 > limit => {
-                cut_off = Some(AppError::TooLarge { limit });
+                cut_off = Some(room.full.error());
                 break;
             }
             Ok(Some(chunk)) => {

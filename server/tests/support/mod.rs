@@ -90,6 +90,14 @@ impl Answer {
     }
 }
 
+impl Drop for Harness {
+    /// Threads following takes left unfinished would hold the test's runtime up as they do a
+    /// server's exit: let them go, as the server does when it stops.
+    fn drop(&mut self) {
+        self.state.live_analyses.forget_all();
+    }
+}
+
 impl Harness {
     /// A server on the embedded defaults in a temporary data directory; `flags` as on the
     /// command line.

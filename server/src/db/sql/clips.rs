@@ -180,6 +180,19 @@ macro_rules! clip_store {
                     Ok(())
                 }
 
+                async fn workspace_usage(&self, workspace_id: &str) -> sqlx::Result<(i64, i64)> {
+                    sqlx::query_as(
+                        "SELECT \
+                           (SELECT CAST(COALESCE(SUM(byte_size), 0) AS BIGINT) FROM clips \
+                            WHERE workspace_id = $1 AND status = 'ready'), \
+                           (SELECT CAST(COALESCE(SUM(s.\"offset\"), 0) AS BIGINT) FROM upload_sessions AS s \
+                            JOIN users ON users.id = s.owner_id WHERE users.workspace_id = $1 AND s.clip_id IS NULL)",
+                    )
+                    .bind(workspace_id)
+                    .fetch_one(&self.pool)
+                    .await
+                }
+
                 async fn storing(&self, clip_id: &str, keys: &[&str], holder: &str) -> sqlx::Result<()> {
                     let now = $crate::domain::timestamp(chrono::Utc::now());
                     let mut tx = self.pool.begin().await?;

@@ -71,6 +71,16 @@ macro_rules! upload_store {
                         .await
                 }
 
+                async fn open_of(&self, owner_id: &str) -> sqlx::Result<(i64, i64)> {
+                    sqlx::query_as(
+                        "SELECT COUNT(*), CAST(COALESCE(SUM(\"offset\"), 0) AS BIGINT) FROM upload_sessions \
+                         WHERE owner_id = $1 AND clip_id IS NULL",
+                    )
+                    .bind(owner_id)
+                    .fetch_one(&self.pool)
+                    .await
+                }
+
                 async fn recording_by_share_token(&self, token: &str) -> sqlx::Result<Option<SessionRow>> {
                     sqlx::query_as("SELECT * FROM upload_sessions WHERE share_token = $1 AND clip_id IS NULL")
                         .bind(token)
