@@ -204,6 +204,16 @@ pub enum Command {
         #[command(subcommand)]
         action: ModelsCommand,
     },
+    /// Copy the database and every clip into DIR, consistently, while the server runs.
+    Backup {
+        /// A new (or empty) directory.
+        dir: std::path::PathBuf,
+    },
+    /// Fill an empty data directory (and its storage) from a backup made by `backup`.
+    Restore {
+        /// The backup's directory.
+        dir: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, clap::Subcommand)]

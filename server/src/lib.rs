@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod analyze;
 pub mod auth;
+pub mod backup;
 pub mod config;
 pub mod container;
 pub mod db;

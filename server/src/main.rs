@@ -16,6 +16,31 @@ async fn main() -> anyhow::Result<()> {
     match &config.command {
         Some(server::config::Command::User { action }) => server::admin::user(&config, action).await,
         Some(server::config::Command::Models { action }) => server::models::run(&config, action).await,
+        Some(server::config::Command::Backup { dir }) => {
+            let made = server::backup::backup(&config, dir).await?;
+            println!(
+                "Backed up {} objects ({} bytes) and the database into {}{}",
+                made.objects,
+                made.bytes,
+                dir.display(),
+                match made.missing.len() {
+                    0 => String::new(),
+                    n => format!("; {n} deleted while the backup ran (listed in backup.json)"),
+                }
+            );
+            Ok(())
+        }
+        Some(server::config::Command::Restore { dir }) => {
+            let restored = server::backup::restore(&config, dir).await?;
+            println!(
+                "Restored {} objects ({} bytes) and the database from {} (taken {})",
+                restored.objects,
+                restored.bytes,
+                dir.display(),
+                restored.created_at
+            );
+            Ok(())
+        }
         None => server::serve(config).await,
     }
 }

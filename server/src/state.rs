@@ -120,20 +120,7 @@ impl AppState {
         clear_leftovers(&staging_dir).await?;
         tokio::fs::create_dir_all(&staging_dir).await?;
         let db = crate::db::open(&config.database()?).await?;
-        let storage = match config.storage {
-            StorageKind::Local => Storage::Local(LocalStore::open(data_dir.join("clips-store")).await?),
-            StorageKind::S3 => Storage::S3(
-                S3Store::connect(S3Settings {
-                    endpoint: config.s3_endpoint.clone(),
-                    public_endpoint: config.s3_public_endpoint.clone(),
-                    region: config.s3_region.clone(),
-                    bucket: config.s3_bucket.clone(),
-                    path_style: config.s3_path_style,
-                    part_size: config.s3_part_size,
-                })
-                .await,
-            ),
-        };
+        let storage = open_storage(&config).await?;
         let requeued = db.jobs().requeue_interrupted().await?;
         if requeued > 0 {
             tracing::info!(
@@ -214,4 +201,22 @@ async fn clear_leftovers(staging_dir: &std::path::Path) -> std::io::Result<()> {
         tracing::info!(removed, "cleared uploads left staged by an earlier process");
     }
     Ok(())
+}
+
+/// The storage `config` names: local disk in the data directory, or an S3 bucket.
+pub async fn open_storage(config: &Config) -> anyhow::Result<Storage> {
+    Ok(match config.storage {
+        StorageKind::Local => Storage::Local(LocalStore::open(config.data_dir.join("clips-store")).await?),
+        StorageKind::S3 => Storage::S3(
+            S3Store::connect(S3Settings {
+                endpoint: config.s3_endpoint.clone(),
+                public_endpoint: config.s3_public_endpoint.clone(),
+                region: config.s3_region.clone(),
+                bucket: config.s3_bucket.clone(),
+                path_style: config.s3_path_style,
+                part_size: config.s3_part_size,
+            })
+            .await,
+        ),
+    })
 }

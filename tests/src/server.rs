@@ -92,8 +92,20 @@ impl ServerProc {
         server
     }
 
+    /// A server on the data directory `data` (one filled by `server restore`, say), with
+    /// `user` as its test user.
+    pub fn start_on(data: tempfile::TempDir, extra: &[&str], user: TestUser) -> Self {
+        let settings: Vec<OsString> = extra.iter().map(OsString::from).collect();
+        let server = Self::launch_in(data, settings, user);
+        crate::http::register_token(&server.url, &server.user.token);
+        server
+    }
+
     fn launch_with(settings: Vec<OsString>, user: TestUser) -> Self {
-        let data = tempfile::tempdir().expect("temp dir");
+        Self::launch_in(tempfile::tempdir().expect("temp dir"), settings, user)
+    }
+
+    fn launch_in(data: tempfile::TempDir, settings: Vec<OsString>, user: TestUser) -> Self {
         let mut args: Vec<OsString> = vec!["--listen".into(), "127.0.0.1:0".into(), "--data-dir".into()];
         args.push(data.path().into());
         args.extend(settings.iter().cloned());
@@ -201,6 +213,23 @@ impl ServerProc {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Runs the `server` binary on this server's data directory with `args` (a subcommand);
+    /// its output, failing if it fails.
+    pub fn admin(&self, args: &[&std::ffi::OsStr]) -> String {
+        let out = Command::new(workspace_bin("server"))
+            .arg("--data-dir")
+            .arg(self.data.path())
+            .args(args)
+            .output()
+            .expect("run server");
+        assert!(
+            out.status.success(),
+            "server {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// Starts the server again on its data, at the same address (clients keep their URLs).

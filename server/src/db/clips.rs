@@ -135,6 +135,9 @@ pub trait ClipStore: Send + Sync {
     /// Inserts the clip; the objects noted as being stored for it are no longer stray.
     async fn insert(&self, clip: &ClipRow) -> sqlx::Result<()>;
 
+    /// Every object key a row names (media, heads, posters, captions): what a backup copies.
+    async fn object_keys(&self) -> sqlx::Result<Vec<String>>;
+
     /// The bytes a workspace holds: its live clips' media, and its members' unfinished uploads.
     async fn workspace_usage(&self, workspace_id: &str) -> sqlx::Result<(i64, i64)>;
 

@@ -60,6 +60,17 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     fn search(&self) -> &dyn SearchIndex;
     /// One round trip, for health checks.
     async fn ping(&self) -> sqlx::Result<()>;
+    /// A consistent copy of the whole database at `into`, taken while it is in use — where
+    /// the engine can make one itself.
+    async fn snapshot(&self, into: &Path) -> sqlx::Result<Snapshot>;
+}
+
+/// What became of a snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Snapshot {
+    Written,
+    /// The engine has tools of its own for this (PostgreSQL: `pg_dump`).
+    UseTheEnginesTools,
 }
 
 /// The database as the server holds it: shared by every request and worker.

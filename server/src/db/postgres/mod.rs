@@ -30,6 +30,13 @@ impl PgDatabase {
     }
 }
 
+impl PgDatabase {
+    /// A cluster is backed up with its own tools (`pg_dump`, base backups), not by Offbeat.
+    async fn snapshot_into(_pool: &sqlx::PgPool, _into: &std::path::Path) -> sqlx::Result<super::Snapshot> {
+        Ok(super::Snapshot::UseTheEnginesTools)
+    }
+}
+
 shared_stores!(PgDatabase);
 
 /// The channel on which a queued job is announced to every process.

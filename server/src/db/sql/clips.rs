@@ -180,6 +180,17 @@ macro_rules! clip_store {
                     Ok(())
                 }
 
+                async fn object_keys(&self) -> sqlx::Result<Vec<String>> {
+                    sqlx::query_scalar(
+                        "SELECT storage_key FROM clips WHERE status = 'ready' \
+                         UNION SELECT head_key FROM clips WHERE status = 'ready' AND head_key IS NOT NULL \
+                         UNION SELECT poster_key FROM clips WHERE status = 'ready' AND poster_key IS NOT NULL \
+                         UNION SELECT vtt_key FROM transcripts",
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                }
+
                 async fn workspace_usage(&self, workspace_id: &str) -> sqlx::Result<(i64, i64)> {
                     sqlx::query_as(
                         "SELECT \

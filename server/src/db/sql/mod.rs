@@ -74,6 +74,10 @@ macro_rules! shared_stores {
             async fn ping(&self) -> sqlx::Result<()> {
                 sqlx::query("SELECT 1").execute(&self.pool).await.map(|_| ())
             }
+
+            async fn snapshot(&self, into: &std::path::Path) -> sqlx::Result<$crate::db::Snapshot> {
+                <$db>::snapshot_into(&self.pool, into).await
+            }
         }
         $crate::db::sql::attempts::attempt_log!($db);
         $crate::db::sql::clips::clip_store!($db);

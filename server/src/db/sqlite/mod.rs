@@ -37,6 +37,17 @@ impl SqliteDatabase {
     }
 }
 
+impl SqliteDatabase {
+    /// `VACUUM INTO`: a consistent, compact copy, taken while others read and write.
+    async fn snapshot_into(pool: &SqlitePool, into: &Path) -> sqlx::Result<super::Snapshot> {
+        sqlx::query("VACUUM INTO $1")
+            .bind(into.to_string_lossy().into_owned())
+            .execute(pool)
+            .await?;
+        Ok(super::Snapshot::Written)
+    }
+}
+
 shared_stores!(SqliteDatabase);
 
 /// One process: whoever queues a job wakes its own workers.
