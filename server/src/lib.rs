@@ -11,6 +11,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod files;
+pub mod fuzzing;
 pub mod hashing;
 pub mod ids;
 pub mod ingest;

@@ -21,6 +21,7 @@ pub mod server;
 pub mod smtp;
 pub mod speech;
 pub mod tools;
+pub mod usage;
 pub mod wait;
 
 /// Whether a benchmark runs as a quick smoke test (`scripts/bench smoke`, which the test suite

@@ -14,6 +14,7 @@ use offbeat_tests::s3::{BUCKET, S3Server};
 use offbeat_tests::seaweedfs::SeaweedFs;
 use offbeat_tests::server::{Backend, ServerProc};
 use offbeat_tests::tools::{ffmpeg, live_webm};
+use offbeat_tests::usage::{cpu_secs, rss_kib};
 
 /// The body's size and the runs measured (a smoke run: a few megabytes, once).
 fn target_bytes() -> u64 {
@@ -246,26 +247,6 @@ fn verdict(met: bool) -> &'static str {
 
 fn secs(v: &[Duration]) -> Vec<String> {
     v.iter().map(|d| format!("{:.2}", d.as_secs_f64())).collect()
-}
-
-/// User and system CPU seconds process `pid` has used so far.
-fn cpu_secs(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces) in parentheses; utime and stime
-    // are the 14th and 15th, in clock ticks of 1/100 s.
-    let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
-    (ticks(11) + ticks(12)) / 100.0
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// A ~200 MB WebM with VP8 video and Opus audio as browsers write it (clusters of unknown size,

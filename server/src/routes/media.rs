@@ -91,7 +91,7 @@ fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
 
 /// One `bytes=` range (RFC 9110 §14.1.2). Multiple ranges and syntax we do not understand are
 /// ignored, which the RFC allows (the whole body is sent); a range past the end is 416.
-fn parse_range(value: &str, size: u64) -> AppResult<Option<ByteRange>> {
+pub(crate) fn parse_range(value: &str, size: u64) -> AppResult<Option<ByteRange>> {
     let Some(spec) = value.trim().strip_prefix("bytes=") else {
         return Ok(None);
     };

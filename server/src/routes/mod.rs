@@ -5,7 +5,7 @@ pub(crate) mod clips;
 mod extract;
 mod forward;
 mod health;
-mod media;
+pub(crate) mod media;
 mod members;
 mod posters;
 mod profile;

@@ -40,7 +40,7 @@ fn tus_headers() -> [(HeaderName, HeaderValue); 1] {
     [(TUS_RESUMABLE, HeaderValue::from_static(TUS_VERSION))]
 }
 
-fn number(headers: &HeaderMap, name: &HeaderName) -> AppResult<Option<i64>> {
+pub(crate) fn number(headers: &HeaderMap, name: &HeaderName) -> AppResult<Option<i64>> {
     headers
         .get(name)
         .map(|v| {
@@ -99,7 +99,7 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, headers: Head
 }
 
 /// A value of `Upload-Metadata` (comma-separated `key base64(value)` pairs).
-fn metadata(headers: &HeaderMap, wanted: &str) -> Option<String> {
+pub(crate) fn metadata(headers: &HeaderMap, wanted: &str) -> Option<String> {
     let meta = headers.get("upload-metadata")?.to_str().ok()?;
     let bytes = meta.split(',').find_map(|pair| {
         let (key, value) = pair.trim().split_once(' ')?;

@@ -3,7 +3,7 @@
 //! it opens — under sqlx's advisory lock, so processes starting at once apply each migration
 //! once.
 
-mod search;
+pub(crate) mod search;
 
 use std::time::Duration;
 

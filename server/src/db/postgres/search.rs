@@ -53,7 +53,7 @@ impl SearchIndex for PgDatabase {
 
 /// A prefix term as tsquery text: its words (letters and digits only, so nothing in it is
 /// syntax) in a row, the last one a prefix: "thurs" → `thurs:*`, "q3-bud" → `q3 <-> bud:*`.
-fn prefix_query(text: &str) -> String {
+pub(crate) fn prefix_query(text: &str) -> String {
     let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())

@@ -1,7 +1,7 @@
 //! The embedded backend: one SQLite file in WAL mode, migrations (`migrations/`) applied when
 //! it opens. It runs the shared SQL (`db/sql/`) in its [`Dialect`], and its own search (FTS5).
 
-mod search;
+pub(crate) mod search;
 
 use std::path::Path;
 use std::str::FromStr;

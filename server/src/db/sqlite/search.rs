@@ -26,7 +26,7 @@ impl SearchIndex for SqliteDatabase {
 
 /// The query in FTS5's syntax: every term a quoted string (inner quotes doubled), so nothing
 /// typed is an operator; a prefix keeps its `*`; terms side by side are ANDed.
-fn fts5(query: &SearchQuery) -> String {
+pub(crate) fn fts5(query: &SearchQuery) -> String {
     let quoted = |term: &Term| {
         let text = format!("\"{}\"", term.text().replace('"', "\"\""));
         match term {
