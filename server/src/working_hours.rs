@@ -38,6 +38,31 @@ pub struct WorkingHours {
     days: [Option<Span>; 7],
 }
 
+/// `{"mon": ["09:00", "17:30"], …}`: each weekday with hours, its start and end.
+impl utoipa::PartialSchema for WorkingHours {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+        let time = ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .pattern(Some(r"^\d{2}:\d{2}$"))
+            .build();
+        let span = ArrayBuilder::new()
+            .items(time)
+            .min_items(Some(2))
+            .max_items(Some(2))
+            .build();
+        let mut days = ObjectBuilder::new().description(Some(
+            "Each working weekday (mon … sun) with its start and end, HH:MM; days off are left out.",
+        ));
+        for (_, name) in DAYS {
+            days = days.property(name, span.clone());
+        }
+        utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(days.build()))
+    }
+}
+
+impl utoipa::ToSchema for WorkingHours {}
+
 /// Why hours were refused.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum HoursError {

@@ -143,6 +143,15 @@ impl ServerProc {
     /// Adds an account with `server user add` (as an administrator would) and signs it in
     /// for an API token.
     pub fn add_user(&self, email: &str, name: &str, time_zone: &str, workspace: &str) -> TestUser {
+        self.add_account(email, name, time_zone, workspace, &[])
+    }
+
+    /// An admin of `workspace`, signed in with an API token.
+    pub fn add_admin(&self, email: &str, name: &str, time_zone: &str, workspace: &str) -> TestUser {
+        self.add_account(email, name, time_zone, workspace, &["--admin"])
+    }
+
+    fn add_account(&self, email: &str, name: &str, time_zone: &str, workspace: &str, extra: &[&str]) -> TestUser {
         // The same database as the server: its data directory, or its --database-url.
         let database_url = self
             .settings
@@ -169,6 +178,7 @@ impl ServerProc {
                 time_zone,
             ])
             .args(["--workspace", workspace])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -38,7 +38,7 @@ pub struct ClipRow {
 }
 
 /// The facts of a stored clip's file, as the database keeps them and the API shows them.
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct StoredMedia {
     pub container: String,
     pub content_type: String,
@@ -121,7 +121,7 @@ impl ClipRow {
 }
 
 /// Where a page of the newest-first listing starts: after this clip.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Cursor {
     pub created_at: String,
     pub id: String,

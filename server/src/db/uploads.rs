@@ -4,7 +4,7 @@ use crate::domain::Visibility;
 
 /// A session as the database keeps it; serialised, what its owner is shown of it (see
 /// `services::uploads::UploadView`).
-#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct SessionRow {
     pub id: String,
     #[serde(skip)]

@@ -21,7 +21,7 @@ use crate::error::{AppError, AppResult, Missing};
 use crate::services::accounts::{self, UserView, check_password, issue_token, session_cookie, start_session};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Login {
     email: String,
     password: String,
@@ -31,6 +31,14 @@ pub struct Login {
     label: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/login",
+    tag = "accounts",
+    summary = "Sign in",
+    request_body = Login,
+    responses((status = 200, description = "Signed in: a session cookie and its CSRF token", body = serde_json::Value), (status = 201, description = "An API token", body = serde_json::Value), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -69,6 +77,13 @@ pub(super) async fn signed_in(
         .into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/logout",
+    tag = "accounts",
+    summary = "Sign out",
+    responses((status = 204, description = "The session or token used is ended"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn logout(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
@@ -85,6 +100,13 @@ pub async fn logout(
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, expired)]).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/tokens",
+    tag = "accounts",
+    summary = "My API tokens",
+    responses((status = 200, body = serde_json::Value), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn tokens(State(state): State<AppState>, viewer: Viewer) -> AppResult<Json<Value>> {
     let user = viewer.require_user()?;
     let tokens: Vec<Value> = accounts::api_tokens(&state, user)
@@ -102,6 +124,14 @@ pub async fn tokens(State(state): State<AppState>, viewer: Viewer) -> AppResult<
     Ok(Json(json!({ "tokens": tokens })))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/tokens/{id}",
+    tag = "accounts",
+    summary = "Revoke an API token",
+    params(("id" = String, Path, description = "The token's id")),
+    responses((status = 204, description = "Revoked"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn revoke(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
     let user = viewer.require_user()?;
     if accounts::revoke_token(&state, user, &id).await? {

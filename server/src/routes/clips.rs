@@ -18,7 +18,8 @@ use crate::services::clips::{self, Audience, ClipPage, ClipView, find};
 use crate::services::links::{self, Opened};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CreateParams {
     title: Option<String>,
     /// Display name to show [default: the uploader's].
@@ -26,6 +27,15 @@ pub struct CreateParams {
 }
 
 /// `POST /api/v1/clips`: the body is the media stream itself.
+#[utoipa::path(
+    post,
+    path = "/api/v1/clips",
+    tag = "clips",
+    summary = "Upload a clip in one request",
+    params(CreateParams),
+    request_body(content = String, content_type = "application/octet-stream", description = "The media itself: Ogg Opus, or WebM with an Opus track (audio or video)"),
+    responses((status = 201, description = "The clip", body = ClipView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn create(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -67,12 +77,28 @@ pub async fn create(
     Ok((StatusCode::CREATED, [(header::LOCATION, view.url.clone())], Json(view)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/clips/{id}",
+    tag = "clips",
+    summary = "A clip",
+    params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
+    responses((status = 200, body = ClipView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Json<ClipView>> {
     let (row, relation) = find(&state, &viewer, &id, Action::View).await?;
     Ok(Json(ClipView::load(&state, row, viewer.audience(relation)).await?))
 }
 
 /// `GET /api/v1/shared/{token}`: the clip a share link leads to.
+#[utoipa::path(
+    get,
+    path = "/api/v1/shared/{token}",
+    tag = "clips",
+    summary = "The clip a share link leads to",
+    params(("token" = String, Path, description = "The share link's token")),
+    responses((status = 200, body = ClipView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn shared(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -89,7 +115,8 @@ pub async fn shared(
     Ok(Json(ClipView::load(&state, *row, viewer.audience(relation)).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     limit: Option<i64>,
     /// The `next` cursor of the previous page.
@@ -97,6 +124,14 @@ pub struct ListParams {
 }
 
 /// `GET /api/v1/clips`: newest first, `limit` per page (default 20, at most 100).
+#[utoipa::path(
+    get,
+    path = "/api/v1/clips",
+    tag = "clips",
+    summary = "The clips I may see, newest first",
+    params(ListParams),
+    responses((status = 200, body = ClipPage), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn list(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -109,13 +144,22 @@ pub async fn list(
     ))
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClipChange {
     title: String,
 }
 
 /// `PATCH /api/v1/clips/{id}` `{title}`: its owner renames it.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/clips/{id}",
+    tag = "clips",
+    summary = "Rename a clip (its owner)",
+    params(("id" = String, Path, description = "The clip's id")),
+    request_body = ClipChange,
+    responses((status = 200, body = ClipView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn change(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -126,12 +170,28 @@ pub async fn change(
 }
 
 /// `DELETE /api/v1/clips/{id}`.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/clips/{id}",
+    tag = "clips",
+    summary = "Delete a clip (its owner)",
+    params(("id" = String, Path, description = "The clip's id")),
+    responses((status = 204, description = "Deleted"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn remove(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
     clips::delete(&state, &viewer, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /api/v1/clips/{id}/peaks`: the waveform (0–255 per window) and the silent ranges.
+#[utoipa::path(
+    get,
+    path = "/api/v1/clips/{id}/peaks",
+    tag = "clips",
+    summary = "A clip's waveform",
+    params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
+    responses((status = 200, description = "Waveform peaks (0–255) and silent ranges", body = serde_json::Value), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn peaks(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Json<Value>> {
     find(&state, &viewer, &id, Action::PlayMedia).await?;
     let row = state

@@ -18,6 +18,14 @@ use crate::storage::ByteRange;
 
 const PRESIGNED_TTL: Duration = Duration::from_secs(300);
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/clips/{id}/media",
+    tag = "clips",
+    summary = "A clip's media (ranges, ETag)",
+    params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens"), ("range" = Option<String>, Header, description = "bytes=first-last")),
+    responses((status = 200, description = "The media", content_type = "application/octet-stream", body = String), (status = 206, description = "A range of it", content_type = "application/octet-stream", body = String), (status = 302, description = "A presigned URL for it"), (status = 304, description = "Not modified"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn media(
     State(state): State<AppState>,
     viewer: Viewer,

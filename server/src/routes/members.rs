@@ -17,21 +17,45 @@ use crate::services::invites::{self, CreatedInvite, NewInvite, Newcomer};
 use crate::services::team::{self, Team};
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/members",
+    tag = "team",
+    summary = "My workspace's members and the hours they share",
+    responses((status = 200, body = Team), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn list(State(state): State<AppState>, viewer: Viewer) -> AppResult<Json<Team>> {
     Ok(Json(team::team(&state, &viewer, chrono::Utc::now()).await?))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/members/{id}",
+    tag = "team",
+    summary = "Remove a member (admins)",
+    params(("id" = String, Path, description = "The member's id")),
+    responses((status = 204, description = "Removed"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn remove(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
     team::remove(&state, &viewer, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MemberChange {
     admin: bool,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/members/{id}",
+    tag = "team",
+    summary = "Grant or take admin (admins)",
+    params(("id" = String, Path, description = "The member's id")),
+    request_body = MemberChange,
+    responses((status = 204, description = "Changed"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn change(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -42,6 +66,14 @@ pub async fn change(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/invites",
+    tag = "team",
+    summary = "An invite link (admins)",
+    request_body = NewInvite,
+    responses((status = 201, body = CreatedInvite), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn invite(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -50,10 +82,25 @@ pub async fn invite(
     Ok((StatusCode::CREATED, Json(invites::create(&state, &viewer, new).await?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/invites",
+    tag = "team",
+    summary = "The workspace's invitations (admins)",
+    responses((status = 200, body = serde_json::Value), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn invites(State(state): State<AppState>, viewer: Viewer) -> AppResult<Json<Value>> {
     Ok(Json(json!({ "invites": invites::list(&state, &viewer).await? })))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/invites/{id}",
+    tag = "team",
+    summary = "Withdraw an invitation (admins)",
+    params(("id" = String, Path, description = "The invitation's id")),
+    responses((status = 204, description = "Withdrawn"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn revoke_invite(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -63,13 +110,21 @@ pub async fn revoke_invite(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Accept {
     token: String,
     #[serde(flatten)]
     newcomer: Newcomer,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/invites/accept",
+    tag = "team",
+    summary = "Join with an invitation",
+    request_body = Accept,
+    responses((status = 201, description = "Joined and signed in", body = serde_json::Value), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn accept(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

@@ -7,6 +7,7 @@ mod forward;
 mod health;
 pub(crate) mod media;
 mod members;
+pub(crate) mod openapi;
 mod posters;
 mod profile;
 pub(crate) mod search;
@@ -95,6 +96,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/invites/{id}", delete(members::revoke_invite))
         .route("/api/v1/webhooks", get(webhooks::list).post(webhooks::create))
         .route("/api/v1/webhooks/{id}", delete(webhooks::remove))
+        .route("/api/v1/openapi.json", get(openapi::json))
         .route("/api/v1/tokens", get(auth::tokens))
         .route("/api/v1/tokens/{id}", delete(auth::revoke))
         .merge(crate::web::router())

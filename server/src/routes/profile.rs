@@ -14,10 +14,25 @@ use crate::services::notifications;
 use crate::services::team::{self, ProfileChange};
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "accounts",
+    summary = "Who I am",
+    responses((status = 200, body = UserView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn me(viewer: Viewer) -> AppResult<Json<UserView>> {
     Ok(Json(UserView::from(viewer.require_user()?)))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/me",
+    tag = "accounts",
+    summary = "Change my name, time zone or working hours",
+    request_body = crate::services::team::ProfileChange,
+    responses((status = 200, body = UserView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn update(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -28,13 +43,21 @@ pub async fn update(
     )))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     current: String,
     new: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/password",
+    tag = "accounts",
+    summary = "Change my password",
+    request_body = PasswordChange,
+    responses((status = 204, description = "Changed; my other sessions and tokens end"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn password(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -45,18 +68,33 @@ pub async fn password(
 }
 
 /// How the viewer hears by email that it is their turn.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NotificationChoice {
     email: EmailChoice,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/notifications",
+    tag = "notifications",
+    summary = "How email tells me it is my turn",
+    responses((status = 200, body = NotificationChoice), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn notifications(viewer: Viewer) -> AppResult<Json<NotificationChoice>> {
     Ok(Json(NotificationChoice {
         email: viewer.require_user()?.email_notifications,
     }))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/me/notifications",
+    tag = "notifications",
+    summary = "Choose how email tells me",
+    request_body = NotificationChoice,
+    responses((status = 200, body = NotificationChoice), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn set_notifications(
     State(state): State<AppState>,
     viewer: Viewer,

@@ -11,12 +11,21 @@ use crate::error::AppResult;
 use crate::services::search::{SearchResults, search as run};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     q: Option<String>,
     limit: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    tag = "search",
+    summary = "Search titles and transcripts",
+    params(SearchParams),
+    responses((status = 200, body = SearchResults), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn search(
     State(state): State<AppState>,
     viewer: Viewer,

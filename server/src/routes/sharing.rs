@@ -14,7 +14,7 @@ use crate::services::clips::ClipView;
 use crate::services::sharing::{self, LinkChange, SettingsChange};
 use crate::state::AppState;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SharingChange {
     /// "workspace" or "link".
     visibility: Option<String>,
@@ -29,6 +29,15 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
     Ok(Some(Option::deserialize(d)?))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/clips/{id}/sharing",
+    tag = "sharing",
+    summary = "Who may open a clip (its owner)",
+    params(("id" = String, Path, description = "The clip's id")),
+    request_body = SharingChange,
+    responses((status = 200, body = ClipView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn update(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -54,12 +63,28 @@ pub async fn update(
     Ok(Json(sharing::change_settings(&state, &viewer, &id, change).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/clips/{id}/sharing/rotate",
+    tag = "sharing",
+    summary = "A new share link; the old one stops working",
+    params(("id" = String, Path, description = "The clip's id")),
+    responses((status = 200, body = ClipView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn rotate(State(state): State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Json<ClipView>> {
     Ok(Json(
         sharing::change_link(&state, &viewer, &id, LinkChange::Rotate).await?,
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/clips/{id}/sharing/link",
+    tag = "sharing",
+    summary = "Revoke the share link",
+    params(("id" = String, Path, description = "The clip's id")),
+    responses((status = 200, body = ClipView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn revoke(State(state): State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Json<ClipView>> {
     Ok(Json(
         sharing::change_link(&state, &viewer, &id, LinkChange::Revoke).await?,

@@ -12,6 +12,15 @@ use crate::error::AppResult;
 use crate::services::threads::{self, Inbox, Message, NewReply, Thread};
 use crate::state::AppState;
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/threads/{id}/replies",
+    tag = "threads",
+    summary = "Reply with text or a clip",
+    params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
+    request_body = NewReply,
+    responses((status = 201, body = Message), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn reply(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -25,15 +34,39 @@ pub async fn reply(
 }
 
 /// Reading a thread marks its text replies read.
+#[utoipa::path(
+    get,
+    path = "/api/v1/threads/{id}",
+    tag = "threads",
+    summary = "A clip's whole thread",
+    params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
+    responses((status = 200, body = Thread), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn thread(State(state): State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Json<Thread>> {
     Ok(Json(threads::thread(&state, &viewer, &id).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/clips/{id}/seen",
+    tag = "threads",
+    summary = "I heard this clip",
+    params(("id" = String, Path, description = "The clip's id")),
+    responses((status = 204, description = "Recorded"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn seen(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
     threads::heard(&state, &viewer, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/replies/{id}",
+    tag = "threads",
+    summary = "Delete my text reply",
+    params(("id" = String, Path, description = "The reply's id")),
+    responses((status = 204, description = "Deleted"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn delete_reply(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -43,6 +76,13 @@ pub async fn delete_reply(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/inbox",
+    tag = "threads",
+    summary = "Threads with what I have not heard",
+    responses((status = 200, body = Inbox), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn inbox(State(state): State<AppState>, viewer: Viewer) -> AppResult<Json<Inbox>> {
     Ok(Json(threads::inbox(&state, &viewer).await?))
 }

@@ -12,14 +12,38 @@ use crate::services::transcripts::{self, TranscriptView};
 use crate::state::AppState;
 
 /// The transcript with its status; segments and words once it is ready.
+#[utoipa::path(
+    get,
+    path = "/api/v1/clips/{id}/transcript",
+    tag = "transcripts",
+    summary = "A clip's transcript and its status",
+    params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
+    responses((status = 200, body = TranscriptView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn json(State(state): State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Json<TranscriptView>> {
     Ok(Json(transcripts::view(&state, &viewer, &id).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/clips/{id}/transcript.vtt",
+    tag = "transcripts",
+    summary = "The transcript as WebVTT",
+    params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
+    responses((status = 200, content_type = "text/vtt", body = String), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn vtt(state: State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Response> {
     rendered(state, viewer, id, "text/vtt; charset=utf-8", captions::to_vtt).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/clips/{id}/transcript.srt",
+    tag = "transcripts",
+    summary = "The transcript as SubRip",
+    params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
+    responses((status = 200, content_type = "application/x-subrip", body = String), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn srt(state: State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Response> {
     rendered(
         state,
@@ -31,6 +55,14 @@ pub async fn srt(state: State<AppState>, viewer: Viewer, id: Path<String>) -> Ap
     .await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/clips/{id}/transcript.txt",
+    tag = "transcripts",
+    summary = "The transcript as text",
+    params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
+    responses((status = 200, content_type = "text/plain", body = String), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn txt(state: State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Response> {
     rendered(state, viewer, id, "text/plain; charset=utf-8", captions::to_txt).await
 }

@@ -11,6 +11,14 @@ use crate::error::AppResult;
 use crate::services::notifications::webhooks::{self, CreatedWebhook, NewWebhook};
 use crate::state::AppState;
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks",
+    tag = "notifications",
+    summary = "Add a webhook (admins)",
+    request_body = NewWebhook,
+    responses((status = 201, body = CreatedWebhook), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn create(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -19,10 +27,25 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(webhooks::create(&state, &viewer, new).await?)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks",
+    tag = "notifications",
+    summary = "The workspace's webhooks and their recent deliveries (admins)",
+    responses((status = 200, body = serde_json::Value), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn list(State(state): State<AppState>, viewer: Viewer) -> AppResult<Json<Value>> {
     Ok(Json(json!({ "webhooks": webhooks::list(&state, &viewer).await? })))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/webhooks/{id}",
+    tag = "notifications",
+    summary = "Remove a webhook (admins)",
+    params(("id" = String, Path, description = "The webhook's id")),
+    responses((status = 204, description = "Removed"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+)]
 pub async fn remove(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
     webhooks::remove(&state, &viewer, &id).await?;
     Ok(StatusCode::NO_CONTENT)

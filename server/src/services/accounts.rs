@@ -17,7 +17,7 @@ use crate::state::AppState;
 const SESSION_DAYS: i64 = 30;
 
 /// A user as `GET /api/v1/me` and sign-in answers show them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: String,
     pub email: String,

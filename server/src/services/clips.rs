@@ -18,7 +18,7 @@ use crate::storage::keys::{Object, object_key};
 use crate::transcription::Status;
 
 /// A clip as the API shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ClipView {
     pub id: String,
     pub title: String,
@@ -46,7 +46,7 @@ pub struct ClipView {
     pub sharing: Option<SharingView>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SharingView {
     /// The link to hand out (works while visibility is 'link', not revoked, not expired).
     pub url: Option<String>,
@@ -56,7 +56,7 @@ pub struct SharingView {
 }
 
 /// Where a clip's transcript stands, and where to get it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TranscriptSummary {
     pub status: TranscriptStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -199,7 +199,7 @@ pub fn share_url(base: &str, token: &str) -> String {
 }
 
 /// A page of the newest-first listing, and where the next one starts.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ClipPage {
     pub clips: Vec<ClipView>,
     pub next: Option<String>,

@@ -21,7 +21,7 @@ const MAX_EXPIRY_DAYS: i64 = 365;
 const MAX_USES: i64 = 1000;
 
 /// `POST /api/v1/invites`: all optional.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewInvite {
     /// The one address it admits.
@@ -32,7 +32,7 @@ pub struct NewInvite {
 }
 
 /// An invitation as admins see it listed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct InviteView {
     pub id: String,
     pub email: Option<String>,
@@ -58,7 +58,7 @@ impl InviteView {
 }
 
 /// A new invitation: its link, shown this once.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedInvite {
     pub url: String,
     #[serde(flatten)]
@@ -161,7 +161,7 @@ pub async fn open(state: &AppState, token: &str) -> AppResult<Invitation> {
 }
 
 /// Who someone joining (or setting up) says they are.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Newcomer {
     pub name: String,
     pub email: String,

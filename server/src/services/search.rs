@@ -19,13 +19,13 @@ const CANDIDATES: i64 = 500;
 /// Longest query, in bytes.
 pub const MAX_QUERY: usize = 1000;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SearchResults {
     pub query: String,
     pub results: Vec<SearchResult>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SearchResult {
     pub clip: ClipView,
     pub matched: Matched,
@@ -36,7 +36,7 @@ pub struct SearchResult {
     pub snippet_html: String,
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Matched {
     Title,

@@ -15,7 +15,7 @@ use crate::state::AppState;
 use crate::working_hours::{day_bounds, shared_hours};
 
 /// A member as the members page and `GET /api/v1/members` show them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MemberView {
     pub id: String,
     pub name: String,
@@ -35,14 +35,14 @@ pub struct MemberView {
 }
 
 /// The workspace's members and the hours they share today.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Team {
     pub members: Vec<MemberView>,
     pub shared_hours: SharedHours,
 }
 
 /// When everyone is inside their working hours on the viewer's day, in the viewer's time.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SharedHours {
     /// The viewer's zone and date the hours are given in.
     pub time_zone: String,
@@ -165,7 +165,7 @@ fn guarded(outcome: AdminGuarded) -> AppResult<()> {
 }
 
 /// What a member may change about themselves; what is left out stays.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileChange {
     pub display_name: Option<String>,

@@ -19,7 +19,7 @@ use crate::state::AppState;
 const SNIPPET_CHARS: usize = 200;
 
 /// A whole thread, from its root clip.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Thread {
     pub root: Message,
     pub reply_count: usize,
@@ -33,7 +33,7 @@ impl Thread {
 }
 
 /// One message of a thread (the root clip or a reply) with its answers, oldest first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Message {
     pub author: AuthorView,
     /// UTC.
@@ -48,6 +48,7 @@ pub struct Message {
     /// Where it sits in the thread: absent for the root.
     #[serde(flatten)]
     pub place: Option<Place>,
+    #[schema(no_recursion)]
     pub replies: Vec<Message>,
 }
 
@@ -68,7 +69,7 @@ impl Message {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum AuthorView {
     Member {
@@ -86,14 +87,14 @@ pub enum AuthorView {
     },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Receipt {
     pub user_id: String,
     pub display_name: String,
     pub seen_at: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Content {
     Clip {
@@ -108,7 +109,7 @@ pub enum Content {
     Deleted,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Place {
     pub reply_id: String,
     /// The reply it answers; `None`: the root.
@@ -360,7 +361,7 @@ impl Context {
 }
 
 /// `POST /api/v1/threads/{clip}/replies`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewReply {
     /// The reply this answers; absent: the clip in the URL.
     pub parent_id: Option<String>,
@@ -549,12 +550,12 @@ pub async fn heard(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()>
 }
 
 /// Threads with messages the user has not heard (or read) yet, newest activity first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Inbox {
     pub threads: Vec<InboxThread>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct InboxThread {
     pub thread_url: String,
     pub root: ClipView,

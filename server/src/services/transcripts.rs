@@ -12,7 +12,7 @@ use crate::services::clips::find;
 use crate::state::AppState;
 
 /// What `GET /api/v1/clips/{id}/transcript` answers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TranscriptView {
     pub clip_id: String,
     pub status: TranscriptStatus,
@@ -24,16 +24,46 @@ pub struct TranscriptView {
     pub txt_url: String,
     /// Present once the transcript is ready.
     #[serde(flatten)]
-    pub ready: Option<ReadyTranscript>,
+    pub ready: ReadyTranscript,
 }
 
-#[derive(Debug, Serialize)]
+/// What a transcript holds once it is ready (every field absent before).
+#[derive(Debug, Default, Serialize, utoipa::ToSchema)]
 pub struct ReadyTranscript {
-    pub language: String,
-    pub model: String,
-    pub created_at: String,
-    pub text: String,
-    pub segments: Vec<Segment>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<SegmentSchema>>)]
+    pub segments: Option<Vec<Segment>>,
+}
+
+/// How `transcribe::Segment` is written (its crate knows nothing of the API's description).
+#[derive(utoipa::ToSchema)]
+#[schema(as = Segment)]
+#[allow(dead_code)]
+struct SegmentSchema {
+    start_ms: u64,
+    end_ms: u64,
+    text: String,
+    words: Vec<WordSchema>,
+}
+
+/// How `transcribe::Word` is written: a word, punctuation attached, and how sure the model
+/// was of it (0–1).
+#[derive(utoipa::ToSchema)]
+#[schema(as = Word)]
+#[allow(dead_code)]
+struct WordSchema {
+    start_ms: u64,
+    end_ms: u64,
+    text: String,
+    probability: f32,
 }
 
 /// The transcript of clip `id` with its status, as `viewer` may read it.
@@ -50,15 +80,15 @@ pub async fn view(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<Tran
     let ready = match state.db.transcripts().transcript_row(&clip.id).await? {
         Some(row) => {
             let transcript = state.db.transcripts().load(&clip.id, row.language).await?;
-            Some(ReadyTranscript {
-                text: transcript.text(),
-                language: transcript.language,
-                model: row.model,
-                created_at: row.created_at,
-                segments: transcript.segments,
-            })
+            ReadyTranscript {
+                text: Some(transcript.text()),
+                language: Some(transcript.language),
+                model: Some(row.model),
+                created_at: Some(row.created_at),
+                segments: Some(transcript.segments),
+            }
         }
-        None => None,
+        None => ReadyTranscript::default(),
     };
     Ok(TranscriptView {
         clip_id: clip.id,

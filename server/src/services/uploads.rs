@@ -43,7 +43,7 @@ pub struct NewUpload {
 
 /// A session as `GET /api/v1/uploads/{id}` shows it: id, offset, length, sha256 and times
 /// from the session itself, and what became of it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UploadView {
     #[serde(flatten)]
     pub session: SessionRow,

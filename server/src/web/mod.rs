@@ -2,6 +2,7 @@
 //! JavaScript modules and CSS from `web/`, embedded in the binary, and the security headers
 //! every response carries.
 
+mod api_docs;
 mod assets;
 mod dashboard;
 mod forms;
@@ -80,6 +81,7 @@ pub fn router() -> Router<AppState> {
             get(unsubscribe::page).post(unsubscribe::confirm),
         )
         .route("/assets/{file}", get(assets::asset))
+        .route("/api/docs", get(api_docs::api_docs))
         .route("/oembed", get(oembed::oembed))
 }
 

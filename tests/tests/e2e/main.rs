@@ -6,6 +6,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod accounts_sharing;
+mod api_contract;
 mod backups;
 mod cluster;
 mod hostile_clients;

@@ -119,7 +119,7 @@ pub fn is_public(ip: IpAddr) -> bool {
 }
 
 /// `POST /api/v1/webhooks`'s body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
     pub url: String,
@@ -134,7 +134,7 @@ fn standard() -> WebhookFormat {
 }
 
 /// A webhook just added: the only time its secret is shown.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedWebhook {
     #[serde(flatten)]
     pub webhook: WebhookView,
@@ -142,7 +142,7 @@ pub struct CreatedWebhook {
     pub secret: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WebhookView {
     pub id: String,
     pub url: String,
@@ -153,7 +153,7 @@ pub struct WebhookView {
     pub deliveries: Vec<DeliveryView>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct DeliveryView {
     /// Its `webhook-id`.
     pub id: String,
