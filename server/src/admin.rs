@@ -68,7 +68,18 @@ pub async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<()> 
 }
 
 /// The password on the first line of standard input, checked as every password is.
+/// The new password: asked twice without echo at a terminal, else the first line of standard
+/// input (for scripts).
 fn read_password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        let password = rpassword::prompt_password("Password (at least 8 characters): ")?;
+        let again = rpassword::prompt_password("The same password again: ")?;
+        if password != again {
+            bail!("the two passwords differ; nothing was changed");
+        }
+        return crate::services::team::checked_password(password).context("the password");
+    }
     let mut password = String::new();
     std::io::stdin()
         .lock()

@@ -19,6 +19,11 @@ pub struct Config {
     #[serde(skip)]
     pub config: Option<PathBuf>,
 
+    /// Errors with their causes' backtraces (as does setting RUST_LOG), for reports.
+    #[arg(short, long, global = true)]
+    #[serde(skip)]
+    pub verbose: bool,
+
     /// Without a command, the server serves.
     #[command(subcommand)]
     #[serde(skip)]

@@ -117,3 +117,50 @@ fn the_data_directory_is_its_owners_alone() {
         assert_eq!(mode(file) & 0o077, 0, "{} is {:o}", file.display(), mode(file));
     }
 }
+
+#[test]
+fn errors_are_one_line_and_logs_in_a_pipe_have_no_colour() {
+    let data = tempfile::tempdir().unwrap();
+    let server = offbeat_tests::tools::workspace_bin("server");
+    // A refused setting, with RUST_BACKTRACE set as many shells have it: one line.
+    let refused = std::process::Command::new(&server)
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["--database-url", "mysql://db/offbeat"])
+        .env("RUST_BACKTRACE", "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(said.starts_with("error: the database URL"), "{said}");
+    // With -v, the backtrace too.
+    let verbose = std::process::Command::new(&server)
+        .arg("-v")
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["--database-url", "mysql://db/offbeat"])
+        .env("RUST_BACKTRACE", "1")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&verbose.stderr).lines().count() > 1);
+
+    // Logs written to a pipe: plain text.
+    let mut serving = std::process::Command::new(&server)
+        .arg("--data-dir")
+        .arg(data.path())
+        .args(["--listen", "127.0.0.1:0"])
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(serving.stderr.take().unwrap());
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut stderr, &mut line).unwrap();
+    let _ = serving.kill();
+    let _ = serving.wait();
+    assert!(line.contains("WARN"), "the first log line: {line:?}");
+    assert!(!line.contains('\u{1b}'), "colour codes in a pipe: {line:?}");
+}
