@@ -68,6 +68,7 @@ pub fn login(server: &str, email: &str) -> Result<(String, std::path::PathBuf), 
         }
     };
     let mut saved = credentials::load();
+    saved.default_server = Some(server.clone());
     saved.servers.insert(
         server,
         SavedToken {

@@ -12,6 +12,9 @@ use crate::error::RecorderError;
 pub struct Credentials {
     /// Server base URL → its token.
     pub servers: BTreeMap<String, SavedToken>,
+    /// The server `recorder login` signed in to last: where commands go without `--server`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_server: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -42,18 +42,6 @@ pub enum Format {
     Json,
 }
 
-/// Splits what the user gave — a clip id, or a clip URL as `recorder upload` prints it — into
-/// the server's base URL and the id.
-pub fn locate(clip: &str, default_server: &str) -> (String, String) {
-    match clip.split_once("/api/v1/clips/") {
-        Some((server, rest)) => {
-            let id = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-            (server.to_owned(), id.to_owned())
-        }
-        None => (default_server.trim_end_matches('/').to_owned(), clip.to_owned()),
-    }
-}
-
 /// Waits until the transcript is ready (or can never be), then returns it in `format`.
 pub fn fetch(server: &str, id: &str, format: Format, timeout: Option<Duration>) -> Result<String, RecorderError> {
     let agent = ureq::AgentBuilder::new()
@@ -159,18 +147,6 @@ fn clock(ms: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ids_and_urls_both_locate_a_clip() {
-        assert_eq!(
-            locate("abc123", "http://h:8080/"),
-            ("http://h:8080".to_owned(), "abc123".to_owned())
-        );
-        assert_eq!(
-            locate("https://x.example/api/v1/clips/abc123/media?x=1", "http://h:8080"),
-            ("https://x.example".to_owned(), "abc123".to_owned())
-        );
-    }
 
     #[test]
     fn clock_reads_naturally() {

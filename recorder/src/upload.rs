@@ -18,6 +18,9 @@ const PROGRESS_FROM: u64 = 1 << 20;
 pub struct UploadedClip {
     pub id: String,
     pub url: String,
+    /// The page people open (absent from servers older than pages).
+    #[serde(default)]
+    pub page_url: Option<String>,
     pub title: String,
     pub duration_ms: u64,
 }
@@ -38,6 +41,9 @@ pub fn upload(
     title: Option<&str>,
     author: Option<&str>,
 ) -> Result<UploadedClip, RecorderError> {
+    // A WAV is encoded first (the server takes Ogg Opus and WebM).
+    let encoded = encoded_if_wav(path)?;
+    let path = encoded.as_ref().map_or(path, |file| file.path());
     let file = File::open(path).map_err(|source| RecorderError::Input {
         path: path.to_owned(),
         source,
@@ -104,4 +110,36 @@ pub(crate) fn error_message(response: ureq::Response, status: u16) -> String {
     response
         .into_json::<ErrorBody>()
         .map_or_else(|_| format!("HTTP {status}"), |b| b.error.message)
+}
+
+/// `path` encoded to Ogg Opus in a temporary file, if it is a WAV (`RIFF…WAVE`).
+fn encoded_if_wav(path: &Path) -> Result<Option<tempfile::NamedTempFile>, RecorderError> {
+    use std::io::Read;
+    let mut magic = [0u8; 12];
+    let read = File::open(path)
+        .and_then(|mut f| f.read(&mut magic))
+        .map_err(|source| RecorderError::Input {
+            path: path.to_owned(),
+            source,
+        })?;
+    if read < 12 || &magic[..4] != b"RIFF" || &magic[8..12] != b"WAVE" {
+        return Ok(None);
+    }
+    let encoded = tempfile::Builder::new()
+        .prefix("offbeat-")
+        .suffix(".opus")
+        .tempfile()
+        .map_err(|source| RecorderError::Input {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+    let title = path.file_stem().map(|s| s.to_string_lossy().into_owned());
+    crate::convert::encode_wav(
+        path,
+        encoded.path(),
+        media::EncoderSettings::default(),
+        title.as_deref(),
+        true,
+    )?;
+    Ok(Some(encoded))
 }

@@ -2,19 +2,17 @@
 
 use anyhow::Result;
 
-use super::DEFAULT_SERVER;
-
 #[derive(Debug, clap::Args)]
 pub struct LoginArgs {
-    #[arg(long, env = "OFFBEAT_SERVER", default_value = DEFAULT_SERVER)]
-    server: String,
+    #[command(flatten)]
+    server: super::ServerChoice,
     #[arg(long)]
     email: String,
 }
 
 impl LoginArgs {
     pub fn run(self) -> Result<()> {
-        let (name, path) = recorder::account::login(&self.server, &self.email)?;
+        let (name, path) = recorder::account::login(&self.server.url(), &self.email)?;
         eprintln!("Signed in as {name}; token saved in {}", path.display());
         Ok(())
     }
@@ -22,16 +20,16 @@ impl LoginArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct LogoutArgs {
-    #[arg(long, env = "OFFBEAT_SERVER", default_value = DEFAULT_SERVER)]
-    server: String,
+    #[command(flatten)]
+    server: super::ServerChoice,
 }
 
 impl LogoutArgs {
     pub fn run(self) -> Result<()> {
-        if recorder::account::logout(&self.server)? {
-            eprintln!("Signed out of {}", self.server);
+        if recorder::account::logout(&self.server.url())? {
+            eprintln!("Signed out of {}", self.server.url());
         } else {
-            eprintln!("Not signed in to {}", self.server);
+            eprintln!("Not signed in to {}", self.server.url());
         }
         Ok(())
     }

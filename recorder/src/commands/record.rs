@@ -6,7 +6,6 @@ use std::time::Duration;
 use anyhow::Result;
 use recorder::record::RecordOptions;
 
-use super::DEFAULT_SERVER;
 use super::parse::{parse_bitrate, parse_duration};
 use super::takes::{Announce, record, record_live, settings, take_meta};
 
@@ -56,8 +55,8 @@ pub struct RecordArgs {
     /// With --share: anyone with the link may watch (not only your workspace).
     #[arg(long, requires = "share")]
     public: bool,
-    #[arg(long, env = "OFFBEAT_SERVER", default_value = DEFAULT_SERVER)]
-    server: String,
+    #[command(flatten)]
+    server: super::ServerChoice,
 }
 
 impl RecordArgs {
@@ -82,7 +81,7 @@ impl RecordArgs {
             }
             // Recorded in the outbox (so it is sent even if this run dies), and kept at the
             // output path too.
-            let meta = take_meta(&self.server, self.title, self.public, None, None);
+            let meta = take_meta(&self.server.url(), self.title, self.public, None, None);
             let clip = record_live(meta, options.clone(), Announce::Link)?;
             println!("{}", options.output.display());
             println!("{}", clip["page_url"].as_str().unwrap_or_default());

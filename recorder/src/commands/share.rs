@@ -5,16 +5,14 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use super::DEFAULT_SERVER;
 use super::parse::parse_duration;
 use super::takes::{Announce, record_live, take_meta, take_options};
 
 #[derive(Debug, clap::Args)]
 pub struct UploadArgs {
     file: PathBuf,
-    /// Server base URL.
-    #[arg(long, env = "OFFBEAT_SERVER", default_value = DEFAULT_SERVER)]
-    server: String,
+    #[command(flatten)]
+    server: super::ServerChoice,
     /// Title [default: the one stored in the file]
     #[arg(long)]
     title: Option<String>,
@@ -25,16 +23,21 @@ pub struct UploadArgs {
 
 impl UploadArgs {
     pub fn run(self) -> Result<()> {
-        let clip = recorder::upload::upload(&self.file, &self.server, self.title.as_deref(), self.author.as_deref())?;
+        let clip = recorder::upload::upload(
+            &self.file,
+            &self.server.url(),
+            self.title.as_deref(),
+            self.author.as_deref(),
+        )?;
         eprintln!("Uploaded {:?} ({:.1} s)", clip.title, clip.duration_ms as f64 / 1000.0);
-        println!("{}", clip.url);
+        println!("{}", clip.page_url.as_deref().unwrap_or(&clip.url));
         Ok(())
     }
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ShareArgs {
-    /// Share this file instead of recording.
+    /// Share this file instead of recording: Ogg Opus, WebM, or a WAV (encoded first).
     #[arg(long)]
     file: Option<PathBuf>,
     #[arg(long)]
@@ -42,8 +45,8 @@ pub struct ShareArgs {
     /// Anyone with the link may watch (not only your workspace).
     #[arg(long)]
     public: bool,
-    #[arg(long, env = "OFFBEAT_SERVER", default_value = DEFAULT_SERVER)]
-    server: String,
+    #[command(flatten)]
+    server: super::ServerChoice,
     /// Stop recording by itself after this long.
     #[arg(long, value_parser = parse_duration)]
     max_duration: Option<Duration>,
@@ -61,7 +64,7 @@ impl ShareArgs {
         let shared = match &self.file {
             Some(file) => self.share_file(file)?,
             None => {
-                let meta = take_meta(&self.server, self.title.clone(), self.public, None, None);
+                let meta = take_meta(&self.server.url(), self.title.clone(), self.public, None, None);
                 let clip = record_live(meta, take_options(self.max_duration, self.title), Announce::Link)?;
                 Shared {
                     title: clip["title"].as_str().unwrap_or_default().to_owned(),
@@ -83,8 +86,8 @@ impl ShareArgs {
 
     /// Uploads `file`, opening its link to anyone with it when `--public`.
     fn share_file(&self, file: &std::path::Path) -> Result<Shared> {
-        let clip = recorder::upload::upload(file, &self.server, self.title.as_deref(), None)?;
-        let api = recorder::threads::Api::new(&self.server);
+        let clip = recorder::upload::upload(file, &self.server.url(), self.title.as_deref(), None)?;
+        let api = recorder::threads::Api::new(&self.server.url());
         let mut shown = api.get(&format!("/api/v1/clips/{}", clip.id))?;
         if self.public {
             shown = api.call_patch(
@@ -92,7 +95,11 @@ impl ShareArgs {
                 &serde_json::json!({ "visibility": "link" }),
             )?;
         }
-        let link = shown["sharing"]["url"].as_str().unwrap_or(&clip.url).to_owned();
+        let link = shown["sharing"]["url"]
+            .as_str()
+            .or(clip.page_url.as_deref())
+            .unwrap_or(&clip.url)
+            .to_owned();
         Ok(Shared {
             title: clip.title,
             duration_ms: clip.duration_ms,

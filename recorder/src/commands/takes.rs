@@ -87,9 +87,13 @@ pub fn record(options: &RecordOptions) -> Result<()> {
             ms
         );
     }
+    // A take recorded into the outbox goes from there once sent: its path is not worth naming.
+    let place = match options.settled {
+        Some(_) => "Recorded".to_owned(),
+        None => format!("Saved {}", options.output.display()),
+    };
     eprintln!(
-        "Saved {}: {:.2} s, {:.1} kB ({kbps:.1} kbit/s)",
-        options.output.display(),
+        "{place}: {:.2} s, {:.1} kB ({kbps:.1} kbit/s)",
         outcome.seconds,
         outcome.bytes as f64 / 1000.0
     );

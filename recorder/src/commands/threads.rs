@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::Result;
 use recorder::threads::Api;
 
-use super::DEFAULT_SERVER;
 use super::parse::parse_duration;
 use super::takes::{Announce, record_live, take_meta, take_options};
 
@@ -23,8 +22,8 @@ pub struct ReplyArgs {
     /// Reply with this clip instead of recording one.
     #[arg(long)]
     file: Option<PathBuf>,
-    #[arg(long, env = "OFFBEAT_SERVER", default_value = DEFAULT_SERVER)]
-    server: String,
+    #[command(flatten)]
+    server: super::ServerChoice,
     /// Stop recording by itself after this long.
     #[arg(long, value_parser = parse_duration)]
     max_duration: Option<Duration>,
@@ -32,7 +31,7 @@ pub struct ReplyArgs {
 
 impl ReplyArgs {
     pub fn run(self) -> Result<()> {
-        let server = recorder::threads::server_of(&self.link).unwrap_or(self.server);
+        let server = recorder::threads::server_of(&self.link).unwrap_or_else(|| self.server.url());
         let api = Api::new(&server);
         let clip_id = api.clip_id(&self.link)?;
         let mut body = serde_json::json!({ "at_ms": self.at });
@@ -51,7 +50,12 @@ impl ReplyArgs {
             self.at.map(|a| format!("{}:{:02}", a / 60_000, a / 1000 % 60))
         };
         eprintln!("Replied{}", anchor.map(|a| format!(" at {a}")).unwrap_or_default());
-        println!("{}/api/v1/threads/{clip_id}", api.server());
+        // The page of the thread, which a person can open.
+        let thread = api.get(&format!("/api/v1/threads/{clip_id}"))?;
+        match thread["root"]["clip"]["page_url"].as_str() {
+            Some(page) => println!("{page}"),
+            None => println!("{}/api/v1/threads/{clip_id}", api.server()),
+        }
         Ok(())
     }
 }
@@ -65,8 +69,8 @@ fn posted(api: &Api, clip_id: &str, body: &serde_json::Value) -> Result<Option<S
 #[derive(Debug, clap::Args)]
 pub struct ThreadArgs {
     link: String,
-    #[arg(long, env = "OFFBEAT_SERVER", default_value = DEFAULT_SERVER)]
-    server: String,
+    #[command(flatten)]
+    server: super::ServerChoice,
     /// Print the server's JSON.
     #[arg(long)]
     json: bool,
@@ -74,7 +78,7 @@ pub struct ThreadArgs {
 
 impl ThreadArgs {
     pub fn run(self) -> Result<()> {
-        let server = recorder::threads::server_of(&self.link).unwrap_or(self.server);
+        let server = recorder::threads::server_of(&self.link).unwrap_or_else(|| self.server.url());
         let api = Api::new(&server);
         let clip_id = api.clip_id(&self.link)?;
         let thread = api.get(&format!("/api/v1/threads/{clip_id}"))?;
@@ -89,19 +93,19 @@ impl ThreadArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct InboxArgs {
-    #[arg(long, env = "OFFBEAT_SERVER", default_value = DEFAULT_SERVER)]
-    server: String,
+    #[command(flatten)]
+    server: super::ServerChoice,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct MembersArgs {
-    #[arg(long, env = "OFFBEAT_SERVER", default_value = DEFAULT_SERVER)]
-    server: String,
+    #[command(flatten)]
+    server: super::ServerChoice,
 }
 
 impl MembersArgs {
     pub fn run(self) -> Result<()> {
-        let api = Api::new(&self.server);
+        let api = Api::new(&self.server.url());
         print!("{}", recorder::members::render_members(&api.get("/api/v1/members")?));
         Ok(())
     }
@@ -109,7 +113,7 @@ impl MembersArgs {
 
 impl InboxArgs {
     pub fn run(self) -> Result<()> {
-        let api = Api::new(&self.server);
+        let api = Api::new(&self.server.url());
         print!("{}", recorder::threads::render_inbox(&api.get("/api/v1/inbox")?));
         Ok(())
     }

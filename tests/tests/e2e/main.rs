@@ -9,6 +9,7 @@ mod accounts_sharing;
 mod api_contract;
 mod backups;
 mod cluster;
+mod command_line;
 mod hostile_clients;
 mod live_recording;
 mod models;

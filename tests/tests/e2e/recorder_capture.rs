@@ -214,6 +214,11 @@ fn devices_lists_the_virtual_microphone_as_default() {
         .find(|l| l.starts_with('*'))
         .unwrap_or_else(|| panic!("no default in:\n{text}"));
     assert!(default.contains("Hz") && default.contains("ch"), "{default}");
+    let noise = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        !noise.to_lowercase().contains("jack") && !noise.contains("Cannot connect"),
+        "JACK's noise on stderr:\n{noise}"
+    );
 }
 
 fn rms(x: &[f32]) -> f64 {
