@@ -398,7 +398,8 @@ fn clip_row(
         .title
         .filter(|t| !t.trim().is_empty())
         .or_else(|| facts.title.clone())
-        .unwrap_or_else(|| "Untitled clip".to_owned());
+        // Untitled until its transcript gives it its first words.
+        .unwrap_or_default();
     let silences: Vec<[u64; 2]> = facts.waveform.silences.iter().map(|&(a, b)| [a, b]).collect();
     ClipRow {
         id,

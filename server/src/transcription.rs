@@ -286,6 +286,7 @@ async fn transcribe_clip(state: &AppState, transcriber: &Arc<Transcriber>, clip_
         .storage
         .put_file(&vtt_key, vtt_file.path(), vtt.len() as u64, "text/vtt; charset=utf-8")
         .await?;
+    let title = title_from(&transcript);
     let finished = Finished {
         clip_id,
         transcript: &transcript,
@@ -293,6 +294,7 @@ async fn transcribe_clip(state: &AppState, transcriber: &Arc<Transcriber>, clip_
         vtt_key: &vtt_key,
         decode_ms: timings.decode.as_millis() as i64,
         inference_ms: timings.inference.as_millis() as i64,
+        title_if_untitled: &title,
     };
     match state.db.transcripts().finish(&finished).await? {
         Finish::Stored => {
@@ -314,5 +316,34 @@ async fn transcribe_clip(state: &AppState, transcriber: &Arc<Transcriber>, clip_
             let _ = state.storage.delete(&vtt_key).await;
             Err(JobError::ClipGone)
         }
+    }
+}
+
+/// Words a title may take from a transcript.
+const TITLE_WORDS: usize = 8;
+/// Characters a title may take from a transcript.
+const TITLE_CHARS: usize = 60;
+
+/// What an untitled clip is called once its transcript is known: its first words (at most
+/// eight, sixty characters), with "…" when there was more; `""` when nothing was said.
+pub fn title_from(transcript: &transcribe::Transcript) -> String {
+    let text = transcript.text();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut title = String::new();
+    for word in words.iter().take(TITLE_WORDS) {
+        if title.chars().count() + word.chars().count() + 1 > TITLE_CHARS {
+            break;
+        }
+        if !title.is_empty() {
+            title.push(' ');
+        }
+        title.push_str(word);
+    }
+    let title = title.trim_end_matches([',', ';', ':', '-', '–']).to_owned();
+    let cut = title.split_whitespace().count() < words.len();
+    match (title.is_empty(), cut) {
+        (true, _) => String::new(),
+        (false, true) => format!("{}…", title.trim_end_matches(['.', '!', '?'])),
+        (false, false) => title,
     }
 }

@@ -33,6 +33,7 @@ async fn store(server: &Harness, clip_id: &str, transcript: &Transcript) -> Fini
         vtt_key: "clips/none.vtt",
         decode_ms: 1,
         inference_ms: 2,
+        title_if_untitled: &server::transcription::title_from(transcript),
     };
     server.state.db.transcripts().finish(&done).await.unwrap()
 }
@@ -162,7 +163,56 @@ async fn workers_asking_at_once_never_share_a_job(backend: Backend) {
     assert_eq!(distinct, clips);
 }
 
+fn said(text: &str) -> Transcript {
+    Transcript {
+        language: "en".into(),
+        segments: vec![Segment {
+            start_ms: 0,
+            end_ms: 4_000,
+            text: text.into(),
+            words: Vec::new(),
+        }],
+    }
+}
+
+async fn an_untitled_clip_takes_its_title_from_its_transcript(backend: Backend) {
+    let server = Harness::on(backend, &[]).await;
+    let olive = server.person("Olive", "Team").await;
+    let untitled = server.upload_id(&olive, "").await;
+    let titled = server.upload_id(&olive, "Roadmap").await;
+    let words = "Quick update on the hiring plan for the second quarter and the budget.";
+    for clip in [&untitled, &titled] {
+        assert_eq!(store(&server, clip, &said(words)).await, Finish::Stored);
+    }
+    let title = |id: &str| {
+        let server = &server;
+        let olive = &olive;
+        let id = id.to_owned();
+        async move { server.get(&format!("/api/v1/clips/{id}"), olive).await.json()["title"].clone() }
+    };
+    assert_eq!(title(&untitled).await, "Quick update on the hiring plan for the…");
+    assert_eq!(title(&titled).await, "Roadmap", "a given title stays");
+    // Found by its new title, as a renamed clip is.
+    let found = server.get("/api/v1/search?q=hiring%20plan", &olive).await.json();
+    assert!(
+        found["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["clip"]["id"] == untitled.as_str()),
+        "{found}"
+    );
+    // A short message is its whole title; silence leaves it untitled.
+    let short = server.upload_id(&olive, "").await;
+    store(&server, &short, &said("Call me back.")).await;
+    assert_eq!(title(&short).await, "Call me back.");
+    let silent = server.upload_id(&olive, "").await;
+    store(&server, &silent, &said("")).await;
+    assert_eq!(title(&silent).await, "");
+}
+
 on_every_database!(
     jobs_go_to_one_worker_each_and_end_in_one_transcript,
     workers_asking_at_once_never_share_a_job,
+    an_untitled_clip_takes_its_title_from_its_transcript,
 );

@@ -33,6 +33,7 @@ async fn transcribed(server: &Harness, clip_id: &str, lines: &[(u64, &str)]) {
         vtt_key: "clips/none.vtt",
         decode_ms: 0,
         inference_ms: 0,
+        title_if_untitled: "",
     };
     assert_eq!(
         server.state.db.transcripts().finish(&finished).await.unwrap(),

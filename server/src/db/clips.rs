@@ -37,6 +37,17 @@ pub struct ClipRow {
     pub poster_key: Option<String>,
 }
 
+impl ClipRow {
+    /// The title people see: "Untitled clip" while it has none (until its transcript names it).
+    pub fn display_title(&self) -> &str {
+        if self.title.is_empty() {
+            "Untitled clip"
+        } else {
+            &self.title
+        }
+    }
+}
+
 /// The facts of a stored clip's file, as the database keeps them and the API shows them.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct StoredMedia {

@@ -22,6 +22,8 @@ pub struct Finished<'a> {
     pub vtt_key: &'a str,
     pub decode_ms: i64,
     pub inference_ms: i64,
+    /// The title an untitled clip takes from its transcript (a titled one keeps its own).
+    pub title_if_untitled: &'a str,
 }
 
 /// What became of a finished job's transcript.

@@ -39,13 +39,13 @@ pub async fn oembed(State(state): State<AppState>, Query(query): Query<OembedQue
         "type": if clip.media.has_video { "video" } else { "rich" },
         "provider_name": "Offbeat",
         "provider_url": state.public_url,
-        "title": clip.title,
+        "title": clip.display_title(),
         "author_name": author.map(|a| a.display_name),
         "width": width,
         "height": height,
         "html": format!(
             "<iframe src=\"{src}\" width=\"{width}\" height=\"{height}\" frameborder=\"0\" allow=\"autoplay; fullscreen\" title=\"{}\"></iframe>",
-            escape_attribute(&clip.title)
+            escape_attribute(clip.display_title())
         ),
     })))
 }

@@ -130,11 +130,7 @@ impl Page<'_> {
     }
 
     fn title(&self) -> &str {
-        if self.clip.title.is_empty() {
-            "Untitled clip"
-        } else {
-            &self.clip.title
-        }
+        self.clip.display_title()
     }
 
     fn markup(&self) -> Markup {

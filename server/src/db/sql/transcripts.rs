@@ -196,6 +196,13 @@ macro_rules! transcript_store {
                             .await?;
                         }
                     }
+                    if !done.title_if_untitled.is_empty() {
+                        sqlx::query("UPDATE clips SET title = $1 WHERE id = $2 AND title = ''")
+                            .bind(done.title_if_untitled)
+                            .bind(done.clip_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
                     sqlx::query("UPDATE transcript_jobs SET state = 'done', last_error = NULL, lease_owner = NULL, \
                          lease_expires_at = NULL, updated_at = $1 WHERE clip_id = $2")
                         .bind(&now)

@@ -100,11 +100,7 @@ pub async fn describe(
         ) => format!("{name} (guest)"),
         (None, _) => "Someone".to_owned(),
     };
-    let title = if root.title.is_empty() {
-        "Untitled clip".to_owned()
-    } else {
-        root.title.clone()
-    };
+    let title = root.display_title().to_owned();
     let mut link = format!(
         "{}/c/{}",
         state.public_url,
