@@ -167,6 +167,19 @@ rename?.addEventListener('click', () => {
   const title = prompt('New title', rename.dataset.title);
   if (title && title.trim()) change('PATCH', rename.dataset.url, { title });
 });
+// Done with the thread (out of my inbox), or back in it.
+for (const [id, method, said] of [['done', 'PUT', 'Done: out of your inbox until something new arrives.'], ['unheard', 'POST', 'Back in your inbox, unheard.']]) {
+  const button = document.getElementById(id);
+  button?.addEventListener('click', async () => {
+    const response = await fetch(button.dataset.url, { method, headers: { 'X-CSRF-Token': csrf } });
+    button.closest('main').querySelector('.status')?.remove();
+    const note = document.createElement('p');
+    note.className = 'status';
+    note.setAttribute('role', 'status');
+    note.textContent = response.ok ? said : `failed (${response.status})`;
+    button.after(note);
+  });
+}
 document.querySelector('.thread')?.addEventListener('click', e => {
   const button = e.target.closest('button.delete-reply');
   if (button && confirm('Delete this reply?')) change('DELETE', button.dataset.url);

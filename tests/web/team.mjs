@@ -152,5 +152,17 @@ check(left.webhooks.length === 0, 'removed');
 await sam.page.goto(`${base}/settings`);
 check(await sam.page.getByRole('heading', { name: 'Webhooks' }).count() === 0, 'members see no webhooks section');
 
+// 8. Done with a thread, and back: Nia's message leaves Ada's inbox and returns.
+const inboxHas = () => ada.page.evaluate(id => fetch('/api/v1/inbox').then(r => r.json()).then(b => b.threads.some(t => t.root.id === id)), clipId);
+check(await inboxHas(), 'Nia\'s message waits in Ada\'s inbox');
+const niaPage = await ada.page.evaluate(id => fetch(`/api/v1/clips/${id}`).then(r => r.json()).then(c => c.page_url), clipId);
+await ada.page.goto(niaPage);
+await ada.page.getByRole('button', { name: 'Done — out of my inbox' }).click();
+await ada.page.getByRole('status').filter({ hasText: 'out of your inbox' }).waitFor();
+check(!(await inboxHas()), 'done: out of the inbox');
+await ada.page.getByRole('button', { name: 'Mark unheard' }).click();
+await ada.page.getByRole('status').filter({ hasText: 'Back in your inbox' }).waitFor();
+check(await inboxHas(), 'unheard: back in the inbox');
+
 check(errors.length === 0, `no script errors (${errors.join('; ')})`);
 for (const b of [ada, nia, sam, elsewhere]) await b.context.close();

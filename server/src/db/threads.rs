@@ -65,4 +65,11 @@ pub trait ThreadStore: Send + Sync {
     /// Threads (root clip ids) of a workspace with a message the user did not write and has not
     /// seen: the root clip itself, a voice reply, or a text reply. Newest activity first.
     async fn unheard_threads(&self, workspace_id: &str, user_id: &str) -> sqlx::Result<Vec<(String, i64, String)>>;
+
+    /// The user is done with the thread rooted at `root_clip_id` as of `at`: it leaves their
+    /// inbox until something newer arrives in it.
+    async fn mark_done(&self, root_clip_id: &str, user_id: &str, at: &str) -> sqlx::Result<()>;
+
+    /// The thread is in the user's inbox again (not done; its messages unheard by them).
+    async fn mark_unheard(&self, root_clip_id: &str, user_id: &str) -> sqlx::Result<()>;
 }

@@ -18,7 +18,7 @@ pub(crate) mod uploads;
 mod webhooks;
 
 use axum::Router;
-use axum::routing::{delete, get, patch, post};
+use axum::routing::{delete, get, patch, post, put};
 
 use crate::state::AppState;
 
@@ -75,6 +75,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/shared/{token}", get(clips::shared))
         .route("/api/v1/threads/{id}", get(threads::thread))
         .route("/api/v1/threads/{id}/replies", post(threads::reply))
+        .route("/api/v1/threads/{id}/done", put(threads::done))
+        .route("/api/v1/threads/{id}/unheard", post(threads::unheard))
         .route("/api/v1/replies/{id}", delete(threads::delete_reply))
         .route("/api/v1/clips/{id}/seen", post(threads::seen))
         .route("/api/v1/inbox", get(threads::inbox))

@@ -58,6 +58,8 @@ pub struct ErrorDetail {
         super::threads::delete_reply,
         super::threads::seen,
         super::threads::inbox,
+        super::threads::done,
+        super::threads::unheard,
         super::sharing::update,
         super::sharing::rotate,
         super::sharing::revoke,

@@ -86,3 +86,37 @@ pub async fn delete_reply(
 pub async fn inbox(State(state): State<AppState>, viewer: Viewer) -> AppResult<Json<Inbox>> {
     Ok(Json(threads::inbox(&state, &viewer).await?))
 }
+
+#[utoipa::path(
+    put,
+    path = "/api/v1/threads/{id}/done",
+    tag = "threads",
+    summary = "I am done with this thread: it leaves my inbox until something new arrives",
+    params(("id" = String, Path, description = "A clip of the thread")),
+    responses(
+        (status = 204, description = "Done"),
+        (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody),
+        (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody)
+    )
+)]
+pub async fn done(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
+    threads::done(&state, &viewer, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/threads/{id}/unheard",
+    tag = "threads",
+    summary = "Back in my inbox: not done, its messages unheard",
+    params(("id" = String, Path, description = "A clip of the thread")),
+    responses(
+        (status = 204, description = "Unheard again"),
+        (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody),
+        (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody)
+    )
+)]
+pub async fn unheard(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
+    threads::unheard(&state, &viewer, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -549,6 +549,32 @@ pub async fn heard(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()>
     Ok(())
 }
 
+/// The viewer is done with the thread `id` belongs to: it leaves their inbox until something
+/// newer arrives in it.
+pub async fn done(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()> {
+    let user = viewer.require_user()?;
+    let root = thread_root(state, viewer, id).await?;
+    let now = crate::domain::timestamp(Utc::now());
+    Ok(state.db.threads().mark_done(&root, &user.id, &now).await?)
+}
+
+/// The thread `id` belongs to is back in the viewer's inbox: not done, its messages unheard.
+pub async fn unheard(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()> {
+    let user = viewer.require_user()?;
+    let root = thread_root(state, viewer, id).await?;
+    Ok(state.db.threads().mark_unheard(&root, &user.id).await?)
+}
+
+/// The root of the thread clip `id` belongs to, if the viewer may see it.
+async fn thread_root(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<String> {
+    let (clip, _) = find(state, viewer, id, Action::View).await?;
+    let (root, _) = locate(state, &clip.id).await?;
+    if root != clip.id {
+        find(state, viewer, &root, Action::View).await?;
+    }
+    Ok(root)
+}
+
 /// Threads with messages the user has not heard (or read) yet, newest activity first.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Inbox {

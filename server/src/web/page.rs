@@ -84,6 +84,7 @@ async fn render(state: &AppState, viewer: Viewer, token: &str, embed: bool) -> a
         can_reply,
         can_record: can_reply && csrf.is_some(),
         can_rename: allows(rel, Action::Rename, &clip.access()) && csrf.is_some(),
+        in_team: matches!(rel, Relation::Owner | Relation::Member),
         viewer_id: viewer.user.as_ref().map(|u| u.id.clone()),
         guest: viewer.user.is_none(),
         embed,
@@ -108,6 +109,8 @@ struct Page<'a> {
     clip: &'a ClipRow,
     author_name: &'a str,
     author_zone: Option<&'a str>,
+    /// A member of the message's workspace: it can be in their inbox.
+    in_team: bool,
     transcript: Option<&'a transcribe::Transcript>,
     thread: Option<&'a Thread>,
     public: bool,
@@ -176,6 +179,12 @@ impl Page<'_> {
                             h1 { (self.title()) }
                             @if self.can_rename {
                                 button #rename type="button" data-url={ "/api/v1/clips/" (clip.id) } data-title=(self.title()) { "Rename" }
+                            }
+                            @if self.in_team && self.csrf.is_some() {
+                                " "
+                                button #done type="button" data-url={ "/api/v1/threads/" (clip.id) "/done" } { "Done — out of my inbox" }
+                                " "
+                                button #unheard type="button" data-url={ "/api/v1/threads/" (clip.id) "/unheard" } { "Mark unheard" }
                             }
                             p.byline {
                                 (self.author_name) " · recorded "

@@ -179,6 +179,37 @@ macro_rules! thread_store {
                     .await
                 }
 
+                async fn mark_done(&self, root_clip_id: &str, user_id: &str, at: &str) -> sqlx::Result<()> {
+                    sqlx::query(
+                        "INSERT INTO threads_done (user_id, root_clip_id, done_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (user_id, root_clip_id) DO UPDATE SET done_at = excluded.done_at",
+                    )
+                    .bind(user_id)
+                    .bind(root_clip_id)
+                    .bind(at)
+                    .execute(&self.pool)
+                    .await?;
+                    Ok(())
+                }
+
+                async fn mark_unheard(&self, root_clip_id: &str, user_id: &str) -> sqlx::Result<()> {
+                    let mut tx = self.pool.begin().await?;
+                    sqlx::query("DELETE FROM threads_done WHERE user_id = $1 AND root_clip_id = $2")
+                        .bind(user_id)
+                        .bind(root_clip_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(
+                        "DELETE FROM seen WHERE user_id = $1 AND (message_id = $2 OR message_id IN ( \
+                             SELECT COALESCE(clip_id, id) FROM replies WHERE root_clip_id = $2))",
+                    )
+                    .bind(user_id)
+                    .bind(root_clip_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await
+                }
+
                 async fn unheard_threads(&self, workspace_id: &str, user_id: &str) -> sqlx::Result<Vec<(String, i64, String)>> {
                     sqlx::query_as(
                         "WITH messages AS ( \
@@ -191,10 +222,15 @@ macro_rules! thread_store {
                              WHERE root.workspace_id = $1 \
                                  AND (replies.clip_id IS NULL OR replies.clip_id IN (SELECT id FROM clips WHERE status = 'ready')) \
                          ) \
-                         SELECT root, COUNT(*) AS unheard, MAX(at) AS latest FROM messages \
-                         WHERE (author IS NULL OR author <> $2) \
-                             AND message NOT IN (SELECT message_id FROM seen WHERE user_id = $2) \
-                         GROUP BY root ORDER BY latest DESC",
+                         SELECT root, unheard, latest FROM ( \
+                             SELECT root, COUNT(*) AS unheard, MAX(at) AS latest FROM messages \
+                             WHERE (author IS NULL OR author <> $2) \
+                                 AND message NOT IN (SELECT message_id FROM seen WHERE user_id = $2) \
+                             GROUP BY root \
+                         ) AS waiting \
+                         WHERE NOT EXISTS (SELECT 1 FROM threads_done AS d \
+                             WHERE d.user_id = $2 AND d.root_clip_id = waiting.root AND d.done_at >= waiting.latest) \
+                         ORDER BY latest DESC",
                     )
                     .bind(workspace_id)
                     .bind(user_id)
