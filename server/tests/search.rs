@@ -121,4 +121,65 @@ async fn search_finds_what_was_said_and_only_there(backend: Backend) {
     }
 }
 
-on_every_database!(search_finds_what_was_said_and_only_there);
+async fn text_replies_are_found_like_transcripts(backend: Backend) {
+    let server = Harness::on(backend, &[]).await;
+    let (olive, manu) = server.olive_and_manu().await;
+    let otto = server.person("Otto", "Elsewhere").await;
+    let clip = server.upload_id(&olive, "Offsite").await;
+    let replied = server
+        .post_json(
+            &format!("/api/v1/threads/{clip}/replies"),
+            Some(&manu),
+            serde_json::json!({ "text": "The venue is booked for Thursday" }),
+        )
+        .await;
+    assert_eq!(replied.status, 201);
+    let reply_id = replied.json()["reply_id"].as_str().unwrap().to_owned();
+
+    let found = search(&server, &olive, "venue").await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["clip"]["id"], clip.as_str());
+    assert_eq!(found[0]["matched"], "reply");
+    assert_eq!(found[0]["reply_id"], reply_id.as_str());
+    assert!(
+        found[0]["snippet_html"]
+            .as_str()
+            .unwrap()
+            .contains("<mark>venue</mark>"),
+        "{found:?}"
+    );
+    assert!(
+        search(&server, &otto, "venue").await.is_empty(),
+        "another workspace finds nothing"
+    );
+
+    // Renaming the message leaves the reply findable (and the title too).
+    let renamed = server
+        .call(
+            axum::http::Method::PATCH,
+            &format!("/api/v1/clips/{clip}"),
+            Some(&olive),
+            axum::body::Body::from(serde_json::json!({ "title": "Team offsite" }).to_string()),
+        )
+        .await;
+    assert_eq!(renamed.status, 200);
+    assert_eq!(search(&server, &olive, "venue").await.len(), 1);
+    assert_eq!(search(&server, &olive, "offsite").await[0]["matched"], "title");
+
+    // Deleted by its author: gone from search.
+    let deleted = server
+        .call(
+            axum::http::Method::DELETE,
+            &format!("/api/v1/replies/{reply_id}"),
+            Some(&manu),
+            axum::body::Body::empty(),
+        )
+        .await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+    assert!(search(&server, &olive, "venue").await.is_empty());
+}
+
+on_every_database!(
+    search_finds_what_was_said_and_only_there,
+    text_replies_are_found_like_transcripts
+);

@@ -1,13 +1,15 @@
-//! The search index over titles and transcripts.
+//! The search index over titles, transcripts and text replies.
 
 use crate::domain::Scope;
 use crate::search::SearchQuery;
 
-/// One search hit: a title (`start_ms` None) or a transcript segment.
+/// One search hit: a title, a transcript segment (`start_ms`) or a text reply (`reply_id`, in
+/// the thread of `clip_id`).
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SearchHit {
     pub clip_id: String,
     pub start_ms: Option<i64>,
+    pub reply_id: Option<String>,
     /// The matching text, with the matched terms between U+E000 and U+E001.
     pub snippet: String,
 }

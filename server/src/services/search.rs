@@ -31,6 +31,8 @@ pub struct SearchResult {
     pub matched: Matched,
     /// The matching segment's start (for a transcript hit).
     pub start_ms: Option<i64>,
+    /// The matching text reply (for a reply hit): the thread opens at it.
+    pub reply_id: Option<String>,
     pub snippet: String,
     /// The snippet as HTML: text escaped, matches in `<mark>`.
     pub snippet_html: String,
@@ -41,6 +43,8 @@ pub struct SearchResult {
 pub enum Matched {
     Title,
     Transcript,
+    /// A text reply in the clip's thread (`reply_id`).
+    Reply,
 }
 
 pub async fn search(state: &AppState, viewer: &Viewer, query: &str, limit: usize) -> AppResult<SearchResults> {
@@ -78,12 +82,13 @@ pub async fn search(state: &AppState, viewer: &Viewer, query: &str, limit: usize
         .zip(views)
         .map(|(hit, clip)| SearchResult {
             clip,
-            matched: if hit.start_ms.is_some() {
-                Matched::Transcript
-            } else {
-                Matched::Title
+            matched: match (&hit.reply_id, hit.start_ms) {
+                (Some(_), _) => Matched::Reply,
+                (None, Some(_)) => Matched::Transcript,
+                (None, None) => Matched::Title,
             },
             start_ms: hit.start_ms,
+            reply_id: hit.reply_id,
             snippet: hit.snippet.replace([MARK_START, MARK_END], ""),
             snippet_html: snippet_html(&hit.snippet),
         })

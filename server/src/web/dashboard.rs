@@ -104,9 +104,12 @@ fn search_results(q: &str, found: &SearchResults) -> Markup {
             ol {
                 @for hit in &found.results {
                     @let at = hit.start_ms.unwrap_or(0);
+                    @let page = hit.clip.page_url.as_deref().unwrap_or("#");
                     li {
-                        a href={ (hit.clip.page_url.as_deref().unwrap_or("#")) "?t=" (at as f64 / 1000.0) } {
-                            (hit.clip.display_title()) " · " (clock(at))
+                        @match &hit.reply_id {
+                            // A text reply: the thread, opened at it.
+                            Some(reply) => a href={ (page) "#r-" (reply) } { (hit.clip.display_title()) " · a reply" },
+                            None => a href={ (page) "?t=" (at as f64 / 1000.0) } { (hit.clip.display_title()) " · " (clock(at)) },
                         }
                         // Built by the server from escaped text, with <mark> around matches.
                         p { (PreEscaped(&hit.snippet_html)) }

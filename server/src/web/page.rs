@@ -287,7 +287,7 @@ fn reply_markup(message: &Message, parent_media: &str, viewer_id: Option<&str>) 
     let own_text = matches!(message.content, Content::Text { .. })
         && matches!((&message.author, viewer_id), (threads::AuthorView::Member { id: author, .. }, Some(viewer)) if author == viewer);
     html! {
-        article aria-label={ "Reply from " (author) } {
+        article #{ "r-" (id) } aria-label={ "Reply from " (author) } {
             p.byline {
                 strong { (author) } " · "
                 (pretty_local(&message.created_at_local))

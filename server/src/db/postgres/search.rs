@@ -26,7 +26,7 @@ impl SearchIndex for PgDatabase {
             .collect();
         let sql = format!(
             "WITH q AS (SELECT {} AS query) \
-             SELECT search_index.clip_id, search_index.start_ms, \
+             SELECT search_index.clip_id, search_index.start_ms, search_index.reply_id, \
                  ts_headline('simple', search_index.body, q.query, \
                      'StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=16, MinWords=6, MaxFragments=1, \
                       FragmentDelimiter=…') AS snippet \

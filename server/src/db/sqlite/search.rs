@@ -1,4 +1,5 @@
-//! Search with SQLite's FTS5.
+//! Search with SQLite's FTS5: titles and transcripts in `search_index`, text replies in
+//! `reply_search`.
 
 use super::SqliteDatabase;
 use crate::db::search::{SearchHit, SearchIndex};
@@ -8,12 +9,19 @@ use crate::search::{SearchQuery, Term};
 #[async_trait::async_trait]
 impl SearchIndex for SqliteDatabase {
     async fn search(&self, query: &SearchQuery, scope: Scope<'_>, limit: i64) -> sqlx::Result<Vec<SearchHit>> {
+        // Titles and transcripts in one index, text replies in another; ranked together.
         sqlx::query_as(
-            "SELECT search_index.clip_id, search_index.start_ms, \
-                 snippet(search_index, 2, char(57344), char(57345), '…', 16) AS snippet \
-             FROM search_index JOIN clips ON clips.id = search_index.clip_id \
-             WHERE search_index MATCH ? AND (clips.workspace_id = ? OR (? AND clips.workspace_id IS NULL)) \
-             ORDER BY bm25(search_index), search_index.start_ms LIMIT ?",
+            "SELECT hits.clip_id, hits.start_ms, hits.reply_id, hits.snippet FROM ( \
+                 SELECT search_index.clip_id AS clip_id, search_index.start_ms AS start_ms, NULL AS reply_id, \
+                     snippet(search_index, 2, char(57344), char(57345), '…', 16) AS snippet, bm25(search_index) AS rank \
+                 FROM search_index WHERE search_index MATCH ?1 \
+                 UNION ALL \
+                 SELECT reply_search.clip_id, NULL, reply_search.reply_id, \
+                     snippet(reply_search, 2, char(57344), char(57345), '…', 16), bm25(reply_search) \
+                 FROM reply_search WHERE reply_search MATCH ?1 \
+             ) AS hits JOIN clips ON clips.id = hits.clip_id \
+             WHERE clips.workspace_id = ?2 OR (?3 AND clips.workspace_id IS NULL) \
+             ORDER BY hits.rank, hits.start_ms LIMIT ?4",
         )
         .bind(fts5(query))
         .bind(scope.workspace_id)
