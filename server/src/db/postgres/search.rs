@@ -54,18 +54,24 @@ impl SearchIndex for PgDatabase {
 /// A prefix term as tsquery text: its words (letters and digits only, so nothing in it is
 /// syntax) in a row, the last one a prefix: "thurs" → `thurs:*`, "q3-bud" → `q3 <-> bud:*`.
 pub(crate) fn prefix_query(text: &str) -> String {
+    // Lower-casing can add characters that are no letters ("İ" becomes "i" and a combining
+    // dot): they are dropped, so that only letters and digits reach the query.
     let words: Vec<String> = text
         .split(|c: char| !c.is_alphanumeric())
+        .map(|w| {
+            w.to_lowercase()
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect::<String>()
+        })
         .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
         .collect();
     match words.split_last() {
-        Some((last, before)) => before
-            .iter()
-            .map(String::as_str)
-            .chain([format!("{last}:*").as_str()])
-            .collect::<Vec<_>>()
-            .join(" <-> "),
+        Some((last, before)) => {
+            let mut parts = before.to_vec();
+            parts.push(format!("{last}:*"));
+            parts.join(" <-> ")
+        }
         // `SearchQuery` keeps only terms with a letter or digit.
         None => String::new(),
     }
@@ -80,5 +86,7 @@ mod tests {
         assert_eq!(prefix_query("Thurs"), "thurs:*");
         assert_eq!(prefix_query("q3-bud"), "q3 <-> bud:*");
         assert_eq!(prefix_query("a'b:*|!c"), "a <-> b <-> c:*");
+        // Found by scripts/fuzz: "İ" lower-cases to "i" and a combining dot.
+        assert_eq!(prefix_query("İstanbul"), "istanbul:*");
     }
 }
