@@ -13,8 +13,6 @@ use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use support::{Answer, Backend, CLIP, Harness, PASSWORD, Person};
 
-const TUS: (&str, &str) = ("tus-resumable", "1.0.0");
-
 async fn tus(
     server: &Harness,
     method: Method,
@@ -23,18 +21,7 @@ async fn tus(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Answer {
-    let mut all = vec![TUS];
-    all.extend_from_slice(headers);
-    server
-        .call_from(
-            "127.0.0.1:40000".parse().unwrap(),
-            method,
-            uri,
-            Some(who),
-            &all,
-            Body::from(body.to_vec()),
-        )
-        .await
+    server.tus(method, uri, who, headers, body.to_vec()).await
 }
 
 /// A request with no credentials but these headers.

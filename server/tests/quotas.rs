@@ -20,18 +20,7 @@ async fn tus(
     headers: &[(&str, &str)],
     body: Vec<u8>,
 ) -> Answer {
-    let mut all = vec![("tus-resumable", "1.0.0")];
-    all.extend_from_slice(headers);
-    server
-        .call_from(
-            "127.0.0.1:40000".parse().unwrap(),
-            method,
-            uri,
-            Some(who),
-            &all,
-            Body::from(body),
-        )
-        .await
+    server.tus(method, uri, who, headers, body).await
 }
 
 async fn open(server: &Harness, who: &Person, headers: &[(&str, &str)]) -> Answer {

@@ -9,12 +9,10 @@ mod support;
 
 use std::time::Duration;
 
-use axum::body::Body;
 use axum::http::Method;
 use sha2::{Digest, Sha256};
 use support::{Answer, Backend, CLIP, Harness, Person};
 
-const TUS: (&str, &str) = ("tus-resumable", "1.0.0");
 const OCTETS: (&str, &str) = ("content-type", "application/offset+octet-stream");
 
 async fn tus(
@@ -25,18 +23,7 @@ async fn tus(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Answer {
-    let mut all = vec![TUS];
-    all.extend_from_slice(headers);
-    server
-        .call_from(
-            "127.0.0.1:40000".parse().unwrap(),
-            method,
-            uri,
-            Some(who),
-            &all,
-            Body::from(body.to_vec()),
-        )
-        .await
+    server.tus(method, uri, who, headers, body.to_vec()).await
 }
 
 /// `POST /api/v1/uploads` with these headers.

@@ -37,7 +37,7 @@ pub struct Login {
     tag = "accounts",
     summary = "Sign in",
     request_body = Login,
-    responses((status = 200, description = "Signed in: a session cookie and its CSRF token", body = serde_json::Value), (status = 201, description = "An API token", body = serde_json::Value), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, description = "Signed in: a session cookie and its CSRF token", body = serde_json::Value), (status = 201, description = "An API token", body = serde_json::Value), crate::routes::openapi::Failures)
 )]
 pub async fn login(
     State(state): State<AppState>,
@@ -82,7 +82,7 @@ pub(super) async fn signed_in(
     path = "/api/v1/auth/logout",
     tag = "accounts",
     summary = "Sign out",
-    responses((status = 204, description = "The session or token used is ended"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 204, description = "The session or token used is ended"), crate::routes::openapi::Failures)
 )]
 pub async fn logout(
     State(state): State<AppState>,
@@ -105,7 +105,7 @@ pub async fn logout(
     path = "/api/v1/tokens",
     tag = "accounts",
     summary = "My API tokens",
-    responses((status = 200, body = serde_json::Value), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = serde_json::Value), crate::routes::openapi::Failures)
 )]
 pub async fn tokens(State(state): State<AppState>, viewer: Viewer) -> AppResult<Json<Value>> {
     let user = viewer.require_user()?;
@@ -130,7 +130,7 @@ pub async fn tokens(State(state): State<AppState>, viewer: Viewer) -> AppResult<
     tag = "accounts",
     summary = "Revoke an API token",
     params(("id" = String, Path, description = "The token's id")),
-    responses((status = 204, description = "Revoked"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 204, description = "Revoked"), crate::routes::openapi::Failures)
 )]
 pub async fn revoke(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
     let user = viewer.require_user()?;

@@ -34,7 +34,7 @@ pub struct CreateParams {
     summary = "Upload a clip in one request",
     params(CreateParams),
     request_body(content = String, content_type = "application/octet-stream", description = "The media itself: Ogg Opus, or WebM with an Opus track (audio or video)"),
-    responses((status = 201, description = "The clip", body = ClipView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 201, description = "The clip", body = ClipView), crate::routes::openapi::Failures)
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -83,7 +83,7 @@ pub async fn create(
     tag = "clips",
     summary = "A clip",
     params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
-    responses((status = 200, body = ClipView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = ClipView), crate::routes::openapi::Failures)
 )]
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Json<ClipView>> {
     let (row, relation) = find(&state, &viewer, &id, Action::View).await?;
@@ -97,7 +97,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     tag = "clips",
     summary = "The clip a share link leads to",
     params(("token" = String, Path, description = "The share link's token")),
-    responses((status = 200, body = ClipView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = ClipView), crate::routes::openapi::Failures)
 )]
 pub async fn shared(
     State(state): State<AppState>,
@@ -130,7 +130,7 @@ pub struct ListParams {
     tag = "clips",
     summary = "The clips I may see, newest first",
     params(ListParams),
-    responses((status = 200, body = ClipPage), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = ClipPage), crate::routes::openapi::Failures)
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -158,7 +158,7 @@ pub struct ClipChange {
     summary = "Rename a clip (its owner)",
     params(("id" = String, Path, description = "The clip's id")),
     request_body = ClipChange,
-    responses((status = 200, body = ClipView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = ClipView), crate::routes::openapi::Failures)
 )]
 pub async fn change(
     State(state): State<AppState>,
@@ -176,7 +176,7 @@ pub async fn change(
     tag = "clips",
     summary = "Delete a clip (its owner)",
     params(("id" = String, Path, description = "The clip's id")),
-    responses((status = 204, description = "Deleted"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 204, description = "Deleted"), crate::routes::openapi::Failures)
 )]
 pub async fn remove(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
     clips::delete(&state, &viewer, &id).await?;
@@ -190,7 +190,7 @@ pub async fn remove(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     tag = "clips",
     summary = "A clip's waveform",
     params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
-    responses((status = 200, description = "Waveform peaks (0–255) and silent ranges", body = serde_json::Value), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, description = "Waveform peaks (0–255) and silent ranges", body = serde_json::Value), crate::routes::openapi::Failures)
 )]
 pub async fn peaks(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Json<Value>> {
     find(&state, &viewer, &id, Action::PlayMedia).await?;

@@ -13,7 +13,7 @@ use crate::state::AppState;
     path = "/healthz",
     tag = "operations",
     summary = "Liveness",
-    responses((status = 200, description = "The process answers", content_type = "text/plain", body = String), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, description = "The process answers", content_type = "text/plain", body = String), crate::routes::openapi::Failures)
 )]
 pub async fn healthz() -> &'static str {
     "ok"
@@ -25,7 +25,7 @@ pub async fn healthz() -> &'static str {
     path = "/readyz",
     tag = "operations",
     summary = "Readiness: database and storage",
-    responses((status = 200, description = "The database and storage answer", body = serde_json::Value), (status = 503, description = "The database or storage does not answer", body = serde_json::Value), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, description = "The database and storage answer", body = serde_json::Value), (status = 503, description = "The database or storage does not answer", body = serde_json::Value), crate::routes::openapi::Failures)
 )]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let database = state.db.ping().await.err().map(|e| e.to_string());

@@ -24,7 +24,7 @@ const PRESIGNED_TTL: Duration = Duration::from_secs(300);
     tag = "clips",
     summary = "A clip's media (ranges, ETag)",
     params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens"), ("range" = Option<String>, Header, description = "bytes=first-last")),
-    responses((status = 200, description = "The media", content_type = "application/octet-stream", body = String), (status = 206, description = "A range of it", content_type = "application/octet-stream", body = String), (status = 302, description = "A presigned URL for it"), (status = 304, description = "Not modified"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, description = "The media", content_type = "application/octet-stream", body = String), (status = 206, description = "A range of it", content_type = "application/octet-stream", body = String), (status = 302, description = "A presigned URL for it"), (status = 304, description = "Not modified"), crate::routes::openapi::Failures)
 )]
 pub async fn media(
     State(state): State<AppState>,

@@ -22,7 +22,7 @@ use crate::state::AppState;
     path = "/api/v1/members",
     tag = "team",
     summary = "My workspace's members and the hours they share",
-    responses((status = 200, body = Team), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = Team), crate::routes::openapi::Failures)
 )]
 pub async fn list(State(state): State<AppState>, viewer: Viewer) -> AppResult<Json<Team>> {
     Ok(Json(team::team(&state, &viewer, chrono::Utc::now()).await?))
@@ -34,7 +34,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer) -> AppResult<Js
     tag = "team",
     summary = "Remove a member (admins)",
     params(("id" = String, Path, description = "The member's id")),
-    responses((status = 204, description = "Removed"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 204, description = "Removed"), crate::routes::openapi::Failures)
 )]
 pub async fn remove(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
     team::remove(&state, &viewer, &id).await?;
@@ -54,7 +54,7 @@ pub struct MemberChange {
     summary = "Grant or take admin (admins)",
     params(("id" = String, Path, description = "The member's id")),
     request_body = MemberChange,
-    responses((status = 204, description = "Changed"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 204, description = "Changed"), crate::routes::openapi::Failures)
 )]
 pub async fn change(
     State(state): State<AppState>,
@@ -72,7 +72,7 @@ pub async fn change(
     tag = "team",
     summary = "An invite link (admins)",
     request_body = NewInvite,
-    responses((status = 201, body = CreatedInvite), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 201, body = CreatedInvite), crate::routes::openapi::Failures)
 )]
 pub async fn invite(
     State(state): State<AppState>,
@@ -87,7 +87,7 @@ pub async fn invite(
     path = "/api/v1/invites",
     tag = "team",
     summary = "The workspace's invitations (admins)",
-    responses((status = 200, body = serde_json::Value), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = serde_json::Value), crate::routes::openapi::Failures)
 )]
 pub async fn invites(State(state): State<AppState>, viewer: Viewer) -> AppResult<Json<Value>> {
     Ok(Json(json!({ "invites": invites::list(&state, &viewer).await? })))
@@ -99,7 +99,7 @@ pub async fn invites(State(state): State<AppState>, viewer: Viewer) -> AppResult
     tag = "team",
     summary = "Withdraw an invitation (admins)",
     params(("id" = String, Path, description = "The invitation's id")),
-    responses((status = 204, description = "Withdrawn"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 204, description = "Withdrawn"), crate::routes::openapi::Failures)
 )]
 pub async fn revoke_invite(
     State(state): State<AppState>,
@@ -123,7 +123,7 @@ pub struct Accept {
     tag = "team",
     summary = "Join with an invitation",
     request_body = Accept,
-    responses((status = 201, description = "Joined and signed in", body = serde_json::Value), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 201, description = "Joined and signed in", body = serde_json::Value), crate::routes::openapi::Failures)
 )]
 pub async fn accept(
     State(state): State<AppState>,

@@ -24,6 +24,19 @@ pub struct ErrorDetail {
     message: String,
 }
 
+/// What any operation may answer besides its success: the JSON error shape, with a 4xx when
+/// the request is refused and a 5xx when the server fails.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum Failures {
+    /// Refused; the error says why.
+    #[response(status = "4XX")]
+    Refused(#[to_schema] ErrorBody),
+    /// The server, its database or its storage failed.
+    #[response(status = "5XX")]
+    Failed(#[to_schema] ErrorBody),
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(

@@ -23,7 +23,7 @@ const MAX_POSTER_BYTES: usize = 2 << 20;
     summary = "Set a clip's poster (its owner)",
     params(("id" = String, Path, description = "The clip's id")),
     request_body(content = String, content_type = "image/jpeg", description = "A JPEG, PNG or WebP image"),
-    responses((status = 204, description = "Stored"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 204, description = "Stored"), crate::routes::openapi::Failures)
 )]
 pub async fn put(
     State(state): State<AppState>,
@@ -56,7 +56,7 @@ pub async fn put(
     tag = "clips",
     summary = "A video clip's poster",
     params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
-    responses((status = 200, description = "The poster frame", content_type = "image/jpeg", body = String), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, description = "The poster frame", content_type = "image/jpeg", body = String), crate::routes::openapi::Failures)
 )]
 pub async fn get(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Response> {
     let (clip, _) = find(&state, &viewer, &id, Action::PlayMedia).await?;

@@ -19,7 +19,7 @@ use crate::state::AppState;
     path = "/api/v1/me",
     tag = "accounts",
     summary = "Who I am",
-    responses((status = 200, body = UserView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = UserView), crate::routes::openapi::Failures)
 )]
 pub async fn me(viewer: Viewer) -> AppResult<Json<UserView>> {
     Ok(Json(UserView::from(viewer.require_user()?)))
@@ -31,7 +31,7 @@ pub async fn me(viewer: Viewer) -> AppResult<Json<UserView>> {
     tag = "accounts",
     summary = "Change my name, time zone or working hours",
     request_body = crate::services::team::ProfileChange,
-    responses((status = 200, body = UserView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = UserView), crate::routes::openapi::Failures)
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -56,7 +56,7 @@ pub struct PasswordChange {
     tag = "accounts",
     summary = "Change my password",
     request_body = PasswordChange,
-    responses((status = 204, description = "Changed; my other sessions and tokens end"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 204, description = "Changed; my other sessions and tokens end"), crate::routes::openapi::Failures)
 )]
 pub async fn password(
     State(state): State<AppState>,
@@ -79,7 +79,7 @@ pub struct NotificationChoice {
     path = "/api/v1/me/notifications",
     tag = "notifications",
     summary = "How email tells me it is my turn",
-    responses((status = 200, body = NotificationChoice), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = NotificationChoice), crate::routes::openapi::Failures)
 )]
 pub async fn notifications(viewer: Viewer) -> AppResult<Json<NotificationChoice>> {
     Ok(Json(NotificationChoice {
@@ -93,7 +93,7 @@ pub async fn notifications(viewer: Viewer) -> AppResult<Json<NotificationChoice>
     tag = "notifications",
     summary = "Choose how email tells me",
     request_body = NotificationChoice,
-    responses((status = 200, body = NotificationChoice), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = NotificationChoice), crate::routes::openapi::Failures)
 )]
 pub async fn set_notifications(
     State(state): State<AppState>,

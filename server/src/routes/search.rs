@@ -24,7 +24,7 @@ pub struct SearchParams {
     tag = "search",
     summary = "Search titles and transcripts",
     params(SearchParams),
-    responses((status = 200, body = SearchResults), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = SearchResults), crate::routes::openapi::Failures)
 )]
 pub async fn search(
     State(state): State<AppState>,

@@ -36,7 +36,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
     summary = "Who may open a clip (its owner)",
     params(("id" = String, Path, description = "The clip's id")),
     request_body = SharingChange,
-    responses((status = 200, body = ClipView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = ClipView), crate::routes::openapi::Failures)
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -69,7 +69,7 @@ pub async fn update(
     tag = "sharing",
     summary = "A new share link; the old one stops working",
     params(("id" = String, Path, description = "The clip's id")),
-    responses((status = 200, body = ClipView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = ClipView), crate::routes::openapi::Failures)
 )]
 pub async fn rotate(State(state): State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Json<ClipView>> {
     Ok(Json(
@@ -83,7 +83,7 @@ pub async fn rotate(State(state): State<AppState>, viewer: Viewer, id: Path<Stri
     tag = "sharing",
     summary = "Revoke the share link",
     params(("id" = String, Path, description = "The clip's id")),
-    responses((status = 200, body = ClipView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = ClipView), crate::routes::openapi::Failures)
 )]
 pub async fn revoke(State(state): State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Json<ClipView>> {
     Ok(Json(

@@ -19,7 +19,7 @@ use crate::state::AppState;
     summary = "Reply with text or a clip",
     params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
     request_body = NewReply,
-    responses((status = 201, body = Message), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 201, body = Message), crate::routes::openapi::Failures)
 )]
 pub async fn reply(
     State(state): State<AppState>,
@@ -40,7 +40,7 @@ pub async fn reply(
     tag = "threads",
     summary = "A clip's whole thread",
     params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
-    responses((status = 200, body = Thread), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = Thread), crate::routes::openapi::Failures)
 )]
 pub async fn thread(State(state): State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Json<Thread>> {
     Ok(Json(threads::thread(&state, &viewer, &id).await?))
@@ -52,7 +52,7 @@ pub async fn thread(State(state): State<AppState>, viewer: Viewer, id: Path<Stri
     tag = "threads",
     summary = "I heard this clip",
     params(("id" = String, Path, description = "The clip's id")),
-    responses((status = 204, description = "Recorded"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 204, description = "Recorded"), crate::routes::openapi::Failures)
 )]
 pub async fn seen(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
     threads::heard(&state, &viewer, &id).await?;
@@ -65,7 +65,7 @@ pub async fn seen(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     tag = "threads",
     summary = "Delete my text reply",
     params(("id" = String, Path, description = "The reply's id")),
-    responses((status = 204, description = "Deleted"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 204, description = "Deleted"), crate::routes::openapi::Failures)
 )]
 pub async fn delete_reply(
     State(state): State<AppState>,
@@ -81,7 +81,7 @@ pub async fn delete_reply(
     path = "/api/v1/inbox",
     tag = "threads",
     summary = "Threads with what I have not heard",
-    responses((status = 200, body = Inbox), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = Inbox), crate::routes::openapi::Failures)
 )]
 pub async fn inbox(State(state): State<AppState>, viewer: Viewer) -> AppResult<Json<Inbox>> {
     Ok(Json(threads::inbox(&state, &viewer).await?))
@@ -95,8 +95,7 @@ pub async fn inbox(State(state): State<AppState>, viewer: Viewer) -> AppResult<J
     params(("id" = String, Path, description = "A clip of the thread")),
     responses(
         (status = 204, description = "Done"),
-        (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody),
-        (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody)
+        crate::routes::openapi::Failures
     )
 )]
 pub async fn done(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
@@ -112,8 +111,7 @@ pub async fn done(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     params(("id" = String, Path, description = "A clip of the thread")),
     responses(
         (status = 204, description = "Unheard again"),
-        (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody),
-        (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody)
+        crate::routes::openapi::Failures
     )
 )]
 pub async fn unheard(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {

@@ -18,7 +18,7 @@ use crate::state::AppState;
     tag = "transcripts",
     summary = "A clip's transcript and its status",
     params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
-    responses((status = 200, body = TranscriptView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = TranscriptView), crate::routes::openapi::Failures)
 )]
 pub async fn json(State(state): State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Json<TranscriptView>> {
     Ok(Json(transcripts::view(&state, &viewer, &id).await?))
@@ -30,7 +30,7 @@ pub async fn json(State(state): State<AppState>, viewer: Viewer, id: Path<String
     tag = "transcripts",
     summary = "The transcript as WebVTT",
     params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
-    responses((status = 200, content_type = "text/vtt", body = String), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, content_type = "text/vtt", body = String), crate::routes::openapi::Failures)
 )]
 pub async fn vtt(state: State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Response> {
     rendered(state, viewer, id, "text/vtt; charset=utf-8", captions::to_vtt).await
@@ -42,7 +42,7 @@ pub async fn vtt(state: State<AppState>, viewer: Viewer, id: Path<String>) -> Ap
     tag = "transcripts",
     summary = "The transcript as SubRip",
     params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
-    responses((status = 200, content_type = "application/x-subrip", body = String), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, content_type = "application/x-subrip", body = String), crate::routes::openapi::Failures)
 )]
 pub async fn srt(state: State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Response> {
     rendered(
@@ -61,7 +61,7 @@ pub async fn srt(state: State<AppState>, viewer: Viewer, id: Path<String>) -> Ap
     tag = "transcripts",
     summary = "The transcript as text",
     params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
-    responses((status = 200, content_type = "text/plain", body = String), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, content_type = "text/plain", body = String), crate::routes::openapi::Failures)
 )]
 pub async fn txt(state: State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Response> {
     rendered(state, viewer, id, "text/plain; charset=utf-8", captions::to_txt).await

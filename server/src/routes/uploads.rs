@@ -59,7 +59,7 @@ pub(crate) fn number(headers: &HeaderMap, name: &HeaderName) -> AppResult<Option
     path = "/api/v1/uploads",
     tag = "uploads",
     summary = "tus discovery",
-    responses((status = 204, description = "The tus version and extensions spoken"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 204, description = "The tus version and extensions spoken"), crate::routes::openapi::Failures)
 )]
 pub async fn options(State(state): State<AppState>) -> Response {
     (
@@ -80,7 +80,7 @@ pub async fn options(State(state): State<AppState>) -> Response {
     tag = "uploads",
     summary = "Start a resumable upload (tus)",
     params(("tus-resumable" = String, Header, description = "1.0.0"), ("upload-length" = Option<u64>, Header, description = "The take's size, if known"), ("upload-defer-length" = Option<String>, Header, description = "1: the size comes with the last PATCH"), ("upload-metadata" = Option<String>, Header, description = "title <base64>")),
-    responses((status = 201, description = "A session; Location says where to send, Offbeat-Page-Url the link it becomes"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 201, description = "A session; Location says where to send, Offbeat-Page-Url the link it becomes"), crate::routes::openapi::Failures)
 )]
 pub async fn create(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap) -> AppResult<Response> {
     let length = match (number(&headers, &UPLOAD_LENGTH)?, headers.get(&UPLOAD_DEFER_LENGTH)) {
@@ -155,7 +155,7 @@ fn offset_headers(session: &SessionRow, state: &AppState) -> Vec<(HeaderName, He
     tag = "uploads",
     summary = "How much of an upload arrived (tus)",
     params(("id" = String, Path, description = "The session's id")),
-    responses((status = 200, description = "Upload-Offset says how much arrived"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, description = "Upload-Offset says how much arrived"), crate::routes::openapi::Failures)
 )]
 pub async fn head(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Response> {
     let session = uploads::get(&state, &viewer, &id).await?;
@@ -172,7 +172,7 @@ pub async fn head(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
     tag = "uploads",
     summary = "An upload session",
     params(("id" = String, Path, description = "The session's id")),
-    responses((status = 200, body = UploadView), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = UploadView), crate::routes::openapi::Failures)
 )]
 pub async fn show(State(state): State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Json<UploadView>> {
     Ok(Json(uploads::view(&state, &viewer, &id).await?))
@@ -185,7 +185,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, id: Path<String
     summary = "Send more of an upload (tus)",
     params(("id" = String, Path, description = "The session's id"), ("upload-offset" = u64, Header, description = "Where these bytes go"), ("upload-length" = Option<u64>, Header, description = "The whole size, on the last PATCH of a deferred one")),
     request_body(content = String, content_type = "application/offset+octet-stream", description = "The next bytes of the take"),
-    responses((status = 204, description = "Stored; Upload-Offset says how far; Offbeat-Clip-Id once whole"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 204, description = "Stored; Upload-Offset says how far; Offbeat-Clip-Id once whole"), crate::routes::openapi::Failures)
 )]
 pub async fn patch(
     State(state): State<AppState>,
@@ -223,7 +223,7 @@ pub async fn patch(
     tag = "uploads",
     summary = "Abandon an upload (tus)",
     params(("id" = String, Path, description = "The session's id")),
-    responses((status = 204, description = "Removed with its bytes"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 204, description = "Removed with its bytes"), crate::routes::openapi::Failures)
 )]
 pub async fn terminate(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Response> {
     uploads::abandon(&state, &viewer, &id).await?;

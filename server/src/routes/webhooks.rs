@@ -17,7 +17,7 @@ use crate::state::AppState;
     tag = "notifications",
     summary = "Add a webhook (admins)",
     request_body = NewWebhook,
-    responses((status = 201, body = CreatedWebhook), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 201, body = CreatedWebhook), crate::routes::openapi::Failures)
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -32,7 +32,7 @@ pub async fn create(
     path = "/api/v1/webhooks",
     tag = "notifications",
     summary = "The workspace's webhooks and their recent deliveries (admins)",
-    responses((status = 200, body = serde_json::Value), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 200, body = serde_json::Value), crate::routes::openapi::Failures)
 )]
 pub async fn list(State(state): State<AppState>, viewer: Viewer) -> AppResult<Json<Value>> {
     Ok(Json(json!({ "webhooks": webhooks::list(&state, &viewer).await? })))
@@ -44,7 +44,7 @@ pub async fn list(State(state): State<AppState>, viewer: Viewer) -> AppResult<Js
     tag = "notifications",
     summary = "Remove a webhook (admins)",
     params(("id" = String, Path, description = "The webhook's id")),
-    responses((status = 204, description = "Removed"), (status = "4XX", description = "Refused; the error says why", body = crate::routes::openapi::ErrorBody), (status = "5XX", description = "The server, its database or its storage failed", body = crate::routes::openapi::ErrorBody))
+    responses((status = 204, description = "Removed"), crate::routes::openapi::Failures)
 )]
 pub async fn remove(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
     webhooks::remove(&state, &viewer, &id).await?;

@@ -216,6 +216,28 @@ impl Harness {
             .await
     }
 
+    /// A tus request (`Tus-Resumable: 1.0.0` and `headers`) as `who`.
+    pub async fn tus(
+        &self,
+        method: Method,
+        uri: &str,
+        who: &Person,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Answer {
+        let mut all = vec![("tus-resumable", "1.0.0")];
+        all.extend_from_slice(headers);
+        self.call_from(
+            "127.0.0.1:40000".parse().unwrap(),
+            method,
+            uri,
+            Some(who),
+            &all,
+            Body::from(body),
+        )
+        .await
+    }
+
     pub async fn get(&self, uri: &str, who: &Person) -> Answer {
         self.call(Method::GET, uri, Some(who), Body::empty()).await
     }
