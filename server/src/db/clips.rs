@@ -171,7 +171,14 @@ pub trait ClipStore: Send + Sync {
     async fn get_with_peaks(&self, id: &str) -> sqlx::Result<Option<ClipRow>>;
 
     /// Newest first; `after` continues a previous page.
-    async fn list(&self, scope: Scope<'_>, limit: i64, after: Option<&Cursor>) -> sqlx::Result<Vec<ClipRow>>;
+    /// Newest first, after `after`, only `author`'s if given.
+    async fn list(
+        &self,
+        scope: Scope<'_>,
+        limit: i64,
+        after: Option<&Cursor>,
+        author: Option<&str>,
+    ) -> sqlx::Result<Vec<ClipRow>>;
 
     /// The clip a share token belongs to.
     async fn by_share_token(&self, token: &str) -> sqlx::Result<Option<ClipRow>>;

@@ -121,6 +121,8 @@ pub struct ListParams {
     limit: Option<i64>,
     /// The `next` cursor of the previous page.
     after: Option<String>,
+    /// Only this member's messages (their id).
+    author: Option<String>,
 }
 
 /// `GET /api/v1/clips`: newest first, `limit` per page (default 20, at most 100).
@@ -140,7 +142,15 @@ pub async fn list(
     let user = viewer.require_user()?;
     let limit = params.limit.unwrap_or(20).clamp(1, 100);
     Ok(Json(
-        clips::list(&state, &viewer, user, limit, params.after.as_deref()).await?,
+        clips::list(
+            &state,
+            &viewer,
+            user,
+            limit,
+            params.after.as_deref(),
+            params.author.as_deref(),
+        )
+        .await?,
     ))
 }
 

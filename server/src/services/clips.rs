@@ -212,12 +212,13 @@ pub async fn list(
     user: &User,
     limit: i64,
     after: Option<&str>,
+    author: Option<&str>,
 ) -> AppResult<ClipPage> {
     let after = after.map(decode_cursor).transpose()?;
     let rows = state
         .db
         .clips()
-        .list(Scope::of(user), limit + 1, after.as_ref())
+        .list(Scope::of(user), limit + 1, after.as_ref(), author)
         .await?;
     let more = rows.len() as i64 > limit;
     let rows: Vec<ClipRow> = rows.into_iter().take(limit as usize).collect();

@@ -24,13 +24,44 @@ const LISTED: i64 = 40;
 #[derive(Debug, Deserialize)]
 pub struct DashboardQuery {
     q: Option<String>,
+    /// Older messages: the `next` cursor of the page before.
+    after: Option<String>,
+    /// Only this member's messages.
+    author: Option<String>,
+    /// `unheard`: only the threads with something I have not heard.
+    show: Option<String>,
+}
+
+/// What the dashboard lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Show {
+    Everything,
+    /// Only threads with something unheard.
+    Unheard,
+}
+
+/// The dashboard's filters, as the query gave them.
+struct Filters<'a> {
+    q: &'a str,
+    after: Option<&'a str>,
+    author: Option<&'a str>,
+    show: Show,
 }
 
 pub async fn dashboard(State(state): State<AppState>, viewer: Viewer, Query(query): Query<DashboardQuery>) -> Response {
     let (Some(user), Some(Credential::Session { csrf, .. })) = (&viewer.user, &viewer.credential) else {
         return Redirect::to("/login").into_response();
     };
-    match render(&state, &viewer, user, csrf, query.q.as_deref().unwrap_or("")).await {
+    let filters = Filters {
+        q: query.q.as_deref().unwrap_or(""),
+        after: query.after.as_deref().filter(|a| !a.is_empty()),
+        author: query.author.as_deref().filter(|a| !a.is_empty()),
+        show: match query.show.as_deref() {
+            Some("unheard") => Show::Unheard,
+            _ => Show::Everything,
+        },
+    };
+    match render(&state, &viewer, user, csrf, &filters).await {
         Ok(page) => page.into_response(),
         Err(err) => {
             tracing::error!("dashboard: {err:?}");
@@ -39,14 +70,35 @@ pub async fn dashboard(State(state): State<AppState>, viewer: Viewer, Query(quer
     }
 }
 
-async fn render(state: &AppState, viewer: &Viewer, user: &User, csrf: &str, q: &str) -> Result<Markup, AppError> {
+async fn render(
+    state: &AppState,
+    viewer: &Viewer,
+    user: &User,
+    csrf: &str,
+    filters: &Filters<'_>,
+) -> Result<Markup, AppError> {
+    let q = filters.q;
     let inbox = threads::inbox(state, viewer).await?;
-    // My threads, then the team's, newest first.
-    let (mine, team): (Vec<ClipView>, Vec<ClipView>) = clips::list(state, viewer, user, LISTED, None)
+    let page = clips::list(state, viewer, user, LISTED, filters.after, filters.author).await?;
+    let members = crate::services::team::team(state, viewer, chrono::Utc::now())
         .await?
+        .members;
+    // Everyone's newest, mine apart; or one member's.
+    let (mine, team): (Vec<ClipView>, Vec<ClipView>) = page
         .clips
         .into_iter()
-        .partition(|clip| clip.owner_id.as_deref() == Some(user.id.as_str()));
+        .partition(|clip| filters.author.is_none() && clip.owner_id.as_deref() == Some(user.id.as_str()));
+    let author_name = filters
+        .author
+        .and_then(|id| members.iter().find(|m| m.id == id))
+        .map(|m| m.name.clone());
+    let older = page.next.as_ref().map(|next| {
+        let mut link = format!("/?after={}", urlencoded(next));
+        if let Some(author) = filters.author {
+            link.push_str(&format!("&author={}", urlencoded(author)));
+        }
+        link
+    });
     // A query the search refuses (too long) is said on the page, not turned into an error page.
     let found = if q.trim().is_empty() {
         None
@@ -81,17 +133,39 @@ async fn render(state: &AppState, viewer: &Viewer, user: &User, csrf: &str, q: &
                 Some(Err(why)) => p.status role="status" { (why) },
                 None => {},
             }
+            form.filters method="get" action="/" aria-label="Filter messages" {
+                label { "From " select name="author" {
+                    option value="" selected[filters.author.is_none()] { "everyone" }
+                    @for member in &members {
+                        option value=(member.id) selected[filters.author == Some(member.id.as_str())] { (member.name) }
+                    }
+                } }
+                " "
+                label { input type="checkbox" name="show" value="unheard" checked[filters.show == Show::Unheard]; " only unheard" }
+                " "
+                button type="submit" { "Show" }
+            }
             section aria-label="Inbox" {
                 h2 { "Inbox" }
                 @if inbox.threads.is_empty() { p.status { "Nothing new." } }
                 ul {
                     @for thread in &inbox.threads {
-                        li { (clip_link(&thread.root)) " · " strong { (thread.unheard) " new" } }
+                        @if filters.author.is_none_or(|a| thread.root.owner_id.as_deref() == Some(a)) {
+                            li { (clip_link(&thread.root)) " · " strong { (thread.unheard) " new" } }
+                        }
                     }
                 }
             }
-            (clip_list("Your messages", "No messages yet: record the first one above.", &mine))
-            (clip_list("From your team", "Nothing from your team yet.", &team))
+            @if filters.show == Show::Everything {
+                @match &author_name {
+                    Some(name) => (clip_list(&format!("From {name}"), "Nothing from them yet.", &team)),
+                    None => {
+                        (clip_list("Your messages", "No messages yet: record the first one above.", &mine))
+                        (clip_list("From your team", "Nothing from your team yet.", &team))
+                    }
+                }
+                @if let Some(older) = &older { p { a.older href=(older) { "Older messages →" } } }
+            }
         },
     ))
 }
@@ -205,4 +279,9 @@ pub async fn login_submit(
         )
             .into_response(),
     }
+}
+
+/// `text` fit for a query string.
+fn urlencoded(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }

@@ -103,33 +103,26 @@ macro_rules! clip_store {
                         .await
                 }
 
-                async fn list(&self, scope: Scope<'_>, limit: i64, after: Option<&Cursor>) -> sqlx::Result<Vec<ClipRow>> {
-                    let visible = "(workspace_id = $1 OR ($2 AND workspace_id IS NULL))";
-                    match after {
-                        None => {
-                            sqlx::query_as(&format!(
-                                "SELECT {SUMMARY} FROM clips WHERE {visible} ORDER BY created_at DESC, id DESC LIMIT $3"
-                            ))
-                            .bind(scope.workspace_id)
-                            .bind(scope.with_ownerless)
-                            .bind(limit)
-                            .fetch_all(&self.pool)
-                            .await
-                        }
-                        Some(cursor) => {
-                            sqlx::query_as(&format!(
-                                "SELECT {SUMMARY} FROM clips WHERE {visible} AND (created_at, id) < ($3, $4) \
-                                 ORDER BY created_at DESC, id DESC LIMIT $5"
-                            ))
-                            .bind(scope.workspace_id)
-                            .bind(scope.with_ownerless)
-                            .bind(&cursor.created_at)
-                            .bind(&cursor.id)
-                            .bind(limit)
-                            .fetch_all(&self.pool)
-                            .await
-                        }
-                    }
+                async fn list(
+                    &self,
+                    scope: Scope<'_>,
+                    limit: i64,
+                    after: Option<&Cursor>,
+                    author: Option<&str>,
+                ) -> sqlx::Result<Vec<ClipRow>> {
+                    sqlx::query_as(&format!(
+                        "SELECT {SUMMARY} FROM clips WHERE (workspace_id = $1 OR ($2 AND workspace_id IS NULL)) \
+                         AND ($3 IS NULL OR (created_at, id) < ($3, $4)) AND ($5 IS NULL OR owner_id = $5) \
+                         ORDER BY created_at DESC, id DESC LIMIT $6"
+                    ))
+                    .bind(scope.workspace_id)
+                    .bind(scope.with_ownerless)
+                    .bind(after.map(|c| c.created_at.as_str()))
+                    .bind(after.map(|c| c.id.as_str()))
+                    .bind(author)
+                    .bind(limit)
+                    .fetch_all(&self.pool)
+                    .await
                 }
 
                 async fn by_share_token(&self, token: &str) -> sqlx::Result<Option<ClipRow>> {

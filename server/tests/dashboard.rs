@@ -1,0 +1,110 @@
+//! The dashboard on both databases: its lists page past the newest 40, filter by author (the
+//! API too) and show only what is unheard.
+
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+#[macro_use]
+mod support;
+
+use axum::body::Body;
+use axum::http::Method;
+use serde_json::json;
+use support::{Backend, Harness, PASSWORD};
+
+/// A browser session's cookie for `email`.
+async fn session(server: &Harness, email: &str) -> String {
+    let login = server
+        .call(
+            Method::POST,
+            "/api/v1/auth/login",
+            None,
+            Body::from(json!({ "email": email, "password": PASSWORD, "kind": "session" }).to_string()),
+        )
+        .await;
+    assert_eq!(login.status, 200, "{}", login.text());
+    login.headers["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+async fn page(server: &Harness, cookie: &str, uri: &str) -> String {
+    let answer = server
+        .call_from(
+            "127.0.0.1:40000".parse().unwrap(),
+            Method::GET,
+            uri,
+            None,
+            &[("cookie", cookie)],
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(answer.status, 200, "{uri}");
+    answer.text()
+}
+
+/// The `href` of the "Older messages" link, if the page has one.
+fn older(html: &str) -> Option<String> {
+    let at = html.find("class=\"older\" href=\"")? + "class=\"older\" href=\"".len();
+    Some(html[at..].split('"').next()?.replace("&amp;", "&"))
+}
+
+async fn the_dashboard_pages_through_everything_and_filters(backend: Backend) {
+    let server = Harness::on(backend, &[]).await;
+    let (olive, manu) = server.olive_and_manu().await;
+    for n in 0..43 {
+        server.upload_id(&olive, &format!("Olive note {n:02}")).await;
+    }
+    for n in 0..3 {
+        server.upload_id(&manu, &format!("Manu idea {n}")).await;
+    }
+    let cookie = session(&server, "olive@example.com").await;
+
+    // Every message, once, over the pages.
+    let mut seen = Vec::new();
+    let mut next = Some("/".to_owned());
+    while let Some(uri) = next {
+        let html = page(&server, &cookie, &uri).await;
+        // The lists, after the inbox (which shows Manu's unheard ones too).
+        let lists = &html[html.find("<h2>Your messages</h2>").unwrap()..];
+        for n in 0..43 {
+            if lists.contains(&format!(">Olive note {n:02}<")) {
+                seen.push(format!("o{n}"));
+            }
+        }
+        for n in 0..3 {
+            if lists.contains(&format!(">Manu idea {n}<")) {
+                seen.push(format!("m{n}"));
+            }
+        }
+        next = older(&html);
+    }
+    seen.sort();
+    let before = seen.len();
+    seen.dedup();
+    assert_eq!(seen.len(), before, "nothing listed twice");
+    assert_eq!(seen.len(), 46, "every message: {seen:?}");
+
+    // One member's messages.
+    let manus = page(&server, &cookie, &format!("/?author={}", manu.user.id)).await;
+    assert!(manus.contains("From Manu"));
+    assert!(
+        manus.contains(">Manu idea 0<") && !manus.contains(">Olive note"),
+        "only Manu's"
+    );
+    let api = server
+        .get(&format!("/api/v1/clips?author={}&limit=100", manu.user.id), &olive)
+        .await
+        .json();
+    assert_eq!(api["clips"].as_array().unwrap().len(), 3);
+
+    // Only what is unheard: Manu's three, and no lists.
+    let unheard = page(&server, &cookie, "/?show=unheard").await;
+    assert!(!unheard.contains("Your messages") && !unheard.contains("From your team"));
+    assert_eq!(unheard.matches(">Manu idea").count(), 3, "the inbox's three");
+}
+
+on_every_database!(the_dashboard_pages_through_everything_and_filters);
