@@ -88,6 +88,22 @@ async fn the_dashboard_pages_through_everything_and_filters(backend: Backend) {
     assert_eq!(seen.len(), before, "nothing listed twice");
     assert_eq!(seen.len(), 46, "every message: {seen:?}");
 
+    // Dates in the viewer's zone (Olive's: Europe/Berlin), one format everywhere.
+    let newest = server.get("/api/v1/clips?limit=1", &olive).await.json()["clips"][0].clone();
+    let created = newest["created_at"].as_str().unwrap();
+    let berlin = chrono::DateTime::parse_from_rfc3339(created)
+        .unwrap()
+        .with_timezone(&chrono_tz::Europe::Berlin)
+        .format("%-d %b %Y, %H:%M")
+        .to_string();
+    let first = page(&server, &cookie, "/").await;
+    assert!(
+        first.contains(&format!("<time datetime=\"{created}\">{berlin}</time>")),
+        "{created} as {berlin} in Berlin"
+    );
+    let found = page(&server, &cookie, "/?q=Manu").await;
+    assert!(found.contains("<time datetime="), "search results carry their date");
+
     // One member's messages.
     let manus = page(&server, &cookie, &format!("/?author={}", manu.user.id)).await;
     assert!(manus.contains("From Manu"));

@@ -17,6 +17,7 @@ use crate::services::clips::{self, ClipView};
 use crate::services::search::{self, SearchResults};
 use crate::services::threads;
 use crate::state::AppState;
+use crate::web::when::viewer_time;
 
 /// How many of the newest messages the dashboard lists.
 const LISTED: i64 = 40;
@@ -78,6 +79,8 @@ async fn render(
     filters: &Filters<'_>,
 ) -> Result<Markup, AppError> {
     let q = filters.q;
+    // Every moment on the page in the viewer's own zone.
+    let zone = user.zone();
     let inbox = threads::inbox(state, viewer).await?;
     let page = clips::list(state, viewer, user, LISTED, filters.after, filters.author).await?;
     let members = crate::services::team::team(state, viewer, chrono::Utc::now())
@@ -129,7 +132,7 @@ async fn render(
                 input type="search" name="q" value=(q) placeholder="Search transcripts and titles" aria-label="Search transcripts and titles";
             }
             @match &found {
-                Some(Ok(found)) => (search_results(q, found)),
+                Some(Ok(found)) => (search_results(q, found, zone)),
                 Some(Err(why)) => p.status role="status" { (why) },
                 None => {},
             }
@@ -151,17 +154,20 @@ async fn render(
                 ul {
                     @for thread in &inbox.threads {
                         @if filters.author.is_none_or(|a| thread.root.owner_id.as_deref() == Some(a)) {
-                            li { (clip_link(&thread.root)) " · " strong { (thread.unheard) " new" } }
+                            li {
+                                (clip_link(&thread.root)) " · " (viewer_time(&thread.latest_at, zone))
+                                " · " strong { (thread.unheard) " new" }
+                            }
                         }
                     }
                 }
             }
             @if filters.show == Show::Everything {
                 @match &author_name {
-                    Some(name) => (clip_list(&format!("From {name}"), "Nothing from them yet.", &team)),
+                    Some(name) => (clip_list(&format!("From {name}"), "Nothing from them yet.", &team, zone)),
                     None => {
-                        (clip_list("Your messages", "No messages yet: record the first one above.", &mine))
-                        (clip_list("From your team", "Nothing from your team yet.", &team))
+                        (clip_list("Your messages", "No messages yet: record the first one above.", &mine, zone))
+                        (clip_list("From your team", "Nothing from your team yet.", &team, zone))
                     }
                 }
                 @if let Some(older) = &older { p { a.older href=(older) { "Older messages →" } } }
@@ -170,7 +176,7 @@ async fn render(
     ))
 }
 
-fn search_results(q: &str, found: &SearchResults) -> Markup {
+fn search_results(q: &str, found: &SearchResults, zone: chrono_tz::Tz) -> Markup {
     html! {
         section.results aria-label="Search results" {
             h2 { "Results for “" (q) "”" }
@@ -185,6 +191,7 @@ fn search_results(q: &str, found: &SearchResults) -> Markup {
                             Some(reply) => a href={ (page) "#r-" (reply) } { (hit.clip.display_title()) " · a reply" },
                             None => a href={ (page) "?t=" (at as f64 / 1000.0) } { (hit.clip.display_title()) " · " (clock(at)) },
                         }
+                        " · " (viewer_time(&hit.clip.created_at, zone))
                         // Built by the server from escaped text, with <mark> around matches.
                         p { (PreEscaped(&hit.snippet_html)) }
                     }
@@ -194,7 +201,7 @@ fn search_results(q: &str, found: &SearchResults) -> Markup {
     }
 }
 
-fn clip_list(heading: &str, empty: &str, clips: &[ClipView]) -> Markup {
+fn clip_list(heading: &str, empty: &str, clips: &[ClipView], zone: chrono_tz::Tz) -> Markup {
     html! {
         section aria-label=(heading) {
             h2 { (heading) }
@@ -203,6 +210,7 @@ fn clip_list(heading: &str, empty: &str, clips: &[ClipView]) -> Markup {
                 @for clip in clips {
                     li {
                         (clip_link(clip)) " · " (clip.author.as_deref().unwrap_or("someone"))
+                        " · " (viewer_time(&clip.created_at, zone))
                         " · " (clock(clip.duration_ms))
                         " · transcript " (clip.transcript.status)
                     }

@@ -15,6 +15,7 @@ mod recording;
 mod settings;
 mod unsubscribe;
 mod webhooks;
+mod when;
 
 use axum::Router;
 use axum::extract::Request;

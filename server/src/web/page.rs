@@ -4,7 +4,7 @@
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::Utc;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -18,6 +18,7 @@ use crate::services::threads::{self, Content, Message, Thread};
 use crate::services::transcripts;
 use crate::state::AppState;
 use crate::web::Framing;
+use crate::web::when::{author_local, pretty_local};
 
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
@@ -328,19 +329,6 @@ fn seen_url(clip_url: &str) -> String {
 }
 
 /// "2026-11-25T05:03:28+01:00" → "25 Nov 2026, 05:03".
-fn pretty_local(text: &str) -> String {
-    DateTime::parse_from_rfc3339(text).map_or_else(|_| text.to_owned(), |t| t.format("%-d %b %Y, %H:%M").to_string())
-}
-
-/// The recording time in the author's zone, e.g. "25 Nov 2026, 09:14 (Europe/Berlin)".
-fn author_local(utc: &str, zone: Option<&str>) -> String {
-    let Ok(instant) = DateTime::parse_from_rfc3339(utc) else {
-        return utc.to_owned();
-    };
-    let tz: chrono_tz::Tz = zone.and_then(|z| z.parse().ok()).unwrap_or(chrono_tz::UTC);
-    let local = tz.from_utc_datetime(&instant.with_timezone(&Utc).naive_utc());
-    format!("{} ({})", local.format("%-d %b %Y, %H:%M"), tz.name())
-}
 
 fn not_found() -> Markup {
     let body = html! {
