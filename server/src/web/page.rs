@@ -328,7 +328,6 @@ fn seen_url(clip_url: &str) -> String {
     }
 }
 
-/// "2026-11-25T05:03:28+01:00" → "25 Nov 2026, 05:03".
 
 fn not_found() -> Markup {
     let body = html! {
