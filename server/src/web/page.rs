@@ -328,7 +328,6 @@ fn seen_url(clip_url: &str) -> String {
     }
 }
 
-
 fn not_found() -> Markup {
     let body = html! {
         main { h1 { "This link does not lead anywhere" } p { "It may have expired or been revoked, or you may need to sign in." } }
