@@ -76,6 +76,7 @@ impl Dialect for PgDatabase {
     // Other processes share the database: only a lease that ran out marks a job as orphaned.
     const ABANDONED: &'static str = "AND lease_expires_at < $1";
     const ANNOUNCE_JOB: Option<&'static str> = Some("SELECT pg_notify('offbeat_jobs', '')");
+    const BEGIN_WRITE: &'static str = "BEGIN";
     type IdList = Vec<String>;
     type Engine = sqlx::Postgres;
 

@@ -12,7 +12,7 @@ macro_rules! attempt_log {
             impl AttemptLog for $db {
                 async fn attempt(&self, key_hashes: &[&str], limit: i64, since: chrono::DateTime<Utc>) -> sqlx::Result<Attempt> {
                     let now = timestamp(Utc::now());
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
                     sqlx::query("DELETE FROM attempts WHERE attempted_at < $1")
                         .bind(timestamp(since))
                         .execute(&mut *tx)

@@ -16,7 +16,7 @@ macro_rules! clip_store {
             impl ClipStore for $db {
                 async fn insert(&self, clip: &ClipRow) -> sqlx::Result<()> {
                     let (head_key, tail_start, tail_end) = clip.layout.columns();
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
                     sqlx::query(
                         "INSERT INTO clips (id, title, author, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
                          audio_codec, video_codec, has_video, width, height, channels, sample_rate, duration_ms, byte_size, sha256, \
@@ -199,7 +199,7 @@ macro_rules! clip_store {
 
                 async fn storing(&self, clip_id: &str, keys: &[&str], holder: &str) -> sqlx::Result<()> {
                     let now = $crate::domain::timestamp(chrono::Utc::now());
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
                     for key in keys {
                         sqlx::query(
                             "INSERT INTO objects_being_stored (clip_id, key, holder, created_at) VALUES ($1, $2, $3, $4) \
@@ -231,7 +231,7 @@ macro_rules! clip_store {
                 }
 
                 async fn delete(&self, id: &str) -> sqlx::Result<bool> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
                     // The upload session it came from goes with it: its reference would be set
                     // to NULL, and a finished session with no clip reads as one still open
                     // (taking PATCHes, its link saying "recording…").

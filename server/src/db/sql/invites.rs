@@ -60,7 +60,7 @@ macro_rules! invite_store {
                 }
 
                 async fn accept(&self, token_hash: &str, user: &UserRow, now: DateTime<Utc>) -> sqlx::Result<Acceptance> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
                     // One statement decides whether a use is left, so racing acceptances are
                     // counted one after the other (PostgreSQL re-checks the row it waited for).
                     let used = sqlx::query(
@@ -112,7 +112,7 @@ macro_rules! invite_store {
                     workspace_name: &str,
                     user: &UserRow,
                 ) -> sqlx::Result<bool> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
                     // Every link goes at once, and a second setup racing this one waits for it,
                     // then finds its own link gone.
                     let ended: Vec<String> = sqlx::query_scalar("DELETE FROM setup_tokens RETURNING token_hash")

@@ -32,6 +32,10 @@ pub(crate) trait Dialect {
     /// What tells every process that a job was queued (run in the queuing transaction), if
     /// anything needs to.
     const ANNOUNCE_JOB: Option<&'static str>;
+    /// How a transaction that writes begins: SQLite's must take the write lock at once
+    /// (`IMMEDIATE`), or one that read first fails with "database is locked" when another
+    /// writer got there in between, whatever the busy timeout.
+    const BEGIN_WRITE: &'static str;
     /// A list of ids as one bound value.
     type IdList: Send;
     /// The sqlx engine, for helpers that take a transaction.

@@ -15,7 +15,7 @@ macro_rules! notification_store {
             impl NotificationStore for $db {
                 async fn enqueue(&self, notifications: &[NewNotification<'_>]) -> sqlx::Result<()> {
                     let now = timestamp(Utc::now());
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
                     for n in notifications {
                         sqlx::query(
                             "INSERT INTO notifications (id, recipient_id, event, clip_id, reply_id, actor_id, created_at, due_at) \

@@ -75,7 +75,7 @@ macro_rules! team_store {
                 }
 
                 async fn set_admin(&self, workspace_id: &str, user_id: &str, admin: bool) -> sqlx::Result<AdminGuarded> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
                     lock_workspace(&mut tx, workspace_id).await?;
                     let Some(row) = member(&mut tx, workspace_id, user_id).await? else {
                         return Ok(AdminGuarded::NotFound);
@@ -93,7 +93,7 @@ macro_rules! team_store {
                 }
 
                 async fn remove(&self, workspace_id: &str, user_id: &str) -> sqlx::Result<AdminGuarded> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
                     lock_workspace(&mut tx, workspace_id).await?;
                     let Some(row) = member(&mut tx, workspace_id, user_id).await? else {
                         return Ok(AdminGuarded::NotFound);

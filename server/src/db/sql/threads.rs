@@ -67,7 +67,7 @@ macro_rules! thread_store {
                         Author::Member(id) => (Some(id.as_str()), None),
                         Author::Guest(name) => (None, Some(name.as_str())),
                     };
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
                     let inserted = sqlx::query(
                         "INSERT INTO replies (id, root_clip_id, parent_id, clip_id, body, anchor_ms, author_id, guest_name, created_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -115,7 +115,7 @@ macro_rules! thread_store {
                 }
 
                 async fn delete_text(&self, id: &str) -> sqlx::Result<()> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
                     let answered: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM replies WHERE parent_id = $1")
                         .bind(id)
                         .fetch_one(&mut *tx)
@@ -193,7 +193,7 @@ macro_rules! thread_store {
                 }
 
                 async fn mark_unheard(&self, root_clip_id: &str, user_id: &str) -> sqlx::Result<()> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
                     sqlx::query("DELETE FROM threads_done WHERE user_id = $1 AND root_clip_id = $2")
                         .bind(user_id)
                         .bind(root_clip_id)

@@ -112,7 +112,7 @@ macro_rules! transcript_store {
                 }
 
                 async fn forget(&self, clip_id: &str) -> sqlx::Result<()> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
                     for table in [
                         "transcript_words",
                         "transcript_segments",
@@ -136,7 +136,7 @@ macro_rules! transcript_store {
                 /// Replaces whatever an earlier run left, in one transaction.
                 async fn store(&self, done: &Finished<'_>) -> sqlx::Result<()> {
                     let now = timestamp(Utc::now());
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
                     for table in ["transcript_words", "transcript_segments"] {
                         sqlx::query(&format!("DELETE FROM {table} WHERE clip_id = $1"))
                             .bind(done.clip_id)

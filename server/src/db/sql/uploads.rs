@@ -35,7 +35,7 @@ macro_rules! upload_store {
                         Takeover::KeepBytes => "",
                         Takeover::StartOver => ", \"offset\" = 0, multipart_key = NULL, multipart_id = NULL, multipart_part_size = NULL",
                     };
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
                     let taken = sqlx::query(&format!(
                         "UPDATE upload_sessions SET holder = $1, updated_at = $2{reset} \
                          WHERE id = $3 AND clip_id IS NULL AND (holder = $4 OR (holder IS NULL AND $4 IS NULL))"

@@ -31,7 +31,7 @@ macro_rules! user_store {
                 }
 
                 async fn insert(&self, user: &UserRow) -> sqlx::Result<bool> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
                     let inserted = insert_user_row(&mut tx, user).await?;
                     tx.commit().await?;
                     Ok(inserted)

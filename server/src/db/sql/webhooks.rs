@@ -14,7 +14,7 @@ macro_rules! webhook_store {
             #[async_trait::async_trait]
             impl WebhookStore for $db {
                 async fn add(&self, webhook: &WebhookRow, limit: i64) -> sqlx::Result<Added> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
                     // The workspace's row lock: two admins adding at once are counted in turn.
                     sqlx::query("UPDATE workspaces SET name = name WHERE id = $1")
                         .bind(&webhook.workspace_id)
@@ -59,7 +59,7 @@ macro_rules! webhook_store {
                 }
 
                 async fn remove(&self, workspace_id: &str, id: &str) -> sqlx::Result<bool> {
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
                     sqlx::query(
                         "DELETE FROM webhook_deliveries WHERE webhook_id IN \
                          (SELECT id FROM webhooks WHERE id = $1 AND workspace_id = $2)",
@@ -80,7 +80,7 @@ macro_rules! webhook_store {
 
                 async fn enqueue(&self, deliveries: &[NewDelivery<'_>]) -> sqlx::Result<()> {
                     let now = timestamp(Utc::now());
-                    let mut tx = self.pool.begin().await?;
+                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
                     for d in deliveries {
                         sqlx::query(
                             "INSERT INTO webhook_deliveries (id, webhook_id, event, clip_id, reply_id, actor_id, created_at, due_at) \

@@ -64,6 +64,7 @@ impl Dialect for SqliteDatabase {
     const ABANDONED: &'static str = "";
     // Its workers are woken in process.
     const ANNOUNCE_JOB: Option<&'static str> = None;
+    const BEGIN_WRITE: &'static str = "BEGIN IMMEDIATE";
     type IdList = String;
     type Engine = sqlx::Sqlite;
 
