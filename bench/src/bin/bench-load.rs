@@ -40,7 +40,8 @@ fn steps() -> Vec<usize> {
 }
 
 fn main() {
-    let server = ServerProc::start(Backend::Local, &[]);
+    // One account stands for every recorder: its quota of open uploads is lifted to match.
+    let server = ServerProc::start(Backend::Local, &["--max-open-uploads-per-user", "100000"]);
     let pid = server.pid();
     let clip = server.upload_file(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -173,7 +174,11 @@ fn record(agent: &ureq::Agent, base: &str, auth: &str, stop: &AtomicBool, sample
         .set("Upload-Defer-Length", "1")
         .call();
     samples.push(("POST /api/v1/uploads", started.elapsed(), created.is_ok()));
-    let Ok(created) = created else { return };
+    let Ok(created) = created else {
+        // As a recorder would: wait before trying again.
+        std::thread::sleep(Duration::from_secs(1));
+        return;
+    };
     let location = created.header("location").unwrap_or_default().to_owned();
     let mut at = 0;
     while at < TAKE.len() {
@@ -196,7 +201,17 @@ fn record(agent: &ureq::Agent, base: &str, auth: &str, stop: &AtomicBool, sample
             "PATCH /api/v1/uploads/{id}"
         };
         samples.push((route, started.elapsed(), sent.is_ok()));
-        if sent.is_err() || (stop.load(Ordering::Relaxed) && !last) {
+        if sent.is_err() {
+            std::thread::sleep(Duration::from_secs(1));
+            return;
+        }
+        if stop.load(Ordering::Relaxed) && !last {
+            // The step is over: the take is abandoned, as a recorder that gives up removes it.
+            let _ = agent
+                .delete(&location)
+                .set("Authorization", auth)
+                .set("Tus-Resumable", "1.0.0")
+                .call();
             return;
         }
         at = end;
