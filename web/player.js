@@ -134,13 +134,37 @@ addEventListener('keydown', e => {
   }
 });
 
-// Text replies.
+// Text replies: to the message or to a reply, and at the moment playing in what is answered.
 const form = document.querySelector('form.reply');
+let answered = media; // the player whose moment an "at" reply points to
+const moment = document.getElementById('moment');
+const clockOf = s => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
+const showMoment = () => { if (moment) moment.textContent = clockOf(answered?.currentTime || 0); };
+for (const player of document.querySelectorAll('audio, video')) player.addEventListener('timeupdate', showMoment);
+function answer(replyId, author, playerId) {
+  form.elements.parent_id.value = replyId || '';
+  const note = document.getElementById('replying-to');
+  note.hidden = !replyId;
+  note.querySelector('strong').textContent = author || '';
+  answered = playerId ? document.getElementById(playerId) : (replyId ? null : media);
+  const at = form.elements.at_moment;
+  at.disabled = !answered;
+  if (!answered) at.checked = false;
+  showMoment();
+  form.elements.text.focus();
+}
+document.querySelector('.thread')?.addEventListener('click', e => {
+  const button = e.target.closest('button.answer');
+  if (button) answer(button.dataset.reply, button.dataset.author, button.dataset.media);
+});
+document.getElementById('reply-to-message')?.addEventListener('click', () => answer(null));
 form?.addEventListener('submit', async e => {
   e.preventDefault();
   const data = new FormData(form);
   const body = { text: data.get('text') };
   if (data.get('guest_name')) body.guest_name = data.get('guest_name');
+  if (data.get('parent_id')) body.parent_id = data.get('parent_id');
+  if (data.get('at_moment') && answered) body.at_ms = Math.round(answered.currentTime * 1000);
   const status = form.querySelector('.status');
   const r = await fetch(`${form.dataset.action}${share}`, {
     method: 'POST',

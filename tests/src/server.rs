@@ -275,6 +275,19 @@ impl ServerProc {
         }
     }
 
+    /// The clip a page link (`…/c/<token>`, as the recorder prints it) leads to, as the API
+    /// shows it to the test user.
+    pub fn clip_of_page(&self, page_link: &str) -> serde_json::Value {
+        let token = page_link
+            .trim()
+            .rsplit_once("/c/")
+            .map(|(_, t)| t.split(['?', '#']).next().unwrap_or(t))
+            .unwrap_or_else(|| panic!("not a page link: {page_link}"));
+        let answer = crate::http::get(&self.api(&format!("/api/v1/shared/{token}")));
+        assert_eq!(answer.status, 200, "{page_link}");
+        answer.json()
+    }
+
     pub fn api(&self, path: &str) -> String {
         format!("{}{path}", self.url)
     }

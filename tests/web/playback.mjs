@@ -90,6 +90,28 @@ for (let i = 0; i < 50 && heard.length === 0; i++) {
   heard = await listeners();
 }
 check(heard.length === 1 && heard[0] === config.memberId, `pressing play is: heard by ${JSON.stringify(heard)}`);
+
+// Replying from the web at a moment, then to a reply.
+await member.evaluate(() => { const m = document.getElementById('media'); m.pause(); m.currentTime = 1.4; });
+await member.waitForFunction(() => document.getElementById('moment').textContent === '0:01');
+await member.getByLabel('Reply', { exact: true }).fill('right here');
+await member.getByRole('checkbox', { name: /at the moment playing/ }).check();
+await member.getByRole('button', { name: 'Send reply' }).click();
+await member.waitForLoadState('load');
+await member.getByRole('button', { name: 'at 0:01' }).first().waitFor();
+const thread = () => member.evaluate(id => fetch(`/api/v1/threads/${id}`).then(r => r.json()), config.clipId);
+let replies = (await thread()).root.replies;
+const first = replies.find(r => r.text === 'right here');
+check(first && first.anchor_ms >= 1000 && first.anchor_ms < 2000, `a reply at the moment playing (${first?.anchor_ms} ms)`);
+await member.locator(`#r-${first.reply_id}`).getByRole('button', { name: 'Reply', exact: true }).click();
+check(await member.locator('#replying-to').isVisible(), 'the form says which reply it answers');
+await member.getByLabel('Reply', { exact: true }).fill('and an answer to it');
+await member.getByRole('button', { name: 'Send reply' }).click();
+await member.waitForLoadState('load');
+await member.getByText('and an answer to it').waitFor();
+replies = (await thread()).root.replies;
+const nested = replies.find(r => r.reply_id === first.reply_id)?.replies ?? [];
+check(nested.some(r => r.text === 'and an answer to it' && r.parent_id === first.reply_id), 'a reply to a reply, nested under it');
 check(errors.length === 0, `no page errors (${errors.join('; ')})`);
 
 await context.close();

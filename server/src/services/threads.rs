@@ -35,6 +35,7 @@ impl Thread {
 /// One message of a thread (the root clip or a reply) with its answers, oldest first.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Message {
+    #[schema(value_type = AuthorFields)]
     pub author: AuthorView,
     /// UTC.
     pub created_at: String,
@@ -47,6 +48,7 @@ pub struct Message {
     pub content: Content,
     /// Where it sits in the thread: absent for the root.
     #[serde(flatten)]
+    #[schema(value_type = PlaceFields)]
     pub place: Option<Place>,
     #[schema(no_recursion)]
     pub replies: Vec<Message>,
@@ -107,6 +109,32 @@ pub enum Content {
     },
     /// A clip deleted by its owner after others answered it.
     Deleted,
+}
+
+/// How a message's author is written: a member (to the team: `id`, `display_name`,
+/// `time_zone`; to outsiders: `display_name` only), a guest (`guest_name` and `display_name`),
+/// or nobody known (neither).
+#[derive(utoipa::ToSchema)]
+#[schema(as = MessageAuthor)]
+#[allow(dead_code)]
+struct AuthorFields {
+    id: Option<String>,
+    display_name: Option<String>,
+    time_zone: Option<String>,
+    guest_name: Option<String>,
+}
+
+/// How a message's place is written into it: every field absent for the thread's root.
+#[derive(utoipa::ToSchema)]
+#[schema(as = MessagePlace)]
+#[allow(dead_code)]
+struct PlaceFields {
+    reply_id: Option<String>,
+    /// The reply it answers; absent: the root.
+    parent_id: Option<String>,
+    anchor_ms: Option<i64>,
+    /// The anchor as people say it ("1:23").
+    anchor: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]

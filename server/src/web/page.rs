@@ -254,13 +254,21 @@ impl Page<'_> {
             section.thread aria-label="Replies" {
                 h2 { "Replies" }
                 @if replies.is_empty() { p.status { "No replies yet." } }
-                @for reply in replies { (reply_markup(reply, "media", self.viewer_id.as_deref())) }
+                @for reply in replies { (reply_markup(reply, "media", self.viewer_id.as_deref(), self.can_reply)) }
                 @if self.can_reply {
                     form.reply data-action={ (self.base) "/api/v1/threads/" (self.clip.id) "/replies" } {
                         @if self.guest {
                             label { "Your name" input name="guest_name" required maxlength="80"; }
                         }
+                        input type="hidden" name="parent_id" value="";
+                        p #replying-to hidden {
+                            "Answering " strong {} " " button type="button" #reply-to-message { "Answer the message instead" }
+                        }
                         label { "Reply" textarea name="text" required rows="3" maxlength="10000" {} }
+                        label.moment {
+                            input type="checkbox" name="at_moment";
+                            " at the moment playing, " output #moment { "0:00" }
+                        }
                         button type="submit" { "Send reply" }
                         p.status role="status" {}
                     }
@@ -275,8 +283,9 @@ impl Page<'_> {
 }
 
 /// One reply and its answers. `parent_media` is the element its "at 1:23" chip seeks; the
-/// viewer's own text replies (`viewer_id`) may be deleted.
-fn reply_markup(message: &Message, parent_media: &str, viewer_id: Option<&str>) -> Markup {
+/// viewer's own text replies (`viewer_id`) may be deleted; with `can_reply`, each may be
+/// answered.
+fn reply_markup(message: &Message, parent_media: &str, viewer_id: Option<&str>, can_reply: bool) -> Markup {
     let id = message.place.as_ref().map_or("", |p| p.reply_id.as_str());
     let media_id = format!("m-{id}");
     let author = message.author_name();
@@ -310,11 +319,16 @@ fn reply_markup(message: &Message, parent_media: &str, viewer_id: Option<&str>) 
                 Content::Text { text } => p { (text) },
                 Content::Deleted => p.status { "(deleted)" },
             }
+            @if can_reply && !matches!(message.content, Content::Deleted) {
+                button.answer type="button" data-reply=(id) data-author=(author)
+                    data-media=[is_clip.then_some(media_id.as_str())] { "Reply" }
+                " "
+            }
             @if own_text {
                 button.delete-reply type="button" data-url={ "/api/v1/replies/" (id) } { "Delete" }
             }
             @for child in &message.replies {
-                (reply_markup(child, if is_clip { &media_id } else { parent_media }, viewer_id))
+                (reply_markup(child, if is_clip { &media_id } else { parent_media }, viewer_id, can_reply))
             }
         }
     }

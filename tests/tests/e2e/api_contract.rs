@@ -25,13 +25,27 @@ fn schemathesis() -> std::path::PathBuf {
 fn every_answer_matches_the_description_and_none_is_a_5xx() {
     let server = ServerProc::start(Backend::Local, &["--login-attempts-per-minute", "1000"]);
     let admin = server.add_admin("ada@example.com", "Ada", "Europe/Berlin", "Default");
-    // Something to read: a clip with a reply.
-    offbeat_tests::http::request(
+    // Something to read — a clip with a reply — whose id every `{id}` in the run takes, so
+    // that answers are read, not only 404s.
+    let auth = format!("Bearer {}", admin.token);
+    let clip = offbeat_tests::http::request(
         "POST",
         &server.api("/api/v1/clips?title=Plan"),
-        &[("Authorization", &format!("Bearer {}", admin.token))],
+        &[("Authorization", &auth)],
         Some(CLIP),
+    )
+    .json();
+    let clip_id = clip["id"].as_str().unwrap().to_owned();
+    let replied = offbeat_tests::http::request(
+        "POST",
+        &server.api(&format!("/api/v1/threads/{clip_id}/replies")),
+        &[("Authorization", &auth), ("Content-Type", "application/json")],
+        Some(br#"{"text": "a reply to read"}"#),
     );
+    assert_eq!(replied.status, 201);
+    let config = tempfile::tempdir().unwrap();
+    let config_file = config.path().join("schemathesis.toml");
+    std::fs::write(&config_file, format!("[parameters]\n\"path.id\" = \"{clip_id}\"\n")).unwrap();
 
     let description = get(&server.api("/api/v1/openapi.json")).json();
     assert_eq!(description["openapi"], "3.1.0");
@@ -46,6 +60,8 @@ fn every_answer_matches_the_description_and_none_is_a_5xx() {
     }
 
     let run = Command::new(schemathesis())
+        .arg("--config-file")
+        .arg(&config_file)
         .arg("run")
         .arg(server.api("/api/v1/openapi.json"))
         .args(["--header", &format!("Authorization: Bearer {}", admin.token)])

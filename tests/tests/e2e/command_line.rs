@@ -51,11 +51,7 @@ fn the_command_line_remembers_its_server_and_speaks_in_page_links() {
     );
 
     // The page link is enough for every command.
-    let token = link.rsplit_once("/c/").unwrap().1;
-    let id = get(&server.api(&format!("/api/v1/shared/{token}"))).json()["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = server.clip_of_page(&link)["id"].as_str().unwrap().to_owned();
     wait_for_transcript(&server, &id, Duration::from_secs(60));
     let transcript = run_ok(cli().args(["transcript", &link]));
     let said = String::from_utf8_lossy(&transcript.stdout).to_lowercase();

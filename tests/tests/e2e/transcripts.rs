@@ -120,8 +120,8 @@ fn speech_recorded_through_the_recorder_comes_back_as_its_words() {
             .arg(&take)
             .args(["--server", &server.url]),
     );
-    let url = String::from_utf8(out.stdout).unwrap().trim().to_owned();
-    let clip = get(&url).json();
+    let link = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    let clip = server.clip_of_page(&link);
     let status = clip["transcript"]["status"].as_str().unwrap();
     assert!(["pending", "running"].contains(&status), "{clip}");
     let id = clip["id"].as_str().unwrap();
@@ -134,10 +134,10 @@ fn speech_recorded_through_the_recorder_comes_back_as_its_words() {
     println!("said:  {SAID}\nheard: {heard}\nword error rate: {wer:.3}");
     assert!(wer <= 0.25, "word error rate {wer:.3}: heard {heard:?}");
     assert_well_ordered(&transcript, ms(&clip["duration_ms"]));
-    assert_eq!(get(&url).json()["transcript"]["status"], "ready");
+    assert_eq!(server.clip_of_page(&link)["transcript"]["status"], "ready");
 
-    // The recorder prints it too, as one line per segment, and as captions.
-    let printed = run_ok(server.recorder().arg("transcript").arg(&url));
+    // The recorder prints it too (from the page link), as one line per segment, and as captions.
+    let printed = run_ok(server.recorder().arg("transcript").arg(&link));
     let printed = String::from_utf8(printed.stdout).unwrap();
     assert!(printed.starts_with("[0:0"), "{printed}");
     assert!(
