@@ -164,6 +164,13 @@ async fn guests_get_no_reply_links_and_no_team_details(backend: Backend) {
     assert_eq!(thread["root"]["seen_by"], json!([]), "no receipts for guests");
     let page = anonymous(&server, Method::GET, &format!("/c/{token}"), &[], Body::empty()).await;
     assert_eq!(page.status, 200);
+    // The voice reply's length is on the page before anyone plays it.
+    let length = server::domain::clock(answer["duration_ms"].as_i64().unwrap());
+    assert!(
+        page.text()
+            .contains(&format!("class=\"duration\" aria-label=\"Length\">{length}<")),
+        "{length}"
+    );
     for secret in [answer_token.as_str(), "Europe/Berlin"] {
         assert!(!page.text().contains(secret), "the guest's page shows {secret}");
     }

@@ -307,13 +307,15 @@ fn reply_markup(message: &Message, parent_media: &str, viewer_id: Option<&str>, 
                 }
             }
             @match &message.content {
-                Content::Clip { clip, transcript_snippet, .. } => {
+                Content::Clip { clip, transcript_snippet, duration_ms } => {
                     @let seen = seen_url(&clip.url);
                     @if clip.media.has_video {
                         video id=(media_id) controls preload="none" src=(clip.media_url) data-seen=(seen) {}
                     } @else {
                         audio id=(media_id) controls preload="none" src=(clip.media_url) data-seen=(seen) {}
                     }
+                    // Known before it is played (the player loads nothing until then).
+                    " " span.duration aria-label="Length" { (clock(*duration_ms)) }
                     @if let Some(snippet) = transcript_snippet { p { (snippet) } }
                 }
                 Content::Text { text } => p { (text) },
