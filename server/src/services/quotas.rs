@@ -87,8 +87,13 @@ pub async fn for_clip(state: &AppState, user: &User) -> AppResult<Room> {
 
 /// The room for more of an upload session that holds `offset` bytes (of `length`, if known).
 pub async fn for_session(state: &AppState, user: &User, offset: u64, length: Option<u64>) -> AppResult<Room> {
-    let upload = state.config.max_upload_bytes;
     let (_, staged) = state.db.uploads().open_of(&user.id).await?;
+    session_room(state, user, staged, offset, length).await
+}
+
+/// The room for a session at `offset` (of `length`) when `user`'s open sessions hold `staged`.
+async fn session_room(state: &AppState, user: &User, staged: i64, offset: u64, length: Option<u64>) -> AppResult<Room> {
+    let upload = state.config.max_upload_bytes;
     let staged_limit = state.config.max_staged_bytes_per_user;
     // A session of known length takes no byte past it.
     let cap = length.map_or(upload, |l| l.min(upload));
@@ -100,16 +105,17 @@ pub async fn for_session(state: &AppState, user: &User, offset: u64, length: Opt
     Ok(Room::of(limits))
 }
 
-/// Whether `user` may open another upload session.
-pub async fn may_open_session(state: &AppState, user: &User) -> AppResult<()> {
-    let (open, _) = state.db.uploads().open_of(&user.id).await?;
+/// The room for a new upload session, if `user` may open one at all: one look at what they
+/// have open answers both.
+pub async fn for_new_session(state: &AppState, user: &User) -> AppResult<Room> {
+    let (open, staged) = state.db.uploads().open_of(&user.id).await?;
     let limit = state.config.max_open_uploads_per_user;
     if to_u64(open) >= limit {
         return Err(AppError::TooManyOpen(format!(
             "you have {open} unfinished uploads, as many as you may: finish or remove one first"
         )));
     }
-    Ok(())
+    session_room(state, user, staged, 0, None).await
 }
 
 #[cfg(test)]

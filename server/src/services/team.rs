@@ -69,10 +69,17 @@ pub fn require(viewer: &Viewer, action: TeamAction) -> AppResult<&User> {
     }
 }
 
+/// Everyone in the viewer's workspace, as they are (for naming them, not placing them in
+/// their day).
+pub async fn members(state: &AppState, viewer: &Viewer) -> AppResult<Vec<User>> {
+    let user = require(viewer, TeamAction::SeeMembers)?;
+    Ok(state.db.team().members(&user.workspace_id).await?)
+}
+
 /// Everyone in the viewer's workspace, with where they are in their day at `now`.
 pub async fn team(state: &AppState, viewer: &Viewer, now: DateTime<Utc>) -> AppResult<Team> {
     let user = require(viewer, TeamAction::SeeMembers)?;
-    let members = state.db.team().members(&user.workspace_id).await?;
+    let members = members(state, viewer).await?;
     let view = user.zone();
     let today = now.with_timezone(&view).date_naive();
     let (midnight, _) = day_bounds(view, today);

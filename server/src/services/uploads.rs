@@ -65,7 +65,6 @@ const MAX_TITLE_BYTES: usize = 500;
 /// Opens a session for the signed-in user: an empty file, a row, and the clip's id and link.
 pub async fn create(state: &AppState, viewer: &Viewer, new: NewUpload) -> AppResult<SessionRow> {
     let user = viewer.require_user()?;
-    crate::services::quotas::may_open_session(state, user).await?;
     let length = match new.length {
         DeclaredLength::Known(length) if length > state.config.max_upload_bytes => {
             return Err(AppError::TooLarge {
@@ -75,7 +74,7 @@ pub async fn create(state: &AppState, viewer: &Viewer, new: NewUpload) -> AppRes
         DeclaredLength::Known(length) => Some(i64::try_from(length).map_err(|_| too_large(state))?),
         DeclaredLength::Deferred => None,
     };
-    let room = crate::services::quotas::for_session(state, user, 0, None).await?;
+    let room = crate::services::quotas::for_new_session(state, user).await?;
     room.check(length.map(|l| l as u64))?;
     let no_randomness = |e| AppError::Internal(anyhow::anyhow!("no randomness: {e}"));
     let id = crate::ids::new_id().map_err(no_randomness)?;

@@ -83,9 +83,7 @@ async fn render(
     let zone = user.zone();
     let inbox = threads::inbox(state, viewer).await?;
     let page = clips::list(state, viewer, user, LISTED, filters.after, filters.author).await?;
-    let members = crate::services::team::team(state, viewer, chrono::Utc::now())
-        .await?
-        .members;
+    let members = crate::services::team::members(state, viewer).await?;
     // Everyone's newest, mine apart; or one member's.
     let (mine, team): (Vec<ClipView>, Vec<ClipView>) = page
         .clips
@@ -94,7 +92,7 @@ async fn render(
     let author_name = filters
         .author
         .and_then(|id| members.iter().find(|m| m.id == id))
-        .map(|m| m.name.clone());
+        .map(|m| m.display_name.clone());
     let older = page.next.as_ref().map(|next| {
         let mut link = format!("/?after={}", urlencoded(next));
         if let Some(author) = filters.author {
@@ -140,7 +138,7 @@ async fn render(
                 label { "From " select name="author" {
                     option value="" selected[filters.author.is_none()] { "everyone" }
                     @for member in &members {
-                        option value=(member.id) selected[filters.author == Some(member.id.as_str())] { (member.name) }
+                        option value=(member.id) selected[filters.author == Some(member.id.as_str())] { (member.display_name) }
                     }
                 } }
                 " "
