@@ -1,18 +1,8 @@
 // The members page, for admins: invite links, roles, removal — each a call to the API with
 // the session's CSRF token, then the page shown again as it now is.
-const csrf = document.querySelector('meta[name=csrf-token]')?.content;
+// Writes go through api.js, at this file's version.
+const { send } = await import(`./api.js${new URL(import.meta.url).search}`);
 const status = document.getElementById('member-status');
-
-async function send(method, url, body) {
-  const response = await fetch(url, {
-    method,
-    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const answer = await response.json().catch(() => null);
-  if (!response.ok) throw new Error(answer?.error?.message || `failed (${response.status})`);
-  return answer;
-}
 
 async function act(work) {
   try {

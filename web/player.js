@@ -66,13 +66,14 @@ if (startAt > 0) {
   if (media.readyState >= 1) seek(); else media.addEventListener('loadedmetadata', seek, { once: true });
 }
 
-// A reply recorded with the button on this page: show the thread with it.
-document.addEventListener('offbeat-recorded', () => location.reload());
+// A reply recorded with the button on this page: the conversation shows it (live.js).
+document.addEventListener('offbeat-recorded', () => document.dispatchEvent(new Event('offbeat-refresh')));
 
 // Skip silences found at ingest.
 const skip = document.getElementById('skip-silences');
-// Transcript: highlight the current segment, click to seek, search.
-const lines = [...document.querySelectorAll('.transcript [data-start-ms]')];
+// Transcript: highlight the current segment, click to seek, search. The transcript may arrive
+// while the page is open (live.js swaps it in), so its lines are looked up, not kept.
+const lines = () => document.querySelectorAll('.transcript [data-start-ms]');
 let current = null;
 media.addEventListener('timeupdate', () => {
   const ms = media.currentTime * 1000;
@@ -81,7 +82,7 @@ media.addEventListener('timeupdate', () => {
     if (gap) media.currentTime = gap[1] / 1000;
   }
   let now = null;
-  for (const l of lines) if (Number(l.dataset.startMs) <= ms + 50) now = l;
+  for (const l of lines()) if (Number(l.dataset.startMs) <= ms + 50) now = l;
   if (now !== current) {
     current?.classList.remove('current');
     now?.classList.add('current');
@@ -89,37 +90,51 @@ media.addEventListener('timeupdate', () => {
   }
   draw();
 });
-for (const l of lines) l.addEventListener('click', () => { media.currentTime = Number(l.dataset.startMs) / 1000; media.play().catch(() => {}); });
-document.querySelector('.transcript input')?.addEventListener('input', e => {
+document.addEventListener('click', e => {
+  const line = e.target.closest('.transcript [data-start-ms]');
+  if (!line) return;
+  media.currentTime = Number(line.dataset.startMs) / 1000;
+  media.play().catch(() => {});
+});
+document.addEventListener('input', e => {
+  if (!e.target.matches('.transcript input')) return;
   const q = e.target.value.trim().toLowerCase();
-  for (const l of lines) l.closest('li').hidden = q !== '' && !l.textContent.toLowerCase().includes(q);
+  for (const l of lines()) l.closest('li').hidden = q !== '' && !l.textContent.toLowerCase().includes(q);
 });
 
 // "at 1:23" chips seek the clip they answer.
-for (const chip of document.querySelectorAll('[data-seek-ms]')) {
-  chip.addEventListener('click', () => {
-    const target = document.getElementById(chip.dataset.target) || media;
-    target.currentTime = Number(chip.dataset.seekMs) / 1000;
-    target.play().catch(() => {});
-  });
-}
+document.addEventListener('click', e => {
+  const chip = e.target.closest('[data-seek-ms]');
+  if (!chip) return;
+  const target = document.getElementById(chip.dataset.target) || media;
+  target.currentTime = Number(chip.dataset.seekMs) / 1000;
+  target.play().catch(() => {});
+});
 
-// Times in the viewer's own zone.
-for (const t of document.querySelectorAll('time[data-viewer]')) {
-  t.textContent = new Date(t.dateTime).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+// Times in the viewer's own zone, for people not signed in (members' come in theirs), in the
+// one format every page uses: "30 Nov 2026, 14:05".
+const timeFormat = new Intl.DateTimeFormat('en-US', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+function localTimes() {
+  for (const t of document.querySelectorAll('time[data-viewer]')) {
+    const p = Object.fromEntries(timeFormat.formatToParts(new Date(t.dateTime)).map(x => [x.type, x.value]));
+    t.textContent = `${p.day} ${p.month} ${p.year}, ${p.hour}:${p.minute}`;
+  }
 }
+localTimes();
+document.addEventListener('offbeat-updated', localTimes);
 
 // Hearing a message is playing it (a preload or a fetch is not): the first play of each
-// player on the page is reported once, for signed-in members.
-for (const player of document.querySelectorAll('[data-seen]')) {
-  let reported = false;
-  player.addEventListener('play', () => {
-    if (reported || !csrf) return;
-    reported = true;
-    fetch(player.dataset.seen, { method: 'POST', headers: { 'X-CSRF-Token': csrf } })
-      .then(r => { if (!r.ok) reported = false; }, () => { reported = false; });
-  });
-}
+// player on the page — replies that arrived since included — is reported once, for
+// signed-in members.
+const reported = new Set();
+document.addEventListener('play', e => {
+  const player = e.target;
+  const url = player.dataset?.seen;
+  if (!url || reported.has(url) || !csrf) return;
+  reported.add(url);
+  fetch(url, { method: 'POST', headers: { 'X-CSRF-Token': csrf } })
+    .then(r => { if (!r.ok) reported.delete(url); }, () => reported.delete(url));
+}, true);
 
 // Keyboard: space plays or pauses, arrows skip 5 s, < and > change speed.
 addEventListener('keydown', e => {
@@ -140,7 +155,7 @@ let answered = media; // the player whose moment an "at" reply points to
 const moment = document.getElementById('moment');
 const clockOf = s => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
 const showMoment = () => { if (moment) moment.textContent = clockOf(answered?.currentTime || 0); };
-for (const player of document.querySelectorAll('audio, video')) player.addEventListener('timeupdate', showMoment);
+document.addEventListener('timeupdate', e => { if (e.target === answered) showMoment(); }, true);
 function answer(replyId, author, playerId) {
   form.elements.parent_id.value = replyId || '';
   const note = document.getElementById('replying-to');
@@ -171,8 +186,15 @@ form?.addEventListener('submit', async e => {
     headers: { 'Content-Type': 'application/json', ...(csrf ? { 'X-CSRF-Token': csrf } : {}) },
     body: JSON.stringify(body),
   });
-  if (r.ok) location.reload();
-  else status.textContent = (await r.json().catch(() => null))?.error?.message || `Could not reply (${r.status})`;
+  if (r.ok) {
+    form.elements.text.value = '';
+    form.elements.at_moment.checked = false;
+    answer(null);
+    status.textContent = 'Reply sent.';
+    document.dispatchEvent(new Event('offbeat-refresh'));
+  } else {
+    status.textContent = (await r.json().catch(() => null))?.error?.message || `Could not reply (${r.status})`;
+  }
 });
 
 // The owner renames the message; authors delete their own text replies.
@@ -196,12 +218,7 @@ for (const [id, method, said] of [['done', 'PUT', 'Done: out of your inbox until
   const button = document.getElementById(id);
   button?.addEventListener('click', async () => {
     const response = await fetch(button.dataset.url, { method, headers: { 'X-CSRF-Token': csrf } });
-    button.closest('main').querySelector('.status')?.remove();
-    const note = document.createElement('p');
-    note.className = 'status';
-    note.setAttribute('role', 'status');
-    note.textContent = response.ok ? said : `failed (${response.status})`;
-    button.after(note);
+    button.parentElement.querySelector('.status').textContent = response.ok ? said : `failed (${response.status})`;
   });
 }
 document.querySelector('.thread')?.addEventListener('click', e => {

@@ -1,7 +1,8 @@
 // <offbeat-record>: record a voice, camera or screen message in the browser, upload it, and
 // show its link (or post it as a reply). Attributes:
 //   reply-to="CLIP_ID"   post the recording as a reply to that clip's thread
-//   title="…"            the new clip's title
+//   title="…"            the new clip's title (without it, a field asks; left empty, the
+//                        transcript's first words become the title)
 //   processing="off"     no echo cancellation, noise suppression or gain control
 //   server="https://…"   the Offbeat server, when embedded in another site
 //   token="…"            an API token to upload with, when embedded (the site must be one of
@@ -23,6 +24,8 @@ class OffbeatRecord extends HTMLElement {
     this.server = (this.getAttribute('server') || '').replace(/\/$/, '');
     root.innerHTML = `
       <link rel="stylesheet" href="${this.server}/assets/record.css">
+      <label class="title-field"${this.hasAttribute('reply-to') || this.hasAttribute('title') ? ' hidden' : ''}>Title
+        <input class="title" type="text" maxlength="200" placeholder="optional: the first words you say, if empty"></label>
       <div class="start" role="group" aria-label="Record a message">
         <button type="button" data-kind="mic">● Voice</button>
         <button type="button" data-kind="camera">● Camera</button>
@@ -45,6 +48,9 @@ class OffbeatRecord extends HTMLElement {
   }
 
   say(text) { this.shadowRoot.querySelector('.status').textContent = text; }
+
+  /// The title as it stands: the attribute's, or what was typed (maybe while recording).
+  title() { return this.getAttribute('title') || this.shadowRoot.querySelector('.title').value.trim(); }
 
   api(path) { return `${this.server}${path}`; }
 
@@ -144,14 +150,18 @@ class OffbeatRecord extends HTMLElement {
     let take = null, sender = null, finished = null;
     if (this.local) {
       const { Take, Sender, hold } = await outbox();
-      take = await Take.create({ server: this.server, title: this.getAttribute('title') || '', replyTo, mime });
+      take = await Take.create({ server: this.server, title: this.title(), replyTo, mime });
       sender = this.sender(take, Sender);
       finished = new Promise((ok, fail) => { this.settle = { ok, fail }; });
       hold(take, finished);
       try {
         if (await sender.open()) {
-          this.showLink(take.pageUrl);
-          this.say('Recording… the link already works:');
+          // A reply is read in its thread: it has no link of its own to hand out.
+          if (replyTo) this.say('Recording your reply…');
+          else {
+            this.showLink(take.pageUrl);
+            this.say('Recording… the link already works:');
+          }
         }
       } catch (e) {
         this.say(`Recording, but it cannot be sent: ${e.message}`);
@@ -211,7 +221,7 @@ class OffbeatRecord extends HTMLElement {
 
   /// Without the outbox: the whole take, uploaded once it is recorded.
   async upload(blob, poster) {
-    const title = this.getAttribute('title') || '';
+    const title = this.title();
     this.say('Uploading…');
     const made = await fetch(this.api(`/api/v1/clips?title=${encodeURIComponent(title)}`), { method: 'POST', headers: this.auth(), body: blob });
     const clip = await made.json().catch(() => null);
@@ -235,7 +245,20 @@ class OffbeatRecord extends HTMLElement {
       // 409: posted already (a take resumed after the reply went out).
       if (!r.ok && r.status !== 409) { this.say((await r.json().catch(() => null))?.error?.message || `Reply failed (${r.status})`); return; }
     }
-    this.showLink(clip.page_url);
+    // A title typed while recording came after the upload began: it is set now.
+    const title = this.title();
+    if (!replyTo && title && title !== clip.title) {
+      const r = await fetch(this.api(`/api/v1/clips/${clip.id}`), {
+        method: 'PATCH',
+        headers: { ...headers, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ title }),
+      });
+      if (r.ok) clip = await r.json();
+    }
+    if (!replyTo) {
+      this.showLink(clip.page_url);
+      this.shadowRoot.querySelector('.title').value = '';
+    }
     this.say(message);
     this.dispatchEvent(new CustomEvent('offbeat-recorded', { bubbles: true, detail: clip }));
   }

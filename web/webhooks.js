@@ -1,18 +1,8 @@
 // The webhooks section of the settings page, for admins: add and remove endpoints through the
 // API with the session's CSRF token. A new webhook's secret is shown once, before the reload.
-const csrf = document.querySelector('meta[name=csrf-token]')?.content;
+// Writes go through api.js, at this file's version.
+const { send } = await import(`./api.js${new URL(import.meta.url).search}`);
 const status = document.getElementById('webhook-status');
-
-async function send(method, url, body) {
-  const response = await fetch(url, {
-    method,
-    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const answer = await response.json().catch(() => null);
-  if (!response.ok) throw new Error(answer?.error?.message || `failed (${response.status})`);
-  return answer;
-}
 
 const form = document.getElementById('webhook-form');
 form?.addEventListener('submit', async (event) => {

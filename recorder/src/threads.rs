@@ -86,7 +86,8 @@ impl Api {
             let clip = self.get(&format!("/api/v1/shared/{token}"))?;
             return Ok(clip["id"].as_str().unwrap_or_default().to_owned());
         }
-        for marker in ["/api/v1/clips/", "/api/v1/threads/"] {
+        // `/m/{id}`: the team's page of a message that has no link.
+        for marker in ["/api/v1/clips/", "/api/v1/threads/", "/m/"] {
             if let Some((_, rest)) = link_or_id.split_once(marker) {
                 return Ok(rest.split(['/', '?', '#']).next().unwrap_or(rest).to_owned());
             }
@@ -100,6 +101,7 @@ pub fn server_of(link_or_id: &str) -> Option<String> {
     link_or_id
         .split_once("/api/v1/")
         .or_else(|| link_or_id.split_once("/c/"))
+        .or_else(|| link_or_id.split_once("/m/"))
         .map(|(server, _)| server.to_owned())
 }
 

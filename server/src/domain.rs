@@ -99,6 +99,17 @@ text_enum!(
 );
 
 text_enum!(
+    /// What people outside the workspace, come through a clip's link, see of its thread.
+    OutsidersSee, "thread visibility" {
+        /// The message, its owner's replies and guests' replies: the team's own answers
+        /// stay inside the team.
+        Message => "message",
+        /// Every reply.
+        Thread => "thread",
+    }
+);
+
+text_enum!(
     /// A transcript job's state in the queue.
     JobState, "job state" {
         Pending => "pending",
@@ -250,6 +261,7 @@ pub struct ClipAccess<'a> {
     pub share_token: Option<&'a str>,
     pub share_expires_at: Option<DateTime<Utc>>,
     pub guests_may_reply: bool,
+    pub outsiders_see: OutsidersSee,
 }
 
 /// Whose clips a listing or a search covers: one workspace's, plus (for admins) the clips

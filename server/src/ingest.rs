@@ -436,6 +436,7 @@ fn clip_row(
         share_token: Some(share_token),
         share_expires_at: None,
         guests_may_reply: false,
+        outsiders_see: crate::domain::OutsidersSee::Message,
         poster_key: None,
     }
 }

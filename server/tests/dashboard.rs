@@ -6,49 +6,12 @@
 #[macro_use]
 mod support;
 
-use axum::body::Body;
-use axum::http::Method;
-use serde_json::json;
-use support::{Backend, Harness, PASSWORD};
-
-/// A browser session's cookie for `email`.
-async fn session(server: &Harness, email: &str) -> String {
-    let login = server
-        .call(
-            Method::POST,
-            "/api/v1/auth/login",
-            None,
-            Body::from(json!({ "email": email, "password": PASSWORD, "kind": "session" }).to_string()),
-        )
-        .await;
-    assert_eq!(login.status, 200, "{}", login.text());
-    login.headers["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
-async fn page(server: &Harness, cookie: &str, uri: &str) -> String {
-    let answer = server
-        .call_from(
-            "127.0.0.1:40000".parse().unwrap(),
-            Method::GET,
-            uri,
-            None,
-            &[("cookie", cookie)],
-            Body::empty(),
-        )
-        .await;
-    assert_eq!(answer.status, 200, "{uri}");
-    answer.text()
-}
+use support::{Backend, Harness};
 
 /// The `href` of the "Older messages" link, if the page has one.
 fn older(html: &str) -> Option<String> {
-    let at = html.find("class=\"older\" href=\"")? + "class=\"older\" href=\"".len();
+    let marker = "class=\"older button\" href=\"";
+    let at = html.find(marker)? + marker.len();
     Some(html[at..].split('"').next()?.replace("&amp;", "&"))
 }
 
@@ -61,15 +24,15 @@ async fn the_dashboard_pages_through_everything_and_filters(backend: Backend) {
     for n in 0..3 {
         server.upload_id(&manu, &format!("Manu idea {n}")).await;
     }
-    let cookie = session(&server, "olive@example.com").await;
+    let cookie = server.session("olive@example.com").await;
 
     // Every message, once, over the pages.
     let mut seen = Vec::new();
     let mut next = Some("/".to_owned());
     while let Some(uri) = next {
-        let html = page(&server, &cookie, &uri).await;
+        let html = server.page(&cookie, &uri).await;
         // The lists, after the inbox (which shows Manu's unheard ones too).
-        let lists = &html[html.find("<h2>Your messages</h2>").unwrap()..];
+        let lists = &html[html.find(">Your messages</h2>").unwrap()..];
         for n in 0..43 {
             if lists.contains(&format!(">Olive note {n:02}<")) {
                 seen.push(format!("o{n}"));
@@ -96,16 +59,16 @@ async fn the_dashboard_pages_through_everything_and_filters(backend: Backend) {
         .with_timezone(&chrono_tz::Europe::Berlin)
         .format("%-d %b %Y, %H:%M")
         .to_string();
-    let first = page(&server, &cookie, "/").await;
+    let first = server.page(&cookie, "/").await;
     assert!(
         first.contains(&format!("<time datetime=\"{created}\">{berlin}</time>")),
         "{created} as {berlin} in Berlin"
     );
-    let found = page(&server, &cookie, "/?q=Manu").await;
+    let found = server.page(&cookie, "/?q=Manu").await;
     assert!(found.contains("<time datetime="), "search results carry their date");
 
     // One member's messages.
-    let manus = page(&server, &cookie, &format!("/?author={}", manu.user.id)).await;
+    let manus = server.page(&cookie, &format!("/?author={}", manu.user.id)).await;
     assert!(manus.contains("From Manu"));
     assert!(
         manus.contains(">Manu idea 0<") && !manus.contains(">Olive note"),
@@ -118,7 +81,7 @@ async fn the_dashboard_pages_through_everything_and_filters(backend: Backend) {
     assert_eq!(api["clips"].as_array().unwrap().len(), 3);
 
     // Only what is unheard: Manu's three, and no lists.
-    let unheard = page(&server, &cookie, "/?show=unheard").await;
+    let unheard = server.page(&cookie, "/?show=unheard").await;
     assert!(!unheard.contains("Your messages") && !unheard.contains("From your team"));
     assert_eq!(unheard.matches(">Manu idea").count(), 3, "the inbox's three");
 }

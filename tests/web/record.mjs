@@ -13,7 +13,7 @@ await page.getByLabel('Email').fill(config.email);
 await page.getByLabel('Password').fill(config.password);
 await page.getByRole('button', { name: 'Sign in' }).click();
 await page.waitForURL(`${config.base}/`);
-check(await page.getByRole('heading', { name: 'Offbeat' }).isVisible(), 'signed in to the dashboard');
+check((await page.locator('.welcome').innerText()).includes('Signed in as'), 'signed in to the dashboard');
 await page.screenshot({ path: `${config.artifacts}/dashboard.png`, fullPage: true });
 
 // A voice reply, recorded with the button on the playback page.
@@ -24,7 +24,9 @@ await page.locator('offbeat-record').getByRole('timer').waitFor();
 await page.waitForTimeout(4000); // the fake microphone plays the speech file once
 await page.locator('offbeat-record').getByRole('button', { name: /Stop/ }).click();
 await page.waitForSelector('.thread article audio', { timeout: 30000 });
-check(await page.locator('.thread article').count() === 1, 'the reply appears in the thread');
+check(await page.locator('.thread article').count() === 1, 'the reply appears in the thread (without a reload)');
+check(await page.locator('offbeat-record .done').isHidden() && !(await page.locator('offbeat-record').locator('a.link').getAttribute('href')),
+  'a reply shows no link to share');
 const played = await page.evaluate(async () => {
   const a = document.querySelector('.thread article audio');
   a.muted = true;
@@ -56,9 +58,12 @@ const opened = await page.evaluate(() => document.getElementById('media').curren
 check(Math.abs(opened - t) < 0.3, `the page opened at that moment (${opened.toFixed(2)} s)`);
 
 // A camera-and-mic message from the dashboard: its link, then its page plays it.
+// Its title is typed while recording: the button sets it once the take is stored.
 await page.goto(`${config.base}/`);
+await page.evaluate(() => { window.notReloaded = true; });
 await page.locator('offbeat-record').getByRole('button', { name: /Camera/ }).click();
 await page.locator('offbeat-record').getByRole('timer').waitFor();
+await page.locator('offbeat-record').getByLabel('Title').fill('Camera hello');
 await page.waitForTimeout(3500);
 await page.locator('offbeat-record').getByRole('button', { name: /Stop/ }).click();
 // The link shows from the start; once stopped, the clip behind it becomes final.
@@ -70,8 +75,13 @@ const url = await link.getAttribute('href');
 check(url.startsWith(`${config.base}/c/`), `the button shows the share link ${url}`);
 check(await page.locator('offbeat-record').getByRole('button', { name: 'Copy link' }).isVisible(), 'with a copy button');
 
+// The dashboard lists it without a reload.
+await page.locator('#mine').getByRole('link', { name: 'Camera hello' }).waitFor({ timeout: 30000 });
+check(await page.evaluate(() => window.notReloaded === true), 'the new message appears in "Your messages" without a reload');
+
 await page.goto(url);
 await page.waitForFunction(() => document.getElementById('media').readyState >= 1, null, { timeout: 15000 });
+check(await page.locator('h1').innerText() === 'Camera hello', 'the message has the title typed while recording');
 const video = await page.evaluate(() => {
   const v = document.getElementById('media');
   return { tag: v.tagName, duration: v.duration, poster: v.poster };

@@ -40,6 +40,8 @@ pub struct ShareArgs {
     /// Share this file instead of recording: Ogg Opus, WebM, or a WAV (encoded first).
     #[arg(long)]
     file: Option<PathBuf>,
+    /// Its title. At a terminal, asked for when not given; left empty, the transcript's first
+    /// words become the title.
     #[arg(long)]
     title: Option<String>,
     /// Anyone with the link may watch (not only your workspace).
@@ -60,7 +62,10 @@ struct Shared {
 }
 
 impl ShareArgs {
-    pub fn run(self) -> Result<()> {
+    pub fn run(mut self) -> Result<()> {
+        if self.title.is_none() {
+            self.title = ask_title()?;
+        }
         let shared = match &self.file {
             Some(file) => self.share_file(file)?,
             None => {
@@ -106,4 +111,19 @@ impl ShareArgs {
             link,
         })
     }
+}
+
+/// At a terminal, the title the user types (`None` for none); elsewhere (scripts, pipes) none,
+/// without asking.
+fn ask_title() -> Result<Option<String>> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Ok(None);
+    }
+    eprint!("Title (Enter for none: the first words you say become it): ");
+    std::io::stderr().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let title = line.trim();
+    Ok((!title.is_empty()).then(|| title.to_owned()))
 }

@@ -4,7 +4,8 @@
 //! - **Members** of the clip's workspace may view, play, read and reply.
 //! - Anyone else — a user of another workspace, a guest, nobody signed in — only through the
 //!   clip's **link**: visibility `link`, the right share token, not revoked, not expired. The
-//!   link lets them view, play and read; reply only if the owner allows guests to.
+//!   link lets them view, play and read; reply only if the owner allows guests to. Of the
+//!   thread behind a link they see what its owner shows outsiders (see [`outsiders_may_see`]).
 //!
 //! Whoever may not view a clip must not learn that it exists: the routes answer 404 for it,
 //! exactly as for an id that was never used.
@@ -16,7 +17,7 @@ use chrono::{DateTime, Utc};
 
 use super::secrets::constant_time_eq;
 pub use crate::domain::ClipAccess;
-use crate::domain::{User, Visibility};
+use crate::domain::{Author, OutsidersSee, User, Visibility};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -96,6 +97,16 @@ pub fn through_thread(own: Relation, to_root: Relation) -> Relation {
     }
 }
 
+/// Whether people outside the workspace, come through a thread's link (`root`), may see a
+/// reply by `author`: every reply when the owner shows them the thread; otherwise only the
+/// owner's own answers and guests' — what teammates say among themselves stays in the team.
+pub fn outsiders_may_see(root: &ClipAccess<'_>, author: &Author) -> bool {
+    match (root.outsiders_see, author) {
+        (OutsidersSee::Thread, _) | (OutsidersSee::Message, Author::Guest(_)) => true,
+        (OutsidersSee::Message, Author::Member(id)) => root.owner_id == Some(id.as_str()),
+    }
+}
+
 pub fn allows(relation: Relation, action: Action, clip: &ClipAccess<'_>) -> bool {
     match relation {
         Relation::Owner => true,
@@ -136,6 +147,7 @@ mod tests {
             share_token: Some("secret"),
             share_expires_at: None,
             guests_may_reply: false,
+            outsiders_see: OutsidersSee::Message,
         };
         assert_eq!(relation(None, Some("secret"), &clip, now), Relation::LinkHolder);
         assert_eq!(relation(None, Some("secreT"), &clip, now), Relation::Stranger);
@@ -154,5 +166,26 @@ mod tests {
         clip.guests_may_reply = true;
         assert!(allows(Relation::LinkHolder, Action::Reply, &clip));
         assert!(!allows(Relation::Member, Action::Delete, &clip));
+    }
+
+    #[test]
+    fn outsiders_see_the_owners_and_guests_replies_unless_shown_the_thread() {
+        let mut root = ClipAccess {
+            owner_id: Some("o"),
+            workspace_id: Some("w"),
+            visibility: Visibility::Link,
+            share_token: Some("secret"),
+            share_expires_at: None,
+            guests_may_reply: true,
+            outsiders_see: OutsidersSee::Message,
+        };
+        let owner = Author::Member("o".into());
+        let teammate = Author::Member("m".into());
+        let guest = Author::Guest("Gus".into());
+        assert!(outsiders_may_see(&root, &owner));
+        assert!(outsiders_may_see(&root, &guest));
+        assert!(!outsiders_may_see(&root, &teammate));
+        root.outsiders_see = OutsidersSee::Thread;
+        assert!(outsiders_may_see(&root, &teammate));
     }
 }

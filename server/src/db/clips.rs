@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 pub use crate::domain::Scope;
-use crate::domain::{ClipAccess, ClipStatus, Visibility, parse_timestamp};
+use crate::domain::{ClipAccess, ClipStatus, OutsidersSee, Visibility, parse_timestamp};
 
 /// A stored clip, as the database holds it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -34,6 +34,8 @@ pub struct ClipRow {
     pub share_token: Option<String>,
     pub share_expires_at: Option<String>,
     pub guests_may_reply: bool,
+    #[sqlx(try_from = "String")]
+    pub outsiders_see: OutsidersSee,
     pub poster_key: Option<String>,
 }
 
@@ -127,8 +129,18 @@ impl ClipRow {
             share_token: self.share_token.as_deref(),
             share_expires_at: self.share_expires_at.as_deref().and_then(parse_timestamp),
             guests_may_reply: self.guests_may_reply,
+            outsiders_see: self.outsiders_see,
         }
     }
+}
+
+/// Which clips a listing holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    /// Every clip, voice and video replies included (the API's listing).
+    Clips,
+    /// Messages: the clips that start a thread. Replies are read in their threads.
+    Messages,
 }
 
 /// Where a page of the newest-first listing starts: after this clip.
@@ -170,11 +182,11 @@ pub trait ClipStore: Send + Sync {
     /// One clip with its peaks.
     async fn get_with_peaks(&self, id: &str) -> sqlx::Result<Option<ClipRow>>;
 
-    /// Newest first; `after` continues a previous page.
-    /// Newest first, after `after`, only `author`'s if given.
+    /// Newest first, after `after` (a previous page's last), only `author`'s if given.
     async fn list(
         &self,
         scope: Scope<'_>,
+        listed: Listed,
         limit: i64,
         after: Option<&Cursor>,
         author: Option<&str>,

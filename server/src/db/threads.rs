@@ -66,6 +66,10 @@ pub trait ThreadStore: Send + Sync {
     /// seen: the root clip itself, a voice reply, or a text reply. Newest activity first.
     async fn unheard_threads(&self, workspace_id: &str, user_id: &str) -> sqlx::Result<Vec<(String, i64, String)>>;
 
+    /// How many replies each of these threads (by root clip id) has; threads without any are
+    /// left out.
+    async fn reply_counts(&self, root_clip_ids: &[&str]) -> sqlx::Result<Vec<(String, i64)>>;
+
     /// The user is done with the thread rooted at `root_clip_id` as of `at`: it leaves their
     /// inbox until something newer arrives in it.
     async fn mark_done(&self, root_clip_id: &str, user_id: &str, at: &str) -> sqlx::Result<()>;

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::auth::Viewer;
 use crate::auth::policy::Action;
+use crate::db::clips::Listed;
 use crate::error::{AppError, AppResult, Missing};
 use crate::ingest::UploadInfo;
 use crate::services::clips::{self, Audience, ClipPage, ClipView, find};
@@ -146,6 +147,7 @@ pub async fn list(
             &state,
             &viewer,
             user,
+            Listed::Clips,
             limit,
             params.after.as_deref(),
             params.author.as_deref(),

@@ -1,4 +1,5 @@
-//! `PATCH /api/v1/clips/{id}/sharing` — visibility, link expiry, whether guests may reply;
+//! `PATCH /api/v1/clips/{id}/sharing` — visibility, link expiry, whether guests may reply, what
+//! outsiders see of the thread;
 //! `POST …/sharing/rotate` — a new link (the old one stops working);
 //! `DELETE …/sharing/link` — no link at all. Owner only.
 
@@ -8,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::auth::Viewer;
-use crate::domain::Visibility;
+use crate::domain::{OutsidersSee, Visibility};
 use crate::error::{AppError, AppResult};
 use crate::services::clips::ClipView;
 use crate::services::sharing::{self, LinkChange, SettingsChange};
@@ -22,6 +23,9 @@ pub struct SharingChange {
     #[serde(default, deserialize_with = "present")]
     expires_at: Option<Option<String>>,
     guests_may_reply: Option<bool>,
+    /// What people who come through the link see of the thread: "message" (the message, the
+    /// owner's replies and guests' replies; the default) or "thread" (every reply).
+    outsiders_see: Option<String>,
 }
 
 /// A field that is there, even as `null`, is `Some`; one left out stays `None` (the default).
@@ -55,10 +59,16 @@ pub async fn update(
         .transpose()
         .map_err(|_| AppError::BadRequest("expires_at is not an RFC 3339 time".into()))?
         .map(|expiry| expiry.map(|at| at.with_timezone(&Utc)));
+    let outsiders_see = change
+        .outsiders_see
+        .map(|v| v.parse::<OutsidersSee>())
+        .transpose()
+        .map_err(|_| AppError::BadRequest("outsiders_see is \"message\" or \"thread\"".into()))?;
     let change = SettingsChange {
         visibility,
         expires_at,
         guests_may_reply: change.guests_may_reply,
+        outsiders_see,
     };
     Ok(Json(sharing::change_settings(&state, &viewer, &id, change).await?))
 }

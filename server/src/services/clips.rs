@@ -8,9 +8,9 @@ use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 
 use crate::auth::Viewer;
-use crate::auth::policy::{Action, Relation, allows, relation, through_thread};
-use crate::db::clips::{ClipRow, Cursor, StoredMedia};
-use crate::domain::{ClipStatus, Scope, TranscriptStatus, User, Visibility};
+use crate::auth::policy::{Action, Relation, allows, outsiders_may_see, relation, through_thread};
+use crate::db::clips::{ClipRow, Cursor, Listed, StoredMedia};
+use crate::domain::{ClipStatus, OutsidersSee, Scope, TranscriptStatus, User, Visibility};
 use crate::error::{AppError, AppResult, Missing};
 use crate::ids;
 use crate::state::AppState;
@@ -41,6 +41,8 @@ pub struct ClipView {
     pub visibility: Visibility,
     /// The playback page, for whoever may view the clip.
     pub page_url: Option<String>,
+    /// A frame of a video message, when it has one.
+    pub poster_url: Option<String>,
     /// The sharing settings and link: shown to the owner only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sharing: Option<SharingView>,
@@ -53,6 +55,8 @@ pub struct SharingView {
     pub token: Option<String>,
     pub expires_at: Option<String>,
     pub guests_may_reply: bool,
+    /// What people who come through the link see of the thread.
+    pub outsiders_see: OutsidersSee,
 }
 
 /// Where a clip's transcript stands, and where to get it.
@@ -114,6 +118,7 @@ impl ClipView {
             token: row.share_token.clone(),
             expires_at: row.share_expires_at.clone(),
             guests_may_reply: row.guests_may_reply,
+            outsiders_see: row.outsiders_see,
         });
         let recorded_at = row.recorded_at.as_deref().and_then(|utc| {
             let offset = FixedOffset::east_opt(i32::try_from(row.recorded_utc_offset? * 60).ok()?)?;
@@ -133,13 +138,19 @@ impl ClipView {
             media_url: format!("{url}/media{share_query}"),
             thread_url: format!("{base}/api/v1/threads/{}{share_query}", row.id),
             peaks_url: format!("{url}/peaks{share_query}"),
+            poster_url: row.poster_key.as_ref().map(|_| format!("{url}/poster{share_query}")),
             url: format!("{url}{share_query}"),
             // A guest gets the page of the link they hold, never another clip's link: a reply
             // reached through its thread's link stays reachable only through that link.
             page_url: match audience.relation {
                 Relation::Stranger => None,
                 Relation::LinkHolder if audience.share_token != row.share_token.as_deref() => None,
-                _ => row.share_token.as_ref().map(|t| share_url(base, t)),
+                Relation::LinkHolder => row.share_token.as_ref().map(|t| share_url(base, t)),
+                // The team opens a message whose link was turned off by its id.
+                Relation::Owner | Relation::Member => Some(match &row.share_token {
+                    Some(token) => share_url(base, token),
+                    None => format!("{base}/m/{}", row.id),
+                }),
             },
             visibility: row.visibility,
             sharing,
@@ -210,6 +221,7 @@ pub async fn list(
     state: &AppState,
     viewer: &Viewer,
     user: &User,
+    listed: Listed,
     limit: i64,
     after: Option<&str>,
     author: Option<&str>,
@@ -218,7 +230,7 @@ pub async fn list(
     let rows = state
         .db
         .clips()
-        .list(Scope::of(user), limit + 1, after.as_ref(), author)
+        .list(Scope::of(user), listed, limit + 1, after.as_ref(), author)
         .await?;
     let more = rows.len() as i64 > limit;
     let rows: Vec<ClipRow> = rows.into_iter().take(limit as usize).collect();
@@ -260,7 +272,11 @@ pub async fn find(state: &AppState, viewer: &Viewer, id: &str, action: Action) -
         && let Some(reply) = state.db.threads().by_clip(&row.id).await?
         && let Some(root) = state.db.clips().get(&reply.root_clip_id).await?
     {
-        let to_root = self::relation(viewer.user.as_ref(), viewer.share_token.as_deref(), &root.access(), now);
+        let mut to_root = self::relation(viewer.user.as_ref(), viewer.share_token.as_deref(), &root.access(), now);
+        // A reply the owner keeps inside the team is not reached through the link.
+        if to_root == Relation::LinkHolder && !outsiders_may_see(&root.access(), &reply.author) {
+            to_root = Relation::Stranger;
+        }
         relation = through_thread(relation, to_root);
     }
     check(&row, relation, action)?;

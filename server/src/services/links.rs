@@ -62,6 +62,7 @@ pub async fn open(state: &AppState, viewer: &Viewer, token: &str) -> AppResult<O
         share_token: session.share_token.as_deref(),
         share_expires_at: None,
         guests_may_reply: false,
+        outsiders_see: crate::domain::OutsidersSee::Message,
     };
     if relation(viewer.user.as_ref(), Some(token), &access, Utc::now()) == Relation::Stranger {
         return Err(missing());

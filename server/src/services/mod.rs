@@ -2,6 +2,7 @@
 //! thin adapters over these functions and render the typed views they return.
 
 pub mod accounts;
+pub mod cards;
 pub mod clips;
 pub mod invites;
 pub mod links;

@@ -1,12 +1,12 @@
 //! Who may open a clip through its link: visibility, the link's expiry, whether guests may
-//! reply, and the link itself (rotated or revoked). Owner only.
+//! reply, what they see of the thread, and the link itself (rotated or revoked). Owner only.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use crate::auth::Viewer;
 use crate::auth::policy::Action;
 use crate::auth::secrets::new_secret;
-use crate::domain::Visibility;
+use crate::domain::{OutsidersSee, Visibility};
 use crate::error::{AppError, AppResult};
 use crate::services::clips::{ClipView, find};
 use crate::state::AppState;
@@ -18,6 +18,7 @@ pub struct SettingsChange {
     /// `Some(None)` removes the expiry.
     pub expires_at: Option<Option<DateTime<Utc>>>,
     pub guests_may_reply: Option<bool>,
+    pub outsiders_see: Option<OutsidersSee>,
 }
 
 /// What becomes of the link.
@@ -44,6 +45,9 @@ pub async fn change_settings(
     }
     if let Some(guests) = change.guests_may_reply {
         clip.guests_may_reply = guests;
+    }
+    if let Some(outsiders_see) = change.outsiders_see {
+        clip.outsiders_see = outsiders_see;
     }
     state.db.clips().update_sharing(&clip).await?;
     ClipView::load(state, clip, viewer.audience(relation)).await

@@ -1,13 +1,13 @@
 //! Threads: the conversation around a clip as a typed tree, answering it, receipts, the inbox.
 //! A thread is read in a fixed number of queries however long it is.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Offset, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Viewer;
-use crate::auth::policy::{Action, Relation, relation, through_thread};
+use crate::auth::policy::{Action, ClipAccess, Relation, outsiders_may_see, relation, through_thread};
 use crate::db::clips::ClipRow;
 use crate::db::threads::Reply;
 use crate::domain::{Author, ClipStatus, ReplyBody, User, clock, parse_timestamp, timestamp};
@@ -164,6 +164,10 @@ pub async fn thread(state: &AppState, viewer: &Viewer, clip_id: &str) -> AppResu
     };
     let root_id = root.id.clone();
     let replies = state.db.threads().of_thread(&root_id).await?;
+    let replies = match Readers::of(root_relation) {
+        Readers::Team => replies,
+        Readers::Outsiders => shown_to_outsiders(replies, &root.access()),
+    };
     if let Some(user) = &viewer.user {
         let texts: Vec<&str> = replies
             .iter()
@@ -186,6 +190,34 @@ pub async fn thread(state: &AppState, viewer: &Viewer, clip_id: &str) -> AppResu
         root: root_message,
         reply_count: replies.len(),
     })
+}
+
+/// The replies outsiders may see (see [`outsiders_may_see`]), each answering its nearest
+/// shown ancestor: the owner's answer to a teammate's hidden reply answers the message instead
+/// (and loses its "at 1:23", which pointed into the hidden reply).
+fn shown_to_outsiders(replies: Vec<Reply>, root: &ClipAccess<'_>) -> Vec<Reply> {
+    let parents: HashMap<String, Option<String>> =
+        replies.iter().map(|r| (r.id.clone(), r.parent_id.clone())).collect();
+    let shown: HashSet<String> = replies
+        .iter()
+        .filter(|r| outsiders_may_see(root, &r.author))
+        .map(|r| r.id.clone())
+        .collect();
+    replies
+        .into_iter()
+        .filter(|r| shown.contains(&r.id))
+        .map(|mut reply| {
+            let mut parent = reply.parent_id.clone();
+            while let Some(hidden) = parent.as_ref().filter(|p| !shown.contains(*p)) {
+                parent = parents.get(hidden).cloned().flatten();
+            }
+            if parent != reply.parent_id {
+                reply.parent_id = parent;
+                reply.anchor_ms = None;
+            }
+            reply
+        })
+        .collect()
 }
 
 /// Who reads a thread: its workspace's members, or people who came through its link (who see
@@ -406,7 +438,7 @@ pub struct NewReply {
 pub async fn reply(state: &AppState, viewer: &Viewer, clip_id: &str, new: NewReply) -> AppResult<Message> {
     let (target, relation) = find(state, viewer, clip_id, Action::Reply).await?;
     let (root_id, as_reply) = locate(state, &target.id).await?;
-    let (parent_id, answered_clip) = answered(state, &new, &root_id, target, as_reply).await?;
+    let (parent_id, answered_clip) = answered(state, &new, &root_id, target, as_reply, relation).await?;
     if let Some(at) = new.at_ms {
         check_moment(at, answered_clip.as_ref())?;
     }
@@ -443,17 +475,26 @@ async fn answered(
     root_id: &str,
     target: ClipRow,
     target_as_reply: Option<Reply>,
+    relation: Relation,
 ) -> AppResult<(Option<String>, Option<ClipRow>)> {
     let Some(parent_id) = &new.parent_id else {
         return Ok((target_as_reply.map(|r| r.id), Some(target)));
     };
+    let not_in_thread = || AppError::BadRequest("parent_id is not a reply in this thread".into());
     let parent = state
         .db
         .threads()
         .by_id(parent_id)
         .await?
         .filter(|p| p.root_clip_id == root_id)
-        .ok_or_else(|| AppError::BadRequest("parent_id is not a reply in this thread".into()))?;
+        .ok_or_else(not_in_thread)?;
+    // Outsiders answer only what they are shown.
+    if Readers::of(relation) == Readers::Outsiders {
+        let root = state.db.clips().get(root_id).await?.ok_or_else(not_in_thread)?;
+        if !outsiders_may_see(&root.access(), &parent.author) {
+            return Err(not_in_thread());
+        }
+    }
     let clip = match parent.clip_id() {
         Some(id) => Some(
             state

@@ -38,11 +38,12 @@ pub async fn api_docs() -> Response {
     super::document(
         "Offbeat API",
         None,
+        super::Chrome::Site,
         html! {},
         &[],
         html! {
-            main.api-docs {
-                nav { a href="/" { "← Dashboard" } " · " a href="/api/v1/openapi.json" { "openapi.json" } }
+            main.api-docs #content {
+                p { a href="/api/v1/openapi.json" { "openapi.json" } }
                 h1 { "Offbeat API" }
                 p { (doc["info"]["description"].as_str().unwrap_or_default()) }
                 p { "Errors are " code { "{\"error\": {\"code\", \"message\"}}" } " with the status that says what kind." }

@@ -1,5 +1,6 @@
 //! `/`: the dashboard (record a message, the inbox, my clips, search) and `/login`.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 
 use axum::Form;
@@ -10,13 +11,17 @@ use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
 use crate::auth::{Credential, Viewer, transport};
-use crate::domain::{User, clock};
+use crate::db::clips::Listed;
+use crate::domain::{TranscriptStatus, User, clock};
 use crate::error::AppError;
 use crate::services::accounts::{check_password, start_session};
+use crate::services::cards::{self, Card};
 use crate::services::clips::{self, ClipView};
 use crate::services::search::{self, SearchResults};
 use crate::services::threads;
 use crate::state::AppState;
+use crate::web::avatar::avatar;
+use crate::web::live_parts::version_of;
 use crate::web::when::viewer_time;
 
 /// How many of the newest messages the dashboard lists.
@@ -82,7 +87,16 @@ async fn render(
     // Every moment on the page in the viewer's own zone.
     let zone = user.zone();
     let inbox = threads::inbox(state, viewer).await?;
-    let page = clips::list(state, viewer, user, LISTED, filters.after, filters.author).await?;
+    let page = clips::list(
+        state,
+        viewer,
+        user,
+        Listed::Messages,
+        LISTED,
+        filters.after,
+        filters.author,
+    )
+    .await?;
     let members = crate::services::team::members(state, viewer).await?;
     // Everyone's newest, mine apart; or one member's.
     let (mine, team): (Vec<ClipView>, Vec<ClipView>) = page
@@ -110,24 +124,29 @@ async fn render(
             Err(err) => return Err(err),
         }
     };
+    let unheard: HashMap<String, i64> = inbox.threads.iter().map(|t| (t.root.id.clone(), t.unheard)).collect();
+    let inbox_clips: Vec<ClipView> = inbox
+        .threads
+        .into_iter()
+        .filter(|t| filters.author.is_none_or(|a| t.root.owner_id.as_deref() == Some(a)))
+        .map(|t| t.root)
+        .collect();
+    let inbox_cards = cards::cards(state, inbox_clips, &unheard).await?;
+    let mine = cards::cards(state, mine, &unheard).await?;
+    let team = cards::cards(state, team, &unheard).await?;
     Ok(super::private_page(
         "Dashboard",
         Some(csrf),
-        &["record.js", "dashboard.js"],
+        &["record.js", "live.js"],
         html! {
-            header.controls {
-                h1 { "Offbeat" }
-                span.byline { "Signed in as " (user.display_name) " (" (user.time_zone) ")" }
-                a.button href="/members" { "Members" }
-                a.button href="/settings" { "Settings" }
-                button #sign-out type="button" { "Sign out" }
-            }
-            section aria-label="Record a message" {
-                h2 { "New message" }
+            p.byline.welcome { "Signed in as " (user.display_name) " · times in " (user.time_zone) }
+            section.record #record aria-labelledby="record-heading" {
+                h2 #record-heading { "New message" }
+                p.hint { "Give it a title, or leave it empty: the first words you say become its title." }
                 offbeat-record {}
             }
             form.search role="search" method="get" action="/" {
-                input type="search" name="q" value=(q) placeholder="Search transcripts and titles" aria-label="Search transcripts and titles";
+                input type="search" name="q" value=(q) placeholder="Search transcripts, titles and replies" aria-label="Search transcripts, titles and replies";
             }
             @match &found {
                 Some(Ok(found)) => (search_results(q, found, zone)),
@@ -141,34 +160,19 @@ async fn render(
                         option value=(member.id) selected[filters.author == Some(member.id.as_str())] { (member.display_name) }
                     }
                 } }
-                " "
                 label { input type="checkbox" name="show" value="unheard" checked[filters.show == Show::Unheard]; " only unheard" }
-                " "
                 button type="submit" { "Show" }
             }
-            section aria-label="Inbox" {
-                h2 { "Inbox" }
-                @if inbox.threads.is_empty() { p.status { "Nothing new." } }
-                ul {
-                    @for thread in &inbox.threads {
-                        @if filters.author.is_none_or(|a| thread.root.owner_id.as_deref() == Some(a)) {
-                            li {
-                                (clip_link(&thread.root)) " · " (viewer_time(&thread.latest_at, zone))
-                                " · " strong { (thread.unheard) " new" }
-                            }
-                        }
-                    }
-                }
-            }
+            (card_list("inbox", "Inbox", "Nothing new: you have heard everything.", &inbox_cards, zone))
             @if filters.show == Show::Everything {
                 @match &author_name {
-                    Some(name) => (clip_list(&format!("From {name}"), "Nothing from them yet.", &team, zone)),
+                    Some(name) => (card_list("team", &format!("From {name}"), "Nothing from them yet.", &team, zone)),
                     None => {
-                        (clip_list("Your messages", "No messages yet: record the first one above.", &mine, zone))
-                        (clip_list("From your team", "Nothing from your team yet.", &team, zone))
+                        (card_list("mine", "Your messages", "No messages yet: record the first one above.", &mine, zone))
+                        (card_list("team", "From your team", "Nothing from your team yet.", &team, zone))
                     }
                 }
-                @if let Some(older) = &older { p { a.older href=(older) { "Older messages →" } } }
+                @if let Some(older) = &older { p { a.older.button href=(older) { "Older messages →" } } }
             }
         },
     ))
@@ -199,31 +203,62 @@ fn search_results(q: &str, found: &SearchResults, zone: chrono_tz::Tz) -> Markup
     }
 }
 
-fn clip_list(heading: &str, empty: &str, clips: &[ClipView], zone: chrono_tz::Tz) -> Markup {
+/// A section of message cards that keeps itself current (`live.js`, by its version).
+fn card_list(id: &str, heading: &str, empty: &str, cards: &[Card], zone: chrono_tz::Tz) -> Markup {
+    let heading_id = format!("{id}-heading");
+    let inner = html! {
+        h2 id=(heading_id) { (heading) }
+        @if cards.is_empty() { p.status { (empty) } }
+        ul.cards {
+            @for card in cards { (message_card(card, zone)) }
+        }
+    };
+    let v = version_of(&inner);
+    html! { section id=(id) data-live data-v=(v) aria-labelledby=(heading_id) { (inner) } }
+}
+
+/// One message: who, what, when, how long, what it opens with, how many answers, and
+/// whether there is something in it the viewer has not heard.
+fn message_card(card: &Card, zone: chrono_tz::Tz) -> Markup {
+    let clip = &card.clip;
+    let author = clip.author.as_deref().unwrap_or("someone");
     html! {
-        section aria-label=(heading) {
-            h2 { (heading) }
-            @if clips.is_empty() { p.status { (empty) } }
-            ul {
-                @for clip in clips {
-                    li {
-                        (clip_link(clip)) " · " (clip.author.as_deref().unwrap_or("someone"))
-                        " · " (viewer_time(&clip.created_at, zone))
-                        " · " (clock(clip.duration_ms))
-                        " · transcript " (clip.transcript.status)
+        li.card.unheard[card.unheard > 0] {
+            @if let Some(poster) = &clip.poster_url { img.poster src=(poster) alt="" loading="lazy" width="96" height="54"; }
+            @else { (avatar(author)) }
+            div.card-body {
+                h3 {
+                    @match &clip.page_url {
+                        Some(url) => a href=(url) { (clip.display_title()) },
+                        None => span { (clip.display_title()) },
                     }
+                    @if card.unheard > 0 {
+                        " " span.dot aria-hidden="true" {}
+                        span.new { (card.unheard) " new" }
+                    }
+                }
+                p.meta {
+                    (author) " · " (viewer_time(&clip.created_at, zone))
+                    " · " span aria-label="Length" { (clock(clip.duration_ms)) }
+                    @if clip.media.has_video { " · video" }
+                    " · " (match card.replies { 0 => "no replies".to_owned(), 1 => "1 reply".to_owned(), n => format!("{n} replies") })
+                }
+                @match &card.opening {
+                    Some(opening) => p.opening { "“" (opening) "”" },
+                    None => p.opening.status { (transcript_state(clip.transcript.status)) },
                 }
             }
         }
     }
 }
 
-fn clip_link(clip: &ClipView) -> Markup {
-    html! {
-        @match &clip.page_url {
-            Some(url) => a href=(url) { (clip.display_title()) },
-            None => span { (clip.display_title()) },
-        }
+/// What a card says while there is no transcript to quote.
+fn transcript_state(status: TranscriptStatus) -> &'static str {
+    match status {
+        TranscriptStatus::Pending | TranscriptStatus::Running => "Transcribing…",
+        TranscriptStatus::Ready => "Nothing was said.",
+        TranscriptStatus::Failed => "No transcript: transcription failed.",
+        TranscriptStatus::Disabled => "No transcript on this server.",
     }
 }
 
@@ -231,23 +266,40 @@ fn clip_link(clip: &ClipView) -> Markup {
 pub struct LoginForm {
     email: String,
     password: String,
+    /// Where to go once signed in (a page of this site).
+    #[serde(default)]
+    next: String,
 }
 
-pub async fn login_page() -> Markup {
-    login_markup(None, "")
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
 }
 
-fn login_markup(error: Option<&str>, email: &str) -> Markup {
+pub async fn login_page(Query(query): Query<LoginQuery>) -> Markup {
+    login_markup(None, "", query.next.as_deref().unwrap_or(""))
+}
+
+/// `next` if it is a path on this site, else the dashboard: a sign-in link must not send
+/// people elsewhere (`//host` and `/\host` are other sites to a browser).
+fn after_sign_in(next: &str) -> &str {
+    let local =
+        next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']);
+    if local { next } else { "/" }
+}
+
+fn login_markup(error: Option<&str>, email: &str, next: &str) -> Markup {
     super::private_page(
         "Sign in",
         None,
         &[],
         html! {
             h1 { "Sign in to Offbeat" }
-            form.reply method="post" action="/login" {
+            form.reply.narrow method="post" action="/login" {
                 label { "Email" input type="email" name="email" required autocomplete="username" value=(email); }
                 label { "Password" input type="password" name="password" required autocomplete="current-password"; }
-                button type="submit" { "Sign in" }
+                input type="hidden" name="next" value=(after_sign_in(next));
+                button.primary type="submit" { "Sign in" }
                 @if let Some(error) = error { p.status role="alert" { (error) } }
             }
         },
@@ -270,18 +322,21 @@ pub async fn login_submit(
                 AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
                 _ => StatusCode::BAD_REQUEST,
             };
-            return (status, login_markup(Some(&err.to_string()), &form.email)).into_response();
+            return (status, login_markup(Some(&err.to_string()), &form.email, &form.next)).into_response();
         }
     };
     match start_session(&state, &user, transport(&state, &headers, peer)).await {
         Ok((cookie, _)) => (
             StatusCode::SEE_OTHER,
-            [(header::SET_COOKIE, cookie), (header::LOCATION, "/".to_owned())],
+            [
+                (header::SET_COOKIE, cookie),
+                (header::LOCATION, after_sign_in(&form.next).to_owned()),
+            ],
         )
             .into_response(),
         Err(err) => (
             StatusCode::INTERNAL_SERVER_ERROR,
-            login_markup(Some(&err.to_string()), &form.email),
+            login_markup(Some(&err.to_string()), &form.email, &form.next),
         )
             .into_response(),
     }
@@ -290,4 +345,25 @@ pub async fn login_submit(
 /// `text` fit for a query string.
 fn urlencoded(text: &str) -> String {
     percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::after_sign_in;
+
+    #[test]
+    fn sign_in_returns_only_to_this_site() {
+        assert_eq!(after_sign_in("/c/abc"), "/c/abc");
+        assert_eq!(after_sign_in("/m/abc?x=1"), "/m/abc?x=1");
+        for elsewhere in [
+            "",
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "/a\r\nSet-Cookie: x",
+            "c/abc",
+        ] {
+            assert_eq!(after_sign_in(elsewhere), "/", "{elsewhere:?}");
+        }
+    }
 }

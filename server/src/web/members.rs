@@ -48,7 +48,6 @@ pub async fn members_page(State(state): State<AppState>, viewer: Viewer) -> Resp
         Some(csrf),
         &["members.js"],
         html! {
-            nav { a href="/" { "← Dashboard" } }
             h1 { "Members" }
             p.summary #shared-hours { (team.shared_hours.summary) }
             (timeline(&team))

@@ -4,9 +4,12 @@
 
 mod api_docs;
 mod assets;
+mod avatar;
+mod conditional;
 mod dashboard;
 mod forms;
 mod join;
+mod live_parts;
 mod members;
 mod oembed;
 mod page;
@@ -26,23 +29,69 @@ use axum::routing::get;
 
 use crate::state::AppState;
 
+/// What surrounds a page's own content.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chrome {
+    /// The site's header: the product, navigation and Record when signed in; Sign in when not.
+    Site,
+    /// Nothing around it: the player embedded in another site.
+    Bare,
+}
+
 /// Every page: the document around `body`, with its title, the session's CSRF token for the
-/// scripts' writes, whatever else the page puts in the head, and its script modules.
-fn document(title: &str, csrf: Option<&str>, head: maud::Markup, scripts: &[&str], body: maud::Markup) -> maud::Markup {
+/// scripts' writes (present only when signed in), whatever else the page puts in the head,
+/// and its script modules.
+fn document(
+    title: &str,
+    csrf: Option<&str>,
+    chrome: Chrome,
+    head: maud::Markup,
+    scripts: &[&str],
+    body: maud::Markup,
+) -> maud::Markup {
     let version = assets::version();
+    let signed_in = csrf.is_some() && chrome == Chrome::Site;
     maud::html! {
         (maud::DOCTYPE)
         html lang="en" {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                meta name="color-scheme" content="light dark";
                 title { (title) " · Offbeat" }
                 link rel="stylesheet" href={ "/assets/page.css?v=" (version) };
                 @if let Some(csrf) = csrf { meta name="csrf-token" content=(csrf); }
                 (head)
+                @if signed_in { script type="module" src={ "/assets/site.js?v=" (version) } {} }
                 @for script in scripts { script type="module" src={ "/assets/" (script) "?v=" (version) } {} }
             }
-            body { (body) }
+            body {
+                @if chrome == Chrome::Site {
+                    a.skip href="#content" { "Skip to content" }
+                    (site_header(signed_in))
+                }
+                (body)
+            }
+        }
+    }
+}
+
+/// The header of every page: where to go, and the way to record.
+fn site_header(signed_in: bool) -> maud::Markup {
+    maud::html! {
+        header.site {
+            a.brand href="/" { span.logo aria-hidden="true" {} "Offbeat" }
+            @if signed_in {
+                nav aria-label="Main" {
+                    a href="/" { "Dashboard" }
+                    a href="/members" { "Members" }
+                    a href="/settings" { "Settings" }
+                }
+                a.button.primary href="/#record" { "Record" }
+                button #sign-out type="button" { "Sign out" }
+            } @else {
+                nav aria-label="Main" { a href="/login" { "Sign in" } }
+            }
         }
     }
 }
@@ -50,7 +99,14 @@ fn document(title: &str, csrf: Option<&str>, head: maud::Markup, scripts: &[&str
 /// A page for the signed-in (or about to be): never indexed.
 fn private_page(title: &str, csrf: Option<&str>, scripts: &[&str], body: maud::Markup) -> maud::Markup {
     let noindex = maud::html! { meta name="robots" content="noindex"; };
-    document(title, csrf, noindex, scripts, maud::html! { main { (body) } })
+    document(
+        title,
+        csrf,
+        Chrome::Site,
+        noindex,
+        scripts,
+        maud::html! { main #content { (body) } },
+    )
 }
 
 /// A page that only says why there is nothing here.
@@ -73,6 +129,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(dashboard::dashboard))
         .route("/login", get(dashboard::login_page).post(dashboard::login_submit))
         .route("/c/{token}", get(page::clip_page))
+        .route("/m/{id}", get(page::team_page))
         .route("/setup/{token}", get(join::setup_page).post(join::setup_submit))
         .route("/join/{token}", get(join::join_page).post(join::join_submit))
         .route("/members", get(members::members_page))
@@ -81,6 +138,8 @@ pub fn router() -> Router<AppState> {
             "/unsubscribe/{user}/{signature}",
             get(unsubscribe::page).post(unsubscribe::confirm),
         )
+        // Pages answer If-None-Match (see `conditional`); assets are cached for good instead.
+        .layer(axum::middleware::from_fn(conditional::etag))
         .route("/assets/{file}", get(assets::asset))
         .route("/api/docs", get(api_docs::api_docs))
         .route("/oembed", get(oembed::oembed))
@@ -106,7 +165,7 @@ pub fn embed_cors(origins: &[String]) -> tower_http::cors::CorsLayer {
         .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST, Method::PUT])
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH])
         .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
         .max_age(std::time::Duration::from_secs(600))
 }

@@ -10,8 +10,8 @@ use crate::services::links::Recording;
 /// How often the page looks again.
 const REFRESH_SECS: u32 = 2;
 
-/// The "recording…" page of a take the viewer may see.
-pub fn markup(take: &Recording) -> Markup {
+/// The "recording…" page of a take the viewer may see (`csrf`: theirs, when signed in).
+pub fn markup(take: &Recording, csrf: Option<&str>) -> Markup {
     let title = take.title.as_deref().unwrap_or("A new message");
     let elapsed = (Utc::now() - take.started_at).num_seconds().max(0);
     let head = html! {
@@ -19,7 +19,7 @@ pub fn markup(take: &Recording) -> Markup {
         meta http-equiv="refresh" content=(REFRESH_SECS);
     };
     let body = html! {
-        main.recording {
+        main.recording #content {
             h1 { (title) }
             p.recording-now role="status" {
                 span.rec-dot aria-hidden="true" { "●" }
@@ -29,5 +29,5 @@ pub fn markup(take: &Recording) -> Markup {
             p { "It will play here as soon as they stop; this page refreshes by itself." }
         }
     };
-    super::document(title, None, head, &[], body)
+    super::document(title, csrf, super::Chrome::Site, head, &[], body)
 }

@@ -38,7 +38,6 @@ pub async fn settings_page(State(state): State<AppState>, viewer: Viewer) -> Res
         Some(csrf),
         if hooks.is_some() { &["profile.js", "webhooks.js"] } else { &["profile.js"] },
         html! {
-            nav { a href="/" { "← Dashboard" } " · " a href="/members" { "Members" } }
             h1 { "Settings" }
             form.profile #profile-form {
                 (profile_fields(&user.display_name, &user.time_zone, &user.working_hours, false))

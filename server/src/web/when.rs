@@ -35,3 +35,16 @@ pub fn viewer_time(utc: &str, viewer: Tz) -> Markup {
     );
     html! { time datetime=(utc) { (shown) } }
 }
+
+/// `utc` for whoever looks: in a signed-in viewer's zone; for someone not signed in, in UTC,
+/// rewritten by the page's script into the browser's zone (`data-viewer`).
+pub fn seen_time(utc: &str, viewer: Option<Tz>) -> Markup {
+    match viewer {
+        Some(zone) => viewer_time(utc, zone),
+        None => {
+            let shown = DateTime::parse_from_rfc3339(utc)
+                .map_or_else(|_| utc.to_owned(), |t| format!("{} UTC", t.format(FORMAT)));
+            html! { time data-viewer datetime=(utc) { (shown) } }
+        }
+    }
+}

@@ -238,6 +238,42 @@ impl Harness {
         .await
     }
 
+    /// A browser session's cookie (`name=value`) for `email`.
+    pub async fn session(&self, email: &str) -> String {
+        let login = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Body::from(serde_json::json!({ "email": email, "password": PASSWORD, "kind": "session" }).to_string()),
+            )
+            .await;
+        assert_eq!(login.status, 200, "{}", login.text());
+        login.headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// A page as the browser holding the session `cookie` gets it (failing unless 200).
+    pub async fn page(&self, cookie: &str, uri: &str) -> String {
+        let answer = self
+            .call_from(
+                "127.0.0.1:40000".parse().unwrap(),
+                Method::GET,
+                uri,
+                None,
+                &[("cookie", cookie)],
+                Body::empty(),
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{uri}");
+        answer.text()
+    }
+
     pub async fn get(&self, uri: &str, who: &Person) -> Answer {
         self.call(Method::GET, uri, Some(who), Body::empty()).await
     }

@@ -1,7 +1,7 @@
 //! The command line as people use it: `recorder login` remembers the server so later commands
 //! need no `--server`; `share --file` takes a WAV and prints a page link that opens; every
 //! command takes a page link as well as an id (`transcript`, `thread`, `reply`), and `reply`
-//! prints the thread's page, never an API path.
+//! prints the thread's page, never an API path; at a terminal `share` asks for a title.
 
 use std::io::Write;
 use std::process::Stdio;
@@ -49,6 +49,37 @@ fn the_command_line_remembers_its_server_and_speaks_in_page_links() {
         String::from_utf8_lossy(&page.body).contains("<audio"),
         "a playback page"
     );
+
+    // At a terminal, `share` asks for a title (`script` gives it one).
+    let titled = speech(dir.path(), "notes", "notes from the standup");
+    let program = recorder().get_program().to_owned();
+    let mut asked = std::process::Command::new("script")
+        .arg("-qec")
+        .arg(format!(
+            "'{}' share --file '{}'",
+            program.to_string_lossy(),
+            titled.display()
+        ))
+        .arg("/dev/null")
+        .env("OFFBEAT_CONFIG_DIR", config.path())
+        .env_remove("OFFBEAT_SERVER")
+        .env_remove("OFFBEAT_TOKEN")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut typed = asked.stdin.take().unwrap();
+    writeln!(typed, "Standup notes").unwrap();
+    let mut screen = String::new();
+    std::io::Read::read_to_string(&mut asked.stdout.take().unwrap(), &mut screen).unwrap();
+    drop(typed);
+    assert!(asked.wait().unwrap().success(), "{screen}");
+    assert!(screen.contains("Title ("), "it asks: {screen}");
+    let titled_link = screen
+        .split_whitespace()
+        .find(|word| word.starts_with(&format!("{}/c/", server.url)))
+        .unwrap_or_else(|| panic!("a page link: {screen}"));
+    assert_eq!(server.clip_of_page(titled_link)["title"], "Standup notes");
 
     // The page link is enough for every command.
     let id = server.clip_of_page(&link)["id"].as_str().unwrap().to_owned();

@@ -121,11 +121,12 @@ fn the_playback_page_seeks_changes_speed_and_keeps_hostile_text_inert() {
          db.execute('UPDATE transcript_segments SET text = ? WHERE clip_id = ?', (sys.argv[2], sys.argv[3])); db.commit()",
     ).arg(server.data_dir().join("offbeat.db")).arg(transcript_text).arg(hostile_id));
     let reply_text = "<b>bold</b><script>alert(3)</script>";
+    // By the message's owner: what people with the link see of its thread.
     let reply = request(
         "POST",
         &server.api(&format!("/api/v1/threads/{hostile_id}/replies")),
         &[
-            ("Authorization", &as_user(&owner)),
+            ("Authorization", &as_user(&mallory)),
             ("Content-Type", "application/json"),
         ],
         Some(json!({ "text": reply_text }).to_string().as_bytes()),
@@ -382,4 +383,142 @@ fn links_unfurl_only_when_shared_by_link_and_pages_are_small_and_locked_down() {
         html.len()
     );
     assert!(total <= 60 * 1024, "{total} bytes");
+}
+
+fn subdir(dir: &Path, name: &str) -> PathBuf {
+    let sub = dir.join(name);
+    std::fs::create_dir_all(&sub).unwrap();
+    sub
+}
+
+/// About 40 s of speech: a transcription that keeps the queue busy for a while.
+fn long_clip(dir: &Path) -> PathBuf {
+    let once = two_sentences(dir);
+    let wav = dir.join("long.wav");
+    run_ok(
+        Command::new("sox")
+            .arg(dir.join("clip.wav"))
+            .arg(&wav)
+            .args(["repeat", "5"]),
+    );
+    let out = dir.join("long.opus");
+    run_ok(recorder().arg("encode").arg(&wav).arg(&out));
+    assert!(once.is_file());
+    out
+}
+
+fn post_json(server: &ServerProc, user: &TestUser, path: &str, body: &Value) -> Value {
+    let reply = request(
+        "POST",
+        &server.api(path),
+        &[("Authorization", &as_user(user)), ("Content-Type", "application/json")],
+        Some(body.to_string().as_bytes()),
+    );
+    assert!(reply.status < 300, "{path}: {}", String::from_utf8_lossy(&reply.body));
+    reply.json()
+}
+
+/// The daily loop in the browser (tests/web/everyday.mjs): titles, sharing from the page,
+/// what outsiders see, pages that keep up, times in the viewer's zone, search, accessibility.
+#[test]
+fn the_everyday_loop_shares_keeps_up_and_stays_accessible() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = transcribing_server();
+    let owner = server.user.clone();
+    let tess = server.add_user("tess@example.com", "Tess Teammate", "Asia/Tokyo", "Default");
+    let plan = upload_as(&server, &owner, &two_sentences(dir.path()), "Launch plan");
+    let plan_id = plan["id"].as_str().unwrap().to_owned();
+    assert_eq!(plan["visibility"], "workspace", "a new message is for the team only");
+    assert_eq!(
+        wait_for_transcript(&server, &plan_id, Duration::from_secs(120))["status"],
+        "ready"
+    );
+    // Tess hears it and answers inside the team; its owner answers too.
+    let seen = request(
+        "POST",
+        &server.api(&format!("/api/v1/clips/{plan_id}/seen")),
+        &[("Authorization", &as_user(&tess))],
+        None,
+    );
+    assert!(seen.status < 300);
+    let team_only = post_json(
+        &server,
+        &tess,
+        &format!("/api/v1/threads/{plan_id}/replies"),
+        &json!({ "text": "Internal: the budget is tight" }),
+    );
+    let public = post_json(
+        &server,
+        &owner,
+        &format!("/api/v1/threads/{plan_id}/replies"),
+        &json!({ "text": "Public answer from Olive", "parent_id": team_only["reply_id"] }),
+    );
+
+    // A message sent without a title is named by its first words once transcribed.
+    let numbers = dir.path().join("numbers.opus");
+    run_ok(
+        recorder()
+            .arg("encode")
+            .arg(speech(dir.path(), "numbers", "Quarterly numbers are ready for review."))
+            .arg(&numbers)
+            // Like the record button's takes: no title in the file either.
+            .args(["--title", ""]),
+    );
+    let untitled = upload_as(&server, &tess, &numbers, "");
+    let untitled_id = untitled["id"].as_str().unwrap();
+    assert_eq!(untitled["title"], "", "no title until the transcript names it");
+    let said = wait_for_transcript(&server, untitled_id, Duration::from_secs(120))["text"]
+        .as_str()
+        .unwrap()
+        .trim()
+        .to_owned();
+    let named = request(
+        "GET",
+        &server.api(&format!("/api/v1/clips/{untitled_id}")),
+        &[("Authorization", &as_user(&tess))],
+        None,
+    )
+    .json();
+    let title = named["title"].as_str().unwrap().to_owned();
+    assert!(
+        title.to_lowercase().contains("ready for review") && said.starts_with(title.trim_end_matches(['.', '…'])),
+        "the title {title:?} is the opening of what was said: {said:?}"
+    );
+
+    // Media the page receives while open: a voice reply, a message still being transcribed.
+    let reply_clip = dir.path().join("reply.opus");
+    run_ok(
+        recorder()
+            .arg("encode")
+            .arg(speech(dir.path(), "reply", "Sounds good to me."))
+            .arg(&reply_clip),
+    );
+    node(
+        "everyday.mjs",
+        &json!({
+            "base": server.url,
+            "password": TEST_PASSWORD,
+            "owner": { "email": owner.email, "token": owner.token },
+            "tess": { "email": tess.email, "token": tess.token, "zone": "Asia/Tokyo" },
+            "plan": { "id": plan_id, "page": plan["page_url"], "createdAt": plan["created_at"] },
+            "teamOnly": team_only["reply_id"],
+            "public": public["reply_id"],
+            "untitled": { "page": named["page_url"], "title": title },
+            "replyClip": reply_clip,
+            "freshClip": two_sentences(&subdir(dir.path(), "fresh")),
+            "longClip": long_clip(&subdir(dir.path(), "long")),
+            "axe": web_dir().join("node_modules/axe-core/axe.min.js"),
+            "artifacts": artifacts(),
+        }),
+    );
+    // What the owner chose on the page is what the API says.
+    let after = request(
+        "GET",
+        &server.api(&format!("/api/v1/clips/{plan_id}")),
+        &[("Authorization", &as_user(&owner))],
+        None,
+    )
+    .json();
+    assert_eq!(after["visibility"], "link");
+    assert_eq!(after["sharing"]["outsiders_see"], "message");
 }

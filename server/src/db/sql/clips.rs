@@ -4,13 +4,13 @@
 pub(crate) const SUMMARY: &str = "id, title, author, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
     audio_codec, video_codec, has_video, width, height, channels, sample_rate, duration_ms, byte_size, sha256, \
     storage_key, head_key, tail_start, tail_end, peaks_per_second, substr(peaks, 1, 0) AS peaks, silences, owner_id, workspace_id, visibility, share_token, \
-    share_expires_at, guests_may_reply, poster_key";
+    share_expires_at, guests_may_reply, outsiders_see, poster_key";
 
 macro_rules! clip_store {
     ($db:ty) => {
         const _: () = {
             use $crate::db::sql::{Dialect, clips::SUMMARY};
-            use $crate::db::clips::{ClipRow, ClipStore, Cursor, Scope};
+            use $crate::db::clips::{ClipRow, ClipStore, Cursor, Listed, Scope};
 
             #[async_trait::async_trait]
             impl ClipStore for $db {
@@ -21,8 +21,8 @@ macro_rules! clip_store {
                         "INSERT INTO clips (id, title, author, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
                          audio_codec, video_codec, has_video, width, height, channels, sample_rate, duration_ms, byte_size, sha256, \
                          storage_key, peaks_per_second, peaks, silences, owner_id, workspace_id, visibility, share_token, \
-                         share_expires_at, guests_may_reply, head_key, tail_start, tail_end) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)",
+                         share_expires_at, guests_may_reply, head_key, tail_start, tail_end, outsiders_see) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)",
                     )
                     .bind(&clip.id)
                     .bind(&clip.title)
@@ -56,6 +56,7 @@ macro_rules! clip_store {
                     .bind(head_key)
                     .bind(tail_start)
                     .bind(tail_end)
+                    .bind(clip.outsiders_see.as_str())
                     .execute(&mut *tx)
                     .await?;
                     sqlx::query("INSERT INTO transcript_jobs (clip_id, state, run_after, updated_at) VALUES ($1, 'pending', $2, $3)")
@@ -106,6 +107,7 @@ macro_rules! clip_store {
                 async fn list(
                     &self,
                     scope: Scope<'_>,
+                    listed: Listed,
                     limit: i64,
                     after: Option<&Cursor>,
                     author: Option<&str>,
@@ -113,6 +115,7 @@ macro_rules! clip_store {
                     sqlx::query_as(&format!(
                         "SELECT {SUMMARY} FROM clips WHERE (workspace_id = $1 OR ($2 AND workspace_id IS NULL)) \
                          AND ($3 IS NULL OR (created_at, id) < ($3, $4)) AND ($5 IS NULL OR owner_id = $5) \
+                         AND ($7 OR NOT EXISTS (SELECT 1 FROM replies WHERE replies.clip_id = clips.id)) \
                          ORDER BY created_at DESC, id DESC LIMIT $6"
                     ))
                     .bind(scope.workspace_id)
@@ -121,6 +124,7 @@ macro_rules! clip_store {
                     .bind(after.map(|c| c.id.as_str()))
                     .bind(author)
                     .bind(limit)
+                    .bind(listed == Listed::Clips)
                     .fetch_all(&self.pool)
                     .await
                 }
@@ -134,13 +138,15 @@ macro_rules! clip_store {
 
                 async fn update_sharing(&self, clip: &ClipRow) -> sqlx::Result<()> {
                     sqlx::query(
-                        "UPDATE clips SET visibility = $1, share_token = $2, share_expires_at = $3, guests_may_reply = $4 WHERE id = $5",
+                        "UPDATE clips SET visibility = $1, share_token = $2, share_expires_at = $3, guests_may_reply = $4, \
+                         outsiders_see = $6 WHERE id = $5",
                     )
                     .bind(clip.visibility.as_str())
                     .bind(&clip.share_token)
                     .bind(&clip.share_expires_at)
                     .bind(clip.guests_may_reply)
                     .bind(&clip.id)
+                    .bind(clip.outsiders_see.as_str())
                     .execute(&self.pool)
                     .await?;
                     Ok(())

@@ -179,6 +179,19 @@ macro_rules! thread_store {
                     .await
                 }
 
+                async fn reply_counts(&self, root_clip_ids: &[&str]) -> sqlx::Result<Vec<(String, i64)>> {
+                    if root_clip_ids.is_empty() {
+                        return Ok(Vec::new());
+                    }
+                    sqlx::query_as(&format!(
+                        "SELECT root_clip_id, CAST(COUNT(*) AS BIGINT) FROM replies WHERE root_clip_id {} GROUP BY root_clip_id",
+                        Self::IN_ID_LIST
+                    ))
+                    .bind(Self::id_list(root_clip_ids)?)
+                    .fetch_all(&self.pool)
+                    .await
+                }
+
                 async fn mark_done(&self, root_clip_id: &str, user_id: &str, at: &str) -> sqlx::Result<()> {
                     sqlx::query(
                         "INSERT INTO threads_done (user_id, root_clip_id, done_at) VALUES ($1, $2, $3) \

@@ -1,0 +1,38 @@
+//! Messages as the dashboard shows them: each clip with the opening of its transcript, how
+//! many replies it has, and how much of it the viewer has not heard — loaded for a whole list
+//! in one query each.
+
+use std::collections::HashMap;
+
+use crate::error::AppResult;
+use crate::services::clips::ClipView;
+use crate::state::AppState;
+
+/// Characters of the transcript a card shows.
+const OPENING_CHARS: usize = 140;
+
+#[derive(Debug)]
+pub struct Card {
+    pub clip: ClipView,
+    pub opening: Option<String>,
+    pub replies: i64,
+    /// Messages in its thread the viewer has not heard or read.
+    pub unheard: i64,
+}
+
+/// Cards for `clips`, given what the viewer has not heard (unheard messages by root clip id,
+/// from their inbox).
+pub async fn cards(state: &AppState, clips: Vec<ClipView>, unheard: &HashMap<String, i64>) -> AppResult<Vec<Card>> {
+    let ids: Vec<&str> = clips.iter().map(|c| c.id.as_str()).collect();
+    let mut openings = state.db.transcripts().openings(&ids, OPENING_CHARS).await?;
+    let replies: HashMap<String, i64> = state.db.threads().reply_counts(&ids).await?.into_iter().collect();
+    Ok(clips
+        .into_iter()
+        .map(|clip| Card {
+            opening: openings.remove(&clip.id),
+            replies: replies.get(&clip.id).copied().unwrap_or(0),
+            unheard: unheard.get(&clip.id).copied().unwrap_or(0),
+            clip,
+        })
+        .collect())
+}
