@@ -170,6 +170,20 @@ async fn outsiders_see_what_the_owner_shows(backend: Backend) {
     assert_eq!(not_owner.status, StatusCode::FORBIDDEN);
 }
 
+/// `uri` asked for again by `who`, with the ETag of an earlier answer.
+async fn revalidate(server: &Harness, uri: &str, who: &Person, etag: &str) -> Answer {
+    server
+        .call_from(
+            "127.0.0.1:40000".parse().unwrap(),
+            Method::GET,
+            uri,
+            Some(who),
+            &[("if-none-match", etag)],
+            Body::empty(),
+        )
+        .await
+}
+
 async fn the_team_opens_a_message_by_id_and_pages_answer_if_none_match(backend: Backend) {
     let server = Harness::on(backend, &[]).await;
     let (olive, manu) = server.olive_and_manu().await;
@@ -204,16 +218,7 @@ async fn the_team_opens_a_message_by_id_and_pages_answer_if_none_match(backend: 
     let first = server.get(&path, &manu).await;
     let etag = first.headers["etag"].to_str().unwrap().to_owned();
     assert_eq!(first.headers["cache-control"], "private, no-cache");
-    let again = server
-        .call_from(
-            "127.0.0.1:40000".parse().unwrap(),
-            Method::GET,
-            &path,
-            Some(&manu),
-            &[("if-none-match", &etag)],
-            Body::empty(),
-        )
-        .await;
+    let again = revalidate(&server, &path, &manu, &etag).await;
     assert_eq!(again.status, StatusCode::NOT_MODIFIED);
     assert!(again.body.is_empty());
     let replied = server
@@ -224,16 +229,7 @@ async fn the_team_opens_a_message_by_id_and_pages_answer_if_none_match(backend: 
         )
         .await;
     assert_eq!(replied.status, 201);
-    let changed = server
-        .call_from(
-            "127.0.0.1:40000".parse().unwrap(),
-            Method::GET,
-            &path,
-            Some(&manu),
-            &[("if-none-match", &etag)],
-            Body::empty(),
-        )
-        .await;
+    let changed = revalidate(&server, &path, &manu, &etag).await;
     assert_eq!(changed.status, StatusCode::OK);
     assert_ne!(changed.headers["etag"].to_str().unwrap(), etag);
     assert!(changed.text().contains("news"));

@@ -155,22 +155,23 @@ await hit.locator('a').click();
 await tess.page.waitForURL(new RegExp(`#r-${config.public}$`));
 check(await tess.page.locator(`#r-${config.public}`).getByText('Public answer from Olive').isVisible(), 'the hit opens the thread at the reply');
 
-// 7. The dashboard keeps up too: a new message lists itself, still transcribing, and its
-//    page shows the transcript once it is made — neither reloads.
-await tess.page.goto(`${config.base}/`);
-await shownInZone(tess.page.locator('#team .card', { hasText: 'Launch plan' }), config.tess.zone, 'a dashboard card');
-await tess.page.evaluate(() => { window.stayed = true; });
-// A long message first, so that the next waits for its transcript in the queue.
+// 7. A transcript appears on an open page once it is made, and the dashboard lists a new
+//    message by itself — neither reloads.
+// A long message first, so that the next one waits for its transcript in the queue while its
+// page is open.
 await upload(config.owner.token, config.longClip, 'Long read');
 const fresh = await upload(config.owner.token, config.freshClip, 'Fresh news');
-const freshCard = tess.page.locator('#team .card', { hasText: 'Fresh news' });
-await freshCard.waitFor({ timeout: 30000 });
-check(await unreloaded(tess.page), 'a new message appears on the dashboard without a reload');
 await tess.page.goto(fresh.page_url);
 check(await tess.page.getByText('The transcript is not ready yet').isVisible(), 'its page opens before the transcript is made');
 await tess.page.evaluate(() => { window.stayed = true; });
 await tess.page.locator('.transcript [data-start-ms]').first().waitFor({ timeout: 120000 });
 check(await unreloaded(tess.page), 'the transcript appears when it is ready, without a reload');
+await tess.page.goto(`${config.base}/`);
+await shownInZone(tess.page.locator('#team .card', { hasText: 'Launch plan' }), config.tess.zone, 'a dashboard card');
+await tess.page.evaluate(() => { window.stayed = true; });
+await upload(config.owner.token, config.replyClip, 'Late news');
+await tess.page.locator('#team .card', { hasText: 'Late news' }).waitFor({ timeout: 30000 });
+check(await unreloaded(tess.page), 'a new message appears on the dashboard without a reload');
 
 // 8. Look and feel: cards and a conversation, light and dark, phone width, no A/AA issue.
 await tess.page.goto(`${config.base}/`);
