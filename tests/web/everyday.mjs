@@ -182,6 +182,14 @@ await accessible(tess.page, 'the dashboard, dark');
 await tess.page.screenshot({ path: `${shots}/dashboard-dark.png`, fullPage: true });
 await fitsPhone(tess.page, 'the dashboard');
 await tess.page.screenshot({ path: `${shots}/dashboard-phone.png`, fullPage: true });
+for (const [path, what] of [['/members', 'the members page'], ['/settings', 'the settings page']]) {
+  await tess.page.setViewportSize({ width: 1024, height: 900 });
+  await tess.page.goto(`${config.base}${path}`);
+  await accessible(tess.page, `${what}, dark`);
+  await tess.page.emulateMedia({ colorScheme: 'light' });
+  await accessible(tess.page, what);
+  await tess.page.emulateMedia({ colorScheme: 'dark' });
+}
 
 await olive.page.goto(config.plan.page);
 await olive.page.locator('#sharing summary').click();

@@ -25,7 +25,7 @@ use crate::services::transcripts;
 use crate::state::AppState;
 use crate::web::avatar::avatar;
 use crate::web::live_parts::{live_part, version_of};
-use crate::web::when::{author_local, pretty_local, seen_time};
+use crate::web::when::{author_local, moment_in, pretty_local, seen_time};
 use crate::web::{Chrome, Framing};
 
 #[derive(Debug, Deserialize)]
@@ -358,7 +358,7 @@ impl Page<'_> {
             (Visibility::Link, None, _) => "Only your team: the link is turned off".to_owned(),
             (Visibility::Link, Some(_), true) => "Only your team: the link has expired".to_owned(),
             (Visibility::Link, Some(_), false) => match expiry {
-                Some(at) => format!("Anyone with the link, until {}", seen_date(at, self.viewer_zone)),
+                Some(at) => format!("Anyone with the link, until {}", moment_in(at, self.viewer_zone)),
                 None => "Anyone with the link".to_owned(),
             },
         };
@@ -382,7 +382,7 @@ impl Page<'_> {
                         label { "The link works "
                             select name="expires" {
                                 @if let Some(at) = expiry {
-                                    option value="keep" selected { "until " (seen_date(at, self.viewer_zone)) }
+                                    option value="keep" selected { "until " (moment_in(at, self.viewer_zone)) }
                                 }
                                 option value="" selected[expiry.is_none()] { "until I turn it off" }
                                 option value="1" { "for a day" }
@@ -577,12 +577,6 @@ fn flatten<'a>(
         };
         flatten(&message.replies, depth + 1, Some(message.author_name()), &media, out);
     }
-}
-
-/// A day as people read it, in the viewer's zone (UTC for people not signed in).
-fn seen_date(at: chrono::DateTime<Utc>, zone: Option<Tz>) -> String {
-    let zone = zone.unwrap_or(chrono_tz::UTC);
-    at.with_timezone(&zone).format("%-d %b %Y, %H:%M").to_string()
 }
 
 /// Where a player reports a play of the clip at `clip_url` (which may carry `?share=`).

@@ -22,6 +22,13 @@ pub fn author_local(utc: &str, zone: Option<&str>) -> String {
     format!("{} ({})", local.format(FORMAT), tz.name())
 }
 
+/// An instant in a signed-in viewer's zone (UTC for people not signed in), as text.
+pub fn moment_in(at: DateTime<Utc>, viewer: Option<Tz>) -> String {
+    at.with_timezone(&viewer.unwrap_or(chrono_tz::UTC))
+        .format(FORMAT)
+        .to_string()
+}
+
 /// `utc` in the viewer's zone, as a `<time>` element.
 pub fn viewer_time(utc: &str, viewer: Tz) -> Markup {
     let shown = DateTime::parse_from_rfc3339(utc).map_or_else(
