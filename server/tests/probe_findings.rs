@@ -11,18 +11,7 @@ mod support;
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
-use support::{Answer, Backend, CLIP, Harness, PASSWORD, Person};
-
-async fn tus(
-    server: &Harness,
-    method: Method,
-    uri: &str,
-    who: &Person,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Answer {
-    server.tus(method, uri, who, headers, body.to_vec()).await
-}
+use support::{Answer, Backend, CLIP, Harness, PASSWORD};
 
 /// A request with no credentials but these headers.
 async fn anonymous(server: &Harness, method: Method, uri: &str, headers: &[(&str, &str)], body: Body) -> Answer {
@@ -34,32 +23,32 @@ async fn anonymous(server: &Harness, method: Method, uri: &str, headers: &[(&str
 async fn a_deleted_clip_takes_its_upload_session_and_link_with_it(backend: Backend) {
     let server = Harness::on(backend, &[]).await;
     let (olive, _) = server.olive_and_manu().await;
-    let created = tus(
-        &server,
-        Method::POST,
-        "/api/v1/uploads",
-        &olive,
-        &[("upload-length", &CLIP.len().to_string())],
-        b"",
-    )
-    .await;
+    let created = server
+        .tus(
+            Method::POST,
+            "/api/v1/uploads",
+            &olive,
+            &[("upload-length", &CLIP.len().to_string())],
+            b"",
+        )
+        .await;
     assert_eq!(created.status, 201, "{}", created.text());
     let location = created.headers["location"].to_str().unwrap();
     let path = format!("/api/{}", location.split_once("/api/").unwrap().1);
     let page = created.headers["offbeat-page-url"].to_str().unwrap().to_owned();
     let page_path = format!("/c/{}", page.rsplit_once("/c/").unwrap().1);
-    let sent = tus(
-        &server,
-        Method::PATCH,
-        &path,
-        &olive,
-        &[
-            ("content-type", "application/offset+octet-stream"),
-            ("upload-offset", "0"),
-        ],
-        CLIP,
-    )
-    .await;
+    let sent = server
+        .tus(
+            Method::PATCH,
+            &path,
+            &olive,
+            &[
+                ("content-type", "application/offset+octet-stream"),
+                ("upload-offset", "0"),
+            ],
+            CLIP,
+        )
+        .await;
     assert_eq!(sent.status, 204, "{}", sent.text());
     let clip = sent.headers["offbeat-clip-id"].to_str().unwrap().to_owned();
 
@@ -72,20 +61,20 @@ async fn a_deleted_clip_takes_its_upload_session_and_link_with_it(backend: Backe
         )
         .await;
     assert_eq!(deleted.status, 204, "{}", deleted.text());
-    let head = tus(&server, Method::HEAD, &path, &olive, &[], b"").await;
+    let head = server.tus(Method::HEAD, &path, &olive, &[], b"").await;
     assert_eq!(head.status, StatusCode::NOT_FOUND, "the session is gone with its clip");
-    let patch = tus(
-        &server,
-        Method::PATCH,
-        &path,
-        &olive,
-        &[
-            ("content-type", "application/offset+octet-stream"),
-            ("upload-offset", "0"),
-        ],
-        CLIP,
-    )
-    .await;
+    let patch = server
+        .tus(
+            Method::PATCH,
+            &path,
+            &olive,
+            &[
+                ("content-type", "application/offset+octet-stream"),
+                ("upload-offset", "0"),
+            ],
+            CLIP,
+        )
+        .await;
     assert_eq!(patch.status, StatusCode::NOT_FOUND, "{}", patch.text());
     let link = anonymous(&server, Method::GET, &page_path, &[], Body::empty()).await;
     assert_eq!(

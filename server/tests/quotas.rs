@@ -12,19 +12,10 @@ use axum::http::{Method, StatusCode};
 use serde_json::json;
 use support::{Answer, Backend, CLIP, Harness, Person};
 
-async fn tus(
-    server: &Harness,
-    method: Method,
-    uri: &str,
-    who: &Person,
-    headers: &[(&str, &str)],
-    body: Vec<u8>,
-) -> Answer {
-    server.tus(method, uri, who, headers, body).await
-}
-
 async fn open(server: &Harness, who: &Person, headers: &[(&str, &str)]) -> Answer {
-    tus(server, Method::POST, "/api/v1/uploads", who, headers, Vec::new()).await
+    server
+        .tus(Method::POST, "/api/v1/uploads", who, headers, Vec::new())
+        .await
 }
 
 fn path_of(created: &Answer) -> String {
@@ -48,7 +39,9 @@ async fn open_sessions_are_limited_per_member(backend: Backend) {
     assert!(third.text().contains("unfinished uploads"), "{}", third.text());
     // Someone else is not held up; and once one is removed, there is room again.
     assert_eq!(open(&server, &manu, &[("upload-defer-length", "1")]).await.status, 201);
-    let removed = tus(&server, Method::DELETE, &path_of(&first), &olive, &[], Vec::new()).await;
+    let removed = server
+        .tus(Method::DELETE, &path_of(&first), &olive, &[], Vec::new())
+        .await;
     assert_eq!(removed.status, 204);
     assert_eq!(open(&server, &olive, &[("upload-defer-length", "1")]).await.status, 201);
 }
@@ -66,22 +59,18 @@ async fn staged_bytes_are_limited_per_member_keeping_what_fits(backend: Backend)
         ("content-type", "application/offset+octet-stream"),
         ("upload-offset", "0"),
     ];
-    let over = tus(&server, Method::PATCH, &path, &olive, &headers, CLIP[..6000].to_vec()).await;
+    let over = server
+        .tus(Method::PATCH, &path, &olive, &headers, CLIP[..6000].to_vec())
+        .await;
     assert_eq!(over.status, StatusCode::INSUFFICIENT_STORAGE, "{}", over.text());
-    let head = tus(&server, Method::HEAD, &path, &olive, &[], Vec::new()).await;
+    let head = server.tus(Method::HEAD, &path, &olive, &[], Vec::new()).await;
     let kept: usize = head.headers["upload-offset"].to_str().unwrap().parse().unwrap();
     assert!(kept <= 5000, "kept {kept}");
     // A second session has no room left beyond what the first holds.
     let other = path_of(&open(&server, &olive, &[("upload-defer-length", "1")]).await);
-    let more = tus(
-        &server,
-        Method::PATCH,
-        &other,
-        &olive,
-        &headers,
-        CLIP[..5001 - kept].to_vec(),
-    )
-    .await;
+    let more = server
+        .tus(Method::PATCH, &other, &olive, &headers, CLIP[..5001 - kept].to_vec())
+        .await;
     assert_eq!(more.status, StatusCode::INSUFFICIENT_STORAGE, "{}", more.text());
 }
 

@@ -15,20 +15,9 @@ use support::{Answer, Backend, CLIP, Harness, Person};
 
 const OCTETS: (&str, &str) = ("content-type", "application/offset+octet-stream");
 
-async fn tus(
-    server: &Harness,
-    method: Method,
-    uri: &str,
-    who: &Person,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Answer {
-    server.tus(method, uri, who, headers, body.to_vec()).await
-}
-
 /// `POST /api/v1/uploads` with these headers.
 async fn open(server: &Harness, who: &Person, headers: &[(&str, &str)]) -> Answer {
-    tus(server, Method::POST, "/api/v1/uploads", who, headers, b"").await
+    server.tus(Method::POST, "/api/v1/uploads", who, headers, b"").await
 }
 
 /// A new session's path.
@@ -56,7 +45,7 @@ async fn patch(
     if let Some(length) = &length {
         headers.push(("upload-length", length));
     }
-    tus(server, Method::PATCH, path, who, &headers, bytes).await
+    server.tus(Method::PATCH, path, who, &headers, bytes).await
 }
 
 fn header<'a>(answer: &'a Answer, name: &str) -> Option<&'a str> {
@@ -66,7 +55,7 @@ fn header<'a>(answer: &'a Answer, name: &str) -> Option<&'a str> {
 async fn the_protocol_is_announced_and_enforced(backend: Backend) {
     let server = Harness::on(backend, &["--max-upload-bytes", "1000000"]).await;
     let (olive, manu) = server.olive_and_manu().await;
-    let options = tus(&server, Method::OPTIONS, "/api/v1/uploads", &olive, &[], b"").await;
+    let options = server.tus(Method::OPTIONS, "/api/v1/uploads", &olive, &[], b"").await;
     assert_eq!(header(&options, "tus-version"), Some("1.0.0"));
     assert_eq!(header(&options, "tus-max-size"), Some("1000000"));
     assert!(
@@ -81,23 +70,17 @@ async fn the_protocol_is_announced_and_enforced(backend: Backend) {
     assert_eq!(too_long.status, 413, "{}", too_long.text());
 
     let path = create(&server, &olive, &[("upload-length", "10")]).await;
-    let head = tus(&server, Method::HEAD, &path, &olive, &[], b"").await;
+    let head = server.tus(Method::HEAD, &path, &olive, &[], b"").await;
     assert_eq!(head.status, 200);
     assert_eq!(header(&head, "upload-offset"), Some("0"));
     assert_eq!(header(&head, "upload-length"), Some("10"));
     assert_eq!(header(&head, "cache-control"), Some("no-store"));
 
-    let not_octets = tus(
-        &server,
-        Method::PATCH,
-        &path,
-        &olive,
-        &[("upload-offset", "0")],
-        b"0123",
-    )
-    .await;
+    let not_octets = server
+        .tus(Method::PATCH, &path, &olive, &[("upload-offset", "0")], b"0123")
+        .await;
     assert_eq!(not_octets.status, 415, "{}", not_octets.text());
-    let no_offset = tus(&server, Method::PATCH, &path, &olive, &[OCTETS], b"0123").await;
+    let no_offset = server.tus(Method::PATCH, &path, &olive, &[OCTETS], b"0123").await;
     assert_eq!(no_offset.status, 400, "{}", no_offset.text());
     assert_eq!(patch(&server, &olive, &path, 0, b"RIFF", None).await.status, 204);
     let behind = patch(&server, &olive, &path, 0, b"RIFF", None).await;
@@ -109,7 +92,7 @@ async fn the_protocol_is_announced_and_enforced(backend: Backend) {
     assert_eq!(overflow.status, 413, "{}", overflow.text());
     assert_eq!(
         header(
-            &tus(&server, Method::HEAD, &path, &olive, &[], b"").await,
+            &server.tus(Method::HEAD, &path, &olive, &[], b"").await,
             "upload-offset"
         ),
         Some("4"),
@@ -118,7 +101,7 @@ async fn the_protocol_is_announced_and_enforced(backend: Backend) {
 
     // Someone else's session is the same 404 as none, whatever they try.
     for method in [Method::HEAD, Method::GET, Method::DELETE] {
-        let theirs = tus(&server, method.clone(), &path, &manu, &[], b"").await;
+        let theirs = server.tus(method.clone(), &path, &manu, &[], b"").await;
         assert_eq!(theirs.status, 404, "{method}");
     }
     let theirs = patch(&server, &manu, &path, 4, b"x", None).await;
@@ -127,7 +110,7 @@ async fn the_protocol_is_announced_and_enforced(backend: Backend) {
     // A whole body that is not a clip: a clear 4xx, and the session is gone.
     let refused = patch(&server, &olive, &path, 4, b"\0\0\0\0\0\0", None).await;
     assert_eq!(refused.status, 415, "{}", refused.text());
-    assert_eq!(tus(&server, Method::HEAD, &path, &olive, &[], b"").await.status, 404);
+    assert_eq!(server.tus(Method::HEAD, &path, &olive, &[], b"").await.status, 404);
     let clips = server.get("/api/v1/clips", &olive).await.json();
     assert_eq!(clips["clips"].as_array().map(Vec::len), Some(0), "no clip: {clips}");
 }
@@ -138,7 +121,7 @@ async fn a_take_sent_in_pieces_becomes_the_clip_its_link_was_reserved_for(backen
     let created = open(&server, &olive, &[("upload-defer-length", "1")]).await;
     let page_url = header(&created, "offbeat-page-url").unwrap().to_owned();
     let path = create(&server, &olive, &[("upload-defer-length", "1")]).await;
-    let head = tus(&server, Method::HEAD, &path, &olive, &[], b"").await;
+    let head = server.tus(Method::HEAD, &path, &olive, &[], b"").await;
     assert_eq!(header(&head, "upload-defer-length"), Some("1"));
     let page_url_2 = header(&head, "offbeat-page-url").unwrap().to_owned();
     assert_ne!(page_url, page_url_2, "each session reserves its own link");
@@ -154,7 +137,7 @@ async fn a_take_sent_in_pieces_becomes_the_clip_its_link_was_reserved_for(backen
     assert_eq!(last.status, 204, "{}", last.text());
     let clip_id = header(&last, "offbeat-clip-id").unwrap().to_owned();
 
-    let shown = tus(&server, Method::GET, &path, &olive, &[], b"").await.json();
+    let shown = server.tus(Method::GET, &path, &olive, &[], b"").await.json();
     assert_eq!(shown["offset"], CLIP.len());
     assert_eq!(
         shown["sha256"],
@@ -171,8 +154,8 @@ async fn a_take_sent_in_pieces_becomes_the_clip_its_link_was_reserved_for(backen
     let again = patch(&server, &olive, &path, CLIP.len(), b"", None).await;
     assert_eq!(again.status, 409);
     assert_eq!(again.json()["error"]["message"], "this upload is already complete");
-    assert_eq!(tus(&server, Method::DELETE, &path, &olive, &[], b"").await.status, 204);
-    assert_eq!(tus(&server, Method::HEAD, &path, &olive, &[], b"").await.status, 404);
+    assert_eq!(server.tus(Method::DELETE, &path, &olive, &[], b"").await.status, 204);
+    assert_eq!(server.tus(Method::HEAD, &path, &olive, &[], b"").await.status, 404);
 }
 
 async fn abandoned_sessions_go_with_their_bytes_and_live_ones_stay(backend: Backend) {
@@ -187,7 +170,7 @@ async fn abandoned_sessions_go_with_their_bytes_and_live_ones_stay(backend: Back
     assert_eq!(clean(Duration::from_secs(3600)).await.unwrap(), 0, "touched just now");
     assert_eq!(clean(Duration::ZERO).await.unwrap(), 1);
     assert!(!part.exists(), "its bytes are gone");
-    assert_eq!(tus(&server, Method::HEAD, &path, &olive, &[], b"").await.status, 404);
+    assert_eq!(server.tus(Method::HEAD, &path, &olive, &[], b"").await.status, 404);
 }
 
 on_every_database!(

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod notifications;
 pub mod postgres;
 pub mod processes;
+pub mod queue;
 pub mod search;
 mod sql;
 pub mod sqlite;

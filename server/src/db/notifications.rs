@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::db::queue::Queued;
 use crate::domain::{DeliveryState, EmailChoice, NotificationEvent};
 
 /// A notification as the database keeps it.
@@ -40,23 +41,12 @@ pub struct EventRow {
     pub created_at: String,
 }
 
-/// One notification to queue.
-#[derive(Debug)]
-pub struct NewNotification<'a> {
-    pub id: String,
-    pub recipient_id: &'a str,
-    pub event: NotificationEvent,
-    pub clip_id: &'a str,
-    pub reply_id: &'a str,
-    pub actor_id: &'a str,
-    pub due_at: DateTime<Utc>,
-}
-
 /// The notifications queue, and each member's choice.
 #[async_trait::async_trait]
 pub trait NotificationStore: Send + Sync {
-    /// Queues them; one already queued for the same recipient, event and message is kept.
-    async fn enqueue(&self, notifications: &[NewNotification<'_>]) -> sqlx::Result<()>;
+    /// Queues them (`target`: the recipient); one already queued for the same recipient, event
+    /// and message is kept.
+    async fn enqueue(&self, notifications: &[Queued<'_>]) -> sqlx::Result<()>;
 
     /// Leases up to `limit` pending notifications due by `now` (none another live holder has)
     /// to `holder` until `lease_until`.

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::db::queue::Queued;
 use crate::domain::{DeliveryState, NotificationEvent, UnknownValue, WebhookFormat};
 
 /// A workspace's webhook.
@@ -61,18 +62,6 @@ pub struct DeliveryRow {
     pub sent_at: Option<String>,
 }
 
-/// One delivery to queue.
-#[derive(Debug)]
-pub struct NewDelivery<'a> {
-    pub id: String,
-    pub webhook_id: &'a str,
-    pub event: NotificationEvent,
-    pub clip_id: &'a str,
-    pub reply_id: &'a str,
-    pub actor_id: &'a str,
-    pub due_at: DateTime<Utc>,
-}
-
 /// What one attempt came to.
 #[derive(Debug)]
 pub struct Attempt<'a> {
@@ -103,8 +92,9 @@ pub trait WebhookStore: Send + Sync {
     /// Removes a workspace's webhook and its deliveries; whether there was one.
     async fn remove(&self, workspace_id: &str, id: &str) -> sqlx::Result<bool>;
 
-    /// Queues them; one already queued for the same webhook, event and message is kept.
-    async fn enqueue(&self, deliveries: &[NewDelivery<'_>]) -> sqlx::Result<()>;
+    /// Queues them (`target`: the webhook); one already queued for the same webhook, event and
+    /// message is kept.
+    async fn enqueue(&self, deliveries: &[Queued<'_>]) -> sqlx::Result<()>;
 
     /// Leases up to `limit` pending deliveries due by `now` (none another live holder has) to
     /// `holder` until `lease_until`.

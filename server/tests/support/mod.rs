@@ -223,8 +223,9 @@ impl Harness {
         uri: &str,
         who: &Person,
         headers: &[(&str, &str)],
-        body: Vec<u8>,
+        body: impl Into<Vec<u8>>,
     ) -> Answer {
+        let body: Vec<u8> = body.into();
         let mut all = vec![("tus-resumable", "1.0.0")];
         all.extend_from_slice(headers);
         self.call_from(

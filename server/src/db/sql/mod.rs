@@ -10,6 +10,7 @@ pub(crate) mod invites;
 pub(crate) mod jobs;
 pub(crate) mod notifications;
 pub(crate) mod processes;
+pub(crate) mod queue;
 pub(crate) mod team;
 pub(crate) mod threads;
 pub(crate) mod transcripts;
@@ -90,6 +91,7 @@ macro_rules! shared_stores {
         $crate::db::sql::users::user_store!($db);
         $crate::db::sql::team::team_store!($db);
         $crate::db::sql::invites::invite_store!($db);
+        $crate::db::sql::queue::enqueue_rows!($db);
         $crate::db::sql::notifications::notification_store!($db);
         $crate::db::sql::webhooks::webhook_store!($db);
         $crate::db::sql::uploads::upload_store!($db);

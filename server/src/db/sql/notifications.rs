@@ -4,7 +4,9 @@ macro_rules! notification_store {
     ($db:ty) => {
         const _: () = {
             use chrono::{DateTime, Utc};
-            use $crate::db::notifications::{EventRow, NewNotification, NotificationRow, NotificationStore};
+            use $crate::db::notifications::{EventRow, NotificationRow, NotificationStore};
+            use $crate::db::queue::Queued;
+            use $crate::db::sql::queue::claim_due;
             use $crate::db::sql::Dialect;
             use $crate::domain::{DeliveryState, EmailChoice, timestamp};
 
@@ -13,26 +15,8 @@ macro_rules! notification_store {
 
             #[async_trait::async_trait]
             impl NotificationStore for $db {
-                async fn enqueue(&self, notifications: &[NewNotification<'_>]) -> sqlx::Result<()> {
-                    let now = timestamp(Utc::now());
-                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
-                    for n in notifications {
-                        sqlx::query(
-                            "INSERT INTO notifications (id, recipient_id, event, clip_id, reply_id, actor_id, created_at, due_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-                        )
-                        .bind(&n.id)
-                        .bind(n.recipient_id)
-                        .bind(n.event.as_str())
-                        .bind(n.clip_id)
-                        .bind(n.reply_id)
-                        .bind(n.actor_id)
-                        .bind(&now)
-                        .bind(timestamp(n.due_at))
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    tx.commit().await
+                async fn enqueue(&self, notifications: &[Queued<'_>]) -> sqlx::Result<()> {
+                    enqueue_rows(&self.pool, "notifications", "recipient_id", notifications).await
                 }
 
                 async fn claim(
@@ -42,13 +26,7 @@ macro_rules! notification_store {
                     lease_until: DateTime<Utc>,
                     limit: i64,
                 ) -> sqlx::Result<Vec<NotificationRow>> {
-                    sqlx::query_as(&format!(
-                        "UPDATE notifications SET lease_holder = $1, lease_expires_at = $2 WHERE id IN ( \
-                           SELECT id FROM notifications WHERE state = 'pending' AND due_at <= $3 \
-                           AND (lease_expires_at IS NULL OR lease_expires_at < $3) ORDER BY due_at LIMIT $4 {} \
-                         ) RETURNING {COLUMNS}",
-                        Self::SKIP_LOCKED
-                    ))
+                    sqlx::query_as(&claim_due("notifications", COLUMNS, Self::SKIP_LOCKED))
                     .bind(holder)
                     .bind(timestamp(lease_until))
                     .bind(timestamp(now))

@@ -5,7 +5,9 @@ macro_rules! webhook_store {
         const _: () = {
             use chrono::{DateTime, Utc};
             use $crate::db::sql::Dialect;
-            use $crate::db::webhooks::{Added, Attempt, DeliveryRow, NewDelivery, WebhookRow, WebhookStore};
+            use $crate::db::queue::Queued;
+            use $crate::db::sql::queue::claim_due;
+            use $crate::db::webhooks::{Added, Attempt, DeliveryRow, WebhookRow, WebhookStore};
             use $crate::domain::{DeliveryState, timestamp};
 
             const COLUMNS: &str = "id, webhook_id, event, clip_id, reply_id, actor_id, created_at, due_at, state, \
@@ -78,26 +80,8 @@ macro_rules! webhook_store {
                     Ok(removed > 0)
                 }
 
-                async fn enqueue(&self, deliveries: &[NewDelivery<'_>]) -> sqlx::Result<()> {
-                    let now = timestamp(Utc::now());
-                    let mut tx = self.pool.begin_with(<$db as $crate::db::sql::Dialect>::BEGIN_WRITE).await?;
-                    for d in deliveries {
-                        sqlx::query(
-                            "INSERT INTO webhook_deliveries (id, webhook_id, event, clip_id, reply_id, actor_id, created_at, due_at) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-                        )
-                        .bind(&d.id)
-                        .bind(d.webhook_id)
-                        .bind(d.event.as_str())
-                        .bind(d.clip_id)
-                        .bind(d.reply_id)
-                        .bind(d.actor_id)
-                        .bind(&now)
-                        .bind(timestamp(d.due_at))
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    tx.commit().await
+                async fn enqueue(&self, deliveries: &[Queued<'_>]) -> sqlx::Result<()> {
+                    enqueue_rows(&self.pool, "webhook_deliveries", "webhook_id", deliveries).await
                 }
 
                 async fn claim(
@@ -107,13 +91,7 @@ macro_rules! webhook_store {
                     lease_until: DateTime<Utc>,
                     limit: i64,
                 ) -> sqlx::Result<Vec<DeliveryRow>> {
-                    sqlx::query_as(&format!(
-                        "UPDATE webhook_deliveries SET lease_holder = $1, lease_expires_at = $2 WHERE id IN ( \
-                           SELECT id FROM webhook_deliveries WHERE state = 'pending' AND due_at <= $3 \
-                           AND (lease_expires_at IS NULL OR lease_expires_at < $3) ORDER BY due_at LIMIT $4 {} \
-                         ) RETURNING {COLUMNS}",
-                        Self::SKIP_LOCKED
-                    ))
+                    sqlx::query_as(&claim_due("webhook_deliveries", COLUMNS, Self::SKIP_LOCKED))
                     .bind(holder)
                     .bind(timestamp(lease_until))
                     .bind(timestamp(now))

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::db::clips::ClipRow;
-use crate::db::notifications::NewNotification;
+use crate::db::queue::Queued;
 use crate::db::threads::Reply;
 use crate::domain::{EmailChoice, NotificationEvent, User, WorkingHours};
 use crate::error::{AppError, AppResult};
@@ -150,9 +150,9 @@ async fn queue(
             recipient.zone(),
             not_before,
         ) {
-            queued.push(NewNotification {
+            queued.push(Queued {
                 id: crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?,
-                recipient_id: &recipient.id,
+                target: &recipient.id,
                 event,
                 clip_id,
                 reply_id,

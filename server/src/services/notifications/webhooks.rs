@@ -21,7 +21,8 @@ use super::{Outcome, lease_until, sign};
 use crate::auth::Viewer;
 use crate::auth::policy::TeamAction;
 use crate::db::notifications::EventRow;
-use crate::db::webhooks::{Added, Attempt, DeliveryRow, Events, NewDelivery, WebhookRow};
+use crate::db::queue::Queued;
+use crate::db::webhooks::{Added, Attempt, DeliveryRow, Events, WebhookRow};
 use crate::domain::{DeliveryState, NotificationEvent, ReplyBody, WebhookFormat, timestamp};
 use crate::error::{AppError, AppResult, Missing};
 use crate::services::team::require;
@@ -323,12 +324,12 @@ pub(super) async fn queue(
     let hooks = state.db.webhooks().of_workspace(workspace_id).await?;
     let mut queued = Vec::new();
     for hook in hooks.iter().filter(|h| h.events.0.contains(&event.kind)) {
-        queued.push(NewDelivery {
+        queued.push(Queued {
             id: format!(
                 "msg_{}",
                 crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?
             ),
-            webhook_id: &hook.id,
+            target: &hook.id,
             event: event.kind,
             clip_id: &event.clip_id,
             reply_id: &event.reply_id,
