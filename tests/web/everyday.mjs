@@ -92,7 +92,7 @@ await olive.page.getByLabel('Anyone with the link').check();
 check(await olive.page.getByLabel(/see the message, your replies/).isChecked(), "by default people with the link see only the owner's and guests' replies");
 await olive.page.getByRole('button', { name: 'Save' }).click();
 await olive.page.waitForFunction(() => document.getElementById('sharing-now')?.textContent.includes('Anyone with the link'));
-check(true, 'the owner made it public from the page');
+check((await olive.page.locator('#sharing-now').innerText()).includes('Anyone with the link'), 'the owner made it public from the page');
 
 // 3. The stranger plays it, and sees neither the team's own replies nor who listened.
 await stranger.page.goto(config.plan.page);
@@ -132,7 +132,7 @@ await tess.page.evaluate(() => { window.stayed = true; });
 await olive.page.getByLabel('Reply', { exact: true }).fill('Live from Olive');
 await olive.page.getByRole('button', { name: 'Send reply' }).click();
 await olive.page.getByText('Live from Olive').waitFor({ timeout: 10000 });
-check(true, "the sender's own page shows the reply at once");
+check(await olive.page.getByText('Live from Olive').isVisible(), "the sender's own page shows the reply at once");
 await tess.page.getByText('Live from Olive').waitFor({ timeout: 30000 });
 check(await unreloaded(tess.page), 'a text reply appears on another open page without a reload');
 const voice = await upload(config.owner.token, config.replyClip, '');
@@ -217,7 +217,7 @@ await olive.page.waitForURL(/\/c\//);
 check(olive.page.url() !== config.plan.page, `a new link is made (${olive.page.url()})`);
 await stranger.page.goto(olive.page.url());
 await stranger.page.waitForFunction(() => document.getElementById('media')?.readyState >= 1, null, { timeout: 15000 });
-check(true, 'and the stranger opens the new one');
+check(stranger.page.url() === olive.page.url() && await stranger.page.locator('#media').count() === 1, 'and the stranger opens the new one');
 
 check(errors.length === 0, `no page errors (${errors.join('; ')})`);
 for (const who of [olive, tess, stranger]) await who.context.close();

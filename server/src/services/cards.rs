@@ -1,6 +1,6 @@
 //! Messages as the dashboard shows them: each clip with the opening of its transcript, how
-//! many replies it has, and how much of it the viewer has not heard — loaded for a whole list
-//! in one query each.
+//! many replies it has, and how much of it the viewer has not heard — loaded for every list
+//! on the page at once, in one query each.
 
 use std::collections::HashMap;
 
@@ -20,19 +20,25 @@ pub struct Card {
     pub unheard: i64,
 }
 
-/// Cards for `clips`, given what the viewer has not heard (unheard messages by root clip id,
-/// from their inbox).
-pub async fn cards(state: &AppState, clips: Vec<ClipView>, unheard: &HashMap<String, i64>) -> AppResult<Vec<Card>> {
-    let ids: Vec<&str> = clips.iter().map(|c| c.id.as_str()).collect();
-    let mut openings = state.db.transcripts().openings(&ids, OPENING_CHARS).await?;
+/// Cards for each of `lists` (kept apart, in their order), given what the viewer has not
+/// heard (unheard messages by root clip id, from their inbox).
+pub async fn cards<const N: usize>(
+    state: &AppState,
+    lists: [Vec<ClipView>; N],
+    unheard: &HashMap<String, i64>,
+) -> AppResult<[Vec<Card>; N]> {
+    let ids: Vec<&str> = lists.iter().flatten().map(|c| c.id.as_str()).collect();
+    let openings = state.db.transcripts().openings(&ids, OPENING_CHARS).await?;
     let replies: HashMap<String, i64> = state.db.threads().reply_counts(&ids).await?.into_iter().collect();
-    Ok(clips
-        .into_iter()
-        .map(|clip| Card {
-            opening: openings.remove(&clip.id),
-            replies: replies.get(&clip.id).copied().unwrap_or(0),
-            unheard: unheard.get(&clip.id).copied().unwrap_or(0),
-            clip,
-        })
-        .collect())
+    Ok(lists.map(|clips| {
+        clips
+            .into_iter()
+            .map(|clip| Card {
+                opening: openings.get(&clip.id).cloned(),
+                replies: replies.get(&clip.id).copied().unwrap_or(0),
+                unheard: unheard.get(&clip.id).copied().unwrap_or(0),
+                clip,
+            })
+            .collect()
+    }))
 }

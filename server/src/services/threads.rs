@@ -168,18 +168,13 @@ pub async fn thread(state: &AppState, viewer: &Viewer, clip_id: &str) -> AppResu
         Readers::Team => replies,
         Readers::Outsiders => shown_to_outsiders(replies, &root.access()),
     };
-    if let Some(user) = &viewer.user {
-        let texts: Vec<&str> = replies
-            .iter()
-            .filter(|r| r.clip_id().is_none())
-            .map(|r| r.id.as_str())
-            .collect();
-        state.db.threads().mark_seen(&texts, &user.id).await?;
-    }
     let reply_clip_ids: Vec<&str> = replies.iter().filter_map(Reply::clip_id).collect();
     let mut clip_rows = rows_by_id(state, &reply_clip_ids).await?;
     clip_rows.insert(root.id.clone(), root.clone());
-    let context = Context::load(state, viewer, &replies, &clip_rows, root_relation).await?;
+    let mut context = Context::load(state, viewer, &replies, &clip_rows, root_relation).await?;
+    if let Some(user) = &viewer.user {
+        context.read_by(state, user, &replies).await?;
+    }
     let mut children: HashMap<Option<&str>, Vec<&Reply>> = HashMap::new();
     for reply in &replies {
         children.entry(reply.parent_id.as_deref()).or_default().push(reply);
@@ -308,6 +303,35 @@ impl Context {
             views,
             openings,
         })
+    }
+
+    /// Marks the text replies `user` has not read yet (and did not write) read, receipts
+    /// included. Pages that keep themselves current read a thread every few seconds: only
+    /// something new to them is a write.
+    async fn read_by(&mut self, state: &AppState, user: &User, replies: &[Reply]) -> AppResult<()> {
+        let unread: Vec<&str> = replies
+            .iter()
+            .filter(|r| r.clip_id().is_none() && r.author_id() != Some(user.id.as_str()))
+            .filter(|r| {
+                self.seen
+                    .get(&r.id)
+                    .is_none_or(|receipts| receipts.iter().all(|s| s.user_id != user.id))
+            })
+            .map(|r| r.id.as_str())
+            .collect();
+        if unread.is_empty() {
+            return Ok(());
+        }
+        state.db.threads().mark_seen(&unread, &user.id).await?;
+        let now = timestamp(Utc::now());
+        for id in unread {
+            self.seen.entry(id.to_owned()).or_default().push(Receipt {
+                user_id: user.id.clone(),
+                display_name: user.display_name.clone(),
+                seen_at: now.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// `author`: `None` for clips stored before accounts, which nobody known wrote.

@@ -69,10 +69,7 @@ pub async fn dashboard(State(state): State<AppState>, viewer: Viewer, Query(quer
     };
     match render(&state, &viewer, user, csrf, &filters).await {
         Ok(page) => page.into_response(),
-        Err(err) => {
-            tracing::error!("dashboard: {err:?}");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong; try again.").into_response()
-        }
+        Err(err) => super::failure("dashboard", &err),
     }
 }
 
@@ -131,9 +128,7 @@ async fn render(
         .filter(|t| filters.author.is_none_or(|a| t.root.owner_id.as_deref() == Some(a)))
         .map(|t| t.root)
         .collect();
-    let inbox_cards = cards::cards(state, inbox_clips, &unheard).await?;
-    let mine = cards::cards(state, mine, &unheard).await?;
-    let team = cards::cards(state, team, &unheard).await?;
+    let [inbox_cards, mine, team] = cards::cards(state, [inbox_clips, mine, team], &unheard).await?;
     Ok(super::private_page(
         "Dashboard",
         Some(csrf),

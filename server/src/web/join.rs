@@ -13,7 +13,7 @@ use maud::{Markup, html};
 
 use super::forms::cross_site;
 use super::profile_form::{hours_filled, newcomer_from_form, profile_fields};
-use super::{notice, private_page};
+use super::{failure, notice, private_page};
 use crate::auth::transport;
 use crate::domain::{InviteState, User};
 use crate::error::AppError;
@@ -29,11 +29,7 @@ async fn sign_in(state: &AppState, user: &User, headers: &HeaderMap, peer: Socke
             [(header::SET_COOKIE, cookie), (header::LOCATION, "/".to_owned())],
         )
             .into_response(),
-        Err(err) => notice(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong",
-            &err.to_string(),
-        ),
+        Err(err) => failure("join", &err),
     }
 }
 
@@ -129,11 +125,7 @@ pub async fn join_page(State(state): State<AppState>, Path(token): Path<String>)
         }
         Ok(Invitation::Closed(closed)) => closed_page(closed),
         Err(AppError::NotFound(_)) => notice(StatusCode::NOT_FOUND, "Not found", "There is no such invitation."),
-        Err(err) => notice(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong",
-            &err.to_string(),
-        ),
+        Err(err) => failure("join", &err),
     }
 }
 

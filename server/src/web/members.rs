@@ -3,11 +3,10 @@
 //! invitations, roles and removal (`members.js` calls the API with the session's CSRF token).
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
-use super::{notice, private_page};
+use super::{failure, private_page};
 use crate::auth::{Credential, Viewer};
 use crate::domain::{InviteState, Role};
 use crate::services::invites;
@@ -22,22 +21,14 @@ pub async fn members_page(State(state): State<AppState>, viewer: Viewer) -> Resp
     let team = match team::team(&state, &viewer, now).await {
         Ok(team) => team,
         Err(err) => {
-            return notice(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Something went wrong",
-                &err.to_string(),
-            );
+            return failure("members page", &err);
         }
     };
     let invites = if user.is_admin {
         match invites::list(&state, &viewer).await {
             Ok(invites) => invites,
             Err(err) => {
-                return notice(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong",
-                    &err.to_string(),
-                );
+                return failure("members page", &err);
             }
         }
     } else {

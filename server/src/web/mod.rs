@@ -109,6 +109,17 @@ fn private_page(title: &str, csrf: Option<&str>, scripts: &[&str], body: maud::M
     )
 }
 
+/// A page that failed for a reason that is not the viewer's (the database or storage): the
+/// cause goes to the log, the viewer is told plainly and offered another try.
+fn failure(page: &str, err: &dyn std::fmt::Debug) -> Response {
+    tracing::error!("{page}: {err:?}");
+    notice(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong",
+        "Something went wrong on our side; try again in a moment.",
+    )
+}
+
 /// A page that only says why there is nothing here.
 fn notice(status: axum::http::StatusCode, title: &str, message: &str) -> Response {
     let page = private_page(

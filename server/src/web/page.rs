@@ -77,10 +77,7 @@ fn respond(rendered: anyhow::Result<Option<Markup>>, viewer: &Viewer, next: &str
         // Only the bare player may be framed by other sites (see `security_headers`).
         Ok(Some(page)) => (framing, page).into_response(),
         Ok(None) => (StatusCode::NOT_FOUND, not_found(viewer.user.is_some(), next)).into_response(),
-        Err(err) => {
-            tracing::error!("playback page: {err:?}");
-            (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong; try again.").into_response()
-        }
+        Err(err) => super::failure("playback page", &err),
     }
 }
 
@@ -145,7 +142,6 @@ async fn render(
         answers,
         in_team,
         viewer_id: viewer.user.as_ref().map(|u| u.id.clone()),
-        guest: viewer.user.is_none(),
         embed: framing == Framing::Player,
         opening: transcripts::opening(state, &clip, 200).await?,
     };
@@ -186,7 +182,6 @@ struct Page<'a> {
     answers: Option<(String, Option<String>)>,
     /// Who is looking, if signed in (their own text replies get a Delete button).
     viewer_id: Option<String>,
-    guest: bool,
     embed: bool,
     opening: Option<String>,
 }
@@ -459,7 +454,8 @@ impl Page<'_> {
     fn reply_form(&self) -> Markup {
         html! {
             form.reply #reply-form data-action={ (self.base) "/api/v1/threads/" (self.clip.id) "/replies" } {
-                @if self.guest {
+                // Not signed in: a guest, who replies under a name.
+                @if self.viewer_id.is_none() {
                     label { "Your name" input name="guest_name" required maxlength="80" autocomplete="name"; }
                 }
                 input type="hidden" name="parent_id" value="";

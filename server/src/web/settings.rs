@@ -3,13 +3,12 @@
 //! admins, the workspace's webhooks too.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
 use super::profile_form::profile_fields;
 use super::webhooks::webhooks_section;
-use super::{notice, private_page};
+use super::{failure, private_page};
 use crate::auth::{Credential, Viewer};
 use crate::domain::EmailChoice;
 use crate::services::notifications::webhooks;
@@ -23,11 +22,7 @@ pub async fn settings_page(State(state): State<AppState>, viewer: Viewer) -> Res
         match webhooks::list(&state, &viewer).await {
             Ok(hooks) => Some(hooks),
             Err(err) => {
-                return notice(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong",
-                    &err.to_string(),
-                );
+                return failure("settings page", &err);
             }
         }
     } else {

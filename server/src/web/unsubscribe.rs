@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::html;
 
-use super::{notice, private_page};
+use super::{failure, notice, private_page};
 use crate::error::AppError;
 use crate::services::notifications;
 use crate::state::AppState;
@@ -40,10 +40,6 @@ pub async fn confirm(State(state): State<AppState>, Path((user, signature)): Pat
             ),
         ),
         Err(AppError::NotFound(_)) => notice(StatusCode::NOT_FOUND, "Not found", "This link leads nowhere."),
-        Err(err) => notice(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong",
-            &err.to_string(),
-        ),
+        Err(err) => failure("unsubscribe", &err),
     }
 }
