@@ -7,10 +7,12 @@
 //! - [`ogg_opus_writer`] / [`ogg_opus_reader`]: Ogg paging of an Opus stream.
 //! - [`resample`]: streaming band-limited resampling with an exact output length.
 //! - [`encode`]: interleaved PCM at any rate and channel count → mono Ogg Opus.
+//! - [`container`]: the two containers a clip is stored in, told by their first bytes.
 //! - [`decode`]: Ogg Opus → PCM at 48 kHz or any requested rate.
 //! - [`live_file`]: a file that is a complete Ogg stream after every page, for live recording.
 //! - [`webm`] / [`webm_remux`]: browsers' WebM read in one pass; its Opus track into Ogg.
 
+pub mod container;
 pub mod decode;
 pub mod ebml;
 pub mod encode;

@@ -9,6 +9,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, ValueEnum};
 
+/// Where whisper.cpp publishes its models (`server models fetch`).
+pub const WHISPER_MODELS_URL: &str = "https://huggingface.co/ggerganov/whisper.cpp/resolve/main";
+
 #[derive(Debug, Clone, Parser, serde::Serialize, serde::Deserialize)]
 #[command(name = "server", version, about = "Offbeat server: async voice and video messages")]
 #[serde(deny_unknown_fields)]
@@ -229,7 +232,7 @@ pub enum ModelsCommand {
         /// Which model.
         name: String,
         /// Where the models are served (a mirror of huggingface.co/ggerganov/whisper.cpp).
-        #[arg(long, env = "OFFBEAT_MODELS_URL", default_value = crate::models::DEFAULT_BASE_URL)]
+        #[arg(long, env = "OFFBEAT_MODELS_URL", default_value = WHISPER_MODELS_URL)]
         base_url: String,
         /// The sha256 to check instead of the published one (a model this server does not
         /// know, or a mirror's own build).
@@ -276,8 +279,8 @@ pub enum StorageKind {
 
 impl Config {
     /// Which database, and where (see `--database-url`).
-    pub fn database(&self) -> Result<crate::db::Location, crate::db::OpenError> {
-        crate::db::Location::new(self.database_url.as_ref().map(|u| u.0.as_str()), &self.data_dir)
+    pub fn database(&self) -> Result<db::Location, db::OpenError> {
+        db::Location::new(self.database_url.as_ref().map(|u| u.0.as_str()), &self.data_dir)
     }
 
     /// Reads flags and environment, then fills whatever they left at its default from the
@@ -337,6 +340,6 @@ impl std::str::FromStr for SecretUrl {
 
 impl std::fmt::Debug for SecretUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&crate::db::redacted(&self.0))
+        f.write_str(&db::redacted(&self.0))
     }
 }

@@ -33,7 +33,7 @@ pub enum AppError {
     RangeNotSatisfiable { size: u64 },
     #[error("the transcript is {status}{}", reason.as_deref().map(|r| format!(": {r}")).unwrap_or_default())]
     TranscriptNotReady {
-        status: crate::domain::TranscriptStatus,
+        status: db::domain::TranscriptStatus,
         reason: Option<String>,
     },
     /// A body or query the server could not read (bad JSON, a missing field, a wrong type),
@@ -130,8 +130,8 @@ impl From<StorageError> for AppError {
     }
 }
 
-impl From<sqlx::Error> for AppError {
-    fn from(err: sqlx::Error) -> Self {
+impl From<db::Error> for AppError {
+    fn from(err: db::Error) -> Self {
         crate::metrics::database_error(&err);
         AppError::Internal(err.into())
     }

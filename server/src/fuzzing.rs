@@ -8,11 +8,11 @@ use std::io::{Cursor, Read, Seek, SeekFrom};
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::search::SearchQuery;
+use db::search::query::SearchQuery;
 
 /// The Ogg Opus reader and decoder, over a whole stream.
 pub fn ogg_opus(data: &[u8]) {
-    let _ = crate::analyze::analyze_ogg_stream(Cursor::new(data));
+    let _ = crate::analysis::analyze_ogg_stream(Cursor::new(data));
 }
 
 /// The same stream arriving in pieces, as a live upload's does: each read returns a few bytes
@@ -21,7 +21,7 @@ pub fn ogg_opus_in_pieces(data: &[u8]) {
     let Some((&size, body)) = data.split_first() else {
         return;
     };
-    let _ = crate::analyze::analyze_ogg_stream(Pieces::new(body, size));
+    let _ = crate::analysis::analyze_ogg_stream(Pieces::new(body, size));
 }
 
 /// The WebM/EBML walk and the remux to Ogg, over a whole file — and fed in pieces, as the live
@@ -30,9 +30,9 @@ pub fn webm(data: &[u8]) {
     let Ok(scratch) = tempfile::tempdir() else {
         return;
     };
-    let _ = crate::analyze::webm::analyze_webm_audio(Cursor::new(data), scratch.path());
+    let _ = crate::analysis::webm::analyze_webm_audio(Cursor::new(data), scratch.path());
     if let Some((&size, body)) = data.split_first() {
-        let _ = crate::analyze::webm::analyze_webm_audio(Pieces::new(body, size), scratch.path());
+        let _ = crate::analysis::webm::analyze_webm_audio(Pieces::new(body, size), scratch.path());
     }
     let _ = media::WebmScan::has_video(Cursor::new(data));
 }
@@ -47,12 +47,12 @@ pub fn tus_headers(data: &[u8]) {
         headers.insert(HeaderName::from_static(name), value.clone());
     }
     for name in ["upload-offset", "upload-length"] {
-        if let Ok(Some(n)) = crate::routes::uploads::number(&headers, &HeaderName::from_static(name)) {
+        if let Ok(Some(n)) = crate::http::api::uploads::number(&headers, &HeaderName::from_static(name)) {
             assert!(n >= 0, "a negative {name}: {n}");
         }
     }
     for key in ["title", "filename", ""] {
-        let _ = crate::routes::uploads::metadata(&headers, key);
+        let _ = crate::http::api::uploads::metadata(&headers, key);
     }
 }
 
@@ -66,7 +66,7 @@ pub fn range(data: &[u8]) {
     let Ok(header) = std::str::from_utf8(header) else {
         return;
     };
-    if let Ok(Some(range)) = crate::routes::media::parse_range(header, size) {
+    if let Ok(Some(range)) = crate::http::api::media::parse_range(header, size) {
         assert!(
             range.first <= range.last && range.last < size,
             "{header:?} on {size} bytes gave {}..={}",
@@ -85,14 +85,14 @@ pub fn search_query(data: &[u8]) {
     assert!(!query.terms.is_empty());
     for term in &query.terms {
         assert!(!term.text().contains('\0'), "a NUL reached a term");
-        let prefix = crate::db::postgres::search::prefix_query(term.text());
+        let prefix = db::postgres::tsvector::prefix_query(term.text());
         assert!(
             prefix.chars().all(|c| c.is_alphanumeric() || " <->:*".contains(c)),
             "tsquery syntax from {text:?}: {prefix}"
         );
     }
     // Every term is one quoted string: the quotes pair up, whatever was typed.
-    let fts = crate::db::sqlite::search::fts5(&query);
+    let fts = db::sqlite::fts5::fts5(&query);
     assert_eq!(
         fts.matches('"').count() % 2,
         0,

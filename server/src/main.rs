@@ -38,10 +38,10 @@ fn main() -> ExitCode {
 async fn run() -> anyhow::Result<()> {
     let config = server::Config::load()?;
     match &config.command {
-        Some(server::config::Command::User { action }) => server::admin::user(&config, action).await,
-        Some(server::config::Command::Models { action }) => server::models::run(&config, action).await,
+        Some(server::config::Command::User { action }) => server::cli::users::user(&config, action).await,
+        Some(server::config::Command::Models { action }) => server::cli::models::run(&config, action).await,
         Some(server::config::Command::Backup { dir }) => {
-            let made = server::backup::backup(&config, dir).await?;
+            let made = server::cli::backup::backup(&config, dir).await?;
             println!(
                 "Backed up {} objects ({} bytes) and the database into {}{}",
                 made.objects,
@@ -55,7 +55,7 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Some(server::config::Command::Restore { dir }) => {
-            let restored = server::backup::restore(&config, dir).await?;
+            let restored = server::cli::backup::restore(&config, dir).await?;
             println!(
                 "Restored {} objects ({} bytes) and the database from {} (taken {})",
                 restored.objects,

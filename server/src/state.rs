@@ -3,6 +3,9 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use db::domain::JobKind;
+use tokio::sync::Notify;
+
 use crate::auth::rate_limit::LoginLimiter;
 use crate::config::{Config, StorageKind};
 use crate::storage::{LocalStore, S3Settings, S3Store, Storage};
@@ -11,7 +14,7 @@ use crate::transcription::Transcription;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    pub db: crate::db::Db,
+    pub db: db::Db,
     pub storage: Storage,
     /// Where uploads are staged while they stream in and are checked.
     pub staging_dir: PathBuf,
@@ -23,17 +26,41 @@ pub struct AppState {
     pub uploads_dir: PathBuf,
     pub upload_locks: UploadLocks,
     /// Upload sessions whose bodies are being checked while they arrive.
-    pub live_analyses: crate::live_analysis::LiveAnalyses,
+    pub live_analyses: crate::analysis::live::LiveAnalyses,
     /// This process among those sharing the database.
     pub process: Arc<ThisProcess>,
     /// Mail over SMTP, when `--smtp-url` is given (notifications are sent only then).
     pub mailer: Option<crate::mail::Mailer>,
-    /// Rung when notifications are queued, so an idle worker looks at once.
-    pub notifications_due: Arc<tokio::sync::Notify>,
-    /// Rung when webhook deliveries are queued.
-    pub webhooks_due: Arc<tokio::sync::Notify>,
+    /// Rung when work is queued, so an idle worker looks at once.
+    pub wakes: Arc<Wakes>,
     /// The keys the server signs with, once read from the database.
     pub signing_keys: Arc<SigningKeys>,
+}
+
+/// What wakes idle workers of this process when work is queued (here, or — told through the
+/// database — by another process): one bell per kind of job, and one for new events.
+#[derive(Debug, Default)]
+pub struct Wakes {
+    transcript: Notify,
+    mail: Notify,
+    webhook: Notify,
+    events: Notify,
+}
+
+impl Wakes {
+    /// The bell of `kind`'s workers.
+    pub fn job(&self, kind: JobKind) -> &Notify {
+        match kind {
+            JobKind::Transcript => &self.transcript,
+            JobKind::Mail => &self.mail,
+            JobKind::Webhook => &self.webhook,
+        }
+    }
+
+    /// The bell of the worker that turns events (a new message, a reply) into notifications.
+    pub fn events(&self) -> &Notify {
+        &self.events
+    }
 }
 
 /// What the server signs, each with a key of its own.
@@ -119,14 +146,11 @@ impl AppState {
         let staging_dir = data_dir.join("staging");
         clear_leftovers(&staging_dir).await?;
         tokio::fs::create_dir_all(&staging_dir).await?;
-        let db = crate::db::open(&config.database()?).await?;
+        let db = db::open(&config.database()?).await?;
         let storage = open_storage(&config).await?;
         let requeued = db.jobs().requeue_interrupted().await?;
         if requeued > 0 {
-            tracing::info!(
-                requeued,
-                "transcript jobs interrupted by the last shutdown go back in line"
-            );
+            tracing::info!(requeued, "jobs interrupted by the last shutdown go back in line");
         }
         let transcription = Transcription::load(&config).await;
         let uploads_dir = data_dir.join("uploads");
@@ -150,13 +174,12 @@ impl AppState {
         };
         Ok(Self {
             mailer,
-            notifications_due: Arc::new(tokio::sync::Notify::new()),
-            webhooks_due: Arc::new(tokio::sync::Notify::new()),
+            wakes: Arc::default(),
             signing_keys: Arc::default(),
             process,
             uploads_dir,
             upload_locks: UploadLocks::default(),
-            live_analyses: crate::live_analysis::LiveAnalyses::new(staging_dir.clone()),
+            live_analyses: crate::analysis::live::LiveAnalyses::new(staging_dir.clone()),
             login_limiter,
             transcription,
             config: Arc::new(config),
@@ -173,12 +196,12 @@ impl AppState {
 async fn process_id(data_dir: &std::path::Path) -> anyhow::Result<String> {
     let path = data_dir.join("process-id");
     match tokio::fs::read_to_string(&path).await {
-        Ok(id) if crate::ids::is_well_formed(id.trim()) => return Ok(id.trim().to_owned()),
+        Ok(id) if db::ids::is_well_formed(id.trim()) => return Ok(id.trim().to_owned()),
         Ok(_) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e.into()),
     }
-    let id = crate::ids::new_id().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let id = db::ids::new_id().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     tokio::fs::write(&path, &id).await?;
     Ok(id)
 }

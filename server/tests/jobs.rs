@@ -9,12 +9,50 @@ mod support;
 
 use std::collections::HashSet;
 
-use chrono::{Duration, Utc};
-use server::db::jobs::Lease;
-use server::db::transcripts::{Finish, Finished};
-use server::domain::JobState;
+use chrono::{DateTime, Duration, Utc};
+use db::JobQueue;
+use db::domain::{JobKind, JobState};
+use db::queue::{Attempt, Ending, Job, Lease};
+use db::transcripts::{Finish, Finished};
 use support::{Backend, Harness};
 use transcribe::{Segment, Transcript};
+
+/// The queue's transcript jobs, by clip.
+struct Transcripts<'a>(&'a dyn JobQueue);
+
+impl Transcripts<'_> {
+    /// The transcript job due longest, claimed under `lease`.
+    async fn claim(&self, lease: Lease<'_>) -> Option<Job> {
+        self.0.claim(JobKind::Transcript, lease, 1).await.unwrap().pop()
+    }
+
+    async fn job(&self, clip_id: &str) -> Option<Job> {
+        self.0
+            .of_clips(JobKind::Transcript, &[clip_id])
+            .await
+            .unwrap()
+            .remove(clip_id)
+    }
+
+    /// A failed attempt by `holder`: retried at `retry_at`, or given up.
+    async fn fail(&self, clip_id: &str, holder: &str, error: &str, retry_at: Option<DateTime<Utc>>) {
+        let id = self.job(clip_id).await.unwrap().id;
+        let ending = match retry_at {
+            Some(at) => Ending::Retry { at, error },
+            None => Ending::Failed(error),
+        };
+        self.0.end(&id, holder, ending, Some(Attempt::default())).await.unwrap();
+    }
+
+    async fn renew(&self, clip_id: &str, lease: Lease<'_>) -> bool {
+        let id = self.job(clip_id).await.unwrap().id;
+        self.0.renew(&id, lease).await.unwrap()
+    }
+
+    async fn next_due(&self) -> Option<DateTime<Utc>> {
+        self.0.next_due(JobKind::Transcript).await.unwrap()
+    }
+}
 
 /// A lease for `holder` that runs out `secs` from now.
 fn lease(holder: &str, secs: i64) -> Lease<'_> {
@@ -33,7 +71,7 @@ async fn store(server: &Harness, clip_id: &str, transcript: &Transcript) -> Fini
         vtt_key: "clips/none.vtt",
         decode_ms: 1,
         inference_ms: 2,
-        title_if_untitled: &server::transcription::title_from(transcript),
+        title_if_untitled: &server::workers::title_from(transcript),
     };
     server.state.db.transcripts().finish(&done).await.unwrap()
 }
@@ -44,14 +82,14 @@ async fn jobs_go_to_one_worker_each_and_end_in_one_transcript(backend: Backend) 
     let olive = server.person("Olive", "Team").await;
     let first = server.upload_id(&olive, "First").await;
     let second = server.upload_id(&olive, "Second").await;
-    let jobs = server.state.db.jobs();
+    let jobs = Transcripts(server.state.db.jobs());
 
     // Oldest due first, then nothing left.
-    let claimed = jobs.claim(lease("a/0", 60)).await.unwrap().unwrap();
-    assert_eq!((claimed.clip_id.as_str(), claimed.attempts), (first.as_str(), 1));
-    assert_eq!(jobs.claim(lease("a/0", 60)).await.unwrap().unwrap().clip_id, second);
+    let claimed = jobs.claim(lease("a/0", 60)).await.unwrap();
+    assert_eq!((claimed.work.clip_id(), claimed.attempts), (first.as_str(), 1));
+    assert_eq!(jobs.claim(lease("a/0", 60)).await.unwrap().work.clip_id(), second);
     assert!(
-        jobs.claim(lease("b/0", 60)).await.unwrap().is_none(),
+        jobs.claim(lease("b/0", 60)).await.is_none(),
         "held jobs are not claimable"
     );
 
@@ -63,41 +101,37 @@ async fn jobs_go_to_one_worker_each_and_end_in_one_transcript(backend: Backend) 
         "storage unavailable",
         Some(Utc::now() + Duration::hours(1)),
     )
-    .await
-    .unwrap();
-    let job = jobs.job(&first).await.unwrap().unwrap();
+    .await;
+    let job = jobs.job(&first).await.unwrap();
     assert_eq!((job.state, job.attempts), (JobState::Pending, 1));
     assert_eq!(job.last_error.as_deref(), Some("storage unavailable"));
-    assert!(
-        jobs.claim(lease("b/0", 60)).await.unwrap().is_none(),
-        "not before its time"
-    );
-    let due = jobs.next_due().await.unwrap().unwrap() - Utc::now();
+    assert!(jobs.claim(lease("b/0", 60)).await.is_none(), "not before its time");
+    let due = jobs.next_due().await.unwrap() - Utc::now();
     assert!(due > Duration::seconds(55) && due <= Duration::seconds(60), "{due}");
 
     // A failure past the last attempt is final; only the job's holder can fail it.
     let third = server.upload_id(&olive, "Third").await;
-    assert_eq!(jobs.claim(lease("a/0", 60)).await.unwrap().unwrap().clip_id, third);
-    jobs.fail(&third, "b/0", "not mine to fail", None).await.unwrap();
-    assert_eq!(jobs.job(&third).await.unwrap().unwrap().state, JobState::Running);
-    jobs.fail(&third, "a/0", "not audio after all", None).await.unwrap();
-    assert_eq!(jobs.job(&third).await.unwrap().unwrap().state, JobState::Failed);
+    assert_eq!(jobs.claim(lease("a/0", 60)).await.unwrap().work.clip_id(), third);
+    jobs.fail(&third, "b/0", "not mine to fail", None).await;
+    assert_eq!(jobs.job(&third).await.unwrap().state, JobState::Running);
+    jobs.fail(&third, "a/0", "not audio after all", None).await;
+    assert_eq!(jobs.job(&third).await.unwrap().state, JobState::Failed);
 
     // Its holder renews its lease while it works. When the renewals stop (the process died),
     // the lease runs out and another worker takes the job over, counted as a new attempt; the
     // old holder's renewals and failures then change nothing.
-    assert!(jobs.renew(&second, lease("a/0", 60)).await.unwrap());
-    assert!(jobs.claim(lease("b/0", 60)).await.unwrap().is_none());
-    assert!(jobs.renew(&second, lease("a/0", -1)).await.unwrap());
-    let taken = jobs.claim(lease("b/0", 60)).await.unwrap().unwrap();
-    assert_eq!((taken.clip_id.as_str(), taken.attempts), (second.as_str(), 2));
-    assert!(!jobs.renew(&second, lease("a/0", 60)).await.unwrap(), "no longer a/0's");
-    jobs.fail(&second, "a/0", "too late", None).await.unwrap();
-    assert_eq!(jobs.job(&second).await.unwrap().unwrap().state, JobState::Running);
+    assert!(jobs.renew(&second, lease("a/0", 60)).await);
+    assert!(jobs.claim(lease("b/0", 60)).await.is_none());
+    assert!(jobs.renew(&second, lease("a/0", -1)).await);
+    let taken = jobs.claim(lease("b/0", 60)).await.unwrap();
+    assert_eq!((taken.work.clip_id(), taken.attempts), (second.as_str(), 2));
+    assert!(!jobs.renew(&second, lease("a/0", 60)).await, "no longer a/0's");
+    jobs.fail(&second, "a/0", "too late", None).await;
+    assert_eq!(jobs.job(&second).await.unwrap().state, JobState::Running);
 
     // At start-up, SQLite (one process) puts every running job back in line; a shared
     // database only those whose lease ran out — b/0 is alive and well.
-    let requeued = jobs.requeue_interrupted().await.unwrap();
+    let requeued = jobs.0.requeue_interrupted().await.unwrap();
     assert_eq!(requeued, u64::from(backend == Backend::Sqlite));
 
     // Stored twice (a run that finished after all, then the rerun): one transcript.
@@ -113,7 +147,7 @@ async fn jobs_go_to_one_worker_each_and_end_in_one_transcript(backend: Backend) 
     for _ in 0..2 {
         assert_eq!(store(&server, &second, &transcript).await, Finish::Stored);
     }
-    assert_eq!(jobs.job(&second).await.unwrap().unwrap().state, JobState::Done);
+    assert_eq!(jobs.job(&second).await.unwrap().state, JobState::Done);
     let shown = server
         .get(&format!("/api/v1/clips/{second}/transcript"), &olive)
         .await
@@ -146,9 +180,9 @@ async fn workers_asking_at_once_never_share_a_job(backend: Backend) {
             let db = server.state.db.clone();
             tokio::spawn(async move {
                 let mut mine = Vec::new();
-                let holder = server::ids::new_id().unwrap();
-                while let Some(job) = db.jobs().claim(lease(&holder, 60)).await.unwrap() {
-                    mine.push(job.clip_id);
+                let holder = db::ids::new_id().unwrap();
+                while let Some(job) = Transcripts(db.jobs()).claim(lease(&holder, 60)).await {
+                    mine.push(job.work.clip_id().to_owned());
                 }
                 mine
             })

@@ -10,9 +10,9 @@ mod support;
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
+use db::domain::NotificationEvent;
+use db::notifications::Notification;
 use serde_json::json;
-use server::db::notifications::NotificationRow;
-use server::domain::{NotificationEvent, parse_timestamp};
 use support::{Backend, Harness, Person};
 
 /// A mailer is configured (nothing listens there: this harness runs no delivery worker).
@@ -31,7 +31,7 @@ async fn choose(server: &Harness, who: &Person, email: &str) -> support::Answer 
 
 /// `who`'s notifications, once the events so far are turned into notifications (what the
 /// workers do; this harness runs none), which must make `count` of them.
-async fn queued(server: &Harness, who: &Person, count: usize) -> Vec<NotificationRow> {
+async fn queued(server: &Harness, who: &Person, count: usize) -> Vec<Notification> {
     server::services::notifications::fan_out(&server.state).await.unwrap();
     let rows = server
         .state
@@ -74,7 +74,7 @@ async fn messages_and_replies_reach_the_right_people_at_their_time(backend: Back
     assert_eq!(to_manu[0].event, NotificationEvent::MessageCreated);
     assert_eq!(to_manu[0].clip_id, clip);
     assert_eq!(to_manu[0].actor_id, olive.user.id);
-    let due = parse_timestamp(&to_manu[0].due_at).unwrap();
+    let due = to_manu[0].due_at.instant();
     let expected = manu
         .user
         .working_hours
@@ -112,7 +112,7 @@ async fn messages_and_replies_reach_the_right_people_at_their_time(backend: Back
     let to_olive = queued(&server, &olive, 1).await;
     assert_eq!(to_olive[0].event, NotificationEvent::ReplyCreated);
     assert_eq!(to_olive[0].reply_id, reply.json()["reply_id"].as_str().unwrap());
-    let due = parse_timestamp(&to_olive[0].due_at).unwrap();
+    let due = to_olive[0].due_at.instant();
     assert!((due - now).num_seconds().abs() <= 2, "immediate: due {due}");
     assert_eq!(
         queued(&server, &manu, 1).await.len(),

@@ -157,7 +157,7 @@ async fn guests_get_no_reply_links_and_no_team_details(backend: Backend) {
     let page = anonymous(&server, Method::GET, &format!("/c/{token}"), &[], Body::empty()).await;
     assert_eq!(page.status, 200);
     // The voice reply's length is on the page before anyone plays it.
-    let length = server::domain::clock(answer["duration_ms"].as_i64().unwrap());
+    let length = db::domain::clock(answer["duration_ms"].as_i64().unwrap());
     assert!(
         page.text()
             .contains(&format!("class=\"duration\" aria-label=\"Length\">{length}<")),
@@ -370,7 +370,12 @@ async fn objects_a_dead_process_stored_without_a_row_are_swept(backend: Backend)
         .await
         .unwrap();
 
-    assert_eq!(server::ingest::sweep_stray_objects(&server.state).await.unwrap(), 1);
+    assert_eq!(
+        server::pipeline::ingest::sweep_stray_objects(&server.state)
+            .await
+            .unwrap(),
+        1
+    );
     assert!(storage.get(stray, None).await.is_err(), "the stray object is gone");
     assert!(storage.get(&kept_key, None).await.is_ok(), "a clip's own media stays");
     assert!(
@@ -382,7 +387,7 @@ async fn objects_a_dead_process_stored_without_a_row_are_swept(backend: Backend)
         .await
         .unwrap()
         .into_iter()
-        .map(|(id, ..)| id)
+        .map(|note| note.clip_id)
         .collect();
     assert_eq!(left, ["fedcba9876543210fedcba9876543210"]);
     let media = server.get(&format!("/api/v1/clips/{kept}/media"), &olive).await;

@@ -7,8 +7,8 @@
 #[macro_use]
 mod support;
 
+use db::transcripts::{Finish, Finished};
 use serde_json::Value;
-use server::db::transcripts::{Finish, Finished};
 use support::{Backend, Harness, Person};
 use transcribe::{Segment, Transcript};
 

@@ -10,8 +10,8 @@ mod support;
 use axum::body::Body;
 use axum::http::Method;
 use chrono::{Duration, Utc};
+use db::attempts::Attempt;
 use serde_json::json;
-use server::db::attempts::Attempt;
 use support::{Answer, Backend, Harness, PASSWORD};
 
 async fn sign_in(server: &Harness, peer: &str, email: &str, password: &str) -> Answer {

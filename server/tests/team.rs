@@ -9,8 +9,8 @@ mod support;
 
 use axum::body::Body;
 use axum::http::{Method, StatusCode};
+use db::invites::InviteRow;
 use serde_json::{Value, json};
-use server::db::invites::InviteRow;
 use support::{Answer, Backend, Harness, PASSWORD, Person};
 
 /// A form POST from this server's own pages.
@@ -67,7 +67,7 @@ async fn signed_in(server: &Harness, email: &str, password: &str) -> Answer {
 fn as_person(answer: &Answer) -> Person {
     let json = answer.json();
     Person {
-        user: server::domain::User {
+        user: db::domain::User {
             id: json["user"]["id"].as_str().unwrap().to_owned(),
             workspace_id: json["user"]["workspace_id"].as_str().unwrap().to_owned(),
             email: json["user"]["email"].as_str().unwrap().to_owned(),
@@ -75,7 +75,7 @@ fn as_person(answer: &Answer) -> Person {
             time_zone: json["user"]["time_zone"].as_str().unwrap().to_owned(),
             is_admin: json["user"]["is_admin"].as_bool().unwrap(),
             working_hours: Default::default(),
-            email_notifications: server::domain::EmailChoice::WorkingHours,
+            email_notifications: db::domain::EmailChoice::WorkingHours,
         },
         token: json["token"].as_str().unwrap().to_owned(),
     }
@@ -241,12 +241,12 @@ async fn invitations_admit_whom_they_name_while_they_are_open(backend: Backend) 
     let expired_token = "0f".repeat(32);
     let now = chrono::Utc::now();
     let row = InviteRow {
-        id: server::ids::new_id().unwrap(),
+        id: db::ids::new_id().unwrap(),
         workspace_id: admin.user.workspace_id.clone(),
         email: None,
         created_by: admin.user.id.clone(),
-        created_at: server::domain::timestamp(now - chrono::Duration::days(10)),
-        expires_at: Some(server::domain::timestamp(now - chrono::Duration::days(3))),
+        created_at: (now - chrono::Duration::days(10)).into(),
+        expires_at: Some((now - chrono::Duration::days(3)).into()),
         max_uses: None,
         uses: 0,
         revoked_at: None,

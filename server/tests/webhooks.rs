@@ -264,7 +264,7 @@ async fn deliveries_are_signed_retried_with_backoff_and_logged(backend: Backend)
         "standard",
     )
     .await;
-    server::services::notifications::start_worker(&server.state);
+    server::workers::start(&server.state).await.unwrap();
 
     let clip = server.upload_id(&ada, "Roadmap").await;
     let replied = server
@@ -393,19 +393,22 @@ async fn a_delivery_held_by_a_dead_process_goes_out_once_its_lease_ends(backend:
 
     // A process queues the delivery, claims it, and dies before sending it.
     server::services::notifications::fan_out(&server.state).await.unwrap();
-    let now = chrono::Utc::now();
-    let lease_end = now + chrono::Duration::seconds(3);
+    let lease_end = chrono::Utc::now() + chrono::Duration::seconds(3);
+    let lease = db::queue::Lease {
+        holder: "gone/webhooks",
+        until: lease_end,
+    };
     let held = server
         .state
         .db
-        .webhooks()
-        .claim("gone/webhooks", now, lease_end, 10)
+        .jobs()
+        .claim(db::domain::JobKind::Webhook, lease, 10)
         .await
         .unwrap();
     assert_eq!(held.len(), 1);
     let claimed_at = Instant::now();
 
-    server::services::notifications::start_worker(&server.state);
+    server::workers::start(&server.state).await.unwrap();
     let got = receiver.wait_for("/hook", 1, Duration::from_secs(15)).await;
     assert!(
         got[0].at - claimed_at >= Duration::from_millis(2500),

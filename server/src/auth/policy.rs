@@ -16,8 +16,8 @@
 use chrono::{DateTime, Utc};
 
 use super::secrets::constant_time_eq;
-pub use crate::domain::ClipAccess;
-use crate::domain::{Author, OutsidersSee, User, Visibility};
+pub use db::domain::ClipAccess;
+use db::domain::{Author, OutsidersSee, User, Visibility};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -133,7 +133,7 @@ mod tests {
             time_zone: "UTC".into(),
             is_admin: false,
             working_hours: Default::default(),
-            email_notifications: crate::domain::EmailChoice::WorkingHours,
+            email_notifications: db::domain::EmailChoice::WorkingHours,
         }
     }
 

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::db::Db;
-use crate::db::attempts::Attempt;
+use db::Db;
+use db::attempts::Attempt;
 
 /// The longest an attempt on an account waits.
 const MAX_DELAY: Duration = Duration::from_secs(4);
@@ -37,7 +37,7 @@ impl LoginLimiter {
     }
 
     /// Counts an attempt from `address`; `Ok(Err(wait))` once the address has used its budget.
-    pub async fn admit(&self, db: &Db, address: &str) -> sqlx::Result<Result<(), Duration>> {
+    pub async fn admit(&self, db: &Db, address: &str) -> db::Result<Result<(), Duration>> {
         let key = key_hash("ip", address);
         let since = self.since();
         Ok(match db.attempts().attempt(&[&key], self.per_window, since).await? {
@@ -50,13 +50,13 @@ impl LoginLimiter {
     }
 
     /// How long an attempt on `account` waits before its password is checked.
-    pub async fn delay(&self, db: &Db, account: &str) -> sqlx::Result<Duration> {
+    pub async fn delay(&self, db: &Db, account: &str) -> db::Result<Duration> {
         let failures = db.attempts().count(&key_hash("account", account), self.since()).await?;
         Ok(delay_after(failures, self.per_window / 2))
     }
 
     /// Counts a failed attempt on `account`.
-    pub async fn failed(&self, db: &Db, account: &str) -> sqlx::Result<()> {
+    pub async fn failed(&self, db: &Db, account: &str) -> db::Result<()> {
         db.attempts()
             .attempt(&[&key_hash("account", account)], i64::MAX, self.since())
             .await

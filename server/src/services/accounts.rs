@@ -8,10 +8,10 @@ use serde::Serialize;
 
 use crate::auth::SESSION_COOKIE;
 use crate::auth::secrets::{decoy_hash, new_secret, token_hash, verify_password};
-use crate::db::users::{NewToken, TokenRow};
-use crate::domain::{TokenKind, User};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
+use db::domain::{TokenKind, User};
+use db::users::{NewToken, TokenRow};
 
 /// Sessions last this long; API tokens until revoked.
 const SESSION_DAYS: i64 = 30;
@@ -25,7 +25,7 @@ pub struct UserView {
     pub time_zone: String,
     pub workspace_id: String,
     pub is_admin: bool,
-    pub working_hours: crate::domain::WorkingHours,
+    pub working_hours: db::domain::WorkingHours,
 }
 
 impl From<&User> for UserView {
@@ -113,7 +113,7 @@ pub async fn issue_token(
     expires_at: Option<chrono::DateTime<Utc>>,
 ) -> AppResult<(String, String)> {
     let secret = new_secret().map_err(no_randomness)?;
-    let id = crate::ids::new_id().map_err(no_randomness)?;
+    let id = db::ids::new_id().map_err(no_randomness)?;
     state
         .db
         .users()

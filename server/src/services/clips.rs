@@ -3,19 +3,20 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
+use chrono::{FixedOffset, SecondsFormat, Utc};
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 
 use crate::auth::Viewer;
 use crate::auth::policy::{Action, Relation, allows, outsiders_may_see, relation, through_thread};
-use crate::db::clips::{ClipRow, Cursor, Listed, StoredMedia};
-use crate::domain::{ClipStatus, OutsidersSee, Scope, TranscriptStatus, User, Visibility};
 use crate::error::{AppError, AppResult, Missing};
-use crate::ids;
 use crate::state::AppState;
 use crate::storage::keys::{Object, object_key};
 use crate::transcription::Status;
+use db::Timestamp;
+use db::clips::{ClipRow, Cursor, Listed, StoredMedia};
+use db::domain::{ClipStatus, JobKind, OutsidersSee, Scope, TranscriptStatus, User, Visibility};
+use db::ids;
 
 /// A clip as the API shows it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -31,7 +32,7 @@ pub struct ClipView {
     pub media_url: String,
     pub peaks_url: String,
     pub thread_url: String,
-    pub created_at: String,
+    pub created_at: Timestamp,
     /// When recording started, in the recorder's local time (its UTC offset included).
     pub recorded_at: Option<String>,
     pub recorded_utc_offset_minutes: Option<i64>,
@@ -53,7 +54,7 @@ pub struct SharingView {
     /// The link to hand out (works while visibility is 'link', not revoked, not expired).
     pub url: Option<String>,
     pub token: Option<String>,
-    pub expires_at: Option<String>,
+    pub expires_at: Option<Timestamp>,
     pub guests_may_reply: bool,
     /// What people who come through the link see of the thread.
     pub outsiders_see: OutsidersSee,
@@ -97,13 +98,8 @@ impl Viewer {
 impl ClipView {
     /// The view of `row`, its transcript's status read from the database.
     pub async fn load(state: &AppState, row: ClipRow, audience: Audience<'_>) -> AppResult<Self> {
-        let job = state.db.jobs().job(&row.id).await?;
-        Ok(Self::new(
-            row,
-            &state.public_url,
-            state.transcription.status(job.as_ref()),
-            audience,
-        ))
+        let status = crate::services::transcripts::status_of(state, &row.id).await?;
+        Ok(Self::new(row, &state.public_url, status, audience))
     }
 
     pub fn new(row: ClipRow, base: &str, transcript: Status, audience: Audience<'_>) -> Self {
@@ -116,13 +112,12 @@ impl ClipView {
         let sharing = (audience.relation == Relation::Owner).then(|| SharingView {
             url: row.share_token.as_ref().map(|t| share_url(base, t)),
             token: row.share_token.clone(),
-            expires_at: row.share_expires_at.clone(),
+            expires_at: row.share_expires_at,
             guests_may_reply: row.guests_may_reply,
             outsiders_see: row.outsiders_see,
         });
-        let recorded_at = row.recorded_at.as_deref().and_then(|utc| {
+        let recorded_at = row.recorded_at.and_then(|instant| {
             let offset = FixedOffset::east_opt(i32::try_from(row.recorded_utc_offset? * 60).ok()?)?;
-            let instant = DateTime::parse_from_rfc3339(utc).ok()?;
             Some(
                 instant
                     .with_timezone(&offset)
@@ -181,7 +176,7 @@ impl ClipView {
 /// transcript states are read in one query.
 pub async fn views(state: &AppState, viewer: &Viewer, rows: Vec<(ClipRow, Relation)>) -> AppResult<Vec<ClipView>> {
     let ids: Vec<&str> = rows.iter().map(|(row, _)| row.id.as_str()).collect();
-    let mut jobs = state.db.jobs().jobs(&ids).await?;
+    let mut jobs = state.db.jobs().of_clips(JobKind::Transcript, &ids).await?;
     Ok(rows
         .into_iter()
         .map(|(row, relation)| {
@@ -244,11 +239,12 @@ pub async fn list(
 fn decode_cursor(text: &str) -> AppResult<Cursor> {
     let bad = || AppError::BadRequest("malformed `after` cursor".into());
     let (created_at, id) = text.rsplit_once('_').ok_or_else(bad)?;
-    if !ids::is_well_formed(id) || DateTime::parse_from_rfc3339(created_at).is_err() {
+    let created_at = Timestamp::parse(created_at).ok_or_else(bad)?;
+    if !ids::is_well_formed(id) {
         return Err(bad());
     }
     Ok(Cursor {
-        created_at: created_at.to_owned(),
+        created_at,
         id: id.to_owned(),
     })
 }
@@ -327,7 +323,7 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()
             Err(err) => return Err(err.into()),
         }
     }
-    for key in crate::services::media::objects(&row) {
+    for key in crate::storage::clip_media::objects(&row) {
         state.storage.delete(key).await?;
     }
     if in_thread {
@@ -361,7 +357,7 @@ pub async fn set_poster(state: &AppState, clip: &ClipRow, jpeg: &[u8]) -> AppRes
     if !jpeg.starts_with(&[0xff, 0xd8, 0xff]) {
         return Err(AppError::UnsupportedMedia("a poster is a JPEG image".into()));
     }
-    let (staged, mut file) = crate::files::temp_file(&state.staging_dir, "poster-")
+    let (staged, mut file) = crate::pipeline::files::temp_file(&state.staging_dir, "poster-")
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     file.write_all(jpeg).await.map_err(|e| AppError::Internal(e.into()))?;

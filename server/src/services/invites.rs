@@ -8,12 +8,13 @@ use serde::{Deserialize, Serialize};
 use crate::auth::Viewer;
 use crate::auth::policy::TeamAction;
 use crate::auth::secrets::{hash_password, new_secret, token_hash};
-use crate::db::invites::{Acceptance, InviteRow};
-use crate::db::users::UserRow;
-use crate::domain::{InviteState, User, WorkingHours, timestamp};
 use crate::error::{AppError, AppResult, Missing};
 use crate::services::team::{checked_email, checked_name, checked_password, checked_zone, require};
 use crate::state::AppState;
+use db::Timestamp;
+use db::domain::{InviteState, User, WorkingHours};
+use db::invites::{Acceptance, InviteRow};
+use db::users::UserRow;
 
 /// Invitations last this long unless the admin says otherwise, and at most a year.
 const DEFAULT_EXPIRY_DAYS: i64 = 7;
@@ -36,8 +37,8 @@ pub struct NewInvite {
 pub struct InviteView {
     pub id: String,
     pub email: Option<String>,
-    pub created_at: String,
-    pub expires_at: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
     pub max_uses: Option<i64>,
     pub uses: i64,
     pub state: InviteState,
@@ -87,12 +88,12 @@ pub async fn create(state: &AppState, viewer: &Viewer, new: NewInvite) -> AppRes
     let now = Utc::now();
     let token = new_secret().map_err(no_randomness)?;
     let row = InviteRow {
-        id: crate::ids::new_id().map_err(no_randomness)?,
+        id: db::ids::new_id().map_err(no_randomness)?,
         workspace_id: admin.workspace_id.clone(),
         email,
         created_by: admin.id.clone(),
-        created_at: timestamp(now),
-        expires_at: Some(timestamp(now + chrono::Duration::days(days))),
+        created_at: now.into(),
+        expires_at: Some((now + chrono::Duration::days(days)).into()),
         max_uses,
         uses: 0,
         revoked_at: None,
@@ -224,17 +225,17 @@ pub async fn account(newcomer: Newcomer, workspace_id: String, is_admin: bool) -
         .map_err(|e| AppError::Internal(e.into()))?
         .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot hash the password: {e}")))?;
     Ok(UserRow {
-        id: crate::ids::new_id().map_err(no_randomness)?,
+        id: db::ids::new_id().map_err(no_randomness)?,
         workspace_id,
         email,
         display_name,
         time_zone,
         password_hash,
         is_admin,
-        created_at: timestamp(Utc::now()),
+        created_at: Timestamp::now(),
         working_hours: Some(serde_json::to_string(&working_hours).map_err(|e| AppError::Internal(e.into()))?),
         removed_at: None,
-        email_notifications: crate::domain::EmailChoice::WorkingHours,
+        email_notifications: db::domain::EmailChoice::WorkingHours,
     })
 }
 
@@ -263,7 +264,7 @@ pub async fn check_setup(state: &AppState, token: &str) -> AppResult<()> {
 pub async fn set_up(state: &AppState, token: &str, workspace: &str, admin: Newcomer) -> AppResult<User> {
     check_setup(state, token).await?;
     let workspace = checked_name(workspace)?;
-    let workspace_id = crate::ids::new_id().map_err(no_randomness)?;
+    let workspace_id = db::ids::new_id().map_err(no_randomness)?;
     let row = account(admin, workspace_id.clone(), true).await?;
     if state
         .db

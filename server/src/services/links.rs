@@ -5,11 +5,11 @@ use chrono::{DateTime, Utc};
 
 use crate::auth::Viewer;
 use crate::auth::policy::{Action, ClipAccess, Relation, relation};
-use crate::db::clips::ClipRow;
-use crate::domain::{User, parse_timestamp};
 use crate::error::{AppError, AppResult, Missing};
 use crate::services::clips::find;
 use crate::state::AppState;
+use db::clips::ClipRow;
+use db::domain::User;
 
 /// What a link leads to, as the viewer may see it.
 #[derive(Debug)]
@@ -62,14 +62,14 @@ pub async fn open(state: &AppState, viewer: &Viewer, token: &str) -> AppResult<O
         share_token: session.share_token.as_deref(),
         share_expires_at: None,
         guests_may_reply: false,
-        outsiders_see: crate::domain::OutsidersSee::Message,
+        outsiders_see: db::domain::OutsidersSee::Message,
     };
     if relation(viewer.user.as_ref(), Some(token), &access, Utc::now()) == Relation::Stranger {
         return Err(missing());
     }
     Ok(Opened::Recording(Box::new(Recording {
         title: session.title,
-        started_at: parse_timestamp(&session.created_at).unwrap_or_else(Utc::now),
+        started_at: session.created_at.instant(),
         recorder,
     })))
 }

@@ -7,12 +7,12 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 use crate::auth::Viewer;
-use crate::db::search::{MARK_END, MARK_START};
-use crate::domain::Scope;
 use crate::error::{AppError, AppResult};
-use crate::search::SearchQuery;
 use crate::services::clips::{ClipView, rows_by_id, views, visible_to_member};
 use crate::state::AppState;
+use db::domain::Scope;
+use db::search::query::SearchQuery;
+use db::search::{MARK_END, MARK_START};
 
 /// How many index rows to rank before grouping them by clip.
 const CANDIDATES: i64 = 500;

@@ -1,15 +1,16 @@
 //! Who may open a clip through its link: visibility, the link's expiry, whether guests may
 //! reply, what they see of the thread, and the link itself (rotated or revoked). Owner only.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
+use db::Timestamp;
 
 use crate::auth::Viewer;
 use crate::auth::policy::Action;
 use crate::auth::secrets::new_secret;
-use crate::domain::{OutsidersSee, Visibility};
 use crate::error::{AppError, AppResult};
 use crate::services::clips::{ClipView, find};
 use crate::state::AppState;
+use db::domain::{OutsidersSee, Visibility};
 
 /// A change of sharing settings; what is `None` stays as it is.
 #[derive(Debug, Default)]
@@ -41,7 +42,7 @@ pub async fn change_settings(
         clip.visibility = visibility;
     }
     if let Some(expiry) = change.expires_at {
-        clip.share_expires_at = expiry.map(|at| at.to_rfc3339_opts(SecondsFormat::Secs, true));
+        clip.share_expires_at = expiry.map(Timestamp::from);
     }
     if let Some(guests) = change.guests_may_reply {
         clip.guests_may_reply = guests;

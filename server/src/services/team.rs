@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 use crate::auth::Viewer;
 use crate::auth::policy::{TeamAction, allows_team};
 use crate::auth::secrets::{hash_password, verify_password};
-use crate::db::team::{AdminGuarded, Profile};
-use crate::domain::{Role, User, WorkingHours};
 use crate::error::{AppError, AppResult, Missing};
 use crate::state::AppState;
-use crate::working_hours::{day_bounds, shared_hours};
+use db::domain::{Role, User, WorkingHours};
+use db::team::{AdminGuarded, Profile};
+use db::working_hours::{day_bounds, shared_hours};
 
 /// A member as the members page and `GET /api/v1/members` show them.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

@@ -3,17 +3,19 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{Offset, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, Offset, SecondsFormat, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Viewer;
 use crate::auth::policy::{Action, ClipAccess, Relation, outsiders_may_see, relation, through_thread};
-use crate::db::clips::ClipRow;
-use crate::db::threads::Reply;
-use crate::domain::{Author, ClipStatus, ReplyBody, User, clock, parse_timestamp, timestamp};
 use crate::error::{AppError, AppResult, Missing};
 use crate::services::clips::{ClipView, find, rows_by_id, views, visible_to_member};
 use crate::state::AppState;
+use db::Timestamp;
+use db::clips::ClipRow;
+use db::domain::{Author, ClipStatus, ReplyBody, User, clock};
+use db::threads::Reply;
+use db::threads::Seen;
 
 /// Characters of a clip's transcript shown under it in a thread.
 const SNIPPET_CHARS: usize = 200;
@@ -38,9 +40,13 @@ pub struct Message {
     #[schema(value_type = AuthorFields)]
     pub author: AuthorView,
     /// UTC.
-    pub created_at: String,
+    #[serde(serialize_with = "in_seconds")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: DateTime<Utc>,
     /// The same instant in the author's zone at the time.
-    pub created_at_local: String,
+    #[serde(serialize_with = "in_seconds")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at_local: DateTime<FixedOffset>,
     pub utc_offset_minutes: i32,
     pub message_id: String,
     pub seen_by: Vec<Receipt>,
@@ -52,6 +58,14 @@ pub struct Message {
     pub place: Option<Place>,
     #[schema(no_recursion)]
     pub replies: Vec<Message>,
+}
+
+/// An instant as RFC 3339 to the second, in its own offset (`Z` for UTC).
+fn in_seconds<S: serde::Serializer, Tz: chrono::TimeZone>(at: &DateTime<Tz>, s: S) -> Result<S::Ok, S::Error>
+where
+    Tz::Offset: std::fmt::Display,
+{
+    s.serialize_str(&at.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
 impl Message {
@@ -93,7 +107,7 @@ pub enum AuthorView {
 pub struct Receipt {
     pub user_id: String,
     pub display_name: String,
-    pub seen_at: String,
+    pub seen_at: Timestamp,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -269,8 +283,14 @@ impl Context {
             .chain(replies.iter().filter(|r| r.clip_id().is_none()).map(|r| r.id.as_str()))
             .collect();
         let mut seen: HashMap<String, Vec<Receipt>> = HashMap::new();
-        for (message, user_id, display_name, seen_at) in state.db.threads().seen_by(&message_ids).await? {
-            seen.entry(message).or_default().push(Receipt {
+        for Seen {
+            message_id,
+            user_id,
+            display_name,
+            seen_at,
+        } in state.db.threads().seen_by(&message_ids).await?
+        {
+            seen.entry(message_id).or_default().push(Receipt {
                 user_id,
                 display_name,
                 seen_at,
@@ -323,24 +343,24 @@ impl Context {
             return Ok(());
         }
         state.db.threads().mark_seen(&unread, &user.id).await?;
-        let now = timestamp(Utc::now());
+        let now = Timestamp::now();
         for id in unread {
             self.seen.entry(id.to_owned()).or_default().push(Receipt {
                 user_id: user.id.clone(),
                 display_name: user.display_name.clone(),
-                seen_at: now.clone(),
+                seen_at: now,
             });
         }
         Ok(())
     }
 
     /// `author`: `None` for clips stored before accounts, which nobody known wrote.
-    fn byline(&self, author: Option<&Author>, created_at: &str, message_id: &str) -> Message {
+    fn byline(&self, author: Option<&Author>, created_at: Timestamp, message_id: &str) -> Message {
         let member = match author {
             Some(Author::Member(id)) => self.authors.get(id),
             Some(Author::Guest(_)) | None => None,
         };
-        let utc = parse_timestamp(created_at).unwrap_or_else(Utc::now);
+        let utc = created_at.instant();
         let zone = match (self.readers, member) {
             (Readers::Team, Some(user)) => user.zone(),
             _ => chrono_tz::UTC,
@@ -365,8 +385,8 @@ impl Context {
                     display_name: None,
                 },
             },
-            created_at: utc.to_rfc3339_opts(SecondsFormat::Secs, true),
-            created_at_local: local.to_rfc3339_opts(SecondsFormat::Secs, true),
+            created_at: utc,
+            created_at_local: local.fixed_offset(),
             utc_offset_minutes: local.offset().fix().local_minus_utc() / 60,
             message_id: message_id.to_owned(),
             seen_by: match self.readers {
@@ -382,7 +402,7 @@ impl Context {
     /// A clip's author is its owner (a voice reply is always its replier's own clip).
     fn clip_message(&self, clip: &ClipRow) -> AppResult<Message> {
         let author = clip.owner_id.clone().map(Author::Member);
-        let mut message = self.byline(author.as_ref(), &clip.created_at, &clip.id);
+        let mut message = self.byline(author.as_ref(), clip.created_at, &clip.id);
         if clip.status == ClipStatus::Deleted {
             return Ok(message);
         }
@@ -408,12 +428,12 @@ impl Context {
                 self.clip_message(clip)?
             }
             ReplyBody::Text(text) => {
-                let mut message = self.byline(Some(&reply.author), &reply.created_at, &reply.id);
+                let mut message = self.byline(Some(&reply.author), reply.created_at, &reply.id);
                 message.content = Content::Text { text: text.clone() };
                 message
             }
             ReplyBody::Deleted => {
-                let mut message = self.byline(Some(&reply.author), &reply.created_at, &reply.id);
+                let mut message = self.byline(Some(&reply.author), reply.created_at, &reply.id);
                 message.content = Content::Deleted;
                 message
             }
@@ -472,20 +492,20 @@ pub async fn reply(state: &AppState, viewer: &Viewer, clip_id: &str, new: NewRep
         check_reply_clip(state, viewer.require_user()?, reply_clip, &root_id).await?;
     }
     let reply = Reply {
-        id: crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?,
+        id: db::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?,
         root_clip_id: root_id,
         parent_id,
         body,
         anchor_ms: new.at_ms,
         author,
-        created_at: timestamp(Utc::now()),
+        created_at: Timestamp::now(),
     };
     // Two copies of one reply sent at once both pass the checks above; the unique key lets one
     // in and the other gets the same answer as a resend.
     if !state.db.threads().insert(&reply).await? {
         return Err(already_in_thread());
     }
-    state.notifications_due.notify_one();
+    state.wakes.events().notify_one();
     let clip_rows = rows_by_id(state, reply.clip_id().as_slice()).await?;
     let context = Context::load(state, viewer, std::slice::from_ref(&reply), &clip_rows, relation).await?;
     context.reply_message(&reply, &clip_rows)
@@ -647,8 +667,7 @@ pub async fn heard(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()>
 pub async fn done(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()> {
     let user = viewer.require_user()?;
     let root = thread_root(state, viewer, id).await?;
-    let now = crate::domain::timestamp(Utc::now());
-    Ok(state.db.threads().mark_done(&root, &user.id, &now).await?)
+    Ok(state.db.threads().mark_done(&root, &user.id, Timestamp::now()).await?)
 }
 
 /// The thread `id` belongs to is back in the viewer's inbox: not done, its messages unheard.
@@ -679,29 +698,29 @@ pub struct InboxThread {
     pub thread_url: String,
     pub root: ClipView,
     pub unheard: i64,
-    pub latest_at: String,
+    pub latest_at: Timestamp,
 }
 
 pub async fn inbox(state: &AppState, viewer: &Viewer) -> AppResult<Inbox> {
     let user = viewer.require_user()?;
     let unheard = state.db.threads().unheard_threads(&user.workspace_id, &user.id).await?;
-    let root_ids: Vec<&str> = unheard.iter().map(|(root, _, _)| root.as_str()).collect();
+    let root_ids: Vec<&str> = unheard.iter().map(|u| u.root_clip_id.as_str()).collect();
     let mut rows = rows_by_id(state, &root_ids).await?;
     // Views come back in the order of `unheard`, less the roots the user may not see.
-    let roots = unheard.iter().filter_map(|(root_id, _, _)| rows.remove(root_id));
+    let roots = unheard.iter().filter_map(|u| rows.remove(&u.root_clip_id));
     let mut views = views(state, viewer, visible_to_member(user, roots))
         .await?
         .into_iter()
         .peekable();
     let threads = unheard
         .into_iter()
-        .filter_map(|(root_id, unheard, latest_at)| {
-            let root = views.next_if(|view| view.id == root_id)?;
+        .filter_map(|waiting| {
+            let root = views.next_if(|view| view.id == waiting.root_clip_id)?;
             Some(InboxThread {
-                thread_url: format!("{}/api/v1/threads/{root_id}", state.public_url),
+                thread_url: format!("{}/api/v1/threads/{}", state.public_url, waiting.root_clip_id),
                 root,
-                unheard,
-                latest_at,
+                unheard: waiting.messages,
+                latest_at: waiting.newest_at,
             })
         })
         .collect();

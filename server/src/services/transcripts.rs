@@ -5,11 +5,12 @@ use transcribe::{Segment, Transcript};
 
 use crate::auth::Viewer;
 use crate::auth::policy::Action;
-use crate::db::clips::ClipRow;
-use crate::domain::TranscriptStatus;
 use crate::error::{AppError, AppResult};
 use crate::services::clips::find;
 use crate::state::AppState;
+use crate::transcription::Status;
+use db::clips::ClipRow;
+use db::domain::{JobKind, TranscriptStatus};
 
 /// What `GET /api/v1/clips/{id}/transcript` answers.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -35,7 +36,7 @@ pub struct ReadyTranscript {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<String>,
+    pub created_at: Option<db::Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -66,11 +67,16 @@ struct WordSchema {
     probability: f32,
 }
 
+/// Where the transcript of clip `clip_id` stands.
+pub async fn status_of(state: &AppState, clip_id: &str) -> AppResult<Status> {
+    let jobs = state.db.jobs().of_clips(JobKind::Transcript, &[clip_id]).await?;
+    Ok(state.transcription.status(jobs.get(clip_id)))
+}
+
 /// The transcript of clip `id` with its status, as `viewer` may read it.
 pub async fn view(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<TranscriptView> {
     let (clip, _) = find(state, viewer, id, Action::ReadTranscript).await?;
-    let job = state.db.jobs().job(&clip.id).await?;
-    let status = state.transcription.status(job.as_ref());
+    let status = status_of(state, &clip.id).await?;
     let share = viewer
         .share_token
         .as_deref()
@@ -109,8 +115,7 @@ pub async fn ready(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<Tra
     if let Some(transcript) = of_clip(state, &clip).await? {
         return Ok(transcript);
     }
-    let job = state.db.jobs().job(&clip.id).await?;
-    let status = state.transcription.status(job.as_ref());
+    let status = status_of(state, &clip.id).await?;
     Err(AppError::TranscriptNotReady {
         status: status.status,
         reason: status.reason,

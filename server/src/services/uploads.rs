@@ -17,12 +17,12 @@ use serde::Serialize;
 use tokio::io::{AsyncSeekExt, AsyncWriteExt};
 
 use crate::auth::Viewer;
-use crate::db::uploads::{NewSession, SessionRow, Takeover};
-use crate::domain::{User, Visibility};
 use crate::error::{AppError, AppResult, Missing};
-use crate::ingest::{Reserved, UploadInfo, ingest_file};
+use crate::pipeline::ingest::{Reserved, UploadInfo, ingest_file};
 use crate::services::clips::{Audience, ClipView};
 use crate::state::{AppState, UploadLock};
+use db::domain::{User, Visibility};
+use db::uploads::{NewSession, SessionRow, Takeover};
 
 /// How long the body will be, as the client declares it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,11 +74,11 @@ pub async fn create(state: &AppState, viewer: &Viewer, new: NewUpload) -> AppRes
         DeclaredLength::Known(length) => Some(i64::try_from(length).map_err(|_| too_large(state))?),
         DeclaredLength::Deferred => None,
     };
-    let room = crate::services::quotas::for_new_session(state, user).await?;
+    let room = crate::pipeline::quotas::for_new_session(state, user).await?;
     room.check(length.map(|l| l as u64))?;
     let no_randomness = |e| AppError::Internal(anyhow::anyhow!("no randomness: {e}"));
-    let id = crate::ids::new_id().map_err(no_randomness)?;
-    let reserved_clip_id = crate::ids::new_id().map_err(no_randomness)?;
+    let id = db::ids::new_id().map_err(no_randomness)?;
+    let reserved_clip_id = db::ids::new_id().map_err(no_randomness)?;
     let share_token = crate::auth::secrets::new_secret().map_err(no_randomness)?;
     tokio::fs::File::create(part_path(state, &id))
         .await
@@ -104,7 +104,7 @@ pub async fn create(state: &AppState, viewer: &Viewer, new: NewUpload) -> AppRes
 /// The caller's own session (anyone else's is the same 404 as none).
 pub async fn get(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<SessionRow> {
     let user = viewer.require_user()?;
-    if !crate::ids::is_well_formed(id) {
+    if !db::ids::is_well_formed(id) {
         return Err(AppError::NotFound(Missing::UploadSession));
     }
     state
@@ -162,7 +162,7 @@ async fn take_over(state: &AppState, session: SessionRow) -> AppResult<()> {
         Takeover::KeepBytes
     } else {
         // Its multipart upload went with its holder's bytes.
-        crate::session_parts::abort(state, &session).await;
+        crate::pipeline::session_parts::abort(state, &session).await;
         Takeover::StartOver
     };
     let from = session.holder.as_deref();
@@ -198,7 +198,7 @@ pub async fn view(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<Uplo
         },
         None => None,
     };
-    let stored_parts = crate::session_parts::load(state, &session)
+    let stored_parts = crate::pipeline::session_parts::load(state, &session)
         .await?
         .map_or(0, |u| u.parts.len());
     Ok(UploadView {
@@ -240,7 +240,7 @@ where
         session.length = Some(length);
     }
     let room =
-        crate::services::quotas::for_session(state, &owner, session.offset as u64, session.length.map(|l| l as u64))
+        crate::pipeline::quotas::for_session(state, &owner, session.offset as u64, session.length.map(|l| l as u64))
             .await?;
     let path = part_path(state, id);
     let (written, cut_off) = write_at(&session, &path, body, room).await?;
@@ -249,7 +249,7 @@ where
     state
         .live_analyses
         .advance(id, path.clone(), written, session.length.map(|l| l as u64));
-    if let Err(err) = crate::session_parts::send_ready(state, &session, &path, written).await {
+    if let Err(err) = crate::pipeline::session_parts::send_ready(state, &session, &path, written).await {
         // Not fatal: the bytes are safe on disk, and the parts go again next time or at the end.
         tracing::warn!(session = %id, "could not send a part on to storage yet: {err}");
     }
@@ -269,7 +269,7 @@ async fn write_at<S, E>(
     session: &SessionRow,
     path: &std::path::Path,
     mut body: S,
-    room: crate::services::quotas::Room,
+    room: crate::pipeline::quotas::Room,
 ) -> AppResult<(u64, Option<AppError>)>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
@@ -328,7 +328,7 @@ async fn finish(state: &AppState, owner: User, session: &mut SessionRow) -> AppR
     let live = state.live_analyses.finish(&session.id).await;
     // Re-read: sending parts just now may have started the multipart upload.
     let fresh = fresh(state, &session.id).await?;
-    let session_upload = crate::session_parts::load(state, &fresh).await?;
+    let session_upload = crate::pipeline::session_parts::load(state, &fresh).await?;
     let path = part_path(state, &session.id);
     match ingest_file(state, &path, info, live, session_upload).await {
         Ok((clip, body_sha256)) => {
@@ -355,8 +355,8 @@ pub async fn abandon(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<(
 
 /// Removes sessions nobody has touched for `ttl`: their bytes and their rows.
 pub async fn clean_abandoned(state: &AppState, ttl: std::time::Duration) -> anyhow::Result<usize> {
-    let before = crate::domain::timestamp(chrono::Utc::now() - chrono::Duration::from_std(ttl)?);
-    let stale = state.db.uploads().abandoned(&before).await?;
+    let before = db::Timestamp::from(chrono::Utc::now() - chrono::Duration::from_std(ttl)?);
+    let stale = state.db.uploads().abandoned(before).await?;
     let mut removed = 0;
     for session in &stale {
         // Another live process's session is its own to clean (its bytes are on its disk).
@@ -381,7 +381,7 @@ pub async fn clean_abandoned(state: &AppState, ttl: std::time::Duration) -> anyh
 /// parts until it is aborted, so that goes first.
 async fn discard(state: &AppState, session: &SessionRow) -> AppResult<()> {
     state.live_analyses.forget(&session.id);
-    crate::session_parts::abort(state, session).await;
+    crate::pipeline::session_parts::abort(state, session).await;
     let _ = tokio::fs::remove_file(part_path(state, &session.id)).await;
     state.db.uploads().delete(&session.id).await?;
     Ok(())

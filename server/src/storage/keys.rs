@@ -1,6 +1,6 @@
 //! Where each object of a clip lives in the store: the one place keys are made.
 
-use crate::container::Container;
+use media::container::Container;
 
 /// One of a clip's stored objects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 //! returns a reader. Not-found is normalised to [`StorageError::NotFound`], and an unreachable
 //! backend to [`StorageError::Unavailable`] (the API answers 503 and the client retries).
 
+pub mod clip_media;
 pub mod keys;
 mod local;
 mod s3;

@@ -10,11 +10,11 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Method, Request, StatusCode};
 use clap::Parser;
+use db::domain::{TokenKind, User};
+use db::users::UserRow;
 use http_body_util::BodyExt;
 use serde_json::Value;
 use server::auth::secrets::hash_password;
-use server::db::users::UserRow;
-use server::domain::{TokenKind, User, timestamp};
 use server::services::accounts::issue_token;
 use server::{AppState, Config};
 use tower::ServiceExt;
@@ -153,21 +153,21 @@ impl Harness {
         let db = &self.state.db;
         let workspace_id = db
             .users()
-            .workspace_id(workspace, &server::ids::new_id().unwrap())
+            .workspace_id(workspace, &db::ids::new_id().unwrap())
             .await
             .unwrap();
         let row = UserRow {
-            id: server::ids::new_id().unwrap(),
+            id: db::ids::new_id().unwrap(),
             workspace_id,
             email: format!("{}@example.com", name.to_lowercase()),
             display_name: name.to_owned(),
             time_zone: "Europe/Berlin".to_owned(),
             password_hash: hash_password(PASSWORD).unwrap(),
             is_admin,
-            created_at: timestamp(chrono::Utc::now()),
+            created_at: db::Timestamp::now(),
             working_hours: None,
             removed_at: None,
-            email_notifications: server::domain::EmailChoice::WorkingHours,
+            email_notifications: db::domain::EmailChoice::WorkingHours,
         };
         assert!(db.users().insert(&row).await.unwrap());
         let user = row.user();

@@ -1,39 +1,32 @@
 //! Telling people when it is their turn — by email inside their working hours, and to the
 //! workspace's webhooks as it happens.
 //!
-//! A new message or a reply is written with an event, in its own transaction; the workers turn
-//! each event into one notification per recipient (never its own author), due
-//! when the recipient's choice says: at once, when their working hours next begin (in their own
-//! zone), or never. The workers of every process deliver what is due under a lease: each is
-//! checked again just before it goes (heard already, the message gone, the recipient removed or
-//! no longer interested: dropped), waits a short while for the transcript's opening, and is
-//! retried with backoff when the SMTP server fails, then given up with the reason kept.
-//! Webhooks get one delivery per event they subscribe to, delivered the same way
-//! ([`webhooks`]); what both tell is the same [`story::Story`].
-
-use std::time::Duration;
+//! A new message or a reply is written with an event, in its own transaction; [`fan_out`] (run
+//! by the events worker) turns each event into one mail job per recipient (never its own
+//! author), due when the recipient's choice says: at once, when their working hours next begin
+//! (in their own zone), or never — and into one delivery job per webhook that subscribes to
+//! it ([`webhooks`]). The mail and webhook lanes (`workers::mail`, `workers::webhooks`) deliver
+//! them; what both tell is the same [`story::Story`].
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
+use db::clips::ClipRow;
+use db::domain::{EmailChoice, JobKind, NotificationEvent, User, WorkingHours};
+use db::queue::{NewJob, Notice, Work};
+use db::threads::Reply;
 
-use crate::db::clips::ClipRow;
-use crate::db::queue::Queued;
-use crate::db::threads::Reply;
-use crate::domain::{EmailChoice, NotificationEvent, User, WorkingHours};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, SigningKey};
 
-mod email;
 pub mod story;
+mod unsubscribe;
 pub mod webhooks;
 
-pub use email::{unsubscribe, unsubscribe_url};
+pub use unsubscribe::{unsubscribe, unsubscribe_url};
 
 /// A new message waits this long before it is announced: time enough for it to be posted as
 /// a reply instead (the reply's notification then tells).
 const MESSAGE_GRACE: chrono::Duration = chrono::Duration::seconds(15);
-/// How often idle workers look for due notifications.
-const POLL: Duration = Duration::from_secs(2);
 
 /// When a notification for someone who chose `choice` (with these hours, in `zone`) goes out;
 /// `None`: not at all.
@@ -52,7 +45,6 @@ pub fn due_at(choice: EmailChoice, hours: &WorkingHours, zone: Tz, now: DateTime
 /// into deliveries to the workspace's webhooks.
 pub async fn fan_out(state: &AppState) -> AppResult<usize> {
     let events = state.db.notifications().events(50).await?;
-    let mut to_webhooks = 0;
     for event in &events {
         let root = state.db.clips().get(&event.clip_id).await?;
         let reply = match event.kind {
@@ -67,12 +59,9 @@ pub async fn fan_out(state: &AppState) -> AppResult<usize> {
             }
         }
         if let Some(workspace) = root.as_ref().and_then(|r| r.workspace_id.as_deref()) {
-            to_webhooks += webhooks::queue(state, workspace, event, not_before(event.kind, Utc::now())).await?;
+            webhooks::queue(state, workspace, event, not_before(event.kind, Utc::now())).await?;
         }
         state.db.notifications().event_done(event.id).await?;
-    }
-    if to_webhooks > 0 {
-        state.webhooks_due.notify_one();
     }
     Ok(events.len())
 }
@@ -150,71 +139,25 @@ async fn queue(
             recipient.zone(),
             not_before,
         ) {
-            queued.push(Queued {
-                id: crate::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?,
-                target: &recipient.id,
-                event,
-                clip_id,
-                reply_id,
-                actor_id,
-                due_at: due,
+            queued.push(NewJob {
+                // Also the mail's Message-ID, the same however often it is retried.
+                id: db::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?,
+                work: Work::Mail(Notice {
+                    to: recipient.id.clone(),
+                    event,
+                    clip_id: clip_id.to_owned(),
+                    reply_id: reply_id.to_owned(),
+                    actor_id: actor_id.to_owned(),
+                }),
+                run_after: due,
             });
         }
     }
     if !queued.is_empty() {
-        state.db.notifications().enqueue(&queued).await?;
+        state.db.jobs().enqueue(&queued).await?;
+        state.wakes.job(JobKind::Mail).notify_one();
     }
     Ok(())
-}
-
-/// Turns events into notifications and delivers those due, until the process ends: mail in
-/// one task, webhooks in another, so a slow SMTP server and a dead endpoint hold up neither.
-pub fn start_worker(state: &AppState) {
-    let mail = state.clone();
-    tokio::spawn(async move {
-        let holder = format!("{}/mail", mail.process.id);
-        loop {
-            let fanned = match fan_out(&mail).await {
-                Ok(n) => n,
-                Err(err) => {
-                    tracing::warn!("cannot turn events into notifications: {err}");
-                    0
-                }
-            };
-            let delivered = match &mail.mailer {
-                Some(mailer) => email::deliver_due(&mail, mailer, &holder).await,
-                None => 0,
-            };
-            if fanned == 0 && delivered == 0 {
-                let _ = tokio::time::timeout(POLL, mail.notifications_due.notified()).await;
-            }
-        }
-    });
-    let hooks = state.clone();
-    tokio::spawn(async move {
-        let holder = format!("{}/webhooks", hooks.process.id);
-        loop {
-            if webhooks::deliver_due(&hooks, &holder).await == 0 {
-                let _ = tokio::time::timeout(POLL, hooks.webhooks_due.notified()).await;
-            }
-        }
-    });
-}
-
-/// Until when a claim made `now` holds.
-fn lease_until(state: &AppState, now: DateTime<Utc>) -> DateTime<Utc> {
-    now + chrono::Duration::seconds(i64::try_from(state.config.job_lease_secs.max(1)).unwrap_or(30))
-}
-
-/// What became of one notification's or delivery's turn.
-#[derive(Debug)]
-pub enum Outcome {
-    Sent,
-    /// Not worth sending any more, and why.
-    Dropped(&'static str),
-    /// Waiting for the transcript a little longer.
-    NotYet,
-    Failed(String),
 }
 
 /// HMAC-SHA256 of `message` under the server's key for `purpose` — made the first time it is

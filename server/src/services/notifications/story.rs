@@ -4,17 +4,28 @@
 use chrono::Utc;
 use maud::html;
 
-use super::Outcome;
-use crate::db::clips::ClipRow;
-use crate::db::threads::Reply;
-use crate::domain::{Author, ClipStatus, NotificationEvent, ReplyBody, clock};
 use crate::error::{AppError, AppResult, Missing};
 use crate::state::AppState;
+use db::Timestamp;
+use db::clips::ClipRow;
+use db::domain::{Author, ClipStatus, NotificationEvent, ReplyBody, clock};
+use db::queue::Notice;
+use db::threads::Reply;
 
 /// How long a notification waits for its message's transcript, to quote its opening.
 const TRANSCRIPT_WAIT: chrono::Duration = chrono::Duration::seconds(90);
 /// How much of a transcript or a text reply a notification quotes.
 const QUOTE_CHARS: usize = 240;
+
+/// Why something is not told, now or at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Untold {
+    /// No longer worth telling, and why.
+    Dropped(&'static str),
+    /// Not yet: the message's transcript is still being made (told once it is, or after a
+    /// while without it).
+    NotYet,
+}
 
 /// Something that happened, as it is told.
 #[derive(Debug)]
@@ -43,32 +54,32 @@ pub struct Story {
     pub said: Option<String>,
 }
 
-/// What `event` (about `clip_id`, `reply_id`, done by `actor_id`, queued at `queued_at`) tells,
-/// or why it is not told (now).
-pub async fn describe(
-    state: &AppState,
-    event: NotificationEvent,
-    clip_id: &str,
-    reply_id: &str,
-    actor_id: &str,
-    queued_at: &str,
-) -> AppResult<Result<Story, Outcome>> {
+/// What `notice` (queued at `queued_at`) tells, or why it is not told (now).
+pub async fn describe(state: &AppState, notice: &Notice, queued_at: Timestamp) -> AppResult<Result<Story, Untold>> {
+    let Notice {
+        event,
+        clip_id,
+        reply_id,
+        actor_id,
+        ..
+    } = notice;
+    let event = *event;
     let Some(root) = state.db.clips().get(clip_id).await? else {
-        return Ok(Err(Outcome::Dropped("the message is gone")));
+        return Ok(Err(Untold::Dropped("the message is gone")));
     };
     if root.status == ClipStatus::Deleted {
-        return Ok(Err(Outcome::Dropped("the message was deleted")));
+        return Ok(Err(Untold::Dropped("the message was deleted")));
     }
     let (heard_id, recording, reply) = match event {
         NotificationEvent::MessageCreated => {
             if state.db.threads().by_clip(&root.id).await?.is_some() {
-                return Ok(Err(Outcome::Dropped("the message became a reply")));
+                return Ok(Err(Untold::Dropped("the message became a reply")));
             }
             (root.id.clone(), Some(root.clone()), None)
         }
         NotificationEvent::ReplyCreated => {
             let Some(reply) = state.db.threads().by_id(reply_id).await? else {
-                return Ok(Err(Outcome::Dropped("the reply is gone")));
+                return Ok(Err(Untold::Dropped("the reply is gone")));
             };
             let clip = match reply.clip_id() {
                 Some(id) => state.db.clips().get(id).await?,
@@ -81,9 +92,9 @@ pub async fn describe(
     let opening = match &recording {
         Some(clip) => {
             let opening = crate::services::transcripts::opening(state, clip, QUOTE_CHARS).await?;
-            let waited = Utc::now() - crate::domain::parse_timestamp(queued_at).unwrap_or_else(Utc::now);
+            let waited = Utc::now() - queued_at.instant();
             if opening.is_none() && waited < TRANSCRIPT_WAIT && transcript_coming(state, clip).await? {
-                return Ok(Err(Outcome::NotYet));
+                return Ok(Err(Untold::NotYet));
             }
             opening
         }
@@ -192,9 +203,8 @@ impl Story {
 
 /// Whether the clip's transcript is still being made.
 async fn transcript_coming(state: &AppState, clip: &ClipRow) -> AppResult<bool> {
-    let jobs = state.db.jobs().jobs(&[clip.id.as_str()]).await?;
     Ok(matches!(
-        state.transcription.status(jobs.get(&clip.id)).status,
-        crate::domain::TranscriptStatus::Pending | crate::domain::TranscriptStatus::Running
+        crate::services::transcripts::status_of(state, &clip.id).await?.status,
+        db::domain::TranscriptStatus::Pending | db::domain::TranscriptStatus::Running
     ))
 }

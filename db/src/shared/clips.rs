@@ -1,0 +1,268 @@
+//! Clip rows: the SQL both backends run.
+
+use super::{Backend, begin_write, dialect};
+use crate::Timestamp;
+
+/// The columns every listing needs (everything but the peaks).
+const SUMMARY: &str = "id, title, author, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
+    audio_codec, video_codec, has_video, width, height, channels, sample_rate, duration_ms, byte_size, sha256, \
+    storage_key, head_key, tail_start, tail_end, peaks_per_second, substr(peaks, 1, 0) AS peaks, silences, owner_id, workspace_id, visibility, share_token, \
+    share_expires_at, guests_may_reply, outsiders_see, poster_key";
+
+use crate::clips::{BeingStored, ClipRow, ClipStore, Cursor, Listed, Scope};
+use crate::queue::{NewJob, Work};
+
+#[async_trait::async_trait]
+impl ClipStore for Backend {
+    async fn insert(&self, clip: &ClipRow) -> crate::Result<()> {
+        let (head_key, tail_start, tail_end) = clip.layout.columns();
+        let mut tx = begin_write(&self.pool).await?;
+        sqlx::query(
+                        "INSERT INTO clips (id, title, author, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
+                         audio_codec, video_codec, has_video, width, height, channels, sample_rate, duration_ms, byte_size, sha256, \
+                         storage_key, peaks_per_second, peaks, silences, owner_id, workspace_id, visibility, share_token, \
+                         share_expires_at, guests_may_reply, head_key, tail_start, tail_end, outsiders_see) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33)",
+                    )
+                    .bind(&clip.id)
+                    .bind(&clip.title)
+                    .bind(&clip.author)
+                    .bind(&clip.created_at)
+                    .bind(&clip.recorded_at)
+                    .bind(clip.recorded_utc_offset)
+                    .bind(clip.status.as_str())
+                    .bind(&clip.media.container)
+                    .bind(&clip.media.content_type)
+                    .bind(&clip.media.audio_codec)
+                    .bind(&clip.media.video_codec)
+                    .bind(clip.media.has_video)
+                    .bind(clip.media.width)
+                    .bind(clip.media.height)
+                    .bind(clip.media.channels)
+                    .bind(clip.media.sample_rate)
+                    .bind(clip.duration_ms)
+                    .bind(clip.media.byte_size)
+                    .bind(&clip.media.sha256)
+                    .bind(&clip.storage_key)
+                    .bind(clip.peaks_per_second)
+                    .bind(&clip.peaks)
+                    .bind(&clip.silences)
+                    .bind(&clip.owner_id)
+                    .bind(&clip.workspace_id)
+                    .bind(clip.visibility.as_str())
+                    .bind(&clip.share_token)
+                    .bind(&clip.share_expires_at)
+                    .bind(clip.guests_may_reply)
+                    .bind(head_key)
+                    .bind(tail_start)
+                    .bind(tail_end)
+                    .bind(clip.outsiders_see.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+        let transcript = NewJob {
+            id: crate::ids::new_id().map_err(|e| sqlx::Error::Protocol(format!("no randomness: {e}")))?,
+            work: Work::Transcript {
+                clip_id: clip.id.clone(),
+            },
+            run_after: clip.created_at.instant(),
+        };
+        super::queue::enqueue_in(&mut tx, &[transcript]).await?;
+        if let Some(owner) = &clip.owner_id {
+            sqlx::query(
+                "INSERT INTO events (kind, clip_id, actor_id, created_at) VALUES ('message.created', $1, $2, $3)",
+            )
+            .bind(&clip.id)
+            .bind(owner)
+            .bind(clip.created_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM objects_being_stored WHERE clip_id = $1")
+            .bind(&clip.id)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn get(&self, id: &str) -> crate::Result<Option<ClipRow>> {
+        Ok(sqlx::query_as(&format!("SELECT {SUMMARY} FROM clips WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn get_many(&self, ids: &[&str]) -> crate::Result<Vec<ClipRow>> {
+        Ok(
+            sqlx::query_as(&format!("SELECT {SUMMARY} FROM clips WHERE id {}", dialect::IN_ID_LIST))
+                .bind(dialect::id_list(ids)?)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn get_with_peaks(&self, id: &str) -> crate::Result<Option<ClipRow>> {
+        Ok(sqlx::query_as("SELECT * FROM clips WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    async fn list(
+        &self,
+        scope: Scope<'_>,
+        listed: Listed,
+        limit: i64,
+        after: Option<&Cursor>,
+        author: Option<&str>,
+    ) -> crate::Result<Vec<ClipRow>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {SUMMARY} FROM clips WHERE (workspace_id = $1 OR ($2 AND workspace_id IS NULL)) \
+                         AND ($3 IS NULL OR (created_at, id) < ($3, $4)) AND ($5 IS NULL OR owner_id = $5) \
+                         AND ($7 OR NOT EXISTS (SELECT 1 FROM replies WHERE replies.clip_id = clips.id)) \
+                         ORDER BY created_at DESC, id DESC LIMIT $6"
+        ))
+        .bind(scope.workspace_id)
+        .bind(scope.with_ownerless)
+        .bind(after.map(|c| c.created_at))
+        .bind(after.map(|c| c.id.as_str()))
+        .bind(author)
+        .bind(limit)
+        .bind(listed == Listed::Clips)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn by_share_token(&self, token: &str) -> crate::Result<Option<ClipRow>> {
+        Ok(
+            sqlx::query_as(&format!("SELECT {SUMMARY} FROM clips WHERE share_token = $1"))
+                .bind(token)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn update_sharing(&self, clip: &ClipRow) -> crate::Result<()> {
+        sqlx::query(
+            "UPDATE clips SET visibility = $1, share_token = $2, share_expires_at = $3, guests_may_reply = $4, \
+                         outsiders_see = $6 WHERE id = $5",
+        )
+        .bind(clip.visibility.as_str())
+        .bind(&clip.share_token)
+        .bind(&clip.share_expires_at)
+        .bind(clip.guests_may_reply)
+        .bind(&clip.id)
+        .bind(clip.outsiders_see.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn set_poster(&self, id: &str, key: &str) -> crate::Result<()> {
+        sqlx::query("UPDATE clips SET poster_key = $1 WHERE id = $2")
+            .bind(key)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn rename(&self, id: &str, title: &str) -> crate::Result<()> {
+        sqlx::query("UPDATE clips SET title = $1 WHERE id = $2")
+            .bind(title)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn tombstone(&self, id: &str) -> crate::Result<()> {
+        sqlx::query("UPDATE clips SET status = 'deleted', title = '', peaks = $2, silences = '[]', share_token = NULL, poster_key = NULL, head_key = NULL, tail_start = NULL, tail_end = NULL WHERE id = $1")
+                        .bind(id)
+                        .bind(Vec::<u8>::new())
+                        .execute(&self.pool)
+                        .await?;
+        Ok(())
+    }
+
+    async fn object_keys(&self) -> crate::Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT storage_key FROM clips WHERE status = 'ready' \
+                         UNION SELECT head_key FROM clips WHERE status = 'ready' AND head_key IS NOT NULL \
+                         UNION SELECT poster_key FROM clips WHERE status = 'ready' AND poster_key IS NOT NULL \
+                         UNION SELECT vtt_key FROM transcripts",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn workspace_usage(&self, workspace_id: &str) -> crate::Result<(i64, i64)> {
+        Ok(sqlx::query_as(
+            "SELECT \
+                           (SELECT CAST(COALESCE(SUM(byte_size), 0) AS BIGINT) FROM clips \
+                            WHERE workspace_id = $1 AND status = 'ready'), \
+                           (SELECT CAST(COALESCE(SUM(s.\"offset\"), 0) AS BIGINT) FROM upload_sessions AS s \
+                            JOIN users ON users.id = s.owner_id WHERE users.workspace_id = $1 AND s.clip_id IS NULL)",
+        )
+        .bind(workspace_id)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    async fn storing(&self, clip_id: &str, keys: &[&str], holder: &str) -> crate::Result<()> {
+        let now = Timestamp::now();
+        let mut tx = begin_write(&self.pool).await?;
+        for key in keys {
+            sqlx::query(
+                "INSERT INTO objects_being_stored (clip_id, key, holder, created_at) VALUES ($1, $2, $3, $4) \
+                             ON CONFLICT DO NOTHING",
+            )
+            .bind(clip_id)
+            .bind(key)
+            .bind(holder)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok(tx.commit().await?)
+    }
+
+    async fn being_stored(&self) -> crate::Result<Vec<BeingStored>> {
+        Ok(
+            sqlx::query_as("SELECT clip_id, key, holder, created_at FROM objects_being_stored ORDER BY created_at")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn not_storing(&self, clip_id: &str, key: &str) -> crate::Result<()> {
+        sqlx::query("DELETE FROM objects_being_stored WHERE clip_id = $1 AND key = $2")
+            .bind(clip_id)
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete(&self, id: &str) -> crate::Result<bool> {
+        let mut tx = begin_write(&self.pool).await?;
+        // The upload session it came from goes with it: its reference would be set
+        // to NULL, and a finished session with no clip reads as one still open
+        // (taking PATCHes, its link saying "recording…").
+        sqlx::query("DELETE FROM upload_sessions WHERE clip_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        // Its work goes too (what tells of it finds the message gone by itself).
+        sqlx::query("DELETE FROM jobs WHERE kind = 'transcript' AND clip_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let deleted = sqlx::query("DELETE FROM clips WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        tx.commit().await?;
+        Ok(deleted > 0)
+    }
+}

@@ -1,0 +1,16 @@
+//! The JSON API's handlers, one file per domain; their URLs (and their descriptions, from
+//! each handler's `#[utoipa::path]`) are registered in `http/mod.rs`.
+
+pub mod auth;
+pub mod clips;
+pub mod health;
+pub mod media;
+pub mod members;
+pub mod posters;
+pub mod profile;
+pub mod search;
+pub mod sharing;
+pub mod threads;
+pub mod transcripts;
+pub mod uploads;
+pub mod webhooks;

@@ -1,0 +1,104 @@
+//! The API's contract: an OpenAPI 3.1 description generated from the routes' own annotations
+//! (utoipa), served at `/api/v1/openapi.json` and read by people at `/api/docs`.
+
+use axum::Json;
+use utoipa::OpenApi;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+
+/// Every error the API answers: `{"error": {"code", "message"}}`.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorBody {
+    error: ErrorDetail,
+}
+
+/// What went wrong: a stable code for programs, a sentence for people.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ErrorDetail {
+    /// `bad_request`, `unauthorized`, `forbidden`, `not_found`, `conflict`, `gone`,
+    /// `too_many_requests`, `too_many_open`, `too_large`, `unsupported_media`, `unprocessable`,
+    /// `range_not_satisfiable`, `transcript_not_ready`, `insufficient_storage`,
+    /// `storage_unavailable`, `internal`…
+    code: String,
+    message: String,
+}
+
+/// What any operation may answer besides its success: the JSON error shape, with a 4xx when
+/// the request is refused and a 5xx when the server fails.
+#[derive(Debug, utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum Failures {
+    /// Refused; the error says why.
+    #[response(status = "4XX")]
+    Refused(#[to_schema] ErrorBody),
+    /// The server, its database or its storage failed.
+    #[response(status = "5XX")]
+    Failed(#[to_schema] ErrorBody),
+}
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Offbeat",
+        description = "Async voice and video messages: clips, their transcripts and threads, sharing, the team. \
+            Sign in with `POST /api/v1/auth/login` (`kind: api`) and send the token as `Authorization: Bearer …`; \
+            a browser's session cookie needs `X-CSRF-Token` on writes.",
+        license(name = "AGPL-3.0-or-later")
+    ),
+    modifiers(&Security),
+    security(("bearer" = []), ("session" = [])),
+    tags(
+        (name = "clips", description = "Messages: upload, read, play, rename, delete"),
+        (name = "uploads", description = "Resumable uploads (tus 1.0): takes sent while they are recorded"),
+        (name = "transcripts", description = "What was said, with timestamps"),
+        (name = "threads", description = "Replies by voice, video or text; receipts; the inbox"),
+        (name = "sharing", description = "Who may open a clip: the team, or anyone with the link"),
+        (name = "search", description = "Titles and transcripts"),
+        (name = "accounts", description = "Signing in, tokens, my profile"),
+        (name = "team", description = "Members, their hours, invitations"),
+        (name = "notifications", description = "Email choices and webhooks"),
+        (name = "operations", description = "Health"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))),
+        );
+    }
+}
+
+/// The description, built once from the routes' own registrations (`http/mod.rs`).
+pub fn description() -> &'static utoipa::openapi::OpenApi {
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let (_, paths) = super::json_routes().merge(super::upload_routes()).split_for_parts();
+        let mut doc = ApiDoc::openapi();
+        doc.merge(paths);
+        doc
+    })
+}
+
+/// `GET /api/v1/openapi.json`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "operations",
+    summary = "This description",
+    security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 description of this API", content_type = "application/json"))
+)]
+pub async fn json() -> Json<&'static utoipa::openapi::OpenApi> {
+    Json(description())
+}

@@ -1,0 +1,365 @@
+//! `/`: the dashboard (record a message, the inbox, my clips, search) and `/login`.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use axum::Form;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, PreEscaped, html};
+use serde::Deserialize;
+
+use crate::auth::{Credential, Viewer};
+use crate::error::AppError;
+use crate::http::pages::avatar::avatar;
+use crate::http::pages::live_parts::version_of;
+use crate::http::pages::when::viewer_time;
+use crate::http::viewer::transport;
+use crate::services::accounts::{check_password, start_session};
+use crate::services::cards::{self, Card};
+use crate::services::clips::{self, ClipView};
+use crate::services::search::{self, SearchResults};
+use crate::services::threads;
+use crate::state::AppState;
+use db::clips::Listed;
+use db::domain::{TranscriptStatus, User, clock};
+
+/// How many of the newest messages the dashboard lists.
+const LISTED: i64 = 40;
+
+#[derive(Debug, Deserialize)]
+pub struct DashboardQuery {
+    q: Option<String>,
+    /// Older messages: the `next` cursor of the page before.
+    after: Option<String>,
+    /// Only this member's messages.
+    author: Option<String>,
+    /// `unheard`: only the threads with something I have not heard.
+    show: Option<String>,
+}
+
+/// What the dashboard lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Show {
+    Everything,
+    /// Only threads with something unheard.
+    Unheard,
+}
+
+/// The dashboard's filters, as the query gave them.
+struct Filters<'a> {
+    q: &'a str,
+    after: Option<&'a str>,
+    author: Option<&'a str>,
+    show: Show,
+}
+
+pub async fn dashboard(State(state): State<AppState>, viewer: Viewer, Query(query): Query<DashboardQuery>) -> Response {
+    let (Some(user), Some(Credential::Session { csrf, .. })) = (&viewer.user, &viewer.credential) else {
+        return Redirect::to("/login").into_response();
+    };
+    let filters = Filters {
+        q: query.q.as_deref().unwrap_or(""),
+        after: query.after.as_deref().filter(|a| !a.is_empty()),
+        author: query.author.as_deref().filter(|a| !a.is_empty()),
+        show: match query.show.as_deref() {
+            Some("unheard") => Show::Unheard,
+            _ => Show::Everything,
+        },
+    };
+    match render(&state, &viewer, user, csrf, &filters).await {
+        Ok(page) => page.into_response(),
+        Err(err) => super::failure("dashboard", &err),
+    }
+}
+
+async fn render(
+    state: &AppState,
+    viewer: &Viewer,
+    user: &User,
+    csrf: &str,
+    filters: &Filters<'_>,
+) -> Result<Markup, AppError> {
+    let q = filters.q;
+    // Every moment on the page in the viewer's own zone.
+    let zone = user.zone();
+    let inbox = threads::inbox(state, viewer).await?;
+    let page = clips::list(
+        state,
+        viewer,
+        user,
+        Listed::Messages,
+        LISTED,
+        filters.after,
+        filters.author,
+    )
+    .await?;
+    let members = crate::services::team::members(state, viewer).await?;
+    // Everyone's newest, mine apart; or one member's.
+    let (mine, team): (Vec<ClipView>, Vec<ClipView>) = page
+        .clips
+        .into_iter()
+        .partition(|clip| filters.author.is_none() && clip.owner_id.as_deref() == Some(user.id.as_str()));
+    let author_name = filters
+        .author
+        .and_then(|id| members.iter().find(|m| m.id == id))
+        .map(|m| m.display_name.clone());
+    let older = page.next.as_ref().map(|next| {
+        let mut link = format!("/?after={}", urlencoded(next));
+        if let Some(author) = filters.author {
+            link.push_str(&format!("&author={}", urlencoded(author)));
+        }
+        link
+    });
+    // A query the search refuses (too long) is said on the page, not turned into an error page.
+    let found = if q.trim().is_empty() {
+        None
+    } else {
+        match search::search(state, viewer, q, 20).await {
+            Ok(found) => Some(Ok(found)),
+            Err(AppError::BadRequest(why)) => Some(Err(why)),
+            Err(err) => return Err(err),
+        }
+    };
+    let unheard: HashMap<String, i64> = inbox.threads.iter().map(|t| (t.root.id.clone(), t.unheard)).collect();
+    let inbox_clips: Vec<ClipView> = inbox
+        .threads
+        .into_iter()
+        .filter(|t| filters.author.is_none_or(|a| t.root.owner_id.as_deref() == Some(a)))
+        .map(|t| t.root)
+        .collect();
+    let [inbox_cards, mine, team] = cards::cards(state, [inbox_clips, mine, team], &unheard).await?;
+    Ok(super::private_page(
+        "Dashboard",
+        Some(csrf),
+        &["record.js", "live.js"],
+        html! {
+            p.byline.welcome { "Signed in as " (user.display_name) " · times in " (user.time_zone) }
+            section.record #record aria-labelledby="record-heading" {
+                h2 #record-heading { "New message" }
+                p.hint { "Give it a title, or leave it empty: the first words you say become its title." }
+                offbeat-record {}
+            }
+            form.search role="search" method="get" action="/" {
+                input type="search" name="q" value=(q) placeholder="Search transcripts, titles and replies" aria-label="Search transcripts, titles and replies";
+            }
+            @match &found {
+                Some(Ok(found)) => (search_results(q, found, zone)),
+                Some(Err(why)) => p.status role="status" { (why) },
+                None => {},
+            }
+            form.filters method="get" action="/" aria-label="Filter messages" {
+                label { "From " select name="author" {
+                    option value="" selected[filters.author.is_none()] { "everyone" }
+                    @for member in &members {
+                        option value=(member.id) selected[filters.author == Some(member.id.as_str())] { (member.display_name) }
+                    }
+                } }
+                label { input type="checkbox" name="show" value="unheard" checked[filters.show == Show::Unheard]; " only unheard" }
+                button type="submit" { "Show" }
+            }
+            (card_list("inbox", "Inbox", "Nothing new: you have heard everything.", &inbox_cards, zone))
+            @if filters.show == Show::Everything {
+                @match &author_name {
+                    Some(name) => (card_list("team", &format!("From {name}"), "Nothing from them yet.", &team, zone)),
+                    None => {
+                        (card_list("mine", "Your messages", "No messages yet: record the first one above.", &mine, zone))
+                        (card_list("team", "From your team", "Nothing from your team yet.", &team, zone))
+                    }
+                }
+                @if let Some(older) = &older { p { a.older.button href=(older) { "Older messages →" } } }
+            }
+        },
+    ))
+}
+
+fn search_results(q: &str, found: &SearchResults, zone: chrono_tz::Tz) -> Markup {
+    html! {
+        section.results aria-label="Search results" {
+            h2 { "Results for “" (q) "”" }
+            @if found.results.is_empty() { p.status { "Nothing found." } }
+            ol {
+                @for hit in &found.results {
+                    @let at = hit.start_ms.unwrap_or(0);
+                    @let page = hit.clip.page_url.as_deref().unwrap_or("#");
+                    li {
+                        @match &hit.reply_id {
+                            // A text reply: the thread, opened at it.
+                            Some(reply) => a href={ (page) "#r-" (reply) } { (hit.clip.display_title()) " · a reply" },
+                            None => a href={ (page) "?t=" (at as f64 / 1000.0) } { (hit.clip.display_title()) " · " (clock(at)) },
+                        }
+                        " · " (viewer_time(hit.clip.created_at.instant(), zone))
+                        // Built by the server from escaped text, with <mark> around matches.
+                        p { (PreEscaped(&hit.snippet_html)) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A section of message cards that keeps itself current (`live.js`, by its version).
+fn card_list(id: &str, heading: &str, empty: &str, cards: &[Card], zone: chrono_tz::Tz) -> Markup {
+    let heading_id = format!("{id}-heading");
+    let inner = html! {
+        h2 id=(heading_id) { (heading) }
+        @if cards.is_empty() { p.status { (empty) } }
+        ul.cards {
+            @for card in cards { (message_card(card, zone)) }
+        }
+    };
+    let v = version_of(&inner);
+    html! { section id=(id) data-live data-v=(v) aria-labelledby=(heading_id) { (inner) } }
+}
+
+/// One message: who, what, when, how long, what it opens with, how many answers, and
+/// whether there is something in it the viewer has not heard.
+fn message_card(card: &Card, zone: chrono_tz::Tz) -> Markup {
+    let clip = &card.clip;
+    let author = clip.author.as_deref().unwrap_or("someone");
+    html! {
+        li.card.unheard[card.unheard > 0] {
+            @if let Some(poster) = &clip.poster_url { img.poster src=(poster) alt="" loading="lazy" width="96" height="54"; }
+            @else { (avatar(author)) }
+            div.card-body {
+                h3 {
+                    @match &clip.page_url {
+                        Some(url) => a href=(url) { (clip.display_title()) },
+                        None => span { (clip.display_title()) },
+                    }
+                    @if card.unheard > 0 {
+                        " " span.dot aria-hidden="true" {}
+                        span.new { (card.unheard) " new" }
+                    }
+                }
+                p.meta {
+                    (author) " · " (viewer_time(clip.created_at.instant(), zone))
+                    " · " span aria-label="Length" { (clock(clip.duration_ms)) }
+                    @if clip.media.has_video { " · video" }
+                    " · " (match card.replies { 0 => "no replies".to_owned(), 1 => "1 reply".to_owned(), n => format!("{n} replies") })
+                }
+                @match &card.opening {
+                    Some(opening) => p.opening { "“" (opening) "”" },
+                    None => p.opening.status { (transcript_state(clip.transcript.status)) },
+                }
+            }
+        }
+    }
+}
+
+/// What a card says while there is no transcript to quote.
+fn transcript_state(status: TranscriptStatus) -> &'static str {
+    match status {
+        TranscriptStatus::Pending | TranscriptStatus::Running => "Transcribing…",
+        TranscriptStatus::Ready => "Nothing was said.",
+        TranscriptStatus::Failed => "No transcript: transcription failed.",
+        TranscriptStatus::Disabled => "No transcript on this server.",
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    /// Where to go once signed in (a page of this site).
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+pub async fn login_page(Query(query): Query<LoginQuery>) -> Markup {
+    login_markup(None, "", query.next.as_deref().unwrap_or(""))
+}
+
+/// `next` if it is a path on this site, else the dashboard: a sign-in link must not send
+/// people elsewhere (`//host` and `/\host` are other sites to a browser).
+fn after_sign_in(next: &str) -> &str {
+    let local =
+        next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']);
+    if local { next } else { "/" }
+}
+
+fn login_markup(error: Option<&str>, email: &str, next: &str) -> Markup {
+    super::private_page(
+        "Sign in",
+        None,
+        &[],
+        html! {
+            h1 { "Sign in to Offbeat" }
+            form.reply.narrow method="post" action="/login" {
+                label { "Email" input type="email" name="email" required autocomplete="username" value=(email); }
+                label { "Password" input type="password" name="password" required autocomplete="current-password"; }
+                input type="hidden" name="next" value=(after_sign_in(next));
+                button.primary type="submit" { "Sign in" }
+                @if let Some(error) = error { p.status role="alert" { (error) } }
+            }
+        },
+    )
+}
+
+pub async fn login_submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    if let Some(refused) = super::forms::cross_site(&state, &headers) {
+        return refused;
+    }
+    let user = match check_password(&state, peer, &form.email, form.password).await {
+        Ok(user) => user,
+        Err(err) => {
+            let status = match err {
+                AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            return (status, login_markup(Some(&err.to_string()), &form.email, &form.next)).into_response();
+        }
+    };
+    match start_session(&state, &user, transport(&state, &headers, peer)).await {
+        Ok((cookie, _)) => (
+            StatusCode::SEE_OTHER,
+            [
+                (header::SET_COOKIE, cookie),
+                (header::LOCATION, after_sign_in(&form.next).to_owned()),
+            ],
+        )
+            .into_response(),
+        Err(err) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            login_markup(Some(&err.to_string()), &form.email, &form.next),
+        )
+            .into_response(),
+    }
+}
+
+/// `text` fit for a query string.
+fn urlencoded(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::after_sign_in;
+
+    #[test]
+    fn sign_in_returns_only_to_this_site() {
+        assert_eq!(after_sign_in("/c/abc"), "/c/abc");
+        assert_eq!(after_sign_in("/m/abc?x=1"), "/m/abc?x=1");
+        for elsewhere in [
+            "",
+            "https://evil.example/",
+            "//evil.example/",
+            "/\\evil.example",
+            "/a\r\nSet-Cookie: x",
+            "c/abc",
+        ] {
+            assert_eq!(after_sign_in(elsewhere), "/", "{elsewhere:?}");
+        }
+    }
+}

@@ -1,0 +1,620 @@
+//! `/c/{token}` (through a message's link) and `/m/{id}` (the team's own way in, link or
+//! not): the playback page — player, waveform, speed, skip-silences, transcript, who has heard
+//! it, the conversation with a reply form, and for its owner who can open it.
+//!
+//! The parts that change while someone looks (title, transcript, receipts, each reply) carry a
+//! version of their markup (`data-v`), so `live.js` can swap in only what changed.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use chrono_tz::Tz;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::Chrome;
+use crate::auth::policy::{Action, Relation, allows, relation};
+use crate::auth::{Credential, Viewer};
+use crate::error::{AppError, AppResult};
+use crate::http::headers::Framing;
+use crate::http::pages::avatar::avatar;
+use crate::http::pages::live_parts::{live_part, version_of};
+use crate::http::pages::when::{author_local, moment_in, pretty_local, seen_time};
+use crate::services::clips::find;
+use crate::services::links::{self, Opened};
+use crate::services::threads::{self, Content, Message, Thread};
+use crate::services::transcripts;
+use crate::state::AppState;
+use db::clips::ClipRow;
+use db::domain::{OutsidersSee, Visibility, clock};
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    /// `1`: the bare player, for embedding in other sites (anything else: the full page).
+    embed: Option<String>,
+}
+
+/// How the page was reached.
+#[derive(Debug, Clone, Copy)]
+enum Entry<'a> {
+    /// Through the message's link: `/c/{token}`.
+    Link(&'a str),
+    /// By the team, by id: `/m/{id}` (a message whose link was turned off has only this).
+    Team(&'a str),
+}
+
+pub async fn clip_page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(token): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let framing = match query.embed.as_deref() {
+        Some("1") => Framing::Player,
+        _ => Framing::Page,
+    };
+    let next = format!("/c/{token}");
+    respond(
+        render(&state, &viewer, Entry::Link(&token), framing).await,
+        &viewer,
+        &next,
+        framing,
+    )
+}
+
+pub async fn team_page(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> Response {
+    let next = format!("/m/{id}");
+    respond(
+        render(&state, &viewer, Entry::Team(&id), Framing::Page).await,
+        &viewer,
+        &next,
+        Framing::Page,
+    )
+}
+
+fn respond(rendered: anyhow::Result<Option<Markup>>, viewer: &Viewer, next: &str, framing: Framing) -> Response {
+    match rendered {
+        // Only the bare player may be framed by other sites (see `security_headers`).
+        Ok(Some(page)) => (framing, page).into_response(),
+        Ok(None) => (StatusCode::NOT_FOUND, not_found(viewer.user.is_some(), next)).into_response(),
+        Err(err) => super::failure("playback page", &err),
+    }
+}
+
+async fn render(
+    state: &AppState,
+    viewer: &Viewer,
+    entry: Entry<'_>,
+    framing: Framing,
+) -> anyhow::Result<Option<Markup>> {
+    let csrf = match &viewer.credential {
+        Some(Credential::Session { csrf, .. }) => Some(csrf.clone()),
+        _ => None,
+    };
+    let (clip, rel, token) = match entry {
+        Entry::Link(token) => match unless_hidden(links::open(state, viewer, token).await)? {
+            None => return Ok(None),
+            Some(Opened::Recording(take)) => return Ok(Some(super::recording::markup(&take, csrf.as_deref()))),
+            Some(Opened::Clip { row, relation }) => (*row, relation, Some(token)),
+        },
+        Entry::Team(id) => match unless_hidden(find(state, viewer, id, Action::View).await)? {
+            Some((row, relation @ (Relation::Owner | Relation::Member))) => (row, relation, None),
+            _ => return Ok(None),
+        },
+    };
+    let viewer = Viewer {
+        share_token: token.map(str::to_owned),
+        ..viewer.clone()
+    };
+    let author = links::author(state, &clip).await?;
+    let transcript = transcripts::of_clip(state, &clip).await?;
+    // A reply opened through its own link may not show the thread it answers.
+    let thread = unless_hidden(threads::thread(state, &viewer, &clip.id).await)?;
+    // Anyone with the link may see it: the page may unfurl in chat.
+    let public = token.is_some_and(|t| relation(None, Some(t), &clip.access(), Utc::now()) == Relation::LinkHolder);
+    let can_reply = allows(rel, Action::Reply, &clip.access());
+    // The message this clip answers, when it is a reply.
+    let answers = thread
+        .as_ref()
+        .filter(|t| t.root.message_id != clip.id)
+        .and_then(|t| match &t.root.content {
+            Content::Clip { clip, .. } => Some((clip.display_title().to_owned(), clip.page_url.clone())),
+            Content::Text { .. } | Content::Deleted => None,
+        });
+    let in_team = matches!(rel, Relation::Owner | Relation::Member);
+    let signed_in = csrf.is_some();
+    let page = Page {
+        base: &state.public_url,
+        token,
+        clip: &clip,
+        author_name: author.as_ref().map_or("someone", |a| a.display_name.as_str()),
+        // Where the team lives is the team's: outsiders see times in UTC.
+        author_zone: author.as_ref().filter(|_| in_team).map(|a| a.time_zone.as_str()),
+        viewer_zone: viewer.user.as_ref().filter(|_| in_team).map(|u| u.zone()),
+        transcript: transcript.as_ref(),
+        thread: thread.as_ref(),
+        public,
+        csrf: csrf.as_deref(),
+        can_reply,
+        can_record: can_reply && signed_in,
+        // A reply is shared with its thread: it has no sharing of its own to show.
+        owner_controls: allows(rel, Action::ChangeSharing, &clip.access()) && signed_in && answers.is_none(),
+        answers,
+        in_team,
+        viewer_id: viewer.user.as_ref().map(|u| u.id.clone()),
+        embed: framing == Framing::Player,
+        opening: transcripts::opening(state, &clip, 200).await?,
+    };
+    Ok(Some(page.markup()))
+}
+
+/// What the viewer may not see is `None`; any other failure stays an error (a database or
+/// storage outage is not a 404).
+fn unless_hidden<T>(result: AppResult<T>) -> AppResult<Option<T>> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(AppError::NotFound(_) | AppError::Forbidden(_)) => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
+struct Page<'a> {
+    base: &'a str,
+    /// The link the page was opened through; `None` on the team's `/m/{id}`.
+    token: Option<&'a str>,
+    clip: &'a ClipRow,
+    author_name: &'a str,
+    author_zone: Option<&'a str>,
+    /// A signed-in member's zone: every time on the page in it (others: the browser's).
+    viewer_zone: Option<Tz>,
+    /// A member of the message's workspace: it can be in their inbox.
+    in_team: bool,
+    transcript: Option<&'a transcribe::Transcript>,
+    thread: Option<&'a Thread>,
+    public: bool,
+    csrf: Option<&'a str>,
+    can_reply: bool,
+    /// Signed in and allowed to reply: may record a reply right on the page.
+    can_record: bool,
+    /// Its owner (or an admin), signed in: may rename it and change who can open it.
+    owner_controls: bool,
+    /// When it is a reply: the title of the message it answers, and that message's page.
+    answers: Option<(String, Option<String>)>,
+    /// Who is looking, if signed in (their own text replies get a Delete button).
+    viewer_id: Option<String>,
+    embed: bool,
+    opening: Option<String>,
+}
+
+impl Page<'_> {
+    fn api(&self, path: &str) -> String {
+        match self.token {
+            Some(token) => format!("{}/api/v1/clips/{}{path}?share={token}", self.base, self.clip.id),
+            None => format!("{}/api/v1/clips/{}{path}", self.base, self.clip.id),
+        }
+    }
+
+    fn title(&self) -> &str {
+        self.clip.display_title()
+    }
+
+    fn markup(&self) -> Markup {
+        let clip = self.clip;
+        let media_url = self.api("/media");
+        // Link previews only for clips anyone with the link may see; nothing otherwise.
+        let head = match (self.public, self.token) {
+            (true, Some(token)) => self.previews(token, &media_url),
+            _ => html! { meta name="robots" content="noindex"; },
+        };
+        let mut scripts = vec!["player.js"];
+        if !self.embed {
+            scripts.push("live.js");
+        }
+        if self.can_record {
+            scripts.push("record.js");
+        }
+        if self.owner_controls {
+            scripts.push("sharing.js");
+        }
+        let body = html! {
+            main.clip #content data-share=[self.token] data-peaks=(self.api("/peaks")) data-duration-ms=(clip.duration_ms) {
+                @if !self.embed { (self.heading()) }
+                (self.player(&media_url))
+                @if !self.embed {
+                    @if self.owner_controls { (self.sharing_panel()) }
+                    (self.heard())
+                    (self.transcript_panel())
+                    (self.thread_section())
+                }
+            }
+        };
+        let chrome = if self.embed { Chrome::Bare } else { Chrome::Site };
+        super::document(self.title(), self.csrf, chrome, head, &scripts, body)
+    }
+
+    /// Open Graph and oEmbed, so a public link unfurls in chat.
+    fn previews(&self, token: &str, media_url: &str) -> Markup {
+        let clip = self.clip;
+        let page_url = format!("{}/c/{token}", self.base);
+        html! {
+            meta property="og:type" content=(if clip.media.has_video { "video.other" } else { "music.song" });
+            meta property="og:title" content=(self.title());
+            meta property="og:site_name" content="Offbeat";
+            meta property="og:url" content=(page_url);
+            meta property="og:description" content=(self.opening.as_deref().unwrap_or("A voice message on Offbeat"));
+            @if clip.poster_key.is_some() { meta property="og:image" content=(self.api("/poster")); }
+            @if clip.media.has_video {
+                meta property="og:video" content=(media_url);
+                meta property="og:video:type" content=(clip.media.content_type);
+            } @else {
+                meta property="og:audio" content=(media_url);
+                meta property="og:audio:type" content=(clip.media.content_type);
+            }
+            link rel="alternate" type="application/json+oembed" title=(self.title())
+                href={ (self.base) "/oembed?format=json&url=" (urlencode(&page_url)) };
+        }
+    }
+
+    /// Title, author, when, how long — and what the viewer can do with the message.
+    fn heading(&self) -> Markup {
+        let clip = self.clip;
+        let recorded = clip.recorded_at.unwrap_or(clip.created_at).instant();
+        let head = html! {
+            div.message-head {
+                (avatar(self.author_name))
+                div {
+                    @if let Some((title, page)) = &self.answers {
+                        p.context { "A reply in "
+                            @match page { Some(page) => a href=(page) { (title) }, None => (title) }
+                        }
+                    }
+                    h1 { (self.title()) }
+                    p.byline {
+                        (self.author_name) " · "
+                        @if self.in_team {
+                            (seen_time(recorded, self.viewer_zone))
+                            @if self.author_zone.is_some() && self.author_zone != self.viewer_zone.map(|z| z.name()) {
+                                " · their time " (author_local(recorded, self.author_zone))
+                            }
+                        } @else {
+                            (seen_time(recorded, None))
+                        }
+                        " · " span aria-label="Length" { (clock(clip.duration_ms)) }
+                    }
+                }
+            }
+        };
+        html! {
+            (live_part("message-head", "head", head))
+            @if self.owner_controls || (self.in_team && self.csrf.is_some()) {
+                div.actions role="group" aria-label="This message" {
+                    @if self.owner_controls {
+                        button #rename type="button" data-url={ "/api/v1/clips/" (clip.id) } data-title=(self.title()) { "Rename" }
+                    }
+                    @if self.in_team && self.csrf.is_some() {
+                        button #done type="button" data-url={ "/api/v1/threads/" (clip.id) "/done" } { "Done — out of my inbox" }
+                        button #unheard type="button" data-url={ "/api/v1/threads/" (clip.id) "/unheard" } { "Mark unheard" }
+                    }
+                    p.status role="status" {}
+                }
+            }
+        }
+    }
+
+    fn player(&self, media_url: &str) -> Markup {
+        let clip = self.clip;
+        html! {
+            figure.player {
+                @if clip.media.has_video {
+                    video #media controls preload="metadata" playsinline src=(media_url) data-seen=(self.api("/seen")) aria-label="Video message"
+                        poster=[clip.poster_key.as_ref().map(|_| self.api("/poster"))] {
+                        @if self.transcript.is_some() {
+                            track kind="captions" srclang="en" label="Transcript" default src=(self.api("/transcript.vtt"));
+                        }
+                    }
+                } @else {
+                    audio #media controls preload="metadata" src=(media_url) data-seen=(self.api("/seen")) aria-label="Voice message" {}
+                }
+                canvas.waveform role="slider" tabindex="0" aria-label="Waveform: click or use the arrow keys to seek"
+                    aria-valuemin="0" aria-valuemax=(clip.duration_ms / 1000) aria-valuenow="0" {}
+                div.controls role="group" aria-label="Playback speed" {
+                    @for (rate, label) in [("1", "1×"), ("1.25", "1.25×"), ("1.5", "1.5×"), ("2", "2×")] {
+                        button type="button" data-speed=(rate) aria-pressed="false" aria-label={ "Speed " (label) } { (label) }
+                    }
+                    label { input #skip-silences type="checkbox"; " Skip silences" }
+                    a.button href=(media_url) download { "Download" }
+                }
+            }
+        }
+    }
+
+    /// Who has heard it: the team only (outsiders' threads carry no receipts).
+    fn heard(&self) -> Markup {
+        let heard: Vec<&str> = self
+            .thread
+            .and_then(|t| t.message(&self.clip.id))
+            .map(|m| m.seen_by.iter().map(|s| s.display_name.as_str()).collect())
+            .unwrap_or_default();
+        let inner = html! {
+            @if !heard.is_empty() { p.seen { "Heard by " (heard.join(", ")) } }
+        };
+        live_part("heard", "heard", inner)
+    }
+
+    /// The owner's view of who can open the message, and the controls to change it.
+    fn sharing_panel(&self) -> Markup {
+        let clip = self.clip;
+        let link = clip.share_token.as_ref().map(|t| format!("{}/c/{t}", self.base));
+        let expiry = clip.share_expires_at.map(db::Timestamp::instant);
+        let expired = expiry.is_some_and(|at| at <= Utc::now());
+        let open_to_link = clip.visibility == Visibility::Link && link.is_some() && !expired;
+        let who = match (clip.visibility, &link, expired) {
+            (Visibility::Workspace, ..) => "Only your team can open it".to_owned(),
+            (Visibility::Link, None, _) => "Only your team: the link is turned off".to_owned(),
+            (Visibility::Link, Some(_), true) => "Only your team: the link has expired".to_owned(),
+            (Visibility::Link, Some(_), false) => match expiry {
+                Some(at) => format!("Anyone with the link, until {}", moment_in(at, self.viewer_zone)),
+                None => "Anyone with the link".to_owned(),
+            },
+        };
+        let api = format!("/api/v1/clips/{}/sharing", clip.id);
+        html! {
+            details.sharing #sharing {
+                summary { "Sharing · " strong #sharing-now { (who) } }
+                form #sharing-form data-url=(api) {
+                    fieldset {
+                        legend { "Who can open it" }
+                        label { input type="radio" name="visibility" value="workspace" checked[clip.visibility == Visibility::Workspace]; " Only your team" }
+                        label { input type="radio" name="visibility" value="link" checked[clip.visibility == Visibility::Link]; " Anyone with the link" }
+                    }
+                    fieldset {
+                        legend { "People with the link" }
+                        label { input type="radio" name="outsiders_see" value="message" checked[clip.outsiders_see == OutsidersSee::Message];
+                            " see the message, your replies and guests' replies" }
+                        label { input type="radio" name="outsiders_see" value="thread" checked[clip.outsiders_see == OutsidersSee::Thread];
+                            " see the whole thread, your team's replies too" }
+                        label { input type="checkbox" name="guests_may_reply" checked[clip.guests_may_reply]; " may reply (in text, under a name)" }
+                        label { "The link works "
+                            select name="expires" {
+                                @if let Some(at) = expiry {
+                                    option value="keep" selected { "until " (moment_in(at, self.viewer_zone)) }
+                                }
+                                option value="" selected[expiry.is_none()] { "until I turn it off" }
+                                option value="1" { "for a day" }
+                                option value="7" { "for a week" }
+                                option value="30" { "for 30 days" }
+                            }
+                        }
+                        p.hint { "Nobody outside your team ever sees who listened." }
+                    }
+                    button.primary type="submit" { "Save" }
+                }
+                @if let Some(link) = &link {
+                    p.share-link {
+                        label for="share-link" { "Link" }
+                        input #share-link type="text" readonly value=(link);
+                        button #copy-link type="button" { "Copy" }
+                        @if !open_to_link { " " span.hint { "(opens for your team only until you choose Anyone with the link)" } }
+                    }
+                }
+                p.link-actions {
+                    button #rotate type="button" data-url={ (api) "/rotate" } {
+                        @if link.is_some() { "New link (the old one stops working)" } @else { "Make a link" }
+                    }
+                    @if link.is_some() {
+                        button #revoke type="button" data-url={ (api) "/link" } data-team-page={ "/m/" (clip.id) } { "Turn the link off" }
+                    }
+                }
+                p.status role="status" {}
+            }
+        }
+    }
+
+    fn transcript_panel(&self) -> Markup {
+        let inner = html! {
+            h2 { "Transcript" }
+            @match self.transcript {
+                Some(t) => {
+                    input type="search" placeholder="Search the transcript" aria-label="Search the transcript";
+                    ol {
+                        @for segment in &t.segments {
+                            li { button type="button" data-start-ms=(segment.start_ms) {
+                                span.t { (clock(segment.start_ms as i64)) } (segment.text)
+                            } }
+                        }
+                    }
+                }
+                None => p.status { "The transcript is not ready yet: it appears here by itself." }
+            }
+        };
+        let v = version_of(&inner);
+        html! { section.transcript #transcript data-live data-v=(v) aria-label="Transcript" { (inner) } }
+    }
+
+    fn thread_section(&self) -> Markup {
+        let replies: &[Message] = self.thread.map_or(&[], |t| &t.root.replies);
+        let mut flat = Vec::new();
+        flatten(replies, 0, None, "media", &mut flat);
+        html! {
+            section.thread aria-labelledby="replies-heading" {
+                h2 #replies-heading { "Replies" }
+                ol.conversation #conversation data-live="items" {
+                    @for entry in &flat { (self.reply_item(entry)) }
+                }
+                p.status.no-replies { "No replies yet." }
+                @if self.can_reply { (self.reply_form()) }
+                @if self.can_record {
+                    h3 { "Or reply by voice, camera or screen" }
+                    offbeat-record reply-to=(self.clip.id) {}
+                }
+            }
+        }
+    }
+
+    fn reply_form(&self) -> Markup {
+        html! {
+            form.reply #reply-form data-action={ (self.base) "/api/v1/threads/" (self.clip.id) "/replies" } {
+                // Not signed in: a guest, who replies under a name.
+                @if self.viewer_id.is_none() {
+                    label { "Your name" input name="guest_name" required maxlength="80" autocomplete="name"; }
+                }
+                input type="hidden" name="parent_id" value="";
+                p #replying-to hidden {
+                    "Answering " strong {} " " button type="button" #reply-to-message { "Answer the message instead" }
+                }
+                label { "Reply" textarea name="text" required rows="3" maxlength="10000" {} }
+                div.form-row {
+                    label.moment {
+                        input type="checkbox" name="at_moment";
+                        " at the moment playing, " output #moment { "0:00" }
+                    }
+                    button.primary type="submit" { "Send reply" }
+                }
+                p.status role="status" {}
+            }
+        }
+    }
+
+    /// One message of the conversation: who, when, what, and what can be done with it.
+    fn reply_item(&self, entry: &Flat<'_>) -> Markup {
+        let message = entry.message;
+        let id = message.place.as_ref().map_or("", |p| p.reply_id.as_str());
+        let media_id = format!("m-{id}");
+        let author = message.author_name();
+        let zone = match &message.author {
+            threads::AuthorView::Member { time_zone, .. } => Some(time_zone.as_str()),
+            threads::AuthorView::Teammate { .. } | threads::AuthorView::Guest { .. } => None,
+        };
+        let is_clip = matches!(message.content, Content::Clip { .. });
+        let own_text = matches!(message.content, Content::Text { .. })
+            && matches!((&message.author, self.viewer_id.as_deref()), (threads::AuthorView::Member { id: author, .. }, Some(viewer)) if author == viewer);
+        let inner = html! {
+            article aria-label={ "Reply from " (author) } {
+                (avatar(author))
+                div.body {
+                    p.byline {
+                        strong { (author) } " · "
+                        (seen_time(message.created_at, self.viewer_zone))
+                        @if let Some(zone) = zone && Some(zone) != self.viewer_zone.map(|z| z.name()) {
+                            " · their time " (pretty_local(message.created_at_local)) " (" (zone) ")"
+                        }
+                        @if let Some(parent) = entry.answering { " · answering " (parent) }
+                        @if let Some(place) = &message.place && let (Some(ms), Some(label)) = (place.anchor_ms, &place.anchor) {
+                            " · " button.chip type="button" data-seek-ms=(ms) data-target=(entry.parent_media) { "at " (label) }
+                        }
+                    }
+                    @match &message.content {
+                        Content::Clip { clip, transcript_snippet, duration_ms } => {
+                            @let seen = seen_url(&clip.url);
+                            div.reply-player {
+                                @if clip.media.has_video {
+                                    video id=(media_id) controls preload="none" src=(clip.media_url) data-seen=(seen)
+                                        aria-label={ "Video reply from " (author) } poster=[clip.poster_url.as_deref()] {}
+                                } @else {
+                                    audio id=(media_id) controls preload="none" src=(clip.media_url) data-seen=(seen)
+                                        aria-label={ "Voice reply from " (author) } {}
+                                }
+                                // Known before it is played (the player loads nothing until then).
+                                span.duration aria-label="Length" { (clock(*duration_ms)) }
+                            }
+                            @if let Some(snippet) = transcript_snippet { p.said { (snippet) } }
+                        }
+                        Content::Text { text } => p.said { (text) },
+                        Content::Deleted => p.status { "(deleted)" },
+                    }
+                    @if (self.can_reply && !matches!(message.content, Content::Deleted)) || own_text {
+                        div.reply-actions {
+                            @if self.can_reply && !matches!(message.content, Content::Deleted) {
+                                button.answer type="button" data-reply=(id) data-author=(author)
+                                    data-media=[is_clip.then_some(media_id.as_str())] { "Reply" }
+                            }
+                            @if own_text {
+                                button.delete-reply type="button" data-url={ "/api/v1/replies/" (id) } { "Delete" }
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        let v = version_of(&inner);
+        html! { li id={ "r-" (id) } data-v=(v) data-depth=(entry.depth.min(3)) { (inner) } }
+    }
+}
+
+/// A reply in the conversation's reading order, with where it sits.
+struct Flat<'a> {
+    message: &'a Message,
+    depth: usize,
+    /// Who it answers, when that is a reply rather than the message.
+    answering: Option<&'a str>,
+    /// The player its "at 1:23" chip seeks: the nearest voice or video it answers.
+    parent_media: String,
+}
+
+/// The tree of replies as one list, each answer right after what it answers.
+fn flatten<'a>(
+    replies: &'a [Message],
+    depth: usize,
+    answering: Option<&'a str>,
+    parent_media: &str,
+    out: &mut Vec<Flat<'a>>,
+) {
+    for message in replies {
+        let id = message.place.as_ref().map_or("", |p| p.reply_id.as_str());
+        out.push(Flat {
+            message,
+            depth,
+            answering,
+            parent_media: parent_media.to_owned(),
+        });
+        let media = match message.content {
+            Content::Clip { .. } => format!("m-{id}"),
+            _ => parent_media.to_owned(),
+        };
+        flatten(&message.replies, depth + 1, Some(message.author_name()), &media, out);
+    }
+}
+
+/// Where a player reports a play of the clip at `clip_url` (which may carry `?share=`).
+fn seen_url(clip_url: &str) -> String {
+    match clip_url.split_once('?') {
+        Some((path, query)) => format!("{path}/seen?{query}"),
+        None => format!("{clip_url}/seen"),
+    }
+}
+
+/// Nothing here for this viewer. Someone not signed in may be on the team: they are offered
+/// sign-in, and come back here after it (the same page either way, so it tells nothing).
+fn not_found(signed_in: bool, next: &str) -> Markup {
+    let body = html! {
+        main #content {
+            h1 { "This link does not lead anywhere" }
+            @if signed_in {
+                p { "It may have expired or been turned off, or its message is for another team." }
+                p { a href="/" { "Back to your dashboard" } }
+            } @else {
+                p { "If this message is for your team, sign in to open it. Otherwise its link may have expired or been turned off." }
+                p { a.button.primary href={ "/login?next=" (urlencode(next)) } { "Sign in to open it" } }
+            }
+        }
+    };
+    super::document(
+        "Not found",
+        None,
+        Chrome::Site,
+        html! { meta name="robots" content="noindex"; },
+        &[],
+        body,
+    )
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+pub fn urlencode(text: &str) -> String {
+    const RESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(text, RESERVED).to_string()
+}
