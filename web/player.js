@@ -4,7 +4,8 @@
 const page = document.querySelector('main.clip');
 const media = document.getElementById('media');
 const share = page.dataset.share ? `?share=${page.dataset.share}` : '';
-const csrf = document.querySelector('meta[name=csrf-token]')?.content;
+// Requests go through api.js, at this file's version.
+const { csrf, request, send } = await import(`./api.js${new URL(import.meta.url).search}`);
 
 // Speed, remembered per viewer.
 const speeds = [...document.querySelectorAll('[data-speed]')];
@@ -132,7 +133,7 @@ document.addEventListener('play', e => {
   const url = player.dataset?.seen;
   if (!url || reported.has(url) || !csrf) return;
   reported.add(url);
-  fetch(url, { method: 'POST', headers: { 'X-CSRF-Token': csrf } })
+  request(url, { method: 'POST' })
     .then(r => { if (!r.ok) reported.delete(url); }, () => reported.delete(url));
 }, true);
 
@@ -181,32 +182,26 @@ form?.addEventListener('submit', async e => {
   if (data.get('parent_id')) body.parent_id = data.get('parent_id');
   if (data.get('at_moment') && answered) body.at_ms = Math.round(answered.currentTime * 1000);
   const status = form.querySelector('.status');
-  const r = await fetch(`${form.dataset.action}${share}`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', ...(csrf ? { 'X-CSRF-Token': csrf } : {}) },
-    body: JSON.stringify(body),
-  });
-  if (r.ok) {
+  try {
+    await send('POST', `${form.dataset.action}${share}`, body);
     form.elements.text.value = '';
     form.elements.at_moment.checked = false;
     answer(null);
     status.textContent = 'Reply sent.';
     document.dispatchEvent(new Event('offbeat-refresh'));
-  } else {
-    status.textContent = (await r.json().catch(() => null))?.error?.message || `Could not reply (${r.status})`;
+  } catch (error) {
+    status.textContent = `Could not reply: ${error.message}`;
   }
 });
 
 // The owner renames the message; authors delete their own text replies.
 async function change(method, url, body) {
-  const response = await fetch(url, {
-    method,
-    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
-    body: body && JSON.stringify(body),
-  });
-  if (response.ok) return location.reload();
-  const problem = await response.json().catch(() => null);
-  alert(problem?.error?.message || `failed (${response.status})`);
+  try {
+    await send(method, url, body);
+    location.reload();
+  } catch (error) {
+    alert(error.message);
+  }
 }
 const rename = document.getElementById('rename');
 rename?.addEventListener('click', () => {
@@ -217,7 +212,7 @@ rename?.addEventListener('click', () => {
 for (const [id, method, said] of [['done', 'PUT', 'Done: out of your inbox until something new arrives.'], ['unheard', 'POST', 'Back in your inbox, unheard.']]) {
   const button = document.getElementById(id);
   button?.addEventListener('click', async () => {
-    const response = await fetch(button.dataset.url, { method, headers: { 'X-CSRF-Token': csrf } });
+    const response = await request(button.dataset.url, { method });
     button.parentElement.querySelector('.status').textContent = response.ok ? said : `failed (${response.status})`;
   });
 }

@@ -6,17 +6,17 @@ if (zone && !zone.value) {
   zone.value = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
 }
 
-const csrf = document.querySelector('meta[name=csrf-token]')?.content;
+// Requests go through api.js, at this file's version.
+const api = await import(`./api.js${new URL(import.meta.url).search}`);
 
+// Sends a change; what went wrong, or nothing.
 async function send(method, url, body) {
-  const response = await fetch(url, {
-    method,
-    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
-    body: JSON.stringify(body),
-  });
-  if (response.ok) return null;
-  const problem = await response.json().catch(() => null);
-  return problem?.error?.message || `failed (${response.status})`;
+  try {
+    await api.send(method, url, body);
+    return null;
+  } catch (error) {
+    return error.message;
+  }
 }
 
 function workingHours(form) {

@@ -16,6 +16,8 @@
 const MIME = { audio: 'audio/webm;codecs=opus', video: 'video/webm;codecs=vp8,opus' };
 // outbox.js at the same version as this file (the pages ask for both with ?v=).
 const outbox = () => import(`./outbox.js${new URL(import.meta.url).search}`);
+// Signed requests go through api.js, at the same version.
+const { signed } = await import(`./api.js${new URL(import.meta.url).search}`);
 
 class OffbeatRecord extends HTMLElement {
   connectedCallback() {
@@ -57,10 +59,10 @@ class OffbeatRecord extends HTMLElement {
   /// Takes are kept (in this site's IndexedDB) and streamed wherever the browser can.
   get local() { return 'indexedDB' in window && 'locks' in navigator && 'subtle' in (window.crypto || {}); }
 
+  /// Embedded, its API token; on our own pages, the session's CSRF token (the cookie goes too).
   auth() {
-    const csrf = document.querySelector('meta[name=csrf-token]')?.content;
     const token = this.getAttribute('token');
-    return token ? { Authorization: `Bearer ${token}` } : csrf ? { 'X-CSRF-Token': csrf } : {};
+    return token ? { Authorization: `Bearer ${token}` } : signed();
   }
 
   showLink(url) {

@@ -1,10 +1,11 @@
 // Every signed-in page's header: where you are, and signing out (a write: it sends the
 // session's CSRF token).
-const csrf = document.querySelector('meta[name=csrf-token]')?.content;
+// Requests go through api.js, at this file's version.
+const { request } = await import(`./api.js${new URL(import.meta.url).search}`);
 for (const link of document.querySelectorAll('header.site nav a')) {
   if (link.pathname === location.pathname) link.setAttribute('aria-current', 'page');
 }
 document.getElementById('sign-out')?.addEventListener('click', async () => {
-  await fetch('/api/v1/auth/logout', { method: 'POST', headers: { 'X-CSRF-Token': csrf } });
+  await request('/api/v1/auth/logout', { method: 'POST' });
   location.href = '/login';
 });

@@ -23,7 +23,7 @@ impl AttemptLog for Backend {
             sqlx::query("INSERT INTO attempts (id, key_hash, attempted_at) VALUES ($1, $2, $3)")
                 .bind(&id)
                 .bind(key_hash)
-                .bind(&now)
+                .bind(now)
                 .execute(&mut *tx)
                 .await?;
             mine.push(id);

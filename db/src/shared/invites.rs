@@ -21,8 +21,8 @@ impl InviteStore for Backend {
         .bind(token_hash)
         .bind(&invite.email)
         .bind(&invite.created_by)
-        .bind(&invite.created_at)
-        .bind(&invite.expires_at)
+        .bind(invite.created_at)
+        .bind(invite.expires_at)
         .bind(invite.max_uses)
         .execute(&self.pool)
         .await?;
@@ -130,7 +130,7 @@ impl InviteStore for Backend {
         sqlx::query("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
             .bind(workspace_id)
             .bind(workspace_name)
-            .bind(&user.created_at)
+            .bind(user.created_at)
             .execute(&mut *tx)
             .await?;
         let workspace: String = sqlx::query_scalar("SELECT id FROM workspaces WHERE name = $1")

@@ -109,13 +109,13 @@ impl TeamStore for Backend {
         let now = Timestamp::now();
         // The address is freed for a later invitation; the row keeps the name.
         sqlx::query("UPDATE users SET removed_at = $1, is_admin = FALSE, email = $2 WHERE id = $3")
-            .bind(&now)
+            .bind(now)
             .bind(format!("removed:{}:{}", row.id, row.email))
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
         sqlx::query("UPDATE auth_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-            .bind(&now)
+            .bind(now)
             .bind(user_id)
             .execute(&mut *tx)
             .await?;

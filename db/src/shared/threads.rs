@@ -74,7 +74,7 @@ impl ThreadStore for Backend {
                     .bind(reply.anchor_ms)
                     .bind(author_id)
                     .bind(guest_name)
-                    .bind(&reply.created_at)
+                    .bind(reply.created_at)
                     .execute(&mut *tx)
                     .await;
         match inserted {
@@ -88,7 +88,7 @@ impl ThreadStore for Backend {
                     .bind(&reply.root_clip_id)
                     .bind(&reply.id)
                     .bind(author_id.unwrap_or_default())
-                    .bind(&reply.created_at)
+                    .bind(reply.created_at)
                     .execute(&mut *tx)
                     .await?;
         tx.commit().await?;

@@ -154,7 +154,7 @@ impl Backend {
                     .bind(&done.transcript.language)
                     .bind(done.model)
                     .bind(done.vtt_key)
-                    .bind(&now)
+                    .bind(now)
                     .bind(done.decode_ms)
                     .bind(done.inference_ms)
                     .execute(&mut *tx)
@@ -204,10 +204,10 @@ impl Backend {
             "UPDATE jobs SET state = 'done', last_error = NULL, lease_owner = NULL, lease_expires_at = NULL, \
                          finished_at = $1, updated_at = $1 WHERE kind = 'transcript' AND clip_id = $2",
         )
-        .bind(&now)
+        .bind(now)
         .bind(done.clip_id)
         .execute(&mut *tx)
         .await?;
-        Ok(tx.commit().await?)
+        tx.commit().await
     }
 }

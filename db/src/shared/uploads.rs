@@ -20,8 +20,8 @@ impl UploadStore for Backend {
                     .bind(session.reserved_clip_id)
                     .bind(session.share_token)
                     .bind(session.visibility.as_str())
-                    .bind(&now)
-                    .bind(&now)
+                    .bind(now)
+                    .bind(now)
                     .bind(session.holder)
                     .execute(&self.pool)
                     .await?;

@@ -154,7 +154,7 @@ pub(super) async fn insert_user_row(
             .bind(&user.time_zone)
             .bind(&user.password_hash)
             .bind(user.is_admin)
-            .bind(&user.created_at)
+            .bind(user.created_at)
             .bind(&user.working_hours)
             .bind(user.email_notifications.as_str())
             .execute(&mut **tx)

@@ -30,7 +30,7 @@ impl WebhookStore for Backend {
         .bind(webhook.events.stored())
         .bind(webhook.format.as_str())
         .bind(&webhook.created_by)
-        .bind(&webhook.created_at)
+        .bind(webhook.created_at)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;

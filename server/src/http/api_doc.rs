@@ -24,6 +24,25 @@ pub struct ErrorDetail {
     message: String,
 }
 
+/// The clip a route is about.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct ClipId {
+    /// The clip's id.
+    id: String,
+}
+
+/// How someone without an account reaches what a share link opens: every clip route that a
+/// link's holder may use takes it.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ShareToken {
+    /// A share link's token: how someone without an account reaches what the link opens.
+    share: Option<String>,
+}
+
 /// What any operation may answer besides its success: the JSON error shape, with a 4xx when
 /// the request is refused and a 5xx when the server fails.
 #[derive(Debug, utoipa::IntoResponses)]

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{FixedOffset, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use serde::Serialize;
 use tokio::io::AsyncWriteExt;
 
@@ -34,7 +34,9 @@ pub struct ClipView {
     pub thread_url: String,
     pub created_at: Timestamp,
     /// When recording started, in the recorder's local time (its UTC offset included).
-    pub recorded_at: Option<String>,
+    #[serde(serialize_with = "crate::services::maybe_in_seconds")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub recorded_at: Option<DateTime<FixedOffset>>,
     pub recorded_utc_offset_minutes: Option<i64>,
     pub duration_ms: i64,
     pub media: StoredMedia,
@@ -118,11 +120,7 @@ impl ClipView {
         });
         let recorded_at = row.recorded_at.and_then(|instant| {
             let offset = FixedOffset::east_opt(i32::try_from(row.recorded_utc_offset? * 60).ok()?)?;
-            Some(
-                instant
-                    .with_timezone(&offset)
-                    .to_rfc3339_opts(SecondsFormat::Secs, true),
-            )
+            Some(instant.with_timezone(&offset))
         });
         Self {
             transcript: TranscriptSummary {

@@ -6,6 +6,7 @@ pub mod cards;
 pub mod clips;
 pub mod invites;
 pub mod links;
+pub mod message;
 pub mod notifications;
 pub mod search;
 pub mod sharing;
@@ -13,3 +14,28 @@ pub mod team;
 pub mod threads;
 pub mod transcripts;
 pub mod uploads;
+
+use chrono::{DateTime, SecondsFormat, TimeZone};
+
+/// An instant as RFC 3339 to the second in its own offset (`Z` for UTC): how views write the
+/// times the API has always written so (a thread's messages, a recording's local time).
+pub(crate) fn in_seconds<S: serde::Serializer, Tz: TimeZone>(at: &DateTime<Tz>, s: S) -> Result<S::Ok, S::Error>
+where
+    Tz::Offset: std::fmt::Display,
+{
+    s.serialize_str(&at.to_rfc3339_opts(SecondsFormat::Secs, true))
+}
+
+/// [`in_seconds`], or `null`.
+pub(crate) fn maybe_in_seconds<S: serde::Serializer, Tz: TimeZone>(
+    at: &Option<DateTime<Tz>>,
+    s: S,
+) -> Result<S::Ok, S::Error>
+where
+    Tz::Offset: std::fmt::Display,
+{
+    match at {
+        Some(at) => in_seconds(at, s),
+        None => s.serialize_none(),
+    }
+}

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, FixedOffset, Offset, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, Offset, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::Viewer;
@@ -40,11 +40,11 @@ pub struct Message {
     #[schema(value_type = AuthorFields)]
     pub author: AuthorView,
     /// UTC.
-    #[serde(serialize_with = "in_seconds")]
+    #[serde(serialize_with = "crate::services::in_seconds")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at: DateTime<Utc>,
     /// The same instant in the author's zone at the time.
-    #[serde(serialize_with = "in_seconds")]
+    #[serde(serialize_with = "crate::services::in_seconds")]
     #[schema(value_type = String, format = DateTime)]
     pub created_at_local: DateTime<FixedOffset>,
     pub utc_offset_minutes: i32,
@@ -58,14 +58,6 @@ pub struct Message {
     pub place: Option<Place>,
     #[schema(no_recursion)]
     pub replies: Vec<Message>,
-}
-
-/// An instant as RFC 3339 to the second, in its own offset (`Z` for UTC).
-fn in_seconds<S: serde::Serializer, Tz: chrono::TimeZone>(at: &DateTime<Tz>, s: S) -> Result<S::Ok, S::Error>
-where
-    Tz::Offset: std::fmt::Display,
-{
-    s.serialize_str(&at.to_rfc3339_opts(SecondsFormat::Secs, true))
 }
 
 impl Message {

@@ -29,12 +29,9 @@ fn processes_started_together_on_an_empty_database_all_come_up_and_migrate_once(
         let ready = request("GET", &process.api("/readyz"), &[("Authorization", "")], None);
         assert_eq!(ready.status, 200, "{}", String::from_utf8_lossy(&ready.body));
     }
-    let migrations = std::fs::read_dir(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../server/src/db/postgres/migrations"
-    ))
-    .unwrap()
-    .count();
+    let migrations = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../db/src/postgres/migrations"))
+        .unwrap()
+        .count();
     let applied = postgres.psql("SELECT count(*) FROM _sqlx_migrations WHERE success");
     assert_eq!(applied, migrations.to_string(), "each migration applied once");
 }

@@ -1,5 +1,6 @@
 //! Clip metadata: create (upload), show, list, delete, peaks.
 
+use crate::http::api_doc::{ClipId, ShareToken};
 use crate::http::extract::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -83,7 +84,7 @@ pub async fn create(
     path = "/api/v1/clips/{id}",
     tag = "clips",
     summary = "A clip",
-    params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
+    params(ClipId, ShareToken),
     responses((status = 200, body = ClipView), crate::http::api_doc::Failures)
 )]
 pub async fn show(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Json<ClipView>> {
@@ -168,7 +169,7 @@ pub struct ClipChange {
     path = "/api/v1/clips/{id}",
     tag = "clips",
     summary = "Rename a clip (its owner)",
-    params(("id" = String, Path, description = "The clip's id")),
+    params(ClipId),
     request_body = ClipChange,
     responses((status = 200, body = ClipView), crate::http::api_doc::Failures)
 )]
@@ -187,7 +188,7 @@ pub async fn change(
     path = "/api/v1/clips/{id}",
     tag = "clips",
     summary = "Delete a clip (its owner)",
-    params(("id" = String, Path, description = "The clip's id")),
+    params(ClipId),
     responses((status = 204, description = "Deleted"), crate::http::api_doc::Failures)
 )]
 pub async fn remove(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {
@@ -201,7 +202,7 @@ pub async fn remove(State(state): State<AppState>, viewer: Viewer, Path(id): Pat
     path = "/api/v1/clips/{id}/peaks",
     tag = "clips",
     summary = "A clip's waveform",
-    params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
+    params(ClipId, ShareToken),
     responses((status = 200, description = "Waveform peaks (0–255) and silent ranges", body = serde_json::Value), crate::http::api_doc::Failures)
 )]
 pub async fn peaks(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Json<Value>> {

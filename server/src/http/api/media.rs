@@ -1,6 +1,7 @@
 //! `GET /api/v1/clips/{id}/media`: the bytes, streamed from storage, with HTTP Range (206/416),
 //! ETag/If-None-Match (304) — or a redirect to a short-lived presigned URL when so configured.
 
+use crate::http::api_doc::{ClipId, ShareToken};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -23,7 +24,7 @@ const PRESIGNED_TTL: Duration = Duration::from_secs(300);
     path = "/api/v1/clips/{id}/media",
     tag = "clips",
     summary = "A clip's media (ranges, ETag)",
-    params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens"), ("range" = Option<String>, Header, description = "bytes=first-last")),
+    params(ClipId, ShareToken, ("range" = Option<String>, Header, description = "bytes=first-last")),
     responses((status = 200, description = "The media", content_type = "application/octet-stream", body = String), (status = 206, description = "A range of it", content_type = "application/octet-stream", body = String), (status = 302, description = "A presigned URL for it"), (status = 304, description = "Not modified"), crate::http::api_doc::Failures)
 )]
 pub async fn media(

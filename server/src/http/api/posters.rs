@@ -1,6 +1,7 @@
 //! `PUT /api/v1/clips/{id}/poster` (the owner, a JPEG of at most 2 MB) and
 //! `GET /api/v1/clips/{id}/poster`: the still shown before a video plays and in link previews.
 
+use crate::http::api_doc::{ClipId, ShareToken};
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -21,7 +22,7 @@ const MAX_POSTER_BYTES: usize = 2 << 20;
     path = "/api/v1/clips/{id}/poster",
     tag = "clips",
     summary = "Set a clip's poster (its owner)",
-    params(("id" = String, Path, description = "The clip's id")),
+    params(ClipId),
     request_body(content = String, content_type = "image/jpeg", description = "A JPEG, PNG or WebP image"),
     responses((status = 204, description = "Stored"), crate::http::api_doc::Failures)
 )]
@@ -55,7 +56,7 @@ pub async fn put(
     path = "/api/v1/clips/{id}/poster",
     tag = "clips",
     summary = "A video clip's poster",
-    params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
+    params(ClipId, ShareToken),
     responses((status = 200, description = "The poster frame", content_type = "image/jpeg", body = String), crate::http::api_doc::Failures)
 )]
 pub async fn get(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Response> {

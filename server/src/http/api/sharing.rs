@@ -3,6 +3,7 @@
 //! `POST …/sharing/rotate` — a new link (the old one stops working);
 //! `DELETE …/sharing/link` — no link at all. Owner only.
 
+use crate::http::api_doc::ClipId;
 use crate::http::extract::Json;
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
@@ -38,7 +39,7 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<Strin
     path = "/api/v1/clips/{id}/sharing",
     tag = "sharing",
     summary = "Who may open a clip (its owner)",
-    params(("id" = String, Path, description = "The clip's id")),
+    params(ClipId),
     request_body = SharingChange,
     responses((status = 200, body = ClipView), crate::http::api_doc::Failures)
 )]
@@ -78,7 +79,7 @@ pub async fn update(
     path = "/api/v1/clips/{id}/sharing/rotate",
     tag = "sharing",
     summary = "A new share link; the old one stops working",
-    params(("id" = String, Path, description = "The clip's id")),
+    params(ClipId),
     responses((status = 200, body = ClipView), crate::http::api_doc::Failures)
 )]
 pub async fn rotate(State(state): State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Json<ClipView>> {
@@ -92,7 +93,7 @@ pub async fn rotate(State(state): State<AppState>, viewer: Viewer, id: Path<Stri
     path = "/api/v1/clips/{id}/sharing/link",
     tag = "sharing",
     summary = "Revoke the share link",
-    params(("id" = String, Path, description = "The clip's id")),
+    params(ClipId),
     responses((status = 200, body = ClipView), crate::http::api_doc::Failures)
 )]
 pub async fn revoke(State(state): State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Json<ClipView>> {

@@ -3,6 +3,7 @@
 //! optionally at a moment), `DELETE /api/v1/replies/{id}` (its author deletes a text reply),
 //! `POST /api/v1/clips/{id}/seen` (the player started it), `GET /api/v1/inbox`. See [`crate::services::threads`].
 
+use crate::http::api_doc::{ClipId, ShareToken};
 use crate::http::extract::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -17,7 +18,7 @@ use crate::state::AppState;
     path = "/api/v1/threads/{id}/replies",
     tag = "threads",
     summary = "Reply with text or a clip",
-    params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
+    params(ClipId, ShareToken),
     request_body = NewReply,
     responses((status = 201, body = Message), crate::http::api_doc::Failures)
 )]
@@ -39,7 +40,7 @@ pub async fn reply(
     path = "/api/v1/threads/{id}",
     tag = "threads",
     summary = "A clip's whole thread",
-    params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
+    params(ClipId, ShareToken),
     responses((status = 200, body = Thread), crate::http::api_doc::Failures)
 )]
 pub async fn thread(State(state): State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Json<Thread>> {
@@ -51,7 +52,7 @@ pub async fn thread(State(state): State<AppState>, viewer: Viewer, id: Path<Stri
     path = "/api/v1/clips/{id}/seen",
     tag = "threads",
     summary = "I heard this clip",
-    params(("id" = String, Path, description = "The clip's id")),
+    params(ClipId),
     responses((status = 204, description = "Recorded"), crate::http::api_doc::Failures)
 )]
 pub async fn seen(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<StatusCode> {

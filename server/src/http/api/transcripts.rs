@@ -1,5 +1,6 @@
 //! `GET /api/v1/clips/{id}/transcript` (JSON) and its `.vtt`, `.srt` and `.txt` renderings.
 
+use crate::http::api_doc::{ClipId, ShareToken};
 use crate::http::extract::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -17,7 +18,7 @@ use crate::state::AppState;
     path = "/api/v1/clips/{id}/transcript",
     tag = "transcripts",
     summary = "A clip's transcript and its status",
-    params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
+    params(ClipId, ShareToken),
     responses((status = 200, body = TranscriptView), crate::http::api_doc::Failures)
 )]
 pub async fn json(State(state): State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Json<TranscriptView>> {
@@ -29,7 +30,7 @@ pub async fn json(State(state): State<AppState>, viewer: Viewer, id: Path<String
     path = "/api/v1/clips/{id}/transcript.vtt",
     tag = "transcripts",
     summary = "The transcript as WebVTT",
-    params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
+    params(ClipId, ShareToken),
     responses((status = 200, content_type = "text/vtt", body = String), crate::http::api_doc::Failures)
 )]
 pub async fn vtt(state: State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Response> {
@@ -41,7 +42,7 @@ pub async fn vtt(state: State<AppState>, viewer: Viewer, id: Path<String>) -> Ap
     path = "/api/v1/clips/{id}/transcript.srt",
     tag = "transcripts",
     summary = "The transcript as SubRip",
-    params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
+    params(ClipId, ShareToken),
     responses((status = 200, content_type = "application/x-subrip", body = String), crate::http::api_doc::Failures)
 )]
 pub async fn srt(state: State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Response> {
@@ -60,7 +61,7 @@ pub async fn srt(state: State<AppState>, viewer: Viewer, id: Path<String>) -> Ap
     path = "/api/v1/clips/{id}/transcript.txt",
     tag = "transcripts",
     summary = "The transcript as text",
-    params(("id" = String, Path, description = "The clip's id"), ("share" = Option<String>, Query, description = "A share link's token: how someone without an account reaches what the link opens")),
+    params(ClipId, ShareToken),
     responses((status = 200, content_type = "text/plain", body = String), crate::http::api_doc::Failures)
 )]
 pub async fn txt(state: State<AppState>, viewer: Viewer, id: Path<String>) -> AppResult<Response> {

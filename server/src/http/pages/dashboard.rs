@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, PreEscaped, html};
 use serde::Deserialize;
 
+use super::urlencode;
 use crate::auth::{Credential, Viewer};
 use crate::error::AppError;
 use crate::http::pages::avatar::avatar;
@@ -106,9 +107,9 @@ async fn render(
         .and_then(|id| members.iter().find(|m| m.id == id))
         .map(|m| m.display_name.clone());
     let older = page.next.as_ref().map(|next| {
-        let mut link = format!("/?after={}", urlencoded(next));
+        let mut link = format!("/?after={}", urlencode(next));
         if let Some(author) = filters.author {
-            link.push_str(&format!("&author={}", urlencoded(author)));
+            link.push_str(&format!("&author={}", urlencode(author)));
         }
         link
     });
@@ -336,11 +337,6 @@ pub async fn login_submit(
         )
             .into_response(),
     }
-}
-
-/// `text` fit for a query string.
-fn urlencoded(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 #[cfg(test)]

@@ -127,3 +127,13 @@ fn notice(status: axum::http::StatusCode, title: &str, message: &str) -> Respons
     );
     axum::response::IntoResponse::into_response((status, page))
 }
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+pub fn urlencode(text: &str) -> String {
+    const RESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(text, RESERVED).to_string()
+}

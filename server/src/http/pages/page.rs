@@ -13,35 +13,21 @@ use chrono_tz::Tz;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::Chrome;
-use crate::auth::policy::{Action, Relation, allows, relation};
+use super::{Chrome, urlencode};
 use crate::auth::{Credential, Viewer};
-use crate::error::{AppError, AppResult};
 use crate::http::headers::Framing;
 use crate::http::pages::avatar::avatar;
 use crate::http::pages::live_parts::{live_part, version_of};
 use crate::http::pages::when::{author_local, moment_in, pretty_local, seen_time};
-use crate::services::clips::find;
-use crate::services::links::{self, Opened};
-use crate::services::threads::{self, Content, Message, Thread};
-use crate::services::transcripts;
+use crate::services::message::{self, Entry, Found, MessageView};
+use crate::services::threads::{self, Content, Message};
 use crate::state::AppState;
-use db::clips::ClipRow;
 use db::domain::{OutsidersSee, Visibility, clock};
 
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
     /// `1`: the bare player, for embedding in other sites (anything else: the full page).
     embed: Option<String>,
-}
-
-/// How the page was reached.
-#[derive(Debug, Clone, Copy)]
-enum Entry<'a> {
-    /// Through the message's link: `/c/{token}`.
-    Link(&'a str),
-    /// By the team, by id: `/m/{id}` (a message whose link was turned off has only this).
-    Team(&'a str),
 }
 
 pub async fn clip_page(
@@ -89,121 +75,61 @@ async fn render(
     framing: Framing,
 ) -> anyhow::Result<Option<Markup>> {
     let csrf = match &viewer.credential {
-        Some(Credential::Session { csrf, .. }) => Some(csrf.clone()),
+        Some(Credential::Session { csrf, .. }) => Some(csrf.as_str()),
         _ => None,
     };
-    let (clip, rel, token) = match entry {
-        Entry::Link(token) => match unless_hidden(links::open(state, viewer, token).await)? {
-            None => return Ok(None),
-            Some(Opened::Recording(take)) => return Ok(Some(super::recording::markup(&take, csrf.as_deref()))),
-            Some(Opened::Clip { row, relation }) => (*row, relation, Some(token)),
-        },
-        Entry::Team(id) => match unless_hidden(find(state, viewer, id, Action::View).await)? {
-            Some((row, relation @ (Relation::Owner | Relation::Member))) => (row, relation, None),
-            _ => return Ok(None),
-        },
+    let view = match message::open(state, viewer, entry).await? {
+        None => return Ok(None),
+        Some(Found::Recording(take)) => return Ok(Some(super::recording::markup(&take, csrf))),
+        Some(Found::Message(view)) => view,
     };
-    let viewer = Viewer {
-        share_token: token.map(str::to_owned),
-        ..viewer.clone()
-    };
-    let author = links::author(state, &clip).await?;
-    let transcript = transcripts::of_clip(state, &clip).await?;
-    // A reply opened through its own link may not show the thread it answers.
-    let thread = unless_hidden(threads::thread(state, &viewer, &clip.id).await)?;
-    // Anyone with the link may see it: the page may unfurl in chat.
-    let public = token.is_some_and(|t| relation(None, Some(t), &clip.access(), Utc::now()) == Relation::LinkHolder);
-    let can_reply = allows(rel, Action::Reply, &clip.access());
-    // The message this clip answers, when it is a reply.
-    let answers = thread
-        .as_ref()
-        .filter(|t| t.root.message_id != clip.id)
-        .and_then(|t| match &t.root.content {
-            Content::Clip { clip, .. } => Some((clip.display_title().to_owned(), clip.page_url.clone())),
-            Content::Text { .. } | Content::Deleted => None,
-        });
-    let in_team = matches!(rel, Relation::Owner | Relation::Member);
-    let signed_in = csrf.is_some();
     let page = Page {
         base: &state.public_url,
-        token,
-        clip: &clip,
-        author_name: author.as_ref().map_or("someone", |a| a.display_name.as_str()),
-        // Where the team lives is the team's: outsiders see times in UTC.
-        author_zone: author.as_ref().filter(|_| in_team).map(|a| a.time_zone.as_str()),
-        viewer_zone: viewer.user.as_ref().filter(|_| in_team).map(|u| u.zone()),
-        transcript: transcript.as_ref(),
-        thread: thread.as_ref(),
-        public,
-        csrf: csrf.as_deref(),
-        can_reply,
-        can_record: can_reply && signed_in,
-        // A reply is shared with its thread: it has no sharing of its own to show.
-        owner_controls: allows(rel, Action::ChangeSharing, &clip.access()) && signed_in && answers.is_none(),
-        answers,
-        in_team,
-        viewer_id: viewer.user.as_ref().map(|u| u.id.clone()),
+        view: &view,
+        viewer_zone: viewer.user.as_ref().filter(|_| view.in_team).map(|u| u.zone()),
+        csrf,
+        can_record: view.may_reply && csrf.is_some(),
+        owner_controls: view.may_manage && csrf.is_some(),
+        viewer_id: viewer.user.as_ref().map(|u| u.id.as_str()),
         embed: framing == Framing::Player,
-        opening: transcripts::opening(state, &clip, 200).await?,
     };
     Ok(Some(page.markup()))
 }
 
-/// What the viewer may not see is `None`; any other failure stays an error (a database or
-/// storage outage is not a 404).
-fn unless_hidden<T>(result: AppResult<T>) -> AppResult<Option<T>> {
-    match result {
-        Ok(value) => Ok(Some(value)),
-        Err(AppError::NotFound(_) | AppError::Forbidden(_)) => Ok(None),
-        Err(err) => Err(err),
-    }
-}
-
 struct Page<'a> {
     base: &'a str,
-    /// The link the page was opened through; `None` on the team's `/m/{id}`.
-    token: Option<&'a str>,
-    clip: &'a ClipRow,
-    author_name: &'a str,
-    author_zone: Option<&'a str>,
+    view: &'a MessageView,
     /// A signed-in member's zone: every time on the page in it (others: the browser's).
     viewer_zone: Option<Tz>,
-    /// A member of the message's workspace: it can be in their inbox.
-    in_team: bool,
-    transcript: Option<&'a transcribe::Transcript>,
-    thread: Option<&'a Thread>,
-    public: bool,
+    /// The session's CSRF token, when signed in.
     csrf: Option<&'a str>,
-    can_reply: bool,
     /// Signed in and allowed to reply: may record a reply right on the page.
     can_record: bool,
     /// Its owner (or an admin), signed in: may rename it and change who can open it.
     owner_controls: bool,
-    /// When it is a reply: the title of the message it answers, and that message's page.
-    answers: Option<(String, Option<String>)>,
     /// Who is looking, if signed in (their own text replies get a Delete button).
-    viewer_id: Option<String>,
+    viewer_id: Option<&'a str>,
     embed: bool,
-    opening: Option<String>,
 }
 
 impl Page<'_> {
     fn api(&self, path: &str) -> String {
-        match self.token {
-            Some(token) => format!("{}/api/v1/clips/{}{path}?share={token}", self.base, self.clip.id),
-            None => format!("{}/api/v1/clips/{}{path}", self.base, self.clip.id),
+        let clip = &self.view.clip.id;
+        match &self.view.token {
+            Some(token) => format!("{}/api/v1/clips/{clip}{path}?share={token}", self.base),
+            None => format!("{}/api/v1/clips/{clip}{path}", self.base),
         }
     }
 
     fn title(&self) -> &str {
-        self.clip.display_title()
+        self.view.clip.display_title()
     }
 
     fn markup(&self) -> Markup {
-        let clip = self.clip;
+        let clip = &self.view.clip;
         let media_url = self.api("/media");
         // Link previews only for clips anyone with the link may see; nothing otherwise.
-        let head = match (self.public, self.token) {
+        let head = match (self.view.public, self.view.token.as_deref()) {
             (true, Some(token)) => self.previews(token, &media_url),
             _ => html! { meta name="robots" content="noindex"; },
         };
@@ -218,7 +144,7 @@ impl Page<'_> {
             scripts.push("sharing.js");
         }
         let body = html! {
-            main.clip #content data-share=[self.token] data-peaks=(self.api("/peaks")) data-duration-ms=(clip.duration_ms) {
+            main.clip #content data-share=[self.view.token.as_deref()] data-peaks=(self.api("/peaks")) data-duration-ms=(clip.duration_ms) {
                 @if !self.embed { (self.heading()) }
                 (self.player(&media_url))
                 @if !self.embed {
@@ -235,15 +161,15 @@ impl Page<'_> {
 
     /// Open Graph and oEmbed, so a public link unfurls in chat.
     fn previews(&self, token: &str, media_url: &str) -> Markup {
-        let clip = self.clip;
+        let clip = &self.view.clip;
         let page_url = format!("{}/c/{token}", self.base);
         html! {
             meta property="og:type" content=(if clip.media.has_video { "video.other" } else { "music.song" });
             meta property="og:title" content=(self.title());
             meta property="og:site_name" content="Offbeat";
             meta property="og:url" content=(page_url);
-            meta property="og:description" content=(self.opening.as_deref().unwrap_or("A voice message on Offbeat"));
-            @if clip.poster_key.is_some() { meta property="og:image" content=(self.api("/poster")); }
+            meta property="og:description" content=(self.view.opening.as_deref().unwrap_or("A voice message on Offbeat"));
+            @if clip.poster_url.is_some() { meta property="og:image" content=(self.api("/poster")); }
             @if clip.media.has_video {
                 meta property="og:video" content=(media_url);
                 meta property="og:video:type" content=(clip.media.content_type);
@@ -258,24 +184,27 @@ impl Page<'_> {
 
     /// Title, author, when, how long — and what the viewer can do with the message.
     fn heading(&self) -> Markup {
-        let clip = self.clip;
-        let recorded = clip.recorded_at.unwrap_or(clip.created_at).instant();
+        let (view, clip) = (self.view, &self.view.clip);
+        let recorded = clip
+            .recorded_at
+            .map_or(clip.created_at.instant(), |at| at.with_timezone(&Utc));
+        let author_zone = view.author_zone.as_deref();
         let head = html! {
             div.message-head {
-                (avatar(self.author_name))
+                (avatar(&view.author_name))
                 div {
-                    @if let Some((title, page)) = &self.answers {
+                    @if let Some((title, page)) = &view.answers {
                         p.context { "A reply in "
                             @match page { Some(page) => a href=(page) { (title) }, None => (title) }
                         }
                     }
                     h1 { (self.title()) }
                     p.byline {
-                        (self.author_name) " · "
-                        @if self.in_team {
+                        (view.author_name) " · "
+                        @if view.in_team {
                             (seen_time(recorded, self.viewer_zone))
-                            @if self.author_zone.is_some() && self.author_zone != self.viewer_zone.map(|z| z.name()) {
-                                " · their time " (author_local(recorded, self.author_zone))
+                            @if author_zone.is_some() && author_zone != self.viewer_zone.map(|z| z.name()) {
+                                " · their time " (author_local(recorded, author_zone))
                             }
                         } @else {
                             (seen_time(recorded, None))
@@ -287,12 +216,12 @@ impl Page<'_> {
         };
         html! {
             (live_part("message-head", "head", head))
-            @if self.owner_controls || (self.in_team && self.csrf.is_some()) {
+            @if self.owner_controls || (view.in_team && self.csrf.is_some()) {
                 div.actions role="group" aria-label="This message" {
                     @if self.owner_controls {
                         button #rename type="button" data-url={ "/api/v1/clips/" (clip.id) } data-title=(self.title()) { "Rename" }
                     }
-                    @if self.in_team && self.csrf.is_some() {
+                    @if view.in_team && self.csrf.is_some() {
                         button #done type="button" data-url={ "/api/v1/threads/" (clip.id) "/done" } { "Done — out of my inbox" }
                         button #unheard type="button" data-url={ "/api/v1/threads/" (clip.id) "/unheard" } { "Mark unheard" }
                     }
@@ -303,13 +232,13 @@ impl Page<'_> {
     }
 
     fn player(&self, media_url: &str) -> Markup {
-        let clip = self.clip;
+        let clip = &self.view.clip;
         html! {
             figure.player {
                 @if clip.media.has_video {
                     video #media controls preload="metadata" playsinline src=(media_url) data-seen=(self.api("/seen")) aria-label="Video message"
-                        poster=[clip.poster_key.as_ref().map(|_| self.api("/poster"))] {
-                        @if self.transcript.is_some() {
+                        poster=[clip.poster_url.as_ref().map(|_| self.api("/poster"))] {
+                        @if self.view.transcript.is_some() {
                             track kind="captions" srclang="en" label="Transcript" default src=(self.api("/transcript.vtt"));
                         }
                     }
@@ -332,8 +261,10 @@ impl Page<'_> {
     /// Who has heard it: the team only (outsiders' threads carry no receipts).
     fn heard(&self) -> Markup {
         let heard: Vec<&str> = self
+            .view
             .thread
-            .and_then(|t| t.message(&self.clip.id))
+            .as_ref()
+            .and_then(|t| t.message(&self.view.clip.id))
             .map(|m| m.seen_by.iter().map(|s| s.display_name.as_str()).collect())
             .unwrap_or_default();
         let inner = html! {
@@ -344,11 +275,14 @@ impl Page<'_> {
 
     /// The owner's view of who can open the message, and the controls to change it.
     fn sharing_panel(&self) -> Markup {
-        let clip = self.clip;
-        let link = clip.share_token.as_ref().map(|t| format!("{}/c/{t}", self.base));
-        let expiry = clip.share_expires_at.map(db::Timestamp::instant);
+        let clip = &self.view.clip;
+        let sharing = clip.sharing.as_ref();
+        let link = sharing.and_then(|s| s.url.clone());
+        let expiry = sharing.and_then(|s| s.expires_at).map(db::Timestamp::instant);
         let expired = expiry.is_some_and(|at| at <= Utc::now());
         let open_to_link = clip.visibility == Visibility::Link && link.is_some() && !expired;
+        let outsiders_see = sharing.map_or(OutsidersSee::Message, |s| s.outsiders_see);
+        let guests_may_reply = sharing.is_some_and(|s| s.guests_may_reply);
         let who = match (clip.visibility, &link, expired) {
             (Visibility::Workspace, ..) => "Only your team can open it".to_owned(),
             (Visibility::Link, None, _) => "Only your team: the link is turned off".to_owned(),
@@ -370,11 +304,11 @@ impl Page<'_> {
                     }
                     fieldset {
                         legend { "People with the link" }
-                        label { input type="radio" name="outsiders_see" value="message" checked[clip.outsiders_see == OutsidersSee::Message];
+                        label { input type="radio" name="outsiders_see" value="message" checked[outsiders_see == OutsidersSee::Message];
                             " see the message, your replies and guests' replies" }
-                        label { input type="radio" name="outsiders_see" value="thread" checked[clip.outsiders_see == OutsidersSee::Thread];
+                        label { input type="radio" name="outsiders_see" value="thread" checked[outsiders_see == OutsidersSee::Thread];
                             " see the whole thread, your team's replies too" }
-                        label { input type="checkbox" name="guests_may_reply" checked[clip.guests_may_reply]; " may reply (in text, under a name)" }
+                        label { input type="checkbox" name="guests_may_reply" checked[guests_may_reply]; " may reply (in text, under a name)" }
                         label { "The link works "
                             select name="expires" {
                                 @if let Some(at) = expiry {
@@ -414,7 +348,7 @@ impl Page<'_> {
     fn transcript_panel(&self) -> Markup {
         let inner = html! {
             h2 { "Transcript" }
-            @match self.transcript {
+            @match &self.view.transcript {
                 Some(t) => {
                     input type="search" placeholder="Search the transcript" aria-label="Search the transcript";
                     ol {
@@ -433,7 +367,7 @@ impl Page<'_> {
     }
 
     fn thread_section(&self) -> Markup {
-        let replies: &[Message] = self.thread.map_or(&[], |t| &t.root.replies);
+        let replies: &[Message] = self.view.thread.as_ref().map_or(&[], |t| &t.root.replies);
         let mut flat = Vec::new();
         flatten(replies, 0, None, "media", &mut flat);
         html! {
@@ -443,10 +377,10 @@ impl Page<'_> {
                     @for entry in &flat { (self.reply_item(entry)) }
                 }
                 p.status.no-replies { "No replies yet." }
-                @if self.can_reply { (self.reply_form()) }
+                @if self.view.may_reply { (self.reply_form()) }
                 @if self.can_record {
                     h3 { "Or reply by voice, camera or screen" }
-                    offbeat-record reply-to=(self.clip.id) {}
+                    offbeat-record reply-to=(self.view.clip.id) {}
                 }
             }
         }
@@ -454,7 +388,7 @@ impl Page<'_> {
 
     fn reply_form(&self) -> Markup {
         html! {
-            form.reply #reply-form data-action={ (self.base) "/api/v1/threads/" (self.clip.id) "/replies" } {
+            form.reply #reply-form data-action={ (self.base) "/api/v1/threads/" (self.view.clip.id) "/replies" } {
                 // Not signed in: a guest, who replies under a name.
                 @if self.viewer_id.is_none() {
                     label { "Your name" input name="guest_name" required maxlength="80" autocomplete="name"; }
@@ -488,7 +422,7 @@ impl Page<'_> {
         };
         let is_clip = matches!(message.content, Content::Clip { .. });
         let own_text = matches!(message.content, Content::Text { .. })
-            && matches!((&message.author, self.viewer_id.as_deref()), (threads::AuthorView::Member { id: author, .. }, Some(viewer)) if author == viewer);
+            && matches!((&message.author, self.viewer_id), (threads::AuthorView::Member { id: author, .. }, Some(viewer)) if author == viewer);
         let inner = html! {
             article aria-label={ "Reply from " (author) } {
                 (avatar(author))
@@ -523,9 +457,9 @@ impl Page<'_> {
                         Content::Text { text } => p.said { (text) },
                         Content::Deleted => p.status { "(deleted)" },
                     }
-                    @if (self.can_reply && !matches!(message.content, Content::Deleted)) || own_text {
+                    @if (self.view.may_reply && !matches!(message.content, Content::Deleted)) || own_text {
                         div.reply-actions {
-                            @if self.can_reply && !matches!(message.content, Content::Deleted) {
+                            @if self.view.may_reply && !matches!(message.content, Content::Deleted) {
                                 button.answer type="button" data-reply=(id) data-author=(author)
                                     data-media=[is_clip.then_some(media_id.as_str())] { "Reply" }
                             }
@@ -607,14 +541,4 @@ fn not_found(signed_in: bool, next: &str) -> Markup {
         &[],
         body,
     )
-}
-
-/// Percent-encodes everything but RFC 3986's unreserved characters.
-pub fn urlencode(text: &str) -> String {
-    const RESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
-    percent_encoding::utf8_percent_encode(text, RESERVED).to_string()
 }
