@@ -49,10 +49,11 @@ async function inStores(names, mode, work) {
 export class Take {
   constructor(meta) { Object.assign(this, meta); }
 
-  /// A new take for `server` (origin, '' for this one): title, reply target, media type.
-  static async create({ server, title, replyTo, mime }) {
+  /// A new take for `server` (origin, '' for this one): title, where it goes (a reply's
+  /// thread, a check-in's round), media type.
+  static async create({ server, title, replyTo, answerRound, mime }) {
     const take = new Take({
-      id: crypto.randomUUID(), server, title, replyTo, mime,
+      id: crypto.randomUUID(), server, title, replyTo, answerRound, mime,
       chunks: 0, size: 0, recorded: false, uploadUrl: null, pageUrl: null, updated: Date.now(),
     });
     await take.save();

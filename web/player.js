@@ -36,8 +36,15 @@ function draw() {
     ctx.fillStyle = i / bars < played ? '#3b5bdb' : '#c7c7cc';
     ctx.fillRect(i * 3 * devicePixelRatio, (h - bh) / 2, 2 * devicePixelRatio, bh);
   }
+  // Chapters (from the summary, which may arrive while the page is open) mark where they start.
+  ctx.fillStyle = getComputedStyle(canvas).getPropertyValue('--chapter') || '#e8590c';
+  for (const c of document.querySelectorAll('.chapters [data-start-ms]')) {
+    const at = Number(c.dataset.startMs);
+    if (at > 0 && durationMs) ctx.fillRect(Math.round((at / durationMs) * w) - devicePixelRatio, 0, 2 * devicePixelRatio, h);
+  }
   canvas.setAttribute('aria-valuenow', String(Math.round(media.currentTime)));
 }
+document.addEventListener('offbeat-updated', draw);
 function seekToX(clientX) {
   const r = canvas.getBoundingClientRect();
   const f = Math.min(1, Math.max(0, (clientX - r.left) / r.width));
@@ -72,7 +79,7 @@ document.addEventListener('offbeat-recorded', () => document.dispatchEvent(new E
 
 // Skip silences found at ingest.
 const skip = document.getElementById('skip-silences');
-// Transcript: highlight the current segment, click to seek, search. The transcript may arrive
+// Transcript: highlight the current segment, click to seek (chapters too), search. The transcript may arrive
 // while the page is open (live.js swaps it in), so its lines are looked up, not kept.
 const lines = () => document.querySelectorAll('.transcript [data-start-ms]');
 let current = null;
@@ -92,7 +99,7 @@ media.addEventListener('timeupdate', () => {
   draw();
 });
 document.addEventListener('click', e => {
-  const line = e.target.closest('.transcript [data-start-ms]');
+  const line = e.target.closest('.transcript [data-start-ms], .chapters [data-start-ms]');
   if (!line) return;
   media.currentTime = Number(line.dataset.startMs) / 1000;
   media.play().catch(() => {});

@@ -54,6 +54,21 @@ password?.addEventListener('submit', async (event) => {
   status.textContent = problem || 'Password changed. Your other sessions and API tokens were signed out.';
 });
 
+const away = document.getElementById('away-form');
+async function setAway(until) {
+  const status = document.getElementById('away-status');
+  const problem = await send('PATCH', '/api/v1/me', { away_until: until });
+  status.textContent = problem || (until ? `Away until ${until}.` : 'Welcome back.');
+}
+away?.addEventListener('submit', (event) => {
+  event.preventDefault();
+  setAway(away.elements.away_until.value || null);
+});
+document.getElementById('back-now')?.addEventListener('click', () => {
+  away.elements.away_until.value = '';
+  setAway(null);
+});
+
 const choice = document.getElementById('notifications-form');
 choice?.addEventListener('submit', async (event) => {
   event.preventDefault();

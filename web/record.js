@@ -1,6 +1,7 @@
 // <offbeat-record>: record a voice, camera or screen message in the browser, upload it, and
 // show its link (or post it as a reply). Attributes:
 //   reply-to="CLIP_ID"   post the recording as a reply to that clip's thread
+//   answer-round="ID"    post the recording as the viewer's answer to a check-in's round
 //   title="…"            the new clip's title (without it, a field asks; left empty, the
 //                        transcript's first words become the title)
 //   processing="off"     no echo cancellation, noise suppression or gain control
@@ -26,7 +27,7 @@ class OffbeatRecord extends HTMLElement {
     this.server = (this.getAttribute('server') || '').replace(/\/$/, '');
     root.innerHTML = `
       <link rel="stylesheet" href="${this.server}/assets/record.css">
-      <label class="title-field"${this.hasAttribute('reply-to') || this.hasAttribute('title') ? ' hidden' : ''}>Title
+      <label class="title-field"${this.hasAttribute('reply-to') || this.hasAttribute('answer-round') || this.hasAttribute('title') ? ' hidden' : ''}>Title
         <input class="title" type="text" maxlength="200" placeholder="optional: the first words you say, if empty"></label>
       <div class="start" role="group" aria-label="Record a message">
         <button type="button" data-kind="mic">● Voice</button>
@@ -89,7 +90,7 @@ class OffbeatRecord extends HTMLElement {
       this.say('Sending a message recorded earlier…');
       try {
         const clip = await this.sender(take, Sender).finish();
-        await this.published(clip, null, take.replyTo, 'Sent a message recorded earlier:');
+        await this.published(clip, null, take, 'Sent a message recorded earlier:');
       } catch (e) {
         this.say(`A message recorded earlier is kept in this browser: ${e.message}`);
       }
@@ -148,18 +149,19 @@ class OffbeatRecord extends HTMLElement {
     }
 
     const mime = video ? MIME.video : MIME.audio;
-    const replyTo = this.getAttribute('reply-to');
+    const place = this.place();
+    const inThread = place.replyTo || place.answerRound;
     let take = null, sender = null, finished = null;
     if (this.local) {
       const { Take, Sender, hold } = await outbox();
-      take = await Take.create({ server: this.server, title: this.title(), replyTo, mime });
+      take = await Take.create({ server: this.server, title: this.title(), ...place, mime });
       sender = this.sender(take, Sender);
       finished = new Promise((ok, fail) => { this.settle = { ok, fail }; });
       hold(take, finished);
       try {
         if (await sender.open()) {
-          // A reply is read in its thread: it has no link of its own to hand out.
-          if (replyTo) this.say('Recording your reply…');
+          // A reply or an answer is read in its thread: it has no link of its own to hand out.
+          if (inThread) this.say(place.answerRound ? 'Recording your answer…' : 'Recording your reply…');
           else {
             this.showLink(take.pageUrl);
             this.say('Recording… the link already works:');
@@ -205,8 +207,8 @@ class OffbeatRecord extends HTMLElement {
           this.say('Finishing…');
           const clip = await sender.finish();
           this.settle.ok();
-          const done = replyTo ? 'Reply posted.' : 'Ready to share:';
-          await this.published(clip, poster, replyTo, refused
+          const done = this.doneSaying(place);
+          await this.published(clip, poster, place, refused
             ? `Recording stopped early: this browser refused to keep more of it (${refused.message || refused.name}). What was kept is sent. ${done}`
             : done);
         } else {
@@ -228,12 +230,22 @@ class OffbeatRecord extends HTMLElement {
     const made = await fetch(this.api(`/api/v1/clips?title=${encodeURIComponent(title)}`), { method: 'POST', headers: this.auth(), body: blob });
     const clip = await made.json().catch(() => null);
     if (!made.ok) { this.say(clip?.error?.message || `Upload failed (${made.status})`); return; }
-    const replyTo = this.getAttribute('reply-to');
-    await this.published(clip, poster, replyTo, replyTo ? 'Reply posted.' : 'Ready to share:');
+    const place = this.place();
+    await this.published(clip, poster, place, this.doneSaying(place));
   }
 
-  /// The clip is stored: its poster, its place in a thread, its link.
-  async published(clip, poster, replyTo, message) {
+  /// Where the recording goes: a reply in a thread, an answer in a check-in's round, or (both
+  /// absent) a message of its own.
+  place() {
+    return { replyTo: this.getAttribute('reply-to'), answerRound: this.getAttribute('answer-round') };
+  }
+
+  doneSaying({ replyTo, answerRound }) {
+    return answerRound ? 'Answer posted.' : replyTo ? 'Reply posted.' : 'Ready to share:';
+  }
+
+  /// The clip is stored: its poster, its place in a thread or a round, its link.
+  async published(clip, poster, { replyTo, answerRound }, message) {
     const headers = this.auth();
     if (poster) {
       await fetch(this.api(`/api/v1/clips/${clip.id}/poster`), { method: 'PUT', headers: { ...headers, 'Content-Type': 'image/jpeg' }, body: poster });
@@ -247,9 +259,18 @@ class OffbeatRecord extends HTMLElement {
       // 409: posted already (a take resumed after the reply went out).
       if (!r.ok && r.status !== 409) { this.say((await r.json().catch(() => null))?.error?.message || `Reply failed (${r.status})`); return; }
     }
+    if (answerRound) {
+      const r = await fetch(this.api(`/api/v1/checkins/rounds/${answerRound}/answers`), {
+        method: 'POST',
+        headers: { ...headers, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ clip_id: clip.id }),
+      });
+      if (!r.ok) { this.say((await r.json().catch(() => null))?.error?.message || `Answer failed (${r.status})`); return; }
+    }
+    const inThread = replyTo || answerRound;
     // A title typed while recording came after the upload began: it is set now.
     const title = this.title();
-    if (!replyTo && title && title !== clip.title) {
+    if (!inThread && title && title !== clip.title) {
       const r = await fetch(this.api(`/api/v1/clips/${clip.id}`), {
         method: 'PATCH',
         headers: { ...headers, 'Content-Type': 'application/json' },
@@ -257,7 +278,7 @@ class OffbeatRecord extends HTMLElement {
       });
       if (r.ok) clip = await r.json();
     }
-    if (!replyTo) {
+    if (!inThread) {
       this.showLink(clip.page_url);
       this.shadowRoot.querySelector('.title').value = '';
     }

@@ -122,6 +122,65 @@ text_enum!(
         Mail => "mail",
         /// Tell a webhook about a message or a reply.
         Webhook => "webhook",
+        /// A step of a check-in's round: asking someone, reminding them, closing the round.
+        Checkin => "checkin",
+        /// Summarise a clip's transcript: summary, title, chapters, action items.
+        Summary => "summary",
+    }
+);
+
+text_enum!(
+    /// Where a clip's summary stands.
+    SummaryState, "summary state" {
+        /// Its job is queued or running (after the transcript).
+        Pending => "pending",
+        Ready => "ready",
+        /// Given up; the reason is kept.
+        Failed => "failed",
+        /// None: summaries are not configured, or its owner cleared it.
+        Off => "off",
+    }
+);
+
+text_enum!(
+    /// Who wrote what a summary says.
+    SummarySource, "summary source" {
+        /// The model, on this server.
+        Generated => "generated",
+        /// Its owner (or cleared by them): a new transcript does not overwrite it.
+        Edited => "edited",
+    }
+);
+
+text_enum!(
+    /// Whether a check-in asks.
+    CheckinState, "check-in state" {
+        Active => "active",
+        /// Asks nobody until it is resumed.
+        Paused => "paused",
+    }
+);
+
+text_enum!(
+    /// Where a check-in's round stands.
+    RoundState, "round state" {
+        /// Asking, and taking answers.
+        Open => "open",
+        /// Everyone asked answered, or the last due time passed.
+        Closed => "closed",
+    }
+);
+
+text_enum!(
+    /// Where a person stands in a round.
+    AskState, "answer state" {
+        /// To be asked, or asked and not answered yet.
+        Waiting => "waiting",
+        Answered => "answered",
+        /// Away that day: not asked.
+        Away => "away",
+        /// Not answered by their due time.
+        Missed => "missed",
     }
 );
 
@@ -166,6 +225,14 @@ text_enum!(
         MessageCreated => "message.created",
         /// A reply in a thread you are part of.
         ReplyCreated => "reply.created",
+        /// A check-in asks someone for their answer.
+        CheckinAsked => "checkin.asked",
+        /// A check-in reminds someone who has not answered yet.
+        CheckinReminded => "checkin.reminded",
+        /// Someone answered a check-in.
+        CheckinAnswered => "checkin.answered",
+        /// A check-in's round closed: everyone's answers together.
+        CheckinCompleted => "checkin.completed",
     }
 );
 
@@ -206,12 +273,19 @@ pub struct User {
     pub working_hours: WorkingHours,
     /// How they want to hear by email that it is their turn.
     pub email_notifications: EmailChoice,
+    /// Away until (and including) this date: check-ins do not ask them.
+    pub away_until: Option<chrono::NaiveDate>,
 }
 
 impl User {
     /// The user's zone (UTC if the stored name no longer parses).
     pub fn zone(&self) -> chrono_tz::Tz {
         self.time_zone.parse().unwrap_or(chrono_tz::UTC)
+    }
+
+    /// Whether they are away on `day` (a date in their own zone).
+    pub fn is_away_on(&self, day: chrono::NaiveDate) -> bool {
+        self.away_until.is_some_and(|until| day <= until)
     }
 }
 

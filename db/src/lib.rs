@@ -11,6 +11,7 @@
 //! while transcribing) the interfaces return as values.
 
 pub mod attempts;
+pub mod checkins;
 pub mod clips;
 pub mod domain;
 mod error;
@@ -22,6 +23,7 @@ pub mod processes;
 pub mod queue;
 pub mod search;
 pub mod sqlite;
+pub mod summaries;
 pub mod team;
 pub mod threads;
 mod timestamp;
@@ -35,6 +37,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use attempts::AttemptLog;
+pub use checkins::CheckinStore;
 pub use clips::ClipStore;
 pub use error::{Error, Result};
 pub use invites::InviteStore;
@@ -42,6 +45,7 @@ pub use notifications::NotificationStore;
 pub use processes::ProcessRegistry;
 pub use queue::{JobQueue, JobSignals};
 pub use search::SearchIndex;
+pub use summaries::SummaryStore;
 pub use team::TeamStore;
 pub use threads::ThreadStore;
 pub use timestamp::Timestamp;
@@ -64,9 +68,11 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     fn jobs(&self) -> &dyn JobQueue;
     fn job_signals(&self) -> &dyn JobSignals;
     fn attempts(&self) -> &dyn AttemptLog;
+    fn checkins(&self) -> &dyn CheckinStore;
     fn processes(&self) -> &dyn ProcessRegistry;
     fn transcripts(&self) -> &dyn TranscriptStore;
     fn search(&self) -> &dyn SearchIndex;
+    fn summaries(&self) -> &dyn SummaryStore;
     /// One round trip, for health checks.
     async fn ping(&self) -> Result<()>;
     /// A consistent copy of the whole database at `into`, taken while it is in use — where

@@ -60,6 +60,8 @@ pub struct EventRow {
     /// `""` for a guest.
     pub actor_id: String,
     pub created_at: Timestamp,
+    /// What else it is about: a check-in round (`""` for none).
+    pub subject: String,
 }
 
 /// The events outbox, each member's choice, and the server's keys.

@@ -1,5 +1,5 @@
-//! The one durable job queue: every kind of background work — transcripts, notification mail,
-//! webhook deliveries — is a row here, enqueued in the transaction that makes it necessary,
+//! The one durable job queue: every kind of background work — transcripts, summaries,
+//! notification mail, webhook deliveries, check-in steps — is a row here, enqueued in the transaction that makes it necessary,
 //! claimed by one worker at a time under a lease it renews while it works, retried with backoff,
 //! and ended with the reason kept. A worker whose process dies stops renewing; once its lease
 //! runs out, any worker of any process takes the job over. Adding a kind of work is a variant of
@@ -21,6 +21,32 @@ pub enum Work {
     Mail(Notice),
     /// Tell a webhook about an event.
     Webhook(Notice),
+    /// A step of a check-in's round.
+    Checkin { round_id: String, step: CheckinStep },
+    /// Summarise a clip's transcript.
+    Summary { clip_id: String },
+}
+
+/// What a check-in's job does in its round.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckinStep {
+    /// Ask this member: their time came.
+    Ask { user_id: String },
+    /// Remind this member, who has not answered: their due time nears.
+    Remind { user_id: String },
+    /// Close the round: its last due time passed.
+    Close,
+}
+
+impl CheckinStep {
+    /// As the `event` column keeps it.
+    fn name(&self) -> &'static str {
+        match self {
+            Self::Ask { .. } => "ask",
+            Self::Remind { .. } => "remind",
+            Self::Close => "close",
+        }
+    }
 }
 
 impl Work {
@@ -29,29 +55,78 @@ impl Work {
             Self::Transcript { .. } => JobKind::Transcript,
             Self::Mail(_) => JobKind::Mail,
             Self::Webhook(_) => JobKind::Webhook,
+            Self::Checkin { .. } => JobKind::Checkin,
+            Self::Summary { .. } => JobKind::Summary,
         }
     }
 
-    /// The clip it works on, or the message it tells of.
+    /// The clip it works on, or the message it tells of (`""` for none).
     pub fn clip_id(&self) -> &str {
         match self {
-            Self::Transcript { clip_id } => clip_id,
+            Self::Transcript { clip_id } | Self::Summary { clip_id } => clip_id,
             Self::Mail(n) | Self::Webhook(n) => &n.clip_id,
+            Self::Checkin { .. } => "",
         }
     }
 
-    /// What a job is written as: `(kind, target, event, clip_id, reply_id, actor_id)`.
-    pub(crate) fn columns(&self) -> (JobKind, &str, &str, &str, &str, &str) {
+    /// What a job is written as.
+    pub(crate) fn columns(&self) -> Columns<'_> {
         match self {
-            Self::Transcript { clip_id } => (JobKind::Transcript, "", "", clip_id, "", ""),
-            Self::Mail(n) | Self::Webhook(n) => (
-                self.kind(),
-                &n.to,
-                n.event.as_str(),
-                &n.clip_id,
-                &n.reply_id,
-                &n.actor_id,
-            ),
+            Self::Transcript { clip_id } => Columns {
+                kind: JobKind::Transcript,
+                clip_id,
+                ..Columns::default()
+            },
+            Self::Summary { clip_id } => Columns {
+                kind: JobKind::Summary,
+                clip_id,
+                ..Columns::default()
+            },
+            Self::Mail(n) | Self::Webhook(n) => Columns {
+                kind: self.kind(),
+                target: &n.to,
+                event: n.event.as_str(),
+                clip_id: &n.clip_id,
+                reply_id: &n.reply_id,
+                actor_id: &n.actor_id,
+                subject: &n.subject,
+            },
+            Self::Checkin { round_id, step } => Columns {
+                kind: JobKind::Checkin,
+                target: match step {
+                    CheckinStep::Ask { user_id } | CheckinStep::Remind { user_id } => user_id,
+                    CheckinStep::Close => "",
+                },
+                event: step.name(),
+                subject: round_id,
+                ..Columns::default()
+            },
+        }
+    }
+}
+
+/// The columns a job is written as (`""` where one does not apply).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Columns<'a> {
+    pub kind: JobKind,
+    pub target: &'a str,
+    pub event: &'a str,
+    pub clip_id: &'a str,
+    pub reply_id: &'a str,
+    pub actor_id: &'a str,
+    pub subject: &'a str,
+}
+
+impl Default for Columns<'_> {
+    fn default() -> Self {
+        Self {
+            kind: JobKind::Transcript,
+            target: "",
+            event: "",
+            clip_id: "",
+            reply_id: "",
+            actor_id: "",
+            subject: "",
         }
     }
 }
@@ -68,6 +143,8 @@ pub struct Notice {
     pub reply_id: String,
     /// Who did it (`""` for a guest).
     pub actor_id: String,
+    /// What else it is about: a check-in round (`""` for none).
+    pub subject: String,
 }
 
 /// A job as the queue holds it.
@@ -96,7 +173,7 @@ impl Job {
     pub fn notice(&self) -> Option<&Notice> {
         match &self.work {
             Work::Mail(notice) | Work::Webhook(notice) => Some(notice),
-            Work::Transcript { .. } => None,
+            Work::Transcript { .. } | Work::Checkin { .. } | Work::Summary { .. } => None,
         }
     }
 }
@@ -212,6 +289,7 @@ pub(crate) struct JobColumns {
     pub(crate) clip_id: String,
     pub(crate) reply_id: String,
     pub(crate) actor_id: String,
+    pub(crate) subject: String,
     #[sqlx(try_from = "String")]
     pub(crate) state: JobState,
     pub(crate) attempts: i64,
@@ -225,7 +303,7 @@ pub(crate) struct JobColumns {
 
 impl JobColumns {
     /// The columns [`JobColumns`] reads.
-    pub(crate) const LIST: &'static str = "id, kind, target, event, clip_id, reply_id, actor_id, state, attempts, \
+    pub(crate) const LIST: &'static str = "id, kind, target, event, clip_id, reply_id, actor_id, subject, state, attempts, \
         run_after, last_error, last_status, last_attempt_at, finished_at, created_at";
 }
 
@@ -240,14 +318,31 @@ impl TryFrom<JobColumns> for Job {
                 clip_id: row.clip_id.clone(),
                 reply_id: row.reply_id.clone(),
                 actor_id: row.actor_id.clone(),
+                subject: row.subject.clone(),
             })
         };
         let work = match row.kind {
             JobKind::Transcript => Work::Transcript {
                 clip_id: row.clip_id.clone(),
             },
+            JobKind::Summary => Work::Summary {
+                clip_id: row.clip_id.clone(),
+            },
             JobKind::Mail => Work::Mail(notice(&row)?),
             JobKind::Webhook => Work::Webhook(notice(&row)?),
+            JobKind::Checkin => Work::Checkin {
+                round_id: row.subject.clone(),
+                step: match row.event.as_str() {
+                    "ask" => CheckinStep::Ask {
+                        user_id: row.target.clone(),
+                    },
+                    "remind" => CheckinStep::Remind {
+                        user_id: row.target.clone(),
+                    },
+                    "close" => CheckinStep::Close,
+                    other => return Err(crate::Error::other(format!("{other:?} is no check-in step"))),
+                },
+            },
         };
         Ok(Self {
             id: row.id,

@@ -3,11 +3,43 @@
 use crate::Timestamp;
 use crate::domain::{Author, ReplyBody};
 
+/// Where a thread starts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ThreadRoot {
+    /// A message: its clip, by id.
+    Clip(String),
+    /// A check-in round, by id: its answers are its top-level replies.
+    Round(String),
+}
+
+impl ThreadRoot {
+    /// The root's id, whichever it is.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Clip(id) | Self::Round(id) => id,
+        }
+    }
+
+    pub fn clip_id(&self) -> Option<&str> {
+        match self {
+            Self::Clip(id) => Some(id),
+            Self::Round(_) => None,
+        }
+    }
+
+    pub fn round_id(&self) -> Option<&str> {
+        match self {
+            Self::Round(id) => Some(id),
+            Self::Clip(_) => None,
+        }
+    }
+}
+
 /// A reply: what it says, who said it, where in the thread.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reply {
     pub id: String,
-    pub root_clip_id: String,
+    pub root: ThreadRoot,
     /// The reply it answers; `None`: the thread's root clip.
     pub parent_id: Option<String>,
     pub body: ReplyBody,
@@ -61,7 +93,7 @@ pub trait ThreadStore: Send + Sync {
     async fn insert(&self, reply: &Reply) -> crate::Result<bool>;
 
     /// Every reply of the thread, oldest first.
-    async fn of_thread(&self, root_clip_id: &str) -> crate::Result<Vec<Reply>>;
+    async fn of_thread(&self, root: &ThreadRoot) -> crate::Result<Vec<Reply>>;
 
     async fn by_id(&self, id: &str) -> crate::Result<Option<Reply>>;
 

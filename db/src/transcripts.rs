@@ -25,6 +25,9 @@ pub struct Finished<'a> {
     pub inference_ms: i64,
     /// The title an untitled clip takes from its transcript (a titled one keeps its own).
     pub title_if_untitled: &'a str,
+    /// Whether a summary follows: its job is queued with the transcript (a summary its owner
+    /// wrote stays theirs).
+    pub summarize: bool,
 }
 
 /// What became of a finished job's transcript.

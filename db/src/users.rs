@@ -21,6 +21,9 @@ pub struct UserRow {
     pub removed_at: Option<Timestamp>,
     #[sqlx(try_from = "String")]
     pub email_notifications: EmailChoice,
+    /// `YYYY-MM-DD`: away until (and including) that day.
+    #[sqlx(default)]
+    pub away_until: Option<String>,
 }
 
 impl UserRow {
@@ -40,6 +43,15 @@ impl UserRow {
                 .and_then(|json| serde_json::from_str(json).ok())
                 .unwrap_or_default(),
             email_notifications: self.email_notifications,
+            // Cleared by itself once that day is over where they are.
+            away_until: self
+                .away_until
+                .as_deref()
+                .and_then(|day| chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok())
+                .filter(|day| {
+                    let zone: chrono_tz::Tz = self.time_zone.parse().unwrap_or(chrono_tz::UTC);
+                    *day >= chrono::Utc::now().with_timezone(&zone).date_naive()
+                }),
         }
     }
 }

@@ -226,7 +226,7 @@ fn parse_time(text: &str) -> Result<NaiveTime, HoursError> {
 
 /// The instant a local wall-clock time names in `zone`: the earlier one when the clock went
 /// back over it, and the first instant after the gap when the clock jumped over it.
-fn instant(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
+pub fn instant(zone: Tz, local: NaiveDateTime) -> DateTime<Utc> {
     match zone.from_local_datetime(&local) {
         LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => t.with_timezone(&Utc),
         LocalResult::None => {

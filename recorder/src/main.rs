@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use commands::account::{LoginArgs, LogoutArgs};
+use commands::checkin::CheckinArgs;
 use commands::files::{DecodeArgs, EncodeArgs};
 use commands::outbox::OutboxArgs;
 use commands::record::{DevicesArgs, RecordArgs};
@@ -40,6 +41,8 @@ enum Command {
     Reply(ReplyArgs),
     /// Print a thread with its transcripts.
     Thread(ThreadArgs),
+    /// What check-ins wait for your answer; answer one (--record, --text or --file).
+    Checkin(CheckinArgs),
     /// Takes waiting to be sent (after a crash or without a network): list them and send them.
     Outbox(OutboxArgs),
     /// Threads with messages you have not heard yet.
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Share(args) => args.run(),
         Command::Reply(args) => args.run(),
         Command::Thread(args) => args.run(),
+        Command::Checkin(args) => args.run(),
         Command::Outbox(args) => args.run(),
         Command::Inbox(args) => args.run(),
         Command::Members(args) => args.run(),

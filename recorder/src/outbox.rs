@@ -23,6 +23,9 @@ pub struct TakeMeta {
     /// Post it as a reply to this clip's thread, at this moment.
     pub reply_to: Option<String>,
     pub at_ms: Option<i64>,
+    /// Post it as the answer to this check-in round.
+    #[serde(default)]
+    pub answer_round: Option<String>,
     /// The tus upload, once created: resumed from the server's offset.
     pub upload_url: Option<String>,
     /// Anyone with the link may watch (not only the workspace).
@@ -186,6 +189,20 @@ fn send_once(take: &Path, meta: &mut TakeMeta) -> Result<Value, RecorderError> {
             .send_json(body)
         {
             Ok(_) | Err(ureq::Error::Status(409, _)) => {} // 409: already posted by an earlier run
+            Err(ureq::Error::Status(status, r)) => return Err(server_error(status, r)),
+            Err(ureq::Error::Transport(t)) => return Err(tus.unreachable(&t)),
+        }
+    }
+    if let (Some(round), Some(clip_id)) = (&meta.answer_round, clip["id"].as_str()) {
+        // Again after an earlier run posted it: the answer is changed to the same clip.
+        let body = serde_json::json!({ "clip_id": clip_id });
+        match tus
+            .agent()
+            .post(&format!("{}/api/v1/checkins/rounds/{round}/answers", tus.server()))
+            .set("Authorization", tus.auth())
+            .send_json(body)
+        {
+            Ok(_) => {}
             Err(ureq::Error::Status(status, r)) => return Err(server_error(status, r)),
             Err(ureq::Error::Transport(t)) => return Err(tus.unreachable(&t)),
         }

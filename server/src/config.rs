@@ -147,6 +147,42 @@ pub struct Config {
     #[arg(long, env = "OFFBEAT_TRANSCRIBE_RETRY_BASE_SECS", default_value_t = 30)]
     pub transcribe_retry_base_secs: u64,
 
+    /// A GGUF instruction model (e.g. Qwen2.5-1.5B-Instruct; `server models fetch` lists some)
+    /// that writes each message's summary, chapters and action items on this server's CPU.
+    /// Without it or --summary-url, the first `*.gguf` in `<data-dir>/models/` is used; without
+    /// any, messages get no summaries.
+    #[arg(long, env = "OFFBEAT_SUMMARY_MODEL", conflicts_with = "summary_url")]
+    pub summary_model: Option<PathBuf>,
+
+    /// CPU threads for one summary [default: the machine's cores]
+    #[arg(long, env = "OFFBEAT_SUMMARY_THREADS")]
+    pub summary_threads: Option<usize>,
+
+    /// How the local model's threads share the CPU: `background` (the lowest priority, so
+    /// requests and transcripts never wait for a summary) or `normal` (a machine kept for
+    /// summaries, or a test that shares its cores with many others).
+    #[arg(long, env = "OFFBEAT_SUMMARY_PRIORITY", value_enum, default_value_t = SummaryPriority::Background)]
+    pub summary_priority: SummaryPriority,
+
+    /// Tokens one summary prompt and its answer may take: long transcripts are summarised in
+    /// pieces that fit, then together.
+    #[arg(long, env = "OFFBEAT_SUMMARY_CONTEXT", default_value_t = 4096)]
+    pub summary_context: usize,
+
+    /// Summaries by a model the team already runs instead: the base URL of an OpenAI-compatible
+    /// chat-completions API (Ollama: http://127.0.0.1:11434/v1; llama.cpp's server: …/v1).
+    /// Transcripts are sent there, so it should be a server the team trusts with them.
+    #[arg(long, env = "OFFBEAT_SUMMARY_URL")]
+    pub summary_url: Option<String>,
+
+    /// The bearer token that API wants, if any.
+    #[arg(long, env = "OFFBEAT_SUMMARY_API_KEY")]
+    pub summary_api_key: Option<SecretKey>,
+
+    /// The model that API should use, as it names it.
+    #[arg(long, env = "OFFBEAT_SUMMARY_MODEL_NAME", default_value = "default")]
+    pub summary_model_name: String,
+
     /// Where notification mail goes out: `smtp://host:port` (plain), `smtp://host:port?tls=required`
     /// (STARTTLS) or `smtps://host:port`, with `user:password@` if the server wants them.
     /// Without it, no mail is sent.
@@ -224,16 +260,34 @@ pub enum Command {
     },
 }
 
+impl Config {
+    /// The first `*.<extension>` in `<data-dir>/models` by name, if any: a model fetched or
+    /// dropped there is used without further configuration. (Read once, at start-up.)
+    pub fn first_model(&self, extension: &str) -> Option<PathBuf> {
+        let mut models: Vec<_> = std::fs::read_dir(self.data_dir.join("models"))
+            .ok()?
+            .filter_map(Result::ok)
+            .map(|entry| entry.path())
+            .filter(|path| path.extension().is_some_and(|e| e == extension) && path.is_file())
+            .collect();
+        models.sort();
+        models.into_iter().next()
+    }
+}
+
 #[derive(Debug, Clone, clap::Subcommand)]
 pub enum ModelsCommand {
-    /// Download an official whisper.cpp model (tiny.en, base.en, small.en, tiny, base, small,
-    /// medium.en, medium) into `<data-dir>/models/`, checking its published sha256.
+    /// Download a model into `<data-dir>/models/`, checking its published sha256: an official
+    /// whisper.cpp model for transcripts (tiny.en, base.en, small.en, tiny, base, small,
+    /// medium.en, medium, large-v3, large-v3-turbo) or an instruction model for summaries
+    /// (qwen2.5-1.5b-instruct, smollm2-1.7b-instruct).
     Fetch {
         /// Which model.
         name: String,
-        /// Where the models are served (a mirror of huggingface.co/ggerganov/whisper.cpp).
-        #[arg(long, env = "OFFBEAT_MODELS_URL", default_value = WHISPER_MODELS_URL)]
-        base_url: String,
+        /// Where the model's file is served instead of its publisher (a mirror holding the same
+        /// file name).
+        #[arg(long, env = "OFFBEAT_MODELS_URL")]
+        base_url: Option<String>,
         /// The sha256 to check instead of the published one (a model this server does not
         /// know, or a mirror's own build).
         #[arg(long)]
@@ -266,6 +320,15 @@ pub enum UserCommand {
         #[arg(long)]
         email: String,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SummaryPriority {
+    /// The lowest: summaries use the cores nothing else wants.
+    Background,
+    /// Like the server's other threads.
+    Normal,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
@@ -341,5 +404,24 @@ impl std::str::FromStr for SecretUrl {
 impl std::fmt::Debug for SecretUrl {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&db::redacted(&self.0))
+    }
+}
+
+/// A key as given; its `Debug` shows none of it.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct SecretKey(pub String);
+
+impl std::str::FromStr for SecretKey {
+    type Err = std::convert::Infallible;
+
+    fn from_str(key: &str) -> Result<Self, Self::Err> {
+        Ok(Self(key.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(…)")
     }
 }

@@ -154,6 +154,8 @@ pub enum Missing {
     Invite,
     Reply,
     Webhook,
+    Checkin,
+    Round,
 }
 
 impl std::fmt::Display for Missing {
@@ -169,6 +171,8 @@ impl std::fmt::Display for Missing {
             Missing::Invite => "no such invitation",
             Missing::Reply => "no such reply",
             Missing::Webhook => "no such webhook",
+            Missing::Checkin => "no such check-in",
+            Missing::Round => "no such round",
         })
     }
 }

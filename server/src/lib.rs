@@ -15,6 +15,7 @@ pub mod pipeline;
 pub mod services;
 pub mod state;
 pub mod storage;
+pub mod summarization;
 pub mod transcription;
 pub mod workers;
 

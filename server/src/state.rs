@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use crate::auth::rate_limit::LoginLimiter;
 use crate::config::{Config, StorageKind};
 use crate::storage::{LocalStore, S3Settings, S3Store, Storage};
+use crate::summarization::Summarization;
 use crate::transcription::Transcription;
 
 #[derive(Debug, Clone)]
@@ -21,6 +22,7 @@ pub struct AppState {
     /// Base of the links the API returns, without a trailing slash.
     pub public_url: String,
     pub transcription: Transcription,
+    pub summarization: Summarization,
     pub login_limiter: Arc<LoginLimiter>,
     /// Bytes of resumable uploads in progress (kept across restarts, unlike staging).
     pub uploads_dir: PathBuf,
@@ -42,9 +44,12 @@ pub struct AppState {
 #[derive(Debug, Default)]
 pub struct Wakes {
     transcript: Notify,
+    summary: Notify,
     mail: Notify,
     webhook: Notify,
+    checkin: Notify,
     events: Notify,
+    plan: Notify,
 }
 
 impl Wakes {
@@ -52,14 +57,22 @@ impl Wakes {
     pub fn job(&self, kind: JobKind) -> &Notify {
         match kind {
             JobKind::Transcript => &self.transcript,
+            JobKind::Summary => &self.summary,
             JobKind::Mail => &self.mail,
             JobKind::Webhook => &self.webhook,
+            JobKind::Checkin => &self.checkin,
         }
     }
 
     /// The bell of the worker that turns events (a new message, a reply) into notifications.
     pub fn events(&self) -> &Notify {
         &self.events
+    }
+
+    /// The bell of the check-in planner: a check-in was made, changed or resumed, so a round
+    /// may be due to open now rather than at the planner's next look.
+    pub fn plan(&self) -> &Notify {
+        &self.plan
     }
 }
 
@@ -153,6 +166,7 @@ impl AppState {
             tracing::info!(requeued, "jobs interrupted by the last shutdown go back in line");
         }
         let transcription = Transcription::load(&config).await;
+        let summarization = Summarization::load(&config).await;
         let uploads_dir = data_dir.join("uploads");
         tokio::fs::create_dir_all(&uploads_dir).await?;
         let login_limiter = Arc::new(LoginLimiter::new(
@@ -182,6 +196,7 @@ impl AppState {
             live_analyses: crate::analysis::live::LiveAnalyses::new(staging_dir.clone()),
             login_limiter,
             transcription,
+            summarization,
             config: Arc::new(config),
             db,
             storage,

@@ -37,7 +37,7 @@ impl Transcription {
     pub async fn load(config: &Config) -> Self {
         let models_dir = config.data_dir.join("models");
         // Once, at start-up, before any request: a directory listing need not leave the runtime.
-        let model = config.whisper_model.clone().or_else(|| first_model_in(&models_dir));
+        let model = config.whisper_model.clone().or_else(|| config.first_model("bin"));
         let engine = match (&model, config.transcribe_workers) {
             (None, _) => Engine::Disabled(format!(
                 "no speech model: put a ggml whisper model (e.g. ggml-base.en.bin) in {} or set --whisper-model / \
@@ -95,17 +95,4 @@ impl Transcription {
             attempts,
         }
     }
-}
-
-/// The first `*.bin` in `dir` by name, if any: a model dropped into `<data-dir>/models` is
-/// used without further configuration.
-fn first_model_in(dir: &std::path::Path) -> Option<std::path::PathBuf> {
-    let mut models: Vec<_> = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|e| e == "bin") && path.is_file())
-        .collect();
-    models.sort();
-    models.into_iter().next()
 }

@@ -72,6 +72,7 @@ async fn store(server: &Harness, clip_id: &str, transcript: &Transcript) -> Fini
         decode_ms: 1,
         inference_ms: 2,
         title_if_untitled: &server::workers::title_from(transcript),
+        summarize: false,
     };
     server.state.db.transcripts().finish(&done).await.unwrap()
 }

@@ -37,6 +37,8 @@ enum Act {
     Reply,
     ChangeVisibility,
     Rename,
+    ReadSummary,
+    EditSummary,
     Delete,
 }
 
@@ -47,13 +49,15 @@ const ACTORS: [Actor; 5] = [
     Actor::GuestWithLink,
     Actor::AnonymousWithoutLink,
 ];
-const ACTS: [Act; 7] = [
+const ACTS: [Act; 9] = [
     Act::View,
     Act::PlayMedia,
     Act::ReadTranscript,
     Act::Reply,
     Act::ChangeVisibility,
     Act::Rename,
+    Act::ReadSummary,
+    Act::EditSummary,
     Act::Delete,
 ];
 
@@ -61,9 +65,16 @@ const ACTS: [Act; 7] = [
 fn expected(actor: Actor, state: LinkState, act: Act) -> u16 {
     let allowed = match actor {
         Actor::Owner => true,
-        Actor::Member => !matches!(act, Act::Delete | Act::ChangeVisibility | Act::Rename),
+        Actor::Member => !matches!(
+            act,
+            Act::Delete | Act::ChangeVisibility | Act::Rename | Act::EditSummary
+        ),
         Actor::GuestWithLink => {
-            state == LinkState::Link && !matches!(act, Act::Delete | Act::ChangeVisibility | Act::Rename)
+            state == LinkState::Link
+                && !matches!(
+                    act,
+                    Act::Delete | Act::ChangeVisibility | Act::Rename | Act::EditSummary
+                )
         }
         Actor::OtherWorkspace | Actor::AnonymousWithoutLink => false,
     };
@@ -165,6 +176,12 @@ async fn the_permission_matrix_holds_in_every_cell(backend: Backend) {
                         format!("{clip}{query}"),
                         body(&json!({ "title": "Renamed in the matrix" })),
                     ),
+                    Act::ReadSummary => (Method::GET, format!("{clip}/summary{query}"), Body::empty()),
+                    Act::EditSummary => (
+                        Method::PATCH,
+                        format!("{clip}/summary{query}"),
+                        body(&json!({ "summary": "Written in the matrix." })),
+                    ),
                     Act::Delete => (Method::DELETE, format!("{clip}{query}"), Body::empty()),
                 };
                 let answer = server.call(method, &uri, who, payload).await;
@@ -178,7 +195,106 @@ async fn the_permission_matrix_holds_in_every_cell(backend: Backend) {
             }
         }
     }
-    assert_eq!(cells, 5 * 4 * 7);
+    assert_eq!(cells, 5 * 4 * 9);
 }
 
-on_every_database!(the_permission_matrix_holds_in_every_cell,);
+/// Who may do what with a check-in (`policy::allows_checkin`): made by Olive, a member, for
+/// herself and Manu.
+async fn the_checkin_matrix_holds_in_every_cell(backend: Backend) {
+    let server = Harness::on(backend, &[]).await;
+    let ada = server.admin("Ada", "Team").await;
+    let (olive, manu) = server.olive_and_manu().await;
+    let tess = server.person("Tess", "Team").await;
+    let otto = server.admin("Otto", "Elsewhere").await;
+    let standup = |members: Option<Vec<&str>>| {
+        let mut body =
+            json!({ "title": "Stand-up", "questions": ["How is it going?"], "days": ["mon"], "ask_at": "start" });
+        if let Some(members) = members {
+            body["members"] = json!(members);
+        }
+        body
+    };
+    // Making one: an admin for anyone; a member for themselves and whom they name; nobody
+    // signed out.
+    let made = |who: Option<&Person>, body: Value| {
+        let (server, who) = (&server, who.cloned());
+        async move {
+            server
+                .post_json("/api/v1/checkins", who.as_ref(), body)
+                .await
+                .status
+                .as_u16()
+        }
+    };
+    assert_eq!(made(Some(&ada), standup(None)).await, 201);
+    assert_eq!(made(Some(&olive), standup(None)).await, 403);
+    assert_eq!(made(Some(&olive), standup(Some(vec![&manu.user.id]))).await, 403);
+    assert_eq!(made(None, standup(None)).await, 401);
+    let theirs = server
+        .post_json(
+            "/api/v1/checkins",
+            Some(&olive),
+            standup(Some(vec![&olive.user.id, &manu.user.id])),
+        )
+        .await;
+    assert_eq!(theirs.status.as_u16(), 201, "{}", theirs.text());
+    let id = theirs.json()["id"].as_str().unwrap().to_owned();
+
+    let actors: [(&str, Option<&Person>); 6] = [
+        ("admin", Some(&ada)),
+        ("maker", Some(&olive)),
+        ("named", Some(&manu)),
+        ("member", Some(&tess)),
+        ("other workspace", Some(&otto)),
+        ("signed out", None),
+    ];
+    let checkin = format!("/api/v1/checkins/{id}");
+    let acts = [
+        ("view", Method::GET, checkin.clone(), Body::empty()),
+        ("rounds", Method::GET, format!("{checkin}/rounds"), Body::empty()),
+        (
+            "change",
+            Method::PATCH,
+            checkin.clone(),
+            body(&json!({ "title": "Renamed" })),
+        ),
+        ("pause", Method::POST, format!("{checkin}/pause"), Body::empty()),
+    ];
+    let mut cells = 0;
+    for (act, method, uri, payload) in acts {
+        let payload = axum::body::to_bytes(payload, 1 << 16).await.unwrap();
+        for (actor, who) in actors {
+            let want = match (actor, act) {
+                ("signed out", _) => 401,
+                ("other workspace", _) => 404,
+                (_, "view" | "rounds") => 200,
+                ("admin" | "maker", _) => 200,
+                _ => 403,
+            };
+            let answer = server
+                .call(method.clone(), &uri, who, Body::from(payload.clone()))
+                .await;
+            assert_eq!(answer.status.as_u16(), want, "{actor} × {act}: {}", answer.text());
+            cells += 1;
+        }
+    }
+    for (actor, who) in [("named", &manu), ("member", &tess), ("other workspace", &otto)] {
+        let answer = server.call(Method::DELETE, &checkin, Some(who), Body::empty()).await;
+        let want = if actor == "other workspace" { 404 } else { 403 };
+        assert_eq!(answer.status.as_u16(), want, "{actor} × delete");
+    }
+    assert_eq!(
+        server
+            .call(Method::DELETE, &checkin, Some(&olive), Body::empty())
+            .await
+            .status
+            .as_u16(),
+        204
+    );
+    assert_eq!(cells, 24);
+}
+
+on_every_database!(
+    the_permission_matrix_holds_in_every_cell,
+    the_checkin_matrix_holds_in_every_cell,
+);

@@ -34,6 +34,7 @@ async fn transcribed(server: &Harness, clip_id: &str, lines: &[(u64, &str)]) {
         decode_ms: 0,
         inference_ms: 0,
         title_if_untitled: "",
+        summarize: false,
     };
     assert_eq!(
         server.state.db.transcripts().finish(&finished).await.unwrap(),

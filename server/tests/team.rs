@@ -76,6 +76,7 @@ fn as_person(answer: &Answer) -> Person {
             is_admin: json["user"]["is_admin"].as_bool().unwrap(),
             working_hours: Default::default(),
             email_notifications: db::domain::EmailChoice::WorkingHours,
+            away_until: None,
         },
         token: json["token"].as_str().unwrap().to_owned(),
     }

@@ -10,6 +10,7 @@
 pub mod audio;
 pub mod file_server;
 pub mod http;
+pub mod llama_server;
 #[path = "../../server/tests/support/postgres.rs"]
 pub mod postgres;
 pub mod process;
@@ -23,6 +24,7 @@ pub mod speech;
 pub mod tools;
 pub mod usage;
 pub mod wait;
+pub mod webhook_receiver;
 
 /// Whether a benchmark runs as a quick smoke test (`scripts/bench smoke`, which the test suite
 /// runs): tiny inputs and one run, so a benchmark that breaks fails CI instead of rotting.

@@ -1,4 +1,5 @@
-//! Speech recognition helpers: where the model is, waiting for a transcript, word error rate.
+//! Speech recognition and summary helpers: where the models are, waiting for a transcript, word
+//! error rate.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -19,6 +20,35 @@ pub fn whisper_model() -> PathBuf {
         path.display()
     );
     path
+}
+
+/// The instruction model the tests summarise with: `$OFFBEAT_TEST_SUMMARY_MODEL`, or
+/// `../shared/models/SmolLM2-135M-Instruct.Q4_1.gguf` beside the workspace.
+pub fn summary_model() -> PathBuf {
+    let path = std::env::var_os("OFFBEAT_TEST_SUMMARY_MODEL").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/models/SmolLM2-135M-Instruct.Q4_1.gguf"),
+        PathBuf::from,
+    );
+    assert!(
+        path.is_file(),
+        "the summary model is missing: looked for {} (set OFFBEAT_TEST_SUMMARY_MODEL to a GGUF instruction model)",
+        path.display()
+    );
+    path
+}
+
+/// The server arguments that enable summaries with the test model, on one thread at the usual
+/// priority (tests run side by side on few cores: at the lowest, a summary would wait for all
+/// of them).
+pub fn summarize_args() -> Vec<String> {
+    vec![
+        "--summary-model".into(),
+        summary_model().display().to_string(),
+        "--summary-threads".into(),
+        "1".into(),
+        "--summary-priority".into(),
+        "normal".into(),
+    ]
 }
 
 /// The server arguments that enable transcripts with the test model. One thread each: tests

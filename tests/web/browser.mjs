@@ -39,3 +39,27 @@ export async function recordedFor(page, seconds) {
     return m * 60 + s >= min;
   }, seconds, { timeout: 30000, polling: 100 });
 }
+
+// Audits `page` as it stands at desktop and phone widths, light and dark: no axe-core A/AA
+// violation (axeSource: axe.min.js's text), nothing sticking out sideways; a full-page
+// screenshot of each to `${artifacts}/${name}-${width}-${scheme}.png`. Leaves the page at
+// 1024 px, light.
+export async function auditWidths(page, { axeSource, artifacts, name, what }) {
+  for (const [width, height] of [[1280, 900], [390, 844]]) {
+    for (const colorScheme of ['light', 'dark']) {
+      await page.setViewportSize({ width, height });
+      await page.emulateMedia({ colorScheme });
+      await page.evaluate(axeSource);
+      const result = await page.evaluate(() => window.axe.run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+      }));
+      const found = result.violations.map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).join(', ')}`);
+      check(found.length === 0, `axe-core: no A/AA violation on ${what} at ${width} px, ${colorScheme} (${found.join('; ') || `${result.passes.length} rules pass`})`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      check(overflow <= 0, `nothing sticks out sideways at ${width} px (${overflow} px)`);
+      await page.screenshot({ path: `${artifacts}/${name}-${width}-${colorScheme}.png`, fullPage: true });
+    }
+  }
+  await page.setViewportSize({ width: 1024, height: 900 });
+  await page.emulateMedia({ colorScheme: 'light' });
+}

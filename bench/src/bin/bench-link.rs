@@ -255,6 +255,7 @@ fn live_take(server: &str, pcm: &[f32], rate: u32, kept: &Path) -> (Duration, se
         title: Some("Benchmark take".into()),
         reply_to: None,
         at_ms: None,
+        answer_round: None,
         upload_url: None,
         public: false,
     };

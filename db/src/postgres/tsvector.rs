@@ -1,5 +1,6 @@
 //! Search with PostgreSQL's full-text search: a `tsvector` per index row ('simple': words as
-//! they are, lower-cased), ranked by `ts_rank`, the snippet by `ts_headline`.
+//! they are, lower-cased) of `search_index` and `summary_search`, ranked by `ts_rank`, the
+//! snippet by `ts_headline`.
 
 use super::PgDatabase;
 use crate::domain::Scope;
@@ -25,15 +26,22 @@ impl SearchIndex for PgDatabase {
             })
             .collect();
         let sql = format!(
-            "WITH q AS (SELECT {} AS query) \
-             SELECT search_index.clip_id, search_index.start_ms, search_index.reply_id, \
-                 ts_headline('simple', search_index.body, q.query, \
+            "WITH q AS (SELECT {} AS query), \
+             rows AS ( \
+                 SELECT clip_id, round_id, start_ms, reply_id, FALSE AS summary, body, document FROM search_index \
+                 UNION ALL \
+                 SELECT clip_id, NULL, start_ms, NULL, TRUE, body, document FROM summary_search) \
+             SELECT rows.clip_id, rows.round_id, rows.start_ms, rows.reply_id, rows.summary, \
+                 ts_headline('simple', rows.body, q.query, \
                      'StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=16, MinWords=6, MaxFragments=1, \
                       FragmentDelimiter=…') AS snippet \
-             FROM search_index CROSS JOIN q JOIN clips ON clips.id = search_index.clip_id \
-             WHERE search_index.document @@ q.query \
-                 AND (clips.workspace_id = $1 OR ($2 AND clips.workspace_id IS NULL)) \
-             ORDER BY ts_rank(search_index.document, q.query) DESC, search_index.start_ms NULLS FIRST \
+             FROM rows CROSS JOIN q LEFT JOIN clips ON clips.id = rows.clip_id \
+             LEFT JOIN checkin_rounds AS rounds ON rounds.id = rows.round_id \
+             LEFT JOIN checkins ON checkins.id = rounds.checkin_id \
+             WHERE rows.document @@ q.query \
+                 AND (clips.workspace_id = $1 OR ($2 AND clips.id IS NOT NULL AND clips.workspace_id IS NULL) \
+                     OR checkins.workspace_id = $1) \
+             ORDER BY ts_rank(rows.document, q.query) DESC, rows.start_ms NULLS FIRST \
              LIMIT $3",
             terms.join(" && ")
         );

@@ -12,11 +12,13 @@
 use super::{Backend, Engine, dialect};
 
 mod attempts;
+mod checkins;
 mod clips;
 mod invites;
 mod notifications;
 mod processes;
 mod queue;
+mod summaries;
 mod team;
 mod threads;
 mod transcripts;
@@ -65,6 +67,9 @@ impl crate::Database for Backend {
     fn attempts(&self) -> &dyn crate::AttemptLog {
         self
     }
+    fn checkins(&self) -> &dyn crate::CheckinStore {
+        self
+    }
     fn processes(&self) -> &dyn crate::ProcessRegistry {
         self
     }
@@ -72,6 +77,9 @@ impl crate::Database for Backend {
         self
     }
     fn search(&self) -> &dyn crate::SearchIndex {
+        self
+    }
+    fn summaries(&self) -> &dyn crate::SummaryStore {
         self
     }
 

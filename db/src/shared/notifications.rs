@@ -9,12 +9,12 @@ use crate::queue::JobQueue;
 #[async_trait::async_trait]
 impl NotificationStore for Backend {
     async fn events(&self, limit: i64) -> crate::Result<Vec<EventRow>> {
-        Ok(
-            sqlx::query_as("SELECT id, kind, clip_id, reply_id, actor_id, created_at FROM events ORDER BY id LIMIT $1")
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?,
+        Ok(sqlx::query_as(
+            "SELECT id, kind, clip_id, reply_id, actor_id, created_at, subject FROM events ORDER BY id LIMIT $1",
         )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     async fn event_done(&self, id: i64) -> crate::Result<()> {

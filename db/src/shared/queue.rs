@@ -19,18 +19,20 @@ pub(super) async fn enqueue_in(tx: &mut sqlx::Transaction<'_, Engine>, jobs: &[N
     let now = Timestamp::now();
     let mut kinds = Vec::new();
     for job in jobs {
-        let (kind, target, event, clip_id, reply_id, actor_id) = job.work.columns();
+        let columns = job.work.columns();
+        let kind = columns.kind;
         sqlx::query(
-            "INSERT INTO jobs (id, kind, target, event, clip_id, reply_id, actor_id, state, run_after, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $9) ON CONFLICT DO NOTHING",
+            "INSERT INTO jobs (id, kind, target, event, clip_id, reply_id, actor_id, subject, state, run_after, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $10) ON CONFLICT DO NOTHING",
         )
         .bind(&job.id)
         .bind(kind.as_str())
-        .bind(target)
-        .bind(event)
-        .bind(clip_id)
-        .bind(reply_id)
-        .bind(actor_id)
+        .bind(columns.target)
+        .bind(columns.event)
+        .bind(columns.clip_id)
+        .bind(columns.reply_id)
+        .bind(columns.actor_id)
+        .bind(columns.subject)
         .bind(Timestamp::from(job.run_after))
         .bind(now)
         .execute(&mut **tx)

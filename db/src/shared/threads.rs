@@ -4,13 +4,14 @@ use super::{Backend, begin_write, dialect};
 use crate::Timestamp;
 
 use crate::domain::{Author, ReplyBody};
-use crate::threads::{Reply, Seen, ThreadStore, Unheard};
+use crate::threads::{Reply, Seen, ThreadRoot, ThreadStore, Unheard};
 
 /// The row as stored: body and author each spread over two nullable columns.
 #[derive(Debug, sqlx::FromRow)]
 struct ReplyRow {
     id: String,
-    root_clip_id: String,
+    root_clip_id: Option<String>,
+    round_id: Option<String>,
     parent_id: Option<String>,
     clip_id: Option<String>,
     body: Option<String>,
@@ -24,6 +25,11 @@ struct ReplyRow {
 impl From<ReplyRow> for Reply {
     fn from(row: ReplyRow) -> Self {
         Self {
+            // The schema holds exactly one of the two.
+            root: match (row.root_clip_id, row.round_id) {
+                (Some(clip), _) => ThreadRoot::Clip(clip),
+                (None, round) => ThreadRoot::Round(round.unwrap_or_default()),
+            },
             body: match (row.clip_id, row.deleted_at) {
                 (Some(clip_id), _) => ReplyBody::Clip(clip_id),
                 (None, Some(_)) => ReplyBody::Deleted,
@@ -34,7 +40,6 @@ impl From<ReplyRow> for Reply {
                 None => Author::Guest(row.guest_name.unwrap_or_default()),
             },
             id: row.id,
-            root_clip_id: row.root_clip_id,
             parent_id: row.parent_id,
             anchor_ms: row.anchor_ms,
             created_at: row.created_at,
@@ -63,11 +68,11 @@ impl ThreadStore for Backend {
         };
         let mut tx = begin_write(&self.pool).await?;
         let inserted = sqlx::query(
-                        "INSERT INTO replies (id, root_clip_id, parent_id, clip_id, body, anchor_ms, author_id, guest_name, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                        "INSERT INTO replies (id, root_clip_id, parent_id, clip_id, body, anchor_ms, author_id, guest_name, created_at, round_id) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                     )
                     .bind(&reply.id)
-                    .bind(&reply.root_clip_id)
+                    .bind(reply.root.clip_id())
                     .bind(&reply.parent_id)
                     .bind(clip_id)
                     .bind(body)
@@ -75,6 +80,7 @@ impl ThreadStore for Backend {
                     .bind(author_id)
                     .bind(guest_name)
                     .bind(reply.created_at)
+                    .bind(reply.root.round_id())
                     .execute(&mut *tx)
                     .await;
         match inserted {
@@ -83,24 +89,25 @@ impl ThreadStore for Backend {
             Err(err) => return Err(err.into()),
         }
         sqlx::query(
-                        "INSERT INTO events (kind, clip_id, reply_id, actor_id, created_at) VALUES ('reply.created', $1, $2, $3, $4)",
+                        "INSERT INTO events (kind, clip_id, reply_id, actor_id, created_at, subject) VALUES ('reply.created', $1, $2, $3, $4, $5)",
                     )
-                    .bind(&reply.root_clip_id)
+                    .bind(reply.root.clip_id().unwrap_or_default())
                     .bind(&reply.id)
                     .bind(author_id.unwrap_or_default())
                     .bind(reply.created_at)
+                    .bind(reply.root.round_id().unwrap_or_default())
                     .execute(&mut *tx)
                     .await?;
         tx.commit().await?;
         Ok(true)
     }
 
-    async fn of_thread(&self, root_clip_id: &str) -> crate::Result<Vec<Reply>> {
-        let rows: Vec<ReplyRow> =
-            sqlx::query_as("SELECT * FROM replies WHERE root_clip_id = $1 ORDER BY created_at, id")
-                .bind(root_clip_id)
-                .fetch_all(&self.pool)
-                .await?;
+    async fn of_thread(&self, root: &ThreadRoot) -> crate::Result<Vec<Reply>> {
+        let sql = match root {
+            ThreadRoot::Clip(_) => "SELECT * FROM replies WHERE root_clip_id = $1 ORDER BY created_at, id",
+            ThreadRoot::Round(_) => "SELECT * FROM replies WHERE round_id = $1 ORDER BY created_at, id",
+        };
+        let rows: Vec<ReplyRow> = sqlx::query_as(sql).bind(root.id()).fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(Reply::from).collect())
     }
 

@@ -125,6 +125,7 @@ impl TranscriptStore for Backend {
             .bind(clip_id)
             .execute(&mut *tx)
             .await?;
+        Backend::forget_summary(&mut tx, clip_id).await?;
         Ok(tx.commit().await?)
     }
 }
@@ -199,6 +200,9 @@ impl Backend {
                 .bind(done.clip_id)
                 .execute(&mut *tx)
                 .await?;
+        }
+        if done.summarize {
+            super::summaries::request_in(&mut tx, done.clip_id, false).await?;
         }
         sqlx::query(
             "UPDATE jobs SET state = 'done', last_error = NULL, lease_owner = NULL, lease_expires_at = NULL, \

@@ -2,6 +2,7 @@
 //! does with them. The binary's own code, not the library's: the work is in `recorder::…`.
 
 pub mod account;
+pub mod checkin;
 pub mod files;
 pub mod outbox;
 pub mod parse;

@@ -32,6 +32,7 @@ pub fn take_meta(
         title,
         reply_to,
         at_ms,
+        answer_round: None,
         upload_url: None,
         public,
     }

@@ -29,6 +29,10 @@ pub enum Action {
     ChangeSharing,
     /// Change its title.
     Rename,
+    /// Read its summary, chapters and action items (whoever may read its transcript).
+    ReadSummary,
+    /// Write, clear or ask again for its summary (its owner, as for its title).
+    EditSummary,
 }
 
 /// What a member may do to their workspace (rather than to one clip).
@@ -46,6 +50,37 @@ pub fn allows_team(user: &User, action: TeamAction) -> bool {
     match action {
         TeamAction::SeeMembers => true,
         TeamAction::Manage | TeamAction::ManageWebhooks => user.is_admin,
+    }
+}
+
+/// What the policy needs to know about a check-in.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckinAccess<'a> {
+    pub workspace_id: &'a str,
+    pub created_by: &'a str,
+    /// The members it names; `None`: everyone.
+    pub named: Option<&'a [String]>,
+}
+
+/// What someone does with a check-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckinAction {
+    /// See it, its rounds and their answers: every member of its workspace.
+    View,
+    /// Make it: admins any; a member one for themselves and the people they name.
+    Create,
+    /// Change, pause, resume or remove it: admins, and whoever made it.
+    Manage,
+}
+
+pub fn allows_checkin(user: &User, checkin: &CheckinAccess<'_>, action: CheckinAction) -> bool {
+    if user.workspace_id != checkin.workspace_id {
+        return false;
+    }
+    match action {
+        CheckinAction::View => true,
+        CheckinAction::Create => user.is_admin || checkin.named.is_some_and(|ids| ids.contains(&user.id)),
+        CheckinAction::Manage => user.is_admin || checkin.created_by == user.id,
     }
 }
 
@@ -110,11 +145,14 @@ pub fn outsiders_may_see(root: &ClipAccess<'_>, author: &Author) -> bool {
 pub fn allows(relation: Relation, action: Action, clip: &ClipAccess<'_>) -> bool {
     match relation {
         Relation::Owner => true,
-        Relation::Member => !matches!(action, Action::Delete | Action::ChangeSharing | Action::Rename),
+        Relation::Member => !matches!(
+            action,
+            Action::Delete | Action::ChangeSharing | Action::Rename | Action::EditSummary
+        ),
         Relation::LinkHolder => match action {
-            Action::View | Action::PlayMedia | Action::ReadTranscript => true,
+            Action::View | Action::PlayMedia | Action::ReadTranscript | Action::ReadSummary => true,
             Action::Reply => clip.guests_may_reply,
-            Action::Delete | Action::ChangeSharing | Action::Rename => false,
+            Action::Delete | Action::ChangeSharing | Action::Rename | Action::EditSummary => false,
         },
         Relation::Stranger => false,
     }
@@ -134,6 +172,7 @@ mod tests {
             is_admin: false,
             working_hours: Default::default(),
             email_notifications: db::domain::EmailChoice::WorkingHours,
+            away_until: None,
         }
     }
 
@@ -166,6 +205,46 @@ mod tests {
         clip.guests_may_reply = true;
         assert!(allows(Relation::LinkHolder, Action::Reply, &clip));
         assert!(!allows(Relation::Member, Action::Delete, &clip));
+    }
+
+    #[test]
+    fn members_make_check_ins_for_the_people_they_name_and_admins_for_anyone() {
+        let mut admin = user("a", "w");
+        admin.is_admin = true;
+        let (member, other) = (user("m", "w"), user("x", "v"));
+        let named = ["m".to_owned(), "t".to_owned()];
+        let everyone = CheckinAccess {
+            workspace_id: "w",
+            created_by: "a",
+            named: None,
+        };
+        let theirs = CheckinAccess {
+            workspace_id: "w",
+            created_by: "m",
+            named: Some(&named),
+        };
+        let others = CheckinAccess {
+            named: Some(&named[1..]),
+            ..theirs
+        };
+        assert!(allows_checkin(&admin, &everyone, CheckinAction::Create));
+        assert!(
+            !allows_checkin(&member, &everyone, CheckinAction::Create),
+            "everyone is an admin's call"
+        );
+        assert!(allows_checkin(&member, &theirs, CheckinAction::Create));
+        assert!(
+            !allows_checkin(&member, &others, CheckinAction::Create),
+            "not for others alone"
+        );
+        assert!(allows_checkin(&member, &theirs, CheckinAction::Manage));
+        assert!(!allows_checkin(&member, &everyone, CheckinAction::Manage));
+        assert!(allows_checkin(&admin, &theirs, CheckinAction::Manage));
+        assert!(allows_checkin(&member, &everyone, CheckinAction::View));
+        assert!(
+            !allows_checkin(&other, &everyone, CheckinAction::View),
+            "another workspace"
+        );
     }
 
     #[test]

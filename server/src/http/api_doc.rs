@@ -71,12 +71,14 @@ pub enum Failures {
         (name = "clips", description = "Messages: upload, read, play, rename, delete"),
         (name = "uploads", description = "Resumable uploads (tus 1.0): takes sent while they are recorded"),
         (name = "transcripts", description = "What was said, with timestamps"),
+        (name = "summaries", description = "Summaries, chapters and action items, written on this server"),
         (name = "threads", description = "Replies by voice, video or text; receipts; the inbox"),
         (name = "sharing", description = "Who may open a clip: the team, or anyone with the link"),
         (name = "search", description = "Titles and transcripts"),
         (name = "accounts", description = "Signing in, tokens, my profile"),
         (name = "team", description = "Members, their hours, invitations"),
         (name = "notifications", description = "Email choices and webhooks"),
+        (name = "checkins", description = "Check-ins: the stand-up asked at each person's own morning, answered by voice, video or text"),
         (name = "operations", description = "Health"),
     )
 )]

@@ -20,7 +20,8 @@ use utoipa_axum::routes;
 
 use crate::state::AppState;
 use api::{
-    auth, clips, health, media, members, posters, profile, search, sharing, threads, transcripts, uploads, webhooks,
+    auth, checkins, clips, health, media, members, posters, profile, search, sharing, summaries, threads, transcripts,
+    uploads, webhooks,
 };
 
 /// The largest JSON or form body any route reads.
@@ -66,6 +67,8 @@ pub(crate) fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(transcripts::vtt))
         .routes(routes!(transcripts::srt))
         .routes(routes!(transcripts::txt))
+        .routes(routes!(summaries::show, summaries::change, summaries::clear))
+        .routes(routes!(summaries::regenerate))
         .routes(routes!(search::search))
         .routes(routes!(clips::shared))
         .routes(routes!(threads::thread))
@@ -90,6 +93,15 @@ pub(crate) fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(members::revoke_invite))
         .routes(routes!(webhooks::list, webhooks::create))
         .routes(routes!(webhooks::remove))
+        .routes(routes!(checkins::list, checkins::create))
+        .routes(routes!(checkins::due))
+        .routes(routes!(checkins::show, checkins::change, checkins::remove))
+        .routes(routes!(checkins::pause))
+        .routes(routes!(checkins::resume))
+        .routes(routes!(checkins::rounds))
+        .routes(routes!(checkins::round))
+        .routes(routes!(checkins::answer))
+        .routes(routes!(checkins::reply))
         .routes(routes!(api_doc::json))
         .routes(routes!(auth::tokens))
         .routes(routes!(auth::revoke))
@@ -110,7 +122,9 @@ pub(crate) fn upload_routes() -> OpenApiRouter<AppState> {
 
 /// The pages.
 fn page_routes() -> Router<AppState> {
-    use pages::{api_docs, assets, conditional, dashboard, join, members, oembed, page, settings, unsubscribe};
+    use pages::{
+        api_docs, assets, checkins, conditional, dashboard, join, members, oembed, page, round, settings, unsubscribe,
+    };
     Router::new()
         .route("/", get(dashboard::dashboard))
         .route("/login", get(dashboard::login_page).post(dashboard::login_submit))
@@ -120,6 +134,9 @@ fn page_routes() -> Router<AppState> {
         .route("/join/{token}", get(join::join_page).post(join::join_submit))
         .route("/members", get(members::members_page))
         .route("/settings", get(settings::settings_page))
+        .route("/checkins", get(checkins::checkins_page))
+        .route("/checkins/{id}", get(checkins::checkin_page))
+        .route("/checkins/rounds/{id}", get(round::round_page))
         .route(
             "/unsubscribe/{user}/{signature}",
             get(unsubscribe::page).post(unsubscribe::confirm),

@@ -26,6 +26,9 @@ pub struct UserView {
     pub workspace_id: String,
     pub is_admin: bool,
     pub working_hours: db::domain::WorkingHours,
+    /// Away until (and including) this day, `YYYY-MM-DD`: check-ins do not ask them.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub away_until: Option<chrono::NaiveDate>,
 }
 
 impl From<&User> for UserView {
@@ -38,6 +41,7 @@ impl From<&User> for UserView {
             workspace_id: user.workspace_id.clone(),
             is_admin: user.is_admin,
             working_hours: user.working_hours.clone(),
+            away_until: user.away_until,
         }
     }
 }

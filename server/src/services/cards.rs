@@ -1,4 +1,5 @@
-//! Messages as the dashboard shows them: each clip with the opening of its transcript, how
+//! Messages as the dashboard shows them: each clip with its summary or the opening of its
+//! transcript, how
 //! many replies it has, and how much of it the viewer has not heard — loaded for every list
 //! on the page at once, in one query each.
 
@@ -15,6 +16,8 @@ const OPENING_CHARS: usize = 140;
 pub struct Card {
     pub clip: ClipView,
     pub opening: Option<String>,
+    /// Its summary, once written: shown instead of the transcript's opening.
+    pub summary: Option<String>,
     pub replies: i64,
     /// Messages in its thread the viewer has not heard or read.
     pub unheard: i64,
@@ -29,12 +32,14 @@ pub async fn cards<const N: usize>(
 ) -> AppResult<[Vec<Card>; N]> {
     let ids: Vec<&str> = lists.iter().flatten().map(|c| c.id.as_str()).collect();
     let openings = state.db.transcripts().openings(&ids, OPENING_CHARS).await?;
+    let summaries = crate::services::summaries::ready_lines(state, &ids).await?;
     let replies: HashMap<String, i64> = state.db.threads().reply_counts(&ids).await?.into_iter().collect();
     Ok(lists.map(|clips| {
         clips
             .into_iter()
             .map(|clip| Card {
                 opening: openings.get(&clip.id).cloned(),
+                summary: summaries.get(&clip.id).cloned(),
                 replies: replies.get(&clip.id).copied().unwrap_or(0),
                 unheard: unheard.get(&clip.id).copied().unwrap_or(0),
                 clip,

@@ -264,7 +264,8 @@ pub async fn find(state: &AppState, viewer: &Viewer, id: &str, action: Action) -
     // so only they cost the extra lookup.
     if matches!(relation, Relation::Stranger | Relation::LinkHolder)
         && let Some(reply) = state.db.threads().by_clip(&row.id).await?
-        && let Some(root) = state.db.clips().get(&reply.root_clip_id).await?
+        && let Some(root_id) = reply.root.clip_id()
+        && let Some(root) = state.db.clips().get(root_id).await?
     {
         let mut to_root = self::relation(viewer.user.as_ref(), viewer.share_token.as_deref(), &root.access(), now);
         // A reply the owner keeps inside the team is not reached through the link.

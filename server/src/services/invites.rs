@@ -236,6 +236,7 @@ pub async fn account(newcomer: Newcomer, workspace_id: String, is_admin: bool) -
         working_hours: Some(serde_json::to_string(&working_hours).map_err(|e| AppError::Internal(e.into()))?),
         removed_at: None,
         email_notifications: db::domain::EmailChoice::WorkingHours,
+        away_until: None,
     })
 }
 

@@ -11,6 +11,7 @@ use crate::auth::policy::{Action, Relation, allows, relation};
 use crate::error::{AppError, AppResult};
 use crate::services::clips::{ClipView, find, views};
 use crate::services::links::{self, Opened, Recording};
+use crate::services::summaries::{self, SummaryView};
 use crate::services::threads::{self, Content, Thread};
 use crate::services::transcripts;
 use crate::state::AppState;
@@ -44,6 +45,8 @@ pub struct MessageView {
     /// Where its author lives, for members of its team (outsiders see times in UTC).
     pub author_zone: Option<String>,
     pub transcript: Option<Transcript>,
+    /// What the model made of the transcript (or its owner wrote), when the viewer may read it.
+    pub summary: Option<SummaryView>,
     /// Its thread, as the viewer may see it (a reply opened through its own link: none).
     pub thread: Option<Thread>,
     /// The start of its transcript, for link previews.
@@ -79,6 +82,7 @@ pub async fn open(state: &AppState, viewer: &Viewer, entry: Entry<'_>) -> AppRes
     };
     let author = links::author(state, &row).await?;
     let transcript = transcripts::of_clip(state, &row).await?;
+    let summary = unless_hidden(summaries::of_clip(state, &row, rel).await)?;
     let thread = unless_hidden(threads::thread(state, &viewer, &row.id).await)?;
     let opening = transcripts::opening(state, &row, 200).await?;
     let public = token.is_some_and(|t| relation(None, Some(t), &row.access(), Utc::now()) == Relation::LinkHolder);
@@ -105,6 +109,7 @@ pub async fn open(state: &AppState, viewer: &Viewer, entry: Entry<'_>) -> AppRes
             .to_owned(),
         author_zone: author.filter(|_| in_team).map(|a| a.time_zone),
         transcript,
+        summary,
         thread,
         opening,
         public,

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod cards;
+pub mod checkins;
 pub mod clips;
 pub mod invites;
 pub mod links;
@@ -10,7 +11,9 @@ pub mod message;
 pub mod notifications;
 pub mod search;
 pub mod sharing;
+pub mod summaries;
 pub mod team;
+pub mod text;
 pub mod threads;
 pub mod transcripts;
 pub mod uploads;

@@ -178,6 +178,16 @@ pub struct ProfileChange {
     pub display_name: Option<String>,
     pub time_zone: Option<String>,
     pub working_hours: Option<WorkingHours>,
+    /// Away until (and including) this day, `YYYY-MM-DD`; `null`: back. Check-ins do not ask
+    /// someone away, and it clears by itself after that day.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub away_until: Option<Option<chrono::NaiveDate>>,
+}
+
+/// A field that may be present as `null` (`Some(None)`) or absent (`None`).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// Changes the viewer's own profile; returns them as they now are.
@@ -192,6 +202,13 @@ pub async fn update_profile(state: &AppState, viewer: &Viewer, change: ProfileCh
         None => user.time_zone.clone(),
     };
     let working_hours = change.working_hours.unwrap_or_else(|| user.working_hours.clone());
+    let away_until = match change.away_until {
+        Some(until) => {
+            state.db.checkins().set_away(&user.id, until).await?;
+            until
+        }
+        None => user.away_until,
+    };
     let json = serde_json::to_string(&working_hours).map_err(|e| AppError::Internal(e.into()))?;
     state
         .db
@@ -209,6 +226,7 @@ pub async fn update_profile(state: &AppState, viewer: &Viewer, change: ProfileCh
         display_name,
         time_zone,
         working_hours,
+        away_until,
         ..user.clone()
     })
 }

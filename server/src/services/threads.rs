@@ -15,7 +15,7 @@ use db::Timestamp;
 use db::clips::ClipRow;
 use db::domain::{Author, ClipStatus, ReplyBody, User, clock};
 use db::threads::Reply;
-use db::threads::Seen;
+use db::threads::{Seen, ThreadRoot};
 
 /// Characters of a clip's transcript shown under it in a thread.
 const SNIPPET_CHARS: usize = 200;
@@ -109,6 +109,8 @@ pub enum Content {
         clip: Box<ClipView>,
         duration_ms: i64,
         transcript_snippet: Option<String>,
+        /// Its summary, once the model (or its owner) has written one.
+        summary: Option<String>,
     },
     Text {
         text: String,
@@ -153,23 +155,26 @@ pub struct Place {
     pub anchor: Option<String>,
 }
 
-/// The thread a clip belongs to: its root clip id, and the reply the clip was posted as.
-async fn locate(state: &AppState, clip_id: &str) -> AppResult<(String, Option<Reply>)> {
+/// The thread a clip belongs to: its root, and the reply the clip was posted as.
+async fn locate(state: &AppState, clip_id: &str) -> AppResult<(ThreadRoot, Option<Reply>)> {
     Ok(match state.db.threads().by_clip(clip_id).await? {
-        Some(reply) => (reply.root_clip_id.clone(), Some(reply)),
-        None => (clip_id.to_owned(), None),
+        Some(reply) => (reply.root.clone(), Some(reply)),
+        None => (ThreadRoot::Clip(clip_id.to_owned()), None),
     })
 }
 
-/// The whole thread of `clip_id`. Reading it marks its text replies read.
+/// The whole thread of `clip_id` — or, for an answer to a check-in, the answer with its own
+/// replies. Reading it marks its text replies read.
 pub async fn thread(state: &AppState, viewer: &Viewer, clip_id: &str) -> AppResult<Thread> {
     let (clip, relation) = find(state, viewer, clip_id, Action::View).await?;
     let (root, root_relation) = match locate(state, &clip.id).await? {
         (_, None) => (clip, relation),
-        (root_id, Some(_)) => find(state, viewer, &root_id, Action::View).await?,
+        (ThreadRoot::Clip(root_id), Some(_)) => find(state, viewer, &root_id, Action::View).await?,
+        (ThreadRoot::Round(round_id), Some(answer)) => {
+            return answer_thread(state, viewer, &round_id, clip, &answer, relation).await;
+        }
     };
-    let root_id = root.id.clone();
-    let replies = state.db.threads().of_thread(&root_id).await?;
+    let replies = state.db.threads().of_thread(&ThreadRoot::Clip(root.id.clone())).await?;
     let replies = match Readers::of(root_relation) {
         Readers::Team => replies,
         Readers::Outsiders => shown_to_outsiders(replies, &root.access()),
@@ -191,6 +196,71 @@ pub async fn thread(state: &AppState, viewer: &Viewer, clip_id: &str) -> AppResu
         root: root_message,
         reply_count: replies.len(),
     })
+}
+
+/// A check-in answer (`clip`, posted as `answer` in round `round_id`) as a thread of its own:
+/// it and the replies under it.
+async fn answer_thread(
+    state: &AppState,
+    viewer: &Viewer,
+    round_id: &str,
+    clip: ClipRow,
+    answer: &Reply,
+    relation: Relation,
+) -> AppResult<Thread> {
+    crate::services::checkins::find_round(state, viewer, round_id).await?;
+    let replies = state
+        .db
+        .threads()
+        .of_thread(&ThreadRoot::Round(round_id.to_owned()))
+        .await?;
+    let mut under: Vec<Reply> = Vec::new();
+    let mut ancestors = HashSet::from([answer.id.clone()]);
+    for reply in &replies {
+        if reply.parent_id.as_ref().is_some_and(|p| ancestors.contains(p)) {
+            ancestors.insert(reply.id.clone());
+            under.push(reply.clone());
+        }
+    }
+    let reply_clip_ids: Vec<&str> = under.iter().filter_map(Reply::clip_id).collect();
+    let mut clip_rows = rows_by_id(state, &reply_clip_ids).await?;
+    clip_rows.insert(clip.id.clone(), clip.clone());
+    let mut context = Context::load(state, viewer, &under, &clip_rows, relation).await?;
+    if let Some(user) = &viewer.user {
+        context.read_by(state, user, &under).await?;
+    }
+    let mut children: HashMap<Option<&str>, Vec<&Reply>> = HashMap::new();
+    for reply in &under {
+        children.entry(reply.parent_id.as_deref()).or_default().push(reply);
+    }
+    let mut root = context.clip_message(&clip)?;
+    root.replies = context.answers(Some(&answer.id), &children, &clip_rows)?;
+    Ok(Thread {
+        reply_count: under.len(),
+        root,
+    })
+}
+
+/// A check-in round's answers (its top-level replies), each with the replies under it, in the
+/// order they came, as a member of its team reads them. Reading them marks the text read.
+/// The caller checked that the viewer may see the round.
+pub async fn round_answers(state: &AppState, viewer: &Viewer, round_id: &str) -> AppResult<Vec<Message>> {
+    let replies = state
+        .db
+        .threads()
+        .of_thread(&ThreadRoot::Round(round_id.to_owned()))
+        .await?;
+    let reply_clip_ids: Vec<&str> = replies.iter().filter_map(Reply::clip_id).collect();
+    let clip_rows = rows_by_id(state, &reply_clip_ids).await?;
+    let mut context = Context::load(state, viewer, &replies, &clip_rows, Relation::Member).await?;
+    if let Some(user) = &viewer.user {
+        context.read_by(state, user, &replies).await?;
+    }
+    let mut children: HashMap<Option<&str>, Vec<&Reply>> = HashMap::new();
+    for reply in &replies {
+        children.entry(reply.parent_id.as_deref()).or_default().push(reply);
+    }
+    context.answers(None, &children, &clip_rows)
 }
 
 /// The replies outsiders may see (see [`outsiders_may_see`]), each answering its nearest
@@ -246,6 +316,8 @@ struct Context {
     seen: HashMap<String, Vec<Receipt>>,
     views: HashMap<String, ClipView>,
     openings: HashMap<String, String>,
+    /// Ready summaries, by clip.
+    summaries: HashMap<String, String>,
 }
 
 impl Context {
@@ -295,6 +367,7 @@ impl Context {
             .collect();
         let live_ids: Vec<&str> = live.iter().map(|c| c.id.as_str()).collect();
         let openings = state.db.transcripts().openings(&live_ids, SNIPPET_CHARS).await?;
+        let summaries = crate::services::summaries::ready_lines(state, &live_ids).await?;
         let now = Utc::now();
         let live = live
             .into_iter()
@@ -314,6 +387,7 @@ impl Context {
             seen,
             views,
             openings,
+            summaries,
         })
     }
 
@@ -407,6 +481,7 @@ impl Context {
             clip: Box::new(view),
             duration_ms: clip.duration_ms,
             transcript_snippet: self.openings.get(&clip.id).cloned(),
+            summary: self.summaries.get(&clip.id).cloned(),
         };
         Ok(message)
     }
@@ -473,19 +548,48 @@ pub struct NewReply {
 /// Answers `clip_id` (or the reply `new.parent_id` in its thread) with text or a clip.
 pub async fn reply(state: &AppState, viewer: &Viewer, clip_id: &str, new: NewReply) -> AppResult<Message> {
     let (target, relation) = find(state, viewer, clip_id, Action::Reply).await?;
-    let (root_id, as_reply) = locate(state, &target.id).await?;
-    let (parent_id, answered_clip) = answered(state, &new, &root_id, target, as_reply, relation).await?;
+    let (root, as_reply) = locate(state, &target.id).await?;
+    if let ThreadRoot::Round(round_id) = &root {
+        crate::services::checkins::find_round(state, viewer, round_id).await?;
+    }
+    let (parent_id, answered_clip) = answered(state, &new, &root, Some(target), as_reply, relation).await?;
+    post(state, viewer, root, parent_id, answered_clip, new, relation).await
+}
+
+/// Replies in a check-in round's thread: to an answer, or to a reply under one (`parent_id`).
+pub async fn reply_in_round(state: &AppState, viewer: &Viewer, round_id: &str, new: NewReply) -> AppResult<Message> {
+    crate::services::checkins::find_round(state, viewer, round_id).await?;
+    if new.parent_id.is_none() {
+        return Err(AppError::BadRequest(
+            "a reply in a check-in answers an answer or a reply (parent_id); answers go to …/answers".into(),
+        ));
+    }
+    let root = ThreadRoot::Round(round_id.to_owned());
+    let (parent_id, answered_clip) = answered(state, &new, &root, None, None, Relation::Member).await?;
+    post(state, viewer, root, parent_id, answered_clip, new, Relation::Member).await
+}
+
+/// Stores a checked reply in the thread of `root`.
+async fn post(
+    state: &AppState,
+    viewer: &Viewer,
+    root: ThreadRoot,
+    parent_id: Option<String>,
+    answered_clip: Option<ClipRow>,
+    new: NewReply,
+    relation: Relation,
+) -> AppResult<Message> {
     if let Some(at) = new.at_ms {
         check_moment(at, answered_clip.as_ref())?;
     }
     let body = body_of(&new)?;
     let author = author_of(viewer, relation, &new, &body)?;
     if let ReplyBody::Clip(reply_clip) = &body {
-        check_reply_clip(state, viewer.require_user()?, reply_clip, &root_id).await?;
+        check_reply_clip(state, viewer.require_user()?, reply_clip, root.clip_id()).await?;
     }
     let reply = Reply {
         id: db::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?,
-        root_clip_id: root_id,
+        root,
         parent_id,
         body,
         anchor_ms: new.at_ms,
@@ -508,24 +612,24 @@ pub async fn reply(state: &AppState, viewer: &Viewer, clip_id: &str, new: NewRep
 async fn answered(
     state: &AppState,
     new: &NewReply,
-    root_id: &str,
-    target: ClipRow,
+    root: &ThreadRoot,
+    target: Option<ClipRow>,
     target_as_reply: Option<Reply>,
     relation: Relation,
 ) -> AppResult<(Option<String>, Option<ClipRow>)> {
-    let Some(parent_id) = &new.parent_id else {
-        return Ok((target_as_reply.map(|r| r.id), Some(target)));
-    };
     let not_in_thread = || AppError::BadRequest("parent_id is not a reply in this thread".into());
+    let Some(parent_id) = &new.parent_id else {
+        return Ok((target_as_reply.map(|r| r.id), target));
+    };
     let parent = state
         .db
         .threads()
         .by_id(parent_id)
         .await?
-        .filter(|p| p.root_clip_id == root_id)
+        .filter(|p| p.root == *root)
         .ok_or_else(not_in_thread)?;
     // Outsiders answer only what they are shown.
-    if Readers::of(relation) == Readers::Outsiders {
+    if let (Readers::Outsiders, Some(root_id)) = (Readers::of(relation), root.clip_id()) {
         let root = state.db.clips().get(root_id).await?.ok_or_else(not_in_thread)?;
         if !outsiders_may_see(&root.access(), &parent.author) {
             return Err(not_in_thread());
@@ -599,14 +703,19 @@ fn author_of(viewer: &Viewer, relation: Relation, new: &NewReply, body: &ReplyBo
 }
 
 /// A voice reply is one of the user's own ready clips, not the root, and in no thread yet.
-async fn check_reply_clip(state: &AppState, user: &User, clip_id: &str, root_id: &str) -> AppResult<()> {
+pub(crate) async fn check_reply_clip(
+    state: &AppState,
+    user: &User,
+    clip_id: &str,
+    root_id: Option<&str>,
+) -> AppResult<()> {
     let Some(clip) = state.db.clips().get(clip_id).await? else {
         return Err(AppError::NotFound(Missing::Clip));
     };
     if clip.owner_id.as_deref() != Some(user.id.as_str()) || clip.status != ClipStatus::Ready {
         return Err(AppError::NotFound(Missing::Clip));
     }
-    if clip.id == root_id {
+    if Some(clip.id.as_str()) == root_id {
         return Err(AppError::BadRequest("a clip cannot answer itself".into()));
     }
     // A conflict, not a mistake: clients resending a reply after a failure see 409.
@@ -631,9 +740,13 @@ pub async fn delete_reply(state: &AppState, viewer: &Viewer, reply_id: &str) -> 
         .by_id(reply_id)
         .await?
         .ok_or(AppError::NotFound(Missing::Reply))?;
-    find(state, viewer, &reply.root_clip_id, Action::View)
-        .await
-        .map_err(|_| AppError::NotFound(Missing::Reply))?;
+    let visible = match &reply.root {
+        ThreadRoot::Clip(root) => find(state, viewer, root, Action::View).await.map(|_| ()),
+        ThreadRoot::Round(round) => crate::services::checkins::find_round(state, viewer, round)
+            .await
+            .map(|_| ()),
+    };
+    visible.map_err(|_| AppError::NotFound(Missing::Reply))?;
     if reply.author_id() != Some(user.id.as_str()) {
         return Err(AppError::Forbidden("only its author may delete a reply".into()));
     }
@@ -669,14 +782,21 @@ pub async fn unheard(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<(
     Ok(state.db.threads().mark_unheard(&root, &user.id).await?)
 }
 
-/// The root of the thread clip `id` belongs to, if the viewer may see it.
+/// The root of the thread clip `id` belongs to, if the viewer may see it and it is a thread
+/// an inbox holds (a check-in's answers live in their round instead).
 async fn thread_root(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<String> {
     let (clip, _) = find(state, viewer, id, Action::View).await?;
-    let (root, _) = locate(state, &clip.id).await?;
-    if root != clip.id {
-        find(state, viewer, &root, Action::View).await?;
+    match locate(state, &clip.id).await? {
+        (ThreadRoot::Clip(root), _) => {
+            if root != clip.id {
+                find(state, viewer, &root, Action::View).await?;
+            }
+            Ok(root)
+        }
+        (ThreadRoot::Round(_), _) => Err(AppError::BadRequest(
+            "a check-in's answers are not in the inbox: they live in their round".into(),
+        )),
     }
-    Ok(root)
 }
 
 /// Threads with messages the user has not heard (or read) yet, newest activity first.

@@ -13,7 +13,7 @@ use maud::html;
 use super::lane::{Outcome, Turn, Worker};
 use crate::error::{AppError, AppResult};
 use crate::mail::{Mail as Letter, Mailer};
-use crate::services::notifications::story::{Untold, describe};
+use crate::services::notifications::story::{Told, Untold, tell};
 use crate::services::notifications::unsubscribe_url;
 use crate::state::AppState;
 
@@ -150,19 +150,21 @@ async fn compose(state: &AppState, job: &Job) -> AppResult<Result<Composed, Unto
     if recipient.email_notifications == EmailChoice::Off {
         return Ok(Err(Untold::Dropped("the recipient turned notifications off")));
     }
-    let story = match describe(state, notice, job.created_at).await? {
-        Ok(story) => story,
+    let told = match tell(state, notice, job.created_at).await? {
+        Ok(told) => told,
         Err(untold) => return Ok(Err(untold)),
     };
-    let heard = state.db.threads().seen_by(&[story.heard_id.as_str()]).await?;
-    if heard.iter().any(|seen| seen.user_id == recipient.id) {
-        return Ok(Err(Untold::Dropped("the recipient has heard it already")));
+    if let Told::Message(story) = &told {
+        let heard = state.db.threads().seen_by(&[story.heard_id.as_str()]).await?;
+        if heard.iter().any(|seen| seen.user_id == recipient.id) {
+            return Ok(Err(Untold::Dropped("the recipient has heard it already")));
+        }
     }
     Ok(Ok(Composed {
         recipient,
-        subject: story.subject.clone(),
-        text: story.text(),
-        html: story.html(),
+        subject: told.subject().to_owned(),
+        text: told.text(),
+        html: told.html(),
     }))
 }
 

@@ -5,12 +5,15 @@
 //! ends each turn the same way (done, retried with the kind's backoff, postponed, dropped or
 //! given up, the reason kept), and sleeps until the kind's bell rings (work queued here or,
 //! through the database, anywhere) or its next job falls due. A kind is a [`lane::Worker`]:
-//! [`transcripts`], [`mail`], [`webhooks`]. Beside the lanes: [`events`] turns what happened
-//! into notification jobs, and [`upkeep`] keeps this process registered and the storage tidy.
+//! [`transcripts`], [`mail`], [`webhooks`], [`checkins`] (whose planner opens rounds). Beside
+//! the lanes: [`events`] turns what happened into notification jobs, and [`upkeep`] keeps this
+//! process registered and the storage tidy.
 
+mod checkins;
 mod events;
 mod lane;
 mod mail;
+mod summaries;
 mod transcripts;
 mod upkeep;
 mod webhooks;
@@ -27,7 +30,8 @@ pub use transcripts::title_from;
 
 /// Starts every background task of this process (each runs until the process ends): its
 /// registration among the processes, the janitor, the events worker, and a lane per kind of
-/// job — transcripts when a model is loaded, mail when SMTP is set, webhook deliveries always.
+/// job — transcripts and summaries when their models are there, mail when SMTP is set, webhook
+/// deliveries and check-ins always.
 pub async fn start(state: &AppState) -> anyhow::Result<()> {
     upkeep::start(state).await?;
     events::start(state);
@@ -37,16 +41,27 @@ pub async fn start(state: &AppState) -> anyhow::Result<()> {
             Arc::new(transcripts::Transcripts::new(state, transcriber.clone())),
         );
     }
+    if let Some(summarizer) = state.summarization.summarizer() {
+        lane::start(state, Arc::new(summaries::Summaries::new(summarizer.clone())));
+    }
     if let Some(mailer) = &state.mailer {
         lane::start(state, Arc::new(mail::Mail::new(mailer.clone())));
     }
     lane::start(state, Arc::new(webhooks::Webhooks));
+    lane::start(state, Arc::new(checkins::Checkins));
+    checkins::plan(state);
     // A job queued by another process rings the bell here too.
     let wakes = state.wakes.clone();
     state.db.job_signals().watch(Arc::new(move |kind| match kind {
         Some(kind) => wakes.job(kind).notify_one(),
         None => {
-            for kind in [JobKind::Transcript, JobKind::Mail, JobKind::Webhook] {
+            for kind in [
+                JobKind::Transcript,
+                JobKind::Summary,
+                JobKind::Mail,
+                JobKind::Webhook,
+                JobKind::Checkin,
+            ] {
                 wakes.job(kind).notify_one();
             }
         }

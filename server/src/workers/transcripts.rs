@@ -127,9 +127,13 @@ async fn transcribe_clip(state: &AppState, transcriber: &Arc<Transcriber>, clip_
         decode_ms: timings.decode.as_millis() as i64,
         inference_ms: timings.inference.as_millis() as i64,
         title_if_untitled: &title,
+        summarize: state.summarization.summarizer().is_some(),
     };
     match state.db.transcripts().finish(&finished).await? {
         Finish::Stored => {
+            if finished.summarize {
+                state.wakes.job(JobKind::Summary).notify_one();
+            }
             let audio_ms = timings.audio.as_millis().max(1) as f64;
             metrics::histogram!("offbeat_transcription_real_time_factor")
                 .record(finished.inference_ms as f64 / audio_ms);

@@ -14,7 +14,8 @@ use serde_json::{Value, json};
 
 use super::lane::{Outcome, Turn, Worker};
 use crate::error::{AppError, AppResult};
-use crate::services::notifications::story::{Story, Untold, describe};
+use crate::services::notifications::checkin_story::CheckinStory;
+use crate::services::notifications::story::{Story, Told, Untold, tell};
 use crate::services::notifications::webhooks::{Targets, secret_key};
 use crate::state::AppState;
 
@@ -75,14 +76,16 @@ async fn attempt(state: &AppState, job: &Job) -> AppResult<Outcome> {
     let Some(hook) = state.db.webhooks().get(&notice.to).await? else {
         return Ok(Outcome::Dropped("the webhook was removed".into()));
     };
-    let story = match describe(state, notice, job.created_at).await? {
-        Ok(story) => story,
+    let told = match tell(state, notice, job.created_at).await? {
+        Ok(told) => told,
         Err(Untold::Dropped(why)) => return Ok(Outcome::Dropped(why.to_owned())),
         Err(Untold::NotYet) => return Ok(Outcome::NotYet(TRANSCRIPT_POLL)),
     };
-    let body = serde_json::to_string(&match hook.format {
-        WebhookFormat::Standard => standard_body(&story, job, notice),
-        WebhookFormat::Chat => chat_body(&story),
+    let body = serde_json::to_string(&match (&told, hook.format) {
+        (Told::Message(story), WebhookFormat::Standard) => standard_body(story, job, notice),
+        (Told::Message(story), WebhookFormat::Chat) => chat_body(story),
+        (Told::Checkin(story), WebhookFormat::Standard) => checkin_body(story, job, notice),
+        (Told::Checkin(story), WebhookFormat::Chat) => chat_text(story.chat(), &story.link),
     })
     .map_err(|e| AppError::Internal(e.into()))?;
     let key = secret_key(state, &hook.id).await?;
@@ -175,6 +178,7 @@ fn standard_body(story: &Story, job: &Job, notice: &Notice) -> Value {
             "text": text,
             "at_ms": reply.anchor_ms,
             "duration_ms": story.recording.as_ref().map(|c| c.duration_ms),
+            "summary": story.reply_summary,
         })
     });
     json!({
@@ -192,6 +196,7 @@ fn standard_body(story: &Story, job: &Job, notice: &Notice) -> Value {
                 "title": story.title,
                 "duration_ms": story.root.duration_ms,
                 "has_video": story.root.media.has_video,
+                "summary": story.message_summary,
             },
             "reply": reply,
             "said": story.said,
@@ -199,15 +204,29 @@ fn standard_body(story: &Story, job: &Job, notice: &Notice) -> Value {
     })
 }
 
+/// `{type, timestamp, data}` of a check-in's event.
+fn checkin_body(story: &CheckinStory, job: &Job, notice: &Notice) -> Value {
+    json!({
+        "type": notice.event.as_str(),
+        "timestamp": job.created_at,
+        "data": story.data(),
+    })
+}
+
 /// `{"text": …}`, as chat tools' incoming webhooks take it (`&`, `<` and `>` escaped, as Slack
 /// asks; the others read the entities as the characters).
 fn chat_body(story: &Story) -> Value {
     let mut text = story.summary();
-    if let Some(said) = &story.said {
-        text.push_str(&format!("\n> {said}"));
+    if let Some(quoted) = story.condensed().or(story.said.as_deref()) {
+        text.push_str(&format!("\n> {quoted}"));
     }
-    text = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-    text.push_str(&format!("\n{}", story.link));
+    chat_text(text, &story.link)
+}
+
+/// `text` with its link, `&`, `<` and `>` escaped as Slack asks.
+fn chat_text(text: String, link: &str) -> Value {
+    let mut text = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+    text.push_str(&format!("\n{link}"));
     json!({ "text": text })
 }
 

@@ -168,6 +168,7 @@ impl Harness {
             working_hours: None,
             removed_at: None,
             email_notifications: db::domain::EmailChoice::WorkingHours,
+            away_until: None,
         };
         assert!(db.users().insert(&row).await.unwrap());
         let user = row.user();

@@ -1,7 +1,8 @@
 //! Several server processes on one PostgreSQL (a private cluster per test) and, where they
 //! share clips, one SeaweedFS: they start together on an empty database, a job whose process
 //! died is finished by another once its lease runs out, what one process writes the others
-//! read, and the sign-in limit holds across them.
+//! read, the sign-in limit holds across them, and a check-in round run by three processes,
+//! one of which dies mid-round, asks each person once.
 
 use std::time::Duration;
 
@@ -9,10 +10,13 @@ use offbeat_tests::http::{get, request, tus_patch};
 use offbeat_tests::postgres::PgCluster;
 use offbeat_tests::seaweedfs::SeaweedFs;
 use offbeat_tests::server::{Backend, ServerProc};
+use offbeat_tests::smtp::SmtpServer;
 use offbeat_tests::speech::{transcribe_args, wait_for_transcript};
 use offbeat_tests::wait::wait_until;
+use offbeat_tests::webhook_receiver::WebhookReceiver;
 use serde_json::json;
 
+use crate::checkins::{hours_a_minute_ahead, ok};
 use crate::transcripts::{encode, speech_of};
 
 #[test]
@@ -293,5 +297,128 @@ fn a_recorded_take_through_a_round_robin_balancer_keeps_its_first_link_when_its_
         clip["media"]["sha256"],
         hex_sha256(&local).as_str(),
         "byte for byte the take"
+    );
+}
+
+#[test]
+fn a_round_run_by_three_processes_asks_each_person_once_though_one_dies_mid_round() {
+    let postgres = PgCluster::start();
+    let smtp = SmtpServer::start();
+    let hooks = WebhookReceiver::start();
+    let url = postgres.url();
+    let mail = smtp.url();
+    let flags = [
+        "--database-url",
+        url.as_str(),
+        "--job-lease-secs",
+        "3",
+        "--smtp-url",
+        mail.as_str(),
+        "--webhook-allow-private",
+    ];
+    let mut first = ServerProc::start(Backend::Local, &flags);
+    let second = first.another();
+    let third = first.another();
+    let lead = first.add_admin("lead@example.com", "Bea Berlin", "Europe/Berlin", "Default");
+    let manu = first.add_user("manu@example.com", "Manu Manila", "Asia/Manila", "Default");
+    let sam = first.add_user("sam@example.com", "Sam Sao Paulo", "America/Sao_Paulo", "Default");
+    let people = [&lead, &manu, &sam];
+    for (who, zone) in people.iter().zip([
+        chrono_tz::Europe::Berlin,
+        chrono_tz::Asia::Manila,
+        chrono_tz::America::Sao_Paulo,
+    ]) {
+        let (hours, _) = hours_a_minute_ahead(zone);
+        ok(
+            &second,
+            who,
+            "PATCH",
+            "/api/v1/me",
+            Some(json!({ "working_hours": hours })),
+        );
+        ok(
+            &third,
+            who,
+            "PATCH",
+            "/api/v1/me/notifications",
+            Some(json!({ "email": "immediate" })),
+        );
+    }
+    let hook = ok(
+        &first,
+        &lead,
+        "POST",
+        "/api/v1/webhooks",
+        Some(json!({
+            "url": format!("{}/hook", hooks.url),
+            "events": ["checkin.asked", "checkin.completed"],
+            "format": "standard",
+        })),
+    );
+    let secret = hook["secret"].as_str().unwrap().to_owned();
+    ok(
+        &first,
+        &lead,
+        "POST",
+        "/api/v1/checkins",
+        Some(json!({
+            "title": "Stand-up",
+            "questions": ["What is in your way?"],
+            "members": [lead.id, manu.id, sam.id],
+            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "answer_within_minutes": 1,
+        })),
+    );
+    let asks = |who: &offbeat_tests::server::TestUser| {
+        smtp.mail()
+            .into_iter()
+            .filter(|m| m.to.contains(&who.email) && m.subject.starts_with("Stand-up — due by"))
+            .count()
+    };
+
+    // The moment the first person is asked, one process dies (with whatever it had claimed).
+    wait_until("the first ask", Duration::from_secs(150), || {
+        people.iter().any(|who| asks(who) > 0).then_some(())
+    });
+    first.kill();
+    for who in people {
+        wait_until("every ask", Duration::from_secs(60), || (asks(who) > 0).then_some(()));
+    }
+    let completed = hooks.wait_for("/hook", "checkin.completed", 1, Duration::from_secs(180));
+    assert_eq!(
+        completed[0].verified(&secret)["data"]["missed"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    // Long enough for any lease the dead process held to run out and its job to run again.
+    std::thread::sleep(Duration::from_secs(8));
+
+    for who in people {
+        assert_eq!(asks(who), 1, "{} asked by mail once", who.email);
+    }
+    let mut asked: Vec<String> = hooks
+        .of("/hook", "checkin.asked")
+        .iter()
+        .map(|d| {
+            d.verified(&secret)["data"]["member"]["name"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    asked.sort();
+    assert_eq!(
+        asked,
+        ["Bea Berlin", "Manu Manila", "Sam Sao Paulo"],
+        "one delivery per person asked"
+    );
+    assert_eq!(hooks.of("/hook", "checkin.completed").len(), 1, "the round closed once");
+    assert_eq!(postgres.psql("SELECT count(*) FROM checkin_rounds"), "1", "one round");
+    assert_eq!(
+        postgres.psql("SELECT count(*) FROM jobs WHERE kind = 'checkin' AND state <> 'done'"),
+        "0",
+        "every step of the round ran to its end"
     );
 }

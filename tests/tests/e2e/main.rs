@@ -8,6 +8,7 @@
 mod accounts_sharing;
 mod api_contract;
 mod backups;
+mod checkins;
 mod cluster;
 mod command_line;
 mod hostile_clients;
@@ -20,6 +21,7 @@ mod recorder_capture;
 mod recorder_convert;
 mod server_storage;
 mod server_webm;
+mod summaries;
 mod threads;
 mod transcripts;
 mod uploads;

@@ -6,18 +6,22 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use offbeat_tests::file_server::{FileServer, Serving};
-use offbeat_tests::speech::whisper_model;
+use offbeat_tests::speech::{summary_model, whisper_model};
 use offbeat_tests::tools::workspace_bin;
 use sha2::{Digest, Sha256};
 
 const FILE: &str = "ggml-tiny.en.bin";
 
 fn fetch(data: &Path, base: &str, sha256: Option<&str>) -> Output {
+    fetch_model(data, "tiny.en", base, sha256)
+}
+
+fn fetch_model(data: &Path, name: &str, base: &str, sha256: Option<&str>) -> Output {
     let mut command = Command::new(workspace_bin("server"));
     command
         .arg("--data-dir")
         .arg(data)
-        .args(["models", "fetch", "tiny.en", "--base-url", base]);
+        .args(["models", "fetch", name, "--base-url", base]);
     if let Some(sha256) = sha256 {
         command.args(["--sha256", sha256]);
     }
@@ -99,4 +103,28 @@ fn models_fetch_keeps_only_a_whole_file_with_the_right_sha256() {
         .unwrap();
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("--sha256"));
+}
+
+#[test]
+fn models_fetch_keeps_a_summary_model_under_its_publisher_file_name() {
+    // The test model stands in for SmolLM2-1.7B on the mirror: the published sha256 refuses it,
+    // its own is kept under the file name the publisher uses (what --summary-model then names).
+    const SUMMARY_FILE: &str = "SmolLM2-1.7B-Instruct-Q4_K_M.gguf";
+    let model = std::fs::read(summary_model()).unwrap();
+    let sha256 = hex::encode(Sha256::digest(&model));
+    let data = tempfile::tempdir().unwrap();
+    let mirror = FileServer::start(SUMMARY_FILE, model, Serving::Whole);
+
+    let refused = fetch_model(data.path(), "smollm2-1.7b-instruct", &mirror.base, None);
+    assert!(!refused.status.success());
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        why.contains("is not the published smollm2-1.7b-instruct model"),
+        "{why}"
+    );
+    assert!(models_dir_files(data.path()).is_empty());
+
+    let fetched = fetch_model(data.path(), "smollm2-1.7b-instruct", &mirror.base, Some(&sha256));
+    assert!(fetched.status.success(), "{}", String::from_utf8_lossy(&fetched.stderr));
+    assert_eq!(models_dir_files(data.path()), [SUMMARY_FILE]);
 }

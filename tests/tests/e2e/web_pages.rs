@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use offbeat_tests::http::{get, request, urlencode};
 use offbeat_tests::server::{Backend, ServerProc, TEST_PASSWORD, TestUser};
-use offbeat_tests::speech::{transcribing_server, wait_for_transcript};
+use offbeat_tests::speech::{summarize_args, transcribe_args, transcribing_server, wait_for_transcript};
 use offbeat_tests::tools::{recorder, require, run_ok, speech};
 use serde_json::{Value, json};
 
@@ -521,4 +521,120 @@ fn the_everyday_loop_shares_keeps_up_and_stays_accessible() {
     .json();
     assert_eq!(after["visibility"], "link");
     assert_eq!(after["sharing"]["outsiders_see"], "message");
+}
+
+/// A check-in in the browser (tests/web/checkin.mjs): a member answers from the dashboard's
+/// card by voice and the round fills in without a reload; the round page passes axe-core at
+/// 1280 and 390 px, light and dark.
+#[test]
+fn a_member_answers_the_stand_up_from_the_dashboard_by_voice() {
+    let server = transcribing_server();
+    let lead = server.add_admin("lead@example.com", "Bea Berlin", "Europe/Berlin", "Default");
+    let manu = server.add_user("manu@example.com", "Manu Manila", "Asia/Manila", "Default");
+    let dani = server.add_user("dani@example.com", "Dani Davao", "Asia/Manila", "Default");
+    // Both work every day from midnight, and have the whole day to answer: asked at once.
+    let day = json!(["00:00", "23:59"]);
+    let hours = json!({ "mon": day, "tue": day, "wed": day, "thu": day, "fri": day, "sat": day, "sun": day });
+    for who in [&manu, &dani] {
+        let set = request(
+            "PATCH",
+            &server.api("/api/v1/me"),
+            &[("Authorization", &as_user(who)), ("Content-Type", "application/json")],
+            Some(json!({ "working_hours": hours }).to_string().as_bytes()),
+        );
+        assert_eq!(set.status, 200, "{}", String::from_utf8_lossy(&set.body));
+    }
+    post_json(
+        &server,
+        &lead,
+        "/api/v1/checkins",
+        &json!({
+            "title": "Stand-up",
+            "questions": ["What did you do yesterday?", "What is in your way?"],
+            "members": [manu.id, dani.id],
+            "days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "answer_within_minutes": 1440,
+            "time_zone": "Asia/Manila",
+        }),
+    );
+    let due = offbeat_tests::wait::wait_until("Manu asked", Duration::from_secs(60), || {
+        let due = request(
+            "GET",
+            &server.api("/api/v1/checkins/due"),
+            &[("Authorization", &as_user(&manu))],
+            None,
+        )
+        .json();
+        due["due"].as_array().and_then(|d| d.first().cloned())
+    });
+    let speech = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/speech48k.wav");
+    node(
+        "checkin.mjs",
+        &json!({
+            "base": server.url,
+            "password": TEST_PASSWORD,
+            "lead": { "email": lead.email },
+            "manu": { "email": manu.email },
+            "dani": { "token": dani.token },
+            "roundId": due["round_id"],
+            "speechWav": speech,
+            "axe": web_dir().join("node_modules/axe-core/axe.min.js"),
+            "artifacts": artifacts(),
+        }),
+    );
+    // What the page showed is what the API says: both answered, in the order they came.
+    let round = request(
+        "GET",
+        &server.api(&format!(
+            "/api/v1/checkins/rounds/{}",
+            due["round_id"].as_str().unwrap()
+        )),
+        &[("Authorization", &as_user(&lead))],
+        None,
+    )
+    .json();
+    assert_eq!(round["state"], "closed", "{round}");
+    let states: Vec<&str> = round["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["answered", "answered"], "{round}");
+    assert!(artifacts().join("checkin-round-open-390-dark.png").is_file());
+}
+
+/// A summary in the browser (tests/web/summary.mjs): it appears on the open page without a
+/// reload, marked as generated here; chapters seek the player; axe-core at 1280 and 390 px,
+/// light and dark; the owner's rewrite is theirs.
+#[test]
+fn a_summary_appears_on_the_open_page_and_its_chapters_seek() {
+    let dir = tempfile::tempdir().unwrap();
+    let speech = crate::summaries::three_topics(dir.path());
+    let mut flags = transcribe_args();
+    flags.extend(summarize_args());
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let server = ServerProc::start(Backend::Local, &flags);
+    let clip = server.upload_file(&speech);
+    let id = clip["id"].as_str().unwrap();
+    let own = "Migration done, three designers in the final round, Lisbon in March.";
+    node(
+        "summary.mjs",
+        &json!({
+            "base": server.url,
+            "password": TEST_PASSWORD,
+            "email": server.user.email,
+            "pageUrl": clip["page_url"],
+            "ownSummary": own,
+            "axe": web_dir().join("node_modules/axe-core/axe.min.js"),
+            "artifacts": artifacts(),
+        }),
+    );
+    let summary = get(&server.api(&format!("/api/v1/clips/{id}/summary"))).json();
+    assert_eq!(
+        (summary["source"].as_str(), summary["summary"].as_str()),
+        (Some("edited"), Some(own)),
+        "{summary}"
+    );
+    assert!(artifacts().join("summary-390-dark.png").is_file());
 }

@@ -2,8 +2,8 @@
 -- were three tables, each with its own claim, lease and retry columns; they become kinds of job
 -- in one table, claimed, renewed, retried and given up by the same SQL. What a job is about is
 -- in plain columns ('' where it does not apply): a clip to transcribe, or an event (`event`,
--- `clip_id`, `reply_id`, `actor_id`) to tell a member (`target`, for mail) or a webhook
--- (`target`, for deliveries). A job's id is what its retries are recognised by: a mail's
+-- `clip_id`, `reply_id`, `actor_id`, `subject`) to tell a member (`target`, for mail) or a
+-- webhook (`target`, for deliveries). A job's id is what its retries are recognised by: a mail's
 -- Message-ID, a delivery's webhook-id.
 CREATE TABLE jobs (
     id                TEXT PRIMARY KEY,
@@ -13,6 +13,7 @@ CREATE TABLE jobs (
     clip_id           TEXT NOT NULL DEFAULT '',     -- the clip, or the message (thread) told of
     reply_id          TEXT NOT NULL DEFAULT '',
     actor_id          TEXT NOT NULL DEFAULT '',     -- who did it ('' for a guest)
+    subject           TEXT NOT NULL DEFAULT '',     -- what else it is about (a check-in round)
     state             TEXT NOT NULL,                -- pending | running | done | dropped | failed
     attempts          INTEGER NOT NULL DEFAULT 0,   -- turns taken (a crash mid-turn counts)
     run_after         TEXT NOT NULL,                -- not claimed before
@@ -24,7 +25,9 @@ CREATE TABLE jobs (
     finished_at       TEXT,                         -- done (transcript stored, mail sent, delivered)
     created_at        TEXT NOT NULL,
     updated_at        TEXT NOT NULL,
-    UNIQUE (kind, target, event, clip_id, reply_id)
+    -- One job per thing to do: the same event told twice to the same place is one job. The
+    -- actor is part of it because a check-in round tells one webhook of each person asked.
+    UNIQUE (kind, target, event, clip_id, reply_id, actor_id, subject)
 );
 
 CREATE INDEX jobs_due ON jobs (kind, state, run_after);

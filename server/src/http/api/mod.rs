@@ -2,6 +2,7 @@
 //! each handler's `#[utoipa::path]`) are registered in `http/mod.rs`.
 
 pub mod auth;
+pub mod checkins;
 pub mod clips;
 pub mod health;
 pub mod media;
@@ -10,6 +11,7 @@ pub mod posters;
 pub mod profile;
 pub mod search;
 pub mod sharing;
+pub mod summaries;
 pub mod threads;
 pub mod transcripts;
 pub mod uploads;

@@ -27,6 +27,9 @@ const ASSETS: &[(&str, &str, &str)] = &[
     asset!("profile.js", JS),
     asset!("members.js", JS),
     asset!("webhooks.js", JS),
+    asset!("checkins.js", JS),
+    asset!("round.js", JS),
+    asset!("summary.js", JS),
 ];
 
 /// Changes whenever an asset does, so pages can ask for `?v=` and caches can keep them long.

@@ -15,16 +15,17 @@ use crate::auth::{Credential, Viewer};
 use crate::error::AppError;
 use crate::http::pages::avatar::avatar;
 use crate::http::pages::live_parts::version_of;
-use crate::http::pages::when::viewer_time;
+use crate::http::pages::when::{moment_in, short_day, viewer_time};
 use crate::http::viewer::transport;
 use crate::services::accounts::{check_password, start_session};
 use crate::services::cards::{self, Card};
+use crate::services::checkins::rounds::{self as checkin_rounds, DueView, OpenRound};
 use crate::services::clips::{self, ClipView};
 use crate::services::search::{self, SearchResults};
 use crate::services::threads;
 use crate::state::AppState;
 use db::clips::Listed;
-use db::domain::{TranscriptStatus, User, clock};
+use db::domain::{AskState, TranscriptStatus, User, clock};
 
 /// How many of the newest messages the dashboard lists.
 const LISTED: i64 = 40;
@@ -131,6 +132,8 @@ async fn render(
         .map(|t| t.root)
         .collect();
     let [inbox_cards, mine, team] = cards::cards(state, [inbox_clips, mine, team], &unheard).await?;
+    let due = checkin_rounds::due(state, viewer).await?;
+    let open = checkin_rounds::open_rounds(state, viewer).await?;
     Ok(super::private_page(
         "Dashboard",
         Some(csrf),
@@ -160,6 +163,7 @@ async fn render(
                 label { input type="checkbox" name="show" value="unheard" checked[filters.show == Show::Unheard]; " only unheard" }
                 button type="submit" { "Show" }
             }
+            @if !due.is_empty() || !open.is_empty() { (checkin_cards(&due, &open, zone)) }
             (card_list("inbox", "Inbox", "Nothing new: you have heard everything.", &inbox_cards, zone))
             @if filters.show == Show::Everything {
                 @match &author_name {
@@ -179,7 +183,7 @@ fn search_results(q: &str, found: &SearchResults, zone: chrono_tz::Tz) -> Markup
     html! {
         section.results aria-label="Search results" {
             h2 { "Results for “" (q) "”" }
-            @if found.results.is_empty() { p.status { "Nothing found." } }
+            @if found.results.is_empty() && found.answers.is_empty() { p.status { "Nothing found." } }
             ol {
                 @for hit in &found.results {
                     @let at = hit.start_ms.unwrap_or(0);
@@ -195,9 +199,45 @@ fn search_results(q: &str, found: &SearchResults, zone: chrono_tz::Tz) -> Markup
                         p { (PreEscaped(&hit.snippet_html)) }
                     }
                 }
+                @for hit in &found.answers {
+                    li {
+                        a href=(hit.url) { (hit.title) " · " (short_day(&hit.date)) " · a check-in answer" }
+                        p { (PreEscaped(&hit.snippet_html)) }
+                    }
+                }
             }
         }
     }
+}
+
+/// What check-ins ask of the viewer ("Stand-up — due by 13:00") and the team's open rounds,
+/// one card each; kept current like the rest.
+fn checkin_cards(due: &[DueView], open: &[OpenRound], zone: chrono_tz::Tz) -> Markup {
+    let inner = html! {
+        h2 #checkins-heading { "Check-ins" }
+        ul.cards {
+            @for item in due {
+                li.card.unheard {
+                    div.card-body {
+                        h3 { a href=(item.page_url) { (item.title) " — due by " (moment_in(item.due_at.instant(), Some(zone))) } }
+                        p.meta { "Your answer, by voice, video or text: " (item.questions.join(" · ")) }
+                    }
+                }
+            }
+            @for open in open.iter().filter(|o| !due.iter().any(|d| d.round_id == o.round.id)) {
+                @let answered = open.round.people.iter().filter(|p| p.state == AskState::Answered).count();
+                @let asked = open.round.people.iter().filter(|p| p.state != AskState::Away).count();
+                li.card {
+                    div.card-body {
+                        h3 { a href=(open.round.page_url) { (open.title) " · " (short_day(&open.round.date)) } }
+                        p.meta { (answered) " of " (asked) " answered · open until " (moment_in(open.round.closes_at.instant(), Some(zone))) }
+                    }
+                }
+            }
+        }
+    };
+    let v = version_of(&inner);
+    html! { section #checkins data-live data-v=(v) aria-labelledby="checkins-heading" { (inner) } }
 }
 
 /// A section of message cards that keeps itself current (`live.js`, by its version).
@@ -240,9 +280,10 @@ fn message_card(card: &Card, zone: chrono_tz::Tz) -> Markup {
                     @if clip.media.has_video { " · video" }
                     " · " (match card.replies { 0 => "no replies".to_owned(), 1 => "1 reply".to_owned(), n => format!("{n} replies") })
                 }
-                @match &card.opening {
-                    Some(opening) => p.opening { "“" (opening) "”" },
-                    None => p.opening.status { (transcript_state(clip.transcript.status)) },
+                @match (&card.summary, &card.opening) {
+                    (Some(summary), _) => p.opening.summary-line { (summary) },
+                    (None, Some(opening)) => p.opening { "“" (opening) "”" },
+                    (None, None) => p.opening.status { (transcript_state(clip.transcript.status)) },
                 }
             }
         }

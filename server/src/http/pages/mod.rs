@@ -5,7 +5,9 @@
 pub(crate) mod api_docs;
 pub(crate) mod assets;
 mod avatar;
+pub(crate) mod checkins;
 pub(crate) mod conditional;
+mod conversation;
 pub(crate) mod dashboard;
 mod forms;
 pub(crate) mod join;
@@ -15,6 +17,7 @@ pub(crate) mod oembed;
 pub(crate) mod page;
 mod profile_form;
 mod recording;
+pub(crate) mod round;
 pub(crate) mod settings;
 pub(crate) mod unsubscribe;
 mod webhooks;
@@ -77,6 +80,7 @@ fn site_header(signed_in: bool) -> maud::Markup {
             @if signed_in {
                 nav aria-label="Main" {
                     a href="/" { "Dashboard" }
+                    a href="/checkins" { "Check-ins" }
                     a href="/members" { "Members" }
                     a href="/settings" { "Settings" }
                 }

@@ -17,12 +17,14 @@ use super::{Chrome, urlencode};
 use crate::auth::{Credential, Viewer};
 use crate::http::headers::Framing;
 use crate::http::pages::avatar::avatar;
+use crate::http::pages::conversation::Conversation;
 use crate::http::pages::live_parts::{live_part, version_of};
-use crate::http::pages::when::{author_local, moment_in, pretty_local, seen_time};
+use crate::http::pages::when::{author_local, moment_in, seen_time};
 use crate::services::message::{self, Entry, Found, MessageView};
-use crate::services::threads::{self, Content, Message};
+use crate::services::summaries::SummaryView;
+use crate::services::threads::Message;
 use crate::state::AppState;
-use db::domain::{OutsidersSee, Visibility, clock};
+use db::domain::{OutsidersSee, SummarySource, SummaryState, Visibility, clock};
 
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
@@ -143,6 +145,9 @@ impl Page<'_> {
         if self.owner_controls {
             scripts.push("sharing.js");
         }
+        if self.summary_controls() {
+            scripts.push("summary.js");
+        }
         let body = html! {
             main.clip #content data-share=[self.view.token.as_deref()] data-peaks=(self.api("/peaks")) data-duration-ms=(clip.duration_ms) {
                 @if !self.embed { (self.heading()) }
@@ -150,6 +155,7 @@ impl Page<'_> {
                 @if !self.embed {
                     @if self.owner_controls { (self.sharing_panel()) }
                     (self.heard())
+                    (self.summary_panel())
                     (self.transcript_panel())
                     (self.thread_section())
                 }
@@ -345,6 +351,89 @@ impl Page<'_> {
         }
     }
 
+    /// Whether the viewer may write, clear or ask again for the summary here.
+    fn summary_controls(&self) -> bool {
+        self.csrf.is_some() && self.view.summary.as_ref().is_some_and(|s| s.can_edit)
+    }
+
+    /// The summary above the transcript — marked as generated on this server, or as its
+    /// owner's — its chapters (which seek, and mark the waveform) and action items; while it is
+    /// being made, a line saying so; the owner's controls.
+    fn summary_panel(&self) -> Markup {
+        let Some(summary) = &self.view.summary else {
+            return html! {};
+        };
+        let controls = self.summary_controls();
+        let shown = match summary.state {
+            SummaryState::Off => controls,
+            SummaryState::Pending | SummaryState::Ready | SummaryState::Failed => true,
+        };
+        let inner = html! {
+            @if shown {
+                h2 #summary-heading tabindex="-1" { "Summary" }
+                @match summary.state {
+                    SummaryState::Ready => {
+                        p.byline.generated {
+                            @match summary.source {
+                                SummarySource::Generated => { "Generated on this server"
+                                    @if let Some(model) = &summary.model { " by " (model) } ". It may be wrong: the recording is what was said." }
+                                SummarySource::Edited => { "Written by the message's owner." }
+                            }
+                        }
+                        @if !summary.summary.is_empty() { p.summary-text { (summary.summary) } }
+                        @if !summary.chapters.is_empty() {
+                            h3 #chapters-heading { "Chapters" }
+                            ol.chapters aria-labelledby="chapters-heading" {
+                                @for chapter in &summary.chapters {
+                                    li { button type="button" data-start-ms=(chapter.start_ms) {
+                                        span.t { (clock(chapter.start_ms)) } (chapter.title)
+                                    } }
+                                }
+                            }
+                        }
+                        @if !summary.action_items.is_empty() {
+                            h3 #actions-heading { "Action items" }
+                            ul.action-items aria-labelledby="actions-heading" {
+                                @for item in &summary.action_items {
+                                    li { (item.text) @if let Some(owner) = &item.owner { " " span.owner { "— " (owner) } } }
+                                }
+                            }
+                        }
+                    }
+                    SummaryState::Pending => p.status { "Being summarised on this server, after the transcript: it appears here by itself." },
+                    SummaryState::Failed => p.status { "No summary: " (summary.reason.as_deref().unwrap_or("the model failed")) "." },
+                    SummaryState::Off => p.status { "No summary" @if let Some(why) = &summary.reason { " (" (why) ")" } "." },
+                }
+                @if controls { (self.summary_form(summary)) }
+            }
+        };
+        let v = version_of(&inner);
+        html! { section.summary #summary data-live data-v=(v) aria-labelledby="summary-heading" { (inner) } }
+    }
+
+    /// The owner's summary controls: write it, clear it, ask the model again.
+    fn summary_form(&self, summary: &SummaryView) -> Markup {
+        let url = self.api("/summary");
+        html! {
+            div.summary-actions role="group" aria-label="The summary" data-url=(url) {
+                details {
+                    summary { "Edit the summary" }
+                    form #summary-form {
+                        label { "Summary" textarea name="summary" rows="4" maxlength="2000" { (summary.summary) } }
+                        div.form-row { button.primary type="submit" { "Save the summary" } }
+                    }
+                }
+                @if summary.state != SummaryState::Off {
+                    button type="button" data-summary-action="clear" { "Clear" }
+                }
+                @if summary.state != SummaryState::Pending {
+                    button type="button" data-summary-action="regenerate" { "Summarise again" }
+                }
+                p.status role="status" {}
+            }
+        }
+    }
+
     fn transcript_panel(&self) -> Markup {
         let inner = html! {
             h2 { "Transcript" }
@@ -368,13 +457,16 @@ impl Page<'_> {
 
     fn thread_section(&self) -> Markup {
         let replies: &[Message] = self.view.thread.as_ref().map_or(&[], |t| &t.root.replies);
-        let mut flat = Vec::new();
-        flatten(replies, 0, None, "media", &mut flat);
+        let conversation = Conversation {
+            viewer_zone: self.viewer_zone,
+            viewer_id: self.viewer_id,
+            may_reply: self.view.may_reply,
+        };
         html! {
             section.thread aria-labelledby="replies-heading" {
                 h2 #replies-heading { "Replies" }
                 ol.conversation #conversation data-live="items" {
-                    @for entry in &flat { (self.reply_item(entry)) }
+                    (conversation.items(replies, "media"))
                 }
                 p.status.no-replies { "No replies yet." }
                 @if self.view.may_reply { (self.reply_form()) }
@@ -408,113 +500,6 @@ impl Page<'_> {
                 p.status role="status" {}
             }
         }
-    }
-
-    /// One message of the conversation: who, when, what, and what can be done with it.
-    fn reply_item(&self, entry: &Flat<'_>) -> Markup {
-        let message = entry.message;
-        let id = message.place.as_ref().map_or("", |p| p.reply_id.as_str());
-        let media_id = format!("m-{id}");
-        let author = message.author_name();
-        let zone = match &message.author {
-            threads::AuthorView::Member { time_zone, .. } => Some(time_zone.as_str()),
-            threads::AuthorView::Teammate { .. } | threads::AuthorView::Guest { .. } => None,
-        };
-        let is_clip = matches!(message.content, Content::Clip { .. });
-        let own_text = matches!(message.content, Content::Text { .. })
-            && matches!((&message.author, self.viewer_id), (threads::AuthorView::Member { id: author, .. }, Some(viewer)) if author == viewer);
-        let inner = html! {
-            article aria-label={ "Reply from " (author) } {
-                (avatar(author))
-                div.body {
-                    p.byline {
-                        strong { (author) } " · "
-                        (seen_time(message.created_at, self.viewer_zone))
-                        @if let Some(zone) = zone && Some(zone) != self.viewer_zone.map(|z| z.name()) {
-                            " · their time " (pretty_local(message.created_at_local)) " (" (zone) ")"
-                        }
-                        @if let Some(parent) = entry.answering { " · answering " (parent) }
-                        @if let Some(place) = &message.place && let (Some(ms), Some(label)) = (place.anchor_ms, &place.anchor) {
-                            " · " button.chip type="button" data-seek-ms=(ms) data-target=(entry.parent_media) { "at " (label) }
-                        }
-                    }
-                    @match &message.content {
-                        Content::Clip { clip, transcript_snippet, duration_ms } => {
-                            @let seen = seen_url(&clip.url);
-                            div.reply-player {
-                                @if clip.media.has_video {
-                                    video id=(media_id) controls preload="none" src=(clip.media_url) data-seen=(seen)
-                                        aria-label={ "Video reply from " (author) } poster=[clip.poster_url.as_deref()] {}
-                                } @else {
-                                    audio id=(media_id) controls preload="none" src=(clip.media_url) data-seen=(seen)
-                                        aria-label={ "Voice reply from " (author) } {}
-                                }
-                                // Known before it is played (the player loads nothing until then).
-                                span.duration aria-label="Length" { (clock(*duration_ms)) }
-                            }
-                            @if let Some(snippet) = transcript_snippet { p.said { (snippet) } }
-                        }
-                        Content::Text { text } => p.said { (text) },
-                        Content::Deleted => p.status { "(deleted)" },
-                    }
-                    @if (self.view.may_reply && !matches!(message.content, Content::Deleted)) || own_text {
-                        div.reply-actions {
-                            @if self.view.may_reply && !matches!(message.content, Content::Deleted) {
-                                button.answer type="button" data-reply=(id) data-author=(author)
-                                    data-media=[is_clip.then_some(media_id.as_str())] { "Reply" }
-                            }
-                            @if own_text {
-                                button.delete-reply type="button" data-url={ "/api/v1/replies/" (id) } { "Delete" }
-                            }
-                        }
-                    }
-                }
-            }
-        };
-        let v = version_of(&inner);
-        html! { li id={ "r-" (id) } data-v=(v) data-depth=(entry.depth.min(3)) { (inner) } }
-    }
-}
-
-/// A reply in the conversation's reading order, with where it sits.
-struct Flat<'a> {
-    message: &'a Message,
-    depth: usize,
-    /// Who it answers, when that is a reply rather than the message.
-    answering: Option<&'a str>,
-    /// The player its "at 1:23" chip seeks: the nearest voice or video it answers.
-    parent_media: String,
-}
-
-/// The tree of replies as one list, each answer right after what it answers.
-fn flatten<'a>(
-    replies: &'a [Message],
-    depth: usize,
-    answering: Option<&'a str>,
-    parent_media: &str,
-    out: &mut Vec<Flat<'a>>,
-) {
-    for message in replies {
-        let id = message.place.as_ref().map_or("", |p| p.reply_id.as_str());
-        out.push(Flat {
-            message,
-            depth,
-            answering,
-            parent_media: parent_media.to_owned(),
-        });
-        let media = match message.content {
-            Content::Clip { .. } => format!("m-{id}"),
-            _ => parent_media.to_owned(),
-        };
-        flatten(&message.replies, depth + 1, Some(message.author_name()), &media, out);
-    }
-}
-
-/// Where a player reports a play of the clip at `clip_url` (which may carry `?share=`).
-fn seen_url(clip_url: &str) -> String {
-    match clip_url.split_once('?') {
-        Some((path, query)) => format!("{path}/seen?{query}"),
-        None => format!("{clip_url}/seen"),
     }
 }
 

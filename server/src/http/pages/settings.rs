@@ -39,6 +39,17 @@ pub async fn settings_page(State(state): State<AppState>, viewer: Viewer) -> Res
                 button type="submit" { "Save" }
                 p.status role="status" #profile-status {}
             }
+            h2 { "Away" }
+            form.profile #away-form {
+                p { "While you are away, check-ins do not ask you and nobody waits for your answer." }
+                label { "Away until (and including) "
+                    input type="date" name="away_until" value=[user.away_until.map(|d| d.format("%Y-%m-%d").to_string())]; }
+                div.form-row {
+                    button type="submit" { "Set away" }
+                    button type="button" #back-now { "I'm back" }
+                }
+                p.status role="status" #away-status {}
+            }
             h2 { "Email" }
             form.profile #notifications-form {
                 p { "When someone sends a message or replies in a thread you are part of:" }

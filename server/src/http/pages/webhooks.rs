@@ -58,6 +58,9 @@ pub fn webhooks_section(hooks: &[WebhookView], zone: Tz) -> Markup {
                     legend { "Events" }
                     label { input type="checkbox" name="events" value="message.created" checked; " A new message" }
                     label { input type="checkbox" name="events" value="reply.created" checked; " A reply" }
+                    label { input type="checkbox" name="events" value="checkin.asked"; " Someone asked for a check-in" }
+                    label { input type="checkbox" name="events" value="checkin.answered"; " A check-in answered" }
+                    label { input type="checkbox" name="events" value="checkin.completed" checked; " A check-in's round-up" }
                 }
                 fieldset {
                     legend { "Format" }

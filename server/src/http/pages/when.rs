@@ -39,7 +39,34 @@ pub fn seen_time(at: DateTime<Utc>, viewer: Option<Tz>) -> Markup {
     }
 }
 
+/// A round's day (`YYYY-MM-DD`) as a heading says it: "Monday 7 December 2026".
+pub fn long_day(date: &str) -> String {
+    day_as(date, "%A %-d %B %Y")
+}
+
+/// A round's day as a card says it: "Mon 7 Dec 2026".
+pub fn short_day(date: &str) -> String {
+    day_as(date, "%a %-d %b %Y")
+}
+
+fn day_as(date: &str, format: &str) -> String {
+    chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .map_or_else(|_| date.to_owned(), |d| d.format(format).to_string())
+}
+
 /// The `datetime` attribute's form.
 fn machine(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_are_written_out() {
+        assert_eq!(long_day("2026-12-07"), "Monday 7 December 2026");
+        assert_eq!(short_day("2026-12-07"), "Mon 7 Dec 2026");
+        assert_eq!(short_day("not a day"), "not a day");
+    }
 }

@@ -8,16 +8,20 @@
 //! it ([`webhooks`]). The mail and webhook lanes (`workers::mail`, `workers::webhooks`) deliver
 //! them; what both tell is the same [`story::Story`].
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use db::clips::ClipRow;
 use db::domain::{EmailChoice, JobKind, NotificationEvent, User, WorkingHours};
+use db::notifications::EventRow;
 use db::queue::{NewJob, Notice, Work};
 use db::threads::Reply;
 
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, SigningKey};
 
+pub mod checkin_story;
 pub mod story;
 mod unsubscribe;
 pub mod webhooks;
@@ -40,37 +44,128 @@ pub fn due_at(choice: EmailChoice, hours: &WorkingHours, zone: Tz, now: DateTime
     }
 }
 
-/// Turns the events written with new messages and replies into notifications (at most one per
-/// recipient, by their unique key, however many workers do it at once) when mail is on, and
-/// into deliveries to the workspace's webhooks.
+/// Turns the events written with new messages, replies and check-in rounds into mail jobs (at
+/// most one per recipient, by their unique key, however many workers do it at once) when mail
+/// is on, and into deliveries to the workspace's webhooks.
 pub async fn fan_out(state: &AppState) -> AppResult<usize> {
     let events = state.db.notifications().events(50).await?;
     for event in &events {
-        let root = state.db.clips().get(&event.clip_id).await?;
-        let reply = match event.kind {
-            NotificationEvent::MessageCreated => None,
-            NotificationEvent::ReplyCreated => state.db.threads().by_id(&event.reply_id).await?,
-        };
-        if let (Some(root), true) = (&root, state.mailer.is_some()) {
-            match (event.kind, &reply) {
-                (NotificationEvent::MessageCreated, _) => message_created(state, root).await?,
-                (NotificationEvent::ReplyCreated, Some(reply)) => reply_created(state, root, reply).await?,
-                (NotificationEvent::ReplyCreated, None) => {}
-            }
-        }
-        if let Some(workspace) = root.as_ref().and_then(|r| r.workspace_id.as_deref()) {
-            webhooks::queue(state, workspace, event, not_before(event.kind, Utc::now())).await?;
+        if event.subject.is_empty() {
+            message_event(state, event).await?;
+        } else {
+            round_event(state, event).await?;
         }
         state.db.notifications().event_done(event.id).await?;
     }
     Ok(events.len())
 }
 
+/// A new message, or a reply in a message's thread.
+async fn message_event(state: &AppState, event: &EventRow) -> AppResult<()> {
+    let root = state.db.clips().get(&event.clip_id).await?;
+    let reply = match event.kind {
+        NotificationEvent::ReplyCreated => state.db.threads().by_id(&event.reply_id).await?,
+        _ => None,
+    };
+    if let (Some(root), true) = (&root, state.mailer.is_some()) {
+        match (event.kind, &reply) {
+            (NotificationEvent::MessageCreated, _) => message_created(state, root).await?,
+            (NotificationEvent::ReplyCreated, Some(reply)) => reply_created(state, root, reply).await?,
+            _ => {}
+        }
+    }
+    if let Some(workspace) = root.as_ref().and_then(|r| r.workspace_id.as_deref()) {
+        webhooks::queue(state, workspace, event, not_before(event.kind, Utc::now())).await?;
+    }
+    Ok(())
+}
+
+/// Something in a check-in's round: someone asked or reminded (told by mail at once, as it is
+/// already the start of their hours), an answer, a reply, the round closed (its round-up to
+/// everyone it asked, as each chose to hear).
+async fn round_event(state: &AppState, event: &EventRow) -> AppResult<()> {
+    let Some(round) = state.db.checkins().round(&event.subject).await? else {
+        return Ok(());
+    };
+    let Some(checkin) = state.db.checkins().get(&round.checkin_id).await? else {
+        return Ok(());
+    };
+    let notice = Notice {
+        to: String::new(),
+        event: event.kind,
+        clip_id: String::new(),
+        reply_id: event.reply_id.clone(),
+        actor_id: event.actor_id.clone(),
+        subject: round.id.clone(),
+    };
+    if state.mailer.is_some() {
+        let members = state.db.team().members(&checkin.workspace_id).await?;
+        match event.kind {
+            NotificationEvent::CheckinAsked | NotificationEvent::CheckinReminded => {
+                let asked: Vec<&User> = members.iter().filter(|m| m.id == event.actor_id).collect();
+                mail(state, &asked, &notice, Timing::AtOnce).await?;
+            }
+            NotificationEvent::CheckinCompleted => {
+                let people = state.db.checkins().people(&[round.id.as_str()]).await?;
+                let asked: Vec<&User> = members
+                    .iter()
+                    .filter(|m| people.iter().any(|p| p.user_id == m.id))
+                    .collect();
+                mail(state, &asked, &notice, Timing::TheirChoice).await?;
+            }
+            NotificationEvent::ReplyCreated => {
+                let told = round_repliers(state, &round.id, &event.reply_id).await?;
+                let recipients: Vec<&User> = members
+                    .iter()
+                    .filter(|m| m.id != event.actor_id && told.contains(&m.id))
+                    .collect();
+                mail(state, &recipients, &notice, Timing::TheirChoice).await?;
+            }
+            NotificationEvent::CheckinAnswered | NotificationEvent::MessageCreated => {}
+        }
+    }
+    if matches!(
+        event.kind,
+        NotificationEvent::CheckinAsked | NotificationEvent::CheckinAnswered | NotificationEvent::CheckinCompleted
+    ) {
+        webhooks::queue(state, &checkin.workspace_id, event, Utc::now()).await?;
+    }
+    Ok(())
+}
+
+/// Who a reply in a round concerns: the authors of what it answers, up to the answer, and of
+/// the other replies under that answer.
+async fn round_repliers(state: &AppState, round_id: &str, reply_id: &str) -> AppResult<Vec<String>> {
+    let replies = state
+        .db
+        .threads()
+        .of_thread(&db::threads::ThreadRoot::Round(round_id.to_owned()))
+        .await?;
+    let parent_of: HashMap<&str, Option<&str>> = replies
+        .iter()
+        .map(|r| (r.id.as_str(), r.parent_id.as_deref()))
+        .collect();
+    let answer = answer_of(&parent_of, reply_id);
+    Ok(replies
+        .iter()
+        .filter(|r| answer_of(&parent_of, &r.id) == answer)
+        .filter_map(|r| r.author_id().map(str::to_owned))
+        .collect())
+}
+
+/// The answer a reply in a round is under (an answer is its own).
+fn answer_of<'a>(parent_of: &HashMap<&'a str, Option<&'a str>>, mut id: &'a str) -> &'a str {
+    while let Some(Some(parent)) = parent_of.get(id) {
+        id = parent;
+    }
+    id
+}
+
 /// The earliest an event is told: a new message waits out its grace.
 fn not_before(event: NotificationEvent, now: DateTime<Utc>) -> DateTime<Utc> {
     match event {
         NotificationEvent::MessageCreated => now + MESSAGE_GRACE,
-        NotificationEvent::ReplyCreated => now,
+        _ => now,
     }
 }
 
@@ -82,15 +177,15 @@ async fn message_created(state: &AppState, clip: &ClipRow) -> AppResult<()> {
     };
     let members = state.db.team().members(workspace).await?;
     let recipients: Vec<&User> = members.iter().filter(|m| m.id != *author).collect();
-    queue(
-        state,
-        &recipients,
-        NotificationEvent::MessageCreated,
-        &clip.id,
-        "",
-        author,
-    )
-    .await
+    let notice = Notice {
+        to: String::new(),
+        event: NotificationEvent::MessageCreated,
+        clip_id: clip.id.clone(),
+        reply_id: String::new(),
+        actor_id: author.clone(),
+        subject: String::new(),
+    };
+    mail(state, &recipients, &notice, Timing::TheirChoice).await
 }
 
 /// A reply: whoever is part of its thread (posted the message or a reply in it) hears of it.
@@ -100,7 +195,7 @@ async fn reply_created(state: &AppState, root: &ClipRow, reply: &Reply) -> AppRe
         return Ok(());
     };
     let author = reply.author_id().unwrap_or_default();
-    let replies = state.db.threads().of_thread(&root.id).await?;
+    let replies = state.db.threads().of_thread(&reply.root).await?;
     let clip_ids: Vec<&str> = replies.iter().filter_map(Reply::clip_id).collect();
     let reply_clips = state.db.clips().get_many(&clip_ids).await?;
     let mut part_of: Vec<&str> = root.owner_id.iter().map(String::as_str).collect();
@@ -111,43 +206,45 @@ async fn reply_created(state: &AppState, root: &ClipRow, reply: &Reply) -> AppRe
         .iter()
         .filter(|m| m.id != author && part_of.contains(&m.id.as_str()))
         .collect();
-    queue(
-        state,
-        &recipients,
-        NotificationEvent::ReplyCreated,
-        &root.id,
-        &reply.id,
-        author,
-    )
-    .await
+    let notice = Notice {
+        to: String::new(),
+        event: NotificationEvent::ReplyCreated,
+        clip_id: root.id.clone(),
+        reply_id: reply.id.clone(),
+        actor_id: author.to_owned(),
+        subject: String::new(),
+    };
+    mail(state, &recipients, &notice, Timing::TheirChoice).await
 }
 
-async fn queue(
-    state: &AppState,
-    recipients: &[&User],
-    event: NotificationEvent,
-    clip_id: &str,
-    reply_id: &str,
-    actor_id: &str,
-) -> AppResult<()> {
-    let not_before = not_before(event, Utc::now());
+/// When a mail goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Timing {
+    /// As each recipient chose (at once, in their hours, in their digest), unless they chose
+    /// no mail.
+    TheirChoice,
+    /// At once, whatever they chose but `off`: a check-in's ask comes at the start of their
+    /// hours already.
+    AtOnce,
+}
+
+/// Queues `notice` for each of `recipients`, when `timing` says.
+async fn mail(state: &AppState, recipients: &[&User], notice: &Notice, timing: Timing) -> AppResult<()> {
+    let not_before = not_before(notice.event, Utc::now());
     let mut queued = Vec::new();
     for recipient in recipients {
-        if let Some(due) = due_at(
-            recipient.email_notifications,
-            &recipient.working_hours,
-            recipient.zone(),
-            not_before,
-        ) {
+        let due = match (timing, recipient.email_notifications) {
+            (_, EmailChoice::Off) => None,
+            (Timing::AtOnce, _) => Some(not_before),
+            (Timing::TheirChoice, choice) => due_at(choice, &recipient.working_hours, recipient.zone(), not_before),
+        };
+        if let Some(due) = due {
             queued.push(NewJob {
                 // Also the mail's Message-ID, the same however often it is retried.
                 id: db::ids::new_id().map_err(|e| AppError::Internal(anyhow::anyhow!("no randomness: {e}")))?,
                 work: Work::Mail(Notice {
                     to: recipient.id.clone(),
-                    event,
-                    clip_id: clip_id.to_owned(),
-                    reply_id: reply_id.to_owned(),
-                    actor_id: actor_id.to_owned(),
+                    ..notice.clone()
                 }),
                 run_after: due,
             });

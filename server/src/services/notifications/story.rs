@@ -52,9 +52,56 @@ pub struct Story {
     pub length: Option<String>,
     /// The transcript's opening, or the text replied.
     pub said: Option<String>,
+    /// The message's summary, when one is written by the time this is told.
+    pub message_summary: Option<String>,
+    /// The voice or video reply's summary, likewise.
+    pub reply_summary: Option<String>,
+}
+
+/// What a notice tells: news of a message or a reply, or of a check-in's round.
+#[derive(Debug)]
+pub enum Told {
+    Message(Box<Story>),
+    Checkin(Box<super::checkin_story::CheckinStory>),
+}
+
+impl Told {
+    pub fn subject(&self) -> &str {
+        match self {
+            Self::Message(story) => &story.subject,
+            Self::Checkin(story) => &story.subject,
+        }
+    }
+
+    pub fn text(&self) -> String {
+        match self {
+            Self::Message(story) => story.text(),
+            Self::Checkin(story) => story.text(),
+        }
+    }
+
+    pub fn html(&self) -> String {
+        match self {
+            Self::Message(story) => story.html(),
+            Self::Checkin(story) => story.html(),
+        }
+    }
 }
 
 /// What `notice` (queued at `queued_at`) tells, or why it is not told (now).
+pub async fn tell(state: &AppState, notice: &Notice, queued_at: Timestamp) -> AppResult<Result<Told, Untold>> {
+    Ok(if notice.subject.is_empty() {
+        describe(state, notice, queued_at)
+            .await?
+            .map(|s| Told::Message(Box::new(s)))
+    } else {
+        super::checkin_story::describe(state, notice, queued_at)
+            .await?
+            .map(|s| Told::Checkin(Box::new(s)))
+    })
+}
+
+/// What news of a message or a reply (queued at `queued_at`) tells, or why it is not told (now).
 pub async fn describe(state: &AppState, notice: &Notice, queued_at: Timestamp) -> AppResult<Result<Story, Untold>> {
     let Notice {
         event,
@@ -71,6 +118,10 @@ pub async fn describe(state: &AppState, notice: &Notice, queued_at: Timestamp) -
         return Ok(Err(Untold::Dropped("the message was deleted")));
     }
     let (heard_id, recording, reply) = match event {
+        NotificationEvent::CheckinAsked
+        | NotificationEvent::CheckinReminded
+        | NotificationEvent::CheckinAnswered
+        | NotificationEvent::CheckinCompleted => return Ok(Err(Untold::Dropped("not a message's news"))),
         NotificationEvent::MessageCreated => {
             if state.db.threads().by_clip(&root.id).await?.is_some() {
                 return Ok(Err(Untold::Dropped("the message became a reply")));
@@ -142,6 +193,15 @@ pub async fn describe(state: &AppState, notice: &Notice, queued_at: Timestamp) -
             format!("{actor} replied to “{title}”"),
         ),
     };
+    let summary_ids: Vec<&str> = std::iter::once(root.id.as_str())
+        .chain(reply.as_ref().and_then(|r| r.clip_id()))
+        .collect();
+    let mut summaries = crate::services::summaries::ready_lines(state, &summary_ids).await?;
+    let message_summary = summaries.remove(&root.id);
+    let reply_summary = reply
+        .as_ref()
+        .and_then(|r| r.clip_id())
+        .and_then(|id| summaries.remove(id));
     let said = match &reply {
         Some(Reply {
             body: ReplyBody::Text(text),
@@ -166,6 +226,8 @@ pub async fn describe(state: &AppState, notice: &Notice, queued_at: Timestamp) -
         subject,
         what,
         said,
+        message_summary,
+        reply_summary,
     }))
 }
 
@@ -180,9 +242,21 @@ impl Story {
         line
     }
 
+    /// The summary of what is told (the reply's, or the message's when it is the news),
+    /// written on this server.
+    pub fn condensed(&self) -> Option<&str> {
+        match &self.reply {
+            Some(_) => self.reply_summary.as_deref(),
+            None => self.message_summary.as_deref(),
+        }
+    }
+
     /// The story as a mail's plain text.
     pub fn text(&self) -> String {
         let mut text = format!("{}\n\n", self.summary());
+        if let Some(condensed) = self.condensed() {
+            text.push_str(&format!("Summary (generated on the team's server): {condensed}\n\n"));
+        }
         if let Some(said) = &self.said {
             text.push_str(&format!("“{said}”\n\n"));
         }
@@ -194,6 +268,9 @@ impl Story {
     pub fn html(&self) -> String {
         html! {
             p { (self.summary()) }
+            @if let Some(condensed) = self.condensed() {
+                p { strong { "Summary" } " (generated on the team's server): " (condensed) }
+            }
             @if let Some(said) = &self.said { blockquote { "“" (said) "”" } }
             p { a href=(self.link) { "Listen and answer" } }
         }

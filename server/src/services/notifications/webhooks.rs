@@ -26,6 +26,15 @@ use crate::error::{AppError, AppResult, Missing};
 use crate::services::team::require;
 use crate::state::{AppState, SigningKey};
 
+/// What a webhook may be told of.
+pub const SUBSCRIBABLE: [NotificationEvent; 5] = [
+    NotificationEvent::MessageCreated,
+    NotificationEvent::ReplyCreated,
+    NotificationEvent::CheckinAsked,
+    NotificationEvent::CheckinAnswered,
+    NotificationEvent::CheckinCompleted,
+];
+
 /// Webhooks a workspace may have.
 const MAX_PER_WORKSPACE: i64 = 10;
 const MAX_URL_BYTES: usize = 2048;
@@ -115,7 +124,8 @@ pub fn is_public(ip: IpAddr) -> bool {
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
     pub url: String,
-    /// `message.created`, `reply.created`.
+    /// `message.created`, `reply.created`, `checkin.asked`, `checkin.answered`,
+    /// `checkin.completed`.
     pub events: Vec<String>,
     #[serde(default = "standard")]
     pub format: WebhookFormat,
@@ -212,9 +222,10 @@ pub async fn create(state: &AppState, viewer: &Viewer, new: NewWebhook) -> AppRe
     let admin = require(viewer, TeamAction::ManageWebhooks)?;
     let mut events = Vec::new();
     for name in &new.events {
-        let event: NotificationEvent = name.parse().map_err(|_| {
+        let event: NotificationEvent = name.parse().ok().filter(|e| SUBSCRIBABLE.contains(e)).ok_or_else(|| {
             AppError::BadRequest(format!(
-                "{name:?} is not an event; choose from message.created, reply.created"
+                "{name:?} is not an event; choose from {}",
+                SUBSCRIBABLE.map(|e| e.as_str()).join(", ")
             ))
         })?;
         if !events.contains(&event) {
@@ -344,6 +355,7 @@ pub(super) async fn queue(
                 clip_id: event.clip_id.clone(),
                 reply_id: event.reply_id.clone(),
                 actor_id: event.actor_id.clone(),
+                subject: event.subject.clone(),
             }),
             run_after: due,
         });
