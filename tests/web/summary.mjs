@@ -24,6 +24,8 @@ await page.goto(config.pageUrl);
 await page.evaluate(() => { window.notReloaded = true; });
 const before = await page.locator('#summary').innerText();
 check(!before.includes('Generated on this server'), `no summary yet when the page opens ("${before.trim().split('\n').pop()}")`);
+const again = page.getByRole('button', { name: 'Summarise again' });
+check(await again.count() === 0, 'nothing to summarise again before there is a summary');
 
 // The summary arrives while the page is open.
 const text = page.locator('#summary .summary-text');
@@ -32,6 +34,7 @@ check(await page.evaluate(() => window.notReloaded === true), 'the summary appea
 const byline = await page.locator('#summary .byline').innerText();
 check(byline.startsWith('Generated on this server'), `it says where it comes from: "${byline}"`);
 check((await text.innerText()).length > 20, `a summary: "${await text.innerText()}"`);
+check(await again.count() === 1, 'its owner may ask for it again');
 
 // The chapters seek the player.
 const chapters = page.locator('#summary .chapters button');

@@ -426,7 +426,8 @@ impl Page<'_> {
                 @if summary.state != SummaryState::Off {
                     button type="button" data-summary-action="clear" { "Clear" }
                 }
-                @if summary.state != SummaryState::Pending {
+                // Once there has been one to redo (before its transcript there is nothing to ask).
+                @if summary.state != SummaryState::Pending && summary.updated_at.is_some() {
                     button type="button" data-summary-action="regenerate" { "Summarise again" }
                 }
                 p.status role="status" {}
