@@ -47,7 +47,11 @@ form?.addEventListener('submit', async (event) => {
     const invite = await send('POST', '/api/v1/invites', body);
     document.getElementById('invite-url').value = invite.url;
     document.getElementById('invite-made').hidden = false;
-    status.textContent = 'Invite link made: it is shown only now.';
+    status.textContent = invite.mailed
+      ? `Invitation mailed to ${invite.email}. The link is also shown here, only now.`
+      : invite.mail_error
+        ? `Invite link made, but it could not be mailed (${invite.mail_error}): send it yourself — it is shown only now.`
+        : 'Invite link made: it is shown only now.';
   } catch (error) {
     status.textContent = error.message;
   }

@@ -51,9 +51,10 @@ export class Take {
 
   /// A new take for `server` (origin, '' for this one): title, where it goes (a reply's
   /// thread, a check-in's round), media type.
-  static async create({ server, title, replyTo, answerRound, mime }) {
+  /// `csrf`: the session's token, for the service worker to send a take left behind with.
+  static async create({ server, title, replyTo, parent, atMs, answerRound, mime, csrf }) {
     const take = new Take({
-      id: crypto.randomUUID(), server, title, replyTo, answerRound, mime,
+      id: crypto.randomUUID(), server, title, replyTo, parent, atMs, answerRound, mime, csrf,
       chunks: 0, size: 0, recorded: false, uploadUrl: null, pageUrl: null, updated: Date.now(),
     });
     await take.save();
@@ -177,6 +178,18 @@ export class Sender {
     return session.clip;
   }
 
+  /// Takes the take back: the server deletes what it received (its link then says the take
+  /// was cancelled) and this browser forgets it. Offline, the take is forgotten here anyway;
+  /// the server drops what it holds once the take stops arriving.
+  async cancel() {
+    this.take.recorded = true;
+    await this.running;
+    if (this.take.uploadUrl) {
+      try { await fetch(this.take.uploadUrl, { method: 'DELETE', headers: this.headers }); } catch { /* offline */ }
+    }
+    await this.take.remove();
+  }
+
   wentOffline() {
     if (!this.offline) { this.offline = true; this.onOffline(); }
     this.offset = null; // ask the server where it is, next time
@@ -228,6 +241,33 @@ export async function resumeLeftBehind(server, work) {
       if (take.size === 0) { await take.remove(); return; }
       await work(take);
     });
+  }
+}
+
+/// Posts a stored clip where its take was meant to go: a reply in a thread (answering a reply,
+/// at a moment) or an answer to a check-in's round; nothing for a message of its own. Throws
+/// an Error saying why when the server refuses (a reply already posted counts as posted).
+export async function postPlace(clip, { replyTo, parent, atMs, answerRound }, { api, headers }) {
+  const post = (path, body) => fetch(api(path), {
+    method: 'POST',
+    headers: { ...headers, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  let r = null;
+  if (replyTo) {
+    r = await post(`/api/v1/threads/${replyTo}/replies`, {
+      clip_id: clip.id,
+      ...(parent ? { parent_id: parent } : {}),
+      ...(Number.isFinite(atMs) ? { at_ms: atMs } : {}),
+    });
+    // 409: posted already (a take resumed after the reply went out).
+    if (r.status === 409) return;
+  } else if (answerRound) {
+    r = await post(`/api/v1/checkins/rounds/${answerRound}/answers`, { clip_id: clip.id });
+  }
+  if (r && !r.ok) {
+    const what = replyTo ? 'Reply' : 'Answer';
+    throw new Error((await r.json().catch(() => null))?.error?.message || `${what} failed (${r.status})`);
   }
 }
 

@@ -42,6 +42,18 @@ function draw() {
     const at = Number(c.dataset.startMs);
     if (at > 0 && durationMs) ctx.fillRect(Math.round((at / durationMs) * w) - devicePixelRatio, 0, 2 * devicePixelRatio, h);
   }
+  // Reactions at moments of the message (they may arrive while the page is open) mark them too.
+  const reacted = document.querySelectorAll('#message-reactions [data-at-ms]');
+  ctx.fillStyle = getComputedStyle(canvas).getPropertyValue('--reaction') || '#2f9e44';
+  ctx.font = `${12 * devicePixelRatio}px system-ui, sans-serif`;
+  ctx.textAlign = 'center';
+  ctx.textBaseline = 'top';
+  for (const r of reacted) {
+    const x = durationMs ? Math.round((Number(r.dataset.atMs) / durationMs) * w) : 0;
+    ctx.fillRect(x - devicePixelRatio / 2, 14 * devicePixelRatio, devicePixelRatio, h - 14 * devicePixelRatio);
+    ctx.fillText(r.dataset.emoji, Math.min(Math.max(x, 7 * devicePixelRatio), w - 7 * devicePixelRatio), 0);
+  }
+  canvas.dataset.reactionMarks = String(reacted.length);
   canvas.setAttribute('aria-valuenow', String(Math.round(media.currentTime)));
 }
 document.addEventListener('offbeat-updated', draw);
@@ -67,11 +79,14 @@ fetch(page.dataset.peaks).then(r => r.ok ? r.json() : null).then(p => {
 });
 addEventListener('resize', draw);
 
-// `?t=12.5` (from a search result) starts at that moment.
-const startAt = Number(new URLSearchParams(location.search).get('t'));
+// `?t=12.5` (from a search result, a mail) starts at that moment — of the reply `?r=` names,
+// when it does (a mail about an answer to that reply at a moment).
+const opened = new URLSearchParams(location.search);
+const startAt = Number(opened.get('t'));
+const startIn = (opened.get('r') && document.getElementById(`m-${opened.get('r')}`)) || media;
 if (startAt > 0) {
-  const seek = () => { media.currentTime = startAt; };
-  if (media.readyState >= 1) seek(); else media.addEventListener('loadedmetadata', seek, { once: true });
+  const seek = () => { startIn.currentTime = startAt; };
+  if (startIn.readyState >= 1) seek(); else startIn.addEventListener('loadedmetadata', seek, { once: true });
 }
 
 // A reply recorded with the button on this page: the conversation shows it (live.js).
@@ -162,7 +177,23 @@ const form = document.querySelector('form.reply');
 let answered = media; // the player whose moment an "at" reply points to
 const moment = document.getElementById('moment');
 const clockOf = s => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
-const showMoment = () => { if (moment) moment.textContent = clockOf(answered?.currentTime || 0); };
+// The record button answers what the text box answers: the same reply, the same moment.
+const recorder = document.querySelector('offbeat-record[reply-to]');
+function steerRecorder() {
+  if (!recorder || !form) return;
+  const parent = form.elements.parent_id.value;
+  if (parent) recorder.setAttribute('parent', parent); else recorder.removeAttribute('parent');
+  if (form.elements.at_moment.checked && answered) recorder.setAttribute('at-ms', String(Math.round(answered.currentTime * 1000)));
+  else recorder.removeAttribute('at-ms');
+  const heading = document.getElementById('record-heading');
+  const who = document.querySelector('#replying-to strong')?.textContent;
+  if (heading) {
+    const at = recorder.hasAttribute('at-ms') ? ` at ${clockOf(Number(recorder.getAttribute('at-ms')) / 1000)}` : '';
+    heading.textContent = parent ? `Or answer ${who || 'the reply'}${at} by voice, camera or screen` : `Or reply${at} by voice, camera or screen`;
+  }
+}
+const showMoment = () => { if (moment) moment.textContent = clockOf(answered?.currentTime || 0); steerRecorder(); };
+form?.elements.at_moment.addEventListener('change', steerRecorder);
 document.addEventListener('timeupdate', e => { if (e.target === answered) showMoment(); }, true);
 function answer(replyId, author, playerId) {
   form.elements.parent_id.value = replyId || '';
@@ -176,6 +207,8 @@ function answer(replyId, author, playerId) {
   showMoment();
   form.elements.text.focus();
 }
+// A voice reply went out: the next one answers the message again, like a sent text reply.
+document.addEventListener('offbeat-recorded', () => { if (form) { form.elements.at_moment.checked = false; answer(null); } });
 document.querySelector('.thread')?.addEventListener('click', e => {
   const button = e.target.closest('button.answer');
   if (button) answer(button.dataset.reply, button.dataset.author, button.dataset.media);

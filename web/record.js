@@ -1,6 +1,8 @@
 // <offbeat-record>: record a voice, camera or screen message in the browser, upload it, and
 // show its link (or post it as a reply). Attributes:
 //   reply-to="CLIP_ID"   post the recording as a reply to that clip's thread
+//   parent="REPLY_ID"    …answering that reply in it (absent: the clip itself)
+//   at-ms="12500"        …at that moment of what it answers (read when recording starts)
 //   answer-round="ID"    post the recording as the viewer's answer to a check-in's round
 //   title="…"            the new clip's title (without it, a field asks; left empty, the
 //                        transcript's first words become the title)
@@ -39,11 +41,17 @@ class OffbeatRecord extends HTMLElement {
         <meter min="0" max="1" value="0" aria-label="Input level"></meter>
         <span class="timer" role="timer" aria-live="off">0:00</span>
         <button type="button" class="stop">■ Stop</button>
+        <button type="button" class="cancel">✕ Cancel</button>
       </div>
       <p class="status" role="status"></p>
       <div class="done" hidden><a class="link" target="_blank"></a> <button type="button" class="copy">Copy link</button></div>`;
     for (const b of root.querySelectorAll('[data-kind]')) b.addEventListener('click', () => this.start(b.dataset.kind));
     root.querySelector('.stop').addEventListener('click', () => this.recorder?.stop());
+    root.querySelector('.cancel').addEventListener('click', () => {
+      if (!this.recorder || this.recorder.state === 'inactive') return;
+      this.cancelled = true;
+      this.recorder.stop();
+    });
     root.querySelector('.copy').addEventListener('click', () => {
       navigator.clipboard?.writeText(root.querySelector('.link').href).then(() => this.say('Link copied.'), () => {});
     });
@@ -77,7 +85,11 @@ class OffbeatRecord extends HTMLElement {
     return new Sender(take, {
       api: p => this.api(p),
       headers: this.auth(),
-      onOffline: () => this.say('The server cannot be reached: the message is kept in this browser and sent when it is back.'),
+      onOffline: () => {
+        this.say('The server cannot be reached: the message is kept in this browser and sent when it is back.');
+        // Where the browser allows, it is sent even if this tab is closed by then.
+        navigator.serviceWorker?.ready.then(r => r.sync?.register('offbeat-outbox')).catch(() => {});
+      },
       onOnline: () => this.say(this.recorder?.state === 'recording' ? 'Recording…' : 'Sending…'),
     });
   }
@@ -154,7 +166,10 @@ class OffbeatRecord extends HTMLElement {
     let take = null, sender = null, finished = null;
     if (this.local) {
       const { Take, Sender, hold } = await outbox();
-      take = await Take.create({ server: this.server, title: this.title(), ...place, mime });
+      // On our own pages the session's CSRF token goes with the take, so the service worker
+      // can send it should this tab close first (embedded, the page's token is not kept).
+      const csrf = this.getAttribute('token') ? undefined : this.auth()['X-CSRF-Token'];
+      take = await Take.create({ server: this.server, title: this.title(), ...place, mime, csrf });
       sender = this.sender(take, Sender);
       finished = new Promise((ok, fail) => { this.settle = { ok, fail }; });
       hold(take, finished);
@@ -171,6 +186,7 @@ class OffbeatRecord extends HTMLElement {
         this.say(`Recording, but it cannot be sent: ${e.message}`);
       }
     }
+    this.cancelled = false;
     const chunks = [];
     let kept = Promise.resolve();
     // Set when the browser refuses to keep a chunk: the take stops there, and is sent as kept.
@@ -201,6 +217,19 @@ class OffbeatRecord extends HTMLElement {
       ctx.close();
       for (const t of stream.getTracks()) t.stop();
       root.querySelector('.live').hidden = true;
+      if (this.cancelled) {
+        try {
+          await kept;
+          if (sender) await sender.cancel(); else if (take) await take.remove();
+          this.say('Cancelled: nothing was sent, and nobody is told.');
+        } catch (e) {
+          this.say(`Cancelled, but the server was not told: ${e.message}`);
+        }
+        this.settle?.ok();
+        root.querySelector('.done').hidden = true;
+        root.querySelector('.start').hidden = false;
+        return;
+      }
       try {
         if (sender) {
           await kept;
@@ -237,7 +266,13 @@ class OffbeatRecord extends HTMLElement {
   /// Where the recording goes: a reply in a thread, an answer in a check-in's round, or (both
   /// absent) a message of its own.
   place() {
-    return { replyTo: this.getAttribute('reply-to'), answerRound: this.getAttribute('answer-round') };
+    const atMs = this.getAttribute('at-ms');
+    return {
+      replyTo: this.getAttribute('reply-to'),
+      parent: this.getAttribute('parent'),
+      atMs: atMs === null || atMs === '' ? null : Number(atMs),
+      answerRound: this.getAttribute('answer-round'),
+    };
   }
 
   doneSaying({ replyTo, answerRound }) {
@@ -245,27 +280,17 @@ class OffbeatRecord extends HTMLElement {
   }
 
   /// The clip is stored: its poster, its place in a thread or a round, its link.
-  async published(clip, poster, { replyTo, answerRound }, message) {
+  async published(clip, poster, { replyTo, parent, atMs, answerRound }, message) {
     const headers = this.auth();
     if (poster) {
       await fetch(this.api(`/api/v1/clips/${clip.id}/poster`), { method: 'PUT', headers: { ...headers, 'Content-Type': 'image/jpeg' }, body: poster });
     }
-    if (replyTo) {
-      const r = await fetch(this.api(`/api/v1/threads/${replyTo}/replies`), {
-        method: 'POST',
-        headers: { ...headers, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ clip_id: clip.id }),
-      });
-      // 409: posted already (a take resumed after the reply went out).
-      if (!r.ok && r.status !== 409) { this.say((await r.json().catch(() => null))?.error?.message || `Reply failed (${r.status})`); return; }
-    }
-    if (answerRound) {
-      const r = await fetch(this.api(`/api/v1/checkins/rounds/${answerRound}/answers`), {
-        method: 'POST',
-        headers: { ...headers, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ clip_id: clip.id }),
-      });
-      if (!r.ok) { this.say((await r.json().catch(() => null))?.error?.message || `Answer failed (${r.status})`); return; }
+    try {
+      const { postPlace } = await outbox();
+      await postPlace(clip, { replyTo, parent, atMs, answerRound }, { api: p => this.api(p), headers });
+    } catch (e) {
+      this.say(e.message);
+      return;
     }
     const inThread = replyTo || answerRound;
     // A title typed while recording came after the upload began: it is set now.

@@ -9,3 +9,8 @@ document.getElementById('sign-out')?.addEventListener('click', async () => {
   await request('/api/v1/auth/logout', { method: 'POST' });
   location.href = '/login';
 });
+
+// The app is installable and keeps its shell (and sends the outbox) through a service worker.
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('/sw.js', { type: 'module', scope: '/' }).catch(() => {});
+}

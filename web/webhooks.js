@@ -1,5 +1,6 @@
 // The webhooks section of the settings page, for admins: add and remove endpoints through the
-// API with the session's CSRF token. A new webhook's secret is shown once, before the reload.
+// API with the session's CSRF token. A new webhook joins the list at once (its secret shown
+// once, beside the form); what the server sends it shows on the next visit.
 // Writes go through api.js, at this file's version.
 const { send } = await import(`./api.js${new URL(import.meta.url).search}`);
 const status = document.getElementById('webhook-status');
@@ -13,7 +14,23 @@ form?.addEventListener('submit', async (event) => {
     const hook = await send('POST', '/api/v1/webhooks', { url: form.elements.url.value, events, format });
     document.getElementById('webhook-secret').value = hook.secret;
     document.getElementById('webhook-made').hidden = false;
-    status.textContent = `Added: ${hook.url}. Reload to see its deliveries.`;
+    // Written as text, never as HTML: the URL is the user's.
+    const item = document.createElement('li');
+    item.dataset.webhook = hook.id;
+    const url = document.createElement('strong');
+    url.textContent = hook.url;
+    const remove = document.createElement('button');
+    remove.type = 'button';
+    remove.dataset.action = 'remove';
+    remove.textContent = 'Remove';
+    const nothing = document.createElement('p');
+    nothing.className = 'deliveries';
+    nothing.textContent = 'Nothing sent yet.';
+    const shape = hook.format === 'chat' ? 'chat text' : 'signed JSON';
+    item.append(url, ` · ${hook.events.join(', ')} · ${shape} `, remove, nothing);
+    document.querySelector('ul.webhooks').append(item);
+    document.getElementById('no-webhooks')?.remove();
+    status.textContent = `Added: ${hook.url}.`;
     form.reset();
   } catch (error) {
     status.textContent = error.message;

@@ -233,6 +233,18 @@ text_enum!(
         CheckinAnswered => "checkin.answered",
         /// A check-in's round closed: everyone's answers together.
         CheckinCompleted => "checkin.completed",
+        /// Someone reacted to a message with an emoji (never mailed on its own).
+        ReactionCreated => "reaction.created",
+    }
+);
+
+text_enum!(
+    /// How a take ended without becoming a whole clip.
+    TakeEnding, "take ending" {
+        /// Its recorder cancelled it while recording.
+        Cancelled => "cancelled",
+        /// Its bytes stopped arriving before anything playable came.
+        Stopped => "stopped",
     }
 );
 

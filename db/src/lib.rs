@@ -21,6 +21,7 @@ pub mod notifications;
 pub mod postgres;
 pub mod processes;
 pub mod queue;
+pub mod reactions;
 pub mod search;
 pub mod sqlite;
 pub mod summaries;
@@ -44,6 +45,7 @@ pub use invites::InviteStore;
 pub use notifications::NotificationStore;
 pub use processes::ProcessRegistry;
 pub use queue::{JobQueue, JobSignals};
+pub use reactions::ReactionStore;
 pub use search::SearchIndex;
 pub use summaries::SummaryStore;
 pub use team::TeamStore;
@@ -73,6 +75,7 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     fn transcripts(&self) -> &dyn TranscriptStore;
     fn search(&self) -> &dyn SearchIndex;
     fn summaries(&self) -> &dyn SummaryStore;
+    fn reactions(&self) -> &dyn ReactionStore;
     /// One round trip, for health checks.
     async fn ping(&self) -> Result<()>;
     /// A consistent copy of the whole database at `into`, taken while it is in use — where

@@ -263,6 +263,9 @@ pub trait JobQueue: Send + Sync {
     /// The jobs of `kind` about these clips, by clip id, in one query.
     async fn of_clips(&self, kind: JobKind, clip_ids: &[&str]) -> crate::Result<HashMap<String, Job>>;
 
+    /// Moves a job still waiting to run at `run_after`; `false` if it is no longer waiting.
+    async fn retime(&self, id: &str, run_after: DateTime<Utc>) -> crate::Result<bool>;
+
     /// The newest `per_target` jobs of `kind` for each of `to`, newest first.
     async fn addressed_to(&self, kind: JobKind, to: &[&str], per_target: i64) -> crate::Result<Vec<Job>>;
 }

@@ -83,6 +83,19 @@ pub struct Unheard {
     pub messages: i64,
     /// When the newest of them came.
     pub newest_at: Timestamp,
+    /// Who wrote them: member ids, comma-separated (`None`: only guests).
+    pub authors: Option<String>,
+}
+
+impl Unheard {
+    /// The members who wrote what waits.
+    pub fn author_ids(&self) -> impl Iterator<Item = &str> {
+        self.authors
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .filter(|id| !id.is_empty())
+    }
 }
 
 /// Replies, and who has heard or read which message.

@@ -1,7 +1,7 @@
 //! Upload sessions.
 
 use crate::Timestamp;
-use crate::domain::Visibility;
+use crate::domain::{TakeEnding, Visibility};
 
 /// A session as the database keeps it; serialised, what its owner is shown of it (see
 /// `services::uploads::UploadView`).
@@ -66,6 +66,18 @@ pub struct NewSession<'a> {
     pub holder: &'a str,
 }
 
+/// A take its recorder cancelled while recording: what its link says from then on.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct CancelledTake {
+    pub share_token: String,
+    pub owner_id: String,
+    pub title: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub reason: TakeEnding,
+    pub started_at: Timestamp,
+    pub cancelled_at: Timestamp,
+}
+
 /// Resumable upload sessions and the S3 parts they have sent.
 #[async_trait::async_trait]
 pub trait UploadStore: Send + Sync {
@@ -93,6 +105,23 @@ pub trait UploadStore: Send + Sync {
     async fn finished(&self, id: &str, clip_id: &str, body_sha256: &str) -> crate::Result<()>;
 
     async fn delete(&self, id: &str) -> crate::Result<()>;
+
+    /// Deletes an unfinished session that ended without a clip; its link (if it had one) is
+    /// remembered, with how it ended.
+    async fn cancel(&self, id: &str, at: Timestamp, reason: TakeEnding) -> crate::Result<()>;
+
+    /// Takes still being recorded (a link, no length yet) whose bytes stopped arriving before
+    /// `before`.
+    async fn stalled(&self, before: Timestamp) -> crate::Result<Vec<SessionRow>>;
+
+    /// Notes that `clip_id` is what arrived of a take that stopped arriving.
+    async fn mark_stopped(&self, clip_id: &str, at: Timestamp) -> crate::Result<()>;
+
+    /// Whether `clip_id` is what arrived of a take that stopped arriving.
+    async fn stopped(&self, clip_id: &str) -> crate::Result<bool>;
+
+    /// The cancelled take behind a share link, if it was one.
+    async fn cancelled_by_share_token(&self, token: &str) -> crate::Result<Option<CancelledTake>>;
 
     /// Unfinished sessions untouched since `before`.
     async fn abandoned(&self, before: Timestamp) -> crate::Result<Vec<SessionRow>>;

@@ -35,7 +35,7 @@ pub use ogg_opus_reader::{OggOpusReader, StreamFacts};
 pub use ogg_opus_writer::OggOpusWriter;
 pub use opus_header::{OpusHead, OpusTags};
 pub use waveform::{Waveform, WaveformBuilder};
-pub use webm::WebmScan;
+pub use webm::{Extent, WebmScan};
 pub use webm_remux::OggRemux;
 
 /// Opus always runs its granule clock at 48 kHz (RFC 7845 §4).

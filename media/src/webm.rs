@@ -169,18 +169,39 @@ fn children(mut data: &[u8]) -> Result<Vec<(u32, &[u8])>> {
     Ok(out)
 }
 
+/// How much of a WebM there is to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extent {
+    /// It may still be arriving: an element cut off at the end is an error (more may come).
+    Growing,
+    /// All of it, this many bytes: an element cut off at the end (a take whose bytes stopped
+    /// arriving) ends the file before it.
+    Whole(u64),
+}
+
 impl WebmScan {
     /// Walks the file. Fails with [`MediaError::NotOpus`] when there is no Opus audio track.
     pub fn scan<R: Read + Seek>(input: R) -> Result<Self> {
-        Self::walk(input, None)
+        Self::walk(input, Extent::Growing, None)
     }
 
     /// Walks the file as [`Self::scan`] does, handing each audio packet to `on_audio` as it is
     /// read (with the track and the writing app): a caller can remux and decode the audio in
     /// the same single pass over the input, even while the input is still arriving. The input
     /// is only ever read forwards.
-    pub fn scan_with_audio<R: Read + Seek>(input: R, on_audio: &mut AudioHandler<'_>) -> Result<Self> {
-        Self::walk(input, Some(on_audio))
+    pub fn scan_with_audio<R: Read + Seek>(input: R, extent: Extent, on_audio: &mut AudioHandler<'_>) -> Result<Self> {
+        Self::walk(input, extent, Some(on_audio))
+    }
+
+    /// How much of a WebM of `len` bytes is whole: all of it, or up to the block cut off at
+    /// its end (a take whose bytes stopped arriving). Fails as [`Self::scan`] does when nothing
+    /// playable comes before the cut.
+    pub fn playable_len<R: Read + Seek>(input: R, len: u64) -> Result<u64> {
+        let scan = Self::walk(input, Extent::Whole(len), None)?;
+        Ok(match scan.clusters.last() {
+            Some(last) if !last.complete => last.end,
+            _ => len,
+        })
     }
 
     /// When the last video frame ends, in nanoseconds, if there is video.

@@ -1,11 +1,11 @@
-//! Telling a WebM's kind from its first bytes: what a session's first part is checked with
-//! before it is sent on to storage as the clip's body.
+//! Telling a WebM's kind from its first bytes (what a session's first part is checked with
+//! before it is sent on to storage as the clip's body), and where a take cut off ends.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::io::Cursor;
 
-use media::WebmScan;
+use media::{Extent, WebmScan};
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/../tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).expect("fixture")
@@ -36,4 +36,32 @@ fn a_head_still_arriving_gives_no_answer_yet() {
 #[test]
 fn what_is_not_webm_is_an_error() {
     assert!(WebmScan::has_video(Cursor::new(b"OggS\0\x02and more bytes than a header".as_slice())).is_err());
+}
+
+/// A WebM cut off mid-block — a take whose bytes stopped arriving — is, when it is all there
+/// is, the file up to that block; while more may come, a cut audio block is an error (wait).
+#[test]
+fn a_take_cut_off_mid_block_ends_before_that_block_once_it_is_whole() {
+    for name in ["chromium-audio.webm", "chromium-video.webm"] {
+        let body = fixture(name);
+        let whole = WebmScan::scan_with_audio(Cursor::new(&body), Extent::Whole(body.len() as u64), &mut |_, _, _| {
+            Ok(())
+        })
+        .unwrap();
+        let cut = &body[..body.len() * 2 / 3 + 7];
+        if name.contains("audio") {
+            // (A video block cut off is skipped over, not read: no error to see there.)
+            let growing = WebmScan::scan_with_audio(Cursor::new(cut), Extent::Growing, &mut |_, _, _| Ok(()));
+            assert!(growing.is_err(), "{name}: more may come");
+        }
+        let mut packets = 0;
+        let stopped = WebmScan::scan_with_audio(Cursor::new(cut), Extent::Whole(cut.len() as u64), &mut |_, _, _| {
+            packets += 1;
+            Ok(())
+        })
+        .unwrap();
+        let (kept, all) = (stopped.audio_blocks.len(), whole.audio_blocks.len());
+        assert!(kept > all / 3 && kept < all, "{name}: {kept} of {all} audio blocks");
+        assert_eq!(packets, kept, "{name}: every block kept was handed over whole");
+    }
 }

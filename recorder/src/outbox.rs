@@ -63,6 +63,35 @@ pub(crate) fn save_meta(take: &Path, meta: &TakeMeta) -> Result<(), RecorderErro
         .map_err(|e| RecorderError::Credentials(format!("outbox: {e}")))
 }
 
+/// Takes in the outbox that cannot be sent: their note of where they go is missing or
+/// unreadable (left by an older recorder, or edited by hand). Notes whose take is gone are
+/// cleared on the way.
+pub fn strays() -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir()) else {
+        return Vec::new();
+    };
+    let mut strays = Vec::new();
+    for path in entries.flatten().map(|e| e.path()) {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("opus") => {
+                let readable = std::fs::read(meta_path(&path))
+                    .ok()
+                    .and_then(|bytes| serde_json::from_slice::<TakeMeta>(&bytes).ok())
+                    .is_some();
+                if !readable {
+                    strays.push(path);
+                }
+            }
+            Some("json") if !path.with_extension("opus").exists() => {
+                let _ = std::fs::remove_file(&path);
+            }
+            _ => {}
+        }
+    }
+    strays.sort();
+    strays
+}
+
 /// Takes waiting to be sent, oldest first.
 pub fn pending() -> Vec<(PathBuf, TakeMeta)> {
     let mut takes: Vec<(PathBuf, TakeMeta)> = std::fs::read_dir(dir())
@@ -207,7 +236,9 @@ fn send_once(take: &Path, meta: &mut TakeMeta) -> Result<Value, RecorderError> {
             Err(ureq::Error::Transport(t)) => return Err(tus.unreachable(&t)),
         }
     }
-    let _ = std::fs::remove_file(meta_path(take));
+    // The take before its note: a crash between leaves a note without a take (cleared by the
+    // next listing), never a take nobody knows where to send.
     let _ = std::fs::remove_file(take);
+    let _ = std::fs::remove_file(meta_path(take));
     Ok(clip)
 }

@@ -65,6 +65,7 @@ pub struct RecordOutcome {
 /// Records until `stop` is set, the maximum duration is reached, or the device fails. The file
 /// is always finished (encoder flushed, stream ended) before returning, whichever way it ends.
 pub fn record(options: &RecordOptions, stop: &Arc<AtomicBool>) -> Result<RecordOutcome, RecorderError> {
+    // The file first: a path that cannot be written is said before any device is touched.
     let output = open_output(&options.output, options.force)?;
     let capture = match Capture::start(options.device.as_deref()) {
         Ok(capture) => capture,
@@ -74,6 +75,26 @@ pub fn record(options: &RecordOptions, stop: &Arc<AtomicBool>) -> Result<RecordO
             return Err(err);
         }
     };
+    record_into(output, capture, options, stop)
+}
+
+/// [`record`] from a capture already open: a take whose link goes out as it starts opens the
+/// microphone first, so no link ever points at a recording that could not begin.
+pub fn record_from(
+    capture: Capture,
+    options: &RecordOptions,
+    stop: &Arc<AtomicBool>,
+) -> Result<RecordOutcome, RecorderError> {
+    let output = open_output(&options.output, options.force)?;
+    record_into(output, capture, options, stop)
+}
+
+fn record_into(
+    output: File,
+    capture: Capture,
+    options: &RecordOptions,
+    stop: &Arc<AtomicBool>,
+) -> Result<RecordOutcome, RecorderError> {
     let format = capture.format().clone();
     let input = InputFormat {
         sample_rate: format.sample_rate,

@@ -105,6 +105,12 @@ pub struct Config {
     #[serde(default)]
     pub embed_origins: Vec<String>,
 
+    /// A take still being recorded whose bytes stopped arriving this long ago (a tab closed for
+    /// good, a recorder gone) becomes a clip of what arrived; its link then says where the
+    /// recording stopped, instead of "recording…".
+    #[arg(long, env = "OFFBEAT_ABANDONED_AFTER_SECS", default_value_t = 120)]
+    pub abandoned_after_secs: u64,
+
     /// Resumable uploads untouched this long are abandoned: their bytes are removed.
     #[arg(long, env = "OFFBEAT_UPLOAD_SESSION_TTL_SECS", default_value_t = 24 * 3600)]
     pub upload_session_ttl_secs: u64,

@@ -31,6 +31,7 @@ pub fn webm(data: &[u8]) {
         return;
     };
     let _ = crate::analysis::webm::analyze_webm_audio(Cursor::new(data), scratch.path());
+    let _ = media::WebmScan::playable_len(Cursor::new(data), data.len() as u64);
     if let Some((&size, body)) = data.split_first() {
         let _ = crate::analysis::webm::analyze_webm_audio(Pieces::new(body, size), scratch.path());
     }

@@ -34,8 +34,9 @@ pub struct Mail {
     pub subject: String,
     pub text: String,
     pub html: String,
-    /// Where one click unsubscribes, without signing in.
-    pub unsubscribe_url: String,
+    /// Where one click unsubscribes, without signing in (`None`: a mail sent once, on
+    /// someone's request, such as an invitation: there is nothing to stop).
+    pub unsubscribe_url: Option<String>,
 }
 
 #[derive(Clone)]
@@ -82,19 +83,26 @@ impl Mailer {
             .to_address
             .parse()
             .map_err(|_| MailError::Address(mail.to_address.clone()))?;
-        let message = Message::builder()
+        let mut message = Message::builder()
             .message_id(Some(format!("<{}@{}>", mail.id, self.domain)))
             .from(self.from.clone())
-            .to(Mailbox::new(Some(one_line(&mail.to_name)), to))
-            .subject(one_line(&mail.subject))
-            .raw_header(HeaderValue::new(
-                HeaderName::new_from_ascii_str("List-Unsubscribe"),
-                format!("<{}>", mail.unsubscribe_url),
+            .to(Mailbox::new(
+                (!mail.to_name.is_empty()).then(|| one_line(&mail.to_name)),
+                to,
             ))
-            .raw_header(HeaderValue::new(
-                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
-                "List-Unsubscribe=One-Click".to_owned(),
-            ))
+            .subject(one_line(&mail.subject));
+        if let Some(unsubscribe) = &mail.unsubscribe_url {
+            message = message
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                    format!("<{unsubscribe}>"),
+                ))
+                .raw_header(HeaderValue::new(
+                    HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                    "List-Unsubscribe=One-Click".to_owned(),
+                ));
+        }
+        let message = message
             .multipart(MultiPart::alternative_plain_html(mail.text.clone(), mail.html.clone()))
             .map_err(|e| MailError::Build(e.to_string()))?;
         self.transport

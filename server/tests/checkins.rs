@@ -344,6 +344,28 @@ async fn a_round_asks_three_zones_at_their_own_start_and_gathers_their_answers(b
         )
         .await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text());
+    // Answers take reactions like any message: on the words, and at a moment of the voice.
+    for (on, body) in [
+        (olive_answer.as_str(), json!({ "emoji": "👏" })),
+        (voice.as_str(), json!({ "emoji": "🔥", "at_ms": 1000 })),
+    ] {
+        let reacted = server
+            .post_json(&format!("/api/v1/clips/{on}/reactions"), Some(&sam), body)
+            .await;
+        assert_eq!(reacted.status, StatusCode::CREATED, "{}", reacted.text());
+    }
+    assert_eq!(
+        server
+            .post_json(
+                &format!("/api/v1/clips/{olive_answer}/reactions"),
+                Some(&otto),
+                json!({ "emoji": "👏" })
+            )
+            .await
+            .status,
+        StatusCode::NOT_FOUND,
+        "another team's member cannot"
+    );
     let detail = server
         .get(&format!("/api/v1/checkins/rounds/{round_id}"), &manu)
         .await
@@ -353,6 +375,10 @@ async fn a_round_asks_three_zones_at_their_own_start_and_gathers_their_answers(b
     assert_eq!(shown[0]["text"], "Shipped the importer; on to search.");
     assert_eq!(shown[0]["replies"][0]["text"], "Nice — which tables?");
     assert_eq!(shown[1]["clip"]["id"], voice.as_str());
+    assert_eq!(shown[0]["reactions"][0]["emoji"], "👏");
+    assert_eq!(shown[0]["reactions"][0]["display_name"], "Sam");
+    assert_eq!(shown[1]["reactions"][0]["emoji"], "🔥");
+    assert_eq!(shown[1]["reactions"][0]["at_ms"], 1000);
     assert_eq!(detail["checkin"]["questions"], json!(["What did you do?"]));
     assert_eq!(person(&detail, &olive)["state"], "answered");
     assert_eq!(person(&detail, &manu)["state"], "answered");

@@ -54,6 +54,14 @@ async fn done_threads_leave_the_inbox_until_something_new_arrives(backend: Backe
     let back = inbox(&server, &manu).await;
     assert_eq!(back.len(), 1);
     assert_eq!(back[0]["unheard"], 2);
+    assert_eq!(
+        back[0]["unheard_from"],
+        json!(["Olive"]),
+        "who wrote what waits, once each"
+    );
+    let cookie = server.session("manu@example.com").await;
+    let dashboard = server.page(&cookie, "/").await;
+    assert!(dashboard.contains("2 new from Olive"), "the card says who");
 
     // Heard and read, then unheard again: everything waits once more.
     server

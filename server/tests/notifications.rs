@@ -29,6 +29,22 @@ async fn choose(server: &Harness, who: &Person, email: &str) -> support::Answer 
         .await
 }
 
+/// What the mail `notification` would tell its recipient now.
+async fn told(server: &Harness, notification: &Notification) -> server::services::notifications::story::Told {
+    let notice = db::queue::Notice {
+        to: notification.recipient_id.clone(),
+        event: notification.event,
+        clip_id: notification.clip_id.clone(),
+        reply_id: notification.reply_id.clone(),
+        actor_id: notification.actor_id.clone(),
+        subject: String::new(),
+    };
+    server::services::notifications::story::tell(&server.state, &notice, notification.created_at)
+        .await
+        .unwrap()
+        .expect("it is told")
+}
+
 /// `who`'s notifications, once the events so far are turned into notifications (what the
 /// workers do; this harness runs none), which must make `count` of them.
 async fn queued(server: &Harness, who: &Person, count: usize) -> Vec<Notification> {
@@ -119,6 +135,26 @@ async fn messages_and_replies_reach_the_right_people_at_their_time(backend: Back
         1,
         "only the new message, not his own reply"
     );
+
+    // Olive reacts to Manu's reply: no mail of its own (Manu still has one coming, Olive none
+    // more), but the mail Manu has coming about the thread says so.
+    let reply_id = reply.json()["reply_id"].as_str().unwrap().to_owned();
+    let reacted = server
+        .post_json(
+            &format!("/api/v1/clips/{reply_id}/reactions"),
+            Some(&olive),
+            json!({ "emoji": "🙏" }),
+        )
+        .await;
+    assert_eq!(reacted.status, StatusCode::CREATED, "{}", reacted.text());
+    let pending = queued(&server, &manu, 1).await;
+    queued(&server, &olive, 1).await;
+    let told = told(&server, &pending[0]).await;
+    assert!(
+        told.text().contains("Reactions to yours in this thread: 🙏 Olive"),
+        "{}",
+        told.text()
+    );
     assert!(
         server
             .state
@@ -158,7 +194,87 @@ async fn messages_and_replies_reach_the_right_people_at_their_time(backend: Back
     assert_eq!(queued(&server, &manu, 2).await.len(), 2);
 }
 
+/// The link in a mail about an answer to a reply opens at that answer, and at the moment of
+/// the reply it points into.
+async fn a_reply_to_a_reply_is_told_at_that_reply_and_moment(backend: Backend) {
+    let server = Harness::on(backend, FLAGS).await;
+    let (olive, manu) = server.olive_and_manu().await;
+    choose(&server, &manu, "immediate").await;
+    let clip = server.upload_id(&olive, "Roadmap").await;
+    let voice = server.upload_id(&manu, "").await;
+    let manu_reply = server
+        .post_json(
+            &format!("/api/v1/threads/{clip}/replies"),
+            Some(&manu),
+            json!({ "clip_id": voice }),
+        )
+        .await
+        .json();
+    let manu_reply = manu_reply["reply_id"].as_str().unwrap().to_owned();
+    let answer = server
+        .post_json(
+            &format!("/api/v1/threads/{clip}/replies"),
+            Some(&olive),
+            json!({ "text": "Agreed on that point", "parent_id": manu_reply, "at_ms": 1000 }),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.text());
+    let answer_id = answer.json()["reply_id"].as_str().unwrap().to_owned();
+    let to_manu = queued(&server, &manu, 2).await;
+    let about = to_manu
+        .iter()
+        .find(|n| n.reply_id == answer_id)
+        .expect("Manu hears of the answer");
+    let text = told(&server, about).await.text();
+    assert!(
+        text.contains(&format!("?r={manu_reply}&t=1.0#r-{answer_id}")),
+        "opens at the answer, at 0:01 of Manu's reply: {text}"
+    );
+}
+
+/// Mail held for someone's hours follows them when they change their choice or their hours:
+/// it goes when the new ones say (in order), not at the time planned before.
+async fn held_mail_is_replanned_when_the_choice_or_hours_change(backend: Backend) {
+    let server = Harness::on(backend, FLAGS).await;
+    let (olive, manu) = server.olive_and_manu().await;
+    server.upload_id(&olive, "Roadmap").await;
+    let planned = queued(&server, &manu, 1).await[0].due_at.instant();
+    // Manu keeps every hour of every day, in Manila, from now on: the mail goes at once.
+    let all_day: serde_json::Map<String, serde_json::Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|d| (d.to_string(), json!(["00:00", "23:59"])))
+        .collect();
+    let changed = server
+        .call(
+            Method::PATCH,
+            "/api/v1/me",
+            Some(&manu),
+            Body::from(json!({ "time_zone": "Asia/Manila", "working_hours": all_day }).to_string()),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+    let now = chrono::Utc::now();
+    let due = queued(&server, &manu, 1).await[0].due_at.instant();
+    assert!(
+        (due - now).num_seconds().abs() <= 20,
+        "re-planned into his new hours: due {due}, was {planned}, now {now}"
+    );
+    // A digest instead: held for the start of his next working day.
+    assert_eq!(choose(&server, &manu, "digest").await.status, StatusCode::OK);
+    let digest = queued(&server, &manu, 1).await[0].due_at.instant();
+    assert!(
+        digest > now + chrono::Duration::minutes(1),
+        "held for his next day: {digest}"
+    );
+    // No mail at all: it is due at once, and dropped when its turn comes.
+    assert_eq!(choose(&server, &manu, "off").await.status, StatusCode::OK);
+    let off = queued(&server, &manu, 1).await[0].due_at.instant();
+    assert!(off <= chrono::Utc::now(), "due at once, to be dropped: {off}");
+}
+
 on_every_database!(
+    held_mail_is_replanned_when_the_choice_or_hours_change,
+    a_reply_to_a_reply_is_told_at_that_reply_and_moment,
     each_member_chooses_how_email_tells_them,
     messages_and_replies_reach_the_right_people_at_their_time,
 );

@@ -96,21 +96,30 @@ async fn outsiders_see_what_the_owner_shows(backend: Backend) {
     let own_page = server.page(&olives, &format!("/m/{id}")).await;
     assert!(own_page.contains("id=\"sharing\""), "the message's owner sees it");
 
-    // A guest sees Olive's answer, now answering the message itself, and nothing of Manu's.
+    // A guest sees nothing of Manu's — nor Olive's answer to it, which without it would read
+    // as an answer to nothing (or to the message, which it is not).
     let guest_thread = format!("/api/v1/threads/{id}?share={token}");
     let seen = anonymous(&server, Method::GET, &guest_thread, &[], Body::empty())
         .await
         .json();
-    assert_eq!(texts(&seen), ["for everyone"]);
-    assert_eq!(seen["reply_count"], 1);
-    assert!(seen["root"]["replies"][0].get("parent_id").is_none_or(Value::is_null));
+    assert_eq!(texts(&seen), Vec::<String>::new());
+    assert_eq!(seen["reply_count"], 0);
     let page = anonymous(&server, Method::GET, &format!("/c/{token}"), &[], Body::empty())
         .await
         .text();
     assert!(
-        page.contains("for everyone") && !page.contains("between us") && !page.contains("Manu"),
+        !page.contains("for everyone") && !page.contains("between us") && !page.contains("Manu"),
         "{page}"
     );
+    // Olive's own answer to the message itself they do see.
+    let public = server
+        .post_json(&thread_path, Some(&olive), json!({ "text": "to all of you" }))
+        .await;
+    assert_eq!(public.status, 201, "{}", public.text());
+    let seen = anonymous(&server, Method::GET, &guest_thread, &[], Body::empty())
+        .await
+        .json();
+    assert_eq!(texts(&seen), ["to all of you"]);
     let media = format!("/api/v1/clips/{voice}/media?share={token}");
     assert_eq!(
         anonymous(&server, Method::GET, &media, &[], Body::empty()).await.status,
@@ -141,10 +150,10 @@ async fn outsiders_see_what_the_owner_shows(backend: Backend) {
     let seen = anonymous(&server, Method::GET, &guest_thread, &[], Body::empty())
         .await
         .json();
-    assert_eq!(texts(&seen), ["for everyone", "thanks"]);
+    assert_eq!(texts(&seen), ["to all of you", "thanks"]);
     // The team sees everything, as it was written.
     let team = server.get(&format!("/api/v1/threads/{id}"), &manu).await.json();
-    assert_eq!(team["reply_count"], 4);
+    assert_eq!(team["reply_count"], 5);
 
     // The owner shows outsiders the whole thread.
     let whole = share(&server, &olive, &id, json!({ "outsiders_see": "thread" })).await;
@@ -152,8 +161,12 @@ async fn outsiders_see_what_the_owner_shows(backend: Backend) {
     let seen = anonymous(&server, Method::GET, &guest_thread, &[], Body::empty())
         .await
         .json();
-    assert_eq!(seen["reply_count"], 4);
+    assert_eq!(seen["reply_count"], 5);
     assert!(texts(&seen).contains(&"between us".to_owned()));
+    assert!(
+        texts(&seen).contains(&"for everyone".to_owned()),
+        "with its context now"
+    );
     assert_eq!(
         anonymous(&server, Method::GET, &media, &[], Body::empty()).await.status,
         200

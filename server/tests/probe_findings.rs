@@ -243,6 +243,68 @@ async fn sign_in_forms_from_other_sites_are_refused(backend: Backend) {
     assert!(ours.headers.get("set-cookie").is_some());
 }
 
+/// From the second probe: a sign-in's `next` with a tab (which browsers drop, leaving
+/// `//evil.example`) goes home; an upload names its signed-in uploader, whatever `author=` says;
+/// a dashboard cursor edited by hand is a 400, not a 500.
+async fn sign_in_stays_here_uploads_name_their_uploader_and_cursors_are_checked(backend: Backend) {
+    let server = Harness::on(backend, &[]).await;
+    let (olive, manu) = server.olive_and_manu().await;
+    let form = format!(
+        "email=olive%40example.com&password={}&next=%2F%09%2Fevil.example",
+        PASSWORD.replace(' ', "+")
+    );
+    let signed_in = anonymous(
+        &server,
+        Method::POST,
+        "/login",
+        &[
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("sec-fetch-site", "same-origin"),
+        ],
+        Body::from(form),
+    )
+    .await;
+    assert_eq!(signed_in.status, StatusCode::SEE_OTHER, "{}", signed_in.text());
+    assert_eq!(signed_in.headers["location"], "/", "not to evil.example");
+    let page = anonymous(
+        &server,
+        Method::GET,
+        "/login?next=%2F%09%2Fevil.example",
+        &[],
+        Body::empty(),
+    )
+    .await;
+    assert!(
+        !page.text().contains("evil.example"),
+        "the form does not carry it either"
+    );
+
+    let posted = server
+        .call(
+            Method::POST,
+            "/api/v1/clips?title=Plan&author=Olive",
+            Some(&manu),
+            Body::from(CLIP),
+        )
+        .await;
+    assert_eq!(posted.status, StatusCode::CREATED, "{}", posted.text());
+    assert_eq!(posted.json()["author"], "Manu", "nobody posts under another's name");
+    let _ = olive;
+
+    let cookie = server.session("manu@example.com").await;
+    let edited = server
+        .call_from(
+            "127.0.0.1:40000".parse().unwrap(),
+            Method::GET,
+            "/?after=garbage",
+            None,
+            &[("cookie", &cookie)],
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(edited.status, StatusCode::BAD_REQUEST, "{}", edited.text());
+}
+
 async fn search_text_never_breaks_the_database(backend: Backend) {
     let server = Harness::on(backend, &[]).await;
     let (olive, _) = server.olive_and_manu().await;
@@ -395,6 +457,7 @@ async fn objects_a_dead_process_stored_without_a_row_are_swept(backend: Backend)
 }
 
 on_every_database!(
+    sign_in_stays_here_uploads_name_their_uploader_and_cursors_are_checked,
     a_deleted_clip_takes_its_upload_session_and_link_with_it,
     guests_get_no_reply_links_and_no_team_details,
     only_the_bare_player_may_be_framed,

@@ -597,7 +597,102 @@ async fn delete(server: &Harness, who: &Person, reply_id: &str) -> Answer {
         .await
 }
 
+async fn set_hours(server: &Harness, who: &Person, zone: &str, days: &[&str]) {
+    let hours: serde_json::Map<String, Value> = days
+        .iter()
+        .map(|d| (d.to_string(), json!(["09:00", "17:00"])))
+        .collect();
+    let changed = server
+        .call(
+            Method::PATCH,
+            "/api/v1/me",
+            Some(who),
+            Body::from(json!({ "time_zone": zone, "working_hours": hours }).to_string()),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+}
+
+/// Berlin, Manila and São Paulo never share an hour: the members page says who overlaps with
+/// whom instead. Two who share none today are told the next day they do.
+async fn shared_hours_say_the_next_day_or_who_overlaps(backend: Backend) {
+    const EVERY_DAY: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+    let server = Harness::on(backend, &[]).await;
+    let ada = server.person("Ada", "Team").await;
+    let tess = server.person("Tess", "Team").await;
+    let sam = server.person("Sam", "Team").await;
+    set_hours(&server, &ada, "Europe/Berlin", &EVERY_DAY).await;
+    set_hours(&server, &tess, "Asia/Manila", &EVERY_DAY).await;
+    set_hours(&server, &sam, "America/Sao_Paulo", &EVERY_DAY).await;
+    let shared = server.get("/api/v1/members", &ada).await.json()["shared_hours"].clone();
+    assert_eq!(shared["spans"], json!([]), "{shared}");
+    assert!(shared["next"].is_null(), "{shared}");
+    let mut pairs: Vec<(String, Value)> = shared["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                format!(
+                    "{} {}",
+                    p["members"][0].as_str().unwrap(),
+                    p["members"][1].as_str().unwrap()
+                ),
+                p["spans"].clone(),
+            )
+        })
+        .collect();
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    // In Ada's (Berlin) time; Manila and São Paulo never overlap.
+    let names: Vec<&str> = pairs.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names.len(), 2, "{shared}");
+    assert!(pairs.iter().all(|(n, _)| n.contains("Ada")), "{shared}");
+    let with = |who: &str| pairs.iter().find(|(n, _)| n.contains(who)).unwrap().1.clone();
+    // (Manila's day ends at 10:00 or 11:00 Berlin time, São Paulo's starts at 13:00 or 14:00,
+    // as Berlin keeps summer time or not.)
+    let (tess_spans, sam_spans) = (with("Tess"), with("Sam"));
+    assert!(
+        tess_spans[0][0] == "09:00" && ["10:00", "11:00"].contains(&tess_spans[0][1].as_str().unwrap()),
+        "{shared}"
+    );
+    assert!(
+        ["13:00", "14:00"].contains(&sam_spans[0][0].as_str().unwrap()) && sam_spans[0][1] == "17:00",
+        "{shared}"
+    );
+    let summary = shared["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("Who overlaps") && summary.contains("–17:00"),
+        "{summary}"
+    );
+    let page = server.page(&server.session("ada@example.com").await, "/members").await;
+    assert!(page.contains("Who overlaps"), "the page says it too");
+
+    // Two in Berlin, one working only the day after tomorrow: that day is named.
+    let server = Harness::on(backend, &[]).await;
+    let ada = server.person("Ada", "Team").await;
+    let bo = server.person("Bo", "Team").await;
+    set_hours(&server, &ada, "Europe/Berlin", &EVERY_DAY).await;
+    let later = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Berlin)
+        .date_naive()
+        + chrono::Duration::days(2);
+    let key = later.format("%a").to_string().to_lowercase();
+    set_hours(&server, &bo, "Europe/Berlin", &[key.as_str()]).await;
+    let shared = server.get("/api/v1/members", &ada).await.json()["shared_hours"].clone();
+    assert_eq!(shared["spans"], json!([]), "{shared}");
+    assert_eq!(shared["next"]["date"], later.format("%Y-%m-%d").to_string(), "{shared}");
+    assert_eq!(shared["next"]["spans"], json!([["09:00", "17:00"]]));
+    assert!(
+        shared["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("No hour today when everyone is working. Next: "),
+        "{shared}"
+    );
+}
+
 on_every_database!(
+    shared_hours_say_the_next_day_or_who_overlaps,
     the_setup_link_makes_the_first_admin_once,
     invitations_admit_whom_they_name_while_they_are_open,
     an_invitation_with_one_use_left_admits_one_of_two_racing,

@@ -9,7 +9,7 @@ mod support;
 
 use std::time::Duration;
 
-use axum::http::Method;
+use axum::http::{Method, StatusCode};
 use sha2::{Digest, Sha256};
 use support::{Answer, Backend, CLIP, Harness, Person};
 
@@ -173,7 +173,119 @@ async fn abandoned_sessions_go_with_their_bytes_and_live_ones_stay(backend: Back
     assert_eq!(server.tus(Method::HEAD, &path, &olive, &[], b"").await.status, 404);
 }
 
+/// The record button's Cancel: the take's bytes go, nobody is told, and its link (sent early to
+/// the team, maybe) says it was cancelled instead of "recording…" or nothing.
+async fn a_take_cancelled_while_recording_leaves_a_link_that_says_so(backend: Backend) {
+    let server = Harness::on(backend, &["--smtp-url", "smtp://127.0.0.1:9"]).await;
+    let (olive, manu) = server.olive_and_manu().await;
+    let path = create(&server, &olive, &[("upload-defer-length", "1")]).await;
+    let head = server.tus(Method::HEAD, &path, &olive, &[], b"").await;
+    let page_url = header(&head, "offbeat-page-url").unwrap().to_owned();
+    let page = format!("/c/{}", page_url.rsplit('/').next().unwrap());
+    assert_eq!(
+        patch(&server, &olive, &path, 0, &CLIP[..CLIP.len() / 2], None)
+            .await
+            .status,
+        204
+    );
+    let cookie = server.session("manu@example.com").await;
+    assert!(server.page(&cookie, &page).await.contains("is recording this message"));
+
+    assert_eq!(server.tus(Method::DELETE, &path, &olive, &[], b"").await.status, 204);
+    let id = path.rsplit('/').next().unwrap();
+    assert!(
+        !server.state.uploads_dir.join(format!("{id}.part")).exists(),
+        "its bytes are gone"
+    );
+    assert_eq!(server.tus(Method::HEAD, &path, &olive, &[], b"").await.status, 404);
+    let said = server.page(&cookie, &page).await;
+    assert!(said.contains("This recording was cancelled"), "{said}");
+    assert!(
+        said.contains("Olive cancelled it"),
+        "her team is told whose it was: {said}"
+    );
+    assert!(!said.contains("is recording this message"), "{said}");
+    // Outside the team the link says no more than that.
+    let stranger = server
+        .call(axum::http::Method::GET, &page, None, axum::body::Body::empty())
+        .await;
+    assert_eq!(stranger.status, 200);
+    assert!(stranger.text().contains("Whoever recorded it cancelled it"));
+    // Nobody hears of it.
+    server::services::notifications::fan_out(&server.state).await.unwrap();
+    assert!(
+        server
+            .state
+            .db
+            .notifications()
+            .of_recipient(&manu.user.id)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a cancelled take is never announced"
+    );
+}
+
+/// A take whose bytes stop arriving (a tab closed for good mid-take) becomes, after the grace,
+/// a clip of what arrived: its link plays that and says where it stopped. One with nothing in
+/// it says it stopped, with nothing to play.
+async fn a_take_whose_bytes_stop_arriving_becomes_a_clip_of_what_came(backend: Backend) {
+    let server = Harness::on(backend, &[]).await;
+    let (olive, _) = server.olive_and_manu().await;
+    let cookie = server.session("manu@example.com").await;
+    let page_of = |head: &Answer| {
+        format!(
+            "/c/{}",
+            header(head, "offbeat-page-url").unwrap().rsplit('/').next().unwrap()
+        )
+    };
+    let path = create(&server, &olive, &[("upload-defer-length", "1")]).await;
+    let page = page_of(&server.tus(Method::HEAD, &path, &olive, &[], b"").await);
+    let part = CLIP.len() * 2 / 3;
+    assert_eq!(patch(&server, &olive, &path, 0, &CLIP[..part], None).await.status, 204);
+    let empty = create(&server, &olive, &[("upload-defer-length", "1")]).await;
+    let empty_page = page_of(&server.tus(Method::HEAD, &empty, &olive, &[], b"").await);
+    // One whose bytes are on no disk of this process (its holder's, gone): not finished here,
+    // and no hindrance to the others.
+    let elsewhere = create(&server, &olive, &[("upload-defer-length", "1")]).await;
+    assert_eq!(
+        patch(&server, &olive, &elsewhere, 0, &CLIP[..part], None).await.status,
+        204
+    );
+    let elsewhere_id = elsewhere.rsplit('/').next().unwrap();
+    std::fs::remove_file(server.state.uploads_dir.join(format!("{elsewhere_id}.part"))).unwrap();
+    let stalled = |after| server::services::uploads::finish_stalled(&server.state, after);
+
+    assert_eq!(stalled(Duration::from_secs(120)).await.unwrap(), 0, "still arriving");
+    assert!(server.page(&cookie, &page).await.contains("is recording this message"));
+    assert_eq!(stalled(Duration::ZERO).await.unwrap(), 2);
+
+    let said = server.page(&cookie, &page).await;
+    assert!(said.contains("This recording stopped at 0:0"), "{said}");
+    assert!(!said.contains("is recording this message"), "{said}");
+    let session = server.tus(Method::GET, &path, &olive, &[], b"").await.json();
+    let clip = &session["clip"];
+    let ms = clip["duration_ms"].as_i64().unwrap();
+    assert!(ms > 500 && ms < 3500, "what arrived of a 3.5 s take: {ms} ms");
+    assert_eq!(
+        clip["sharing"]["url"].as_str().unwrap().rsplit('/').next(),
+        page.rsplit('/').next()
+    );
+    let media = server
+        .get(&format!("/api/v1/clips/{}/media", clip["id"].as_str().unwrap()), &olive)
+        .await;
+    assert_eq!(media.status, StatusCode::OK, "what came plays");
+    assert!(media.body.starts_with(b"OggS"), "stored as Ogg Opus");
+
+    let nothing = server.page(&cookie, &empty_page).await;
+    assert!(nothing.contains("This recording stopped"), "{nothing}");
+    assert!(nothing.contains("nothing to play"), "{nothing}");
+    assert_eq!(stalled(Duration::ZERO).await.unwrap(), 0, "each once");
+}
+
 on_every_database!(
+    a_take_whose_bytes_stop_arriving_becomes_a_clip_of_what_came,
+    a_take_cancelled_while_recording_leaves_a_link_that_says_so,
     the_protocol_is_announced_and_enforced,
     a_take_sent_in_pieces_becomes_the_clip_its_link_was_reserved_for,
     abandoned_sessions_go_with_their_bytes_and_live_ones_stay,

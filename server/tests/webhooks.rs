@@ -425,7 +425,69 @@ async fn a_delivery_held_by_a_dead_process_goes_out_once_its_lease_ends(backend:
     assert_eq!(receiver.at("/hook").len(), 1, "sent once");
 }
 
+/// A reaction is told to the webhooks that want `reaction.created` (and to no other), signed,
+/// with the emoji, the moment and the message.
+async fn a_reaction_is_told_to_the_webhooks_that_want_it(backend: Backend) {
+    let server = Harness::on(backend, &["--webhook-allow-private"]).await;
+    let receiver = Receiver::start().await;
+    let ada = server.admin("Ada", "Team").await;
+    let manu = server.person("Manu", "Team").await;
+    let (_, secret) = add(
+        &server,
+        &ada,
+        &format!("{}/reactions", receiver.url),
+        &["reaction.created"],
+        "standard",
+    )
+    .await;
+    let (_, chat_secret) = add(
+        &server,
+        &ada,
+        &format!("{}/chat", receiver.url),
+        &["reaction.created"],
+        "chat",
+    )
+    .await;
+    add(
+        &server,
+        &ada,
+        &format!("{}/replies", receiver.url),
+        &["reply.created"],
+        "standard",
+    )
+    .await;
+    server::workers::start(&server.state).await.unwrap();
+    let clip = server.upload_id(&ada, "Roadmap").await;
+    let reacted = server
+        .post_json(
+            &format!("/api/v1/clips/{clip}/reactions"),
+            Some(&manu),
+            json!({ "emoji": "👍", "at_ms": 1500 }),
+        )
+        .await;
+    assert_eq!(reacted.status, StatusCode::CREATED, "{}", reacted.text());
+    let got = receiver.wait_for("/reactions", 1, Duration::from_secs(10)).await;
+    let event = verified(&got[0], &secret);
+    assert_eq!(event["type"], "reaction.created", "{event}");
+    assert_eq!(event["data"]["reaction"]["emoji"], "👍");
+    assert_eq!(event["data"]["reaction"]["at_ms"], 1500);
+    assert_eq!(event["data"]["reaction"]["message_id"], clip.as_str());
+    assert_eq!(event["data"]["message"]["id"], clip.as_str());
+    assert_eq!(event["data"]["actor"]["name"], "Manu");
+    assert_eq!(event["data"]["summary"], "Manu reacted 👍 to “Roadmap” at 0:01.");
+    assert!(event["data"]["url"].as_str().unwrap().ends_with("?t=1.5"), "{event}");
+    let chat = receiver.wait_for("/chat", 1, Duration::from_secs(10)).await;
+    let text = verified(&chat[0], &chat_secret)["text"].as_str().unwrap().to_owned();
+    assert!(text.starts_with("Manu reacted 👍 to “Roadmap” at 0:01."), "{text}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        receiver.got.lock().unwrap().iter().all(|r| r.path != "/replies"),
+        "a reaction is not a reply"
+    );
+}
+
 on_every_database!(
+    a_reaction_is_told_to_the_webhooks_that_want_it,
     admins_manage_webhooks_and_inward_targets_are_refused,
     deliveries_are_signed_retried_with_backoff_and_logged,
     a_delivery_held_by_a_dead_process_goes_out_once_its_lease_ends,

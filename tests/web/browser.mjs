@@ -4,7 +4,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export async function launch({ fakeAudio, timezoneId } = {}) {
+// `phone`: a 390 × 844 touch screen, as a phone's browser is.
+export async function launch({ fakeAudio, timezoneId, phone } = {}) {
   const args = [
     '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -17,7 +18,8 @@ export async function launch({ fakeAudio, timezoneId } = {}) {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args,
-    viewport: { width: 1024, height: 900 },
+    viewport: phone ? { width: 390, height: 844 } : { width: 1024, height: 900 },
+    ...(phone ? { hasTouch: true, isMobile: true, deviceScaleFactor: 3 } : {}),
     timezoneId,
   });
 }

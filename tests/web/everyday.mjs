@@ -123,7 +123,7 @@ check(probe.violations.some(v => v.nodes.some(n => n.target.includes('#unlabelle
 await tess.page.goto(config.plan.page);
 check(await tess.page.getByText('Internal: the budget is tight').isVisible(), 'a teammate sees the team\'s replies');
 check(await tess.page.evaluate(() => !document.getElementById('sharing')), "a teammate sees no sharing controls on another's message");
-check((await tess.page.locator('.seen').innerText()).includes('Tess Teammate'), 'and who heard it');
+check((await tess.page.locator('#heard .seen').innerText()).includes('Tess Teammate'), 'and who heard it');
 await shownInZone(tess.page.locator(`#r-${config.public}`), config.tess.zone, "a reply's time in the thread");
 
 // 5. The page keeps up: a text reply sent by Olive, then a voice reply, appear at Tess's
@@ -142,8 +142,13 @@ await api(config.owner.token, `/api/v1/threads/${config.plan.id}/replies`, {
 const voiceItem = tess.page.locator('.conversation li', { has: tess.page.locator('audio') }).last();
 await voiceItem.waitFor({ timeout: 30000 });
 const length = (await voiceItem.locator('.duration').innerText()).trim();
-const loaded = await voiceItem.locator('audio').evaluate(a => a.readyState);
-check(/^0:0[1-9]$/.test(length) && loaded === 0, `a voice reply appears with its length (${length}) before it is played`);
+// Its player shows the length too (not "0:00 / 0:00"): it loads the metadata, not the media.
+const known = await voiceItem.locator('audio').evaluate(async a => {
+  if (a.readyState < 1) await new Promise(r => a.addEventListener('loadedmetadata', r, { once: true }));
+  return { duration: a.duration, paused: a.paused, played: a.played.length };
+});
+check(/^0:0[1-9]$/.test(length) && Math.abs(known.duration - Number(length.slice(2))) < 1 && known.played === 0,
+  `a voice reply appears with its length (${length}; its player: ${known.duration.toFixed(2)} s) before it is played`);
 check(await unreloaded(tess.page), 'still without a reload');
 
 // 6. Text replies are found by search, and the hit opens the thread at the reply.
@@ -167,11 +172,13 @@ await tess.page.evaluate(() => { window.stayed = true; });
 await tess.page.locator('.transcript [data-start-ms]').first().waitFor({ timeout: 120000 });
 check(await unreloaded(tess.page), 'the transcript appears when it is ready, without a reload');
 await tess.page.goto(`${config.base}/`);
-await shownInZone(tess.page.locator('#team .card', { hasText: 'Launch plan' }), config.tess.zone, 'a dashboard card');
+await shownInZone(tess.page.locator(':is(#inbox, #team) .card', { hasText: 'Launch plan' }), config.tess.zone, 'a dashboard card');
 await tess.page.evaluate(() => { window.stayed = true; });
 await upload(config.owner.token, config.replyClip, 'Late news');
-await tess.page.locator('#team .card', { hasText: 'Late news' }).waitFor({ timeout: 30000 });
+// Unheard by Tess: in her inbox (and only there).
+await tess.page.locator('#inbox .card', { hasText: 'Late news' }).waitFor({ timeout: 30000 });
 check(await unreloaded(tess.page), 'a new message appears on the dashboard without a reload');
+check(await tess.page.locator('.card', { hasText: 'Late news' }).count() === 1, 'once: in the inbox, not again under it');
 
 // 8. Look and feel: cards and a conversation, light and dark, phone width, no A/AA issue.
 await tess.page.goto(`${config.base}/`);

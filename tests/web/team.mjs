@@ -143,8 +143,10 @@ const secret = await ada.page.locator('#webhook-secret').inputValue();
 check(/^whsec_[A-Za-z0-9+/]{43}=$/.test(secret), `the signing secret is shown once (${secret.slice(0, 10)}…)`);
 const listed = await ada.page.evaluate(() => fetch('/api/v1/webhooks').then(r => r.json()));
 check(listed.webhooks.length === 1 && listed.webhooks[0].format === 'chat', `the webhook is listed as chat (${JSON.stringify(listed)})`);
+check(await ada.page.locator('li[data-webhook]').getByText('https://93.184.216.34/hooks/offbeat').count() === 1
+  && await ada.page.getByText('No webhooks yet.').count() === 0, 'the page lists it at once, without a reload');
 await ada.page.reload();
-check(await ada.page.getByText('https://93.184.216.34/hooks/offbeat').count() === 1, 'the settings page lists it');
+check(await ada.page.getByText('https://93.184.216.34/hooks/offbeat').count() === 1, 'and after a reload');
 await ada.page.locator('li[data-webhook]').getByRole('button', { name: 'Remove' }).click();
 await ada.page.locator('#webhook-status', { hasText: 'Removed.' }).waitFor();
 const left = await ada.page.evaluate(() => fetch('/api/v1/webhooks').then(r => r.json()));

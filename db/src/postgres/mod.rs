@@ -40,6 +40,8 @@ mod dialect {
     /// queuing transaction, so it is told when that commits).
     pub const ANNOUNCE_JOB: Option<&str> = Some("SELECT pg_notify('offbeat_jobs', $1)");
     pub const BEGIN_WRITE: &str = "BEGIN";
+    /// The distinct values of a column in a group, comma-separated.
+    pub const EACH_DISTINCT_AUTHOR: &str = "STRING_AGG(DISTINCT author, ',')";
 
     /// A list of ids as one bound value: a text array.
     pub type IdList = Vec<String>;

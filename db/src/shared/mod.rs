@@ -18,6 +18,7 @@ mod invites;
 mod notifications;
 mod processes;
 mod queue;
+mod reactions;
 mod summaries;
 mod team;
 mod threads;
@@ -80,6 +81,9 @@ impl crate::Database for Backend {
         self
     }
     fn summaries(&self) -> &dyn crate::SummaryStore {
+        self
+    }
+    fn reactions(&self) -> &dyn crate::ReactionStore {
         self
     }
 

@@ -135,6 +135,17 @@ impl JobQueue for Backend {
         jobs(rows)
     }
 
+    async fn retime(&self, id: &str, run_after: DateTime<Utc>) -> crate::Result<bool> {
+        let moved = sqlx::query("UPDATE jobs SET run_after = $1, updated_at = $2 WHERE id = $3 AND state = 'pending'")
+            .bind(Timestamp::from(run_after))
+            .bind(Timestamp::now())
+            .bind(id)
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        Ok(moved > 0)
+    }
+
     async fn renew(&self, id: &str, lease: Lease<'_>) -> crate::Result<bool> {
         let renewed = sqlx::query(
             "UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND state = 'running' AND lease_owner = $3",

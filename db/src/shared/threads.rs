@@ -228,7 +228,7 @@ impl ThreadStore for Backend {
     }
 
     async fn unheard_threads(&self, workspace_id: &str, user_id: &str) -> crate::Result<Vec<Unheard>> {
-        Ok(sqlx::query_as(
+        Ok(sqlx::query_as(&format!(
                         "WITH messages AS ( \
                              SELECT clips.id AS root, clips.id AS message, clips.owner_id AS author, clips.created_at AS at \
                              FROM clips WHERE clips.workspace_id = $1 AND clips.status = 'ready' \
@@ -239,8 +239,8 @@ impl ThreadStore for Backend {
                              WHERE root.workspace_id = $1 \
                                  AND (replies.clip_id IS NULL OR replies.clip_id IN (SELECT id FROM clips WHERE status = 'ready')) \
                          ) \
-                         SELECT root AS root_clip_id, unheard AS messages, latest AS newest_at FROM ( \
-                             SELECT root, COUNT(*) AS unheard, MAX(at) AS latest FROM messages \
+                         SELECT root AS root_clip_id, unheard AS messages, latest AS newest_at, authors FROM ( \
+                             SELECT root, COUNT(*) AS unheard, MAX(at) AS latest, {} AS authors FROM messages \
                              WHERE (author IS NULL OR author <> $2) \
                                  AND message NOT IN (SELECT message_id FROM seen WHERE user_id = $2) \
                              GROUP BY root \
@@ -248,7 +248,8 @@ impl ThreadStore for Backend {
                          WHERE NOT EXISTS (SELECT 1 FROM threads_done AS d \
                              WHERE d.user_id = $2 AND d.root_clip_id = waiting.root AND d.done_at >= waiting.latest) \
                          ORDER BY latest DESC",
-                    )
+                        dialect::EACH_DISTINCT_AUTHOR
+                    ))
                     .bind(workspace_id)
                     .bind(user_id)
                     .fetch_all(&self.pool)

@@ -3,7 +3,8 @@
 use super::{Backend, begin_write};
 use crate::Timestamp;
 
-use crate::uploads::{NewSession, SessionRow, Takeover, UploadStore};
+use crate::domain::TakeEnding;
+use crate::uploads::{CancelledTake, NewSession, SessionRow, Takeover, UploadStore};
 
 #[async_trait::async_trait]
 impl UploadStore for Backend {
@@ -122,6 +123,59 @@ impl UploadStore for Backend {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn cancel(&self, id: &str, at: Timestamp, reason: TakeEnding) -> crate::Result<()> {
+        let mut tx = begin_write(&self.pool).await?;
+        sqlx::query(
+            "INSERT INTO cancelled_takes (share_token, owner_id, title, reason, started_at, cancelled_at) \
+             SELECT share_token, owner_id, title, $3, created_at, $2 FROM upload_sessions \
+             WHERE id = $1 AND share_token IS NOT NULL AND clip_id IS NULL ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(reason.as_str())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM upload_sessions WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn stalled(&self, before: Timestamp) -> crate::Result<Vec<SessionRow>> {
+        Ok(sqlx::query_as(
+            "SELECT * FROM upload_sessions WHERE share_token IS NOT NULL AND clip_id IS NULL \
+             AND length IS NULL AND updated_at < $1",
+        )
+        .bind(before)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn mark_stopped(&self, clip_id: &str, at: Timestamp) -> crate::Result<()> {
+        sqlx::query("INSERT INTO stopped_takes (clip_id, stopped_at) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+            .bind(clip_id)
+            .bind(at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn stopped(&self, clip_id: &str) -> crate::Result<bool> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stopped_takes WHERE clip_id = $1")
+            .bind(clip_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn cancelled_by_share_token(&self, token: &str) -> crate::Result<Option<CancelledTake>> {
+        Ok(sqlx::query_as("SELECT * FROM cancelled_takes WHERE share_token = $1")
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     async fn abandoned(&self, before: Timestamp) -> crate::Result<Vec<SessionRow>> {

@@ -44,6 +44,8 @@ mod dialect {
     /// A transaction that writes takes the write lock at once: one that read first cannot take
     /// it once another writer has, whatever the busy timeout ("database is locked").
     pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+    /// The distinct values of a column in a group, comma-separated.
+    pub const EACH_DISTINCT_AUTHOR: &str = "GROUP_CONCAT(DISTINCT author)";
 
     /// A list of ids as one bound value: a JSON array that SQL reads with `json_each`, so a
     /// query over many ids has one statement and one parameter however many there are.

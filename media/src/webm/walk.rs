@@ -5,8 +5,8 @@
 use std::io::{BufReader, Read, Seek};
 
 use super::{
-    AudioBlock, AudioHandler, AudioTrack, BLOCK, BLOCK_GROUP, CLUSTER, ClusterSpan, DOC_TYPE, EBML_HEADER, Frame, INFO,
-    MAX_AUDIO_BLOCKS, MAX_CLUSTERS, MAX_HEADER_ELEMENT, REFERENCE_BLOCK, SEGMENT, SIMPLE_BLOCK, TIMESTAMP,
+    AudioBlock, AudioHandler, AudioTrack, BLOCK, BLOCK_GROUP, CLUSTER, ClusterSpan, DOC_TYPE, EBML_HEADER, Extent,
+    Frame, INFO, MAX_AUDIO_BLOCKS, MAX_CLUSTERS, MAX_HEADER_ELEMENT, REFERENCE_BLOCK, SEGMENT, SIMPLE_BLOCK, TIMESTAMP,
     TIMESTAMP_SCALE, TOP_LEVEL, TRACKS, VideoTrack, WRITING_APP, WebmScan, block, children, eof_is_truncation,
     parse_tracks,
 };
@@ -17,10 +17,18 @@ use crate::error::{MediaError, Result};
 type Header = (u32, Option<u64>);
 
 impl WebmScan {
-    pub(super) fn walk<R: Read + Seek>(input: R, on_audio: Option<&mut AudioHandler<'_>>) -> Result<Self> {
+    pub(super) fn walk<R: Read + Seek>(
+        input: R,
+        extent: Extent,
+        on_audio: Option<&mut AudioHandler<'_>>,
+    ) -> Result<Self> {
         let mut w = Walker {
             r: BufReader::with_capacity(64 * 1024, input),
             pos: 0,
+            len: match extent {
+                Extent::Whole(len) => len,
+                Extent::Growing => u64::MAX,
+            },
         };
         let header = ebml_header(&mut w)?;
         let (id, segment_size) = w.header()?.ok_or(MediaError::Truncated)?;
@@ -70,6 +78,7 @@ impl WebmScan {
         let mut w = Walker {
             r: BufReader::with_capacity(16 * 1024, input),
             pos: 0,
+            len: u64::MAX,
         };
         let peeked = (|| {
             ebml_header(&mut w)?;
@@ -174,6 +183,7 @@ impl<'h, 'a> Found<'h, 'a> {
             sized: size.is_some(),
         };
         let mut next_element = None;
+        let mut cut_at = None;
         while declared_end.is_none_or(|end| w.pos < end) {
             let child_start = w.pos;
             let (id, child_size) = match w.header() {
@@ -187,6 +197,17 @@ impl<'h, 'a> Found<'h, 'a> {
                 break;
             }
             let child_size = known(child_size, "an element inside a Cluster")?;
+            if w.pos.saturating_add(child_size) > w.len {
+                // Cut off inside this element: the cluster, and the file, end before it — if
+                // any audio came before (else there is nothing to keep).
+                if self.audio_blocks.is_empty() {
+                    return Err(MediaError::Truncated);
+                }
+                cut_at = Some(child_start);
+                w.r.seek(std::io::SeekFrom::End(0))?;
+                w.pos = w.len;
+                break;
+            }
             match id {
                 TIMESTAMP => cluster.timestamp = ebml::uint(&w.payload(child_size)?),
                 SIMPLE_BLOCK => self.simple_block(w, child_size, &mut cluster)?,
@@ -194,11 +215,12 @@ impl<'h, 'a> Found<'h, 'a> {
                 _ => w.skip(child_size)?,
             }
         }
-        cluster.end = match &next_element {
-            Some((_, at)) => *at,
-            None => w.pos.min(declared_end.unwrap_or(u64::MAX)),
+        cluster.end = match (&next_element, cut_at) {
+            (Some((_, at)), _) => *at,
+            (None, Some(at)) => at,
+            (None, None) => w.pos.min(declared_end.unwrap_or(u64::MAX)),
         };
-        cluster.complete = declared_end.is_none_or(|end| cluster.end >= end);
+        cluster.complete = cut_at.is_none() && declared_end.is_none_or(|end| cluster.end >= end);
         if self.clusters.len() >= MAX_CLUSTERS {
             return Err(MediaError::Webm(format!("more than {MAX_CLUSTERS} clusters")));
         }
@@ -323,6 +345,8 @@ impl<'h, 'a> Found<'h, 'a> {
 struct Walker<R> {
     r: R,
     pos: u64,
+    /// Where the input ends (`u64::MAX`: not known).
+    len: u64,
 }
 
 impl<R: Read + Seek> Walker<R> {

@@ -11,12 +11,21 @@ pub struct OutboxArgs {
 
 impl OutboxArgs {
     pub fn run(self) -> Result<()> {
+        let strays = recorder::outbox::strays();
         let pending = recorder::outbox::pending();
-        if pending.is_empty() {
+        if pending.is_empty() && strays.is_empty() {
             eprintln!("The outbox is empty.");
             return Ok(());
         }
-        let mut failed = 0;
+        for take in &strays {
+            let size = std::fs::metadata(take).map(|m| m.len()).unwrap_or(0);
+            eprintln!(
+                "{} ({size} bytes): no note of where it goes — send it with `recorder upload {}`, or delete it",
+                take.display(),
+                take.display()
+            );
+        }
+        let mut failed = if self.list { 0 } else { strays.len() };
         for (take, meta) in pending {
             let size = std::fs::metadata(&take).map(|m| m.len()).unwrap_or(0);
             eprintln!("{} ({} bytes) → {}", take.display(), size, meta.server);
@@ -35,7 +44,7 @@ impl OutboxArgs {
             }
         }
         if failed > 0 {
-            bail!("{failed} take(s) are still waiting in the outbox");
+            bail!("{failed} take(s) are still in the outbox");
         }
         Ok(())
     }

@@ -16,8 +16,8 @@ pub struct UploadArgs {
     /// Title [default: the one stored in the file]
     #[arg(long)]
     title: Option<String>,
-    /// Your name as teammates should see it.
-    #[arg(long, env = "OFFBEAT_AUTHOR")]
+    /// Kept for older scripts; the server names the signed-in uploader as the author.
+    #[arg(long, env = "OFFBEAT_AUTHOR", hide = true)]
     author: Option<String>,
 }
 

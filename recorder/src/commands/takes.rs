@@ -56,6 +56,11 @@ pub fn take_options(max_duration: Option<Duration>, title: Option<String>) -> Re
 /// Records until Ctrl-C, SIGTERM, Enter (on a terminal), the maximum duration or a device
 /// failure, and says what was saved.
 pub fn record(options: &RecordOptions) -> Result<()> {
+    record_opened(options, None)
+}
+
+/// [`record`], from `capture` when the microphone is open already.
+fn record_opened(options: &RecordOptions, capture: Option<recorder::capture::Capture>) -> Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         // A second Ctrl-C quits at once; the file is still valid up to its last page.
@@ -72,7 +77,10 @@ pub fn record(options: &RecordOptions) -> Result<()> {
             }
         });
     }
-    let outcome = recorder::record::record(options, &stop)?;
+    let outcome = match capture {
+        Some(capture) => recorder::record::record_from(capture, options, &stop)?,
+        None => recorder::record::record(options, &stop)?,
+    };
     let kbps = if outcome.seconds > 0.0 {
         outcome.bytes as f64 * 8.0 / outcome.seconds / 1000.0
     } else {
@@ -121,6 +129,8 @@ pub enum Announce {
 /// then finishes the upload: stopping only sends the tail. `options.output`, when set, gets a
 /// copy of the take. Returns the clip.
 pub fn record_live(meta: TakeMeta, options: RecordOptions, announce: Announce) -> Result<serde_json::Value> {
+    // The microphone first: without one there is no take, and no link saying "recording…".
+    let capture = recorder::capture::Capture::start(options.device.as_deref())?;
     let take = recorder::outbox::new_take(&meta)?;
     let settled = Arc::new(AtomicU64::new(0));
     let live = recorder::live_send::LiveSend::start(&take, meta, Arc::clone(&settled), Duration::from_secs(2))?;
@@ -140,7 +150,7 @@ pub fn record_live(meta: TakeMeta, options: RecordOptions, announce: Announce) -
         force: false,
         ..options
     };
-    let recorded = record(&options);
+    let recorded = record_opened(&options, Some(capture));
     let meta = live.stop();
     recorded?;
     if !keep_at.as_os_str().is_empty() {

@@ -39,7 +39,9 @@ impl ReplyArgs {
             body["text"] = serde_json::json!(text);
             posted(&api, &clip_id, &body)?
         } else if let Some(file) = self.file {
-            let clip = recorder::upload::upload(&file, api.server(), None, None)?;
+            // A reply is read in its thread: no title of its own (not the file's name, nor a
+            // title tag the file carries).
+            let clip = recorder::upload::upload(&file, api.server(), Some(""), None)?;
             body["clip_id"] = serde_json::json!(clip.id);
             posted(&api, &clip_id, &body)?
         } else {

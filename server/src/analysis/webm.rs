@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, Write};
 use std::path::Path;
 
-use media::{OggRemux, WebmScan};
+use media::{Extent, OggRemux, WebmScan};
 
 use crate::hashing::{Digest, HashingWriter};
 use media::container::Container;
@@ -31,7 +31,9 @@ pub struct WebmAudio {
 }
 
 /// Reads a WebM body once, front to back (never seeking backwards), remuxing and decoding its
-/// audio as it goes; the remux is written into `dir`.
+/// audio as it goes; the remux is written into `dir`. A block cut off at its end is an error:
+/// more may come (a take that stopped arriving is cut to its last whole block first, see
+/// [`media::WebmScan::playable_len`]).
 pub fn analyze_webm_audio(input: impl Read + Seek, dir: &Path) -> Result<WebmAudio, AnalyzeError> {
     let ogg = tempfile::Builder::new()
         .prefix("remux-")
@@ -43,7 +45,7 @@ pub fn analyze_webm_audio(input: impl Read + Seek, dir: &Path) -> Result<WebmAud
         let decoder = threads.spawn(move || analyze_ogg_stream(from_remux));
         let mut out = Some(Tee { file, pipe: to_decoder });
         let mut remux: Option<OggRemux<Tee>> = None;
-        let scanned = WebmScan::scan_with_audio(input, &mut |track, writing_app, packet| {
+        let scanned = WebmScan::scan_with_audio(input, Extent::Growing, &mut |track, writing_app, packet| {
             let remux = match (&mut remux, out.take()) {
                 (Some(remux), _) => remux,
                 (none, Some(out)) => none.insert(OggRemux::new(out, track, writing_app)?),

@@ -33,6 +33,8 @@ pub enum Action {
     ReadSummary,
     /// Write, clear or ask again for its summary (its owner, as for its title).
     EditSummary,
+    /// Add or take back one's own emoji on it: the team only (a reaction has a name behind it).
+    React,
 }
 
 /// What a member may do to their workspace (rather than to one clip).
@@ -152,7 +154,7 @@ pub fn allows(relation: Relation, action: Action, clip: &ClipAccess<'_>) -> bool
         Relation::LinkHolder => match action {
             Action::View | Action::PlayMedia | Action::ReadTranscript | Action::ReadSummary => true,
             Action::Reply => clip.guests_may_reply,
-            Action::Delete | Action::ChangeSharing | Action::Rename | Action::EditSummary => false,
+            Action::Delete | Action::ChangeSharing | Action::Rename | Action::EditSummary | Action::React => false,
         },
         Relation::Stranger => false,
     }

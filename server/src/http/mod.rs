@@ -20,8 +20,8 @@ use utoipa_axum::routes;
 
 use crate::state::AppState;
 use api::{
-    auth, checkins, clips, health, media, members, posters, profile, search, sharing, summaries, threads, transcripts,
-    uploads, webhooks,
+    auth, checkins, clips, health, media, members, posters, profile, reactions, search, sharing, summaries, threads,
+    transcripts, uploads, webhooks,
 };
 
 /// The largest JSON or form body any route reads.
@@ -77,6 +77,7 @@ pub(crate) fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(threads::unheard))
         .routes(routes!(threads::delete_reply))
         .routes(routes!(threads::seen))
+        .routes(routes!(reactions::react, reactions::take_back))
         .routes(routes!(threads::inbox))
         .routes(routes!(sharing::update))
         .routes(routes!(sharing::rotate))
@@ -123,7 +124,8 @@ pub(crate) fn upload_routes() -> OpenApiRouter<AppState> {
 /// The pages.
 fn page_routes() -> Router<AppState> {
     use pages::{
-        api_docs, assets, checkins, conditional, dashboard, join, members, oembed, page, round, settings, unsubscribe,
+        api_docs, app_shell, assets, checkins, conditional, dashboard, join, members, oembed, page, round, settings,
+        unsubscribe,
     };
     Router::new()
         .route("/", get(dashboard::dashboard))
@@ -144,6 +146,10 @@ fn page_routes() -> Router<AppState> {
         // Pages answer If-None-Match (see `conditional`); assets are cached for good instead.
         .layer(axum::middleware::from_fn(conditional::etag))
         .route("/assets/{file}", get(assets::asset))
+        .route("/manifest.webmanifest", get(app_shell::manifest))
+        .route("/sw.js", get(app_shell::service_worker))
+        .route("/favicon.ico", get(app_shell::favicon))
+        .route("/offline", get(app_shell::offline))
         .route("/api/docs", get(api_docs::api_docs))
         .route("/oembed", get(oembed::oembed))
 }

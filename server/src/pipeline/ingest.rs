@@ -395,12 +395,12 @@ fn clip_row(
     sha256: String,
     share_token: String,
 ) -> ClipRow {
-    let title = info
-        .title
-        .filter(|t| !t.trim().is_empty())
-        .or_else(|| facts.title.clone())
-        // Untitled until its transcript gives it its first words.
-        .unwrap_or_default();
+    // A title given, even an empty one (a reply sent from a file has none of its own), is the
+    // clip's; none given, the file's own. Untitled until its transcript gives it its first words.
+    let title = match info.title {
+        Some(given) => given.trim().to_owned(),
+        None => facts.title.clone().unwrap_or_default(),
+    };
     let silences: Vec<[u64; 2]> = facts.waveform.silences.iter().map(|&(a, b)| [a, b]).collect();
     ClipRow {
         id,

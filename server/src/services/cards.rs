@@ -21,14 +21,23 @@ pub struct Card {
     pub replies: i64,
     /// Messages in its thread the viewer has not heard or read.
     pub unheard: i64,
+    /// Who wrote them.
+    pub unheard_from: Vec<String>,
+}
+
+/// What waits for the viewer in a thread: how many messages, by whom.
+#[derive(Debug, Clone, Default)]
+pub struct Waiting {
+    pub messages: i64,
+    pub from: Vec<String>,
 }
 
 /// Cards for each of `lists` (kept apart, in their order), given what the viewer has not
-/// heard (unheard messages by root clip id, from their inbox).
+/// heard (by root clip id, from their inbox).
 pub async fn cards<const N: usize>(
     state: &AppState,
     lists: [Vec<ClipView>; N],
-    unheard: &HashMap<String, i64>,
+    unheard: &HashMap<String, Waiting>,
 ) -> AppResult<[Vec<Card>; N]> {
     let ids: Vec<&str> = lists.iter().flatten().map(|c| c.id.as_str()).collect();
     let openings = state.db.transcripts().openings(&ids, OPENING_CHARS).await?;
@@ -41,7 +50,8 @@ pub async fn cards<const N: usize>(
                 opening: openings.get(&clip.id).cloned(),
                 summary: summaries.get(&clip.id).cloned(),
                 replies: replies.get(&clip.id).copied().unwrap_or(0),
-                unheard: unheard.get(&clip.id).copied().unwrap_or(0),
+                unheard: unheard.get(&clip.id).map_or(0, |w| w.messages),
+                unheard_from: unheard.get(&clip.id).map(|w| w.from.clone()).unwrap_or_default(),
                 clip,
             })
             .collect()

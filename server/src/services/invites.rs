@@ -62,6 +62,10 @@ impl InviteView {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CreatedInvite {
     pub url: String,
+    /// An invitation for an email, with mail set up: whether the link was mailed to it.
+    pub mailed: bool,
+    /// Why it was not, if it was tried.
+    pub mail_error: Option<String>,
     #[serde(flatten)]
     pub invite: InviteView,
 }
@@ -99,10 +103,51 @@ pub async fn create(state: &AppState, viewer: &Viewer, new: NewInvite) -> AppRes
         revoked_at: None,
     };
     state.db.invites().insert(&row, &token_hash(&token)).await?;
+    let url = format!("{}/join/{token}", state.public_url);
+    let (mailed, mail_error) = match (&state.mailer, &row.email) {
+        (Some(mailer), Some(email)) => match mailer.send(&invitation(state, admin, email, &url, &row)).await {
+            Ok(()) => (true, None),
+            Err(err) => {
+                tracing::warn!(invite = %row.id, "could not mail the invitation: {err}");
+                (false, Some(err.to_string()))
+            }
+        },
+        _ => (false, None),
+    };
     Ok(CreatedInvite {
-        url: format!("{}/join/{token}", state.public_url),
+        url,
+        mailed,
+        mail_error,
         invite: InviteView::of(row, now),
     })
+}
+
+/// The mail that carries an invitation for an email to it.
+fn invitation(state: &AppState, admin: &User, email: &str, url: &str, row: &InviteRow) -> crate::mail::Mail {
+    let expires = row
+        .expires_at
+        .map(|at| at.instant().format("%-d %b %Y").to_string())
+        .unwrap_or_default();
+    let subject = format!("{} invites you to Offbeat", admin.display_name);
+    let text = format!(
+        "{} invites you to their team on Offbeat ({}): voice and video messages you hear when your day starts.\n\nJoin: {url}\n\nThe link works until {expires}, for this address only.\n",
+        admin.display_name, state.public_url
+    );
+    let html = maud::html! {
+        p { (admin.display_name) " invites you to their team on Offbeat: voice and video messages you hear when your day starts." }
+        p { a href=(url) { "Join the team" } }
+        p { small { "The link works until " (expires) ", for this address only." } }
+    }
+    .into_string();
+    crate::mail::Mail {
+        id: format!("invite-{}", row.id),
+        to_name: String::new(),
+        to_address: email.to_owned(),
+        subject,
+        text,
+        html,
+        unsubscribe_url: None,
+    }
 }
 
 /// The admin's workspace's invitations, newest first.

@@ -14,8 +14,22 @@ use db::domain::User;
 /// What a link leads to, as the viewer may see it.
 #[derive(Debug)]
 pub enum Opened {
-    Clip { row: Box<ClipRow>, relation: Relation },
+    Clip {
+        row: Box<ClipRow>,
+        relation: Relation,
+    },
     Recording(Box<Recording>),
+    /// A take its recorder cancelled while recording: nothing of it is kept.
+    Cancelled(Box<Cancelled>),
+}
+
+/// What the link of a cancelled take says.
+#[derive(Debug)]
+pub struct Cancelled {
+    /// Who recorded it, to their team (others are not told whose link it was).
+    pub recorder: Option<String>,
+    pub cancelled_at: DateTime<Utc>,
+    pub reason: db::domain::TakeEnding,
 }
 
 /// A take still being recorded behind its link.
@@ -41,12 +55,23 @@ pub async fn open(state: &AppState, viewer: &Viewer, token: &str) -> AppResult<O
         });
     }
     let missing = || AppError::NotFound(Missing::Clip);
-    let session = state
-        .db
-        .uploads()
-        .recording_by_share_token(token)
-        .await?
-        .ok_or_else(missing)?;
+    let Some(session) = state.db.uploads().recording_by_share_token(token).await? else {
+        let cancelled = state
+            .db
+            .uploads()
+            .cancelled_by_share_token(token)
+            .await?
+            .ok_or_else(missing)?;
+        let recorder = match (&viewer.user, state.db.users().by_id(&cancelled.owner_id).await?) {
+            (Some(me), Some(them)) if me.workspace_id == them.workspace_id => Some(them.display_name),
+            _ => None,
+        };
+        return Ok(Opened::Cancelled(Box::new(Cancelled {
+            recorder,
+            cancelled_at: cancelled.cancelled_at.instant(),
+            reason: cancelled.reason,
+        })));
+    };
     let recorder = state
         .db
         .users()

@@ -31,6 +31,8 @@ pub enum Found {
     Message(Box<MessageView>),
     /// A take still being recorded behind its link.
     Recording(Box<Recording>),
+    /// A take cancelled while it was recorded.
+    Cancelled(Box<crate::services::links::Cancelled>),
 }
 
 /// A message, for one viewer.
@@ -55,6 +57,9 @@ pub struct MessageView {
     pub public: bool,
     /// A member of its workspace: it can be in their inbox.
     pub in_team: bool,
+    /// Made of what arrived of a take whose bytes stopped coming (a tab closed mid-take): its
+    /// page says where the recording stopped.
+    pub stopped_early: bool,
     pub may_reply: bool,
     /// Its owner (or an admin) may rename it and change who can open it; never on a reply,
     /// whose sharing is its thread's.
@@ -69,6 +74,7 @@ pub async fn open(state: &AppState, viewer: &Viewer, entry: Entry<'_>) -> AppRes
         Entry::Link(token) => match unless_hidden(links::open(state, viewer, token).await)? {
             None => return Ok(None),
             Some(Opened::Recording(take)) => return Ok(Some(Found::Recording(take))),
+            Some(Opened::Cancelled(take)) => return Ok(Some(Found::Cancelled(take))),
             Some(Opened::Clip { row, relation }) => (*row, relation, Some(token)),
         },
         Entry::Team(id) => match unless_hidden(find(state, viewer, id, Action::View).await)? {
@@ -96,6 +102,7 @@ pub async fn open(state: &AppState, viewer: &Viewer, entry: Entry<'_>) -> AppRes
             Content::Text { .. } | Content::Deleted => None,
         });
     let in_team = matches!(rel, Relation::Owner | Relation::Member);
+    let stopped_early = state.db.uploads().stopped(&row.id).await?;
     let clip = views(state, &viewer, vec![(row, rel)])
         .await?
         .pop()
@@ -114,6 +121,7 @@ pub async fn open(state: &AppState, viewer: &Viewer, entry: Entry<'_>) -> AppRes
         opening,
         public,
         in_team,
+        stopped_early,
         may_reply,
         may_manage: may_change_sharing && answers.is_none(),
         answers,

@@ -9,6 +9,7 @@ pub mod invites;
 pub mod links;
 pub mod message;
 pub mod notifications;
+pub mod reactions;
 pub mod search;
 pub mod sharing;
 pub mod summaries;

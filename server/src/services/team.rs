@@ -55,9 +55,35 @@ pub struct SharedHours {
     /// Now, in minutes after the viewer's midnight (as `minutes`).
     #[serde(skip)]
     pub now_minutes: i64,
-    /// "Everyone is around 15:00–17:00 your time." — or that nobody overlaps today.
+    /// "Everyone is around 15:00–17:00 your time." — or, when nobody overlaps today, the next
+    /// day everyone does, or which pairs overlap.
     pub summary: String,
+    /// When today has no hour everyone shares: the next day (within a week) that does.
+    pub next: Option<NextShared>,
+    /// When the whole team shares no hour this week: the pairs who overlap on the first day
+    /// any do, with their hours in the viewer's time.
+    pub pairs: Vec<PairShared>,
 }
+
+/// The next day everyone is working at once.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NextShared {
+    /// `YYYY-MM-DD`, the viewer's date.
+    pub date: String,
+    pub spans: Vec<[String; 2]>,
+}
+
+/// Two members' shared hours on a day, in the viewer's time.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PairShared {
+    pub members: [String; 2],
+    /// `YYYY-MM-DD`, the viewer's date.
+    pub date: String,
+    pub spans: Vec<[String; 2]>,
+}
+
+/// How far ahead the shared-hours view looks for a day everyone (or a pair) works.
+const LOOK_AHEAD_DAYS: i64 = 7;
 
 /// The viewer, if they may do `action` to their workspace: 401 signed out, 403 otherwise.
 pub fn require(viewer: &Viewer, action: TeamAction) -> AppResult<&User> {
@@ -97,17 +123,83 @@ pub async fn team(state: &AppState, viewer: &Viewer, now: DateTime<Utc>) -> AppR
     let zones: Vec<(&WorkingHours, Tz)> = members.iter().map(|m| (&m.working_hours, m.zone())).collect();
     let shared = shared_hours(&zones, view, today);
     let (spans, minutes) = in_your_time(&shared);
-    let summary = match spans.as_slice() {
-        [] if members.len() < 2 => "Invite your teammates to see the hours you share.".to_owned(),
-        [] => "Today there is no hour when everyone is working.".to_owned(),
-        spans => format!(
-            "Everyone is around {} your time.",
-            spans
-                .iter()
-                .map(|[a, b]| format!("{a}–{b}"))
-                .collect::<Vec<_>>()
-                .join(" and ")
+    let spans_of = |day: chrono::NaiveDate, zones: &[(&WorkingHours, Tz)]| -> Vec<[String; 2]> {
+        shared_hours(zones, view, day)
+            .iter()
+            .map(|(from, to)| [hh_mm(from.with_timezone(&view)), hh_mm(to.with_timezone(&view))])
+            .collect()
+    };
+    let ahead = (1..=LOOK_AHEAD_DAYS).map(|n| today + chrono::Duration::days(n));
+    let mut next = None;
+    let mut pairs = Vec::new();
+    if spans.is_empty() && members.len() >= 2 {
+        next = ahead
+            .clone()
+            .map(|day| (day, spans_of(day, &zones)))
+            .find(|(_, spans)| !spans.is_empty())
+            .map(|(day, spans)| NextShared {
+                date: day.format("%Y-%m-%d").to_string(),
+                spans,
+            });
+        if next.is_none() {
+            // Nobody shares an hour with everyone: who overlaps with whom, on the first day
+            // any two do.
+            for day in std::iter::once(today).chain(ahead) {
+                for (i, a) in members.iter().enumerate() {
+                    for b in &members[i + 1..] {
+                        let both = [(&a.working_hours, a.zone()), (&b.working_hours, b.zone())];
+                        let spans = spans_of(day, &both);
+                        if !spans.is_empty() {
+                            pairs.push(PairShared {
+                                members: [a.display_name.clone(), b.display_name.clone()],
+                                date: day.format("%Y-%m-%d").to_string(),
+                                spans,
+                            });
+                        }
+                    }
+                }
+                if !pairs.is_empty() {
+                    break;
+                }
+            }
+        }
+    }
+    let joined = |spans: &[[String; 2]]| {
+        spans
+            .iter()
+            .map(|[a, b]| format!("{a}–{b}"))
+            .collect::<Vec<_>>()
+            .join(" and ")
+    };
+    let day_name = |date: &str| {
+        chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+            .map(|d| {
+                if d == today {
+                    "today".to_owned()
+                } else {
+                    d.format("%A %-d %b").to_string()
+                }
+            })
+            .unwrap_or_default()
+    };
+    let summary = match (spans.as_slice(), &next, pairs.as_slice()) {
+        ([], ..) if members.len() < 2 => "Invite your teammates to see the hours you share.".to_owned(),
+        ([], Some(next), _) => format!(
+            "No hour today when everyone is working. Next: {}, {} your time.",
+            day_name(&next.date),
+            joined(&next.spans)
         ),
+        ([], None, []) => "There is no hour this week when any two of you are working.".to_owned(),
+        ([], None, pairs) => format!(
+            "There is no hour when everyone is working. Who overlaps, {} (your time): {}.",
+            day_name(&pairs[0].date),
+            pairs
+                .iter()
+                .map(|p| format!("{} and {} {}", p.members[0], p.members[1], joined(&p.spans)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        (spans, ..) => format!("Everyone is around {} your time.", joined(spans)),
     };
     let members = members
         .iter()
@@ -138,6 +230,8 @@ pub async fn team(state: &AppState, viewer: &Viewer, now: DateTime<Utc>) -> AppR
             minutes,
             now_minutes: (now - midnight).num_minutes(),
             summary,
+            next,
+            pairs,
         },
     })
 }
@@ -222,13 +316,17 @@ pub async fn update_profile(state: &AppState, viewer: &Viewer, change: ProfileCh
             },
         )
         .await?;
-    Ok(User {
+    let changed = User {
         display_name,
         time_zone,
         working_hours,
         away_until,
         ..user.clone()
-    })
+    };
+    if changed.time_zone != user.time_zone || changed.working_hours != user.working_hours {
+        crate::services::notifications::replan(state, &changed).await?;
+    }
+    Ok(changed)
 }
 
 /// Changes the viewer's password after checking the current one; every other session and

@@ -10,12 +10,13 @@ use crate::auth::Viewer;
 use crate::auth::policy::{Action, ClipAccess, Relation, outsiders_may_see, relation, through_thread};
 use crate::error::{AppError, AppResult, Missing};
 use crate::services::clips::{ClipView, find, rows_by_id, views, visible_to_member};
+use crate::services::reactions::ReactionView;
 use crate::state::AppState;
 use db::Timestamp;
 use db::clips::ClipRow;
 use db::domain::{Author, ClipStatus, ReplyBody, User, clock};
 use db::threads::Reply;
-use db::threads::{Seen, ThreadRoot};
+use db::threads::{Seen, ThreadRoot, Unheard};
 
 /// Characters of a clip's transcript shown under it in a thread.
 const SNIPPET_CHARS: usize = 200;
@@ -50,6 +51,8 @@ pub struct Message {
     pub utc_offset_minutes: i32,
     pub message_id: String,
     pub seen_by: Vec<Receipt>,
+    /// Emoji on it, oldest first; who reacted only to the team.
+    pub reactions: Vec<ReactionView>,
     #[serde(flatten)]
     pub content: Content,
     /// Where it sits in the thread: absent for the root.
@@ -156,7 +159,7 @@ pub struct Place {
 }
 
 /// The thread a clip belongs to: its root, and the reply the clip was posted as.
-async fn locate(state: &AppState, clip_id: &str) -> AppResult<(ThreadRoot, Option<Reply>)> {
+pub(crate) async fn locate(state: &AppState, clip_id: &str) -> AppResult<(ThreadRoot, Option<Reply>)> {
     Ok(match state.db.threads().by_clip(clip_id).await? {
         Some(reply) => (reply.root.clone(), Some(reply)),
         None => (ThreadRoot::Clip(clip_id.to_owned()), None),
@@ -263,32 +266,19 @@ pub async fn round_answers(state: &AppState, viewer: &Viewer, round_id: &str) ->
     context.answers(None, &children, &clip_rows)
 }
 
-/// The replies outsiders may see (see [`outsiders_may_see`]), each answering its nearest
-/// shown ancestor: the owner's answer to a teammate's hidden reply answers the message instead
-/// (and loses its "at 1:23", which pointed into the hidden reply).
+/// The replies outsiders may see (see [`outsiders_may_see`]) — and only where all they answer
+/// is shown too: the owner's answer to a teammate's hidden reply would read as an answer to
+/// nothing (or to the message, which it is not), so it stays in the team with what it answers.
 fn shown_to_outsiders(replies: Vec<Reply>, root: &ClipAccess<'_>) -> Vec<Reply> {
-    let parents: HashMap<String, Option<String>> =
-        replies.iter().map(|r| (r.id.clone(), r.parent_id.clone())).collect();
-    let shown: HashSet<String> = replies
-        .iter()
-        .filter(|r| outsiders_may_see(root, &r.author))
-        .map(|r| r.id.clone())
-        .collect();
-    replies
-        .into_iter()
-        .filter(|r| shown.contains(&r.id))
-        .map(|mut reply| {
-            let mut parent = reply.parent_id.clone();
-            while let Some(hidden) = parent.as_ref().filter(|p| !shown.contains(*p)) {
-                parent = parents.get(hidden).cloned().flatten();
-            }
-            if parent != reply.parent_id {
-                reply.parent_id = parent;
-                reply.anchor_ms = None;
-            }
-            reply
-        })
-        .collect()
+    // Oldest first, so a parent is decided before its answers.
+    let mut shown: HashSet<String> = HashSet::new();
+    for reply in &replies {
+        let context_shown = reply.parent_id.as_ref().is_none_or(|p| shown.contains(p));
+        if context_shown && outsiders_may_see(root, &reply.author) {
+            shown.insert(reply.id.clone());
+        }
+    }
+    replies.into_iter().filter(|r| shown.contains(&r.id)).collect()
 }
 
 /// Who reads a thread: its workspace's members, or people who came through its link (who see
@@ -314,6 +304,7 @@ struct Context {
     readers: Readers,
     authors: HashMap<String, User>,
     seen: HashMap<String, Vec<Receipt>>,
+    reactions: HashMap<String, Vec<ReactionView>>,
     views: HashMap<String, ClipView>,
     openings: HashMap<String, String>,
     /// Ready summaries, by clip.
@@ -360,6 +351,14 @@ impl Context {
                 seen_at,
             });
         }
+        let readers = Readers::of(root_relation);
+        let mut reactions: HashMap<String, Vec<ReactionView>> = HashMap::new();
+        for reacted in state.db.reactions().on_messages(&message_ids).await? {
+            reactions
+                .entry(reacted.message_id.clone())
+                .or_default()
+                .push(ReactionView::of(reacted, readers == Readers::Team));
+        }
         let live: Vec<ClipRow> = clip_rows
             .values()
             .filter(|c| c.status != ClipStatus::Deleted)
@@ -382,9 +381,10 @@ impl Context {
             .map(|v| (v.id.clone(), v))
             .collect();
         Ok(Self {
-            readers: Readers::of(root_relation),
+            readers,
             authors,
             seen,
+            reactions,
             views,
             openings,
             summaries,
@@ -459,6 +459,7 @@ impl Context {
                 Readers::Team => self.seen.get(message_id).cloned().unwrap_or_default(),
                 Readers::Outsiders => Vec::new(),
             },
+            reactions: self.reactions.get(message_id).cloned().unwrap_or_default(),
             content: Content::Deleted,
             place: None,
             replies: Vec::new(),
@@ -810,6 +811,8 @@ pub struct InboxThread {
     pub thread_url: String,
     pub root: ClipView,
     pub unheard: i64,
+    /// Who wrote what waits, by name (guests left out).
+    pub unheard_from: Vec<String>,
     pub latest_at: Timestamp,
 }
 
@@ -824,14 +827,24 @@ pub async fn inbox(state: &AppState, viewer: &Viewer) -> AppResult<Inbox> {
         .await?
         .into_iter()
         .peekable();
-    let threads = unheard
+    let author_ids: Vec<&str> = unheard.iter().flat_map(Unheard::author_ids).collect();
+    let names: HashMap<String, String> = state
+        .db
+        .users()
+        .by_ids(&author_ids)
+        .await?
         .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect();
+    let threads = unheard
+        .iter()
         .filter_map(|waiting| {
             let root = views.next_if(|view| view.id == waiting.root_clip_id)?;
             Some(InboxThread {
                 thread_url: format!("{}/api/v1/threads/{}", state.public_url, waiting.root_clip_id),
                 root,
                 unheard: waiting.messages,
+                unheard_from: waiting.author_ids().filter_map(|id| names.get(id).cloned()).collect(),
                 latest_at: waiting.newest_at,
             })
         })

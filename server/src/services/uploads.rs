@@ -21,7 +21,7 @@ use crate::error::{AppError, AppResult, Missing};
 use crate::pipeline::ingest::{Reserved, UploadInfo, ingest_file};
 use crate::services::clips::{Audience, ClipView};
 use crate::state::{AppState, UploadLock};
-use db::domain::{User, Visibility};
+use db::domain::{TakeEnding, User, Visibility};
 use db::uploads::{NewSession, SessionRow, Takeover};
 
 /// How long the body will be, as the client declares it.
@@ -257,7 +257,7 @@ where
         return Err(err);
     }
     if session.length == Some(session.offset) {
-        finish(state, owner, &mut session).await?;
+        finish(state, owner, &mut session, Discard::Rejected).await?;
     }
     Ok(session)
 }
@@ -310,7 +310,8 @@ where
 /// Turns the whole body into the clip reserved for it. A body that is whole and wrong ends the
 /// session (nothing more will make it right); any other failure (storage unavailable…) leaves
 /// it whole, and an empty append at its length tries again.
-async fn finish(state: &AppState, owner: User, session: &mut SessionRow) -> AppResult<()> {
+/// A body that is not media is discarded as `unplayable` says.
+async fn finish(state: &AppState, owner: User, session: &mut SessionRow, unplayable: Discard) -> AppResult<()> {
     let reserved = match (&session.reserved_clip_id, &session.share_token) {
         (Some(clip_id), Some(share_token)) => Some(Reserved {
             clip_id: clip_id.clone(),
@@ -339,7 +340,7 @@ async fn finish(state: &AppState, owner: User, session: &mut SessionRow) -> AppR
             Ok(())
         }
         Err(err @ (AppError::BadRequest(_) | AppError::UnsupportedMedia(_))) => {
-            discard(state, &fresh).await?;
+            discard(state, &fresh, unplayable).await?;
             Err(err)
         }
         Err(err) => Err(err),
@@ -350,7 +351,122 @@ async fn finish(state: &AppState, owner: User, session: &mut SessionRow) -> AppR
 pub async fn abandon(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()> {
     let session = get(state, viewer, id).await?;
     let _lock = lock(state, id, "the upload is busy")?;
-    discard(state, &session).await
+    discard(state, &session, Discard::Cancelled).await
+}
+
+/// Takes still being recorded whose bytes stopped arriving `after` ago (a tab closed for good,
+/// a recorder killed with its outbox lost): each becomes a clip of what arrived, noted as
+/// stopped, so its link plays that and says where it stopped; a take with nothing playable is
+/// remembered as stopped, its bytes gone. Only the process holding a take's bytes finishes it
+/// (or any process, once its holder is gone). Returns how many were finished.
+pub async fn finish_stalled(state: &AppState, after: std::time::Duration) -> anyhow::Result<usize> {
+    let before = db::Timestamp::from(chrono::Utc::now() - chrono::Duration::from_std(after)?);
+    let mut finished = 0;
+    for session in state.db.uploads().stalled(before).await? {
+        // Its bytes are on another live process's disk, or on a gone one's (the janitor
+        // removes those sessions after their TTL): not this process's to finish.
+        let here = tokio::fs::try_exists(part_path(state, &session.id))
+            .await
+            .unwrap_or(false);
+        if !here || held_elsewhere(state, &session).await? {
+            continue;
+        }
+        // A request writing to it right now: it is not stalled after all.
+        let Some(_lock) = state.upload_locks.lock(&session.id) else {
+            continue;
+        };
+        let Some(mut session) = state.db.uploads().get(&session.id).await? else {
+            continue;
+        };
+        if session.clip_id.is_some() || session.length.is_some() || session.updated_at >= before {
+            continue;
+        }
+        let owner = match state.db.users().by_id(&session.owner_id).await? {
+            Some(owner) => owner.user(),
+            None => continue,
+        };
+        if session.multipart_id.is_none() {
+            session.offset = whole_part(&part_path(state, &session.id), session.offset as u64).await? as i64;
+        }
+        let stopped = if session.offset == 0 {
+            Err(AppError::BadRequest("nothing arrived".into()))
+        } else {
+            state
+                .db
+                .uploads()
+                .advance(&session.id, session.offset, Some(session.offset))
+                .await?;
+            session.length = Some(session.offset);
+            // What follows the take as it arrives learns it is whole, as from a final PATCH.
+            state.live_analyses.advance(
+                &session.id,
+                part_path(state, &session.id),
+                session.offset as u64,
+                Some(session.offset as u64),
+            );
+            finish(state, owner, &mut session, Discard::Stopped).await
+        };
+        match (stopped, &session.clip_id) {
+            (Ok(()), Some(clip_id)) => {
+                state.db.uploads().mark_stopped(clip_id, db::Timestamp::now()).await?;
+                tracing::info!(session = %session.id, clip = %clip_id, "a take stopped arriving: kept what came");
+            }
+            (Ok(()), None) => {}
+            (Err(AppError::BadRequest(_) | AppError::UnsupportedMedia(_)), _) => {
+                // `finish` has discarded (as stopped) a body it could not take; a session with
+                // nothing in it goes here. Either way its link says the recording stopped.
+                if let Some(fresh) = state.db.uploads().get(&session.id).await? {
+                    discard(state, &fresh, Discard::Stopped).await?;
+                }
+            }
+            (Err(err), _) => {
+                // Storage unavailable, say: the take waits for the next look, the others go on.
+                tracing::warn!(session = %session.id, "could not finish a take that stopped arriving: {err}");
+                continue;
+            }
+        }
+        finished += 1;
+    }
+    Ok(finished)
+}
+
+/// How much of a stalled take's `offset` bytes at `path` is whole: a WebM whose last block was
+/// cut off (a browser gone mid-chunk) is cut back to the block before, on disk too. An Ogg take
+/// (the recorder's) arrives in whole pages already.
+async fn whole_part(path: &std::path::Path, offset: u64) -> anyhow::Result<u64> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<u64> {
+        let mut file = std::fs::OpenOptions::new().read(true).write(true).open(&path)?;
+        let mut magic = [0u8; 4];
+        if std::io::Read::read_exact(&mut file, &mut magic).is_err() || magic != [0x1a, 0x45, 0xdf, 0xa3] {
+            return Ok(offset);
+        }
+        std::io::Seek::rewind(&mut file)?;
+        let whole = match media::WebmScan::playable_len(&mut file, offset) {
+            Ok(whole) => whole.min(offset),
+            // Not even its head is whole: nothing to keep.
+            Err(_) => 0,
+        };
+        if whole < offset {
+            file.set_len(whole)?;
+            file.sync_all()?;
+        }
+        Ok(whole)
+    })
+    .await?
+}
+
+/// Whether another live process holds the session's bytes (they are on its disk).
+async fn held_elsewhere(state: &AppState, session: &SessionRow) -> anyhow::Result<bool> {
+    Ok(match session.holder.as_deref() {
+        Some(holder) if holder != state.process.id => state
+            .db
+            .processes()
+            .alive_url(holder, chrono::Utc::now())
+            .await?
+            .is_some(),
+        _ => false,
+    })
 }
 
 /// Removes sessions nobody has touched for `ttl`: their bytes and their rows.
@@ -360,30 +476,50 @@ pub async fn clean_abandoned(state: &AppState, ttl: std::time::Duration) -> anyh
     let mut removed = 0;
     for session in &stale {
         // Another live process's session is its own to clean (its bytes are on its disk).
-        let elsewhere = match session.holder.as_deref() {
-            Some(holder) if holder != state.process.id => state
-                .db
-                .processes()
-                .alive_url(holder, chrono::Utc::now())
-                .await?
-                .is_some(),
-            _ => false,
-        };
-        if !elsewhere {
-            discard(state, session).await?;
+        if !held_elsewhere(state, session).await? {
+            discard(state, session, Discard::Expired).await?;
             removed += 1;
         }
     }
     Ok(removed)
 }
 
+/// Why a session's bytes are thrown away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Discard {
+    /// Its client took it back (tus termination; the record button's Cancel): a take's link
+    /// then says it was cancelled.
+    Cancelled,
+    /// Nobody touched it for the upload TTL.
+    Expired,
+    /// What arrived is not media the server takes.
+    Rejected,
+    /// Its bytes stopped arriving before anything playable came.
+    Stopped,
+}
+
 /// Everything a session holds, gone. S3 keeps (and bills) an unfinished multipart upload's
 /// parts until it is aborted, so that goes first.
-async fn discard(state: &AppState, session: &SessionRow) -> AppResult<()> {
+async fn discard(state: &AppState, session: &SessionRow, why: Discard) -> AppResult<()> {
     state.live_analyses.forget(&session.id);
     crate::pipeline::session_parts::abort(state, session).await;
     let _ = tokio::fs::remove_file(part_path(state, &session.id)).await;
-    state.db.uploads().delete(&session.id).await?;
+    // A take whose link may have gone out keeps saying how it ended.
+    let ending = match why {
+        Discard::Cancelled => Some(TakeEnding::Cancelled),
+        Discard::Stopped => Some(TakeEnding::Stopped),
+        Discard::Expired | Discard::Rejected => None,
+    };
+    match ending {
+        Some(ending) => {
+            state
+                .db
+                .uploads()
+                .cancel(&session.id, db::Timestamp::now(), ending)
+                .await?
+        }
+        None => state.db.uploads().delete(&session.id).await?,
+    }
     Ok(())
 }
 

@@ -205,7 +205,7 @@ async fn letter(state: &AppState, notices: &[Composed], id: String) -> AppResult
         subject,
         text,
         html,
-        unsubscribe_url: unsubscribe,
+        unsubscribe_url: Some(unsubscribe),
     })
 }
 

@@ -1,12 +1,13 @@
 //! Keeping the house: this process's registration among those sharing the database (renewed
 //! every third of a lease, so the others forward to it and, once it stops, take over what it
-//! held), and the janitor that removes abandoned uploads and objects of clips that never came.
+//! held), the janitor that removes abandoned uploads and objects of clips that never came, and
+//! the watcher that turns takes whose bytes stopped arriving into clips of what came.
 
 use std::time::Duration;
 
 use super::{lease_length, lease_until};
 use crate::pipeline::ingest::sweep_stray_objects;
-use crate::services::uploads::clean_abandoned;
+use crate::services::uploads::{clean_abandoned, finish_stalled};
 use crate::state::AppState;
 
 /// How often the janitor looks (and once at start-up).
@@ -22,6 +23,21 @@ pub(super) async fn start(state: &AppState) -> anyhow::Result<()> {
             tokio::time::sleep(lease_length(&beating) / 3).await;
             if let Err(err) = heartbeat(&beating).await {
                 tracing::warn!("cannot renew this process's registration: {err}");
+            }
+        }
+    });
+    let watcher = state.clone();
+    tokio::spawn(async move {
+        let after = Duration::from_secs(watcher.config.abandoned_after_secs);
+        // Looked at four times per grace period (a take's link says "recording…" at most a
+        // quarter longer than it should), at most every 30 s.
+        let every = (after / 4).clamp(Duration::from_secs(1), Duration::from_secs(30));
+        loop {
+            tokio::time::sleep(every).await;
+            match finish_stalled(&watcher, after).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(finished = n, "finished takes whose bytes stopped arriving"),
+                Err(err) => tracing::warn!("finishing takes that stopped arriving: {err}"),
             }
         }
     });

@@ -86,6 +86,12 @@ async fn attempt(state: &AppState, job: &Job) -> AppResult<Outcome> {
         (Told::Message(story), WebhookFormat::Chat) => chat_body(story),
         (Told::Checkin(story), WebhookFormat::Standard) => checkin_body(story, job, notice),
         (Told::Checkin(story), WebhookFormat::Chat) => chat_text(story.chat(), &story.link),
+        (Told::Reaction(story), WebhookFormat::Standard) => json!({
+            "type": notice.event.as_str(),
+            "timestamp": job.created_at,
+            "data": story.data(),
+        }),
+        (Told::Reaction(story), WebhookFormat::Chat) => chat_text(story.summary(), &story.link),
     })
     .map_err(|e| AppError::Internal(e.into()))?;
     let key = secret_key(state, &hook.id).await?;

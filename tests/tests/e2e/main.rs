@@ -26,3 +26,4 @@ mod threads;
 mod transcripts;
 mod uploads;
 mod web_pages;
+mod web_threads;

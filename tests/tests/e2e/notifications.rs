@@ -355,3 +355,33 @@ fn mail_waits_for_working_hours_and_a_digest_gathers_what_is_unheard() {
         "one digest"
     );
 }
+
+/// An invitation made for an email is mailed to it when mail is set up (and says so); one
+/// without an email is not mailed.
+#[test]
+fn an_invitation_for_an_email_is_mailed_to_it() {
+    let smtp = SmtpServer::start();
+    let url = smtp.url();
+    let server = offbeat_tests::server::ServerProc::start(
+        offbeat_tests::server::Backend::Local,
+        &["--smtp-url", &url, "--mail-from", "Offbeat <offbeat@example.com>"],
+    );
+    let ada = server.add_admin("ada@example.com", "Ada Admin", "Europe/Berlin", "Default");
+    let made = call(
+        &server,
+        &ada,
+        "POST",
+        "/api/v1/invites",
+        Some(json!({ "email": "newcomer@example.com" })),
+    );
+    assert_eq!(made["mailed"], true, "{made}");
+    let link = made["url"].as_str().unwrap().to_owned();
+    let mail = smtp.wait_for("the invitation", Duration::from_secs(20), |m| {
+        m.to.contains("newcomer@example.com")
+    });
+    assert_eq!(mail.subject, "Ada Admin invites you to Offbeat");
+    assert!(mail.text.contains(&link) && mail.html.contains(&link), "{}", mail.text);
+    assert!(mail.list_unsubscribe.is_none(), "nothing to unsubscribe from");
+    let open = call(&server, &ada, "POST", "/api/v1/invites", Some(json!({})));
+    assert_eq!(open["mailed"], false, "{open}");
+}

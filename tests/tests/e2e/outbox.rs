@@ -113,3 +113,70 @@ fn twenty_takes_through_a_connection_dropping_network_all_arrive_byte_exact() {
     }
     assert_eq!(std::fs::read_dir(&outbox).unwrap().count(), 0, "the outbox is empty");
 }
+
+/// `recorder share` opens the microphone before it asks for a link: without one it fails with
+/// one line, and leaves no link saying "recording…", no upload session and no take behind.
+/// A take without its note in the outbox is listed, not hidden.
+#[test]
+fn a_share_without_a_microphone_gives_out_no_link_and_the_outbox_hides_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let outbox = dir.path().join("outbox");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let metrics = format!("127.0.0.1:{port}");
+    let server = ServerProc::start(Backend::Local, &["--metrics-listen", &metrics]);
+    let nowhere = dir.path().join("no-runtime");
+    std::fs::create_dir(&nowhere).unwrap();
+    let shared = server
+        .recorder()
+        .env("XDG_RUNTIME_DIR", &nowhere)
+        .env("PULSE_SERVER", format!("unix:{}/none", nowhere.display()))
+        .env("OFFBEAT_OUTBOX_DIR", &outbox)
+        .args(["share", "--server", &server.url, "--title", "Standup"])
+        .output()
+        .unwrap();
+    assert!(!shared.status.success());
+    let said = String::from_utf8_lossy(&shared.stderr);
+    assert!(said.contains("no usable input device"), "{said}");
+    assert!(
+        !said.contains("/c/") && !said.contains("Link"),
+        "no link was given out: {said}"
+    );
+    assert!(String::from_utf8_lossy(&shared.stdout).trim().is_empty());
+    let left: Vec<_> = std::fs::read_dir(&outbox)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "nothing left in the outbox: {left:?}");
+    let text = String::from_utf8(get(&format!("http://{metrics}/metrics")).body).unwrap();
+    assert!(
+        text.contains("offbeat_upload_sessions_open 0"),
+        "no upload session was opened: {}",
+        text.lines()
+            .filter(|l| l.contains("sessions_open"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+
+    // A take whose note is gone is still listed, with what to do about it.
+    std::fs::create_dir_all(&outbox).unwrap();
+    std::fs::write(outbox.join("take-20261207-090000-000.opus"), b"OggS").unwrap();
+    std::fs::write(outbox.join("take-20261207-080000-000.json"), b"{}").unwrap();
+    let listed = run_ok(
+        server
+            .recorder()
+            .env("OFFBEAT_OUTBOX_DIR", &outbox)
+            .args(["outbox", "--list"]),
+    );
+    let listing = String::from_utf8_lossy(&listed.stderr);
+    assert!(
+        listing.contains("take-20261207-090000-000.opus") && listing.contains("no note of where it goes"),
+        "{listing}"
+    );
+    assert!(!listing.contains("The outbox is empty"), "{listing}");
+    assert!(
+        !outbox.join("take-20261207-080000-000.json").exists(),
+        "a note without its take is cleared"
+    );
+}

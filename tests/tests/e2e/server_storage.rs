@@ -579,7 +579,10 @@ fn recorder_upload_prints_the_clip_url() {
     assert!(link.starts_with(&format!("{}/c/", server.url)), "a page link: {link}");
     let shown = server.clip_of_page(&link);
     assert_eq!(shown["title"], "From the CLI");
-    assert_eq!(shown["author"], "Ana (Berlin)");
+    assert_eq!(
+        shown["author"], "Olive Owner",
+        "the signed-in uploader, whatever --author asks for: nobody posts under another's name"
+    );
     assert_eq!(
         shown["media"]["sha256"].as_str().unwrap(),
         sha256_hex(&std::fs::read(&clip).unwrap())

@@ -126,6 +126,10 @@ fn a_three_person_thread_across_time_zones() {
     assert_eq!(voice["utc_offset_minutes"], 480);
     assert_eq!(voice["anchor_ms"], 2000);
     assert_eq!(voice["anchor"], "0:02");
+    assert_eq!(
+        voice["clip"]["title"], "",
+        "a reply sent as a file is not titled after it"
+    );
     assert!(voice["duration_ms"].as_i64().unwrap() > 1000);
     assert!(voice["created_at_local"].as_str().unwrap().ends_with("+08:00"));
     assert_eq!(text["kind"], "text");

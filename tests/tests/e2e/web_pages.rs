@@ -11,42 +11,60 @@ use offbeat_tests::speech::{summarize_args, transcribe_args, transcribing_server
 use offbeat_tests::tools::{recorder, require, run_ok, speech};
 use serde_json::{Value, json};
 
-fn web_dir() -> PathBuf {
+pub(crate) fn web_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("web")
 }
 
 /// Where screenshots go: kept after the run, as test artifacts.
-fn artifacts() -> PathBuf {
+pub(crate) fn artifacts() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/web-artifacts");
     std::fs::create_dir_all(&dir).unwrap();
     dir.canonicalize().unwrap()
 }
 
-fn node(script: &str, config: &Value) {
+/// How long a browser script may take: a step that hangs fails the test with what the script
+/// had said by then, rather than holding the suite until its own timeout.
+const NODE_DEADLINE: Duration = Duration::from_secs(200);
+
+pub(crate) fn node(script: &str, config: &Value) {
     require(&["node"]);
     assert!(
         web_dir().join("node_modules/playwright-core").is_dir(),
         "playwright-core is missing: run scripts/install-deps test"
     );
-    let out = Command::new("node")
+    let said = tempfile::NamedTempFile::new().unwrap();
+    let mut child = Command::new("node")
         .arg(web_dir().join(script))
         .env("OFFBEAT_WEB_TEST", config.to_string())
-        .output()
+        .stdout(said.reopen().unwrap())
+        .stderr(said.reopen().unwrap())
+        .spawn()
         .unwrap();
-    println!("{}", String::from_utf8_lossy(&out.stdout));
-    assert!(
-        out.status.success(),
-        "{script} failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if started.elapsed() > NODE_DEADLINE {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let output = std::fs::read_to_string(said.path()).unwrap_or_default();
+    println!("{output}");
+    match status {
+        Some(status) => assert!(status.success(), "{script} failed:\n{output}"),
+        None => panic!("{script} took longer than {NODE_DEADLINE:?}; it had said:\n{output}"),
+    }
 }
 
-fn as_user(user: &TestUser) -> String {
+pub(crate) fn as_user(user: &TestUser) -> String {
     format!("Bearer {}", user.token)
 }
 
-fn two_sentences(dir: &Path) -> PathBuf {
+pub(crate) fn two_sentences(dir: &Path) -> PathBuf {
     let first = speech(
         dir,
         "first",
@@ -62,7 +80,7 @@ fn two_sentences(dir: &Path) -> PathBuf {
     out
 }
 
-fn upload_as(server: &ServerProc, user: &TestUser, file: &Path, title: &str) -> Value {
+pub(crate) fn upload_as(server: &ServerProc, user: &TestUser, file: &Path, title: &str) -> Value {
     let url = format!("{}?title={}", server.api("/api/v1/clips"), urlencode(title));
     let reply = request(
         "POST",
@@ -74,7 +92,7 @@ fn upload_as(server: &ServerProc, user: &TestUser, file: &Path, title: &str) -> 
     reply.json()
 }
 
-fn share_by_link(server: &ServerProc, user: &TestUser, id: &str, guests_may_reply: bool) {
+pub(crate) fn share_by_link(server: &ServerProc, user: &TestUser, id: &str, guests_may_reply: bool) {
     let body = json!({ "visibility": "link", "guests_may_reply": guests_may_reply }).to_string();
     let reply = request(
         "PATCH",
@@ -407,7 +425,7 @@ fn long_clip(dir: &Path) -> PathBuf {
     out
 }
 
-fn post_json(server: &ServerProc, user: &TestUser, path: &str, body: &Value) -> Value {
+pub(crate) fn post_json(server: &ServerProc, user: &TestUser, path: &str, body: &Value) -> Value {
     let reply = request(
         "POST",
         &server.api(path),
@@ -451,7 +469,8 @@ fn the_everyday_loop_shares_keeps_up_and_stays_accessible() {
         &server,
         &owner,
         &format!("/api/v1/threads/{plan_id}/replies"),
-        &json!({ "text": "Public answer from Olive", "parent_id": team_only["reply_id"] }),
+        // To the message itself: an answer to Tess's team-only reply stays in the team with it.
+        &json!({ "text": "Public answer from Olive" }),
     );
 
     // A message sent without a title is named by its first words once transcribed.

@@ -24,7 +24,9 @@ use db::clips::Listed;
 #[into_params(parameter_in = Query)]
 pub struct CreateParams {
     title: Option<String>,
-    /// Display name to show [default: the uploader's].
+    /// Ignored, kept for older clients: the author is always the signed-in member (no one
+    /// posts under another's name).
+    #[allow(dead_code)]
     author: Option<String>,
 }
 
@@ -68,7 +70,7 @@ pub async fn create(
         body,
         UploadInfo {
             title: params.title,
-            author: params.author.or_else(|| Some(user.display_name.clone())),
+            author: Some(user.display_name.clone()),
             owner: user,
             reserved: None,
         },

@@ -9,6 +9,7 @@ pub mod media;
 pub mod members;
 pub mod posters;
 pub mod profile;
+pub mod reactions;
 pub mod search;
 pub mod sharing;
 pub mod summaries;

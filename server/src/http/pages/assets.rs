@@ -30,6 +30,26 @@ const ASSETS: &[(&str, &str, &str)] = &[
     asset!("checkins.js", JS),
     asset!("round.js", JS),
     asset!("summary.js", JS),
+    asset!("reactions.js", JS),
+];
+
+/// The images, likewise.
+const IMAGES: &[(&str, &str, &[u8])] = &[
+    (
+        "icon-192.png",
+        "image/png",
+        include_bytes!("../../../../web/icon-192.png"),
+    ),
+    (
+        "icon-512.png",
+        "image/png",
+        include_bytes!("../../../../web/icon-512.png"),
+    ),
+    (
+        "icon-maskable.png",
+        "image/png",
+        include_bytes!("../../../../web/icon-maskable.png"),
+    ),
 ];
 
 /// Changes whenever an asset does, so pages can ask for `?v=` and caches can keep them long.
@@ -41,18 +61,33 @@ pub fn version() -> &'static str {
         for (_, _, body) in ASSETS {
             hash.update(body.as_bytes());
         }
+        for (_, _, body) in IMAGES {
+            hash.update(body);
+        }
+        // The service worker is served from `/sw.js`, but changes what pages get all the same.
+        hash.update(include_bytes!("../../../../web/sw.js"));
         hex::encode(&hash.finalize()[..6])
     })
 }
 
 pub async fn asset(Path(file): Path<String>) -> Response {
-    match ASSETS.iter().find(|(name, ..)| *name == file) {
-        Some((_, content_type, body)) => (
+    let found = ASSETS
+        .iter()
+        .find(|(name, ..)| *name == file)
+        .map(|(_, content_type, body)| (*content_type, body.as_bytes()))
+        .or_else(|| {
+            IMAGES
+                .iter()
+                .find(|(name, ..)| *name == file)
+                .map(|(_, content_type, body)| (*content_type, *body))
+        });
+    match found {
+        Some((content_type, body)) => (
             [
-                (header::CONTENT_TYPE, *content_type),
+                (header::CONTENT_TYPE, content_type),
                 (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
             ],
-            *body,
+            body,
         )
             .into_response(),
         None => StatusCode::NOT_FOUND.into_response(),

@@ -8,6 +8,7 @@ use maud::{Markup, html};
 
 use super::avatar::avatar;
 use super::live_parts::version_of;
+use super::reactions::ReactionBar;
 use super::when::{pretty_local, seen_time};
 use crate::services::threads::{self, Content, Message};
 use db::domain::clock;
@@ -19,6 +20,8 @@ pub struct Conversation<'a> {
     /// Who is looking, if signed in (their own text replies get a Delete button).
     pub viewer_id: Option<&'a str>,
     pub may_reply: bool,
+    /// On the team, signed in: may react.
+    pub may_react: bool,
 }
 
 impl Conversation<'_> {
@@ -63,13 +66,13 @@ impl Conversation<'_> {
                             @let seen = seen_url(&clip.url);
                             div.reply-player {
                                 @if clip.media.has_video {
-                                    video id=(media_id) controls preload="none" src=(clip.media_url) data-seen=(seen)
+                                    video id=(media_id) controls preload="metadata" src=(clip.media_url) data-seen=(seen)
                                         aria-label={ "Video reply from " (author) } poster=[clip.poster_url.as_deref()] {}
                                 } @else {
-                                    audio id=(media_id) controls preload="none" src=(clip.media_url) data-seen=(seen)
+                                    audio id=(media_id) controls preload="metadata" src=(clip.media_url) data-seen=(seen)
                                         aria-label={ "Voice reply from " (author) } {}
                                 }
-                                // Known before it is played (the player loads nothing until then).
+                                // Its length, from the server: the same in every browser, before the player knows it.
                                 span.duration aria-label="Length" { (clock(*duration_ms)) }
                             }
                             @if let Some(summary) = summary { p.said { (summary) } }
@@ -77,6 +80,19 @@ impl Conversation<'_> {
                         }
                         Content::Text { text } => p.said { (text) },
                         Content::Deleted => p.status { "(deleted)" },
+                    }
+                    @if !matches!(message.content, Content::Deleted) {
+                        (ReactionBar {
+                            message_id: &message.message_id,
+                            reactions: &message.reactions,
+                            viewer_id: self.viewer_id,
+                            may_react: self.may_react,
+                            media: is_clip.then_some(media_id.as_str()),
+                        }.markup())
+                    }
+                    @if !message.seen_by.is_empty() {
+                        p.seen { @if is_clip { "Heard by " } @else { "Read by " }
+                            (message.seen_by.iter().map(|s| s.display_name.as_str()).collect::<Vec<_>>().join(", ")) }
                     }
                     @if (self.may_reply && !matches!(message.content, Content::Deleted)) || own_text {
                         div.reply-actions {

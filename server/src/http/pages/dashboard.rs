@@ -72,6 +72,10 @@ pub async fn dashboard(State(state): State<AppState>, viewer: Viewer, Query(quer
     };
     match render(&state, &viewer, user, csrf, &filters).await {
         Ok(page) => page.into_response(),
+        // A link edited by hand (a cursor that is not one): said, not a server error.
+        Err(AppError::BadRequest(why)) => {
+            super::notice(StatusCode::BAD_REQUEST, "That page of messages does not exist", &why)
+        }
         Err(err) => super::failure("dashboard", &err),
     }
 }
@@ -124,13 +128,29 @@ async fn render(
             Err(err) => return Err(err),
         }
     };
-    let unheard: HashMap<String, i64> = inbox.threads.iter().map(|t| (t.root.id.clone(), t.unheard)).collect();
+    let unheard: HashMap<String, cards::Waiting> = inbox
+        .threads
+        .iter()
+        .map(|t| {
+            let waiting = cards::Waiting {
+                messages: t.unheard,
+                from: t.unheard_from.clone(),
+            };
+            (t.root.id.clone(), waiting)
+        })
+        .collect();
     let inbox_clips: Vec<ClipView> = inbox
         .threads
         .into_iter()
         .filter(|t| filters.author.is_none_or(|a| t.root.owner_id.as_deref() == Some(a)))
         .map(|t| t.root)
         .collect();
+    // Each message once: what waits in the inbox is not listed again below it.
+    let in_inbox: std::collections::HashSet<&str> = inbox_clips.iter().map(|c| c.id.as_str()).collect();
+    let (mine, team): (Vec<ClipView>, Vec<ClipView>) = (
+        mine.into_iter().filter(|c| !in_inbox.contains(c.id.as_str())).collect(),
+        team.into_iter().filter(|c| !in_inbox.contains(c.id.as_str())).collect(),
+    );
     let [inbox_cards, mine, team] = cards::cards(state, [inbox_clips, mine, team], &unheard).await?;
     let due = checkin_rounds::due(state, viewer).await?;
     let open = checkin_rounds::open_rounds(state, viewer).await?;
@@ -271,7 +291,8 @@ fn message_card(card: &Card, zone: chrono_tz::Tz) -> Markup {
                     }
                     @if card.unheard > 0 {
                         " " span.dot aria-hidden="true" {}
-                        span.new { (card.unheard) " new" }
+                        span.new { (card.unheard) " new"
+                            @if !card.unheard_from.is_empty() { " from " (card.unheard_from.join(", ")) } }
                     }
                 }
                 p.meta {
@@ -320,10 +341,20 @@ pub async fn login_page(Query(query): Query<LoginQuery>) -> Markup {
 
 /// `next` if it is a path on this site, else the dashboard: a sign-in link must not send
 /// people elsewhere (`//host` and `/\host` are other sites to a browser).
-fn after_sign_in(next: &str) -> &str {
-    let local =
-        next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains(['\r', '\n']);
-    if local { next } else { "/" }
+fn after_sign_in(next: &str) -> String {
+    // Parsed as a browser would (which drops tabs and newlines, and reads `\` as `/`), against
+    // a stand-in origin: only what stays on it is a path of this site. Anything else goes home.
+    const HERE: &str = "http://offbeat.invalid/";
+    let plain = next.starts_with('/') && !next.chars().any(|c| c.is_control() || c == '\\');
+    let parsed = url::Url::parse(HERE).ok().and_then(|here| here.join(next).ok());
+    match parsed {
+        Some(url)
+            if plain && url.scheme() == "http" && url.host_str() == Some("offbeat.invalid") && url.port().is_none() =>
+        {
+            url[url::Position::BeforePath..].to_owned()
+        }
+        _ => "/".to_owned(),
+    }
 }
 
 fn login_markup(error: Option<&str>, email: &str, next: &str) -> Markup {
@@ -368,7 +399,7 @@ pub async fn login_submit(
             StatusCode::SEE_OTHER,
             [
                 (header::SET_COOKIE, cookie),
-                (header::LOCATION, after_sign_in(&form.next).to_owned()),
+                (header::LOCATION, after_sign_in(&form.next)),
             ],
         )
             .into_response(),
@@ -388,6 +419,9 @@ mod tests {
     fn sign_in_returns_only_to_this_site() {
         assert_eq!(after_sign_in("/c/abc"), "/c/abc");
         assert_eq!(after_sign_in("/m/abc?x=1"), "/m/abc?x=1");
+        assert_eq!(after_sign_in("/c/abc#r-1"), "/c/abc#r-1");
+        // What only looks odd stays a path here.
+        assert_eq!(after_sign_in("/%09/evil.example"), "/%09/evil.example");
         for elsewhere in [
             "",
             "https://evil.example/",
@@ -395,6 +429,10 @@ mod tests {
             "/\\evil.example",
             "/a\r\nSet-Cookie: x",
             "c/abc",
+            // Browsers drop the tab and follow `//evil.example`.
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\u{7f}/evil.example",
         ] {
             assert_eq!(after_sign_in(elsewhere), "/", "{elsewhere:?}");
         }

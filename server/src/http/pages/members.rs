@@ -34,6 +34,7 @@ pub async fn members_page(State(state): State<AppState>, viewer: Viewer) -> Resp
     } else {
         Vec::new()
     };
+    let admins = team.members.iter().filter(|m| m.role == Role::Admin).count();
     private_page(
         "Members",
         Some(csrf),
@@ -51,13 +52,17 @@ pub async fn members_page(State(state): State<AppState>, viewer: Viewer) -> Resp
                 tbody {
                     @for member in &team.members {
                         tr data-member=(member.id) {
-                            td { (member.name) @if member.is_you { " (you)" } }
-                            td.time { (member.local_time) }
-                            td { (member.time_zone) }
-                            td { (member.working_hours) }
-                            td { @if member.working_now { span.badge.on { "Working" } } @else { span.badge { "Away" } } }
-                            td { @match member.role { Role::Admin => "Admin", Role::Member => "Member" } }
-                            @if user.is_admin {
+                            // On a phone each row is a card, its cells labelled (`data-label`).
+                            td.name { (member.name) @if member.is_you { " (you)" } }
+                            td.time data-label="Local time" { (member.local_time) }
+                            td data-label="Time zone" { (member.time_zone) }
+                            td data-label="Hours" { (member.working_hours) }
+                            td data-label="Now" { @if member.working_now { span.badge.on { "Working" } } @else { span.badge { "Away" } } }
+                            td data-label="Role" { @match member.role { Role::Admin => "Admin", Role::Member => "Member" } }
+                            // The only admin cannot step down or leave: nobody would be left to manage.
+                            @if user.is_admin && member.is_you && admins == 1 {
+                                td.actions { span.hint { "The only admin" } }
+                            } @else if user.is_admin {
                                 td.actions {
                                     @match member.role {
                                         Role::Admin => button type="button" data-action="demote" { "Take admin" },

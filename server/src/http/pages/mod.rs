@@ -3,6 +3,7 @@
 //! `web/` embedded in the binary. Their URLs are listed in `http/mod.rs`.
 
 pub(crate) mod api_docs;
+pub mod app_shell;
 pub(crate) mod assets;
 mod avatar;
 pub(crate) mod checkins;
@@ -16,6 +17,7 @@ pub(crate) mod members;
 pub(crate) mod oembed;
 pub(crate) mod page;
 mod profile_form;
+mod reactions;
 mod recording;
 pub(crate) mod round;
 pub(crate) mod settings;
@@ -56,6 +58,7 @@ fn document(
                 meta name="color-scheme" content="light dark";
                 title { (title) " · Offbeat" }
                 link rel="stylesheet" href={ "/assets/page.css?v=" (version) };
+                (app_shell::head_links())
                 @if let Some(csrf) = csrf { meta name="csrf-token" content=(csrf); }
                 (head)
                 @if signed_in { script type="module" src={ "/assets/site.js?v=" (version) } {} }

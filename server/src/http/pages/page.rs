@@ -19,6 +19,7 @@ use crate::http::headers::Framing;
 use crate::http::pages::avatar::avatar;
 use crate::http::pages::conversation::Conversation;
 use crate::http::pages::live_parts::{live_part, version_of};
+use crate::http::pages::reactions::ReactionBar;
 use crate::http::pages::when::{author_local, moment_in, seen_time};
 use crate::services::message::{self, Entry, Found, MessageView};
 use crate::services::summaries::SummaryView;
@@ -83,6 +84,7 @@ async fn render(
     let view = match message::open(state, viewer, entry).await? {
         None => return Ok(None),
         Some(Found::Recording(take)) => return Ok(Some(super::recording::markup(&take, csrf))),
+        Some(Found::Cancelled(take)) => return Ok(Some(super::recording::cancelled(&take, csrf))),
         Some(Found::Message(view)) => view,
     };
     let page = Page {
@@ -148,11 +150,15 @@ impl Page<'_> {
         if self.summary_controls() {
             scripts.push("summary.js");
         }
+        if self.may_react() && !self.embed {
+            scripts.push("reactions.js");
+        }
         let body = html! {
             main.clip #content data-share=[self.view.token.as_deref()] data-peaks=(self.api("/peaks")) data-duration-ms=(clip.duration_ms) {
                 @if !self.embed { (self.heading()) }
                 (self.player(&media_url))
                 @if !self.embed {
+                    (self.reactions())
                     @if self.owner_controls { (self.sharing_panel()) }
                     (self.heard())
                     (self.summary_panel())
@@ -222,6 +228,10 @@ impl Page<'_> {
         };
         html! {
             (live_part("message-head", "head", head))
+            @if view.stopped_early {
+                p.stopped role="note" { "This recording stopped at " (clock(clip.duration_ms))
+                    ": the rest never arrived (the recorder was closed or lost its connection). What came plays below." }
+            }
             @if self.owner_controls || (view.in_team && self.csrf.is_some()) {
                 div.actions role="group" aria-label="This message" {
                     @if self.owner_controls {
@@ -262,6 +272,24 @@ impl Page<'_> {
                 }
             }
         }
+    }
+
+    /// Signed in on the team: may react to the message and its replies.
+    fn may_react(&self) -> bool {
+        self.view.in_team && self.csrf.is_some()
+    }
+
+    /// The message's reactions, and the moments reacted at (which mark the waveform).
+    fn reactions(&self) -> Markup {
+        let root = self.view.thread.as_ref().map(|t| &t.root);
+        let bar = ReactionBar {
+            message_id: &self.view.clip.id,
+            reactions: root.map_or(&[], |m| m.reactions.as_slice()),
+            viewer_id: self.viewer_id,
+            may_react: self.may_react(),
+            media: Some("media"),
+        };
+        live_part("message-reactions", "message-reactions", bar.markup())
     }
 
     /// Who has heard it: the team only (outsiders' threads carry no receipts).
@@ -462,6 +490,7 @@ impl Page<'_> {
             viewer_zone: self.viewer_zone,
             viewer_id: self.viewer_id,
             may_reply: self.view.may_reply,
+            may_react: self.may_react(),
         };
         html! {
             section.thread aria-labelledby="replies-heading" {
@@ -472,7 +501,7 @@ impl Page<'_> {
                 p.status.no-replies { "No replies yet." }
                 @if self.view.may_reply { (self.reply_form()) }
                 @if self.can_record {
-                    h3 { "Or reply by voice, camera or screen" }
+                    h3 #record-heading aria-live="polite" { "Or reply by voice, camera or screen" }
                     offbeat-record reply-to=(self.view.clip.id) {}
                 }
             }

@@ -5,7 +5,8 @@
 use chrono::Utc;
 use maud::{Markup, html};
 
-use crate::services::links::Recording;
+use crate::services::links::{Cancelled, Recording};
+use db::domain::TakeEnding;
 
 /// How often the page looks again.
 const REFRESH_SECS: u32 = 2;
@@ -30,4 +31,44 @@ pub fn markup(take: &Recording, csrf: Option<&str>) -> Markup {
         }
     };
     super::document(title, csrf, super::Chrome::Site, head, &[], body)
+}
+
+/// The page of a take cancelled while it was recorded: nothing to play, nothing kept, and it
+/// no longer refreshes.
+pub fn cancelled(take: &Cancelled, csrf: Option<&str>) -> Markup {
+    let ago = (Utc::now() - take.cancelled_at).num_minutes().max(0);
+    let when = match ago {
+        0 => "just now".to_owned(),
+        1 => "a minute ago".to_owned(),
+        n if n < 120 => format!("{n} minutes ago"),
+        n => format!("{} hours ago", n / 60),
+    };
+    let who = take.recorder.as_deref().unwrap_or("Whoever recorded it");
+    let (heading, said) = match take.reason {
+        TakeEnding::Cancelled => (
+            "This recording was cancelled",
+            format!(
+                "{who} cancelled it {when}, while recording. Nothing of it was kept, and there is nothing to play."
+            ),
+        ),
+        TakeEnding::Stopped => (
+            "This recording stopped",
+            format!("It stopped arriving before anything playable came ({when}): there is nothing to play."),
+        ),
+    };
+    let body = html! {
+        main.recording #content {
+            h1 { (heading) }
+            p.cancelled role="status" { (said) }
+            @if csrf.is_some() { p { a href="/" { "Back to your dashboard" } } }
+        }
+    };
+    super::document(
+        heading,
+        csrf,
+        super::Chrome::Site,
+        html! { meta name="robots" content="noindex"; },
+        &[],
+        body,
+    )
 }

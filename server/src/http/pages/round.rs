@@ -36,7 +36,7 @@ pub async fn round_page(State(state): State<AppState>, viewer: Viewer, Path(id):
     let title = format!("{} · {}", round.checkin.title, short_day(&round.round.date));
     // Whoever the round asks gets the record button's script: their panel may turn into one
     // while the page is open (asked now), and out of one (the round closed).
-    let mut scripts = vec!["round.js", "live.js"];
+    let mut scripts = vec!["round.js", "live.js", "reactions.js"];
     if round.you.is_some() {
         scripts.push("record.js");
     }
@@ -44,6 +44,7 @@ pub async fn round_page(State(state): State<AppState>, viewer: Viewer, Path(id):
         viewer_zone: Some(zone),
         viewer_id: Some(&user.id),
         may_reply: true,
+        may_react: true,
     };
     private_page(
         &title,

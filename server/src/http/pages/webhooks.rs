@@ -15,7 +15,7 @@ pub fn webhooks_section(hooks: &[WebhookView], zone: Tz) -> Markup {
         section aria-labelledby="webhooks-title" {
             h2 #webhooks-title { "Webhooks" }
             p { "Tell your team's tools when a message is sent or a reply is posted: a chat channel's incoming webhook (Slack, Mattermost, Rocket.Chat), or your own endpoint, signed per the Standard Webhooks specification." }
-            @if hooks.is_empty() { p { "No webhooks yet." } }
+            @if hooks.is_empty() { p #no-webhooks { "No webhooks yet." } }
             ul.webhooks {
                 @for hook in hooks {
                     li data-webhook=(hook.id) {
@@ -61,6 +61,7 @@ pub fn webhooks_section(hooks: &[WebhookView], zone: Tz) -> Markup {
                     label { input type="checkbox" name="events" value="checkin.asked"; " Someone asked for a check-in" }
                     label { input type="checkbox" name="events" value="checkin.answered"; " A check-in answered" }
                     label { input type="checkbox" name="events" value="checkin.completed" checked; " A check-in's round-up" }
+                    label { input type="checkbox" name="events" value="reaction.created"; " A reaction (👍 and the like)" }
                 }
                 fieldset {
                     legend { "Format" }

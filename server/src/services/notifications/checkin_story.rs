@@ -192,7 +192,9 @@ pub async fn describe(
             story.answers = lines;
             story.reply = Some(reply);
         }
-        NotificationEvent::MessageCreated => return Ok(Err(Untold::Dropped("not a check-in's news"))),
+        NotificationEvent::MessageCreated | NotificationEvent::ReactionCreated => {
+            return Ok(Err(Untold::Dropped("not a check-in's news")));
+        }
     }
     Ok(Ok(story))
 }
@@ -278,7 +280,9 @@ impl CheckinStory {
                 None => format!("{who} answered {title}."),
             },
             NotificationEvent::ReplyCreated => format!("{who} replied in {title}."),
-            NotificationEvent::CheckinCompleted | NotificationEvent::MessageCreated => format!("{}.", self.subject),
+            NotificationEvent::CheckinCompleted
+            | NotificationEvent::MessageCreated
+            | NotificationEvent::ReactionCreated => format!("{}.", self.subject),
         }
     }
 

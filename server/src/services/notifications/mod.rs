@@ -22,6 +22,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::{AppState, SigningKey};
 
 pub mod checkin_story;
+pub mod reaction_story;
 pub mod story;
 mod unsubscribe;
 pub mod webhooks;
@@ -50,7 +51,9 @@ pub fn due_at(choice: EmailChoice, hours: &WorkingHours, zone: Tz, now: DateTime
 pub async fn fan_out(state: &AppState) -> AppResult<usize> {
     let events = state.db.notifications().events(50).await?;
     for event in &events {
-        if event.subject.is_empty() {
+        if event.kind == NotificationEvent::ReactionCreated {
+            reaction_event(state, event).await?;
+        } else if event.subject.is_empty() {
             message_event(state, event).await?;
         } else {
             round_event(state, event).await?;
@@ -76,6 +79,28 @@ async fn message_event(state: &AppState, event: &EventRow) -> AppResult<()> {
     }
     if let Some(workspace) = root.as_ref().and_then(|r| r.workspace_id.as_deref()) {
         webhooks::queue(state, workspace, event, not_before(event.kind, Utc::now())).await?;
+    }
+    Ok(())
+}
+
+/// A reaction: its workspace's webhooks hear of it at once; nobody is mailed (the next mail
+/// about the thread mentions it).
+async fn reaction_event(state: &AppState, event: &EventRow) -> AppResult<()> {
+    let workspace = if event.subject.is_empty() {
+        state.db.clips().get(&event.clip_id).await?.and_then(|c| c.workspace_id)
+    } else {
+        match state.db.checkins().round(&event.subject).await? {
+            Some(round) => state
+                .db
+                .checkins()
+                .get(&round.checkin_id)
+                .await?
+                .map(|c| c.workspace_id),
+            None => None,
+        }
+    };
+    if let Some(workspace) = workspace {
+        webhooks::queue(state, &workspace, event, Utc::now()).await?;
     }
     Ok(())
 }
@@ -121,7 +146,9 @@ async fn round_event(state: &AppState, event: &EventRow) -> AppResult<()> {
                     .collect();
                 mail(state, &recipients, &notice, Timing::TheirChoice).await?;
             }
-            NotificationEvent::CheckinAnswered | NotificationEvent::MessageCreated => {}
+            NotificationEvent::CheckinAnswered
+            | NotificationEvent::MessageCreated
+            | NotificationEvent::ReactionCreated => {}
         }
     }
     if matches!(
@@ -276,9 +303,43 @@ pub async fn sign(state: &AppState, purpose: SigningKey, message: &[u8]) -> AppR
     Ok(mac.finalize().into_bytes().into())
 }
 
-/// Changes the viewer's choice.
+/// Changes the viewer's choice, and re-plans the mail they have coming by it.
 pub async fn set_choice(state: &AppState, user: &User, choice: EmailChoice) -> AppResult<()> {
-    Ok(state.db.notifications().set_email_choice(&user.id, choice).await?)
+    state.db.notifications().set_email_choice(&user.id, choice).await?;
+    replan(
+        state,
+        &User {
+            email_notifications: choice,
+            ..user.clone()
+        },
+    )
+    .await
+}
+
+/// Re-plans the mail `user` has waiting after they changed their choice, hours or zone: each
+/// goes when the new ones say, as if it had just been queued (so mail keeps its order, and
+/// nothing waits for hours they no longer keep). Mail they now chose not to get is due at once,
+/// and dropped when its turn comes. A check-in's ask keeps its time: it is the start of hours.
+pub async fn replan(state: &AppState, user: &User) -> AppResult<()> {
+    let now = Utc::now();
+    let mut moved = false;
+    for held in state.db.notifications().of_recipient(&user.id).await? {
+        if held.state != db::domain::JobState::Pending
+            || matches!(
+                held.event,
+                NotificationEvent::CheckinAsked | NotificationEvent::CheckinReminded
+            )
+        {
+            continue;
+        }
+        let not_before = not_before(held.event, held.created_at.instant()).max(now);
+        let due = due_at(user.email_notifications, &user.working_hours, user.zone(), not_before).unwrap_or(now);
+        moved |= state.db.jobs().retime(&held.id, due).await?;
+    }
+    if moved {
+        state.wakes.job(JobKind::Mail).notify_one();
+    }
+    Ok(())
 }
 
 #[cfg(test)]

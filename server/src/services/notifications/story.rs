@@ -56,6 +56,9 @@ pub struct Story {
     pub message_summary: Option<String>,
     /// The voice or video reply's summary, likewise.
     pub reply_summary: Option<String>,
+    /// Reactions to the recipient's messages in the thread ("👍 Ana · 🎉 Ben"): a reaction
+    /// sends no mail of its own, so the next mail about the thread carries them.
+    pub reactions: Option<String>,
 }
 
 /// What a notice tells: news of a message or a reply, or of a check-in's round.
@@ -63,6 +66,7 @@ pub struct Story {
 pub enum Told {
     Message(Box<Story>),
     Checkin(Box<super::checkin_story::CheckinStory>),
+    Reaction(Box<super::reaction_story::ReactionStory>),
 }
 
 impl Told {
@@ -70,6 +74,7 @@ impl Told {
         match self {
             Self::Message(story) => &story.subject,
             Self::Checkin(story) => &story.subject,
+            Self::Reaction(story) => &story.subject,
         }
     }
 
@@ -77,6 +82,7 @@ impl Told {
         match self {
             Self::Message(story) => story.text(),
             Self::Checkin(story) => story.text(),
+            Self::Reaction(story) => format!("{}\n\n{}\n", story.summary(), story.link),
         }
     }
 
@@ -84,13 +90,20 @@ impl Told {
         match self {
             Self::Message(story) => story.html(),
             Self::Checkin(story) => story.html(),
+            Self::Reaction(story) => {
+                html! { p { (story.summary()) } p { a href=(story.link) { "Open it" } } }.into_string()
+            }
         }
     }
 }
 
 /// What `notice` (queued at `queued_at`) tells, or why it is not told (now).
 pub async fn tell(state: &AppState, notice: &Notice, queued_at: Timestamp) -> AppResult<Result<Told, Untold>> {
-    Ok(if notice.subject.is_empty() {
+    Ok(if notice.event == NotificationEvent::ReactionCreated {
+        super::reaction_story::describe(state, notice)
+            .await?
+            .map(|s| Told::Reaction(Box::new(s)))
+    } else if notice.subject.is_empty() {
         describe(state, notice, queued_at)
             .await?
             .map(|s| Told::Message(Box::new(s)))
@@ -121,7 +134,8 @@ pub async fn describe(state: &AppState, notice: &Notice, queued_at: Timestamp) -
         NotificationEvent::CheckinAsked
         | NotificationEvent::CheckinReminded
         | NotificationEvent::CheckinAnswered
-        | NotificationEvent::CheckinCompleted => return Ok(Err(Untold::Dropped("not a message's news"))),
+        | NotificationEvent::CheckinCompleted
+        | NotificationEvent::ReactionCreated => return Ok(Err(Untold::Dropped("not a message's news"))),
         NotificationEvent::MessageCreated => {
             if state.db.threads().by_clip(&root.id).await?.is_some() {
                 return Ok(Err(Untold::Dropped("the message became a reply")));
@@ -168,13 +182,17 @@ pub async fn describe(state: &AppState, notice: &Notice, queued_at: Timestamp) -
         state.public_url,
         root.share_token.as_deref().ok_or(AppError::NotFound(Missing::Clip))?
     );
-    // A moment in the message itself (not in a reply answered) opens the page there.
-    if let Some(ms) = reply
-        .as_ref()
-        .filter(|r| r.parent_id.is_none())
-        .and_then(|r| r.anchor_ms)
-    {
-        link.push_str(&format!("?t={:.1}", ms as f64 / 1000.0));
+    // A moment opens the page there: in the message itself, or (`?r=`) in the reply answered;
+    // a reply to a reply opens at the new reply (`#r-…`), under what it answers.
+    if let Some(reply) = &reply {
+        match (&reply.parent_id, reply.anchor_ms) {
+            (None, Some(ms)) => link.push_str(&format!("?t={:.1}", ms as f64 / 1000.0)),
+            (Some(parent), Some(ms)) => link.push_str(&format!("?r={parent}&t={:.1}", ms as f64 / 1000.0)),
+            (_, None) => {}
+        }
+        if reply.parent_id.is_some() {
+            link.push_str(&format!("#r-{}", reply.id));
+        }
     }
     let (subject, what) = match (&reply, &recording) {
         (None, _) => (
@@ -209,7 +227,12 @@ pub async fn describe(state: &AppState, notice: &Notice, queued_at: Timestamp) -
         }) => Some(text.chars().take(QUOTE_CHARS).collect()),
         _ => opening,
     };
+    let reactions = match state.db.users().by_id(&notice.to).await? {
+        Some(_) => super::reaction_story::to_their_messages(state, &root.id, &notice.to).await?,
+        None => None,
+    };
     Ok(Ok(Story {
+        reactions,
         event,
         at: reply
             .as_ref()
@@ -260,6 +283,9 @@ impl Story {
         if let Some(said) = &self.said {
             text.push_str(&format!("“{said}”\n\n"));
         }
+        if let Some(reactions) = &self.reactions {
+            text.push_str(&format!("Reactions to yours in this thread: {reactions}\n\n"));
+        }
         text.push_str(&format!("Listen and answer: {}\n", self.link));
         text
     }
@@ -272,6 +298,7 @@ impl Story {
                 p { strong { "Summary" } " (generated on the team's server): " (condensed) }
             }
             @if let Some(said) = &self.said { blockquote { "“" (said) "”" } }
+            @if let Some(reactions) = &self.reactions { p { "Reactions to yours in this thread: " (reactions) } }
             p { a href=(self.link) { "Listen and answer" } }
         }
         .into_string()

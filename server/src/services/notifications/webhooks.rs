@@ -27,12 +27,13 @@ use crate::services::team::require;
 use crate::state::{AppState, SigningKey};
 
 /// What a webhook may be told of.
-pub const SUBSCRIBABLE: [NotificationEvent; 5] = [
+pub const SUBSCRIBABLE: [NotificationEvent; 6] = [
     NotificationEvent::MessageCreated,
     NotificationEvent::ReplyCreated,
     NotificationEvent::CheckinAsked,
     NotificationEvent::CheckinAnswered,
     NotificationEvent::CheckinCompleted,
+    NotificationEvent::ReactionCreated,
 ];
 
 /// Webhooks a workspace may have.
@@ -98,23 +99,31 @@ pub fn is_public(ip: IpAddr) -> bool {
                 || a >= 240)
         }
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public(IpAddr::V4(v4));
-            }
             let s = v6.segments();
-            // NAT64 (64:ff9b::/96) reaches the IPv4 address in its last 32 bits.
-            if s[0] == 0x64 && s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] {
-                let [.., hi, lo] = s;
-                return is_public(IpAddr::V4(std::net::Ipv4Addr::from(
-                    (u32::from(hi) << 16) | u32::from(lo),
-                )));
+            let v4 = |hi: u16, lo: u16| IpAddr::V4(std::net::Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo)));
+            if v6.is_loopback() || v6.is_unspecified() {
+                return false;
             }
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
+            // Forms that reach an IPv4 address are as public as it: mapped (::ffff:0:0/96),
+            // translated (::ffff:0:0:0/96), compatible (::/96), NAT64 (64:ff9b::/96) and
+            // 6to4 (2002::/16, the address in the second and third groups).
+            match s {
+                [0, 0, 0, 0, 0, 0xffff, hi, lo]
+                | [0, 0, 0, 0, 0xffff, 0, hi, lo]
+                | [0, 0, 0, 0, 0, 0, hi, lo]
+                | [0x64, 0xff9b, 0, 0, 0, 0, hi, lo]
+                | [0x2002, hi, lo, ..] => return is_public(v4(hi, lo)),
+                _ => {}
+            }
+            !(v6.is_multicast()
                 || (s[0] & 0xfe00) == 0xfc00
+                // Link-local (fe80::/10) and the old site-local (fec0::/10).
                 || (s[0] & 0xffc0) == 0xfe80
-                || (s[0] == 0x2001 && s[1] == 0x0db8))
+                || (s[0] & 0xffc0) == 0xfec0
+                // Documentation (2001:db8::/32), Teredo (2001::/32: an IPv4 relay, obfuscated),
+                // local-use NAT64 (64:ff9b:1::/48): none is a public endpoint's own address.
+                || (s[0] == 0x2001 && (s[1] == 0x0db8 || s[1] == 0))
+                || (s[0] == 0x64 && s[1] == 0xff9b && s[2] == 1))
         }
     }
 }
@@ -125,7 +134,7 @@ pub fn is_public(ip: IpAddr) -> bool {
 pub struct NewWebhook {
     pub url: String,
     /// `message.created`, `reply.created`, `checkin.asked`, `checkin.answered`,
-    /// `checkin.completed`.
+    /// `checkin.completed`, `reaction.created`.
     pub events: Vec<String>,
     #[serde(default = "standard")]
     pub format: WebhookFormat,
@@ -394,6 +403,18 @@ mod tests {
             "::ffff:10.0.0.1",
             "64:ff9b::a00:1",
             "2001:db8::1",
+            // IPv6 forms that reach an inward IPv4 address, or are no endpoint's own.
+            "::127.0.0.1",
+            "::a00:1",
+            "::ffff:0:127.0.0.1",
+            "::ffff:0:a00:1",
+            "2002:7f00:1::",
+            "2002:a00:1::1",
+            "2002:c0a8:101::",
+            "64:ff9b:1::a00:1",
+            "64:ff9b:1::808:808",
+            "fec0::1",
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",
         ] {
             assert!(!is_public(inward.parse().unwrap()), "{inward} counted as public");
         }
@@ -403,6 +424,7 @@ mod tests {
             "2606:4700:4700::1111",
             "::ffff:8.8.8.8",
             "64:ff9b::808:808",
+            "2002:808:808::1",
         ] {
             assert!(is_public(outward.parse().unwrap()), "{outward} counted as private");
         }
