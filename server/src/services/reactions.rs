@@ -104,14 +104,16 @@ pub async fn react(state: &AppState, viewer: &Viewer, id: &str, new: NewReaction
         return Ok(None);
     }
     state.wakes.events().notify_one();
-    Ok(Some(ReactionView {
-        at: reaction.at_ms.map(clock),
-        at_ms: reaction.at_ms,
-        user_id: Some(reaction.user_id),
-        display_name: Some(user.display_name.clone()),
+    let reacted = Reacted {
+        id: reaction.id,
+        message_id: reaction.message_id,
+        user_id: reaction.user_id,
+        display_name: user.display_name.clone(),
         emoji: reaction.emoji,
+        at_ms: reaction.at_ms,
         created_at: reaction.created_at,
-    }))
+    };
+    Ok(Some(ReactionView::of(reacted, true)))
 }
 
 /// Takes back the viewer's `emoji` on message `id`; taking back what is not there is a 404.

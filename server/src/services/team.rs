@@ -124,10 +124,7 @@ pub async fn team(state: &AppState, viewer: &Viewer, now: DateTime<Utc>) -> AppR
     let shared = shared_hours(&zones, view, today);
     let (spans, minutes) = in_your_time(&shared);
     let spans_of = |day: chrono::NaiveDate, zones: &[(&WorkingHours, Tz)]| -> Vec<[String; 2]> {
-        shared_hours(zones, view, day)
-            .iter()
-            .map(|(from, to)| [hh_mm(from.with_timezone(&view)), hh_mm(to.with_timezone(&view))])
-            .collect()
+        in_your_time(&shared_hours(zones, view, day)).0
     };
     let ahead = (1..=LOOK_AHEAD_DAYS).map(|n| today + chrono::Duration::days(n));
     let mut next = None;
