@@ -191,7 +191,9 @@ class OffbeatRecord extends HTMLElement {
     let kept = Promise.resolve();
     // Set when the browser refuses to keep a chunk: the take stops there, and is sent as kept.
     let refused = null;
-    this.recorder = new MediaRecorder(stream, { mimeType: mime, audioBitsPerSecond: 32000 });
+    // A keyframe every two seconds (browsers that know the option; others ignore it), so a
+    // camera take's trim starts its picture at most two seconds before the cut.
+    this.recorder = new MediaRecorder(stream, { mimeType: mime, audioBitsPerSecond: 32000, videoKeyFrameIntervalDuration: 2000 });
     this.recorder.addEventListener('dataavailable', e => {
       if (!e.data.size) return;
       chunks.push(e.data);

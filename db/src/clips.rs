@@ -25,6 +25,9 @@ pub struct ClipRow {
     pub storage_key: String,
     #[sqlx(flatten)]
     pub layout: MediaLayout,
+    /// Whether the media is the owner's cut of the recording.
+    #[sqlx(flatten)]
+    pub trim: Trim,
     pub peaks_per_second: i64,
     pub peaks: Vec<u8>,
     pub silences: String,
@@ -104,6 +107,122 @@ where
             }),
         }
     }
+}
+
+/// What of the recording a clip's media is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trim {
+    /// All of it, as recorded.
+    Whole,
+    /// The owner's cut of it.
+    Cut(TrimSpan),
+}
+
+/// Where a cut lies in the original, in the original's milliseconds: the cut's time 0, where
+/// its sound starts (later than `zero_ms` only in a video whose picture starts at a keyframe
+/// before the cut), and where it ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TrimSpan {
+    pub zero_ms: i64,
+    pub from_ms: i64,
+    pub end_ms: i64,
+}
+
+impl TrimSpan {
+    /// Where a moment of the original is in the cut; `None` when it was cut away.
+    pub fn served_ms(&self, original_ms: i64) -> Option<i64> {
+        (self.from_ms <= original_ms && original_ms < self.end_ms).then_some(original_ms - self.zero_ms)
+    }
+
+    /// Where a moment of the cut is in the original.
+    pub fn original_ms(&self, served_ms: i64) -> i64 {
+        served_ms + self.zero_ms
+    }
+
+    /// This cut, cut again by `inner` (whose times are this cut's).
+    pub fn then(&self, inner: TrimSpan) -> TrimSpan {
+        TrimSpan {
+            zero_ms: self.zero_ms + inner.zero_ms,
+            from_ms: self.zero_ms + inner.from_ms,
+            end_ms: self.zero_ms + inner.end_ms,
+        }
+    }
+}
+
+impl Trim {
+    /// Where a moment of the original is in what is served (`None`: cut away).
+    pub fn served_ms(&self, original_ms: i64) -> Option<i64> {
+        match self {
+            Self::Whole => Some(original_ms),
+            Self::Cut(span) => span.served_ms(original_ms),
+        }
+    }
+
+    /// Where a moment of what is served is in the original.
+    pub fn original_ms(&self, served_ms: i64) -> i64 {
+        match self {
+            Self::Whole => served_ms,
+            Self::Cut(span) => span.original_ms(served_ms),
+        }
+    }
+
+    /// The values of `trim_zero_ms`, `trim_from_ms` and `trim_end_ms`.
+    pub fn columns(&self) -> (Option<i64>, Option<i64>, Option<i64>) {
+        match self {
+            Self::Whole => (None, None, None),
+            Self::Cut(span) => (Some(span.zero_ms), Some(span.from_ms), Some(span.end_ms)),
+        }
+    }
+}
+
+/// Read from the columns `trim_zero_ms`, `trim_from_ms` and `trim_end_ms`: all three, or none.
+impl<'r, R: sqlx::Row> sqlx::FromRow<'r, R> for Trim
+where
+    &'static str: sqlx::ColumnIndex<R>,
+    Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    fn from_row(row: &'r R) -> sqlx::Result<Self> {
+        let zero: Option<i64> = row.try_get("trim_zero_ms")?;
+        let from: Option<i64> = row.try_get("trim_from_ms")?;
+        let end: Option<i64> = row.try_get("trim_end_ms")?;
+        match (zero, from, end) {
+            (None, None, None) => Ok(Self::Whole),
+            (Some(zero_ms), Some(from_ms), Some(end_ms)) => Ok(Self::Cut(TrimSpan {
+                zero_ms,
+                from_ms,
+                end_ms,
+            })),
+            _ => Err(sqlx::Error::ColumnDecode {
+                index: "trim_zero_ms".into(),
+                source: "a clip's trim_zero_ms, trim_from_ms and trim_end_ms are set together".into(),
+            }),
+        }
+    }
+}
+
+/// A trimmed clip's original media, kept until the owner keeps the cut or undoes it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OriginalMedia {
+    pub storage_key: String,
+    #[sqlx(flatten)]
+    pub layout: MediaLayout,
+    pub byte_size: i64,
+    pub sha256: String,
+    pub duration_ms: i64,
+    pub peaks: Vec<u8>,
+    pub silences: String,
+}
+
+/// The media a cut made: one object, with what the clip's row says of its media.
+#[derive(Debug, Clone)]
+pub struct CutMedia {
+    pub storage_key: String,
+    pub byte_size: i64,
+    pub sha256: String,
+    pub duration_ms: i64,
+    pub peaks: Vec<u8>,
+    pub silences: String,
+    pub span: TrimSpan,
 }
 
 impl MediaLayout {
@@ -212,6 +331,24 @@ pub trait ClipStore: Send + Sync {
     async fn set_poster(&self, id: &str, key: &str) -> crate::Result<()>;
 
     async fn rename(&self, id: &str, title: &str) -> crate::Result<()>;
+
+    /// Makes `cut` the clip's media, the original kept aside (unless an earlier cut, still
+    /// undoable, already keeps it). Returns the keys no row names any more (an earlier cut's
+    /// object); `None` when there is no such clip.
+    async fn trim(&self, id: &str, cut: &CutMedia) -> crate::Result<Option<Vec<String>>>;
+
+    /// The original media kept aside for a trimmed clip, if it still is.
+    async fn original(&self, id: &str) -> crate::Result<Option<OriginalMedia>>;
+
+    /// Puts the original media back (undoing the trim); returns the keys no row names any
+    /// more (the cut's). `None` when no original is kept.
+    async fn untrim(&self, id: &str) -> crate::Result<Option<Vec<String>>>;
+
+    /// Keeps the cut for good: forgets the original and returns its keys (`None`: none kept).
+    async fn keep_trim(&self, id: &str) -> crate::Result<Option<Vec<String>>>;
+
+    /// Whether any row names the object `key` (a clip's media, head or poster, an original).
+    async fn names_object(&self, key: &str) -> crate::Result<bool>;
 
     /// Keeps the row as a tombstone: a deleted clip that a thread still points at.
     async fn tombstone(&self, id: &str) -> crate::Result<()>;

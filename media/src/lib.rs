@@ -13,6 +13,7 @@
 //! - [`webm`] / [`webm_remux`]: browsers' WebM read in one pass; its Opus track into Ogg.
 
 pub mod container;
+pub mod cut;
 pub mod decode;
 pub mod ebml;
 pub mod encode;

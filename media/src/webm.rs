@@ -12,6 +12,7 @@ use crate::error::{MediaError, Result};
 use crate::opus_header::OpusHead;
 use crate::webm_remux::OggRemux;
 
+mod cut;
 mod walk;
 
 const EBML_HEADER: u32 = 0x1A45_DFA3;
@@ -294,6 +295,38 @@ impl WebmScan {
         clusters_len: u64,
         offset_of: impl Fn(&ClusterSpan) -> u64,
     ) -> Result<()> {
+        // Cue points: each cluster's first video keyframe (or, for audio, each cluster).
+        let mut cue_points: Vec<(u64, u64)> = self
+            .clusters
+            .iter()
+            .filter_map(|c| c.cue_time.map(|t| (t, offset_of(c))))
+            .collect();
+        if cue_points.is_empty()
+            && let Some(first) = self.clusters.first()
+        {
+            cue_points.push((first.timestamp, offset_of(first)));
+        }
+        // Clusters of unknown size may not sit in a Segment of known size (players warn), so
+        // the Segment keeps the unknown size the recording had; Duration and Cues are what
+        // make it seekable.
+        let segment_size = if self.verbatim_clusters().is_some() && self.clusters.iter().any(|c| !c.sized) {
+            None
+        } else {
+            Some(clusters_len)
+        };
+        self.write_head_with(input, out, duration_ns, segment_size, &cue_points)
+    }
+
+    /// The head itself: `clusters_len` is the bytes of clusters that follow (`None`: a Segment
+    /// of unknown size), `cue_points` each cue's time and its cluster's offset in those bytes.
+    fn write_head_with<R: Read + Seek, W: Write>(
+        &self,
+        input: &mut R,
+        out: &mut W,
+        duration_ns: u64,
+        clusters_len: Option<u64>,
+        cue_points: &[(u64, u64)],
+    ) -> Result<()> {
         // Info: the scale, the duration, who muxed it.
         let mut info = Vec::new();
         ebml::write_uint(&mut info, TIMESTAMP_SCALE, self.timestamp_scale)?;
@@ -303,18 +336,7 @@ impl WebmScan {
         let info_len = element_len(INFO, info.len() as u64);
         let tracks_len = self.tracks.1 - self.tracks.0;
 
-        // Cue points: each cluster's first video keyframe (or, for audio, each cluster).
         let cue_track = self.video.as_ref().map_or(self.audio.number, |v| v.number);
-        let mut cue_points: Vec<(u64, &ClusterSpan)> = self
-            .clusters
-            .iter()
-            .filter_map(|c| c.cue_time.map(|t| (t, c)))
-            .collect();
-        if cue_points.is_empty()
-            && let Some(first) = self.clusters.first()
-        {
-            cue_points.push((first.timestamp, first));
-        }
         let cue_track_positions_len = element_len(CUE_TRACK, 8) + element_len(CUE_CLUSTER_POSITION, 8);
         let cue_point_len = element_len(CUE_TIME, 8) + element_len(CUE_TRACK_POSITIONS, cue_track_positions_len);
         let cues_payload = cue_points.len() as u64 * element_len(CUE_POINT, cue_point_len);
@@ -324,13 +346,9 @@ impl WebmScan {
 
         copy_range(input, out, self.header)?;
         ebml::write_id(out, SEGMENT)?;
-        if self.verbatim_clusters().is_some() && self.clusters.iter().any(|c| !c.sized) {
-            // Clusters of unknown size may not sit in a Segment of known size (players warn),
-            // so the Segment keeps the unknown size the recording had; Duration and Cues are
-            // what make it seekable.
-            ebml::write_unknown_size(out)?;
-        } else {
-            ebml::write_size(out, head_payload + clusters_len)?;
+        match clusters_len {
+            None => ebml::write_unknown_size(out)?,
+            Some(len) => ebml::write_size(out, head_payload + len)?,
         }
         ebml::write_id(out, INFO)?;
         ebml::write_size(out, info.len() as u64)?;
@@ -338,14 +356,14 @@ impl WebmScan {
         copy_range(input, out, self.tracks)?;
         ebml::write_id(out, CUES)?;
         ebml::write_size(out, cues_payload)?;
-        for (time, cluster) in &cue_points {
+        for (time, offset) in cue_points {
             ebml::write_id(out, CUE_POINT)?;
             ebml::write_size(out, cue_point_len)?;
             ebml::write_uint(out, CUE_TIME, *time)?;
             ebml::write_id(out, CUE_TRACK_POSITIONS)?;
             ebml::write_size(out, cue_track_positions_len)?;
             ebml::write_uint(out, CUE_TRACK, cue_track)?;
-            ebml::write_uint(out, CUE_CLUSTER_POSITION, head_payload + offset_of(cluster))?;
+            ebml::write_uint(out, CUE_CLUSTER_POSITION, head_payload + offset)?;
         }
         Ok(())
     }

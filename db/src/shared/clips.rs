@@ -6,10 +6,10 @@ use crate::Timestamp;
 /// The columns every listing needs (everything but the peaks).
 const SUMMARY: &str = "id, title, author, created_at, recorded_at, recorded_utc_offset, status, container, content_type, \
     audio_codec, video_codec, has_video, width, height, channels, sample_rate, duration_ms, byte_size, sha256, \
-    storage_key, head_key, tail_start, tail_end, peaks_per_second, substr(peaks, 1, 0) AS peaks, silences, owner_id, workspace_id, visibility, share_token, \
+    storage_key, head_key, tail_start, tail_end, trim_zero_ms, trim_from_ms, trim_end_ms, peaks_per_second, substr(peaks, 1, 0) AS peaks, silences, owner_id, workspace_id, visibility, share_token, \
     share_expires_at, guests_may_reply, outsiders_see, poster_key";
 
-use crate::clips::{BeingStored, ClipRow, ClipStore, Cursor, Listed, Scope};
+use crate::clips::{BeingStored, ClipRow, ClipStore, Cursor, CutMedia, Listed, OriginalMedia, Scope};
 use crate::queue::{NewJob, Work};
 
 #[async_trait::async_trait]
@@ -175,12 +175,162 @@ impl ClipStore for Backend {
         Ok(())
     }
 
+    async fn trim(&self, id: &str, cut: &CutMedia) -> crate::Result<Option<Vec<String>>> {
+        let mut tx = begin_write(&self.pool).await?;
+        let current: Option<(String, Option<String>)> =
+            sqlx::query_as("SELECT storage_key, head_key FROM clips WHERE id = $1 AND status = 'ready'")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((current_key, current_head)) = current else {
+            return Ok(None);
+        };
+        let kept: Option<String> = sqlx::query_scalar("SELECT clip_id FROM clip_originals WHERE clip_id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        // The first cut keeps the original aside; a later one replaces the earlier cut, whose
+        // object no row names then (unless the original was already let go: then it was the
+        // clip's only media, and is what this cut was made from — gone too).
+        let unnamed = if kept.is_some() {
+            vec![current_key]
+        } else {
+            sqlx::query(
+                "INSERT INTO clip_originals (clip_id, storage_key, head_key, tail_start, tail_end, byte_size, sha256, \
+                 duration_ms, peaks, silences) \
+                 SELECT id, storage_key, head_key, tail_start, tail_end, byte_size, sha256, duration_ms, peaks, silences \
+                 FROM clips WHERE id = $1 AND trim_zero_ms IS NULL",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            let was_trimmed: Option<i64> = sqlx::query_scalar("SELECT trim_zero_ms FROM clips WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            match was_trimmed {
+                Some(_) => std::iter::once(current_key).chain(current_head).collect(),
+                None => Vec::new(),
+            }
+        };
+        let (zero, from, end) = crate::clips::Trim::Cut(cut.span).columns();
+        sqlx::query(
+            "UPDATE clips SET storage_key = $2, head_key = NULL, tail_start = NULL, tail_end = NULL, byte_size = $3, \
+             sha256 = $4, duration_ms = $5, peaks = $6, silences = $7, trim_zero_ms = $8, trim_from_ms = $9, \
+             trim_end_ms = $10 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(&cut.storage_key)
+        .bind(cut.byte_size)
+        .bind(&cut.sha256)
+        .bind(cut.duration_ms)
+        .bind(&cut.peaks)
+        .bind(&cut.silences)
+        .bind(zero)
+        .bind(from)
+        .bind(end)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM objects_being_stored WHERE clip_id = $1 AND key = $2")
+            .bind(id)
+            .bind(&cut.storage_key)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(unnamed))
+    }
+
+    async fn original(&self, id: &str) -> crate::Result<Option<OriginalMedia>> {
+        Ok(sqlx::query_as(
+            "SELECT storage_key, head_key, tail_start, tail_end, byte_size, sha256, duration_ms, peaks, silences \
+             FROM clip_originals WHERE clip_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn untrim(&self, id: &str) -> crate::Result<Option<Vec<String>>> {
+        let mut tx = begin_write(&self.pool).await?;
+        let original: Option<OriginalMedia> = sqlx::query_as(
+            "SELECT storage_key, head_key, tail_start, tail_end, byte_size, sha256, duration_ms, peaks, silences \
+             FROM clip_originals WHERE clip_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(original) = original else {
+            return Ok(None);
+        };
+        let cut_key: String = sqlx::query_scalar("SELECT storage_key FROM clips WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let (head_key, tail_start, tail_end) = original.layout.columns();
+        sqlx::query(
+            "UPDATE clips SET storage_key = $2, head_key = $3, tail_start = $4, tail_end = $5, byte_size = $6, \
+             sha256 = $7, duration_ms = $8, peaks = $9, silences = $10, trim_zero_ms = NULL, trim_from_ms = NULL, \
+             trim_end_ms = NULL WHERE id = $1",
+        )
+        .bind(id)
+        .bind(&original.storage_key)
+        .bind(head_key)
+        .bind(tail_start)
+        .bind(tail_end)
+        .bind(original.byte_size)
+        .bind(&original.sha256)
+        .bind(original.duration_ms)
+        .bind(&original.peaks)
+        .bind(&original.silences)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM clip_originals WHERE clip_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(vec![cut_key]))
+    }
+
+    async fn keep_trim(&self, id: &str) -> crate::Result<Option<Vec<String>>> {
+        let mut tx = begin_write(&self.pool).await?;
+        let original: Option<(String, Option<String>)> =
+            sqlx::query_as("SELECT storage_key, head_key FROM clip_originals WHERE clip_id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((key, head)) = original else {
+            return Ok(None);
+        };
+        sqlx::query("DELETE FROM clip_originals WHERE clip_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(Some(std::iter::once(key).chain(head).collect()))
+    }
+
+    async fn names_object(&self, key: &str) -> crate::Result<bool> {
+        Ok(sqlx::query_scalar::<_, i64>(
+            "SELECT CAST(1 AS BIGINT) FROM clips WHERE storage_key = $1 OR head_key = $1 OR poster_key = $1 \
+             UNION SELECT CAST(1 AS BIGINT) FROM clip_originals WHERE storage_key = $1 OR head_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?
+        .is_some())
+    }
+
     async fn tombstone(&self, id: &str) -> crate::Result<()> {
-        sqlx::query("UPDATE clips SET status = 'deleted', title = '', peaks = $2, silences = '[]', share_token = NULL, poster_key = NULL, head_key = NULL, tail_start = NULL, tail_end = NULL WHERE id = $1")
+        sqlx::query("UPDATE clips SET status = 'deleted', title = '', peaks = $2, silences = '[]', share_token = NULL, poster_key = NULL, head_key = NULL, tail_start = NULL, tail_end = NULL, trim_zero_ms = NULL, trim_from_ms = NULL, trim_end_ms = NULL WHERE id = $1")
                         .bind(id)
                         .bind(Vec::<u8>::new())
                         .execute(&self.pool)
                         .await?;
+        sqlx::query("DELETE FROM clip_originals WHERE clip_id = $1")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -189,7 +339,9 @@ impl ClipStore for Backend {
             "SELECT storage_key FROM clips WHERE status = 'ready' \
                          UNION SELECT head_key FROM clips WHERE status = 'ready' AND head_key IS NOT NULL \
                          UNION SELECT poster_key FROM clips WHERE status = 'ready' AND poster_key IS NOT NULL \
-                         UNION SELECT vtt_key FROM transcripts",
+                         UNION SELECT vtt_key FROM transcripts \
+                         UNION SELECT storage_key FROM clip_originals \
+                         UNION SELECT head_key FROM clip_originals WHERE head_key IS NOT NULL",
         )
         .fetch_all(&self.pool)
         .await?)

@@ -29,6 +29,8 @@ pub enum Action {
     ChangeSharing,
     /// Change its title.
     Rename,
+    /// Cut its start and end, undo the cut or keep it for good (its owner only).
+    Trim,
     /// Read its summary, chapters and action items (whoever may read its transcript).
     ReadSummary,
     /// Write, clear or ask again for its summary (its owner, as for its title).
@@ -149,12 +151,17 @@ pub fn allows(relation: Relation, action: Action, clip: &ClipAccess<'_>) -> bool
         Relation::Owner => true,
         Relation::Member => !matches!(
             action,
-            Action::Delete | Action::ChangeSharing | Action::Rename | Action::EditSummary
+            Action::Delete | Action::ChangeSharing | Action::Rename | Action::Trim | Action::EditSummary
         ),
         Relation::LinkHolder => match action {
             Action::View | Action::PlayMedia | Action::ReadTranscript | Action::ReadSummary => true,
             Action::Reply => clip.guests_may_reply,
-            Action::Delete | Action::ChangeSharing | Action::Rename | Action::EditSummary | Action::React => false,
+            Action::Delete
+            | Action::ChangeSharing
+            | Action::Rename
+            | Action::Trim
+            | Action::EditSummary
+            | Action::React => false,
         },
         Relation::Stranger => false,
     }

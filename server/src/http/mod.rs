@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 use crate::state::AppState;
 use api::{
     auth, checkins, clips, health, media, members, posters, profile, reactions, search, sharing, summaries, threads,
-    transcripts, uploads, webhooks,
+    transcripts, trims, uploads, webhooks,
 };
 
 /// The largest JSON or form body any route reads.
@@ -78,6 +78,8 @@ pub(crate) fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(threads::delete_reply))
         .routes(routes!(threads::seen))
         .routes(routes!(reactions::react, reactions::take_back))
+        .routes(routes!(trims::show_trim, trims::trim, trims::undo_trim))
+        .routes(routes!(trims::keep_trim))
         .routes(routes!(threads::inbox))
         .routes(routes!(sharing::update))
         .routes(routes!(sharing::rotate))

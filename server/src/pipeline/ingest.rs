@@ -426,6 +426,7 @@ fn clip_row(
         duration_ms: i64::try_from(facts.duration_ms).unwrap_or(i64::MAX),
         storage_key,
         layout: MediaLayout::Whole,
+        trim: db::clips::Trim::Whole,
         peaks_per_second: i64::from(media::waveform::PEAKS_PER_SECOND),
         peaks: facts.waveform.peaks.clone(),
         silences: serde_json::to_string(&silences).unwrap_or_else(|_| "[]".into()),
@@ -503,7 +504,8 @@ pub async fn sweep_stray_objects(state: &AppState) -> AppResult<usize> {
         if holder_alive {
             continue;
         }
-        if state.db.clips().get(&clip_id).await?.is_none() {
+        // Nothing names it: its clip never got a row, or a trim never finished.
+        if !state.db.clips().names_object(&key).await? {
             match state.storage.delete(&key).await {
                 Ok(()) => removed += 1,
                 Err(crate::storage::StorageError::NotFound) => {}

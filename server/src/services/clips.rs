@@ -49,6 +49,32 @@ pub struct ClipView {
     /// The sharing settings and link: shown to the owner only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sharing: Option<SharingView>,
+    /// Where the owner's cut lies in the original recording, when the message is trimmed
+    /// (its media, length and transcript are then the cut's).
+    pub trim: Option<CutView>,
+}
+
+/// Where a cut lies in the original, in the original's milliseconds.
+#[derive(Debug, Clone, Copy, Serialize, utoipa::ToSchema)]
+pub struct CutView {
+    /// The cut's time 0 (a video's picture starts at the keyframe here).
+    pub zero_ms: i64,
+    /// Where its sound starts.
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+impl CutView {
+    pub fn of(trim: db::clips::Trim) -> Option<Self> {
+        match trim {
+            db::clips::Trim::Whole => None,
+            db::clips::Trim::Cut(span) => Some(Self {
+                zero_ms: span.zero_ms,
+                start_ms: span.from_ms,
+                end_ms: span.end_ms,
+            }),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -147,6 +173,7 @@ impl ClipView {
             },
             visibility: row.visibility,
             sharing,
+            trim: CutView::of(row.trim),
             id: row.id,
             title: row.title,
             author: row.author,
@@ -324,6 +351,12 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()
     }
     for key in crate::storage::clip_media::objects(&row) {
         state.storage.delete(key).await?;
+    }
+    for key in crate::services::trims::originals(state, &row.id).await? {
+        match state.storage.delete(&key).await {
+            Ok(()) | Err(crate::storage::StorageError::NotFound) => {}
+            Err(err) => return Err(err.into()),
+        }
     }
     if in_thread {
         state.db.transcripts().forget(&row.id).await?;

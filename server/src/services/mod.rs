@@ -17,6 +17,7 @@ pub mod team;
 pub mod text;
 pub mod threads;
 pub mod transcripts;
+pub mod trims;
 pub mod uploads;
 
 use chrono::{DateTime, SecondsFormat, TimeZone};

@@ -67,6 +67,8 @@ struct Target {
     root: ThreadRoot,
     /// Its recording's length; `None` for a text reply (no moments in it).
     duration_ms: Option<i64>,
+    /// Its recording's trim: moments are kept in the original's time.
+    trim: db::clips::Trim,
 }
 
 /// Puts the viewer's `emoji` on message `id` (a clip's id or a text reply's). `Ok(None)` when
@@ -97,7 +99,7 @@ pub async fn react(state: &AppState, viewer: &Viewer, id: &str, new: NewReaction
         message_id: target.message_id,
         user_id: user.id.clone(),
         emoji,
-        at_ms: new.at_ms,
+        at_ms: new.at_ms.map(|at| target.trim.original_ms(at)),
         created_at: Timestamp::now(),
     };
     if !state.db.reactions().add(&reaction, &target.root).await? {
@@ -110,7 +112,7 @@ pub async fn react(state: &AppState, viewer: &Viewer, id: &str, new: NewReaction
         user_id: reaction.user_id,
         display_name: user.display_name.clone(),
         emoji: reaction.emoji,
-        at_ms: reaction.at_ms,
+        at_ms: new.at_ms,
         created_at: reaction.created_at,
     };
     Ok(Some(ReactionView::of(reacted, true)))
@@ -169,6 +171,7 @@ async fn target(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<Target
             message_id: reply.id,
             root: reply.root,
             duration_ms: None,
+            trim: db::clips::Trim::Whole,
         });
     }
     let (clip, relation) = find(state, viewer, id, Action::React).await?;
@@ -183,6 +186,7 @@ async fn target(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<Target
         message_id: clip.id,
         root,
         duration_ms: Some(clip.duration_ms),
+        trim: clip.trim,
     })
 }
 

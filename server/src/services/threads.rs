@@ -14,6 +14,7 @@ use crate::services::reactions::ReactionView;
 use crate::state::AppState;
 use db::Timestamp;
 use db::clips::ClipRow;
+use db::clips::Trim;
 use db::domain::{Author, ClipStatus, ReplyBody, User, clock};
 use db::threads::Reply;
 use db::threads::{Seen, ThreadRoot, Unheard};
@@ -194,7 +195,7 @@ pub async fn thread(state: &AppState, viewer: &Viewer, clip_id: &str) -> AppResu
         children.entry(reply.parent_id.as_deref()).or_default().push(reply);
     }
     let mut root_message = context.clip_message(&root)?;
-    root_message.replies = context.answers(None, &children, &clip_rows)?;
+    root_message.replies = context.answers(None, root.trim, &children, &clip_rows)?;
     Ok(Thread {
         root: root_message,
         reply_count: replies.len(),
@@ -237,7 +238,7 @@ async fn answer_thread(
         children.entry(reply.parent_id.as_deref()).or_default().push(reply);
     }
     let mut root = context.clip_message(&clip)?;
-    root.replies = context.answers(Some(&answer.id), &children, &clip_rows)?;
+    root.replies = context.answers(Some(&answer.id), clip.trim, &children, &clip_rows)?;
     Ok(Thread {
         reply_count: under.len(),
         root,
@@ -263,7 +264,7 @@ pub async fn round_answers(state: &AppState, viewer: &Viewer, round_id: &str) ->
     for reply in &replies {
         children.entry(reply.parent_id.as_deref()).or_default().push(reply);
     }
-    context.answers(None, &children, &clip_rows)
+    context.answers(None, Trim::Whole, &children, &clip_rows)
 }
 
 /// The replies outsiders may see (see [`outsiders_may_see`]) — and only where all they answer
@@ -353,7 +354,12 @@ impl Context {
         }
         let readers = Readers::of(root_relation);
         let mut reactions: HashMap<String, Vec<ReactionView>> = HashMap::new();
-        for reacted in state.db.reactions().on_messages(&message_ids).await? {
+        for mut reacted in state.db.reactions().on_messages(&message_ids).await? {
+            // Moments are kept in the original's time: shown through its owner's cut (a
+            // moment cut away is no moment any more).
+            if let Some(clip) = clip_rows.get(&reacted.message_id) {
+                reacted.at_ms = reacted.at_ms.and_then(|ms| clip.trim.served_ms(ms));
+            }
             reactions
                 .entry(reacted.message_id.clone())
                 .or_default()
@@ -515,17 +521,28 @@ impl Context {
         Ok(message)
     }
 
-    /// The answers to `parent` (`None`: the root), each with its own, oldest first.
+    /// The answers to `parent` (`None`: the root), each with its own, oldest first. `answered`
+    /// is the parent's recording's trim: the moments answers point at are kept in the
+    /// original's time and shown through it.
     fn answers(
         &self,
         parent: Option<&str>,
+        answered: Trim,
         children: &HashMap<Option<&str>, Vec<&Reply>>,
         clip_rows: &HashMap<String, ClipRow>,
     ) -> AppResult<Vec<Message>> {
         let mut out = Vec::new();
         for reply in children.get(&parent).into_iter().flatten() {
             let mut message = self.reply_message(reply, clip_rows)?;
-            message.replies = self.answers(Some(&reply.id), children, clip_rows)?;
+            if let Some(place) = &mut message.place {
+                place.anchor_ms = place.anchor_ms.and_then(|ms| answered.served_ms(ms));
+                place.anchor = place.anchor_ms.map(clock);
+            }
+            let trim = reply
+                .clip_id()
+                .and_then(|id| clip_rows.get(id))
+                .map_or(Trim::Whole, |clip| clip.trim);
+            message.replies = self.answers(Some(&reply.id), trim, children, clip_rows)?;
             out.push(message);
         }
         Ok(out)
@@ -593,7 +610,10 @@ async fn post(
         root,
         parent_id,
         body,
-        anchor_ms: new.at_ms,
+        // Kept in the original's time, whatever the answered recording's trim.
+        anchor_ms: new
+            .at_ms
+            .map(|at| answered_clip.as_ref().map_or(at, |clip| clip.trim.original_ms(at))),
         author,
         created_at: Timestamp::now(),
     };

@@ -9,7 +9,7 @@ use crate::error::{AppError, AppResult};
 use crate::services::clips::find;
 use crate::state::AppState;
 use crate::transcription::Status;
-use db::clips::ClipRow;
+use db::clips::{ClipRow, Trim};
 use db::domain::{JobKind, TranscriptStatus};
 
 /// What `GET /api/v1/clips/{id}/transcript` answers.
@@ -85,7 +85,7 @@ pub async fn view(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<Tran
     let url = format!("{}/api/v1/clips/{}/transcript", state.public_url, clip.id);
     let ready = match state.db.transcripts().transcript_row(&clip.id).await? {
         Some(row) => {
-            let transcript = state.db.transcripts().load(&clip.id, row.language).await?;
+            let transcript = through_trim(state.db.transcripts().load(&clip.id, row.language).await?, clip.trim);
             ReadyTranscript {
                 text: Some(transcript.text()),
                 language: Some(transcript.language),
@@ -125,9 +125,24 @@ pub async fn ready(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<Tra
 /// The transcript of a clip the caller already found, if it is ready.
 pub async fn of_clip(state: &AppState, clip: &ClipRow) -> AppResult<Option<Transcript>> {
     Ok(match state.db.transcripts().transcript_row(&clip.id).await? {
-        Some(row) => Some(state.db.transcripts().load(&clip.id, row.language).await?),
+        Some(row) => Some(through_trim(
+            state.db.transcripts().load(&clip.id, row.language).await?,
+            clip.trim,
+        )),
         None => None,
     })
+}
+
+/// A transcript as it is heard: the recording's, through its owner's cut if it has one
+/// (transcripts keep the original's times).
+fn through_trim(transcript: Transcript, trim: Trim) -> Transcript {
+    match trim {
+        Trim::Whole => transcript,
+        Trim::Cut(span) => {
+            let ms = |v: i64| u64::try_from(v).unwrap_or(0);
+            transcript.within(ms(span.zero_ms), ms(span.from_ms), ms(span.end_ms))
+        }
+    }
 }
 
 /// The start of a found clip's transcript, about `chars` long, for previews.

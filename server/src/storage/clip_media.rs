@@ -51,8 +51,13 @@ pub fn is_one_object(clip: &ClipRow) -> bool {
 
 /// The clip's stored objects that hold its media, to delete with it.
 pub fn objects(clip: &ClipRow) -> Vec<&str> {
-    match &clip.layout {
-        MediaLayout::Whole => vec![&clip.storage_key],
-        MediaLayout::HeadBeforeTail { head_key, .. } => vec![head_key, &clip.storage_key],
+    objects_in(&clip.storage_key, &clip.layout)
+}
+
+/// The stored objects that media at `storage_key` laid out as `layout` is made of.
+pub fn objects_in<'a>(storage_key: &'a str, layout: &'a MediaLayout) -> Vec<&'a str> {
+    match layout {
+        MediaLayout::Whole => vec![storage_key],
+        MediaLayout::HeadBeforeTail { head_key, .. } => vec![head_key, storage_key],
     }
 }

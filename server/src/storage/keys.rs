@@ -25,3 +25,9 @@ pub fn object_key(clip_id: &str, object: Object) -> String {
     };
     format!("clips/{clip_id}.{extension}")
 }
+
+/// The key of a trim's cut of clip `clip_id`: a new object each time (`nonce`), so the
+/// original and an earlier cut stay where they are until the new cut is in place.
+pub fn cut_key(clip_id: &str, container: Container, nonce: &str) -> String {
+    format!("clips/{clip_id}.cut-{nonce}.{}", container.extension())
+}

@@ -24,6 +24,7 @@ mod server_webm;
 mod summaries;
 mod threads;
 mod transcripts;
+mod trims;
 mod uploads;
 mod web_pages;
 mod web_threads;

@@ -623,6 +623,31 @@ fn a_member_answers_the_stand_up_from_the_dashboard_by_voice() {
     assert!(artifacts().join("checkin-round-open-390-dark.png").is_file());
 }
 
+/// Trimming in the browser on a phone (tests/web/trim.mjs): start at the playhead, end typed,
+/// a preview that stops at the end, the cut played, Undo, Keep; axe-core at 1280 and 390 px.
+#[test]
+fn the_owner_trims_a_message_on_a_phone_and_undoes_and_keeps_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProc::start(Backend::Local, &[]);
+    let clip = server.upload_file(&two_sentences(dir.path()));
+    let id = clip["id"].as_str().unwrap();
+    node(
+        "trim.mjs",
+        &json!({
+            "base": server.url,
+            "password": TEST_PASSWORD,
+            "email": server.user.email,
+            "pageUrl": clip["page_url"],
+            "axe": web_dir().join("node_modules/axe-core/axe.min.js"),
+            "artifacts": artifacts(),
+        }),
+    );
+    let trim = get(&server.api(&format!("/api/v1/clips/{id}/trim"))).json();
+    assert_eq!(trim["original_kept"], false, "{trim}");
+    assert_eq!(trim["cut"]["start_ms"].as_i64(), Some(500), "{trim}");
+    assert!(artifacts().join("trim-390-dark.png").is_file());
+}
+
 /// A summary in the browser (tests/web/summary.mjs): it appears on the open page without a
 /// reload, marked as generated here; chapters seek the player; axe-core at 1280 and 390 px,
 /// light and dark; the owner's rewrite is theirs.

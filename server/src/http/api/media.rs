@@ -38,7 +38,14 @@ pub async fn media(
     // `POST …/seen`.
     let etag = format!("\"{}\"", clip.media.sha256);
     if if_none_match(&headers, &etag) {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+        return Ok((
+            StatusCode::NOT_MODIFIED,
+            [
+                (header::ETAG, etag),
+                (header::CACHE_CONTROL, "private, no-cache".into()),
+            ],
+        )
+            .into_response());
     }
     if state.config.s3_presign_media
         && crate::storage::clip_media::is_one_object(&clip)
@@ -63,7 +70,8 @@ pub async fn media(
     let mut response = Response::new(body);
     let h = response.headers_mut();
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    // Revalidated on every use (a 304 costs nothing): its owner may trim it, or undo a trim.
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
     insert(h, header::CONTENT_TYPE, &clip.media.content_type);
     insert(h, header::ETAG, &etag);
     match range {

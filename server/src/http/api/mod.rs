@@ -15,5 +15,6 @@ pub mod sharing;
 pub mod summaries;
 pub mod threads;
 pub mod transcripts;
+pub mod trims;
 pub mod uploads;
 pub mod webhooks;

@@ -31,6 +31,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     asset!("round.js", JS),
     asset!("summary.js", JS),
     asset!("reactions.js", JS),
+    asset!("trim.js", JS),
 ];
 
 /// The images, likewise.

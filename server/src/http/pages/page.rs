@@ -87,13 +87,20 @@ async fn render(
         Some(Found::Cancelled(take)) => return Ok(Some(super::recording::cancelled(&take, csrf))),
         Some(Found::Message(view)) => view,
     };
+    let owner_controls = view.may_manage && csrf.is_some();
+    // The owner is told whether a trim can still be undone.
+    let original_ms = match (owner_controls, view.clip.trim) {
+        (true, Some(_)) => state.db.clips().original(&view.clip.id).await?.map(|o| o.duration_ms),
+        _ => None,
+    };
     let page = Page {
         base: &state.public_url,
+        original_ms,
         view: &view,
         viewer_zone: viewer.user.as_ref().filter(|_| view.in_team).map(|u| u.zone()),
         csrf,
         can_record: view.may_reply && csrf.is_some(),
-        owner_controls: view.may_manage && csrf.is_some(),
+        owner_controls,
         viewer_id: viewer.user.as_ref().map(|u| u.id.as_str()),
         embed: framing == Framing::Player,
     };
@@ -111,6 +118,8 @@ struct Page<'a> {
     can_record: bool,
     /// Its owner (or an admin), signed in: may rename it and change who can open it.
     owner_controls: bool,
+    /// A trimmed message's original length, while the original is kept (the trim can be undone).
+    original_ms: Option<i64>,
     /// Who is looking, if signed in (their own text replies get a Delete button).
     viewer_id: Option<&'a str>,
     embed: bool,
@@ -146,6 +155,7 @@ impl Page<'_> {
         }
         if self.owner_controls {
             scripts.push("sharing.js");
+            scripts.push("trim.js");
         }
         if self.summary_controls() {
             scripts.push("summary.js");
@@ -157,6 +167,7 @@ impl Page<'_> {
             main.clip #content data-share=[self.view.token.as_deref()] data-peaks=(self.api("/peaks")) data-duration-ms=(clip.duration_ms) {
                 @if !self.embed { (self.heading()) }
                 (self.player(&media_url))
+                @if self.owner_controls && !self.embed { (self.trim_panel()) }
                 @if !self.embed {
                     (self.reactions())
                     @if self.owner_controls { (self.sharing_panel()) }
@@ -236,6 +247,7 @@ impl Page<'_> {
                 div.actions role="group" aria-label="This message" {
                     @if self.owner_controls {
                         button #rename type="button" data-url={ "/api/v1/clips/" (clip.id) } data-title=(self.title()) { "Rename" }
+                        button #trim-open type="button" aria-controls="trim" aria-expanded="false" { "Trim" }
                     }
                     @if view.in_team && self.csrf.is_some() {
                         button #done type="button" data-url={ "/api/v1/threads/" (clip.id) "/done" } { "Done — out of my inbox" }
@@ -270,6 +282,48 @@ impl Page<'_> {
                     label { input #skip-silences type="checkbox"; " Skip silences" }
                     a.button href=(media_url) download { "Download" }
                 }
+            }
+        }
+    }
+
+    /// The owner's trim: a trimmed message says what was cut (with Undo and Keep while the
+    /// original is kept); the panel sets where the message starts and ends, from the playhead
+    /// or typed, and plays the part it keeps before it cuts.
+    fn trim_panel(&self) -> Markup {
+        let clip = &self.view.clip;
+        let url = format!("/api/v1/clips/{}/trim", clip.id);
+        html! {
+            @if let Some(cut) = clip.trim {
+                div.trimmed role="note" {
+                    @match self.original_ms {
+                        Some(original) => {
+                            p { "Trimmed: " (clock(cut.zero_ms)) " cut from the start and "
+                                (clock((original - cut.end_ms).max(0)) ) " from the end. The original is kept until you keep the trim." }
+                            button #trim-undo type="button" data-url=(url) { "Undo trim" }
+                            button #trim-keep type="button" data-url={ (url) "/keep" } { "Keep trimmed (deletes the original)" }
+                        }
+                        None => p { "Trimmed: this is the part of the recording its owner kept." }
+                    }
+                    p.status role="status" {}
+                }
+            }
+            section #trim .trim-panel hidden aria-label="Trim this message" data-url=(url) data-duration-ms=(clip.duration_ms) {
+                h2 { "Trim" }
+                p.hint { "Keep the part between start and end; the rest is cut when you press Trim. "
+                    @if clip.media.has_video { "A video starts at the keyframe at or before the start (its sound at the start itself)." } }
+                div.trim-fields {
+                    label { "Start " input #trim-start type="text" inputmode="decimal" value="0:00.0" aria-describedby="trim-help"; }
+                    button #trim-start-here type="button" { "Start at playhead" }
+                    label { "End " input #trim-end type="text" inputmode="decimal" value=(clock_tenths(clip.duration_ms)) aria-describedby="trim-help"; }
+                    button #trim-end-here type="button" { "End at playhead" }
+                }
+                p #trim-help .hint { "Times as m:ss.s — keeps " output #trim-kept { (clock_tenths(clip.duration_ms)) } "." }
+                div.trim-actions {
+                    button #trim-preview type="button" { "Play the part kept" }
+                    button #trim-save type="button" { "Trim" }
+                    button #trim-cancel type="button" { "Cancel" }
+                }
+                p.status role="status" {}
             }
         }
     }
@@ -535,6 +589,12 @@ impl Page<'_> {
 
 /// Nothing here for this viewer. Someone not signed in may be on the team: they are offered
 /// sign-in, and come back here after it (the same page either way, so it tells nothing).
+/// m:ss.s, for times typed and read to a tenth of a second.
+fn clock_tenths(ms: i64) -> String {
+    let tenths = ms.max(0) / 100;
+    format!("{}:{:02}.{}", tenths / 600, tenths / 10 % 60, tenths % 10)
+}
+
 fn not_found(signed_in: bool, next: &str) -> Markup {
     let body = html! {
         main #content {
