@@ -66,8 +66,9 @@ pub trait InviteStore: Send + Sync {
     /// people racing for its last use cannot both get in.
     async fn accept(&self, token_hash: &str, user: &UserRow, now: DateTime<Utc>) -> crate::Result<Acceptance>;
 
-    /// Keeps a setup link's token (hashed), printed while the server has no users.
-    async fn add_setup_token(&self, token_hash: &str) -> crate::Result<()>;
+    /// Keeps a setup link's token (hashed), printed while the server has no users; the links
+    /// printed before it stop working (only the newest a restart printed opens setup).
+    async fn replace_setup_token(&self, token_hash: &str) -> crate::Result<()>;
 
     /// Whether a setup link still works: its token is kept and nobody has an account yet.
     async fn setup_open(&self, token_hash: &str) -> crate::Result<bool>;

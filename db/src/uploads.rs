@@ -78,10 +78,21 @@ pub struct CancelledTake {
     pub cancelled_at: Timestamp,
 }
 
+/// Whether a new session was opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opened {
+    Opened,
+    /// Its owner has this many unfinished already, as many as they may.
+    TooMany(i64),
+}
+
 /// Resumable upload sessions and the S3 parts they have sent.
 #[async_trait::async_trait]
 pub trait UploadStore: Send + Sync {
-    async fn insert(&self, session: &NewSession<'_>) -> crate::Result<()>;
+    /// Inserts the session unless its owner already has `most_open` unfinished ones: counted
+    /// and inserted in one transaction (the owner's row locked where the database can), so
+    /// requests at once cannot all pass the count.
+    async fn insert(&self, session: &NewSession<'_>, most_open: i64) -> crate::Result<Opened>;
 
     async fn get(&self, id: &str) -> crate::Result<Option<SessionRow>>;
 
@@ -94,6 +105,9 @@ pub trait UploadStore: Send + Sync {
 
     /// How many sessions `owner_id` has open, and the bytes they hold together.
     async fn open_of(&self, owner_id: &str) -> crate::Result<(i64, i64)>;
+
+    /// The owner's unfinished sessions.
+    async fn unfinished_of(&self, owner_id: &str) -> crate::Result<Vec<SessionRow>>;
 
     /// The unfinished session behind a share link, if the link is one reserved for a take still
     /// being recorded.

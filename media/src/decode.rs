@@ -140,7 +140,11 @@ impl<R: Read> PcmDecoder<R> {
         StreamFacts {
             head: self.reader.head().clone(),
             tags: self.reader.tags().clone(),
-            duration_samples: self.last_granule.map_or(0, |g| g.saturating_sub(pre_skip)),
+            // What decoded, whatever the granules claim.
+            duration_samples: self
+                .last_granule
+                .map_or(0, |g| g.saturating_sub(pre_skip))
+                .min(self.position.saturating_sub(pre_skip)),
             audio_packets: self.packets,
             truncated: self.reader.truncated(),
         }

@@ -52,6 +52,10 @@ pub struct OggOpusReader<R: Read> {
     offset: u64,
     truncated: bool,
     saw_end: bool,
+    /// The last granule position a page gave.
+    last_granule: Option<u64>,
+    /// Samples (48 kHz) in the audio packets read so far, pre-skip included.
+    samples: u64,
 }
 
 impl<R: Read> std::fmt::Debug for OggOpusReader<R> {
@@ -77,6 +81,8 @@ impl<R: Read> OggOpusReader<R> {
             offset: 0,
             truncated: false,
             saw_end: false,
+            last_granule: None,
+            samples: 0,
         };
         let first = reader.next_raw_packet()?.ok_or(MediaError::Truncated)?;
         if !first.first_in_stream() {
@@ -121,27 +127,48 @@ impl<R: Read> OggOpusReader<R> {
         let Some(packet) = self.next_raw_packet()? else {
             return Ok(None);
         };
+        let page_granule = packet.last_in_page().then(|| packet.absgp_page());
+        if let Some(granule) = page_granule {
+            // A forged granule (negative, or going back) would make the length anything at
+            // all: 2^62 samples is six billion minutes.
+            if i64::try_from(granule).is_err() {
+                return Err(MediaError::Ogg(format!(
+                    "a negative granule position ({})",
+                    granule as i64
+                )));
+            }
+            if self.last_granule.is_some_and(|last| granule < last) {
+                return Err(MediaError::Ogg("granule positions go backwards".into()));
+            }
+            self.last_granule = Some(granule);
+        }
+        // What the packets hold, whatever the granules claim (an unparsable TOC counts as one
+        // 20 ms frame; the decoder refuses it later).
+        self.samples += opus::packet::get_nb_samples(&packet.data, crate::OPUS_RATE).map_or(960, |n| n as u64);
         Ok(Some(AudioPacket {
-            page_granule: packet.last_in_page().then(|| packet.absgp_page()),
+            page_granule,
             end_of_stream: packet.last_in_stream(),
             data: packet.data,
         }))
     }
 
+    /// The stream's playable length so far, in 48 kHz samples: its last granule position less
+    /// the pre-skip, and never more than its packets hold.
+    pub fn duration_samples(&self) -> u64 {
+        let pre_skip = u64::from(self.head.pre_skip);
+        self.last_granule
+            .map_or(0, |g| g.saturating_sub(pre_skip))
+            .min(self.samples.saturating_sub(pre_skip))
+    }
+
     /// Reads every remaining packet and returns the stream's facts, including its exact duration.
     pub fn scan(mut self) -> Result<StreamFacts> {
-        let mut last_granule = None;
         let mut audio_packets = 0;
-        while let Some(packet) = self.next_packet()? {
+        while self.next_packet()?.is_some() {
             audio_packets += 1;
-            // Granule -1 marks a page on which no packet completes; it never reaches us here.
-            if let Some(granule) = packet.page_granule {
-                last_granule = Some(granule);
-            }
         }
-        let pre_skip = u64::from(self.head.pre_skip);
         Ok(StreamFacts {
-            duration_samples: last_granule.map_or(0, |g| g.saturating_sub(pre_skip)),
+            duration_samples: self.duration_samples(),
             audio_packets,
             truncated: self.truncated(),
             head: self.head,
@@ -165,8 +192,14 @@ impl<R: Read> OggOpusReader<R> {
                 return Ok(Some(packet));
             }
             if self.saw_end {
-                // Anything after the end-of-stream page would be a chained stream; ignore it.
-                return Ok(None);
+                // The stream is over; another after it (a chained Ogg file) would be stored
+                // and played, but not measured or transcribed: refused.
+                return match self.read_page()? {
+                    None => Ok(None),
+                    Some(_) => Err(MediaError::Ogg(
+                        "another stream follows the first (a chained Ogg file): send one stream".into(),
+                    )),
+                };
             }
             let Some(page) = self.read_page()? else {
                 return Ok(None);

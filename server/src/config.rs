@@ -221,6 +221,17 @@ pub struct Config {
     #[arg(long, env = "OFFBEAT_MAX_CONNECTIONS", default_value_t = 1000)]
     pub max_connections: usize,
 
+    /// Open connections one client address (an IPv6 /64) may hold; one more is answered 503
+    /// and closed. Default: a quarter of `--max-connections`, so no one client can fill the
+    /// server.
+    #[arg(long, env = "OFFBEAT_MAX_CONNECTIONS_PER_ADDRESS")]
+    pub max_connections_per_address: Option<usize>,
+
+    /// Seconds a JSON or form body may take to arrive in all (they are small: at most 64 KB),
+    /// however steadily its bytes trickle in.
+    #[arg(long, default_value_t = 10)]
+    pub small_body_deadline_secs: u64,
+
     /// Seconds a client has to send a request's headers; a kept-alive connection idle this
     /// long is closed too.
     #[arg(long, default_value_t = 10)]

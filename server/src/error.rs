@@ -20,6 +20,9 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     Conflict(String),
+    /// A condition the request set (If-Match) does not hold.
+    #[error("{0}")]
+    PreconditionFailed(String),
     /// It existed, and is over (an invitation used up, expired or revoked).
     #[error("{0}")]
     Gone(String),
@@ -48,6 +51,9 @@ pub enum AppError {
     InsufficientStorage(String),
     #[error("storage is unavailable; try again shortly")]
     StorageUnavailable(#[source] StorageError),
+    /// Work the server bounds (password hashing) has no room now; try again soon.
+    #[error("{0}")]
+    Busy(String),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -60,6 +66,7 @@ impl AppError {
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            AppError::PreconditionFailed(_) => (StatusCode::PRECONDITION_FAILED, "precondition_failed"),
             AppError::Gone(_) => (StatusCode::GONE, "gone"),
             AppError::TooManyRequests { .. } => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
             AppError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
@@ -78,6 +85,7 @@ impl AppError {
             AppError::TooManyOpen(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_open"),
             AppError::InsufficientStorage(_) => (StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage"),
             AppError::StorageUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable"),
+            AppError::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -97,6 +105,11 @@ impl IntoResponse for AppError {
                 response
                     .headers_mut()
                     .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            AppError::Busy(_) => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             AppError::TooManyRequests { retry_after_secs } => {
                 if let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string()) {

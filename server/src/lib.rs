@@ -48,6 +48,12 @@ pub async fn serve(mut config: Config) -> anyhow::Result<()> {
     let leaving = state.clone();
     let limits = http::serving::Limits {
         max_connections: state.config.max_connections.max(1),
+        max_per_address: state
+            .config
+            .max_connections_per_address
+            .unwrap_or(state.config.max_connections / 4)
+            .max(1),
+        small_body_deadline: std::time::Duration::from_secs(state.config.small_body_deadline_secs.max(1)),
         header_timeout: std::time::Duration::from_secs(state.config.header_timeout_secs.max(1)),
         body_idle_timeout: std::time::Duration::from_secs(state.config.body_idle_timeout_secs.max(1)),
         shutdown_grace: std::time::Duration::from_secs(state.config.shutdown_grace_secs),

@@ -27,6 +27,8 @@ pub struct AppState {
     /// Bytes of resumable uploads in progress (kept across restarts, unlike staging).
     pub uploads_dir: PathBuf,
     pub upload_locks: UploadLocks,
+    /// Password hashing, one per core at most.
+    pub passwords: crate::auth::password_work::PasswordWork,
     /// Upload sessions whose bodies are being checked while they arrive.
     pub live_analyses: crate::analysis::live::LiveAnalyses,
     /// This process among those sharing the database.
@@ -193,6 +195,7 @@ impl AppState {
             process,
             uploads_dir,
             upload_locks: UploadLocks::default(),
+            passwords: crate::auth::password_work::PasswordWork::per_core(),
             live_analyses: crate::analysis::live::LiveAnalyses::new(staging_dir.clone()),
             login_limiter,
             transcription,

@@ -61,8 +61,12 @@ const ACTS: [Act; 9] = [
     Act::Delete,
 ];
 
-/// What each cell must answer: 2xx allowed, 403 visible but not yours to do, 404 invisible.
+/// What each cell must answer: 2xx allowed, 403 visible but not yours to do, 404 invisible,
+/// and 401 (sign in) to whoever comes with neither a sign-in nor a link.
 fn expected(actor: Actor, state: LinkState, act: Act) -> u16 {
+    if actor == Actor::AnonymousWithoutLink {
+        return 401;
+    }
     let allowed = match actor {
         Actor::Owner => true,
         Actor::Member => !matches!(

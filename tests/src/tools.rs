@@ -118,6 +118,54 @@ pub fn ffmpeg(args: &[&str], out: &Path) {
     run_ok(Command::new("ffmpeg").args(["-v", "error", "-y"]).args(args).arg(out));
 }
 
+/// ffprobe's `format=duration` of a file as it prints it ("N/A" when it cannot tell).
+pub fn ffprobe_duration(path: &Path) -> String {
+    require(&["ffprobe"]);
+    let out = run_ok(
+        Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-show_entries",
+                "format=duration",
+                "-of",
+                "default=nw=1:nk=1",
+            ])
+            .arg(path),
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+/// How many 48 kHz mono samples of sound ffmpeg decodes from a file: what a player plays, an
+/// independent measure of its length.
+pub fn ffmpeg_audio_samples(path: &Path) -> usize {
+    require(&["ffmpeg"]);
+    let pcm = run_ok(
+        Command::new("ffmpeg")
+            .args(["-v", "error", "-i"])
+            .arg(path)
+            .args(["-map", "0:a", "-f", "s16le", "-ac", "1", "-ar", "48000", "-"]),
+    );
+    pcm.stdout.len() / 2
+}
+
+/// ffmpeg decodes the whole file (`seek_secs`: from there, one video frame) without a word on
+/// stderr.
+pub fn ffmpeg_decodes_cleanly(path: &Path, seek_secs: Option<f64>) {
+    require(&["ffmpeg"]);
+    let mut command = Command::new("ffmpeg");
+    command.args(["-v", "error"]);
+    if let Some(at) = seek_secs {
+        command.args(["-ss", &format!("{at:.2}")]);
+    }
+    command.arg("-i").arg(path);
+    if seek_secs.is_some() {
+        command.args(["-frames:v", "1"]);
+    }
+    let out = run_ok(command.args(["-f", "null", "-"]));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
 /// A WebM as browsers record it (VP8 + Opus, clusters of unknown size, no Duration, no Cues):
 /// `secs` of `video` (an ffmpeg lavfi source) at `bitrate`, with a tone.
 pub fn live_webm(out: &Path, video: &str, secs: u32, bitrate: &str) {

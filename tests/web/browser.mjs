@@ -24,6 +24,15 @@ export async function launch({ fakeAudio, timezoneId, phone } = {}) {
   });
 }
 
+// Signs `page` in through the sign-in page of the server at `base`, and waits for the dashboard.
+export async function signIn(page, base, email, password) {
+  await page.goto(`${base}/login`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(`${base}/`);
+}
+
 export function check(condition, message) {
   if (!condition) {
     console.error(`FAILED: ${message}`);

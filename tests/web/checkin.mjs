@@ -4,7 +4,7 @@
 // page passes axe-core's A/AA rules at desktop and phone widths, light and dark, and fits a
 // phone without scrolling sideways. Screenshots go to config.artifacts.
 import { readFileSync } from 'node:fs';
-import { launch, check, recordedFor, auditWidths } from './browser.mjs';
+import { launch, check, recordedFor, auditWidths, signIn } from './browser.mjs';
 
 const config = JSON.parse(process.env.OFFBEAT_WEB_TEST);
 const axeSource = readFileSync(config.axe, 'utf8');
@@ -18,11 +18,7 @@ const audit = (state) => auditWidths(page, {
   axeSource, artifacts: config.artifacts, name: `checkin-round-${state}`, what: `the ${state} round page`,
 });
 
-await page.goto(`${config.base}/login`);
-await page.getByLabel('Email').fill(config.manu.email);
-await page.getByLabel('Password').fill(config.password);
-await page.getByRole('button', { name: 'Sign in' }).click();
-await page.waitForURL(`${config.base}/`);
+await signIn(page, config.base, config.manu.email, config.password);
 
 // The dashboard asks for the stand-up, with when it is due.
 const card = page.locator('#checkins').getByRole('link', { name: /^Stand-up — due by / });
@@ -71,11 +67,7 @@ await context.close();
 // The lead makes a check-in on /checkins with the form, then changes it on its page.
 const lead = await launch({ timezoneId: 'Europe/Berlin' });
 const leadPage = await lead.newPage();
-await leadPage.goto(`${config.base}/login`);
-await leadPage.getByLabel('Email').fill(config.lead.email);
-await leadPage.getByLabel('Password').fill(config.password);
-await leadPage.getByRole('button', { name: 'Sign in' }).click();
-await leadPage.waitForURL(`${config.base}/`);
+await signIn(leadPage, config.base, config.lead.email, config.password);
 await leadPage.getByRole('navigation').getByRole('link', { name: 'Check-ins' }).click();
 await leadPage.waitForURL(`${config.base}/checkins`);
 const make = leadPage.locator('form.checkin-form');

@@ -1,7 +1,7 @@
 // The record button sends a take while it records and keeps it in IndexedDB until the server
 // has confirmed it: the link works from the start, a network outage mid-take costs nothing,
 // and a tab closed mid-take leaves its take to be sent when the button next appears.
-import { launch, check, recordedFor } from './browser.mjs';
+import { launch, check, recordedFor, signIn } from './browser.mjs';
 
 const config = JSON.parse(process.env.OFFBEAT_WEB_TEST);
 const context = await launch({ fakeAudio: config.speechWav });
@@ -10,11 +10,7 @@ page.on('dialog', d => d.dismiss());
 const errors = [];
 page.on('pageerror', e => errors.push(e.message));
 
-await page.goto(`${config.base}/login`);
-await page.getByLabel('Email').fill(config.email);
-await page.getByLabel('Password').fill(config.password);
-await page.getByRole('button', { name: 'Sign in' }).click();
-await page.waitForURL(`${config.base}/`);
+await signIn(page, config.base, config.email, config.password);
 
 const button = () => page.locator('offbeat-record');
 const status = () => button().getByRole('status').innerText();

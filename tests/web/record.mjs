@@ -1,6 +1,6 @@
 // The record-and-share button in a real browser with a fake microphone and camera:
 // a voice reply recorded on the playback page, and a camera message from the dashboard.
-import { launch, check } from './browser.mjs';
+import { launch, check, signIn } from './browser.mjs';
 
 const config = JSON.parse(process.env.OFFBEAT_WEB_TEST);
 const context = await launch({ fakeAudio: config.speechWav });
@@ -8,11 +8,7 @@ const page = await context.newPage();
 page.on('dialog', d => d.dismiss());
 
 // Sign in through the sign-in page.
-await page.goto(`${config.base}/login`);
-await page.getByLabel('Email').fill(config.email);
-await page.getByLabel('Password').fill(config.password);
-await page.getByRole('button', { name: 'Sign in' }).click();
-await page.waitForURL(`${config.base}/`);
+await signIn(page, config.base, config.email, config.password);
 check((await page.locator('.welcome').innerText()).includes('Signed in as'), 'signed in to the dashboard');
 await page.screenshot({ path: `${config.artifacts}/dashboard.png`, fullPage: true });
 

@@ -4,7 +4,7 @@
 // light and dark, without scrolling sideways; the owner rewrites the summary and the page says
 // it is theirs now. Screenshots go to config.artifacts.
 import { readFileSync } from 'node:fs';
-import { launch, check, auditWidths } from './browser.mjs';
+import { launch, check, auditWidths, signIn } from './browser.mjs';
 
 const config = JSON.parse(process.env.OFFBEAT_WEB_TEST);
 const axeSource = readFileSync(config.axe, 'utf8');
@@ -14,11 +14,7 @@ page.on('dialog', d => d.accept());
 page.on('console', m => { if (m.type() === 'error') console.log(`browser console: ${m.text()}`); });
 page.on('pageerror', e => console.log(`page error: ${e.message}`));
 
-await page.goto(`${config.base}/login`);
-await page.getByLabel('Email').fill(config.email);
-await page.getByLabel('Password').fill(config.password);
-await page.getByRole('button', { name: 'Sign in' }).click();
-await page.waitForURL(`${config.base}/`);
+await signIn(page, config.base, config.email, config.password);
 
 await page.goto(config.pageUrl);
 await page.evaluate(() => { window.notReloaded = true; });

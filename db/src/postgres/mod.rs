@@ -39,6 +39,9 @@ mod dialect {
     /// What tells every process that a job of the kind bound at `$1` was queued (run in the
     /// queuing transaction, so it is told when that commits).
     pub const ANNOUNCE_JOB: Option<&str> = Some("SELECT pg_notify('offbeat_jobs', $1)");
+    /// Locks the rows a `SELECT` reads until the transaction ends, so transactions that read
+    /// them first take turns.
+    pub const LOCK_ROW: &str = "FOR UPDATE";
     pub const BEGIN_WRITE: &str = "BEGIN";
     /// The distinct values of a column in a group, comma-separated.
     pub const EACH_DISTINCT_AUTHOR: &str = "STRING_AGG(DISTINCT author, ',')";

@@ -89,12 +89,15 @@ impl InviteStore for Backend {
         Ok(Acceptance::Joined)
     }
 
-    async fn add_setup_token(&self, token_hash: &str) -> crate::Result<()> {
+    async fn replace_setup_token(&self, token_hash: &str) -> crate::Result<()> {
+        let mut tx = begin_write(&self.pool).await?;
+        sqlx::query("DELETE FROM setup_tokens").execute(&mut *tx).await?;
         sqlx::query("INSERT INTO setup_tokens (token_hash, created_at) VALUES ($1, $2)")
             .bind(token_hash)
             .bind(Timestamp::now())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
+        tx.commit().await?;
         Ok(())
     }
 

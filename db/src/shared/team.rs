@@ -119,6 +119,12 @@ impl TeamStore for Backend {
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
+        // What they invited was on their word: it admits nobody once they are gone.
+        sqlx::query("UPDATE invites SET revoked_at = $1 WHERE created_by = $2 AND revoked_at IS NULL")
+            .bind(now)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(AdminGuarded::Done)
     }

@@ -4,29 +4,47 @@ use super::{Backend, begin_write};
 use crate::Timestamp;
 
 use crate::domain::TakeEnding;
-use crate::uploads::{CancelledTake, NewSession, SessionRow, Takeover, UploadStore};
+use crate::uploads::{CancelledTake, NewSession, Opened, SessionRow, Takeover, UploadStore};
 
 #[async_trait::async_trait]
 impl UploadStore for Backend {
-    async fn insert(&self, session: &NewSession<'_>) -> crate::Result<()> {
+    async fn insert(&self, session: &NewSession<'_>, most_open: i64) -> crate::Result<Opened> {
         let now = Timestamp::now();
+        let mut tx = super::begin_write(&self.pool).await?;
+        // Requests of one owner at once take turns here (SQLite has one writer at a time).
+        sqlx::query(&format!(
+            "SELECT id FROM users WHERE id = $1 {}",
+            super::dialect::LOCK_ROW
+        ))
+        .bind(session.owner_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let open: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM upload_sessions WHERE owner_id = $1 AND clip_id IS NULL")
+                .bind(session.owner_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if open >= most_open {
+            return Ok(Opened::TooMany(open));
+        }
         sqlx::query(
-                        "INSERT INTO upload_sessions (id, owner_id, length, \"offset\", title, reserved_clip_id, share_token, visibility, \
-                         created_at, updated_at, holder) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9, $10)",
-                    )
-                    .bind(session.id)
-                    .bind(session.owner_id)
-                    .bind(session.length)
-                    .bind(session.title)
-                    .bind(session.reserved_clip_id)
-                    .bind(session.share_token)
-                    .bind(session.visibility.as_str())
-                    .bind(now)
-                    .bind(now)
-                    .bind(session.holder)
-                    .execute(&self.pool)
-                    .await?;
-        Ok(())
+            "INSERT INTO upload_sessions (id, owner_id, length, \"offset\", title, reserved_clip_id, share_token, visibility, \
+             created_at, updated_at, holder) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(session.id)
+        .bind(session.owner_id)
+        .bind(session.length)
+        .bind(session.title)
+        .bind(session.reserved_clip_id)
+        .bind(session.share_token)
+        .bind(session.visibility.as_str())
+        .bind(now)
+        .bind(now)
+        .bind(session.holder)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Opened::Opened)
     }
 
     async fn take_over(&self, id: &str, from: Option<&str>, holder: &str, bytes: Takeover) -> crate::Result<bool> {
@@ -82,6 +100,15 @@ impl UploadStore for Backend {
         .bind(owner_id)
         .fetch_one(&self.pool)
         .await?)
+    }
+
+    async fn unfinished_of(&self, owner_id: &str) -> crate::Result<Vec<SessionRow>> {
+        Ok(
+            sqlx::query_as("SELECT * FROM upload_sessions WHERE owner_id = $1 AND clip_id IS NULL")
+                .bind(owner_id)
+                .fetch_all(&self.pool)
+                .await?,
+        )
     }
 
     async fn recording_by_share_token(&self, token: &str) -> crate::Result<Option<SessionRow>> {

@@ -41,6 +41,9 @@ mod dialect {
     /// What tells every process that a job was queued: nothing, its workers are woken in
     /// process.
     pub const ANNOUNCE_JOB: Option<&str> = None;
+    /// Locks the rows a `SELECT` reads until the transaction ends: nothing here, where a
+    /// write transaction already has the database to itself.
+    pub const LOCK_ROW: &str = "";
     /// A transaction that writes takes the write lock at once: one that read first cannot take
     /// it once another writer has, whatever the busy timeout ("database is locked").
     pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";

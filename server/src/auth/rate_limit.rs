@@ -6,6 +6,9 @@
 //! the right password, still gets in. Counted in the database (keys hashed), so the limits hold
 //! however many server processes share it.
 
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::Utc;
@@ -18,10 +21,34 @@ const MAX_DELAY: Duration = Duration::from_secs(4);
 /// The first wait, doubled with each further failure.
 const FIRST_DELAY: Duration = Duration::from_millis(250);
 
+/// The longest an attempt waits for its account's turn.
+const TURN_WAIT: Duration = Duration::from_secs(30);
+
 #[derive(Debug)]
 pub struct LoginLimiter {
     per_window: i64,
     window: Duration,
+    /// Attempts on one account take turns (in this process), so its waits add up: guessing one
+    /// account with many requests at once is no faster than one after another.
+    turns: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// An account's turn: the next attempt on it waits until this is dropped.
+pub type AccountTurn = tokio::sync::OwnedMutexGuard<()>;
+
+/// What a client address is counted as: an IPv4 address (IPv4-mapped IPv6 too), or an IPv6
+/// address's /64 — one host's share of addresses, which a client can hop within at will.
+pub fn client_key(address: IpAddr) -> String {
+    match address {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
 }
 
 impl LoginLimiter {
@@ -29,7 +56,19 @@ impl LoginLimiter {
         Self {
             per_window: i64::try_from(per_window.max(1)).unwrap_or(i64::MAX),
             window,
+            turns: Mutex::default(),
         }
+    }
+
+    /// Waits for `account`'s turn (see `turns`); `None` when it does not come in time.
+    pub async fn turn(&self, account: &str) -> Option<AccountTurn> {
+        let lock = {
+            let mut turns = self.turns.lock().unwrap_or_else(PoisonError::into_inner);
+            // Accounts nobody is attempting now are forgotten.
+            turns.retain(|_, lock| Arc::strong_count(lock) > 1);
+            turns.entry(key_hash("account", account)).or_default().clone()
+        };
+        tokio::time::timeout(TURN_WAIT, lock.lock_owned()).await.ok()
     }
 
     fn since(&self) -> chrono::DateTime<Utc> {
@@ -81,6 +120,28 @@ fn delay_after(failures: i64, free: i64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64() {
+        let key = |text: &str| client_key(text.parse().unwrap());
+        assert_eq!(key("203.0.113.7"), "203.0.113.7");
+        assert_eq!(key("::ffff:203.0.113.7"), "203.0.113.7");
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
+        assert_eq!(key("2001:db8:1:2:ffff:ffff:ffff:ffff"), key("2001:db8:1:2::9"));
+        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
+    }
+
+    #[tokio::test]
+    async fn attempts_on_one_account_take_turns() {
+        let limiter = LoginLimiter::new(10, Duration::from_secs(60));
+        let first = limiter.turn("ana@example.com").await.unwrap();
+        let other = limiter.turn("ben@example.com").await;
+        assert!(other.is_some(), "another account does not wait");
+        let waiting = tokio::time::timeout(Duration::from_millis(100), limiter.turn("ana@example.com")).await;
+        assert!(waiting.is_err(), "the same account waits its turn");
+        drop(first);
+        assert!(limiter.turn("ana@example.com").await.is_some());
+    }
 
     #[test]
     fn an_account_waits_longer_with_each_failure_up_to_a_limit() {

@@ -31,7 +31,8 @@ pub async fn user(config: &Config, command: &UserCommand) -> anyhow::Result<()> 
                 working_hours: None,
             };
             // Checked before the workspace is made: a refused account leaves nothing behind.
-            let user = account(newcomer, String::new(), *admin).await?;
+            let passwords = crate::auth::password_work::PasswordWork::per_core();
+            let user = account(&passwords, newcomer, String::new(), *admin).await?;
             if db.users().by_email(&user.email).await?.is_some() {
                 bail!("there is already a user with the email {}", user.email);
             }

@@ -66,6 +66,7 @@ pub enum Failures {
         license(name = "AGPL-3.0-or-later")
     ),
     modifiers(&Security),
+    components(schemas(ErrorBody, ErrorDetail)),
     security(("bearer" = []), ("session" = [])),
     tags(
         (name = "clips", description = "Messages: upload, read, play, rename, delete"),
@@ -107,8 +108,125 @@ pub fn description() -> &'static utoipa::openapi::OpenApi {
         let (_, paths) = super::json_routes().merge(super::upload_routes()).split_for_parts();
         let mut doc = ApiDoc::openapi();
         doc.merge(paths);
+        tidy(&mut doc);
         doc
     })
+}
+
+/// What people may call without signing in: nothing but these.
+const PUBLIC: [(&str, &str); 7] = [
+    ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/invites/accept"),
+    ("get", "/api/v1/shared/{token}"),
+    ("get", "/api/v1/openapi.json"),
+    ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("options", "/api/v1/uploads"),
+];
+
+/// What the annotations leave for the whole description to settle, so it is valid OpenAPI 3.1
+/// (`openapi-spec-validator`) and tools can chain its operations (schemathesis' stateful
+/// phase): every response has a description; operation ids are unique (a handler's name,
+/// prefixed with its tag where two share one, e.g. `clips_list`, `webhooks_list`); each
+/// parameter is listed once; and who
+/// needs no sign-in says so — `security: []` for the public operations, an anonymous
+/// alternative (`{}`) for those a share link's `share` token opens.
+fn tidy(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::security::SecurityRequirement;
+
+    let mut names: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for item in doc.paths.paths.values() {
+        for (_, operation) in operations(item) {
+            if let Some(id) = &operation.operation_id {
+                *names.entry(id.clone()).or_default() += 1;
+            }
+        }
+    }
+    for (path, item) in doc.paths.paths.iter_mut() {
+        for (method, operation) in operations_mut(item) {
+            if let Some(id) = &operation.operation_id
+                && names.get(id).is_some_and(|&n| n > 1)
+                && let Some(tag) = operation.tags.as_ref().and_then(|t| t.first())
+            {
+                operation.operation_id = Some(format!("{tag}_{id}"));
+            }
+            for (status, response) in operation.responses.responses.iter_mut() {
+                if let RefOr::T(response) = response
+                    && response.description.is_empty()
+                {
+                    response.description = status
+                        .parse::<u16>()
+                        .ok()
+                        .and_then(|code| axum::http::StatusCode::from_u16(code).ok())
+                        .and_then(|code| code.canonical_reason())
+                        .unwrap_or("The answer")
+                        .to_owned();
+                }
+            }
+            // A path parameter described (`ClipId`…) and also taken from the handler's `Path`
+            // extractor appears twice: the described one stays.
+            if let Some(parameters) = &mut operation.parameters {
+                let mut seen = std::collections::HashSet::new();
+                parameters.sort_by_key(|parameter| match parameter {
+                    RefOr::T(p) => p.description.is_none(),
+                    RefOr::Ref(_) => false,
+                });
+                parameters.retain(|parameter| match parameter {
+                    RefOr::T(p) => seen.insert((
+                        p.name.clone(),
+                        serde_json::to_string(&p.parameter_in).unwrap_or_default(),
+                    )),
+                    RefOr::Ref(_) => true,
+                });
+            }
+            let by_link = operation
+                .parameters
+                .iter()
+                .flatten()
+                .any(|parameter| matches!(parameter, RefOr::T(p) if p.name == "share"));
+            if PUBLIC.contains(&(method, path.as_str())) {
+                operation.security = Some(Vec::new());
+            } else if by_link {
+                operation.security = Some(vec![
+                    SecurityRequirement::new("bearer", Vec::<String>::new()),
+                    SecurityRequirement::new("session", Vec::<String>::new()),
+                    SecurityRequirement::default(),
+                ]);
+            }
+        }
+    }
+}
+
+/// A path's operations, by method.
+fn operations(item: &utoipa::openapi::PathItem) -> Vec<(&'static str, &utoipa::openapi::path::Operation)> {
+    [
+        ("get", &item.get),
+        ("put", &item.put),
+        ("post", &item.post),
+        ("delete", &item.delete),
+        ("options", &item.options),
+        ("head", &item.head),
+        ("patch", &item.patch),
+    ]
+    .into_iter()
+    .filter_map(|(method, operation)| operation.as_ref().map(|o| (method, o)))
+    .collect()
+}
+
+fn operations_mut(item: &mut utoipa::openapi::PathItem) -> Vec<(&'static str, &mut utoipa::openapi::path::Operation)> {
+    [
+        ("get", &mut item.get),
+        ("put", &mut item.put),
+        ("post", &mut item.post),
+        ("delete", &mut item.delete),
+        ("options", &mut item.options),
+        ("head", &mut item.head),
+        ("patch", &mut item.patch),
+    ]
+    .into_iter()
+    .filter_map(|(method, operation)| operation.as_mut().map(|o| (method, o)))
+    .collect()
 }
 
 /// `GET /api/v1/openapi.json`.

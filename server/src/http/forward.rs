@@ -33,6 +33,14 @@ pub async fn to_holder(
     let Some(Path(id)) = id else {
         return next.run(request).await;
     };
+    // Only a session's own methods are about its bytes; any other is the router's to refuse (405).
+    use axum::http::Method;
+    if !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::PATCH | Method::DELETE
+    ) {
+        return next.run(request).await;
+    }
     let (mut parts, body) = request.into_parts();
     let viewer = match Viewer::from_request_parts(&mut parts, &state).await {
         Ok(viewer) => viewer,

@@ -3,9 +3,9 @@
 //! button, and tus's discovery answer to `OPTIONS`.
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use crate::state::AppState;
 
@@ -95,6 +95,81 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     );
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+/// Authenticated JSON is never kept by a cache on the way (a shared proxy, the browser's disk):
+/// `Cache-Control: no-store`, unless the route said otherwise.
+pub async fn private_json(request: Request, next: Next) -> Response {
+    let signed_in = request.headers().contains_key(header::AUTHORIZATION)
+        || request
+            .headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|c| c.to_str().ok())
+            .any(|c| c.contains(crate::auth::SESSION_COOKIE));
+    let mut response = next.run(request).await;
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|t| t.as_bytes().starts_with(b"application/json"));
+    if signed_in && json && !response.headers().contains_key(header::CACHE_CONTROL) {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// Text is compressed when the client asks (gzip, br): JSON, pages, captions, the API
+/// description (72 KB, 8.5 KB gzipped). Media never is: Opus and VP8 are compressed already,
+/// and a compressed body would break byte ranges.
+pub fn compression() -> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::Predicate;
+    use tower_http::compression::predicate::{DefaultPredicate, NotForContentType};
+    tower_http::compression::CompressionLayer::new().compress_when(
+        DefaultPredicate::new()
+            .and(NotForContentType::const_new("audio/"))
+            .and(NotForContentType::const_new("video/"))
+            .and(NotForContentType::const_new("application/octet-stream"))
+            .and(NotForContentType::const_new("application/offset+octet-stream")),
+    )
+}
+
+/// tus's version rule on the uploads' tus requests (creating, asking how far, sending,
+/// terminating; not the JSON `GET`): a request without `Tus-Resumable: 1.0.0` is answered 412
+/// with the versions spoken, and every answer — errors too — says `Tus-Resumable`.
+pub async fn tus_version(request: Request, next: Next) -> Response {
+    use axum::http::Method;
+    const VERSION: &str = "1.0.0";
+    let resumable = HeaderName::from_static("tus-resumable");
+    // Creating is a POST to the collection; the rest are about one session. Other methods are
+    // the router's to refuse (405).
+    let collection = request.uri().path().trim_end_matches('/').ends_with("/uploads");
+    let tus_request = match *request.method() {
+        Method::POST => collection,
+        Method::HEAD | Method::PATCH | Method::DELETE => !collection,
+        _ => false,
+    };
+    if !tus_request {
+        return next.run(request).await;
+    }
+    if request.headers().get(&resumable).is_none_or(|v| v != VERSION) {
+        let body = axum::Json(serde_json::json!({ "error": {
+            "code": "unsupported_tus_version",
+            "message": format!("this server speaks tus {VERSION}: send Tus-Resumable: {VERSION}"),
+        }}));
+        return (
+            axum::http::StatusCode::PRECONDITION_FAILED,
+            [(HeaderName::from_static("tus-version"), VERSION), (resumable, VERSION)],
+            body,
+        )
+            .into_response();
+    }
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .insert(resumable, HeaderValue::from_static(VERSION));
     response
 }
 

@@ -20,12 +20,23 @@ const LATENCY_BUCKETS: [f64; 14] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0,
 ];
 
+/// Real-time factor buckets (seconds of work per second of audio): from a fast machine's
+/// 0.02 to falling behind (over 1).
+const REAL_TIME_FACTOR_BUCKETS: [f64; 10] = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0];
+
 /// Installs the process's recorder and serves its text at `listen` (`GET /metrics`), with
 /// the database-backed gauges read at each scrape.
 pub async fn serve(listen: SocketAddr, state: AppState) -> anyhow::Result<SocketAddr> {
+    // Histograms, never summaries: a summary's quantiles read 0 a minute after the last
+    // observation, and cannot be added up across processes.
     let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Full("http_request_duration_seconds".into()), &LATENCY_BUCKETS)?
+        .set_buckets_for_metric(
+            Matcher::Full("offbeat_transcription_real_time_factor".into()),
+            &REAL_TIME_FACTOR_BUCKETS,
+        )?
         .install_recorder()?;
+    crate::metrics::describe();
     let listener = tokio::net::TcpListener::bind(listen).await?;
     let local = listener.local_addr()?;
     let upkeep = handle.clone();

@@ -36,12 +36,14 @@ pub fn app(state: AppState) -> Router {
     let uploads = uploads
         // A session's requests are served by the process holding its bytes.
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), forward::to_holder))
+        .route_layer(axum::middleware::from_fn(headers::tus_version))
         .layer(uploads_cors)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             headers::tus_discovery,
         ));
-    json.merge(page_routes())
+    json.layer(axum::middleware::from_fn(headers::private_json))
+        .merge(page_routes())
         // JSON and form bodies are small: bounded before they are buffered. (Media streams
         // through its own limits: uploads by quota, posters by theirs.)
         .layer(axum::extract::DefaultBodyLimit::max(JSON_BODY_LIMIT))
@@ -49,6 +51,7 @@ pub fn app(state: AppState) -> Router {
         .merge(uploads)
         .with_state(state)
         .layer(axum::middleware::from_fn(headers::security_headers))
+        .layer(headers::compression())
         .route_layer(axum::middleware::from_fn(metrics::record_request))
         .layer(tower_http::trace::TraceLayer::new_for_http())
 }
@@ -126,13 +129,14 @@ pub(crate) fn upload_routes() -> OpenApiRouter<AppState> {
 /// The pages.
 fn page_routes() -> Router<AppState> {
     use pages::{
-        api_docs, app_shell, assets, checkins, conditional, dashboard, join, members, oembed, page, round, settings,
-        unsubscribe,
+        api_docs, app_shell, assets, card, checkins, conditional, dashboard, join, members, oembed, page, round,
+        settings, unsubscribe,
     };
     Router::new()
         .route("/", get(dashboard::dashboard))
         .route("/login", get(dashboard::login_page).post(dashboard::login_submit))
         .route("/c/{token}", get(page::clip_page))
+        .route("/c/{token}/card.png", get(card::card))
         .route("/m/{id}", get(page::team_page))
         .route("/setup/{token}", get(join::setup_page).post(join::setup_submit))
         .route("/join/{token}", get(join::join_page).post(join::join_submit))

@@ -1,10 +1,17 @@
 //! Serving HTTP connections within bounds, whatever clients do: a cap on open connections
-//! (one more is answered 503 and closed, not queued unseen), a deadline for a request's headers
-//! that also closes idle keep-alive connections, a deadline between the pieces of a request's
-//! body (so an upload whose network vanished without a FIN ends, releasing its session, with
-//! what arrived kept), and a shutdown that waits for requests in flight only so long.
+//! (one more is answered 503 and closed, not queued unseen) and a share of it per client
+//! address (so one client trickling bytes cannot fill the server), a deadline for a request's
+//! headers that also closes idle keep-alive connections, a deadline between the pieces of a
+//! request's body (so an upload whose network vanished without a FIN ends, releasing its
+//! session, with what arrived kept), a deadline for a small (JSON, form) body in all, and a
+//! shutdown that waits for requests in flight only so long.
 
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -22,6 +29,10 @@ use tower::ServiceExt;
 pub struct Limits {
     /// Open connections at most.
     pub max_connections: usize,
+    /// Open connections one client address (an IPv6 /64) may hold.
+    pub max_per_address: usize,
+    /// How long a JSON or form body may take to arrive in all.
+    pub small_body_deadline: Duration,
     /// How long a client has to send a request's headers — and how long a kept-alive
     /// connection may wait idle for its next request.
     pub header_timeout: Duration,
@@ -31,9 +42,9 @@ pub struct Limits {
     pub shutdown_grace: Duration,
 }
 
-/// What a connection beyond the cap is told before it is closed.
-fn no_room() -> Vec<u8> {
-    let body = r#"{"error":{"code":"overloaded","message":"too many open connections; try again shortly"}}"#;
+/// What a connection beyond the cap (or its address's share of it) is told before it is closed.
+fn no_room(why: &str) -> Vec<u8> {
+    let body = format!(r#"{{"error":{{"code":"overloaded","message":"{why}; try again shortly"}}}}"#);
     format!(
         "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Type: application/json\r\n\
          Connection: close\r\nContent-Length: {}\r\n\r\n{body}",
@@ -57,8 +68,17 @@ pub async fn serve(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout);
     let app = app.layer(axum::middleware::map_request(move |request: Request| async move {
-        request.map(|body| Body::new(tower_http::timeout::TimeoutBody::new(limits.body_idle_timeout, body)))
+        let small = is_small_body(&request);
+        request.map(|body| {
+            let body = Body::new(tower_http::timeout::TimeoutBody::new(limits.body_idle_timeout, body));
+            if small {
+                Body::new(DeadlineBody::new(body, limits.small_body_deadline))
+            } else {
+                body
+            }
+        })
     }));
+    let shares = Shares::default();
     let room = Arc::new(Semaphore::new(limits.max_connections));
     let stopping = CancellationToken::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -75,9 +95,14 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let Some(share) = shares.take(peer.ip(), limits.max_per_address) else {
+            metrics::counter!("offbeat_connections_refused_total").increment(1);
+            tokio::spawn(refuse(stream, "too many open connections from your address"));
+            continue;
+        };
         let Ok(place) = room.clone().try_acquire_owned() else {
             metrics::counter!("offbeat_connections_refused_total").increment(1);
-            tokio::spawn(refuse(stream));
+            tokio::spawn(refuse(stream, "too many open connections"));
             continue;
         };
         let service = app
@@ -91,6 +116,7 @@ pub async fn serve(
         let stopping = stopping.clone();
         tokio::spawn(async move {
             let _place = place;
+            let _share = share;
             let mut connection = std::pin::pin!(
                 builder
                     .serve_connection(TokioIo::new(stream), hyper_service)
@@ -125,7 +151,95 @@ pub async fn serve(
 }
 
 /// Tells a connection there is no room, and closes it.
-async fn refuse(mut stream: TcpStream) {
-    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(&no_room())).await;
+async fn refuse(mut stream: TcpStream, why: &'static str) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), stream.write_all(&no_room(why))).await;
     let _ = stream.shutdown().await;
+}
+
+/// Open connections by client address (IPv6 by /64, as sign-in limits count them).
+#[derive(Debug, Clone, Default)]
+struct Shares(Arc<std::sync::Mutex<HashMap<String, usize>>>);
+
+/// One connection's place in its address's share; given back when dropped.
+struct Share {
+    shares: Shares,
+    key: String,
+}
+
+impl Shares {
+    fn take(&self, address: IpAddr, most: usize) -> Option<Share> {
+        let key = crate::auth::rate_limit::client_key(address);
+        let mut open = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = open.entry(key.clone()).or_default();
+        if *count >= most {
+            return None;
+        }
+        *count += 1;
+        Some(Share {
+            shares: self.clone(),
+            key,
+        })
+    }
+}
+
+impl Drop for Share {
+    fn drop(&mut self) {
+        let mut open = self.shares.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.key) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// Whether a request's body is JSON or a form: small, read whole before anything is done.
+fn is_small_body(request: &Request) -> bool {
+    request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|t| t.to_str().ok())
+        .is_some_and(|t| {
+            let t = t.trim_start().to_ascii_lowercase();
+            t.starts_with("application/json") || t.starts_with("application/x-www-form-urlencoded")
+        })
+}
+
+/// A body that must arrive within a deadline in all: one sent a byte every few seconds would
+/// otherwise hold its connection (and a place under the cap) as long as it likes.
+struct DeadlineBody {
+    inner: Body,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl DeadlineBody {
+    fn new(inner: Body, within: Duration) -> Self {
+        Self {
+            inner,
+            deadline: Box::pin(tokio::time::sleep(within)),
+        }
+    }
+}
+
+impl http_body::Body for DeadlineBody {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Self::Data>, Self::Error>>> {
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Some(Err(axum::Error::new(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "the request body took too long to arrive",
+            )))));
+        }
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
 }

@@ -399,7 +399,16 @@ fn clip_row(
     // clip's; none given, the file's own. Untitled until its transcript gives it its first words.
     let title = match info.title {
         Some(given) => given.trim().to_owned(),
-        None => facts.title.clone().unwrap_or_default(),
+        // A file's own tag is taken, but never its control characters.
+        None => facts
+            .title
+            .as_deref()
+            .unwrap_or_default()
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect::<String>()
+            .trim()
+            .to_owned(),
     };
     let silences: Vec<[u64; 2]> = facts.waveform.silences.iter().map(|&(a, b)| [a, b]).collect();
     ClipRow {

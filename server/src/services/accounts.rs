@@ -60,7 +60,7 @@ pub async fn check_password(state: &AppState, peer: SocketAddr, email: &str, pas
     const MAX_EMAIL: usize = 320;
     const MAX_PASSWORD: usize = 1024;
     let email = email.trim().to_lowercase();
-    let ip = peer.ip().to_string();
+    let ip = crate::auth::rate_limit::client_key(peer.ip());
     if let Err(wait) = state.login_limiter.admit(&state.db, &ip).await? {
         return Err(AppError::TooManyRequests {
             retry_after_secs: wait.as_secs().max(1),
@@ -70,6 +70,10 @@ pub async fn check_password(state: &AppState, peer: SocketAddr, email: &str, pas
         return Err(AppError::BadRequest("email or password too long".into()));
     }
     // An account others have been guessing at answers slowly, but answers: its owner gets in.
+    // Attempts on it take turns, so the waits add up however many arrive at once.
+    let Some(_turn) = state.login_limiter.turn(&email).await else {
+        return Err(AppError::TooManyRequests { retry_after_secs: 5 });
+    };
     let wait = state.login_limiter.delay(&state.db, &email).await?;
     if !wait.is_zero() {
         tokio::time::sleep(wait).await;
@@ -78,9 +82,7 @@ pub async fn check_password(state: &AppState, peer: SocketAddr, email: &str, pas
     let stored = row
         .as_ref()
         .map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
-    let matches = tokio::task::spawn_blocking(move || verify_password(&password, &stored))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+    let matches = state.passwords.run(move || verify_password(&password, &stored)).await?;
     match row.filter(|_| matches) {
         Some(row) => Ok(row.user()),
         None => {

@@ -246,7 +246,8 @@ pub async fn list(
     after: Option<&str>,
     author: Option<&str>,
 ) -> AppResult<ClipPage> {
-    let after = after.map(decode_cursor).transpose()?;
+    // `after=` with nothing is the first page, as no `after` is.
+    let after = after.filter(|a| !a.is_empty()).map(decode_cursor).transpose()?;
     let rows = state
         .db
         .clips()
@@ -274,11 +275,17 @@ fn decode_cursor(text: &str) -> AppResult<Cursor> {
     })
 }
 
-/// The clip, if `viewer` may do `action` with it. Whoever may not even view it gets the same
+/// The clip, if `viewer` may do `action` with it. Whoever is neither signed in nor holding a
+/// link is asked to sign in (401). Whoever may not even view it gets the same
 /// 404 as for an id that does not exist; whoever may view it but not do this gets 403. A reply
 /// is open to whoever may view its thread (but only its own owner may delete it). A deleted
 /// clip (a tombstone in a thread) can be viewed, nothing more.
 pub async fn find(state: &AppState, viewer: &Viewer, id: &str, action: Action) -> AppResult<(ClipRow, Relation)> {
+    // Neither signed in nor holding a link: nothing can be opened, so the answer is to sign in
+    // (whether the clip exists is not told).
+    if viewer.user.is_none() && viewer.share_token.is_none() {
+        return Err(AppError::Unauthorized);
+    }
     if !ids::is_well_formed(id) {
         return Err(AppError::NotFound(Missing::Clip));
     }
@@ -370,17 +377,12 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()
 /// Gives the viewer's clip a new title (1–200 characters, one line); returns it as it now is.
 pub async fn rename(state: &AppState, viewer: &Viewer, id: &str, title: &str) -> AppResult<ClipView> {
     let (row, relation) = find(state, viewer, id, Action::Rename).await?;
-    let title = title.trim();
-    if title.is_empty() || title.chars().count() > 200 || title.chars().any(char::is_control) {
-        return Err(AppError::BadRequest(
-            "a title must be 1 to 200 characters, without line breaks".into(),
-        ));
+    let title = crate::services::text::single_line(title.trim(), "title")?;
+    if title.is_empty() || title.chars().count() > 200 {
+        return Err(AppError::BadRequest("a title must be 1 to 200 characters".into()));
     }
-    state.db.clips().rename(&row.id, title).await?;
-    let row = ClipRow {
-        title: title.to_owned(),
-        ..row
-    };
+    state.db.clips().rename(&row.id, &title).await?;
+    let row = ClipRow { title, ..row };
     ClipView::load(state, row, viewer.audience(relation)).await
 }
 

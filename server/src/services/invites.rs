@@ -27,8 +27,11 @@ const MAX_USES: i64 = 1000;
 pub struct NewInvite {
     /// The one address it admits.
     pub email: Option<String>,
+    /// Days it stays open (default 7).
+    #[schema(minimum = 1, maximum = 365)]
     pub expires_in_days: Option<i64>,
     /// How many people may join with it (default: one when it names an address, else any).
+    #[schema(minimum = 1, maximum = 1000)]
     pub max_uses: Option<i64>,
 }
 
@@ -240,7 +243,7 @@ pub async fn accept(state: &AppState, token: &str, newcomer: Newcomer) -> AppRes
         InviteState::Open => {}
         closed => return Err(AppError::Gone(closed_message(closed).into())),
     }
-    let row = account(newcomer, invite.workspace_id, false).await?;
+    let row = account(&state.passwords, newcomer, invite.workspace_id, false).await?;
     if invite.email.as_ref().is_some_and(|only| *only != row.email) {
         return Err(AppError::BadRequest(
             "this invitation is for another email address".into(),
@@ -259,15 +262,20 @@ pub async fn accept(state: &AppState, token: &str, newcomer: Newcomer) -> AppRes
 
 /// A checked account for `newcomer` (password hashed) in `workspace_id`: how every account is
 /// made (the first run, an invitation, `server user add`).
-pub async fn account(newcomer: Newcomer, workspace_id: String, is_admin: bool) -> AppResult<UserRow> {
+pub async fn account(
+    passwords: &crate::auth::password_work::PasswordWork,
+    newcomer: Newcomer,
+    workspace_id: String,
+    is_admin: bool,
+) -> AppResult<UserRow> {
     let display_name = checked_name(&newcomer.name)?;
     let email = checked_email(&newcomer.email)?;
     let time_zone = checked_zone(&newcomer.time_zone)?;
     let password = checked_password(newcomer.password)?;
     let working_hours = newcomer.working_hours.unwrap_or_default();
-    let password_hash = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
+    let password_hash = passwords
+        .run(move || hash_password(&password))
+        .await?
         .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot hash the password: {e}")))?;
     Ok(UserRow {
         id: db::ids::new_id().map_err(no_randomness)?,
@@ -292,7 +300,7 @@ pub async fn setup_link(state: &AppState) -> AppResult<Option<String>> {
         return Ok(None);
     }
     let token = new_secret().map_err(no_randomness)?;
-    state.db.invites().add_setup_token(&token_hash(&token)).await?;
+    state.db.invites().replace_setup_token(&token_hash(&token)).await?;
     Ok(Some(format!("{}/setup/{token}", state.public_url)))
 }
 
@@ -311,7 +319,7 @@ pub async fn set_up(state: &AppState, token: &str, workspace: &str, admin: Newco
     check_setup(state, token).await?;
     let workspace = checked_name(workspace)?;
     let workspace_id = db::ids::new_id().map_err(no_randomness)?;
-    let row = account(admin, workspace_id.clone(), true).await?;
+    let row = account(&state.passwords, admin, workspace_id.clone(), true).await?;
     if state
         .db
         .invites()

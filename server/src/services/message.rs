@@ -133,7 +133,7 @@ pub async fn open(state: &AppState, viewer: &Viewer, entry: Entry<'_>) -> AppRes
 fn unless_hidden<T>(result: AppResult<T>) -> AppResult<Option<T>> {
     match result {
         Ok(value) => Ok(Some(value)),
-        Err(AppError::NotFound(_) | AppError::Forbidden(_)) => Ok(None),
+        Err(AppError::NotFound(_) | AppError::Forbidden(_) | AppError::Unauthorized) => Ok(None),
         Err(err) => Err(err),
     }
 }

@@ -243,7 +243,11 @@ where
 /// Removes a member (admins only): their sessions and tokens stop working at once.
 pub async fn remove(state: &AppState, viewer: &Viewer, member_id: &str) -> AppResult<()> {
     let admin = require(viewer, TeamAction::Manage)?;
-    guarded(state.db.team().remove(&admin.workspace_id, member_id).await?)
+    guarded(state.db.team().remove(&admin.workspace_id, member_id).await?)?;
+    // Their sessions and tokens end with them (in the same transaction), their invitations
+    // too; what they were uploading goes now rather than when it would have expired.
+    crate::services::uploads::discard_all_of(state, member_id).await?;
+    Ok(())
 }
 
 /// Grants or takes admin (admins only).
@@ -333,15 +337,24 @@ pub async fn change_password(state: &AppState, viewer: &Viewer, current: String,
     let row = state.db.users().by_id(&user.id).await?.ok_or(AppError::Unauthorized)?;
     let new = checked_password(new)?;
     let stored = row.password_hash.clone();
-    let matches = tokio::task::spawn_blocking(move || verify_password(&current, &stored))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?;
+    // Guessing the current password here is limited as guessing it at sign-in is: the same
+    // count, per account.
+    let Some(_turn) = state.login_limiter.turn(&row.email).await else {
+        return Err(AppError::TooManyRequests { retry_after_secs: 5 });
+    };
+    let wait = state.login_limiter.delay(&state.db, &row.email).await?;
+    if !wait.is_zero() {
+        tokio::time::sleep(wait).await;
+    }
+    let matches = state.passwords.run(move || verify_password(&current, &stored)).await?;
     if !matches {
+        state.login_limiter.failed(&state.db, &row.email).await?;
         return Err(AppError::BadRequest("the current password is wrong".into()));
     }
-    let hash = tokio::task::spawn_blocking(move || hash_password(&new))
-        .await
-        .map_err(|e| AppError::Internal(e.into()))?
+    let hash = state
+        .passwords
+        .run(move || hash_password(&new))
+        .await?
         .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot hash the password: {e}")))?;
     state.db.team().set_password(&user.id, &hash).await?;
     let keep = match &viewer.credential {
@@ -356,13 +369,11 @@ pub async fn change_password(state: &AppState, viewer: &Viewer, current: String,
 
 /// A display name: 1–200 bytes once trimmed, no control characters.
 pub fn checked_name(name: &str) -> AppResult<String> {
-    let name = name.trim();
-    if name.is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
-        return Err(AppError::BadRequest(
-            "a name must be 1 to 200 characters, without line breaks".into(),
-        ));
+    let name = crate::services::text::single_line(name.trim(), "name")?;
+    if name.is_empty() || name.len() > 200 {
+        return Err(AppError::BadRequest("a name must be 1 to 200 characters".into()));
     }
-    Ok(name.to_owned())
+    Ok(name)
 }
 
 /// An IANA time zone name, e.g. `Europe/Berlin`.

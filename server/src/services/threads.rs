@@ -720,7 +720,7 @@ fn author_of(viewer: &Viewer, relation: Relation, new: &NewReply, body: &ReplyBo
     if matches!(body, ReplyBody::Clip(_)) {
         return Err(AppError::BadRequest("guests reply in text".into()));
     }
-    Ok(Author::Guest(name.to_owned()))
+    Ok(Author::Guest(crate::services::text::single_line(name, "guest name")?))
 }
 
 /// A voice reply is one of the user's own ready clips, not the root, and in no thread yet.

@@ -84,20 +84,31 @@ pub async fn create(state: &AppState, viewer: &Viewer, new: NewUpload) -> AppRes
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
     let title = new.title.filter(|t| t.len() <= MAX_TITLE_BYTES);
-    state
+    let most_open = i64::try_from(state.config.max_open_uploads_per_user).unwrap_or(i64::MAX);
+    let opened = state
         .db
         .uploads()
-        .insert(&NewSession {
-            id: &id,
-            owner_id: &user.id,
-            length,
-            title: title.as_deref(),
-            reserved_clip_id: &reserved_clip_id,
-            share_token: &share_token,
-            visibility: new.visibility,
-            holder: &state.process.id,
-        })
+        .insert(
+            &NewSession {
+                id: &id,
+                owner_id: &user.id,
+                length,
+                title: title.as_deref(),
+                reserved_clip_id: &reserved_clip_id,
+                share_token: &share_token,
+                visibility: new.visibility,
+                holder: &state.process.id,
+            },
+            most_open,
+        )
         .await?;
+    if let db::uploads::Opened::TooMany(open) = opened {
+        // Others of the same owner's requests got there first: this one's file goes.
+        let _ = tokio::fs::remove_file(part_path(state, &id)).await;
+        return Err(AppError::TooManyOpen(format!(
+            "you have {open} unfinished uploads, as many as you may: finish or remove one first"
+        )));
+    }
     fresh(state, &id).await
 }
 
@@ -211,7 +222,22 @@ pub async fn view(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<Uplo
 /// Appends `body` at `at.offset` to the caller's session, keeping what arrived even if the body
 /// is cut off (the client resumes from the offset it reads back); once the body is whole, it
 /// is finished. Returns the session as it now stands.
+///
+/// The work runs in a task of its own, which the request only waits for: a client whose
+/// connection drops right after its last byte — a final PATCH it gets no answer to, and that
+/// tus clients do not send again — still has its bytes recorded and its take made a clip.
 pub async fn append<S, E>(state: &AppState, viewer: &Viewer, id: &str, at: Append, body: S) -> AppResult<SessionRow>
+where
+    S: Stream<Item = Result<Bytes, E>> + Unpin + Send + 'static,
+    E: std::fmt::Display + Send + 'static,
+{
+    let (state, viewer, id) = (state.clone(), viewer.clone(), id.to_owned());
+    tokio::spawn(async move { append_now(&state, &viewer, &id, at, body).await })
+        .await
+        .map_err(|e| AppError::Internal(e.into()))?
+}
+
+async fn append_now<S, E>(state: &AppState, viewer: &Viewer, id: &str, at: Append, body: S) -> AppResult<SessionRow>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
     E: std::fmt::Display,
@@ -246,6 +272,7 @@ where
     let (written, cut_off) = write_at(&session, &path, body, room).await?;
     state.db.uploads().advance(id, written as i64, session.length).await?;
     session.offset = written as i64;
+    session.updated_at = db::Timestamp::now();
     state
         .live_analyses
         .advance(id, path.clone(), written, session.length.map(|l| l as u64));
@@ -482,6 +509,21 @@ pub async fn clean_abandoned(state: &AppState, ttl: std::time::Duration) -> anyh
         }
     }
     Ok(removed)
+}
+
+/// Discards the unfinished sessions of a member who was removed (their bytes, parts and
+/// rows; their links say the take was cancelled). Sessions another live process holds are
+/// left to that process's own clean-up.
+pub async fn discard_all_of(state: &AppState, owner_id: &str) -> AppResult<usize> {
+    let mut discarded = 0;
+    for session in state.db.uploads().unfinished_of(owner_id).await? {
+        if held_elsewhere(state, &session).await.map_err(AppError::Internal)? {
+            continue;
+        }
+        discard(state, &session, Discard::Cancelled).await?;
+        discarded += 1;
+    }
+    Ok(discarded)
 }
 
 /// Why a session's bytes are thrown away.

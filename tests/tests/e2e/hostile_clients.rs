@@ -39,7 +39,15 @@ fn closed_within(stream: &mut TcpStream, limit: Duration) -> bool {
 fn idle_and_half_sent_requests_are_closed_and_the_cap_answers_503() {
     let server = ServerProc::start(
         Backend::Local,
-        &["--header-timeout-secs", "2", "--max-connections", "40"],
+        &[
+            "--header-timeout-secs",
+            "2",
+            "--max-connections",
+            "40",
+            // All from one address here: the global cap is what this test is about.
+            "--max-connections-per-address",
+            "40",
+        ],
     );
     let at = address(&server);
     let mut idle: Vec<TcpStream> = (0..25).map(|_| TcpStream::connect(&at).unwrap()).collect();
@@ -78,6 +86,83 @@ fn idle_and_half_sent_requests_are_closed_and_the_cap_answers_503() {
     offbeat_tests::wait::wait_until("room again", Duration::from_secs(10), || {
         (get(&server.api("/healthz")).status == 200).then_some(())
     });
+}
+
+/// A connection to `at` from the loopback address `from` (127.0.0.2…: every 127/8 address is
+/// this machine's, so one machine can be several clients).
+fn connect_from(from: &str, at: &str) -> TcpStream {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    let local: std::net::SocketAddr = format!("{from}:0").parse().unwrap();
+    socket.bind(&local.into()).unwrap();
+    let remote: std::net::SocketAddr = at.parse().unwrap();
+    socket.connect(&remote.into()).unwrap();
+    socket.into()
+}
+
+/// A 64 KB sign-in body sent a byte a second used to hold its connection for good (each byte
+/// resets the idle deadline), and twenty of them filled the server: now a small body has a
+/// deadline in all, and one address holds at most its share of the connections — the others'
+/// requests are answered meanwhile.
+#[test]
+fn trickled_small_bodies_end_at_their_deadline_and_one_address_cannot_fill_the_server() {
+    let server = ServerProc::start(
+        Backend::Local,
+        &["--max-connections", "40", "--small-body-deadline-secs", "3"],
+    );
+    let at = address(&server);
+    let head = format!(
+        "POST /api/v1/auth/login HTTP/1.1\r\nHost: {at}\r\nContent-Type: application/json\r\nContent-Length: 65536\r\n\r\n"
+    );
+    // Twenty trickling clients from one address: its share (a quarter of 40) gets in.
+    let mut slow: Vec<TcpStream> = (0..20).map(|_| connect_from("127.0.0.2", &at)).collect();
+    let started = Instant::now();
+    let mut refused = 0;
+    let mut admitted = Vec::new();
+    for mut stream in slow.drain(..) {
+        stream.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        let mut first = [0u8; 64];
+        match stream.read(&mut first) {
+            Ok(n) if n > 0 && first[..n].starts_with(b"HTTP/1.1 503") => refused += 1,
+            _ => {
+                stream.write_all(head.as_bytes()).unwrap();
+                admitted.push(stream);
+            }
+        }
+    }
+    assert_eq!(
+        (admitted.len(), refused),
+        (10, 10),
+        "the address's share is ten of forty"
+    );
+    // Another client is served meanwhile.
+    assert_eq!(get(&server.api("/healthz")).status, 200);
+    // A byte a second: each trickled body ends at its deadline with a 4xx, and is closed.
+    let mut answered = vec![None; admitted.len()];
+    while answered.iter().any(Option::is_none) && started.elapsed() < Duration::from_secs(20) {
+        for (stream, answer) in admitted.iter_mut().zip(answered.iter_mut()) {
+            if answer.is_some() {
+                continue;
+            }
+            let _ = stream.write_all(b"{");
+            stream.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+            let mut buf = [0u8; 256];
+            if let Ok(n) = stream.read(&mut buf)
+                && n > 0
+            {
+                *answer = Some((String::from_utf8_lossy(&buf[..n]).into_owned(), started.elapsed()));
+            }
+        }
+        std::thread::sleep(Duration::from_millis(1000));
+    }
+    for answer in &answered {
+        let (text, after) = answer.as_ref().expect("every trickled body was answered within 20 s");
+        assert!(text.starts_with("HTTP/1.1 4"), "{text}");
+        assert!(*after < Duration::from_secs(10), "answered after {after:?}");
+    }
+    println!(
+        "ten trickled bodies answered after {:?}",
+        answered.iter().flatten().map(|(_, t)| *t).max()
+    );
 }
 
 /// A tus session for the fixture clip; its URL.
@@ -190,15 +275,16 @@ fn a_take_streams_in_while_idle_and_slow_clients_crowd_the_server() {
     );
     let at = address(&server);
     let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-    // A hundred idle connections and twenty that trickle their headers a byte at a time.
-    let _idle: Vec<TcpStream> = (0..100).map(|_| TcpStream::connect(&at).unwrap()).collect();
+    // A hundred idle connections and twenty that trickle their headers a byte at a time, from
+    // clients of their own (each address holds at most its share of the connections).
+    let _idle: Vec<TcpStream> = (0..100)
+        .map(|i| connect_from(&format!("127.0.1.{}", i % 4 + 1), &at))
+        .collect();
     let trickling: Vec<_> = (0..20)
-        .map(|_| {
+        .map(|i| {
             let (at, running) = (at.clone(), running.clone());
             std::thread::spawn(move || {
-                let Ok(mut stream) = TcpStream::connect(&at) else {
-                    return;
-                };
+                let mut stream = connect_from(&format!("127.0.2.{}", i % 4 + 1), &at);
                 for byte in b"GET /healthz HTTP/1.1\r\nHost: slow\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
                 {
                     if !running.load(std::sync::atomic::Ordering::Relaxed) || stream.write_all(&[*byte]).is_err() {

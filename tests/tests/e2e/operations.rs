@@ -77,6 +77,68 @@ fn metrics_count_requests_sessions_and_jobs_apart_from_the_app() {
     // No model here: the uploaded clip's transcript job waits in the queue.
     assert!(has("offbeat_jobs_pending 1", &[]), "{text}");
     assert!(has("offbeat_jobs_oldest_pending_seconds", &[]), "{text}");
+    linted_clean(&text);
+}
+
+/// Every family says what it is, promtool (Prometheus' own linter) finds nothing, and there
+/// are histograms, never summaries (whose quantiles read 0 a minute after the last observation).
+fn linted_clean(text: &str) {
+    for line in text.lines().filter(|l| l.starts_with("# TYPE ")) {
+        let family = line.split_whitespace().nth(2).unwrap();
+        assert!(
+            text.contains(&format!("# HELP {family} ")),
+            "no HELP for {family}:\n{text}"
+        );
+        assert!(!line.ends_with(" summary"), "{line}");
+    }
+    offbeat_tests::tools::require(&["promtool"]);
+    let mut lint = std::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut lint.stdin.take().unwrap(), text.as_bytes()).unwrap();
+    let linted = lint.wait_with_output().unwrap();
+    assert!(
+        linted.status.success() && linted.stdout.is_empty() && linted.stderr.is_empty(),
+        "promtool: {}{}",
+        String::from_utf8_lossy(&linted.stdout),
+        String::from_utf8_lossy(&linted.stderr)
+    );
+}
+
+/// Transcription's real-time factor is a histogram with buckets, described like the rest.
+#[test]
+fn transcription_speed_is_a_histogram_promtool_accepts() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let metrics_listen = format!("127.0.0.1:{port}");
+    let mut flags = offbeat_tests::speech::transcribe_args();
+    flags.extend(["--metrics-listen".to_owned(), metrics_listen.clone()]);
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let server = ServerProc::start(Backend::Local, &flags);
+    let clip = server.upload_file(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/speech.opus"
+    )));
+    let id = clip["id"].as_str().unwrap();
+    let transcript = offbeat_tests::speech::wait_for_transcript(&server, id, Duration::from_secs(300));
+    assert_eq!(transcript["status"], "ready", "{transcript}");
+    let metrics_url = format!("http://{metrics_listen}/metrics");
+    let text = String::from_utf8(get(&metrics_url).body).unwrap();
+    assert!(
+        text.contains("offbeat_transcription_real_time_factor_bucket{le=\"0.5\"}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("offbeat_transcription_real_time_factor_count 1"),
+        "{text}"
+    );
+    linted_clean(&text);
 }
 
 /// Every file and directory under `dir`.

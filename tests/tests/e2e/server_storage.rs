@@ -361,7 +361,7 @@ fn s3_camera_take_sent_while_recorded_is_served_with_its_head_in_front() {
     let created = request(
         "POST",
         &server.api("/api/v1/uploads"),
-        &[("Upload-Defer-Length", "1")],
+        &[("Tus-Resumable", "1.0.0"), ("Upload-Defer-Length", "1")],
         Some(b""),
     );
     assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));

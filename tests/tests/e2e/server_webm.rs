@@ -9,7 +9,7 @@ use std::process::Command;
 use offbeat_tests::audio::{best_alignment, decode_opus_mono, read_wav_mono};
 use offbeat_tests::http::{get, request};
 use offbeat_tests::server::{Backend, ServerProc};
-use offbeat_tests::tools::{require, run_ok};
+use offbeat_tests::tools::{ffmpeg_audio_samples, ffmpeg_decodes_cleanly, ffprobe_duration, require, run_ok};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
@@ -17,14 +17,7 @@ fn fixture(name: &str) -> PathBuf {
 
 /// Seconds of audio ffmpeg decodes from a file: an independent measure of its length.
 fn ffmpeg_audio_secs(path: &Path) -> f64 {
-    require(&["ffmpeg"]);
-    let pcm = run_ok(
-        Command::new("ffmpeg")
-            .args(["-v", "error", "-i"])
-            .arg(path)
-            .args(["-map", "0:a", "-f", "s16le", "-ac", "1", "-ar", "48000", "-"]),
-    );
-    pcm.stdout.len() as f64 / 2.0 / 48_000.0
+    ffmpeg_audio_samples(path) as f64 / 48_000.0
 }
 
 #[test]
@@ -76,22 +69,7 @@ fn chromium_video_webm_gets_duration_and_cues() {
     assert!((3.0..4.5).contains(&duration), "{duration}");
 
     // As uploaded, ffprobe cannot tell the length; as stored, it can, and it agrees.
-    require(&["ffprobe"]);
-    let probe = |path: &Path| {
-        let out = run_ok(
-            Command::new("ffprobe")
-                .args([
-                    "-v",
-                    "error",
-                    "-show_entries",
-                    "format=duration",
-                    "-of",
-                    "default=nw=1:nk=1",
-                ])
-                .arg(path),
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_owned()
-    };
+    let probe = ffprobe_duration;
     assert_eq!(probe(&source), "N/A");
     let dir = tempfile::tempdir().unwrap();
     let stored = dir.path().join("stored.webm");
@@ -106,20 +84,8 @@ fn chromium_video_webm_gets_duration_and_cues() {
     let first_cluster = find(&[0x1f, 0x43, 0xb6, 0x75]).expect("a Cluster");
     assert!(cues < first_cluster);
     // ffmpeg decodes it whole without a complaint, and seeks into the middle.
-    let clean = run_ok(
-        Command::new("ffmpeg")
-            .args(["-v", "error", "-i"])
-            .arg(&stored)
-            .args(["-f", "null", "-"]),
-    );
-    assert!(clean.stderr.is_empty(), "{}", String::from_utf8_lossy(&clean.stderr));
-    let seek = run_ok(
-        Command::new("ffmpeg")
-            .args(["-v", "error", "-ss", &format!("{:.2}", duration / 2.0), "-i"])
-            .arg(&stored)
-            .args(["-frames:v", "1", "-f", "null", "-"]),
-    );
-    assert!(seek.stderr.is_empty(), "{}", String::from_utf8_lossy(&seek.stderr));
+    ffmpeg_decodes_cleanly(&stored, None);
+    ffmpeg_decodes_cleanly(&stored, Some(duration / 2.0));
     // And the audio inside is the speech that was recorded.
     let audio_secs = ffmpeg_audio_secs(&stored);
     assert!((audio_secs - ffmpeg_audio_secs(&source)).abs() < 0.001);

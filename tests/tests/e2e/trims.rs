@@ -13,7 +13,7 @@ use offbeat_tests::http::{Reply, get, request};
 use offbeat_tests::postgres::PgCluster;
 use offbeat_tests::server::{Backend, ServerProc, TestUser};
 use offbeat_tests::speech::{transcribing_server, wait_for_transcript};
-use offbeat_tests::tools::{require, run_ok};
+use offbeat_tests::tools::{ffmpeg_audio_samples, ffmpeg_decodes_cleanly, ffprobe_duration, require, run_ok};
 use serde_json::{Value, json};
 
 use crate::web_pages::{as_user, two_sentences, upload_as};
@@ -29,44 +29,12 @@ fn call(server: &ServerProc, user: &TestUser, method: &str, path: &str, body: Op
 }
 
 fn ffprobe_secs(path: &Path) -> f64 {
-    require(&["ffprobe"]);
-    let out = run_ok(
-        Command::new("ffprobe")
-            .args([
-                "-v",
-                "error",
-                "-show_entries",
-                "format=duration",
-                "-of",
-                "default=nw=1:nk=1",
-            ])
-            .arg(path),
-    );
-    String::from_utf8_lossy(&out.stdout).trim().parse().unwrap()
+    ffprobe_duration(path).parse().unwrap()
 }
 
 /// Milliseconds of sound ffmpeg decodes from a file: what a player plays.
 fn ffmpeg_audio_ms(path: &Path) -> i64 {
-    require(&["ffmpeg"]);
-    let pcm = run_ok(
-        Command::new("ffmpeg")
-            .args(["-v", "error", "-i"])
-            .arg(path)
-            .args(["-map", "0:a", "-f", "s16le", "-ac", "1", "-ar", "48000", "-"]),
-    );
-    pcm.stdout.len() as i64 / 2 / 48
-}
-
-/// ffmpeg decodes the whole file without a word on stderr.
-fn decodes_cleanly(path: &Path) {
-    require(&["ffmpeg"]);
-    let out = run_ok(
-        Command::new("ffmpeg")
-            .args(["-v", "error", "-i"])
-            .arg(path)
-            .args(["-f", "null", "-"]),
-    );
-    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    ffmpeg_audio_samples(path) as i64 / 48
 }
 
 fn download(clip: &Value, to: PathBuf) -> PathBuf {
@@ -200,7 +168,7 @@ fn a_trimmed_voice_message_plays_reads_and_captions_only_the_cut_until_undone_or
         (probed - granule_secs).abs() < 0.001,
         "ffprobe {probed} s vs {granule_secs}"
     );
-    decodes_cleanly(&media);
+    ffmpeg_decodes_cleanly(&media, None);
     let whole = decode_opus_mono(&source, 48_000);
     let part = decode_opus_mono(&media, 48_000);
     assert_eq!(part.len() as i64, kept * 48);
@@ -329,7 +297,7 @@ fn a_camera_take_is_cut_from_the_keyframe_before_and_plays_cleanly_on_postgresql
         (probed - duration as f64 / 1000.0).abs() < 0.05,
         "ffprobe {probed} vs {duration} ms"
     );
-    decodes_cleanly(&media);
+    ffmpeg_decodes_cleanly(&media, None);
     // The sound inside is exactly the kept packets: from the cut's start to its end.
     let sound_ms = ffmpeg_audio_ms(&media);
     println!("cut {cut}: {duration} ms long, {sound_ms} ms of sound");
@@ -338,13 +306,7 @@ fn a_camera_take_is_cut_from_the_keyframe_before_and_plays_cleanly_on_postgresql
         "{sound_ms} ms of sound for {cut}"
     );
     // Seeking into it works (Cues ahead of the clusters).
-    let seek = run_ok(
-        Command::new("ffmpeg")
-            .args(["-v", "error", "-ss", "1.0", "-i"])
-            .arg(&media)
-            .args(["-frames:v", "1", "-f", "null", "-"]),
-    );
-    assert!(seek.stderr.is_empty(), "{}", String::from_utf8_lossy(&seek.stderr));
+    ffmpeg_decodes_cleanly(&media, Some(1.0));
 
     // Undo gives back the very bytes served before.
     assert_eq!(call(&server, &owner, "DELETE", &trim_path, None).status, 200);

@@ -43,15 +43,19 @@ fn body_byte_of_page_at(ogg: &[u8], at: usize) -> usize {
     }
 }
 
+/// What every tus request says.
+const TUS: (&str, &str) = ("Tus-Resumable", "1.0.0");
+
 fn create(server: &ServerProc, headers: &[(&str, &str)]) -> String {
-    let reply = request("POST", &server.api("/api/v1/uploads"), headers, Some(b""));
+    let headers: Vec<(&str, &str)> = std::iter::once(TUS).chain(headers.iter().copied()).collect();
+    let reply = request("POST", &server.api("/api/v1/uploads"), &headers, Some(b""));
     assert_eq!(reply.status, 201, "{}", String::from_utf8_lossy(&reply.body));
     assert_eq!(reply.header("tus-resumable"), Some("1.0.0"));
     reply.header("location").unwrap().to_owned()
 }
 
 fn offset(url: &str) -> u64 {
-    let head = request("HEAD", url, &[], None);
+    let head = request("HEAD", url, &[TUS], None);
     assert_eq!(head.status, 200);
     head.header("upload-offset").unwrap().parse().unwrap()
 }
@@ -191,7 +195,7 @@ fn a_take_gone_bad_mid_way_is_refused_and_abandoned_sessions_go() {
         "{}",
         refused.error_message()
     );
-    assert_eq!(request("HEAD", &bad_session, &[], None).status, 404);
+    assert_eq!(request("HEAD", &bad_session, &[TUS], None).status, 404);
     let listed = request("GET", &server.api("/api/v1/clips"), &[], None).json();
     assert_eq!(listed["clips"].as_array().map(Vec::len), Some(0), "no clip");
     // Abandoned: untouched past the time to live, its bytes and row are removed.
@@ -205,7 +209,7 @@ fn a_take_gone_bad_mid_way_is_refused_and_abandoned_sessions_go() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(!part.exists(), "abandoned bytes removed");
-    assert_eq!(request("HEAD", &idle, &[], None).status, 404);
+    assert_eq!(request("HEAD", &idle, &[TUS], None).status, 404);
 }
 
 #[test]
@@ -285,6 +289,131 @@ fn on_s3_parts_go_ahead_while_a_take_arrives_survive_a_restart_and_abandoned_upl
         std::thread::sleep(Duration::from_millis(200));
     }
     assert!(s3.pending_multipart_files().is_empty(), "abandoned upload aborted");
-    assert_eq!(request("HEAD", &idle, &[], None).status, 404);
+    assert_eq!(request("HEAD", &idle, &[TUS], None).status, 404);
     assert_eq!(s3.objects().len(), 1, "only the finished clip");
+}
+
+/// What tus clients rely on (issue 28): the version rule (412 with `Tus-Version`),
+/// `Tus-Resumable` on every answer including errors, `Upload-Expires`, creation-with-upload,
+/// malformed `Upload-Metadata` refused — and a final PATCH whose connection drops right after
+/// its last byte still becomes the clip, though no answer could be sent.
+#[test]
+fn tus_clients_get_the_protocol_and_a_final_patch_cut_off_after_its_body_still_finishes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = ServerProc::start(Backend::Local, &[]);
+    let uploads = server.api("/api/v1/uploads");
+
+    // No version, or one not spoken: 412, saying which is.
+    for headers in [
+        vec![("Upload-Defer-Length", "1")],
+        vec![("Tus-Resumable", "0.2.2"), ("Upload-Defer-Length", "1")],
+    ] {
+        let refused = request("POST", &uploads, &headers, Some(b""));
+        assert_eq!(refused.status, 412, "{headers:?}");
+        assert_eq!(refused.header("tus-version"), Some("1.0.0"));
+        assert_eq!(refused.header("tus-resumable"), Some("1.0.0"));
+        assert!(
+            refused.error_message().contains("Tus-Resumable"),
+            "{}",
+            refused.error_message()
+        );
+    }
+    let options = request("OPTIONS", &uploads, &[], None);
+    let extensions = options.header("tus-extension").unwrap().to_owned();
+    for extension in ["creation", "creation-with-upload", "termination", "expiration"] {
+        assert!(extensions.split(',').any(|e| e == extension), "{extensions}");
+    }
+
+    // Upload-Metadata that does not parse is refused, and the refusal speaks tus too.
+    let crlf = base64_of("Roadmap\r\nBcc: someone@example.com");
+    for bad in [
+        "title !!!",
+        "title VGl0bGU=,title VGl0bGU=",
+        &format!("title {crlf}"),
+        "ti tle",
+    ] {
+        let refused = request(
+            "POST",
+            &uploads,
+            &[TUS, ("Upload-Defer-Length", "1"), ("Upload-Metadata", bad)],
+            Some(b""),
+        );
+        assert_eq!(refused.status, 400, "{bad}");
+        assert_eq!(refused.header("tus-resumable"), Some("1.0.0"));
+    }
+    let named = create(
+        &server,
+        &[
+            ("Upload-Defer-Length", "1"),
+            ("Upload-Metadata", "title Um9hZG1hcA==,flag"),
+        ],
+    );
+    // Upload-Expires: when an untouched session goes (an HTTP date a day ahead by default).
+    let head = request("HEAD", &named, &[TUS], None);
+    let expires = head.header("upload-expires").expect("Upload-Expires").to_owned();
+    let expires = chrono::DateTime::parse_from_rfc2822(&expires.replace("GMT", "+0000")).unwrap();
+    let ahead = expires.signed_duration_since(chrono::Utc::now());
+    assert!((23..=24).contains(&ahead.num_hours()), "{expires} is {ahead} ahead");
+    // An error answer carries Tus-Resumable.
+    let wrong = try_tus_patch(&named, 7, b"x", None).unwrap();
+    assert_eq!(wrong.status, 409);
+    assert_eq!(wrong.header("tus-resumable"), Some("1.0.0"));
+
+    // creation-with-upload: the body of the POST is the take's first bytes — here all of it.
+    let take = take(dir.path(), 3);
+    let length = take.len().to_string();
+    let created = request(
+        "POST",
+        &uploads,
+        &[
+            TUS,
+            ("Upload-Length", &length),
+            ("Content-Type", "application/offset+octet-stream"),
+        ],
+        Some(&take),
+    );
+    assert_eq!(created.status, 201, "{}", String::from_utf8_lossy(&created.body));
+    assert_eq!(created.header("upload-offset"), Some(length.as_str()));
+    let clip = created
+        .header("offbeat-clip-id")
+        .expect("the whole take became a clip")
+        .to_owned();
+    let media = request("GET", &server.api(&format!("/api/v1/clips/{clip}/media")), &[], None);
+    assert_eq!(sha256_hex(&media.body), sha256_hex(&take));
+    // A body of another type is not the upload's: nothing of it is kept, and Upload-Offset says so.
+    let other = request(
+        "POST",
+        &uploads,
+        &[TUS, ("Upload-Defer-Length", "1"), ("Content-Type", "text/plain")],
+        Some(b"hello"),
+    );
+    assert_eq!(other.status, 201);
+    assert_eq!(other.header("upload-offset"), Some("0"));
+
+    // The final PATCH of a camera take, its connection closed the moment its last byte is out.
+    let webm = dir.path().join("camera.webm");
+    offbeat_tests::tools::live_webm(&webm, "testsrc2=size=640x360:rate=30", 20, "1M");
+    let bytes = std::fs::read(&webm).unwrap();
+    let session = create(&server, &[("Upload-Length", &bytes.len().to_string())]);
+    let half = bytes.len() / 2;
+    assert_eq!(tus_patch(&session, 0, &bytes[..half], None).status, 204);
+    patch_cut_off(&server, &session, half as u64, &bytes[half..], bytes.len() - half);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let finished = loop {
+        let view = request("GET", &session, &[], None).json();
+        if !view["clip"].is_null() || std::time::Instant::now() > deadline {
+            break view;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        !finished["clip"].is_null(),
+        "the take became a clip without an answer sent: {finished}"
+    );
+    assert_eq!(finished["sha256"].as_str(), Some(sha256_hex(&bytes).as_str()));
+}
+
+fn base64_of(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
 }

@@ -318,6 +318,53 @@ fn links_unfurl_only_when_shared_by_link_and_pages_are_small_and_locked_down() {
     assert_eq!(oembed["version"], "1.0");
     assert_eq!(oembed["title"], "Launch plan");
     assert!(oembed["html"].as_str().unwrap().contains("?embed=1"));
+    // Every link shows a picture (a voice message's is its waveform's card), and the type says
+    // what it is not: a song.
+    assert!(html.contains(r#"<meta property="og:type" content="website">"#));
+    let card_url = format!("{}/card.png", page_of(&shared));
+    assert!(
+        html.contains(&format!(r#"<meta property="og:image" content="{card_url}">"#)),
+        "{html}"
+    );
+    assert_eq!(oembed["thumbnail_url"].as_str(), Some(card_url.as_str()));
+    let card = request("GET", &card_url, &[("Authorization", "")], None);
+    assert_eq!(card.status, 200);
+    assert_eq!(card.header("content-type"), Some("image/png"));
+    assert!(card.body.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert_eq!(
+        request(
+            "GET",
+            &format!("{}/card.png", page_of(&private)),
+            &[("Authorization", "")],
+            None
+        )
+        .status,
+        404,
+        "no card for a clip kept in the team"
+    );
+    // maxwidth and maxheight are kept to; any format but json is 501.
+    let fitted = request(
+        "GET",
+        &format!("{oembed_url}&maxwidth=300&maxheight=150"),
+        &[("Authorization", "")],
+        None,
+    )
+    .json();
+    assert!(
+        fitted["width"].as_u64().unwrap() <= 300 && fitted["height"].as_u64().unwrap() <= 150,
+        "{fitted}"
+    );
+    assert!(
+        fitted["html"].as_str().unwrap().contains(r#"width="300" height="150""#),
+        "{fitted}"
+    );
+    let xml = request(
+        "GET",
+        &format!("{}/oembed?format=xml&url={}", server.url, urlencode(&page_of(&shared))),
+        &[("Authorization", "")],
+        None,
+    );
+    assert_eq!(xml.status, 501);
 
     // Workspace-only: nothing for strangers — no page, no tags, no oEmbed.
     let hidden = request("GET", &page_of(&private), &[("Authorization", "")], None);

@@ -65,6 +65,9 @@ pub async fn create(
             return Err(AppError::BadRequest(format!("the {name} is longer than 500 bytes")));
         }
     }
+    if let Some(title) = &params.title {
+        crate::services::text::single_line(title, "title")?;
+    }
     let row = crate::pipeline::ingest::ingest(
         &state,
         body,

@@ -25,7 +25,7 @@ const PRESIGNED_TTL: Duration = Duration::from_secs(300);
     tag = "clips",
     summary = "A clip's media (ranges, ETag)",
     params(ClipId, ShareToken, ("range" = Option<String>, Header, description = "bytes=first-last")),
-    responses((status = 200, description = "The media", content_type = "application/octet-stream", body = String), (status = 206, description = "A range of it", content_type = "application/octet-stream", body = String), (status = 302, description = "A presigned URL for it"), (status = 304, description = "Not modified"), crate::http::api_doc::Failures)
+    responses((status = 200, description = "The media: Ogg Opus, or WebM for a video", content((String = "audio/ogg"), (String = "video/webm"))), (status = 206, description = "A range of it", content((String = "audio/ogg"), (String = "video/webm"))), (status = 302, description = "A presigned URL for it"), (status = 304, description = "Not modified"), crate::http::api_doc::Failures)
 )]
 pub async fn media(
     State(state): State<AppState>,
@@ -37,6 +37,15 @@ pub async fn media(
     // Fetching is not hearing (browsers preload): the player reports a play through
     // `POST …/seen`.
     let etag = format!("\"{}\"", clip.media.sha256);
+    // If-Match that names another version: the client's copy is not this one (a trim changed
+    // the bytes).
+    if let Some(wanted) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
+        && !tag_list_names(wanted, &etag)
+    {
+        return Err(AppError::PreconditionFailed(
+            "the media is not the version asked for (If-Match)".into(),
+        ));
+    }
     if if_none_match(&headers, &etag) {
         return Ok((
             StatusCode::NOT_MODIFIED,
@@ -61,9 +70,14 @@ pub async fn media(
             .into_response());
     }
     let size = u64::try_from(clip.media.byte_size).unwrap_or(0);
+    // A Range under If-Range holds only for the version named; for any other (or a date: no
+    // Last-Modified is given) the whole body is sent.
+    let same_version = headers
+        .get(header::IF_RANGE)
+        .is_none_or(|v| v.to_str().is_ok_and(|v| v.trim() == etag));
     let range = match headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
-        Some(value) => parse_range(value, size)?,
-        None => None,
+        Some(value) if same_version => parse_range(value, size)?,
+        _ => None,
     };
     let reader = crate::storage::clip_media::open(&state.storage, &clip, range).await?;
     let body = Body::from_stream(ReaderStream::with_capacity(reader, 64 * 1024));
@@ -101,7 +115,12 @@ fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
+        .any(|v| tag_list_names(v, etag))
+}
+
+/// Whether a list of entity tags (or `*`) names `etag` (weak tags compare by their value).
+fn tag_list_names(list: &str, etag: &str) -> bool {
+    list.split(',')
         .map(|t| t.trim().trim_start_matches("W/"))
         .any(|t| t == "*" || t == etag)
 }

@@ -67,7 +67,10 @@ pub async fn options(State(state): State<AppState>) -> Response {
         [
             ("tus-resumable", TUS_VERSION.to_owned()),
             ("tus-version", TUS_VERSION.to_owned()),
-            ("tus-extension", "creation,creation-defer-length,termination".to_owned()),
+            (
+                "tus-extension",
+                "creation,creation-defer-length,creation-with-upload,termination,expiration".to_owned(),
+            ),
             ("tus-max-size", state.config.max_upload_bytes.to_string()),
         ],
     )
@@ -80,9 +83,15 @@ pub async fn options(State(state): State<AppState>) -> Response {
     tag = "uploads",
     summary = "Start a resumable upload (tus)",
     params(("tus-resumable" = String, Header, description = "1.0.0"), ("upload-length" = Option<u64>, Header, description = "The take's size, if known"), ("upload-defer-length" = Option<String>, Header, description = "1: the size comes with the last PATCH"), ("upload-metadata" = Option<String>, Header, description = "title <base64>")),
-    responses((status = 201, description = "A session; Location says where to send, Offbeat-Page-Url the link it becomes"), crate::http::api_doc::Failures)
+    request_body(content = Option<String>, content_type = "application/offset+octet-stream", description = "The take's first bytes (creation-with-upload), optional"),
+    responses((status = 201, description = "A session; Location says where to send, Offbeat-Page-Url the link it becomes, Upload-Offset how much of a body came with it"), crate::http::api_doc::Failures)
 )]
-pub async fn create(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap) -> AppResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    body: Body,
+) -> AppResult<Response> {
     let length = match (number(&headers, &UPLOAD_LENGTH)?, headers.get(&UPLOAD_DEFER_LENGTH)) {
         (Some(length), _) => DeclaredLength::Known(length as u64),
         (None, Some(defer)) if defer == "1" => DeclaredLength::Deferred,
@@ -92,7 +101,8 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, headers: Head
             ));
         }
     };
-    let visibility = match metadata(&headers, "visibility") {
+    let meta = metadata(&headers)?;
+    let visibility = match metadata_value(&meta, "visibility") {
         None => Visibility::Workspace,
         Some(text) => text
             .parse()
@@ -100,10 +110,19 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, headers: Head
     };
     let new = NewUpload {
         length,
-        title: metadata(&headers, "title"),
+        title: metadata_value(&meta, "title"),
         visibility,
     };
-    let session = uploads::create(&state, &viewer, new).await?;
+    let mut session = uploads::create(&state, &viewer, new).await?;
+    // creation-with-upload: a body of the upload's own type is its first bytes (any other body
+    // is not the upload's, and Upload-Offset: 0 says nothing of it was kept).
+    if is_upload_body(&headers) {
+        let at = Append {
+            offset: 0,
+            length: None,
+        };
+        session = uploads::append(&state, &viewer, &session.id, at, body.into_data_stream()).await?;
+    }
     let location = format!("{}/api/v1/uploads/{}", state.public_url, session.id);
     Ok((
         StatusCode::CREATED,
@@ -113,14 +132,47 @@ pub async fn create(State(state): State<AppState>, viewer: Viewer, headers: Head
         .into_response())
 }
 
-/// A value of `Upload-Metadata` (comma-separated `key base64(value)` pairs).
-pub(crate) fn metadata(headers: &HeaderMap, wanted: &str) -> Option<String> {
-    let meta = headers.get("upload-metadata")?.to_str().ok()?;
-    let bytes = meta.split(',').find_map(|pair| {
-        let (key, value) = pair.trim().split_once(' ')?;
-        (key == wanted).then(|| base64::engine::general_purpose::STANDARD.decode(value.trim()).ok())?
-    })?;
-    String::from_utf8(bytes).ok()
+/// `Upload-Metadata`: comma-separated pairs of a key and, optionally, its value in base64
+/// (tus 1.0 "creation"). A header that does not parse, a key twice, or a value that is not
+/// base64 of single-line UTF-8 is refused (400) rather than quietly dropped.
+pub(crate) fn metadata(headers: &HeaderMap) -> AppResult<Vec<(String, String)>> {
+    let Some(meta) = headers.get("upload-metadata") else {
+        return Ok(Vec::new());
+    };
+    let refuse = |why: String| AppError::BadRequest(format!("Upload-Metadata: {why}"));
+    let meta = meta.to_str().map_err(|_| refuse("not ASCII".into()))?;
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for pair in meta.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once(' ').unwrap_or((pair, ""));
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(refuse(format!("{key:?} is not a key")));
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(value.trim())
+            .map_err(|_| refuse(format!("the value of {key} is not base64")))?;
+        let text = String::from_utf8(bytes).map_err(|_| refuse(format!("the value of {key} is not UTF-8 text")))?;
+        let text = crate::services::text::single_line(&text, &format!("Upload-Metadata {key}"))?;
+        if pairs.iter().any(|(k, _)| k == key) {
+            return Err(refuse(format!("{key} is given twice")));
+        }
+        pairs.push((key.to_owned(), text));
+    }
+    Ok(pairs)
+}
+
+/// The value of `wanted` in parsed `Upload-Metadata`.
+fn metadata_value(pairs: &[(String, String)], wanted: &str) -> Option<String> {
+    pairs
+        .iter()
+        .find(|(key, _)| key == wanted)
+        .map(|(_, value)| value.clone())
+}
+
+/// Whether the request's body is bytes of the upload (`application/offset+octet-stream`).
+fn is_upload_body(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/offset+octet-stream")
 }
 
 fn offset_headers(session: &SessionRow, state: &AppState) -> Vec<(HeaderName, HeaderValue)> {
@@ -129,6 +181,18 @@ fn offset_headers(session: &SessionRow, state: &AppState) -> Vec<(HeaderName, He
         (UPLOAD_OFFSET, HeaderValue::from(session.offset)),
         (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
     ];
+    // tus "expiration": an unfinished session untouched for the TTL is removed.
+    if session.clip_id.is_none()
+        && let Ok(ttl) =
+            chrono::Duration::from_std(std::time::Duration::from_secs(state.config.upload_session_ttl_secs))
+        && let Ok(expires) = HeaderValue::from_str(
+            &(session.updated_at.instant() + ttl)
+                .format("%a, %d %b %Y %H:%M:%S GMT")
+                .to_string(),
+        )
+    {
+        headers.push((HeaderName::from_static("upload-expires"), expires));
+    }
     match session.length {
         Some(length) => headers.push((UPLOAD_LENGTH, HeaderValue::from(length))),
         None => headers.push((UPLOAD_DEFER_LENGTH, HeaderValue::from_static("1"))),
@@ -194,10 +258,7 @@ pub async fn patch(
     headers: HeaderMap,
     body: Body,
 ) -> AppResult<Response> {
-    if headers
-        .get(header::CONTENT_TYPE)
-        .is_none_or(|v| v != "application/offset+octet-stream")
-    {
+    if !is_upload_body(&headers) {
         return Err(AppError::UnsupportedMedia(
             "PATCH bodies are application/offset+octet-stream".into(),
         ));

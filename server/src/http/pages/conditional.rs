@@ -13,7 +13,8 @@ use axum::response::{IntoResponse, Response};
 const LARGEST_PAGE: usize = 1024 * 1024;
 
 pub async fn etag(request: Request, next: Next) -> Response {
-    if request.method() != Method::GET {
+    // HEAD is answered as GET is (axum routes it there, and drops the body): the same tag.
+    if request.method() != Method::GET && request.method() != Method::HEAD {
         return next.run(request).await;
     }
     let asked = request.headers().get(header::IF_NONE_MATCH).cloned();

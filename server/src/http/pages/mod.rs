@@ -6,6 +6,7 @@ pub(crate) mod api_docs;
 pub mod app_shell;
 pub(crate) mod assets;
 mod avatar;
+pub(crate) mod card;
 pub(crate) mod checkins;
 pub(crate) mod conditional;
 mod conversation;

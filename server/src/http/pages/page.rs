@@ -187,12 +187,23 @@ impl Page<'_> {
         let clip = &self.view.clip;
         let page_url = format!("{}/c/{token}", self.base);
         html! {
-            meta property="og:type" content=(if clip.media.has_video { "video.other" } else { "music.song" });
+            // A voice message is no song: a page with a recording on it.
+            meta property="og:type" content=(if clip.media.has_video { "video.other" } else { "website" });
             meta property="og:title" content=(self.title());
             meta property="og:site_name" content="Offbeat";
             meta property="og:url" content=(page_url);
             meta property="og:description" content=(self.view.opening.as_deref().unwrap_or("A voice message on Offbeat"));
-            @if clip.poster_url.is_some() { meta property="og:image" content=(self.api("/poster")); }
+            // Every link shows a picture: a video's poster, else the waveform's card.
+            @match clip.poster_url {
+                Some(_) => { meta property="og:image" content=(self.api("/poster")); }
+                None => {
+                    meta property="og:image" content={ (page_url) "/card.png" };
+                    meta property="og:image:type" content="image/png";
+                    meta property="og:image:width" content=(super::card::WIDTH);
+                    meta property="og:image:height" content=(super::card::HEIGHT);
+                    meta property="og:image:alt" content={ "Waveform of " (self.title()) };
+                }
+            }
             @if clip.media.has_video {
                 meta property="og:video" content=(media_url);
                 meta property="og:video:type" content=(clip.media.content_type);
