@@ -12,7 +12,7 @@ use crate::auth::policy::{Action, Relation, allows};
 use crate::error::{AppError, AppResult};
 use crate::services::clips::find;
 use crate::state::AppState;
-use db::clips::ClipRow;
+use db::clips::{ClipRow, Trim};
 use db::domain::{JobKind, SummarySource, SummaryState};
 use db::summaries::{ActionItem, Chapter, Content, StoredSummary};
 
@@ -69,7 +69,36 @@ pub async fn of_clip(state: &AppState, row: &ClipRow, relation: Relation) -> App
     }
     let can_edit = allows(relation, Action::EditSummary, &row.access());
     let stored = state.db.summaries().get(&row.id).await?;
-    Ok(view_of(state, stored, can_edit))
+    let mut view = view_of(state, stored, can_edit);
+    view.chapters = through_trim(view.chapters, row.trim);
+    Ok(view)
+}
+
+/// Chapters as heard: their times are the original recording's, shown through its owner's
+/// cut. A chapter begun before the cut starts the cut (at 0) when it runs into it; chapters
+/// wholly cut away go.
+fn through_trim(chapters: Vec<Chapter>, trim: Trim) -> Vec<Chapter> {
+    let Trim::Cut(span) = trim else {
+        return chapters;
+    };
+    let mut heard: Vec<Chapter> = Vec::new();
+    let mut begun_before: Option<Chapter> = None;
+    for chapter in chapters {
+        match span.served_ms(chapter.start_ms) {
+            Some(at) => heard.push(Chapter {
+                start_ms: at,
+                ..chapter
+            }),
+            None if chapter.start_ms < span.from_ms => begun_before = Some(chapter),
+            None => {}
+        }
+    }
+    if let Some(first) = begun_before
+        && heard.first().is_none_or(|c| c.start_ms > 0)
+    {
+        heard.insert(0, Chapter { start_ms: 0, ..first });
+    }
+    heard
 }
 
 fn view_of(state: &AppState, stored: Option<StoredSummary>, can_edit: bool) -> SummaryView {
@@ -120,8 +149,15 @@ pub async fn change(state: &AppState, viewer: &Viewer, clip_id: &str, change: Su
             Some(summary) => checked_summary(&summary)?,
             None => current.summary,
         },
+        // The owner writes times as they hear them; they are kept in the original's.
         chapters: match change.chapters {
-            Some(chapters) => checked_chapters(chapters, row.duration_ms)?,
+            Some(chapters) => checked_chapters(chapters, row.duration_ms)?
+                .into_iter()
+                .map(|c| Chapter {
+                    start_ms: row.trim.original_ms(c.start_ms),
+                    ..c
+                })
+                .collect(),
             None => current.chapters,
         },
         action_items: match change.action_items {

@@ -131,6 +131,25 @@ fn a_trimmed_voice_message_plays_reads_and_captions_only_the_cut_until_undone_or
         (reactions, thread["root"]["replies"][0]["anchor_ms"].clone())
     };
 
+    // The owner's chapters, in the original's time.
+    let summary_path = format!("/api/v1/clips/{id}/summary");
+    let chapters = json!({ "chapters": [
+        { "start_ms": 0, "title": "Budget" },
+        { "start_ms": thursday, "title": "Thursday" },
+    ] });
+    assert_eq!(
+        call(&server, &owner, "PATCH", &summary_path, Some(&chapters)).status,
+        200
+    );
+    let chapter_times = || -> Vec<(String, i64)> {
+        get(&server.api(&summary_path)).json()["chapters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| (c["title"].as_str().unwrap().to_owned(), c["start_ms"].as_i64().unwrap()))
+            .collect()
+    };
+
     // The cut: the first sentence and the pause go.
     let reply = call(&server, &owner, "PUT", &trim_path, Some(&asked));
     assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
@@ -203,6 +222,11 @@ fn a_trimmed_voice_message_plays_reads_and_captions_only_the_cut_until_undone_or
         vec![("👀".to_owned(), Value::Null), ("👍".to_owned(), json!(500))]
     );
     react(100, "🎉");
+    // Chapters too: the one the cut runs into starts it, the next is 300 ms in.
+    assert_eq!(
+        chapter_times(),
+        [("Budget".to_owned(), 0), ("Thursday".to_owned(), 300)]
+    );
 
     // Undo: the original plays again, byte for byte.
     let undone = call(&server, &owner, "DELETE", &trim_path, None);
@@ -213,6 +237,11 @@ fn a_trimmed_voice_message_plays_reads_and_captions_only_the_cut_until_undone_or
     assert_eq!(call(&server, &owner, "DELETE", &trim_path, None).status, 409);
     let (reactions, anchor) = moments();
     assert_eq!(anchor.as_i64(), Some(kept_moment));
+    assert_eq!(
+        chapter_times(),
+        [("Budget".to_owned(), 0), ("Thursday".to_owned(), thursday)],
+        "undone, the chapters are where they were"
+    );
     let party = reactions.iter().find(|(e, _)| e == "🎉").unwrap();
     assert_eq!(party.1.as_i64(), Some(thursday - 300 + 100), "{reactions:?}");
 
