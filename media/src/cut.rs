@@ -9,11 +9,11 @@
 
 use std::io::{Read, Write};
 
-use crate::OPUS_RATE;
 use crate::error::{MediaError, Result};
 use crate::ogg_opus_reader::OggOpusReader;
 use crate::ogg_opus_writer::OggOpusWriter;
 use crate::opus_header::OpusHead;
+use crate::{OPUS_RATE, packet_samples};
 
 /// What to keep of a recording, in milliseconds of its playable time: `[start_ms, end_ms)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,12 +115,6 @@ pub fn cut_ogg_opus<R: Read, W: Write>(input: R, out: W, cut: Cut) -> Result<(W,
             end_ms: (end - pre_skip) / SAMPLES_PER_MS,
         },
     ))
-}
-
-pub(crate) fn packet_samples(packet: &[u8]) -> Result<u64> {
-    opus::packet::get_nb_samples(packet, OPUS_RATE)
-        .map(|n| n as u64)
-        .map_err(|e| MediaError::Ogg(format!("a packet is not Opus: {e}")))
 }
 
 #[cfg(test)]

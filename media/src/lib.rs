@@ -45,6 +45,11 @@ pub const OPUS_RATE: u32 = 48_000;
 /// Samples per channel in one 20 ms Opus frame at 48 kHz.
 pub const FRAME_SAMPLES: usize = 960;
 
+/// Samples (at 48 kHz, per channel) an Opus packet decodes to, read from its table of contents.
+pub(crate) fn packet_samples(packet: &[u8]) -> Result<u64, MediaError> {
+    Ok(opus::packet::get_nb_samples(packet, OPUS_RATE)? as u64)
+}
+
 /// The version of the libopus linked into this binary, e.g. "libopus 1.6.1".
 pub fn libopus_version() -> &'static str {
     opus::version()

@@ -144,7 +144,7 @@ impl<R: Read> OggOpusReader<R> {
         }
         // What the packets hold, whatever the granules claim (an unparsable TOC counts as one
         // 20 ms frame; the decoder refuses it later).
-        self.samples += opus::packet::get_nb_samples(&packet.data, crate::OPUS_RATE).map_or(960, |n| n as u64);
+        self.samples += crate::packet_samples(&packet.data).unwrap_or(960);
         Ok(Some(AudioPacket {
             page_granule,
             end_of_stream: packet.last_in_stream(),

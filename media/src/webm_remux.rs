@@ -47,7 +47,7 @@ impl<W: Write> OggRemux<W> {
 
     /// Appends the next audio packet.
     pub fn push(&mut self, packet: &[u8]) -> Result<()> {
-        let samples = packet_samples(packet)?;
+        let samples = crate::packet_samples(packet)?;
         if self.holding {
             self.writer.write_packet(&self.held, self.held_samples)?;
         }
@@ -68,10 +68,4 @@ impl<W: Write> OggRemux<W> {
         self.writer.write_final_packet(&self.held, self.granule)?;
         Ok((self.writer.into_inner(), self.granule.saturating_sub(self.pre_skip)))
     }
-}
-
-fn packet_samples(packet: &[u8]) -> Result<u64> {
-    opus::packet::get_nb_samples(packet, OPUS_RATE)
-        .map(|n| n as u64)
-        .map_err(|e| MediaError::Webm(format!("an audio block is not an Opus packet: {e}")))
 }

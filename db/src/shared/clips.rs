@@ -177,12 +177,12 @@ impl ClipStore for Backend {
 
     async fn trim(&self, id: &str, cut: &CutMedia) -> crate::Result<Option<Vec<String>>> {
         let mut tx = begin_write(&self.pool).await?;
-        let current: Option<(String, Option<String>)> =
-            sqlx::query_as("SELECT storage_key, head_key FROM clips WHERE id = $1 AND status = 'ready'")
+        let current: Option<(String, Option<String>, Option<i64>)> =
+            sqlx::query_as("SELECT storage_key, head_key, trim_zero_ms FROM clips WHERE id = $1 AND status = 'ready'")
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
-        let Some((current_key, current_head)) = current else {
+        let Some((current_key, current_head, trimmed)) = current else {
             return Ok(None);
         };
         let kept: Option<String> = sqlx::query_scalar("SELECT clip_id FROM clip_originals WHERE clip_id = $1")
@@ -190,27 +190,22 @@ impl ClipStore for Backend {
             .fetch_optional(&mut *tx)
             .await?;
         // The first cut keeps the original aside; a later one replaces the earlier cut, whose
-        // object no row names then (unless the original was already let go: then it was the
-        // clip's only media, and is what this cut was made from — gone too).
-        let unnamed = if kept.is_some() {
-            vec![current_key]
-        } else {
-            sqlx::query(
-                "INSERT INTO clip_originals (clip_id, storage_key, head_key, tail_start, tail_end, byte_size, sha256, \
-                 duration_ms, peaks, silences) \
-                 SELECT id, storage_key, head_key, tail_start, tail_end, byte_size, sha256, duration_ms, peaks, silences \
-                 FROM clips WHERE id = $1 AND trim_zero_ms IS NULL",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            let was_trimmed: Option<i64> = sqlx::query_scalar("SELECT trim_zero_ms FROM clips WHERE id = $1")
+        // objects no row names then (when the original was already let go, that cut was the
+        // clip's only media, and is what this cut was made from).
+        let unnamed = match (kept, trimmed) {
+            (Some(_), _) => vec![current_key],
+            (None, Some(_)) => std::iter::once(current_key).chain(current_head).collect(),
+            (None, None) => {
+                sqlx::query(
+                    "INSERT INTO clip_originals (clip_id, storage_key, head_key, tail_start, tail_end, byte_size, sha256, \
+                     duration_ms, peaks, silences) \
+                     SELECT id, storage_key, head_key, tail_start, tail_end, byte_size, sha256, duration_ms, peaks, silences \
+                     FROM clips WHERE id = $1",
+                )
                 .bind(id)
-                .fetch_one(&mut *tx)
+                .execute(&mut *tx)
                 .await?;
-            match was_trimmed {
-                Some(_) => std::iter::once(current_key).chain(current_head).collect(),
-                None => Vec::new(),
+                Vec::new()
             }
         };
         let (zero, from, end) = crate::clips::Trim::Cut(cut.span).columns();

@@ -11,9 +11,10 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use super::{
     BLOCK, BLOCK_GROUP, CLUSTER, REFERENCE_BLOCK, SIMPLE_BLOCK, TIMESTAMP, WebmScan, children, eof_is_truncation,
 };
-use crate::cut::{Cut, CutMade, packet_samples};
+use crate::cut::{Cut, CutMade};
 use crate::ebml::{self, element_len, read_size};
 use crate::error::{MediaError, Result};
+use crate::packet_samples;
 
 /// A cluster larger than this is not one a recorder wrote.
 const MAX_CLUSTER_BYTES: u64 = 256 << 20;

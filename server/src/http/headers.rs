@@ -98,6 +98,14 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     response
 }
 
+/// Whether a list of entity tags (`If-None-Match`, `If-Match`; or `*`) names `etag` (weak tags
+/// compare by their value).
+pub fn tag_list_names(list: &str, etag: &str) -> bool {
+    list.split(',')
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == "*" || t == etag)
+}
+
 /// Authenticated JSON is never kept by a cache on the way (a shared proxy, the browser's disk):
 /// `Cache-Control: no-store`, unless the route said otherwise.
 pub async fn private_json(request: Request, next: Next) -> Response {
@@ -181,4 +189,18 @@ pub async fn tus_discovery(State(state): State<AppState>, request: Request, next
         return crate::http::api::uploads::options(State(state)).await;
     }
     next.run(request).await
+}
+
+#[cfg(test)]
+mod tag_list_tests {
+    use super::tag_list_names as matches;
+
+    #[test]
+    fn if_none_match_lists() {
+        assert!(matches("\"abc\"", "\"abc\""));
+        assert!(matches("\"x\", W/\"abc\"", "\"abc\""));
+        assert!(matches("*", "\"abc\""));
+        assert!(!matches("\"abcd\"", "\"abc\""));
+        assert!(!matches("", "\"abc\""));
+    }
 }

@@ -40,7 +40,7 @@ pub async fn media(
     // If-Match that names another version: the client's copy is not this one (a trim changed
     // the bytes).
     if let Some(wanted) = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok())
-        && !tag_list_names(wanted, &etag)
+        && !crate::http::headers::tag_list_names(wanted, &etag)
     {
         return Err(AppError::PreconditionFailed(
             "the media is not the version asked for (If-Match)".into(),
@@ -115,14 +115,7 @@ fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| tag_list_names(v, etag))
-}
-
-/// Whether a list of entity tags (or `*`) names `etag` (weak tags compare by their value).
-fn tag_list_names(list: &str, etag: &str) -> bool {
-    list.split(',')
-        .map(|t| t.trim().trim_start_matches("W/"))
-        .any(|t| t == "*" || t == etag)
+        .any(|v| crate::http::headers::tag_list_names(v, etag))
 }
 
 /// One `bytes=` range (RFC 9110 §14.1.2). Multiple ranges and syntax we do not understand are

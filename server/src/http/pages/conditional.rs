@@ -45,33 +45,11 @@ pub async fn etag(request: Request, next: Next) -> Response {
     if asked
         .as_ref()
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|asked| matches(asked, &tag))
+        .is_some_and(|asked| crate::http::headers::tag_list_names(asked, &tag))
     {
         parts.status = StatusCode::NOT_MODIFIED;
         parts.headers.remove(header::CONTENT_LENGTH);
         return Response::from_parts(parts, Body::empty());
     }
     Response::from_parts(parts, Body::from(bytes))
-}
-
-/// Whether `If-None-Match` (a list of tags, maybe weak, or `*`) names `tag`.
-fn matches(asked: &str, tag: &str) -> bool {
-    asked
-        .split(',')
-        .map(|t| t.trim().trim_start_matches("W/"))
-        .any(|t| t == tag || t == "*")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::matches;
-
-    #[test]
-    fn if_none_match_lists() {
-        assert!(matches("\"abc\"", "\"abc\""));
-        assert!(matches("\"x\", W/\"abc\"", "\"abc\""));
-        assert!(matches("*", "\"abc\""));
-        assert!(!matches("\"abcd\"", "\"abc\""));
-        assert!(!matches("", "\"abc\""));
-    }
 }
