@@ -43,12 +43,15 @@ impl WaveformBuilder {
     }
 
     pub fn push(&mut self, mono: &[f32]) {
-        for &sample in mono {
-            self.window_peak = self.window_peak.max(sample.abs());
-            self.in_window += 1;
+        let mut rest = mono;
+        while !rest.is_empty() {
+            let (this_window, after) = rest.split_at((self.window - self.in_window).min(rest.len()));
+            self.window_peak = self.window_peak.max(peak(this_window));
+            self.in_window += this_window.len();
             if self.in_window == self.window {
                 self.close_window();
             }
+            rest = after;
         }
     }
 
@@ -86,9 +89,46 @@ impl WaveformBuilder {
     }
 }
 
+/// The largest magnitude in `samples`, in eight lanes at once: a waveform is made of every
+/// sample a clip has, and one running maximum cannot be vectorised.
+fn peak(samples: &[f32]) -> f32 {
+    let mut lanes = [0.0f32; 8];
+    let chunks = samples.chunks_exact(lanes.len());
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (lane, sample) in lanes.iter_mut().zip(chunk) {
+            *lane = lane.max(sample.abs());
+        }
+    }
+    lanes
+        .iter()
+        .chain(rest)
+        .fold(0.0, |peak, sample| peak.max(sample.abs()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn peaks_are_the_largest_magnitude_of_each_window_however_the_samples_come() {
+        let rate = 48_000;
+        let samples: Vec<f32> = (0..rate as usize * 3 + 123)
+            .map(|i| ((i as f32 * 0.37).sin() * (i % 977) as f32 / 977.0) * if i % 5 == 0 { -1.0 } else { 1.0 })
+            .collect();
+        let window = (rate / PEAKS_PER_SECOND) as usize;
+        let expected: Vec<u8> = samples
+            .chunks(window)
+            .map(|w| (w.iter().fold(0.0f32, |m, s| m.max(s.abs())).min(1.0) * 255.0).round() as u8)
+            .collect();
+        for piece in [1, 7, 960, window, window + 1, samples.len()] {
+            let mut builder = WaveformBuilder::new(rate);
+            for chunk in samples.chunks(piece) {
+                builder.push(chunk);
+            }
+            assert_eq!(builder.finish().peaks, expected, "pushed {piece} at a time");
+        }
+    }
 
     #[test]
     fn finds_peaks_and_long_pauses_only() {

@@ -129,11 +129,31 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// Bytes read at a time when hashing a file: a few large reads, not thousands of small ones.
+const READ_BYTES: usize = 1 << 20;
+
+/// Hashes everything `reader` gives; how many bytes that was.
+fn hash_all(reader: &mut impl Read, hasher: &mut Hasher) -> io::Result<u64> {
+    let mut buffer = vec![0u8; READ_BYTES];
+    let mut total = 0u64;
+    loop {
+        match reader.read(&mut buffer) {
+            Ok(0) => return Ok(total),
+            Ok(n) => {
+                hasher.update(&buffer[..n]);
+                total += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 /// The size and sha256 of the file at `path` (blocking: call from a blocking thread).
 pub fn hash_file(path: &Path) -> io::Result<Digest> {
-    let mut reader = HashingReader::new(std::fs::File::open(path)?);
-    io::copy(&mut reader, &mut io::sink())?;
-    Ok(reader.finish())
+    let mut hasher = Hasher::default();
+    hash_all(&mut std::fs::File::open(path)?, &mut hasher)?;
+    Ok(hasher.finish())
 }
 
 /// The size and sha256 of `head` followed by bytes `tail` of `file` (a clip stored as its body
@@ -142,18 +162,14 @@ pub fn hash_head_and_tail(mut file: std::fs::File, head: &[u8], tail: (u64, u64)
     let mut hasher = Hasher::default();
     hasher.update(head);
     file.seek(SeekFrom::Start(tail.0))?;
-    let mut reader = HashingReader {
-        inner: file.take(tail.1 - tail.0),
-        hasher,
-    };
-    let copied = io::copy(&mut reader, &mut io::sink())?;
+    let copied = hash_all(&mut file.take(tail.1 - tail.0), &mut hasher)?;
     if copied < tail.1 - tail.0 {
         return Err(io::Error::new(
             io::ErrorKind::UnexpectedEof,
             "the body ends before its tail",
         ));
     }
-    Ok(reader.finish())
+    Ok(hasher.finish())
 }
 
 #[cfg(test)]

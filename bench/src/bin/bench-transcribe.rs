@@ -12,7 +12,7 @@
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use offbeat_tests::http::{get, request};
@@ -39,6 +39,7 @@ fn main() {
         transcriber.model_name(),
         load_started.elapsed().as_secs_f64()
     );
+    println!("  whisper.cpp: {}", whisper_rs::print_system_info().trim());
     let server_args = ["--whisper-model".to_owned(), model.display().to_string()];
     let server_args: Vec<&str> = server_args.iter().map(String::as_str).collect();
     let server = ServerProc::start(Backend::Local, &server_args);
@@ -82,6 +83,10 @@ fn main() {
             if outside <= 0.10 { "met" } else { "MISSED" }
         );
 
+        if audio <= 120.0 {
+            compare_with_whisper_cpp(clip, timings.inference);
+        }
+
         let body = std::fs::read(clip).unwrap();
         let posted = Instant::now();
         let reply = request("POST", &server.api("/api/v1/clips"), &[], Some(&body));
@@ -105,4 +110,49 @@ fn main() {
             ready.as_secs_f64()
         );
     }
+}
+
+/// whisper.cpp on its own, as its maintainers build it (PyPI's pywhispercpp, run by
+/// `bench/whisper_reference.py` from the virtualenv `scripts/install-deps` makes), on exactly the
+/// PCM our pipeline feeds whisper for `clip`, with the same model and threads: its inference
+/// time beside ours (`ours`), and their ratio.
+fn compare_with_whisper_cpp(clip: &Path, ours: Duration) {
+    let Some(python) = std::env::var_os("OFFBEAT_WHISPER_REFERENCE_PYTHON") else {
+        println!("    whisper.cpp itself: not measured (OFFBEAT_WHISPER_REFERENCE_PYTHON unset)");
+        return;
+    };
+    let model = std::env::args_os().nth(1).map(PathBuf::from).unwrap();
+    let mut audio = transcribe::audio::SpeechAudio::open(clip).expect("decode the clip");
+    let mut pcm = Vec::new();
+    while let Some(window) = audio.next_window(usize::MAX / 2, 0).expect("decode") {
+        pcm.extend_from_slice(&window.pcm);
+    }
+    let raw = tempfile::NamedTempFile::new().unwrap();
+    let bytes: Vec<u8> = pcm.iter().flat_map(|s| s.to_le_bytes()).collect();
+    std::fs::write(raw.path(), bytes).unwrap();
+    let threads = std::thread::available_parallelism().map_or(2, usize::from);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("whisper_reference.py");
+    let output = std::process::Command::new(python)
+        .arg(&script)
+        .arg(&model)
+        .arg(raw.path())
+        .arg(threads.to_string())
+        .arg(if offbeat_tests::bench_smoke() { "1" } else { "3" })
+        .output()
+        .expect("run the whisper.cpp reference");
+    assert!(
+        output.status.success(),
+        "the whisper.cpp reference failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let reply: serde_json::Value = serde_json::from_slice(&output.stdout).expect("its JSON line");
+    let theirs = reply["inference_s"].as_f64().unwrap();
+    let ratio = ours.as_secs_f64() / theirs;
+    println!(
+        "    whisper.cpp itself ({}; same PCM, model and {threads} threads, its default parameters): \
+         inference {theirs:.2} s; ours {:.2} s; ratio {ratio:.2}  [target <= 1.10: {}]",
+        reply["build"].as_str().unwrap_or("?"),
+        ours.as_secs_f64(),
+        if ratio <= 1.10 { "met" } else { "MISSED" }
+    );
 }

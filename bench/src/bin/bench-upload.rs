@@ -1,6 +1,10 @@
 //! Benchmark: a 200 MB WebM through the server into an S3 service, against the same bytes put
-//! straight into the same service with aws-sdk-s3, in one run — on s3s-fs and on SeaweedFS. Prints both throughputs, their
-//! ratio, and the server's peak RSS growth. Run with `scripts/bench upload`.
+//! straight into the same service with aws-sdk-s3, in one run — on s3s-fs and on SeaweedFS.
+//! Prints both throughputs, their ratio, the CPU time the server and the service spend, and the
+//! server's peak RSS growth. On SeaweedFS it then measures again with the service pinned to a
+//! core of its own (client and server on the other), and the server's CPU time per media
+//! minute for a camera take streamed as recorded (analysed as it arrives) and for serving the
+//! composed WebM. Run with `scripts/bench upload`.
 
 // A benchmark harness: failing loudly is right.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
@@ -15,6 +19,7 @@ use offbeat_tests::seaweedfs::SeaweedFs;
 use offbeat_tests::server::{Backend, ServerProc};
 use offbeat_tests::tools::{ffmpeg, live_webm};
 use offbeat_tests::usage::{cpu_secs, rss_kib};
+use sha2::{Digest, Sha256};
 
 /// The body's size and the runs measured (a smoke run: a few megabytes, once).
 fn target_bytes() -> u64 {
@@ -25,7 +30,7 @@ fn target_bytes() -> u64 {
     }
 }
 fn runs() -> usize {
-    if offbeat_tests::bench_smoke() { 1 } else { 3 }
+    if offbeat_tests::bench_smoke() { 1 } else { 5 }
 }
 
 fn main() {
@@ -44,6 +49,193 @@ fn main() {
         weed.pid(),
         &webm,
     );
+    pinned(&weed.endpoint(), Backend::SeaweedFs(&weed), weed.pid(), &webm);
+    per_media_minute(Backend::SeaweedFs(&weed), &webm);
+}
+
+/// The WebM straight into the service (one PUT) under `key`: how long it took.
+fn put_direct(runtime: &tokio::runtime::Runtime, client: &aws_sdk_s3::Client, webm: &Path, key: &str) -> Duration {
+    let started = Instant::now();
+    runtime.block_on(async {
+        let body = aws_sdk_s3::primitives::ByteStream::from_path(webm).await.unwrap();
+        client
+            .put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+    });
+    started.elapsed()
+}
+
+/// The WebM POSTed through the server: how long until its 201.
+fn post_through(server: &ServerProc, webm: &Path) -> Duration {
+    let size = std::fs::metadata(webm).unwrap().len();
+    let started = Instant::now();
+    let response = ureq::post(&server.api("/api/v1/clips"))
+        .set("Authorization", &format!("Bearer {}", server.user.token))
+        .set("Content-Length", &size.to_string())
+        .send(std::fs::File::open(webm).unwrap())
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    started.elapsed()
+}
+
+/// Confines every thread of process `pid` to `cpus` (e.g. "1", or "0,1" to free it again).
+fn pin(pid: u32, cpus: &str) {
+    let status = std::process::Command::new("taskset")
+        .args(["-a", "-p", "-c", cpus, &pid.to_string()])
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "taskset -a -p -c {cpus} {pid}");
+}
+
+/// The fair ratio on two cores: the S3 service alone on core 1, this client and the server on
+/// core 0, so that what the server costs is not hidden by what the service costs (or the other
+/// way round). Direct PUT and POST through the server interleaved, median of [`runs`].
+fn pinned(endpoint: &str, backend: Backend<'_>, service_pid: u32, webm: &Path) {
+    if std::thread::available_parallelism().map_or(1, usize::from) < 2 {
+        println!("  pinned: needs two cores, skipped");
+        return;
+    }
+    let server = ServerProc::start(backend, &[]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = offbeat_tests::s3::client(endpoint);
+    let me = std::process::id();
+    pin(service_pid, "1");
+    pin(server.pid(), "0");
+    pin(me, "0");
+    let (mut direct, mut through) = (Vec::new(), Vec::new());
+    for run in 0..runs() {
+        direct.push(put_direct(&runtime, &client, webm, &format!("pinned/{run}.webm")));
+        through.push(post_through(&server, webm));
+    }
+    pin(me, "0,1");
+    pin(service_pid, "0,1");
+    let size = std::fs::metadata(webm).unwrap().len() as f64 / 1e6;
+    let (d, t) = (median(&mut direct), median(&mut through));
+    let ratio = d.as_secs_f64() / t.as_secs_f64();
+    println!(
+        "  pinned (S3 service on its own core): direct put {:.1} MB/s, through the server {:.1} MB/s, ratio {ratio:.2}  \
+         [target >= 0.85: {}]",
+        size / d.as_secs_f64(),
+        size / t.as_secs_f64(),
+        verdict(ratio >= 0.85)
+    );
+    println!("    all runs: direct {:?}; server {:?}", secs(&direct), secs(&through));
+}
+
+/// The server's CPU time per minute of media on the other paths it runs for every camera take:
+/// the take streamed while recorded (1 s pieces through tus: staged, analysed as it arrives,
+/// whole parts sent on to S3), and its composed WebM (a new head before the body as it
+/// arrived, two objects) served through the server. Median of [`runs`].
+fn per_media_minute(backend: Backend<'_>, webm: &Path) {
+    let server = ServerProc::start(backend, &[]);
+    let body = std::fs::read(webm).unwrap();
+    let (mut taking, mut serving) = (Vec::new(), Vec::new());
+    let mut media_minutes = 0.0;
+    for _ in 0..runs() {
+        let before = cpu_secs(server.pid());
+        let clip = tus_take(&server, &body, &mut media_minutes);
+        let between = cpu_secs(server.pid());
+        let served = read_media(&server, clip["id"].as_str().unwrap());
+        // Byte-exact: what is served is what the clip says it stores.
+        assert_eq!(served, clip["media"]["sha256"].as_str().unwrap());
+        taking.push(between - before);
+        serving.push(cpu_secs(server.pid()) - between);
+    }
+    let median_of = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (take, serve) = (median_of(&mut taking), median_of(&mut serving));
+    println!(
+        "  server CPU per media minute ({:.1} min of {:.1} Mbit/s camera WebM, median of {}):",
+        media_minutes,
+        body.len() as f64 * 8.0 / 1e6 / (media_minutes * 60.0),
+        runs()
+    );
+    println!(
+        "    streamed while recorded (tus, 1 s pieces, analysed live): {:.3} CPU-s/min  ({:.2} s in all)",
+        take / media_minutes,
+        take
+    );
+    println!(
+        "    serving the composed WebM (head + body, through the server): {:.3} CPU-s/min  ({:.2} s in all)",
+        serve / media_minutes,
+        serve
+    );
+}
+
+/// Sends `body` as a browser sends a camera take: a tus upload of unknown length, one piece a
+/// second of media, the last one with the length. Returns the clip; `minutes` its length.
+fn tus_take(server: &ServerProc, body: &[u8], minutes: &mut f64) -> serde_json::Value {
+    let auth = format!("Bearer {}", server.user.token);
+    let created = ureq::post(&server.api("/api/v1/uploads"))
+        .set("Authorization", &auth)
+        .set("Tus-Resumable", "1.0.0")
+        .set("Upload-Defer-Length", "1")
+        .set("Upload-Metadata", "visibility d29ya3NwYWNl")
+        .call()
+        .unwrap();
+    let location = created.header("location").unwrap().to_owned();
+    let url = if location.starts_with("http") {
+        location
+    } else {
+        server.api(&location)
+    };
+    // About a second of a 20 Mbit/s camera take.
+    let piece = 2_500_000;
+    let mut offset = 0;
+    let mut clip_id = None;
+    for chunk in body.chunks(piece) {
+        let last = offset + chunk.len() == body.len();
+        let mut request = ureq::request("PATCH", &url)
+            .set("Authorization", &auth)
+            .set("Tus-Resumable", "1.0.0")
+            .set("Upload-Offset", &offset.to_string())
+            .set("Content-Type", "application/offset+octet-stream");
+        if last {
+            request = request.set("Upload-Length", &body.len().to_string());
+        }
+        let response = request.send_bytes(chunk).unwrap();
+        assert_eq!(response.status(), 204);
+        offset += chunk.len();
+        clip_id = response.header("offbeat-clip-id").map(str::to_owned);
+    }
+    let clip_id = clip_id.expect("the last piece made the clip");
+    let clip: serde_json::Value = ureq::get(&server.api(&format!("/api/v1/clips/{clip_id}")))
+        .set("Authorization", &auth)
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+    assert_eq!(clip["status"], "ready");
+    *minutes = clip["duration_ms"].as_f64().unwrap() / 60_000.0;
+    clip
+}
+
+/// Reads the clip's whole media through the server (a composed clip is never a redirect);
+/// its sha256.
+fn read_media(server: &ServerProc, clip_id: &str) -> String {
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let response = agent
+        .get(&server.api(&format!("/api/v1/clips/{clip_id}/media")))
+        .set("Authorization", &format!("Bearer {}", server.user.token))
+        .call()
+        .unwrap();
+    assert_eq!(response.status(), 200, "served through the server");
+    let mut hasher = Sha256::default();
+    std::io::copy(&mut response.into_reader(), &mut hasher).unwrap();
+    hex::encode(hasher.finalize())
+}
+
+fn median(v: &mut [Duration]) -> Duration {
+    v.sort();
+    v[v.len() / 2]
 }
 
 /// The WebM straight into the S3 service at `endpoint` (one PUT; multipart as the server
@@ -76,19 +268,7 @@ fn measure(service: &str, endpoint: &str, backend: Backend<'_>, service_pid: u32
     let mut service_cpu_direct = Vec::new();
     for run in 0..runs() {
         let service_before = cpu_secs(service_pid);
-        let started = Instant::now();
-        runtime.block_on(async {
-            let body = aws_sdk_s3::primitives::ByteStream::from_path(webm).await.unwrap();
-            client
-                .put_object()
-                .bucket(BUCKET)
-                .key(format!("direct/{run}.webm"))
-                .body(body)
-                .send()
-                .await
-                .unwrap();
-        });
-        direct.push(started.elapsed());
+        direct.push(put_direct(&runtime, &client, webm, &format!("direct/{run}.webm")));
         let service_between = cpu_secs(service_pid);
 
         let started = Instant::now();
@@ -117,24 +297,13 @@ fn measure(service: &str, endpoint: &str, backend: Backend<'_>, service_pid: u32
             })
         };
         let cpu_before = (cpu_secs(pid), cpu_secs(service_pid));
-        let started = Instant::now();
-        let response = ureq::post(&server.api("/api/v1/clips"))
-            .set("Authorization", &format!("Bearer {}", server.user.token))
-            .set("Content-Length", &size.to_string())
-            .send(std::fs::File::open(webm).unwrap())
-            .unwrap();
-        through.push(started.elapsed());
+        through.push(post_through(&server, webm));
         cpu.push((cpu_secs(pid) - cpu_before.0, cpu_secs(service_pid) - cpu_before.1));
         done.store(true, Ordering::Relaxed);
         sampler.join().unwrap();
-        assert_eq!(response.status(), 201);
         rss_growth.push(peak.load(Ordering::Relaxed).saturating_sub(baseline));
     }
 
-    let median = |v: &mut Vec<Duration>| {
-        v.sort();
-        v[v.len() / 2]
-    };
     let (d, m, t) = (median(&mut direct), median(&mut direct_multipart), median(&mut through));
     let mbps = |dur: Duration| size as f64 / 1e6 / dur.as_secs_f64();
     let ratio = mbps(t) / mbps(d);
@@ -159,7 +328,11 @@ fn measure(service: &str, endpoint: &str, backend: Backend<'_>, service_pid: u32
         "  server / direct multipart: {:.2}  (the cost of the server's own passes)",
         mbps(t) / mbps(m)
     );
-    let (server_cpu, service_cpu) = cpu[cpu.len() / 2];
+    let (server_cpu, service_cpu) = {
+        let mut sorted = cpu.clone();
+        sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
+        sorted[sorted.len() / 2]
+    };
     let (put_cpu, multipart_cpu) = service_cpu_direct[service_cpu_direct.len() / 2];
     let with_client = if service_pid == std::process::id() {
         " and the client"
@@ -170,15 +343,23 @@ fn measure(service: &str, endpoint: &str, backend: Backend<'_>, service_pid: u32
         "  CPU time (2 cores in all), {service}{with_client}: {put_cpu:.2} s for the direct put, {multipart_cpu:.2} s for \
          the direct multipart, {service_cpu:.2} s through the server; the server {server_cpu:.2} s"
     );
+    let per_gb = server_cpu / (size as f64 / 1e9);
+    let target = if service == "SeaweedFS" {
+        format!("  [target <= 0.45 s (2.25 s/GB): {}]", verdict(server_cpu <= 0.45))
+    } else {
+        String::new()
+    };
+    println!("  server CPU: {server_cpu:.2} s for the upload, {per_gb:.2} s per GB{target}");
     println!(
         "  server peak RSS growth: {growth_mb:.1} MB  [target <= 64 MB: {}]",
         verdict(growth_mb <= 64.0)
     );
     println!(
-        "  all runs: direct {:?}; direct multipart {:?}; server {:?}; RSS growth KiB {:?}",
+        "  all runs: direct {:?}; direct multipart {:?}; server {:?}; server CPU-s {:?}; RSS growth KiB {:?}",
         secs(&direct),
         secs(&direct_multipart),
         secs(&through),
+        cpu.iter().map(|c| format!("{:.2}", c.0)).collect::<Vec<_>>(),
         rss_growth
     );
 }

@@ -23,7 +23,9 @@ impl WebmScan {
         on_audio: Option<&mut AudioHandler<'_>>,
     ) -> Result<Self> {
         let mut w = Walker {
-            r: BufReader::with_capacity(64 * 1024, input),
+            // Small: a video frame (tens of kilobytes) is skipped by seeking past it, so the
+            // pass reads block headers and audio, not the whole file.
+            r: BufReader::with_capacity(8 * 1024, input),
             pos: 0,
             len: match extent {
                 Extent::Whole(len) => len,

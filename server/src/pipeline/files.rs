@@ -13,11 +13,18 @@ pub async fn blocking<T: Send + 'static>(work: impl FnOnce() -> io::Result<T> + 
 
 /// A new temporary file in `dir` (removed when dropped) and an async handle that writes it.
 pub async fn temp_file(dir: &Path, prefix: &str) -> io::Result<(NamedTempFile, tokio::fs::File)> {
+    let (file, writer) = temp_file_for_blocking_writes(dir, prefix).await?;
+    Ok((file, tokio::fs::File::from_std(writer)))
+}
+
+/// A new temporary file in `dir` (removed when dropped) and a handle that writes it from
+/// blocking threads.
+pub async fn temp_file_for_blocking_writes(dir: &Path, prefix: &str) -> io::Result<(NamedTempFile, std::fs::File)> {
     let (dir, prefix): (PathBuf, String) = (dir.to_owned(), prefix.to_owned());
     blocking(move || {
         let file = tempfile::Builder::new().prefix(&prefix).tempfile_in(&dir)?;
         let writer = file.reopen()?;
-        Ok((file, tokio::fs::File::from_std(writer)))
+        Ok((file, writer))
     })
     .await
 }

@@ -7,11 +7,11 @@
 //! unless the row commits. Once the body is complete and valid, storing runs in its own task,
 //! so a client hanging up then cannot split object from row.
 
-use crate::hashing::{Digest, Hasher, hash_file, hash_head_and_tail};
+use crate::hashing::{Digest, hash_file, hash_head_and_tail};
+use crate::pipeline::staging::{Hashing, StagingWriter};
 use axum::body::Body;
 use chrono::Utc;
 use futures_util::TryStreamExt;
-use tokio::io::AsyncWriteExt;
 
 use crate::analysis::live::LiveResult;
 use crate::analysis::{Analysis, AnalyzeError, MediaFacts, Stored, analyze};
@@ -94,7 +94,7 @@ pub async fn ingest_file(
     let staged = Staged {
         file,
         size,
-        sha256: sha256.clone(),
+        sha256: Some(sha256.clone()),
         streaming: None,
         session_upload,
     };
@@ -137,10 +137,17 @@ async fn commit(
         }
     };
     let digest = match &analysis.stored {
-        Stored::Upload => StoredDigest::Known(Digest {
-            size: staged.size,
-            sha256: staged.sha256.clone(),
-        }),
+        Stored::Upload => match &staged.sha256 {
+            Some(sha256) => StoredDigest::Known(Digest {
+                size: staged.size,
+                sha256: sha256.clone(),
+            }),
+            // Not hashed as it arrived (it looked like WebM), yet stored as it is.
+            None => {
+                let path = staged.file.path().to_owned();
+                StoredDigest::Hashing(tokio::task::spawn_blocking(move || hash_file(&path)))
+            }
+        },
         Stored::File(r) => StoredDigest::Known(Digest {
             size: r.size,
             sha256: r.sha256.clone(),
@@ -316,13 +323,14 @@ impl StoredDigest {
 struct Staged {
     file: tempfile::NamedTempFile,
     size: u64,
-    sha256: String,
+    /// `None` when it was not hashed as it arrived ([`Hashing::SizeOnly`]).
+    sha256: Option<String>,
     streaming: Option<StreamingUpload>,
     session_upload: Option<SessionUpload>,
 }
 
 /// Streams the body into a temporary file under the staging directory, enforcing the size limit
-/// as it goes and hashing every byte. A large body headed for S3 is sent on as it arrives, in
+/// as it goes and hashing every byte unless what is stored is made from it (WebM). A large body headed for S3 is sent on as it arrives, in
 /// multipart parts (see [`StreamingUpload`]), under the key its first bytes suggest.
 async fn stage(
     state: &AppState,
@@ -331,10 +339,10 @@ async fn stage(
     declared_len: Option<u64>,
     room: crate::pipeline::quotas::Room,
 ) -> AppResult<Staged> {
-    let (staged, mut file) = crate::pipeline::files::temp_file(&state.staging_dir, "upload-")
+    let (staged, file) = crate::pipeline::files::temp_file_for_blocking_writes(&state.staging_dir, "upload-")
         .await
         .map_err(|e| AppError::Internal(e.into()))?;
-    let mut hasher = Hasher::default();
+    let mut writer = StagingWriter::new(file);
     let mut size = 0u64;
     let mut magic: Vec<u8> = Vec::with_capacity(SNIFF_LEN);
     let mut streaming: Option<StreamingUpload> = None;
@@ -349,15 +357,21 @@ async fn stage(
         if size > room.bytes {
             return Err(room.full.error());
         }
-        hasher.update(&chunk);
         if magic.len() < SNIFF_LEN {
             magic.extend(chunk.iter().take(SNIFF_LEN - magic.len()));
         }
-        file.write_all(&chunk).await.map_err(|e| AppError::Internal(e.into()))?;
+        writer.push(chunk).await.map_err(|e| AppError::Internal(e.into()))?;
         if !streaming_decided && magic.len() == SNIFF_LEN {
             streaming_decided = true;
+            let container = Container::sniff(&magic);
+            // What is stored of a WebM body is made from it (a new head before its clusters,
+            // or an Ogg remux) and hashed as that is made: its own sha256 would go unused.
+            writer.decide(match container {
+                Some(Container::WebM) => Hashing::SizeOnly,
+                _ => Hashing::Whole,
+            });
             // Anything else is refused by analysis anyway.
-            if let Some(container) = Container::sniff(&magic) {
+            if let Some(container) = container {
                 streaming = state
                     .storage
                     .begin_streaming(
@@ -372,15 +386,15 @@ async fn stage(
         if let Some(upload) = &mut streaming
             && upload.wants(size)
         {
-            file.flush().await.map_err(|e| AppError::Internal(e.into()))?;
-            upload.staged(size);
+            let written = writer.written().await.map_err(|e| AppError::Internal(e.into()))?;
+            upload.staged(written);
         }
     }
-    file.flush().await.map_err(|e| AppError::Internal(e.into()))?;
+    let (size, digest) = writer.finish().await.map_err(|e| AppError::Internal(e.into()))?;
     Ok(Staged {
         file: staged,
         size,
-        sha256: hasher.finish().sha256,
+        sha256: digest.map(|d| d.sha256),
         streaming,
         session_upload: None,
     })

@@ -77,9 +77,7 @@ impl S3Store {
     /// the caller goes away mid-way.
     pub async fn put_file(&self, key: &str, path: &Path, size: u64, content_type: &str) -> Result<(), StorageError> {
         if size < self.part_size {
-            let body = ByteStream::from_path(path)
-                .await
-                .map_err(|e| StorageError::Other(e.to_string()))?;
+            let body = file_range(path, 0, size).await?;
             self.client
                 .put_object()
                 .bucket(&self.bucket)

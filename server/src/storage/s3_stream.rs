@@ -127,9 +127,14 @@ impl StreamingUpload {
     }
 }
 
+/// Bytes read from a file per step of a request body: each read is a hand-off to a blocking
+/// thread, which at the SDK's default (64 KiB) cost more CPU than the copy itself.
+const FILE_READ_BYTES: usize = 1 << 20;
+
 pub(super) async fn file_range(path: &std::path::Path, offset: u64, len: u64) -> Result<ByteStream, StorageError> {
     ByteStream::read_from()
         .path(path)
+        .buffer_size(FILE_READ_BYTES)
         .offset(offset)
         .length(Length::Exact(len))
         .build()
