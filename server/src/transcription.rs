@@ -50,6 +50,10 @@ impl Transcription {
                 let options = TranscriberOptions {
                     language: Some(config.transcribe_language.clone()).filter(|l| l != "auto"),
                     threads: config.transcribe_threads.unwrap_or((cores / workers).max(1)),
+                    word_timing: match config.word_timing {
+                        crate::config::WordTiming::Aligned => transcribe::WordTiming::Aligned,
+                        crate::config::WordTiming::Fast => transcribe::WordTiming::Fast,
+                    },
                 };
                 let path = path.clone();
                 match tokio::task::spawn_blocking(move || Transcriber::load(&path, options)).await {

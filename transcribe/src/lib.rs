@@ -19,7 +19,7 @@ pub mod words;
 
 pub use error::TranscribeError;
 pub use transcript::{Segment, Transcript, Word};
-pub use whisper::{Timings, Transcriber, TranscriberOptions};
+pub use whisper::{Timings, Transcriber, TranscriberOptions, WordTiming};
 
 /// Whisper's input rate.
 pub const WHISPER_RATE: u32 = 16_000;

@@ -18,6 +18,20 @@ const WINDOW_SAMPLES: usize = 10 * 60 * WHISPER_RATE as usize;
 /// Where in a window's last stretch to look for a quiet place to cut it.
 const CUT_SEARCH_SAMPLES: usize = 30 * WHISPER_RATE as usize;
 
+/// Where each word's anchor time comes from; [`crate::align`] places the words on the sound
+/// from it either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WordTiming {
+    /// DTW over the cross-attention of the model's alignment heads: the closest anchors.
+    /// whisper.cpp runs it only with flash attention off, which costs about a quarter of the
+    /// inference time (`docs/benchmarks.md`).
+    #[default]
+    Aligned,
+    /// Whisper's own token times, with flash attention on: faster; the anchors drift more
+    /// around pauses, which placing words on the pauses absorbs.
+    Fast,
+}
+
 #[derive(Debug, Clone)]
 pub struct TranscriberOptions {
     /// ISO 639-1 code ("en", "de"…), or `None` to detect it (multilingual models only;
@@ -25,6 +39,7 @@ pub struct TranscriberOptions {
     pub language: Option<String>,
     /// CPU threads for one transcription.
     pub threads: usize,
+    pub word_timing: WordTiming,
 }
 
 /// Where the time of one transcription went.
@@ -53,16 +68,19 @@ impl std::fmt::Debug for Transcriber {
     }
 }
 
-/// DTW word alignment with the published model's attention heads, or the top text layers
-/// for a model we do not know.
-fn context_params(shape: &ModelShape) -> WhisperContextParameters<'static> {
-    let mode = match shape.dtw_preset() {
-        Some(model_preset) => DtwMode::ModelPreset { model_preset },
-        None => DtwMode::TopMost {
+/// For [`WordTiming::Aligned`], DTW word alignment with the published model's attention heads,
+/// or the top text layers for a model we do not know; for [`WordTiming::Fast`], flash
+/// attention and no DTW (whisper.cpp runs the two only apart).
+fn context_params(shape: &ModelShape, word_timing: WordTiming) -> WhisperContextParameters<'static> {
+    let mode = match (word_timing, shape.dtw_preset()) {
+        (WordTiming::Fast, _) => DtwMode::None,
+        (WordTiming::Aligned, Some(model_preset)) => DtwMode::ModelPreset { model_preset },
+        (WordTiming::Aligned, None) => DtwMode::TopMost {
             n_top: (shape.n_text_layer / 2).max(1),
         },
     };
     let mut params = WhisperContextParameters::default();
+    params.flash_attn(word_timing == WordTiming::Fast);
     params.dtw_parameters(DtwParameters {
         mode,
         ..DtwParameters::default()
@@ -91,7 +109,7 @@ impl Transcriber {
             .ok_or_else(|| model_error("not a ggml whisper model".into()))?;
         // whisper.cpp prints its progress on stderr; route it to our log instead.
         whisper_rs::install_logging_hooks();
-        let context = WhisperContext::new_with_params(model_path, context_params(&shape))
+        let context = WhisperContext::new_with_params(model_path, context_params(&shape, options.word_timing))
             .map_err(|e| model_error(format!("not a whisper model ({e})")))?;
         Ok(Self {
             context,

@@ -162,17 +162,17 @@ fn speech_recorded_through_the_recorder_comes_back_as_its_words() {
     assert!(String::from_utf8(srt.stdout).unwrap().starts_with("1\n00:00:0"));
 }
 
-#[test]
-fn a_word_after_a_known_silence_starts_where_it_was_put_and_search_finds_it() {
-    let dir = tempfile::tempdir().unwrap();
+/// A clip of two sentences with a known 2.5 s silence between them, and where the first word
+/// after it ("Thursday") starts, in ms.
+fn speech_around_a_known_silence(dir: &Path) -> (PathBuf, u64) {
     let first = speech(
-        dir.path(),
+        dir,
         "first",
         "Good morning everyone. The budget review moved to Friday afternoon.",
     );
-    let second = speech(dir.path(), "second", "Thursday works for me.");
+    let second = speech(dir, "second", "Thursday works for me.");
     const SILENCE_MS: u64 = 2_500;
-    let padded = dir.path().join("padded.wav");
+    let padded = dir.join("padded.wav");
     let seconds = format!("{}", SILENCE_MS as f64 / 1000.0);
     run_ok(
         Command::new("sox")
@@ -180,13 +180,18 @@ fn a_word_after_a_known_silence_starts_where_it_was_put_and_search_finds_it() {
             .arg(&padded)
             .args(["pad", "0", &seconds]),
     );
-    let wav = dir.path().join("clip.wav");
+    let wav = dir.join("clip.wav");
     run_ok(Command::new("sox").arg(&padded).arg(&second).arg(&wav));
     let put_at = wav_ms(&first) + SILENCE_MS + first_sound_ms(&second);
-    let server = transcribing_server();
-    let clip = server.upload_file(&encode(&wav));
+    (wav, put_at)
+}
+
+/// Transcribes the clip at `wav` and checks that "Thursday" starts within 300 ms of `put_at`
+/// and every word is in order inside the clip; returns the clip's id and its transcript.
+fn transcribe_and_find_thursday(server: &ServerProc, wav: &Path, put_at: u64) -> (String, Value) {
+    let clip = server.upload_file(&encode(wav));
     let id = clip["id"].as_str().unwrap().to_owned();
-    let transcript = wait_for_transcript(&server, &id, WAIT);
+    let transcript = wait_for_transcript(server, &id, WAIT);
     assert_eq!(transcript["status"], "ready", "{transcript}");
     assert_well_ordered(&transcript, ms(&clip["duration_ms"]));
     let words = all_words(&transcript);
@@ -200,6 +205,15 @@ fn a_word_after_a_known_silence_starts_where_it_was_put_and_search_finds_it() {
         start.abs_diff(put_at) <= 300,
         "\"Thursday\" at {start} ms, put at {put_at} ms"
     );
+    (id, transcript)
+}
+
+#[test]
+fn a_word_after_a_known_silence_starts_where_it_was_put_and_search_finds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (wav, put_at) = speech_around_a_known_silence(dir.path());
+    let server = transcribing_server();
+    let (id, _) = transcribe_and_find_thursday(&server, &wav, put_at);
 
     // Search: the spoken word, a prefix, a phrase; each hit names the moment to jump to.
     let search = |q: &str| {
@@ -268,6 +282,23 @@ fn a_word_after_a_known_silence_starts_where_it_was_put_and_search_finds_it() {
     );
     assert!(!stored.exists());
     assert!(search("Thursday").is_empty());
+}
+
+#[test]
+fn with_fast_word_timing_words_still_land_on_the_sound() {
+    let dir = tempfile::tempdir().unwrap();
+    let (wav, put_at) = speech_around_a_known_silence(dir.path());
+    let mut args = transcribe_args();
+    args.extend(["--word-timing".to_owned(), "fast".to_owned()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let server = ServerProc::start(Backend::Local, &args);
+    let (_, transcript) = transcribe_and_find_thursday(&server, &wav, put_at);
+    let words = all_words(&transcript);
+    let budget = words
+        .iter()
+        .find(|w| normalized_words(w["text"].as_str().unwrap()) == ["budget"])
+        .unwrap_or_else(|| panic!("no \"budget\" in {transcript}"));
+    assert!(ms(&budget["start_ms"]) < 2_000, "{budget}");
 }
 
 #[test]
