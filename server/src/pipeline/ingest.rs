@@ -330,8 +330,9 @@ struct Staged {
 }
 
 /// Streams the body into a temporary file under the staging directory, enforcing the size limit
-/// as it goes and hashing every byte unless what is stored is made from it (WebM). A large body headed for S3 is sent on as it arrives, in
-/// multipart parts (see [`StreamingUpload`]), under the key its first bytes suggest.
+/// as it goes and hashing every byte unless what is stored is made from it (WebM). A large body
+/// headed for S3 is sent on as it arrives, in multipart parts (see [`StreamingUpload`]), under
+/// the key its first bytes suggest.
 async fn stage(
     state: &AppState,
     body: Body,

@@ -55,8 +55,6 @@ pub struct StagingWriter {
     in_flight: Option<JoinHandle<io::Result<Sink>>>,
     batch: Vec<Bytes>,
     batch_len: usize,
-    /// Chunks seen before the hashing was decided.
-    undecided: bool,
 }
 
 impl StagingWriter {
@@ -72,16 +70,12 @@ impl StagingWriter {
             in_flight: None,
             batch: Vec::new(),
             batch_len: 0,
-            undecided: true,
         }
     }
 
-    /// Says whether the body's sha256 is wanted. Only the first call counts, and only while
-    /// nothing has been written yet.
+    /// Says whether the body's sha256 is wanted. Hashing stops only while nothing has been
+    /// written yet: a digest, once begun, is kept.
     pub fn decide(&mut self, hashing: Hashing) {
-        if !std::mem::take(&mut self.undecided) {
-            return;
-        }
         if let (Hashing::SizeOnly, Some(sink)) = (hashing, &mut self.idle)
             && sink.written == 0
         {
@@ -118,7 +112,6 @@ impl StagingWriter {
         if self.batch.is_empty() {
             return Ok(());
         }
-        self.undecided = false;
         let sink = self.take_sink().await?;
         let batch = std::mem::take(&mut self.batch);
         self.batch_len = 0;
@@ -181,7 +174,7 @@ mod tests {
         let mut chunks = chunks.into_iter();
         writer.push(chunks.next().unwrap()).await.unwrap();
         writer.decide(Hashing::SizeOnly);
-        // Only the first decision counts.
+        // A digest not begun stays not begun.
         writer.decide(Hashing::Whole);
         for chunk in chunks {
             writer.push(chunk).await.unwrap();
