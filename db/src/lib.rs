@@ -23,6 +23,7 @@ pub mod processes;
 pub mod queue;
 pub mod reactions;
 pub mod search;
+pub mod sign_in_flows;
 pub mod sqlite;
 pub mod summaries;
 pub mod team;
@@ -47,6 +48,7 @@ pub use processes::ProcessRegistry;
 pub use queue::{JobQueue, JobSignals};
 pub use reactions::ReactionStore;
 pub use search::SearchIndex;
+pub use sign_in_flows::SignInFlows;
 pub use summaries::SummaryStore;
 pub use team::TeamStore;
 pub use threads::ThreadStore;
@@ -76,6 +78,7 @@ pub trait Database: std::fmt::Debug + Send + Sync {
     fn search(&self) -> &dyn SearchIndex;
     fn summaries(&self) -> &dyn SummaryStore;
     fn reactions(&self) -> &dyn ReactionStore;
+    fn sign_in_flows(&self) -> &dyn SignInFlows;
     /// One round trip, for health checks.
     async fn ping(&self) -> Result<()>;
     /// A consistent copy of the whole database at `into`, taken while it is in use — where

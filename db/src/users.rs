@@ -24,6 +24,9 @@ pub struct UserRow {
     /// `YYYY-MM-DD`: away until (and including) that day.
     #[sqlx(default)]
     pub away_until: Option<String>,
+    /// Who they are at the identity provider (its `sub`), once they signed in through it.
+    #[sqlx(default)]
+    pub sso_subject: Option<String>,
 }
 
 impl UserRow {
@@ -115,4 +118,16 @@ pub trait UserStore: Send + Sync {
 
     /// How many people have accounts (removed members included): none means a first run.
     async fn count(&self) -> crate::Result<i64>;
+
+    /// The account linked to this identity at the identity provider, removed members included
+    /// (so that their removal can be told to them).
+    async fn by_sso_identity(&self, issuer: &str, subject: &str) -> crate::Result<Option<UserRow>>;
+
+    /// Links the account to this identity at the identity provider, taking it from a removed
+    /// member who had it; `false` if a current member other than this one has it.
+    async fn link_sso_identity(&self, user_id: &str, issuer: &str, subject: &str) -> crate::Result<bool>;
+
+    /// The server's first workspace, where people join without an invitation (by single
+    /// sign-on from an allowed domain); `None` before the first run's setup.
+    async fn first_workspace(&self) -> crate::Result<Option<String>>;
 }

@@ -17,54 +17,57 @@ struct LoginAnswer {
 #[derive(Debug, Deserialize)]
 struct LoginUser {
     display_name: String,
+    email: String,
 }
 
-/// Signs in with email and password (read from the terminal without echo, or from the first
-/// line of standard input) and saves the API token for `server`. Returns the display name and
-/// where the token was saved.
-pub fn login(server: &str, email: &str) -> Result<(String, std::path::PathBuf), RecorderError> {
+/// How `recorder login` proves who you are.
+#[derive(Debug, Clone)]
+pub enum LoginMethod {
+    /// Approve it in the browser (however you sign in there: password or single sign-on).
+    Browser(crate::browser_login::Browser),
+    /// Email and password, read from the terminal without echo (or standard input's first line).
+    Password { email: String },
+    /// An API token made in the server's settings, pasted (or standard input's first line).
+    PastedToken,
+}
+
+/// Signs in to `server` and saves the API token. Returns the display name and where the token
+/// was saved.
+pub fn login(server: &str, method: LoginMethod) -> Result<(String, std::path::PathBuf), RecorderError> {
     let server = credentials::normalise(server);
-    let password = if std::io::stdin().is_terminal() {
-        rpassword::prompt_password(format!("Password for {email} at {server}: "))
-            .map_err(|e| RecorderError::Credentials(format!("cannot read the password: {e}")))?
-    } else {
-        let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| RecorderError::Credentials(format!("cannot read the password: {e}")))?;
-        line.trim_end_matches(['\r', '\n']).to_owned()
-    };
-    let host = std::process::Command::new("hostname")
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_default();
     let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
-    let answer = agent
-        .post(&format!("{server}/api/v1/auth/login"))
-        .send_json(serde_json::json!({
-            "email": email,
-            "password": password,
-            "kind": "api",
-            "label": format!("recorder on {}", if host.is_empty() { "this machine" } else { &host }),
-        }));
-    let answer: LoginAnswer = match answer {
-        Ok(response) => response.into_json().map_err(|e| RecorderError::Unreachable {
-            server: server.clone(),
-            reason: format!("unexpected answer: {e}"),
-        })?,
-        Err(ureq::Error::Status(status, response)) => {
-            return Err(RecorderError::Server {
-                status,
-                message: crate::upload::error_message(response, status),
-            });
+    let label = format!("recorder on {}", host_name().as_deref().unwrap_or("this machine"));
+    let (token, user) = match method {
+        LoginMethod::Password { email } => {
+            let password = read_secret(&format!("Password for {email} at {server}: "))?;
+            let answer = agent
+                .post(&format!("{server}/api/v1/auth/login"))
+                .send_json(serde_json::json!({
+                    "email": email,
+                    "password": password,
+                    "kind": "api",
+                    "label": label,
+                }));
+            let answer: LoginAnswer = read_answer(&server, answer)?;
+            (answer.token, answer.user)
         }
-        Err(ureq::Error::Transport(t)) => {
-            return Err(RecorderError::Unreachable {
-                server,
-                reason: t.to_string(),
-            });
+        LoginMethod::Browser(browser) => {
+            let approved = crate::browser_login::approve_in_browser(&server, &label, browser)?;
+            let answer = agent
+                .post(&format!("{server}/api/v1/auth/recorder-token"))
+                .send_json(serde_json::json!({ "code": approved.code, "verifier": approved.verifier }));
+            let answer: LoginAnswer = read_answer(&server, answer)?;
+            (answer.token, answer.user)
+        }
+        LoginMethod::PastedToken => {
+            eprintln!("Make an API token at {server}/settings, then paste it here.");
+            let token = read_secret("Token: ")?.trim().to_owned();
+            let answer = agent
+                .get(&format!("{server}/api/v1/me"))
+                .set("Authorization", &format!("Bearer {token}"))
+                .call();
+            let user: LoginUser = read_answer(&server, answer)?;
+            (token, user)
         }
     };
     let mut saved = credentials::load();
@@ -72,12 +75,55 @@ pub fn login(server: &str, email: &str) -> Result<(String, std::path::PathBuf), 
     saved.servers.insert(
         server,
         SavedToken {
-            token: answer.token,
-            email: email.to_owned(),
+            token,
+            email: user.email,
         },
     );
     let path = credentials::save(&saved)?;
-    Ok((answer.user.display_name, path))
+    Ok((user.display_name, path))
+}
+
+/// A secret from the terminal without echo, or standard input's first line.
+fn read_secret(prompt: &str) -> Result<String, RecorderError> {
+    if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(prompt).map_err(|e| RecorderError::Credentials(format!("cannot read it: {e}")))
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| RecorderError::Credentials(format!("cannot read it: {e}")))?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+fn host_name() -> Option<String> {
+    std::process::Command::new("hostname")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .filter(|h| !h.is_empty())
+}
+
+/// The server's JSON answer, or what went wrong.
+fn read_answer<T: serde::de::DeserializeOwned>(
+    server: &str,
+    answer: Result<ureq::Response, ureq::Error>,
+) -> Result<T, RecorderError> {
+    match answer {
+        Ok(response) => response.into_json().map_err(|e| RecorderError::Unreachable {
+            server: server.to_owned(),
+            reason: format!("unexpected answer: {e}"),
+        }),
+        Err(ureq::Error::Status(status, response)) => Err(RecorderError::Server {
+            status,
+            message: crate::upload::error_message(response, status),
+        }),
+        Err(ureq::Error::Transport(t)) => Err(RecorderError::Unreachable {
+            server: server.to_owned(),
+            reason: t.to_string(),
+        }),
+    }
 }
 
 /// Revokes the saved token on the server (best effort) and forgets it.

@@ -42,6 +42,8 @@ pub enum RecorderError {
     NotSignedIn { server: String },
     #[error("credentials: {0}")]
     Credentials(String),
+    #[error("the browser sign-in did not finish: {0}")]
+    BrowserSignIn(String),
     #[error("cannot reach the server at {server}: {reason}")]
     Unreachable { server: String, reason: String },
     #[error("{path}")]

@@ -3,6 +3,7 @@
 //! `capture` (cpal, real-time side) → `record` (drain, meter, encode) → `media` (Opus, Ogg).
 
 pub mod account;
+pub mod browser_login;
 pub mod capture;
 pub mod convert;
 pub mod credentials;

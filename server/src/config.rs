@@ -122,6 +122,38 @@ pub struct Config {
     #[serde(default)]
     pub trusted_proxies: Vec<std::net::IpAddr>,
 
+    /// Single sign-on: the team's OpenID Connect identity provider, by its issuer URL (its
+    /// discovery document is at `<issuer>/.well-known/openid-configuration`). Register
+    /// `<public url>/auth/oidc/callback` there as the redirect URI.
+    #[arg(long, env = "OFFBEAT_OIDC_ISSUER", requires = "oidc_client_id")]
+    pub oidc_issuer: Option<String>,
+
+    /// The client id the identity provider gave Offbeat.
+    #[arg(long, env = "OFFBEAT_OIDC_CLIENT_ID", requires = "oidc_issuer")]
+    pub oidc_client_id: Option<String>,
+
+    /// The client secret that goes with it (none for a public client).
+    #[arg(long, env = "OFFBEAT_OIDC_CLIENT_SECRET")]
+    pub oidc_client_secret: Option<SecretKey>,
+
+    /// Email domains whose people may join by single sign-on without an invitation
+    /// (comma-separated, e.g. `acme.com,acme.org`). Anyone else needs an invitation.
+    #[arg(long, env = "OFFBEAT_OIDC_ALLOWED_DOMAINS", value_delimiter = ',')]
+    pub oidc_allowed_domains: Vec<String>,
+
+    /// What the single sign-on button says.
+    #[arg(
+        long,
+        env = "OFFBEAT_OIDC_BUTTON_LABEL",
+        default_value = "Sign in with single sign-on"
+    )]
+    pub oidc_button_label: String,
+
+    /// Who may still sign in with a password once single sign-on is set up: everyone,
+    /// admins only, or no one but a workspace's last admin.
+    #[arg(long, env = "OFFBEAT_PASSWORD_SIGN_IN", value_enum, default_value_t = PasswordSignIn::Everyone)]
+    pub password_sign_in: PasswordSignIn,
+
     /// Sign-in attempts allowed per minute, per email and per client address.
     #[arg(long, env = "OFFBEAT_LOGIN_ATTEMPTS_PER_MINUTE", default_value_t = 10)]
     pub login_attempts_per_minute: usize,
@@ -361,6 +393,18 @@ pub enum WordTiming {
     Aligned,
     /// Whisper's own token times, flash attention on: faster.
     Fast,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PasswordSignIn {
+    /// Passwords work for everyone (beside single sign-on, if set up).
+    Everyone,
+    /// Admins may use a password; members sign in through the identity provider.
+    AdminsOnly,
+    /// Only through the identity provider, except a workspace's last admin, who can always
+    /// use a password (so the team is never locked out when the provider is down).
+    Off,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]

@@ -39,6 +39,8 @@ pub struct AppState {
     pub wakes: Arc<Wakes>,
     /// The keys the server signs with, once read from the database.
     pub signing_keys: Arc<SigningKeys>,
+    /// The team's identity provider, when single sign-on is set up.
+    pub sso: crate::auth::oidc::SingleSignOn,
 }
 
 /// What wakes idle workers of this process when work is queued (here, or — told through the
@@ -188,7 +190,16 @@ impl AppState {
             Some(url) => Some(crate::mail::Mailer::new(&url.0, &config.mail_from, &public_url)?),
             None => None,
         };
+        let sso = crate::auth::oidc::SingleSignOn::from_config(&config, &public_url)?;
+        if matches!(sso, crate::auth::oidc::SingleSignOn::Off)
+            && config.password_sign_in != crate::config::PasswordSignIn::Everyone
+        {
+            anyhow::bail!(
+                "--password-sign-in needs single sign-on (--oidc-issuer and --oidc-client-id) to turn passwords off"
+            );
+        }
         Ok(Self {
+            sso,
             mailer,
             wakes: Arc::default(),
             signing_keys: Arc::default(),

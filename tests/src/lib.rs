@@ -11,6 +11,7 @@ pub mod audio;
 pub mod file_server;
 pub mod http;
 pub mod llama_server;
+pub mod oidc_provider;
 #[path = "../../server/tests/support/postgres.rs"]
 pub mod postgres;
 pub mod process;

@@ -4,7 +4,7 @@ use std::ffi::OsString;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
 use crate::s3::{ACCESS_KEY, BUCKET, S3Server, SECRET_KEY};
@@ -23,6 +23,8 @@ pub struct ServerProc {
     pub user: TestUser,
     /// What it prints on standard output after its address, line by line.
     output: mpsc::Receiver<String>,
+    /// What it logged (standard error), line by line; passed on to the test's own output too.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 /// A signed-in account on a test server.
@@ -109,7 +111,7 @@ impl ServerProc {
         let mut args: Vec<OsString> = vec!["--listen".into(), "127.0.0.1:0".into(), "--data-dir".into()];
         args.push(data.path().into());
         args.extend(settings.iter().cloned());
-        let (child, url, output) = spawn(&args, data.path());
+        let (child, url, output, log) = spawn(&args, data.path());
         Self {
             child,
             url,
@@ -118,6 +120,7 @@ impl ServerProc {
             settings,
             user,
             output,
+            log,
         }
     }
 
@@ -152,6 +155,25 @@ impl ServerProc {
     }
 
     fn add_account(&self, email: &str, name: &str, time_zone: &str, workspace: &str, extra: &[&str]) -> TestUser {
+        let id = self.make_account(email, name, time_zone, workspace, extra);
+        let body = serde_json::json!({ "email": email, "password": TEST_PASSWORD, "kind": "api", "label": "tests" });
+        let reply = crate::http::request(
+            "POST",
+            &self.api("/api/v1/auth/login"),
+            &[("Authorization", ""), ("Content-Type", "application/json")],
+            Some(body.to_string().as_bytes()),
+        );
+        assert_eq!(reply.status, 201, "login: {}", String::from_utf8_lossy(&reply.body));
+        TestUser {
+            id,
+            email: email.to_owned(),
+            token: reply.json()["token"].as_str().expect("token").to_owned(),
+        }
+    }
+
+    /// An account made with `server user add` (`extra`: `--admin`), password [`TEST_PASSWORD`],
+    /// not signed in; its id.
+    pub fn make_account(&self, email: &str, name: &str, time_zone: &str, workspace: &str, extra: &[&str]) -> String {
         // The same database as the server: its data directory, or its --database-url.
         let database_url = self
             .settings
@@ -192,30 +214,18 @@ impl ServerProc {
             "user add: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-        let body = serde_json::json!({ "email": email, "password": TEST_PASSWORD, "kind": "api", "label": "tests" });
-        let reply = crate::http::request(
-            "POST",
-            &self.api("/api/v1/auth/login"),
-            &[("Authorization", ""), ("Content-Type", "application/json")],
-            Some(body.to_string().as_bytes()),
-        );
-        assert_eq!(reply.status, 201, "login: {}", String::from_utf8_lossy(&reply.body));
-        TestUser {
-            id,
-            email: email.to_owned(),
-            token: reply.json()["token"].as_str().expect("token").to_owned(),
-        }
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
     }
 
     /// Kills the process without warning (SIGKILL) and starts it again on the same data.
     pub fn kill_and_restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let (child, url, output) = spawn(&self.args, self.data.path());
+        let (child, url, output, log) = spawn(&self.args, self.data.path());
         self.child = child;
         self.url = url;
         self.output = output;
+        self.log = log;
         crate::http::register_token(&self.url, &self.user.token);
     }
 
@@ -256,10 +266,22 @@ impl ServerProc {
                 }
             })
             .collect();
-        let (child, url, output) = spawn(&args, self.data.path());
+        let (child, url, output, log) = spawn(&args, self.data.path());
         assert_eq!(url, self.url, "restarted at another address");
         self.child = child;
         self.output = output;
+        self.log = log;
+    }
+
+    /// The lines it logged so far that hold `needle`.
+    pub fn logged(&self, needle: &str) -> Vec<String> {
+        self.log
+            .lock()
+            .expect("log lock")
+            .iter()
+            .filter(|line| line.contains(needle))
+            .cloned()
+            .collect()
     }
 
     /// The next line of standard output that holds `needle` (failing after 30 s).
@@ -329,7 +351,7 @@ impl Drop for ServerProc {
 }
 
 /// Starts the binary and waits for the line with its address; the lines after it follow.
-fn spawn(args: &[OsString], data: &Path) -> (Child, String, mpsc::Receiver<String>) {
+fn spawn(args: &[OsString], data: &Path) -> (Child, String, mpsc::Receiver<String>, Arc<Mutex<Vec<String>>>) {
     let mut child = Command::new(workspace_bin("server"))
         .args(args)
         .env(
@@ -345,9 +367,18 @@ fn spawn(args: &[OsString], data: &Path) -> (Child, String, mpsc::Receiver<Strin
         .current_dir(data)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start server");
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let stderr = child.stderr.take().expect("stderr");
+    let kept = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            eprintln!("{line}");
+            kept.lock().expect("log lock").push(line);
+        }
+    });
     let stdout = child.stdout.take().expect("stdout");
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
@@ -363,5 +394,5 @@ fn spawn(args: &[OsString], data: &Path) -> (Child, String, mpsc::Receiver<Strin
         .find(|w| w.starts_with("http://"))
         .unwrap_or_else(|| panic!("unexpected first line: {line}"))
         .to_owned();
-    (child, url, rx)
+    (child, url, rx, log)
 }

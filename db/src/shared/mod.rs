@@ -19,6 +19,7 @@ mod notifications;
 mod processes;
 mod queue;
 mod reactions;
+mod sign_in_flows;
 mod summaries;
 mod team;
 mod threads;
@@ -84,6 +85,9 @@ impl crate::Database for Backend {
         self
     }
     fn reactions(&self) -> &dyn crate::ReactionStore {
+        self
+    }
+    fn sign_in_flows(&self) -> &dyn crate::SignInFlows {
         self
     }
 

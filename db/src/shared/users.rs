@@ -126,6 +126,50 @@ impl UserStore for Backend {
             .await?)
     }
 
+    async fn by_sso_identity(&self, issuer: &str, subject: &str) -> crate::Result<Option<UserRow>> {
+        Ok(
+            sqlx::query_as("SELECT * FROM users WHERE sso_issuer = $1 AND sso_subject = $2")
+                .bind(issuer)
+                .bind(subject)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn link_sso_identity(&self, user_id: &str, issuer: &str, subject: &str) -> crate::Result<bool> {
+        let mut tx = begin_write(&self.pool).await?;
+        sqlx::query(
+            "UPDATE users SET sso_issuer = NULL, sso_subject = NULL \
+             WHERE sso_issuer = $1 AND sso_subject = $2 AND removed_at IS NOT NULL",
+        )
+        .bind(issuer)
+        .bind(subject)
+        .execute(&mut *tx)
+        .await?;
+        let linked = sqlx::query("UPDATE users SET sso_issuer = $1, sso_subject = $2 WHERE id = $3")
+            .bind(issuer)
+            .bind(subject)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await;
+        match linked {
+            Ok(_) => {
+                tx.commit().await?;
+                Ok(true)
+            }
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn first_workspace(&self) -> crate::Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT id FROM workspaces ORDER BY created_at, id LIMIT 1")
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
     async fn api_tokens(&self, user_id: &str) -> crate::Result<Vec<TokenRow>> {
         Ok(sqlx::query_as(
             "SELECT id, user_id, kind, label, csrf_token, created_at, expires_at, revoked_at FROM auth_tokens \

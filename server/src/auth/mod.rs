@@ -3,6 +3,7 @@
 //! secrets they prove themselves with, and the sign-in limits. How a request becomes a viewer
 //! is HTTP's business (`http::viewer`).
 
+pub mod oidc;
 pub mod password_work;
 pub mod policy;
 pub mod rate_limit;

@@ -18,6 +18,10 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The password hash of an account made through single sign-on: no PHC string, so no password
+/// matches it until one is set (`server user reset-password`, or the profile).
+pub const NO_PASSWORD_HASH: &str = "!none: signs in through the identity provider";
+
 pub fn token_hash(secret: &str) -> String {
     crate::hashing::sha256_hex(secret.as_bytes())
 }

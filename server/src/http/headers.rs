@@ -18,6 +18,11 @@ const CSP_EMBED: &str = "default-src 'self'; script-src 'self'; style-src 'self'
     media-src 'self' blob: https: http:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
     form-action 'self'; frame-ancestors *";
 
+/// The recorder's sign-in approval: its form leads, by a redirect, back to the recorder
+/// listening on this machine's loopback, which `form-action` must allow.
+const CSP_LOOPBACK_FORMS: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; \
+    connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self' http://127.0.0.1:*; frame-ancestors 'none'";
+
 /// Cross-origin calls from the sites allowed to embed the record button: bearer tokens only
 /// (no cookies cross sites), the methods and headers uploading and replying need.
 pub fn embed_cors(origins: &[String]) -> tower_http::cors::CorsLayer {
@@ -69,6 +74,9 @@ pub enum Framing {
     Page,
     /// The bare player (`/c/{token}?embed=1`): any site may embed it.
     Player,
+    /// A page whose form goes back to a program on the viewer's own machine (the recorder's
+    /// sign-in approval): never framed.
+    LoopbackForm,
 }
 
 impl axum::response::IntoResponseParts for Framing {
@@ -91,6 +99,7 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         HeaderValue::from_static(match framing {
             Framing::Page => CSP,
             Framing::Player => CSP_EMBED,
+            Framing::LoopbackForm => CSP_LOOPBACK_FORMS,
         }),
     );
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

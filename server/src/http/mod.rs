@@ -89,6 +89,7 @@ pub(crate) fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sharing::revoke))
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
+        .routes(routes!(auth::recorder_token))
         .routes(routes!(profile::me, profile::update))
         .routes(routes!(profile::password))
         .routes(routes!(profile::notifications, profile::set_notifications))
@@ -109,7 +110,7 @@ pub(crate) fn json_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(checkins::answer))
         .routes(routes!(checkins::reply))
         .routes(routes!(api_doc::json))
-        .routes(routes!(auth::tokens))
+        .routes(routes!(auth::tokens, auth::make_token))
         .routes(routes!(auth::revoke))
 }
 
@@ -129,8 +130,8 @@ pub(crate) fn upload_routes() -> OpenApiRouter<AppState> {
 /// The pages.
 fn page_routes() -> Router<AppState> {
     use pages::{
-        api_docs, app_shell, assets, card, checkins, conditional, dashboard, join, members, oembed, page, round,
-        settings, unsubscribe,
+        api_docs, app_shell, assets, card, checkins, conditional, dashboard, join, members, oembed, page,
+        recorder_approval, round, settings, sso, unsubscribe,
     };
     Router::new()
         .route("/", get(dashboard::dashboard))
@@ -158,4 +159,12 @@ fn page_routes() -> Router<AppState> {
         .route("/offline", get(app_shell::offline))
         .route("/api/docs", get(api_docs::api_docs))
         .route("/oembed", get(oembed::oembed))
+        // Never cached, never tagged: each answer carries or spends a one-time secret.
+        .route("/auth/oidc/start", get(sso::start))
+        .route("/auth/oidc/callback", get(sso::callback))
+        .route("/auth/oidc/welcome", axum::routing::post(sso::welcome_submit))
+        .route(
+            "/auth/recorder",
+            get(recorder_approval::page).post(recorder_approval::decide),
+        )
 }

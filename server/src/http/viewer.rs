@@ -7,7 +7,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, header};
-use db::domain::TokenKind;
+use db::domain::{TokenKind, User};
 
 use crate::auth::{CSRF_HEADER, Credential, SESSION_COOKIE, Viewer, secrets};
 use crate::error::AppError;
@@ -44,15 +44,7 @@ impl FromRequestParts<AppState> for Viewer {
                 share_token,
             });
         }
-        let cookie = parts
-            .headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(name, _)| *name == SESSION_COOKIE)
-            .map(|(_, value)| value.to_owned());
+        let cookie = cookie_value(&parts.headers, SESSION_COOKIE);
         if let Some(secret) = cookie
             && let Some((token, user)) = state.db.users().token_user(&secrets::token_hash(&secret)).await?
             && token.kind == TokenKind::Session
@@ -85,6 +77,33 @@ impl FromRequestParts<AppState> for Viewer {
 /// How the browser reached us. The public URL says so when it is https (TLS ends in front of
 /// us, or the browser would not have that URL); otherwise only a trusted proxy's
 /// `X-Forwarded-Proto` does — anyone else could send that header.
+/// The user signed in by the request's session cookie, with that session's CSRF token: for a
+/// plain form (no script to send the CSRF header), which carries the token as a field instead.
+pub async fn session_of(state: &AppState, headers: &axum::http::HeaderMap) -> Result<Option<(User, String)>, AppError> {
+    let Some(secret) = cookie_value(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    Ok(state
+        .db
+        .users()
+        .token_user(&secrets::token_hash(&secret))
+        .await?
+        .filter(|(token, _)| token.kind == TokenKind::Session)
+        .and_then(|(token, user)| token.csrf_token.map(|csrf| (user, csrf))))
+}
+
+/// The value of the cookie `name` the request carries, if any.
+pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(found, _)| *found == name)
+        .map(|(_, value)| value.to_owned())
+}
+
 pub fn transport(state: &AppState, headers: &axum::http::HeaderMap, peer: std::net::SocketAddr) -> Transport {
     if state.public_url.starts_with("https://") {
         return Transport::Https;

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::auth::SESSION_COOKIE;
 use crate::auth::secrets::{decoy_hash, new_secret, token_hash, verify_password};
+use crate::config::PasswordSignIn;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use db::domain::{TokenKind, User};
@@ -84,12 +85,46 @@ pub async fn check_password(state: &AppState, peer: SocketAddr, email: &str, pas
         .map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
     let matches = state.passwords.run(move || verify_password(&password, &stored)).await?;
     match row.filter(|_| matches) {
-        Some(row) => Ok(row.user()),
+        Some(row) => {
+            let user = row.user();
+            if password_allowed(state, &user).await? {
+                Ok(user)
+            } else {
+                Err(AppError::Forbidden(format!(
+                    "passwords are turned off here: use “{}”",
+                    state
+                        .sso
+                        .provider()
+                        .map_or("single sign-on", |p| p.button_label.as_str())
+                )))
+            }
+        }
         None => {
             state.login_limiter.failed(&state.db, &email).await?;
             Err(AppError::BadRequest("wrong email or password".into()))
         }
     }
+}
+
+/// Whether `user` may sign in with a password under `--password-sign-in`. A workspace's last
+/// admin always may, so the team is never locked out when its identity provider is down.
+async fn password_allowed(state: &AppState, user: &User) -> AppResult<bool> {
+    Ok(match state.config.password_sign_in {
+        PasswordSignIn::Everyone => true,
+        PasswordSignIn::AdminsOnly => user.is_admin,
+        PasswordSignIn::Off => {
+            user.is_admin
+                && state
+                    .db
+                    .team()
+                    .members(&user.workspace_id)
+                    .await?
+                    .iter()
+                    .filter(|member| member.is_admin)
+                    .count()
+                    <= 1
+        }
+    })
 }
 
 /// A new browser session: the Set-Cookie value and the session's CSRF token.
@@ -138,6 +173,47 @@ pub async fn issue_token(
 
 fn no_randomness(err: impl std::fmt::Display) -> AppError {
     AppError::Internal(anyhow::anyhow!("no randomness: {err}"))
+}
+
+/// Whether `user` has a password at all (an account made through single sign-on has none
+/// until `server user reset-password` sets one).
+pub async fn has_password(state: &AppState, user: &User) -> AppResult<bool> {
+    Ok(state
+        .db
+        .users()
+        .by_id(&user.id)
+        .await?
+        .is_some_and(|row| row.password_hash != crate::auth::secrets::NO_PASSWORD_HASH))
+}
+
+/// Live API tokens one person may hold at once.
+const MAX_API_TOKENS: usize = 50;
+
+/// A new API token for `user`, labelled (1–100 characters, one line); the secret, its id and
+/// the label kept.
+pub async fn make_api_token(state: &AppState, user: &User, label: &str) -> AppResult<(String, String, String)> {
+    const MAX_LABEL: usize = 100;
+    let label = crate::services::text::single_line(label.trim(), "label")?;
+    if label.is_empty() {
+        return Err(AppError::BadRequest("say what the token is for (a label)".into()));
+    }
+    if label.chars().count() > MAX_LABEL {
+        return Err(AppError::BadRequest(format!(
+            "the label is longer than {MAX_LABEL} characters"
+        )));
+    }
+    let live = api_tokens(state, user)
+        .await?
+        .iter()
+        .filter(|t| t.revoked_at.is_none())
+        .count();
+    if live >= MAX_API_TOKENS {
+        return Err(AppError::TooManyOpen(format!(
+            "you have {MAX_API_TOKENS} API tokens: revoke one first"
+        )));
+    }
+    let (secret, id) = issue_token(state, user, TokenKind::Api, Some(&label), None, None).await?;
+    Ok((secret, id, label))
 }
 
 /// The user's API tokens, newest first (sessions are not listed).

@@ -232,6 +232,11 @@ pub fn closed_message(state: InviteState) -> &'static str {
 
 /// Joins the workspace an invitation opens; returns the new member (sign them in next).
 pub async fn accept(state: &AppState, token: &str, newcomer: Newcomer) -> AppResult<User> {
+    if state.config.password_sign_in != crate::config::PasswordSignIn::Everyone {
+        return Err(AppError::Forbidden(
+            "passwords are not for members here: join through the identity provider".into(),
+        ));
+    }
     let hash = token_hash(token);
     let invite = state
         .db
@@ -244,6 +249,22 @@ pub async fn accept(state: &AppState, token: &str, newcomer: Newcomer) -> AppRes
         closed => return Err(AppError::Gone(closed_message(closed).into())),
     }
     let row = account(&state.passwords, newcomer, invite.workspace_id, false).await?;
+    accept_as(state, token, row).await
+}
+
+/// Joins the workspace an invitation opens as `row` (an account already checked and made, by
+/// the invitation form or single sign-on); returns the new member.
+pub async fn accept_as(state: &AppState, token: &str, row: UserRow) -> AppResult<User> {
+    let hash = token_hash(token);
+    let invite = state
+        .db
+        .invites()
+        .by_token(&hash)
+        .await?
+        .ok_or(AppError::NotFound(Missing::Invite))?;
+    if invite.workspace_id != row.workspace_id {
+        return Err(AppError::NotFound(Missing::Invite));
+    }
     if invite.email.as_ref().is_some_and(|only| *only != row.email) {
         return Err(AppError::BadRequest(
             "this invitation is for another email address".into(),
@@ -268,15 +289,41 @@ pub async fn account(
     workspace_id: String,
     is_admin: bool,
 ) -> AppResult<UserRow> {
-    let display_name = checked_name(&newcomer.name)?;
-    let email = checked_email(&newcomer.email)?;
-    let time_zone = checked_zone(&newcomer.time_zone)?;
+    let profile = Profile {
+        name: newcomer.name,
+        time_zone: newcomer.time_zone,
+        working_hours: newcomer.working_hours,
+    };
+    // Checked before the (slow) hashing, so a mistake is told at once.
+    account_row(&profile, &newcomer.email, String::new(), workspace_id.clone(), is_admin)?;
     let password = checked_password(newcomer.password)?;
-    let working_hours = newcomer.working_hours.unwrap_or_default();
     let password_hash = passwords
         .run(move || hash_password(&password))
         .await?
         .map_err(|e| AppError::Internal(anyhow::anyhow!("cannot hash the password: {e}")))?;
+    account_row(&profile, &newcomer.email, password_hash, workspace_id, is_admin)
+}
+
+/// What a newcomer says about themselves beside their email and password.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: String,
+    pub time_zone: String,
+    pub working_hours: Option<WorkingHours>,
+}
+
+/// A checked account row: the profile and email checked, the password hash as given.
+pub fn account_row(
+    profile: &Profile,
+    email: &str,
+    password_hash: String,
+    workspace_id: String,
+    is_admin: bool,
+) -> AppResult<UserRow> {
+    let display_name = checked_name(&profile.name)?;
+    let email = checked_email(email)?;
+    let time_zone = checked_zone(&profile.time_zone)?;
+    let working_hours = profile.working_hours.clone().unwrap_or_default();
     Ok(UserRow {
         id: db::ids::new_id().map_err(no_randomness)?,
         workspace_id,
@@ -290,6 +337,7 @@ pub async fn account(
         removed_at: None,
         email_notifications: db::domain::EmailChoice::WorkingHours,
         away_until: None,
+        sso_subject: None,
     })
 }
 

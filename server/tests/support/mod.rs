@@ -169,6 +169,7 @@ impl Harness {
             removed_at: None,
             email_notifications: db::domain::EmailChoice::WorkingHours,
             away_until: None,
+            sso_subject: None,
         };
         assert!(db.users().insert(&row).await.unwrap());
         let user = row.user();

@@ -23,6 +23,7 @@ mod recorder_capture;
 mod recorder_convert;
 mod server_storage;
 mod server_webm;
+mod single_sign_on;
 mod summaries;
 mod threads;
 mod transcripts;

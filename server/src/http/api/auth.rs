@@ -78,6 +78,34 @@ pub(super) async fn signed_in(
         .into_response())
 }
 
+/// What `recorder login` sends back once the browser approved it.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecorderCode {
+    /// The one-time code the browser brought to the recorder's loopback address.
+    code: String,
+    /// The PKCE verifier whose SHA-256 (base64url) was the approved challenge.
+    verifier: String,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/recorder-token",
+    tag = "accounts",
+    summary = "Trade a recorder's approved code for an API token",
+    description = "The last step of `recorder login` through the browser: `/auth/recorder` (a page) asked the signed-in person, who allowed it; the browser brought a one-time code to the recorder's loopback address. The code works once, for two minutes, with the verifier of the approved challenge.",
+    request_body = RecorderCode,
+    responses((status = 201, description = "An API token", body = serde_json::Value), crate::http::api_doc::Failures)
+)]
+pub async fn recorder_token(State(state): State<AppState>, Json(body): Json<RecorderCode>) -> AppResult<Response> {
+    let (secret, id, user) = crate::services::recorder_grants::redeem(&state, &body.code, &body.verifier).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "token": secret, "token_id": id, "user": UserView::from(&user) })),
+    )
+        .into_response())
+}
+
 #[utoipa::path(
     post,
     path = "/api/v1/auth/logout",
@@ -123,6 +151,38 @@ pub async fn tokens(State(state): State<AppState>, viewer: Viewer) -> AppResult<
         })
         .collect();
     Ok(Json(json!({ "tokens": tokens })))
+}
+
+/// `POST /api/v1/tokens`: what the new token is for.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    /// What it will be listed as, e.g. "recorder on the studio Mac".
+    #[schema(min_length = 1, max_length = 100)]
+    label: String,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/tokens",
+    tag = "accounts",
+    summary = "Make an API token",
+    description = "For the recorder on a machine with no browser (`recorder login --paste-token`) or a script. The token is shown in this answer only.",
+    request_body = NewToken,
+    responses((status = 201, description = "The token, shown only now", body = serde_json::Value), crate::http::api_doc::Failures)
+)]
+pub async fn make_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Json(new): Json<NewToken>,
+) -> AppResult<Response> {
+    let user = viewer.require_user()?;
+    let (secret, id, label) = accounts::make_api_token(&state, user, &new.label).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "token": secret, "token_id": id, "label": label })),
+    )
+        .into_response())
 }
 
 #[utoipa::path(

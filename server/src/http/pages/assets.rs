@@ -26,6 +26,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     asset!("api.js", JS),
     asset!("profile.js", JS),
     asset!("members.js", JS),
+    asset!("tokens.js", JS),
     asset!("webhooks.js", JS),
     asset!("checkins.js", JS),
     asset!("round.js", JS),

@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::urlencode;
 use crate::auth::{Credential, Viewer};
+use crate::config::PasswordSignIn;
 use crate::error::AppError;
 use crate::http::pages::avatar::avatar;
 use crate::http::pages::live_parts::version_of;
@@ -335,13 +336,13 @@ pub struct LoginQuery {
     next: Option<String>,
 }
 
-pub async fn login_page(Query(query): Query<LoginQuery>) -> Markup {
-    login_markup(None, "", query.next.as_deref().unwrap_or(""))
+pub async fn login_page(State(state): State<AppState>, Query(query): Query<LoginQuery>) -> Markup {
+    login_markup(&state, None, "", query.next.as_deref().unwrap_or(""))
 }
 
 /// `next` if it is a path on this site, else the dashboard: a sign-in link must not send
 /// people elsewhere (`//host` and `/\host` are other sites to a browser).
-fn after_sign_in(next: &str) -> String {
+pub(super) fn after_sign_in(next: &str) -> String {
     // Parsed as a browser would (which drops tabs and newlines, and reads `\` as `/`), against
     // a stand-in origin: only what stays on it is a path of this site. Anything else goes home.
     const HERE: &str = "http://offbeat.invalid/";
@@ -357,19 +358,44 @@ fn after_sign_in(next: &str) -> String {
     }
 }
 
-fn login_markup(error: Option<&str>, email: &str, next: &str) -> Markup {
+/// The sign-in page: the single sign-on button first (when set up), then the password form —
+/// folded away when passwords are for admins only (or the last admin) — and what went wrong.
+fn login_markup(state: &AppState, error: Option<&str>, email: &str, next: &str) -> Markup {
+    let next = after_sign_in(next);
+    let password_form = html! {
+        form.reply.narrow method="post" action="/login" {
+            label { "Email" input type="email" name="email" required autocomplete="username" value=(email); }
+            label { "Password" input type="password" name="password" required autocomplete="current-password"; }
+            input type="hidden" name="next" value=(next);
+            button.primary[state.sso.provider().is_none()] type="submit" { "Sign in" }
+            @if let Some(error) = error { p.status role="alert" { (error) } }
+        }
+    };
     super::private_page(
         "Sign in",
         None,
         &[],
         html! {
             h1 { "Sign in to Offbeat" }
-            form.reply.narrow method="post" action="/login" {
-                label { "Email" input type="email" name="email" required autocomplete="username" value=(email); }
-                label { "Password" input type="password" name="password" required autocomplete="current-password"; }
-                input type="hidden" name="next" value=(after_sign_in(next));
-                button.primary type="submit" { "Sign in" }
-                @if let Some(error) = error { p.status role="alert" { (error) } }
+            @match state.sso.provider() {
+                None => (password_form),
+                Some(provider) => {
+                    p.sso {
+                        a.button.primary.sso href={ "/auth/oidc/start?next=" (super::urlencode(&next)) } { (provider.button_label) }
+                    }
+                    @match state.config.password_sign_in {
+                        PasswordSignIn::Everyone => {
+                            p.or { "or with your password" }
+                            (password_form)
+                        }
+                        PasswordSignIn::AdminsOnly | PasswordSignIn::Off => {
+                            details.password open[error.is_some()] {
+                                summary { "Admins: sign in with a password" }
+                                (password_form)
+                            }
+                        }
+                    }
+                }
             }
         },
     )
@@ -389,9 +415,14 @@ pub async fn login_submit(
         Err(err) => {
             let status = match err {
                 AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+                AppError::Forbidden(_) => StatusCode::FORBIDDEN,
                 _ => StatusCode::BAD_REQUEST,
             };
-            return (status, login_markup(Some(&err.to_string()), &form.email, &form.next)).into_response();
+            return (
+                status,
+                login_markup(&state, Some(&err.to_string()), &form.email, &form.next),
+            )
+                .into_response();
         }
     };
     match start_session(&state, &user, transport(&state, &headers, peer)).await {
@@ -405,7 +436,7 @@ pub async fn login_submit(
             .into_response(),
         Err(err) => (
             StatusCode::INTERNAL_SERVER_ERROR,
-            login_markup(Some(&err.to_string()), &form.email, &form.next),
+            login_markup(&state, Some(&err.to_string()), &form.email, &form.next),
         )
             .into_response(),
     }

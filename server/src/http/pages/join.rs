@@ -14,6 +14,7 @@ use maud::{Markup, html};
 use super::forms::cross_site;
 use super::profile_form::{hours_filled, newcomer_from_form, profile_fields};
 use super::{failure, notice, private_page};
+use crate::config::PasswordSignIn;
 use crate::error::AppError;
 use crate::http::viewer::transport;
 use crate::services::accounts::start_session;
@@ -121,7 +122,7 @@ fn status_of(err: &AppError) -> StatusCode {
 pub async fn join_page(State(state): State<AppState>, Path(token): Path<String>) -> Response {
     match invites::open(&state, &token).await {
         Ok(Invitation::Open { workspace, email }) => {
-            join_form(&token, &workspace, email.as_deref(), None, &HashMap::new()).into_response()
+            join_form(&state, &token, &workspace, email.as_deref(), None, &HashMap::new()).into_response()
         }
         Ok(Invitation::Closed(closed)) => closed_page(closed),
         Err(AppError::NotFound(_)) => notice(StatusCode::NOT_FOUND, "Not found", "There is no such invitation."),
@@ -143,20 +144,33 @@ fn closed_page(closed: InviteState) -> Response {
     notice(StatusCode::GONE, title, &format!("{sentence}."))
 }
 
+/// An invitation's page: joining through the team's identity provider first (when set up),
+/// then with a password — unless passwords are not for members here.
 fn join_form(
+    state: &AppState,
     token: &str,
     workspace: &str,
     email: Option<&str>,
     error: Option<&str>,
     filled: &HashMap<String, String>,
 ) -> Markup {
+    let password_form = newcomer_form(&format!("/join/{token}"), html! {}, email, "Join", error, filled);
     private_page(
         "Join",
         None,
         &["profile.js"],
         html! {
             h1 { "Join " (workspace) " on Offbeat" }
-            (newcomer_form(&format!("/join/{token}"), html! {}, email, "Join", error, filled))
+            @match state.sso.provider() {
+                None => (password_form),
+                Some(provider) => {
+                    p.sso { a.button.primary.sso href={ "/auth/oidc/start?invite=" (super::urlencode(token)) } { (provider.button_label) } }
+                    @if state.config.password_sign_in == PasswordSignIn::Everyone {
+                        p.or { "or make a password" }
+                        (password_form)
+                    }
+                }
+            }
         },
     )
 }
@@ -181,7 +195,14 @@ pub async fn join_submit(
         Err(err) => match invites::open(&state, &token).await {
             Ok(Invitation::Open { workspace, email }) => (
                 status_of(&err),
-                join_form(&token, &workspace, email.as_deref(), Some(&err.to_string()), &form),
+                join_form(
+                    &state,
+                    &token,
+                    &workspace,
+                    email.as_deref(),
+                    Some(&err.to_string()),
+                    &form,
+                ),
             )
                 .into_response(),
             Ok(Invitation::Closed(closed)) => closed_page(closed),

@@ -3,6 +3,7 @@
 //! `web/` embedded in the binary. Their URLs are listed in `http/mod.rs`.
 
 pub(crate) mod api_docs;
+mod api_tokens;
 pub mod app_shell;
 pub(crate) mod assets;
 mod avatar;
@@ -19,9 +20,11 @@ pub(crate) mod oembed;
 pub(crate) mod page;
 mod profile_form;
 mod reactions;
+pub(crate) mod recorder_approval;
 mod recording;
 pub(crate) mod round;
 pub(crate) mod settings;
+pub(crate) mod sso;
 pub(crate) mod unsubscribe;
 mod webhooks;
 mod when;

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use maud::{Markup, html};
 
 use crate::error::AppError;
-use crate::services::invites::Newcomer;
+use crate::services::invites::{Newcomer, Profile};
 use db::domain::WorkingHours;
 use db::working_hours::DAYS;
 
@@ -69,6 +69,16 @@ pub(super) fn hours_filled(filled: &HashMap<String, String>) -> WorkingHours {
     } else {
         hours_from_form(filled).unwrap_or_default()
     }
+}
+
+/// A verified newcomer's profile (single sign-on asks no email or password).
+pub(super) fn profile_from_form(form: &HashMap<String, String>) -> Result<Profile, AppError> {
+    let field = |name: &str| form.get(name).cloned().unwrap_or_default();
+    Ok(Profile {
+        name: field("name"),
+        time_zone: field("time_zone"),
+        working_hours: Some(hours_from_form(form)?),
+    })
 }
 
 pub(super) fn newcomer_from_form(form: &HashMap<String, String>) -> Result<Newcomer, AppError> {

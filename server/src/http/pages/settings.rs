@@ -1,11 +1,12 @@
 //! `/settings`: your name, time zone and working hours, when email tells you it is your turn,
-//! and your password (`profile.js` sends them to the API with the session's CSRF token); for
-//! admins, the workspace's webhooks too.
+//! your password (`profile.js` sends them to the API with the session's CSRF token) and your
+//! API tokens; for admins, the workspace's webhooks too.
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 
+use super::api_tokens::tokens_section;
 use super::profile_form::profile_fields;
 use super::webhooks::webhooks_section;
 use super::{failure, private_page};
@@ -28,10 +29,21 @@ pub async fn settings_page(State(state): State<AppState>, viewer: Viewer) -> Res
     } else {
         None
     };
+    let (tokens, has_password) = match tokio::try_join!(
+        crate::services::accounts::api_tokens(&state, user),
+        crate::services::accounts::has_password(&state, user)
+    ) {
+        Ok(found) => found,
+        Err(err) => return failure("settings page", &err),
+    };
     private_page(
         "Settings",
         Some(csrf),
-        if hooks.is_some() { &["profile.js", "webhooks.js"] } else { &["profile.js"] },
+        if hooks.is_some() {
+            &["profile.js", "tokens.js", "webhooks.js"]
+        } else {
+            &["profile.js", "tokens.js"]
+        },
         html! {
             h1 { "Settings" }
             form.profile #profile-form {
@@ -65,12 +77,17 @@ pub async fn settings_page(State(state): State<AppState>, viewer: Viewer) -> Res
                 p.status role="status" #notifications-status {}
             }
             h2 { "Password" }
-            form.profile #password-form {
-                label { "Current password" input type="password" name="current" required autocomplete="current-password"; }
-                label { "New password" input type="password" name="new" required minlength="8" autocomplete="new-password"; }
-                button type="submit" { "Change password" }
-                p.status role="status" #password-status {}
+            @if has_password {
+                form.profile #password-form {
+                    label { "Current password" input type="password" name="current" required autocomplete="current-password"; }
+                    label { "New password" input type="password" name="new" required minlength="8" autocomplete="new-password"; }
+                    button type="submit" { "Change password" }
+                    p.status role="status" #password-status {}
+                }
+            } @else {
+                p { "You sign in through your team's identity provider: you have no password here." }
             }
+            (tokens_section(&tokens, user.zone()))
             @if let Some(hooks) = &hooks { (webhooks_section(hooks, user.zone())) }
         },
     )
