@@ -115,14 +115,7 @@ fn read_answer<T: serde::de::DeserializeOwned>(
             server: server.to_owned(),
             reason: format!("unexpected answer: {e}"),
         }),
-        Err(ureq::Error::Status(status, response)) => Err(RecorderError::Server {
-            status,
-            message: crate::upload::error_message(response, status),
-        }),
-        Err(ureq::Error::Transport(t)) => Err(RecorderError::Unreachable {
-            server: server.to_owned(),
-            reason: t.to_string(),
-        }),
+        Err(err) => Err(RecorderError::of_request(server, err)),
     }
 }
 

@@ -49,3 +49,19 @@ pub enum RecorderError {
     #[error("{path}")]
     Media { path: PathBuf, source: media::MediaError },
 }
+
+impl RecorderError {
+    /// What a refused or failed request to `server` means to the person running the recorder.
+    pub fn of_request(server: &str, err: ureq::Error) -> Self {
+        match err {
+            ureq::Error::Status(status, response) => Self::Server {
+                status,
+                message: crate::upload::error_message(response, status),
+            },
+            ureq::Error::Transport(t) => Self::Unreachable {
+                server: server.to_owned(),
+                reason: t.to_string(),
+            },
+        }
+    }
+}

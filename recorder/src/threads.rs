@@ -53,14 +53,7 @@ impl Api {
             Err(ureq::Error::Status(401, _)) => Err(RecorderError::NotSignedIn {
                 server: self.server.clone(),
             }),
-            Err(ureq::Error::Status(status, response)) => Err(RecorderError::Server {
-                status,
-                message: crate::upload::error_message(response, status),
-            }),
-            Err(ureq::Error::Transport(t)) => Err(RecorderError::Unreachable {
-                server: self.server.clone(),
-                reason: t.to_string(),
-            }),
+            Err(err) => Err(RecorderError::of_request(&self.server, err)),
         }
     }
 

@@ -116,14 +116,7 @@ fn get(agent: &ureq::Agent, url: &str, server: &str) -> Result<ureq::Response, R
         Err(ureq::Error::Status(401, _)) => Err(RecorderError::NotSignedIn {
             server: server.to_owned(),
         }),
-        Err(ureq::Error::Status(status, response)) => Err(RecorderError::Server {
-            status,
-            message: crate::upload::error_message(response, status),
-        }),
-        Err(ureq::Error::Transport(t)) => Err(RecorderError::Unreachable {
-            server: server.to_owned(),
-            reason: t.to_string(),
-        }),
+        Err(err) => Err(RecorderError::of_request(server, err)),
     }
 }
 

@@ -3,7 +3,7 @@
 //! provider's keys, issuer, audience, expiry and nonce. What the server does with the verified
 //! identity is `services::single_sign_on`'s business.
 //!
-//! The provider is asked over blocking HTTP (ureq, which `openidconnect` speaks) on a blocking
+//! The provider is asked over blocking HTTP (the server's own ureq, see [`ask`]) on a blocking
 //! thread, with timeouts and no redirects (following them would let a provider's answer point
 //! the server at addresses only it can reach).
 
@@ -144,7 +144,8 @@ impl Provider {
         }
         let issuer = self.issuer.clone();
         let metadata = tokio::task::spawn_blocking(move || {
-            CoreProviderMetadata::discover(&issuer, &agent()).map_err(|e| OidcError::Discovery(error_chain(&e)))
+            CoreProviderMetadata::discover(&issuer, &|request| ask(&agent(), request))
+                .map_err(|e| OidcError::Discovery(error_chain(&e)))
         })
         .await
         .map_err(|e| OidcError::Runtime(e.to_string()))??;
@@ -198,7 +199,7 @@ impl Provider {
                 .map_err(|e| OidcError::Setting(e.to_string()))?
                 .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier));
             let tokens = request
-                .request(&agent())
+                .request(&|request| ask(&agent(), request))
                 .map_err(|e| OidcError::CodeRefused(error_chain(&e)))?;
             let id_token = tokens.id_token().ok_or(OidcError::NoIdToken)?;
             let claims = id_token
@@ -245,11 +246,55 @@ fn verified_domain_claim(id_token: &str) -> Option<bool> {
     }
 }
 
-fn agent() -> openidconnect::ureq::Agent {
-    openidconnect::ureq::AgentBuilder::new()
-        .timeout(PROVIDER_TIMEOUT)
-        .redirects(0)
-        .build()
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new().timeout(PROVIDER_TIMEOUT).redirects(0).build()
+}
+
+/// The most a provider's answer (its discovery document, keys or tokens) may hold.
+const MAX_PROVIDER_ANSWER: u64 = 1 << 20;
+
+/// What stopped a request to the provider before it answered.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ProviderUnreachable(String);
+
+/// One request to the provider, as `openidconnect` hands it over. Written here rather than
+/// taken from its `ureq` feature, which would turn on ureq's default features (gzip) in every
+/// crate of the workspace. An error status is an answer, not a failure: the provider's reason
+/// (`invalid_grant`…) then reaches the log.
+fn ask(
+    agent: &ureq::Agent,
+    request: openidconnect::HttpRequest,
+) -> Result<openidconnect::HttpResponse, ProviderUnreachable> {
+    use std::io::Read;
+    let url = request.uri().to_string();
+    let mut outgoing = agent.request(request.method().as_str(), &url);
+    for (name, value) in request.headers() {
+        let value = value
+            .to_str()
+            .map_err(|_| ProviderUnreachable(format!("the {name} header is not text")))?;
+        outgoing = outgoing.set(name.as_str(), value);
+    }
+    let answer = if request.method() == openidconnect::http::Method::POST {
+        outgoing.send_bytes(request.body())
+    } else {
+        outgoing.call()
+    };
+    let response = match answer {
+        Ok(response) | Err(ureq::Error::Status(_, response)) => response,
+        Err(ureq::Error::Transport(failure)) => return Err(ProviderUnreachable(failure.to_string())),
+    };
+    let mut answered = openidconnect::http::Response::builder().status(response.status());
+    if let Some(content_type) = response.header("content-type") {
+        answered = answered.header(openidconnect::http::header::CONTENT_TYPE, content_type);
+    }
+    let mut body = Vec::new();
+    response
+        .into_reader()
+        .take(MAX_PROVIDER_ANSWER)
+        .read_to_end(&mut body)
+        .map_err(|e| ProviderUnreachable(format!("{url}: {e}")))?;
+    answered.body(body).map_err(|e| ProviderUnreachable(e.to_string()))
 }
 
 /// An error with its causes, for the log line that says why a sign-in was refused.

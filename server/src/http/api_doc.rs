@@ -114,8 +114,9 @@ pub fn description() -> &'static utoipa::openapi::OpenApi {
 }
 
 /// What people may call without signing in: nothing but these.
-const PUBLIC: [(&str, &str); 7] = [
+const PUBLIC: [(&str, &str); 8] = [
     ("post", "/api/v1/auth/login"),
+    ("post", "/api/v1/auth/recorder-token"),
     ("post", "/api/v1/invites/accept"),
     ("get", "/api/v1/shared/{token}"),
     ("get", "/api/v1/openapi.json"),

@@ -189,12 +189,7 @@ pub enum Invitation {
 
 /// The invitation a link's token opens (404 for a token never made).
 pub async fn open(state: &AppState, token: &str) -> AppResult<Invitation> {
-    let invite = state
-        .db
-        .invites()
-        .by_token(&token_hash(token))
-        .await?
-        .ok_or(AppError::NotFound(Missing::Invite))?;
+    let invite = by_link(state, token).await?;
     Ok(match invite.state(Utc::now()) {
         InviteState::Open => Invitation::Open {
             workspace: state
@@ -237,13 +232,8 @@ pub async fn accept(state: &AppState, token: &str, newcomer: Newcomer) -> AppRes
             "passwords are not for members here: join through the identity provider".into(),
         ));
     }
-    let hash = token_hash(token);
-    let invite = state
-        .db
-        .invites()
-        .by_token(&hash)
-        .await?
-        .ok_or(AppError::NotFound(Missing::Invite))?;
+    // Told before the (slow) password hashing; decided again as the account is made.
+    let invite = by_link(state, token).await?;
     match invite.state(Utc::now()) {
         InviteState::Open => {}
         closed => return Err(AppError::Gone(closed_message(closed).into())),
@@ -252,16 +242,21 @@ pub async fn accept(state: &AppState, token: &str, newcomer: Newcomer) -> AppRes
     accept_as(state, token, row).await
 }
 
+/// The invitation a link's token opens, whatever its state (404 for a token never made).
+pub async fn by_link(state: &AppState, token: &str) -> AppResult<InviteRow> {
+    state
+        .db
+        .invites()
+        .by_token(&token_hash(token))
+        .await?
+        .ok_or(AppError::NotFound(Missing::Invite))
+}
+
 /// Joins the workspace an invitation opens as `row` (an account already checked and made, by
 /// the invitation form or single sign-on); returns the new member.
 pub async fn accept_as(state: &AppState, token: &str, row: UserRow) -> AppResult<User> {
     let hash = token_hash(token);
-    let invite = state
-        .db
-        .invites()
-        .by_token(&hash)
-        .await?
-        .ok_or(AppError::NotFound(Missing::Invite))?;
+    let invite = by_link(state, token).await?;
     if invite.workspace_id != row.workspace_id {
         return Err(AppError::NotFound(Missing::Invite));
     }

@@ -249,12 +249,7 @@ async fn admit(
     }
     let entry = match invite {
         Some(token) => {
-            let invitation = state
-                .db
-                .invites()
-                .by_token(&token_hash(&token))
-                .await?
-                .ok_or(AppError::NotFound(crate::error::Missing::Invite))?;
+            let invitation = invites::by_link(state, &token).await?;
             match invitation.state(Utc::now()) {
                 InviteState::Open => {}
                 closed => return Err(Refusal::InvitationClosed(closed_message(closed))),
@@ -366,13 +361,7 @@ async fn make_member(state: &AppState, pending: &PendingNewcomer, profile: &Prof
     let users = state.db.users();
     let user = match &pending.entry {
         Entry::Invitation { token } => {
-            let workspace_id = state
-                .db
-                .invites()
-                .by_token(&token_hash(token))
-                .await?
-                .map(|invite| invite.workspace_id)
-                .ok_or(AppError::NotFound(crate::error::Missing::Invite))?;
+            let workspace_id = invites::by_link(state, token).await?.workspace_id;
             let row = account_row(
                 profile,
                 &pending.email,

@@ -89,6 +89,7 @@ fn every_answer_matches_the_description_and_none_is_a_5xx() {
     }
     for (method, path) in [
         ("post", "/api/v1/auth/login"),
+        ("post", "/api/v1/auth/recorder-token"),
         ("get", "/healthz"),
         ("get", "/api/v1/shared/{token}"),
     ] {

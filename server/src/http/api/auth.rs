@@ -50,11 +50,7 @@ pub async fn login(
     match login.kind.unwrap_or(TokenKind::Session) {
         TokenKind::Api => {
             let (secret, id) = issue_token(&state, &user, TokenKind::Api, login.label.as_deref(), None, None).await?;
-            Ok((
-                StatusCode::CREATED,
-                Json(json!({ "token": secret, "token_id": id, "user": UserView::from(&user) })),
-            )
-                .into_response())
+            Ok(api_token_answer(&secret, &id, &user))
         }
         TokenKind::Session => signed_in(&state, &user, &headers, peer, StatusCode::OK).await,
     }
@@ -99,11 +95,16 @@ pub struct RecorderCode {
 )]
 pub async fn recorder_token(State(state): State<AppState>, Json(body): Json<RecorderCode>) -> AppResult<Response> {
     let (secret, id, user) = crate::services::recorder_grants::redeem(&state, &body.code, &body.verifier).await?;
-    Ok((
+    Ok(api_token_answer(&secret, &id, &user))
+}
+
+/// A new API token as sign-ins answer it: shown this once, with whose it is.
+fn api_token_answer(secret: &str, id: &str, user: &db::domain::User) -> Response {
+    (
         StatusCode::CREATED,
-        Json(json!({ "token": secret, "token_id": id, "user": UserView::from(&user) })),
+        Json(json!({ "token": secret, "token_id": id, "user": UserView::from(user) })),
     )
-        .into_response())
+        .into_response()
 }
 
 #[utoipa::path(
