@@ -282,6 +282,27 @@ async fn invitations_admit_whom_they_name_while_they_are_open(backend: Backend) 
     );
 }
 
+/// JSON Schema counts `2.0` as the integer 2, and generated clients send it so (#28): it is
+/// taken as 2, while `2.5` is refused as no whole number.
+async fn whole_numbers_may_be_written_with_a_point_zero(backend: Backend) {
+    let server = Harness::on(backend, &[]).await;
+    let admin = server.admin("Ada", "Team").await;
+    let invite = server
+        .post_json(
+            "/api/v1/invites",
+            Some(&admin),
+            json!({ "max_uses": 2.0, "expires_in_days": 3.0 }),
+        )
+        .await;
+    assert_eq!(invite.status, StatusCode::CREATED, "{:?}", invite.text());
+    assert_eq!(invite.json()["max_uses"], 2);
+    let refused = server
+        .post_json("/api/v1/invites", Some(&admin), json!({ "max_uses": 2.5 }))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", refused.text());
+    assert!(refused.text().contains("not a whole number"), "{:?}", refused.text());
+}
+
 async fn an_invitation_with_one_use_left_admits_one_of_two_racing(backend: Backend) {
     let server = Harness::on(backend, &[]).await;
     let admin = server.admin("Ada", "Team").await;
@@ -696,6 +717,7 @@ on_every_database!(
     the_setup_link_makes_the_first_admin_once,
     invitations_admit_whom_they_name_while_they_are_open,
     an_invitation_with_one_use_left_admits_one_of_two_racing,
+    whole_numbers_may_be_written_with_a_point_zero,
     admins_manage_members_and_the_last_admin_stays,
     profiles_and_passwords_change_and_other_sessions_end,
     names_carrying_html_are_shown_as_text,

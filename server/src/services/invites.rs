@@ -29,10 +29,12 @@ pub struct NewInvite {
     pub email: Option<String>,
     /// Days it stays open (default 7).
     #[schema(minimum = 1, maximum = 365)]
-    pub expires_in_days: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub expires_in_days: Option<crate::services::whole_numbers::WholeNumber>,
     /// How many people may join with it (default: one when it names an address, else any).
     #[schema(minimum = 1, maximum = 1000)]
-    pub max_uses: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub max_uses: Option<crate::services::whole_numbers::WholeNumber>,
 }
 
 /// An invitation as admins see it listed.
@@ -82,13 +84,13 @@ pub async fn create(state: &AppState, viewer: &Viewer, new: NewInvite) -> AppRes
         .filter(|e| !e.trim().is_empty())
         .map(checked_email)
         .transpose()?;
-    let days = new.expires_in_days.unwrap_or(DEFAULT_EXPIRY_DAYS);
+    let days = crate::services::whole_numbers::value(new.expires_in_days).unwrap_or(DEFAULT_EXPIRY_DAYS);
     if !(1..=MAX_EXPIRY_DAYS).contains(&days) {
         return Err(AppError::BadRequest(format!(
             "expires_in_days must be 1 to {MAX_EXPIRY_DAYS}"
         )));
     }
-    let max_uses = new.max_uses.or(email.as_ref().map(|_| 1));
+    let max_uses = crate::services::whole_numbers::value(new.max_uses).or(email.as_ref().map(|_| 1));
     if max_uses.is_some_and(|n| !(1..=MAX_USES).contains(&n)) {
         return Err(AppError::BadRequest(format!("max_uses must be 1 to {MAX_USES}")));
     }

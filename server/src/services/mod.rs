@@ -21,6 +21,7 @@ pub mod threads;
 pub mod transcripts;
 pub mod trims;
 pub mod uploads;
+pub mod whole_numbers;
 
 use chrono::{DateTime, SecondsFormat, TimeZone};
 

@@ -24,7 +24,8 @@ pub struct NewReaction {
     /// One emoji (a single grapheme, skin tones and sequences included).
     pub emoji: String,
     /// A moment of the recording reacted to, in milliseconds.
-    pub at_ms: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub at_ms: Option<crate::services::whole_numbers::WholeNumber>,
 }
 
 /// `DELETE /api/v1/clips/{id}/reactions`'s body: which of one's own to take back.
@@ -77,7 +78,7 @@ pub async fn react(state: &AppState, viewer: &Viewer, id: &str, new: NewReaction
     let user = viewer.require_user()?;
     let emoji = checked_emoji(&new.emoji)?;
     let target = target(state, viewer, id).await?;
-    if let Some(at) = new.at_ms {
+    if let Some(at) = crate::services::whole_numbers::value(new.at_ms) {
         match target.duration_ms {
             None => {
                 return Err(AppError::BadRequest(
@@ -99,7 +100,7 @@ pub async fn react(state: &AppState, viewer: &Viewer, id: &str, new: NewReaction
         message_id: target.message_id,
         user_id: user.id.clone(),
         emoji,
-        at_ms: new.at_ms.map(|at| target.trim.original_ms(at)),
+        at_ms: crate::services::whole_numbers::value(new.at_ms).map(|at| target.trim.original_ms(at)),
         created_at: Timestamp::now(),
     };
     if !state.db.reactions().add(&reaction, &target.root).await? {
@@ -112,7 +113,7 @@ pub async fn react(state: &AppState, viewer: &Viewer, id: &str, new: NewReaction
         user_id: reaction.user_id,
         display_name: user.display_name.clone(),
         emoji: reaction.emoji,
-        at_ms: new.at_ms,
+        at_ms: crate::services::whole_numbers::value(new.at_ms),
         created_at: reaction.created_at,
     };
     Ok(Some(ReactionView::of(reacted, true)))

@@ -558,7 +558,8 @@ pub struct NewReply {
     /// A clip the replier uploaded, as a voice or video reply.
     pub clip_id: Option<String>,
     /// A moment of the clip answered, in milliseconds.
-    pub at_ms: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub at_ms: Option<crate::services::whole_numbers::WholeNumber>,
     /// A guest's name (replying through a link, when the owner allows it).
     pub guest_name: Option<String>,
 }
@@ -597,7 +598,7 @@ async fn post(
     new: NewReply,
     relation: Relation,
 ) -> AppResult<Message> {
-    if let Some(at) = new.at_ms {
+    if let Some(at) = crate::services::whole_numbers::value(new.at_ms) {
         check_moment(at, answered_clip.as_ref())?;
     }
     let body = body_of(&new)?;
@@ -611,8 +612,7 @@ async fn post(
         parent_id,
         body,
         // Kept in the original's time, whatever the answered recording's trim.
-        anchor_ms: new
-            .at_ms
+        anchor_ms: crate::services::whole_numbers::value(new.at_ms)
             .map(|at| answered_clip.as_ref().map_or(at, |clip| clip.trim.original_ms(at))),
         author,
         created_at: Timestamp::now(),

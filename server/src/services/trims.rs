@@ -27,7 +27,9 @@ const SHORTEST_MS: i64 = 500;
 /// What to keep of the message as it plays now, in its milliseconds.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewTrim {
+    #[serde(deserialize_with = "crate::services::whole_numbers::integer")]
     pub start_ms: i64,
+    #[serde(deserialize_with = "crate::services::whole_numbers::integer")]
     pub end_ms: i64,
 }
 

@@ -19,14 +19,36 @@ use db::domain::{OutsidersSee, Visibility};
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SharingChange {
     /// "workspace" or "link".
+    #[schema(value_type = Option<VisibilityName>)]
     visibility: Option<String>,
     /// RFC 3339; `null` removes the expiry. Absent leaves it as it is.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     expires_at: Option<Option<String>>,
     guests_may_reply: Option<bool>,
     /// What people who come through the link see of the thread: "message" (the message, the
     /// owner's replies and guests' replies; the default) or "thread" (every reply).
+    #[schema(value_type = Option<OutsidersSeeName>)]
     outsiders_see: Option<String>,
+}
+
+/// The values `visibility` takes, for the description (the field is read as text, so a wrong
+/// one gets a message that names the right ones).
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum VisibilityName {
+    Workspace,
+    Link,
+}
+
+/// The values `outsiders_see` takes, for the description.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum OutsidersSeeName {
+    Message,
+    Thread,
 }
 
 /// A field that is there, even as `null`, is `Some`; one left out stays `None` (the default).

@@ -41,8 +41,10 @@ const MAX_PER_WORKSPACE: usize = 50;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCheckin {
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// One to five questions.
+    #[schema(min_items = 1, max_items = 5)]
     pub questions: Vec<String>,
     /// Member ids; omitted: everyone, and people who join later.
     pub members: Option<Vec<String>>,
@@ -54,7 +56,8 @@ pub struct NewCheckin {
     #[serde(default = "at_start")]
     pub ask_at: String,
     /// 1–1440; 240 by default.
-    pub answer_within_minutes: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub answer_within_minutes: Option<crate::services::whole_numbers::WholeNumber>,
     /// The zone its rounds' dates are in (IANA); the maker's by default.
     pub time_zone: Option<String>,
 }
@@ -79,7 +82,8 @@ pub struct CheckinChange {
     pub members: Option<Option<Vec<String>>>,
     pub days: Option<Vec<String>>,
     pub ask_at: Option<String>,
-    pub answer_within_minutes: Option<i64>,
+    #[schema(value_type = Option<i64>)]
+    pub answer_within_minutes: Option<crate::services::whole_numbers::WholeNumber>,
     pub time_zone: Option<String>,
 }
 
@@ -188,7 +192,9 @@ pub async fn create(state: &AppState, viewer: &Viewer, new: NewCheckin) -> AppRe
         members: checked_members(new.members, &team)?,
         days: checked_days(&new.days)?,
         ask_at: checked_ask_at(&new.ask_at)?,
-        answer_within: checked_within(new.answer_within_minutes.unwrap_or(DEFAULT_ANSWER_WITHIN))?,
+        answer_within: checked_within(
+            crate::services::whole_numbers::value(new.answer_within_minutes).unwrap_or(DEFAULT_ANSWER_WITHIN),
+        )?,
         time_zone: match new.time_zone {
             Some(zone) => checked_zone(&zone)?,
             None => user.zone(),
@@ -274,7 +280,7 @@ pub async fn change(state: &AppState, viewer: &Viewer, id: &str, change: Checkin
     if let Some(ask_at) = change.ask_at {
         checkin.ask_at = checked_ask_at(&ask_at)?;
     }
-    if let Some(within) = change.answer_within_minutes {
+    if let Some(within) = crate::services::whole_numbers::value(change.answer_within_minutes) {
         checkin.answer_within = checked_within(within)?;
     }
     if let Some(zone) = change.time_zone {

@@ -132,9 +132,11 @@ pub fn is_public(ip: IpAddr) -> bool {
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewWebhook {
+    #[schema(min_length = 1, max_length = 2048)]
     pub url: String,
     /// `message.created`, `reply.created`, `checkin.asked`, `checkin.answered`,
     /// `checkin.completed`, `reaction.created`.
+    #[schema(min_items = 1)]
     pub events: Vec<String>,
     #[serde(default = "standard")]
     pub format: WebhookFormat,
