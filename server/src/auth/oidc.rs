@@ -314,17 +314,21 @@ mod tests {
     use super::*;
     use clap::Parser;
 
-    #[test]
-    fn allowed_domains_match_whole_domains_only() {
-        let config = Config::parse_from([
+    /// A server's configuration with a provider and `extra` flags.
+    fn with_provider(extra: &[&str]) -> Config {
+        let flags = [
             "server",
             "--oidc-issuer",
             "https://id.example.com",
             "--oidc-client-id",
             "offbeat",
-            "--oidc-allowed-domains",
-            "acme.com, @Acme.org",
-        ]);
+        ];
+        Config::parse_from(flags.iter().chain(extra))
+    }
+
+    #[test]
+    fn allowed_domains_match_whole_domains_only() {
+        let config = with_provider(&["--oidc-allowed-domains", "acme.com, @Acme.org"]);
         let Ok(SingleSignOn::Provider(provider)) = SingleSignOn::from_config(&config, "https://offbeat.example") else {
             panic!("a provider");
         };
@@ -367,15 +371,7 @@ mod tests {
 
     #[test]
     fn the_client_secret_stays_out_of_debug_output() {
-        let config = Config::parse_from([
-            "server",
-            "--oidc-issuer",
-            "https://id.example.com",
-            "--oidc-client-id",
-            "offbeat",
-            "--oidc-client-secret",
-            "hunter2-very-secret",
-        ]);
+        let config = with_provider(&["--oidc-client-secret", "hunter2-very-secret"]);
         assert!(!format!("{config:?}").contains("hunter2"));
         let sso = SingleSignOn::from_config(&config, "https://offbeat.example").map(|s| format!("{s:?}"));
         assert!(sso.is_ok_and(|s| !s.contains("hunter2")));

@@ -137,11 +137,17 @@ pub async fn start_session(state: &AppState, user: &User, transport: Transport) 
 
 /// The Set-Cookie value for a session secret (an empty one with age 0 ends the session).
 pub fn session_cookie(secret: &str, max_age_secs: i64, transport: Transport) -> String {
+    private_cookie(SESSION_COOKIE, "/", secret, max_age_secs, transport)
+}
+
+/// The Set-Cookie value of a cookie only the server reads (HttpOnly, SameSite=Lax, `Secure`
+/// over HTTPS), sent back only under `path`.
+pub fn private_cookie(name: &str, path: &str, value: &str, max_age_secs: i64, transport: Transport) -> String {
     let secure = match transport {
         Transport::Https => "; Secure",
         Transport::PlainHttp => "",
     };
-    format!("{SESSION_COOKIE}={secret}; Path=/; HttpOnly{secure}; SameSite=Lax; Max-Age={max_age_secs}")
+    format!("{name}={value}; Path={path}; HttpOnly{secure}; SameSite=Lax; Max-Age={max_age_secs}")
 }
 
 /// Stores a new token (its hash) for `user`; returns the secret and its public id.

@@ -19,7 +19,7 @@ use super::profile_form::{hours_filled, profile_fields, profile_from_form};
 use super::{failure, private_page};
 use crate::error::AppError;
 use crate::http::viewer::{cookie_value, transport};
-use crate::services::accounts::{Transport, start_session};
+use crate::services::accounts::{Transport, private_cookie, start_session};
 use crate::services::single_sign_on::{self, Arrival, Callback, LOGIN_COOKIE, LOGIN_MINUTES, NewcomerForm, Refusal};
 use crate::state::AppState;
 
@@ -32,11 +32,7 @@ pub struct StartQuery {
 
 /// The cookie that binds the trip to this browser: only the SSO routes see it.
 fn login_cookie(value: &str, max_age_secs: i64, transport: Transport) -> String {
-    let secure = match transport {
-        Transport::Https => "; Secure",
-        Transport::PlainHttp => "",
-    };
-    format!("{LOGIN_COOKIE}={value}; Path=/auth/oidc; HttpOnly{secure}; SameSite=Lax; Max-Age={max_age_secs}")
+    private_cookie(LOGIN_COOKIE, "/auth/oidc", value, max_age_secs, transport)
 }
 
 pub async fn start(
