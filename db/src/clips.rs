@@ -280,13 +280,28 @@ pub struct Cursor {
     pub id: String,
 }
 
+/// What becomes of a clip stored as a head before its body once its row is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Composing {
+    /// A job makes it one object (so browsers can be sent to the storage for it).
+    InBackground,
+    /// It stays as stored; the server streams it.
+    Never,
+}
+
 /// Clips: stored, listed, shared, tombstoned.
 #[async_trait::async_trait]
 pub trait ClipStore: Send + Sync {
-    /// Inserts the clip with its pending transcript job, in one transaction: no clip is ever
-    /// without a job.
-    /// Inserts the clip; the objects noted as being stored for it are no longer stray.
-    async fn insert(&self, clip: &ClipRow) -> crate::Result<()>;
+    /// Inserts the clip with its pending transcript job (and, stored as a head before its body,
+    /// its compose job when `composing` says so), in one transaction: no clip is ever without
+    /// its jobs. The objects noted as being stored for it are no longer stray.
+    async fn insert(&self, clip: &ClipRow, composing: Composing) -> crate::Result<()>;
+
+    /// Makes the object `key` the clip's whole media in place of the head `was_head` before
+    /// the body `was_key`, if it is still stored so: those two are then noted as being stored
+    /// by `holder`, for the janitor to remove once nobody can still be reading them. Whether
+    /// the clip was switched (not: deleted, trimmed or switched already).
+    async fn composed(&self, id: &str, was_key: &str, was_head: &str, key: &str, holder: &str) -> crate::Result<bool>;
 
     /// Every object key a row names (media, heads, posters, captions): what a backup copies.
     async fn object_keys(&self) -> crate::Result<Vec<String>>;

@@ -126,6 +126,8 @@ text_enum!(
         Checkin => "checkin",
         /// Summarise a clip's transcript: summary, title, chapters, action items.
         Summary => "summary",
+        /// Make a clip stored as a head before its body one object, for presigned URLs.
+        Compose => "compose",
     }
 );
 

@@ -25,6 +25,8 @@ pub enum Work {
     Checkin { round_id: String, step: CheckinStep },
     /// Summarise a clip's transcript.
     Summary { clip_id: String },
+    /// Make a clip's head and body one object (see `clips::MediaLayout`).
+    Compose { clip_id: String },
 }
 
 /// What a check-in's job does in its round.
@@ -57,13 +59,14 @@ impl Work {
             Self::Webhook(_) => JobKind::Webhook,
             Self::Checkin { .. } => JobKind::Checkin,
             Self::Summary { .. } => JobKind::Summary,
+            Self::Compose { .. } => JobKind::Compose,
         }
     }
 
     /// The clip it works on, or the message it tells of (`""` for none).
     pub fn clip_id(&self) -> &str {
         match self {
-            Self::Transcript { clip_id } | Self::Summary { clip_id } => clip_id,
+            Self::Transcript { clip_id } | Self::Summary { clip_id } | Self::Compose { clip_id } => clip_id,
             Self::Mail(n) | Self::Webhook(n) => &n.clip_id,
             Self::Checkin { .. } => "",
         }
@@ -77,8 +80,8 @@ impl Work {
                 clip_id,
                 ..Columns::default()
             },
-            Self::Summary { clip_id } => Columns {
-                kind: JobKind::Summary,
+            Self::Summary { clip_id } | Self::Compose { clip_id } => Columns {
+                kind: self.kind(),
                 clip_id,
                 ..Columns::default()
             },
@@ -173,7 +176,7 @@ impl Job {
     pub fn notice(&self) -> Option<&Notice> {
         match &self.work {
             Work::Mail(notice) | Work::Webhook(notice) => Some(notice),
-            Work::Transcript { .. } | Work::Checkin { .. } | Work::Summary { .. } => None,
+            Work::Transcript { .. } | Work::Checkin { .. } | Work::Summary { .. } | Work::Compose { .. } => None,
         }
     }
 }
@@ -329,6 +332,9 @@ impl TryFrom<JobColumns> for Job {
                 clip_id: row.clip_id.clone(),
             },
             JobKind::Summary => Work::Summary {
+                clip_id: row.clip_id.clone(),
+            },
+            JobKind::Compose => Work::Compose {
                 clip_id: row.clip_id.clone(),
             },
             JobKind::Mail => Work::Mail(notice(&row)?),

@@ -24,11 +24,29 @@ pub const DAYS: [(Weekday, &str); 7] = [
     (Weekday::Sun, "sun"),
 ];
 
-/// One day's hours: from `start` until `end`, local time, within the day.
+/// One day's hours: from `start` until `end`, local time. An `end` at or before `start` is on
+/// the next day — a night shift, `22:00`–`06:00`; the same time twice is a whole day round.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Span {
     pub start: NaiveTime,
     pub end: NaiveTime,
+}
+
+impl Span {
+    /// Whether it ends on the day after it starts.
+    pub fn is_overnight(&self) -> bool {
+        self.end <= self.start
+    }
+
+    /// The local wall-clock times it covers when it starts on `day`.
+    fn on_day(&self, day: NaiveDate) -> (NaiveDateTime, NaiveDateTime) {
+        let end_day = if self.is_overnight() {
+            day + Duration::days(1)
+        } else {
+            day
+        };
+        (day.and_time(self.start), end_day.and_time(self.end))
+    }
 }
 
 /// A member's working hours, per weekday (a day off has none). Written as
@@ -44,7 +62,7 @@ impl utoipa::PartialSchema for WorkingHours {
         use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
         let time = ObjectBuilder::new()
             .schema_type(SchemaType::Type(Type::String))
-            .pattern(Some(r"^\d{2}:\d{2}$"))
+            .pattern(Some(r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"))
             .build();
         let span = ArrayBuilder::new()
             .items(time)
@@ -52,11 +70,14 @@ impl utoipa::PartialSchema for WorkingHours {
             .max_items(Some(2))
             .build();
         let mut days = ObjectBuilder::new().description(Some(
-            "Each working weekday (mon … sun) with its start and end, HH:MM; days off are left out.",
+            "Each working weekday (mon … sun) with its start and end, HH:MM in the member's time zone; \
+             days off are left out. An end at or before the start is on the next day (a night shift, \
+             [\"22:00\", \"06:00\"]); the same time twice is the whole day round.",
         ));
         for (_, name) in DAYS {
             days = days.property(name, span.clone());
         }
+        days = days.additional_properties(Some(utoipa::openapi::schema::AdditionalProperties::FreeForm(false)));
         utoipa::openapi::RefOr::T(utoipa::openapi::schema::Schema::Object(days.build()))
     }
 }
@@ -70,12 +91,6 @@ pub enum HoursError {
     Day(String),
     #[error("{0:?} is not a time of day (HH:MM)")]
     Time(String),
-    #[error("on {day} the hours must end after they start ({start}–{end})")]
-    Order {
-        day: &'static str,
-        start: String,
-        end: String,
-    },
 }
 
 impl Default for WorkingHours {
@@ -102,15 +117,10 @@ impl WorkingHours {
                 .iter()
                 .position(|(_, n)| n.eq_ignore_ascii_case(name.trim()))
                 .ok_or_else(|| HoursError::Day(name.clone()))?;
-            let (from, to) = (parse_time(start)?, parse_time(end)?);
-            if to <= from {
-                return Err(HoursError::Order {
-                    day: DAYS[index].1,
-                    start: start.clone(),
-                    end: end.clone(),
-                });
-            }
-            days[index] = Some(Span { start: from, end: to });
+            days[index] = Some(Span {
+                start: parse_time(start)?,
+                end: parse_time(end)?,
+            });
         }
         Ok(Self { days })
     }
@@ -122,9 +132,10 @@ impl WorkingHours {
 
     /// Whether `at` falls inside these hours, kept in `zone`.
     pub fn is_inside(&self, at: DateTime<Utc>, zone: Tz) -> bool {
-        let local = at.with_timezone(&zone);
-        // A span that crossed a clock change still holds on its own local day.
-        self.intervals(zone, local.date_naive(), local.date_naive())
+        let today = at.with_timezone(&zone).date_naive();
+        // Yesterday's night shift may still be on; a span that crossed a clock change still
+        // holds on its own local day.
+        self.intervals(zone, today - Duration::days(1), today)
             .iter()
             .any(|(from, to)| *from <= at && at < *to)
     }
@@ -152,18 +163,25 @@ impl WorkingHours {
             .find(|from| *from > at)
     }
 
-    /// The instants these hours cover on the local days `first..=last` in `zone`.
+    /// The instants covered by the spans that start on the local days `first..=last` in
+    /// `zone`, in order; a night shift running into the next day's hours makes one interval.
     pub fn intervals(&self, zone: Tz, first: NaiveDate, last: NaiveDate) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
-        first
-            .iter_days()
-            .take_while(|day| *day <= last)
-            .filter_map(|day| {
-                let span = self.on(day.weekday())?;
-                let from = instant(zone, day.and_time(span.start));
-                let to = instant(zone, day.and_time(span.end));
-                (from < to).then_some((from, to))
-            })
-            .collect()
+        let mut merged: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+        for day in first.iter_days().take_while(|day| *day <= last) {
+            let Some(span) = self.on(day.weekday()) else {
+                continue;
+            };
+            let (start, end) = span.on_day(day);
+            let (from, to) = (instant(zone, start), instant(zone, end));
+            if from >= to {
+                continue;
+            }
+            match merged.last_mut() {
+                Some((_, until)) if from <= *until => *until = (*until).max(to),
+                _ => merged.push((from, to)),
+            }
+        }
+        merged
     }
 
     /// As JSON pairs, days off left out.
@@ -193,6 +211,9 @@ impl fmt::Display for WorkingHours {
                 }
                 first = false;
                 write!(f, "{name} {}–{}", span.start.format("%H:%M"), span.end.format("%H:%M"))?;
+                if span.is_overnight() {
+                    f.write_str(" (next day)")?;
+                }
             }
         }
         if first {
@@ -247,9 +268,10 @@ pub fn shared_hours(members: &[(&WorkingHours, Tz)], view: Tz, day: NaiveDate) -
     let (window_start, window_end) = day_bounds(view, day);
     let mut shared = vec![(window_start, window_end)];
     for (hours, zone) in members {
-        // The viewer's day can touch the member's previous and next local days.
+        // The viewer's day can touch the member's previous and next local days, and a night
+        // shift begun the day before that.
         let (from, to) = (
-            window_start.with_timezone(zone).date_naive(),
+            window_start.with_timezone(zone).date_naive() - Duration::days(1),
             window_end.with_timezone(zone).date_naive(),
         );
         let theirs = hours.intervals(*zone, from, to);
@@ -334,7 +356,7 @@ mod tests {
         let bad = |json: &str| serde_json::from_str::<WorkingHours>(json).unwrap_err().to_string();
         assert!(bad(r#"{"someday": ["09:00", "17:00"]}"#).contains("not a weekday"));
         assert!(bad(r#"{"mon": ["9am", "17:00"]}"#).contains("not a time of day"));
-        assert!(bad(r#"{"mon": ["17:00", "09:00"]}"#).contains("must end after they start"));
+        assert!(bad(r#"{"mon": ["25:00", "09:00"]}"#).contains("not a time of day"));
     }
 
     #[test]
@@ -409,6 +431,52 @@ mod tests {
         let never = hours("{}");
         assert_eq!(never.next_start(utc("2026-02-09T03:00:00Z"), manila), None);
         assert_eq!(never.next_day_start(utc("2026-02-09T03:00:00Z"), manila), None);
+    }
+
+    #[test]
+    fn a_night_shift_ends_on_the_next_day() {
+        // Manila's support desk works Monday to Friday nights, 22:00–06:00 (UTC+8).
+        let manila = chrono_tz::Asia::Manila;
+        let nights = hours(
+            r#"{"mon": ["22:00", "06:00"], "tue": ["22:00", "06:00"], "wed": ["22:00", "06:00"],
+                "thu": ["22:00", "06:00"], "fri": ["22:00", "06:00"]}"#,
+        );
+        assert!(nights.on(Weekday::Mon).unwrap().is_overnight());
+        assert_eq!(
+            nights.to_string().split(", ").next(),
+            Some("mon 22:00–06:00 (next day)")
+        );
+        // Tuesday 03:00 is Monday's shift; Saturday 05:59 is Friday's, Saturday 06:00 is off.
+        assert!(nights.is_inside(utc("2026-02-09T19:00:00Z"), manila)); // Tue 03:00
+        assert!(!nights.is_inside(utc("2026-02-09T12:00:00Z"), manila)); // Mon 20:00
+        assert!(nights.is_inside(utc("2026-02-13T21:59:00Z"), manila)); // Sat 05:59
+        assert!(!nights.is_inside(utc("2026-02-13T22:00:00Z"), manila)); // Sat 06:00
+        // Held on Saturday morning: out on Monday night.
+        assert_eq!(
+            nights.next_start(utc("2026-02-13T23:00:00Z"), manila),
+            Some(utc("2026-02-16T14:00:00Z"))
+        );
+        // Mailed inside the shift after midnight: at once.
+        assert_eq!(
+            nights.next_start(utc("2026-02-10T20:00:00Z"), manila),
+            Some(utc("2026-02-10T20:00:00Z"))
+        );
+        // In Karachi (UTC+5) on Tuesday 10 February: the end of Monday's shift, which began
+        // the day before in Manila too, and the start of Tuesday's.
+        assert_eq!(
+            shared_local(&[(&nights, manila)], chrono_tz::Asia::Karachi, "2026-02-10"),
+            ["00:00–03:00", "19:00–00:00"]
+        );
+    }
+
+    #[test]
+    fn the_same_time_twice_is_a_whole_day_round() {
+        let always = hours(r#"{"sat": ["08:00", "08:00"]}"#);
+        let utc_zone = chrono_tz::UTC;
+        // Saturday 14 February 2026 08:00 until Sunday 08:00.
+        assert!(always.is_inside(utc("2026-02-15T07:59:00Z"), utc_zone));
+        assert!(!always.is_inside(utc("2026-02-15T08:00:00Z"), utc_zone));
+        assert!(!always.is_inside(utc("2026-02-14T07:59:00Z"), utc_zone));
     }
 
     #[test]

@@ -39,6 +39,29 @@ pub fn describe() {
         "offbeat_transcription_real_time_factor",
         "Seconds of transcription work per second of audio"
     );
+    describe_histogram!(
+        "offbeat_compose_seconds",
+        Unit::Seconds,
+        "How long making a camera take's head and body one object in S3 took"
+    );
+    describe_counter!(
+        "offbeat_compose_sent_bytes_total",
+        Unit::Bytes,
+        "Bytes the server read and sent to compose camera takes (their heads and first parts)"
+    );
+    describe_counter!(
+        "offbeat_compose_copied_bytes_total",
+        Unit::Bytes,
+        "Bytes S3 copied on its own to compose camera takes"
+    );
+}
+
+/// A clip's head and body made one object: how long it took, what the server sent, what S3
+/// copied.
+pub fn composed(took: std::time::Duration, sent: u64, copied: u64) {
+    metrics::histogram!("offbeat_compose_seconds").record(took.as_secs_f64());
+    metrics::counter!("offbeat_compose_sent_bytes_total").increment(sent);
+    metrics::counter!("offbeat_compose_copied_bytes_total").increment(copied);
 }
 
 pub fn database_error(err: &db::Error) {

@@ -52,6 +52,7 @@ pub struct Wakes {
     mail: Notify,
     webhook: Notify,
     checkin: Notify,
+    compose: Notify,
     events: Notify,
     plan: Notify,
 }
@@ -65,6 +66,7 @@ impl Wakes {
             JobKind::Mail => &self.mail,
             JobKind::Webhook => &self.webhook,
             JobKind::Checkin => &self.checkin,
+            JobKind::Compose => &self.compose,
         }
     }
 

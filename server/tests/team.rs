@@ -452,13 +452,27 @@ async fn profiles_and_passwords_change_and_other_sessions_end(backend: Backend) 
         json!({ "time_zone": "Nowhere/Special" }),
         json!({ "display_name": "  " }),
         json!({ "display_name": "two\nlines" }),
-        json!({ "working_hours": { "mon": ["17:00", "09:00"] } }),
+        json!({ "working_hours": { "mon": ["17:00", "9am"] } }),
+        json!({ "working_hours": { "mon": ["24:30", "09:00"] } }),
     ] {
         let refused = server
             .call(Method::PATCH, "/api/v1/me", Some(&olive), Body::from(bad.to_string()))
             .await;
         assert!(refused.status.is_client_error(), "{bad}: {}", refused.status);
     }
+    // A night shift ends the next morning.
+    let nights = json!({ "working_hours": { "mon": ["22:00", "06:00"] } });
+    let changed = server
+        .call(
+            Method::PATCH,
+            "/api/v1/me",
+            Some(&olive),
+            Body::from(nights.to_string()),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+    let me = server.get("/api/v1/me", &olive).await.json();
+    assert_eq!(me["working_hours"], json!({ "mon": ["22:00", "06:00"] }));
 
     // A second token (another device); the password changes through the first.
     let other = as_person(&signed_in(&server, &olive.user.email, PASSWORD).await);

@@ -51,6 +51,7 @@ fn main() {
     );
     pinned(&weed.endpoint(), Backend::SeaweedFs(&weed), weed.pid(), &webm);
     per_media_minute(Backend::SeaweedFs(&weed), &webm);
+    composed_in_s3(Backend::SeaweedFs(&weed), &webm);
 }
 
 /// The WebM straight into the service (one PUT) under `key`: how long it took.
@@ -167,6 +168,63 @@ fn per_media_minute(backend: Backend<'_>, webm: &Path) {
         "    serving the composed WebM (head + body, through the server): {:.3} CPU-s/min  ({:.2} s in all)",
         serve / media_minutes,
         serve
+    );
+}
+
+/// A camera take made one object inside S3 once final (the `compose` job), so that its link
+/// redirects to a presigned URL: how long after the take was final that happens, the server's
+/// CPU time meanwhile, and the bytes the server sent against those S3 copied on its own. The
+/// presigned object is read back byte-exact. Median of [`runs`].
+fn composed_in_s3(backend: Backend<'_>, webm: &Path) {
+    let server = ServerProc::start(backend, &["--s3-presign-media"]);
+    let body = std::fs::read(webm).unwrap();
+    let agent = ureq::AgentBuilder::new().redirects(0).build();
+    let auth = format!("Bearer {}", server.user.token);
+    let (mut waits, mut cpu) = (Vec::new(), Vec::new());
+    let mut media_minutes = 0.0;
+    for _ in 0..runs() {
+        let clip = tus_take(&server, &body, &mut media_minutes);
+        let (started, before) = (Instant::now(), cpu_secs(server.pid()));
+        let media = server.api(&format!("/api/v1/clips/{}/media", clip["id"].as_str().unwrap()));
+        let location = loop {
+            let response = agent.get(&media).set("Authorization", &auth).call().unwrap();
+            if response.status() == 302 {
+                break response.header("location").unwrap().to_owned();
+            }
+            assert!(started.elapsed() < Duration::from_secs(600), "never composed");
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        waits.push(started.elapsed());
+        cpu.push(cpu_secs(server.pid()) - before);
+        let mut hasher = Sha256::default();
+        std::io::copy(&mut ureq::get(&location).call().unwrap().into_reader(), &mut hasher).unwrap();
+        assert_eq!(
+            hex::encode(hasher.finalize()),
+            clip["media"]["sha256"].as_str().unwrap()
+        );
+    }
+    let logged = server.logged("composed the clip's media");
+    let field = |name: &str| -> f64 {
+        let line = logged.last().expect("the server logged composing");
+        let at = line.find(&format!("{name}=")).expect(name) + name.len() + 1;
+        line[at..]
+            .split(|c: char| !c.is_ascii_digit())
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    cpu.sort_by(f64::total_cmp);
+    println!(
+        "  composed inside S3 once final, then presigned ({:.1} min camera take, median of {}): {:.2} s after final, server {:.3} CPU-s; \
+         server sent {:.1} MB, S3 copied {:.1} MB in {} parts",
+        media_minutes,
+        runs(),
+        median(&mut waits).as_secs_f64(),
+        cpu[cpu.len() / 2],
+        field("sent") / 1e6,
+        field("copied") / 1e6,
+        field("parts"),
     );
 }
 

@@ -9,12 +9,14 @@ const SUMMARY: &str = "id, title, author, created_at, recorded_at, recorded_utc_
     storage_key, head_key, tail_start, tail_end, trim_zero_ms, trim_from_ms, trim_end_ms, peaks_per_second, substr(peaks, 1, 0) AS peaks, silences, owner_id, workspace_id, visibility, share_token, \
     share_expires_at, guests_may_reply, outsiders_see, poster_key";
 
-use crate::clips::{BeingStored, ClipRow, ClipStore, Cursor, CutMedia, Listed, OriginalMedia, Scope};
+use crate::clips::{
+    BeingStored, ClipRow, ClipStore, Composing, Cursor, CutMedia, Listed, MediaLayout, OriginalMedia, Scope,
+};
 use crate::queue::{NewJob, Work};
 
 #[async_trait::async_trait]
 impl ClipStore for Backend {
-    async fn insert(&self, clip: &ClipRow) -> crate::Result<()> {
+    async fn insert(&self, clip: &ClipRow, composing: Composing) -> crate::Result<()> {
         let (head_key, tail_start, tail_end) = clip.layout.columns();
         let mut tx = begin_write(&self.pool).await?;
         sqlx::query(
@@ -59,14 +61,22 @@ impl ClipStore for Backend {
                     .bind(clip.outsiders_see.as_str())
                     .execute(&mut *tx)
                     .await?;
-        let transcript = NewJob {
-            id: crate::ids::new_id().map_err(|e| sqlx::Error::Protocol(format!("no randomness: {e}")))?,
-            work: Work::Transcript {
-                clip_id: clip.id.clone(),
-            },
-            run_after: clip.created_at.instant(),
+        let job = |work: Work| -> crate::Result<NewJob> {
+            Ok(NewJob {
+                id: crate::ids::new_id().map_err(|e| sqlx::Error::Protocol(format!("no randomness: {e}")))?,
+                work,
+                run_after: clip.created_at.instant(),
+            })
         };
-        super::queue::enqueue_in(&mut tx, &[transcript]).await?;
+        let mut jobs = vec![job(Work::Transcript {
+            clip_id: clip.id.clone(),
+        })?];
+        if composing == Composing::InBackground && matches!(clip.layout, MediaLayout::HeadBeforeTail { .. }) {
+            jobs.push(job(Work::Compose {
+                clip_id: clip.id.clone(),
+            })?);
+        }
+        super::queue::enqueue_in(&mut tx, &jobs).await?;
         if let Some(owner) = &clip.owner_id {
             sqlx::query(
                 "INSERT INTO events (kind, clip_id, actor_id, created_at) VALUES ('message.created', $1, $2, $3)",
@@ -82,6 +92,45 @@ impl ClipStore for Backend {
             .execute(&mut *tx)
             .await?;
         Ok(tx.commit().await?)
+    }
+
+    async fn composed(&self, id: &str, was_key: &str, was_head: &str, key: &str, holder: &str) -> crate::Result<bool> {
+        let mut tx = begin_write(&self.pool).await?;
+        let switched = sqlx::query(
+            "UPDATE clips SET storage_key = $2, head_key = NULL, tail_start = NULL, tail_end = NULL \
+             WHERE id = $1 AND storage_key = $3 AND head_key = $4 AND status = 'ready'",
+        )
+        .bind(id)
+        .bind(key)
+        .bind(was_key)
+        .bind(was_head)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !switched {
+            return Ok(false);
+        }
+        let now = Timestamp::now();
+        for old in [was_key, was_head] {
+            sqlx::query(
+                "INSERT INTO objects_being_stored (clip_id, key, holder, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(old)
+            .bind(holder)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM objects_being_stored WHERE clip_id = $1 AND key = $2")
+            .bind(id)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn get(&self, id: &str) -> crate::Result<Option<ClipRow>> {

@@ -66,7 +66,7 @@ pub enum Failures {
         license(name = "AGPL-3.0-or-later")
     ),
     modifiers(&Security),
-    components(schemas(ErrorBody, ErrorDetail)),
+    components(schemas(ErrorBody, ErrorDetail, crate::http::api::uploads::TusResumable)),
     security(("bearer" = []), ("session" = [])),
     tags(
         (name = "clips", description = "Messages: upload, read, play, rename, delete"),

@@ -24,6 +24,9 @@ const LATENCY_BUCKETS: [f64; 14] = [
 /// 0.02 to falling behind (over 1).
 const REAL_TIME_FACTOR_BUCKETS: [f64; 10] = [0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 2.0];
 
+/// Composing buckets, in seconds: from a short take on a local S3 to a long one far away.
+const COMPOSE_BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 120.0];
+
 /// Installs the process's recorder and serves its text at `listen` (`GET /metrics`), with
 /// the database-backed gauges read at each scrape.
 pub async fn serve(listen: SocketAddr, state: AppState) -> anyhow::Result<SocketAddr> {
@@ -35,6 +38,7 @@ pub async fn serve(listen: SocketAddr, state: AppState) -> anyhow::Result<Socket
             Matcher::Full("offbeat_transcription_real_time_factor".into()),
             &REAL_TIME_FACTOR_BUCKETS,
         )?
+        .set_buckets_for_metric(Matcher::Full("offbeat_compose_seconds".into()), &COMPOSE_BUCKETS)?
         .install_recorder()?;
     crate::metrics::describe();
     let listener = tokio::net::TcpListener::bind(listen).await?;

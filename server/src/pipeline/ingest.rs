@@ -181,13 +181,16 @@ async fn commit(
             layout,
             ..clip_row(id, key, info, &facts, size, sha256, share_token)
         };
-        commit_state.db.clips().insert(&row).await?;
+        let composing =
+            crate::storage::clip_media::composing(&commit_state.storage, commit_state.config.s3_presign_media);
+        commit_state.db.clips().insert(&row, composing).await?;
         guard.disarm();
         Ok::<_, AppError>(row)
     })
     .await
     .map_err(|e| AppError::Internal(e.into()))??;
     state.wakes.job(db::domain::JobKind::Transcript).notify_one();
+    state.wakes.job(db::domain::JobKind::Compose).notify_one();
     state.wakes.events().notify_one();
     let stored_at = started.elapsed();
     tracing::info!(

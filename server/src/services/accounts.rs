@@ -198,16 +198,7 @@ const MAX_API_TOKENS: usize = 50;
 /// A new API token for `user`, labelled (1–100 characters, one line); the secret, its id and
 /// the label kept.
 pub async fn make_api_token(state: &AppState, user: &User, label: &str) -> AppResult<(String, String, String)> {
-    const MAX_LABEL: usize = 100;
-    let label = crate::services::text::single_line(label.trim(), "label")?;
-    if label.is_empty() {
-        return Err(AppError::BadRequest("say what the token is for (a label)".into()));
-    }
-    if label.chars().count() > MAX_LABEL {
-        return Err(AppError::BadRequest(format!(
-            "the label is longer than {MAX_LABEL} characters"
-        )));
-    }
+    let label = crate::services::text::line(label, "label", 100)?;
     let live = api_tokens(state, user)
         .await?
         .iter()

@@ -256,19 +256,28 @@ pub async fn list(
     let more = rows.len() as i64 > limit;
     let rows: Vec<ClipRow> = rows.into_iter().take(limit as usize).collect();
     let next = more
-        .then(|| rows.last().map(|r| format!("{}_{}", r.created_at, r.id)))
+        .then(|| {
+            rows.last()
+                .map(|r| format!("{}_{}", r.created_at.timestamp_micros(), r.id))
+        })
         .flatten();
     let clips = views(state, viewer, visible_to_member(user, rows)).await?;
     Ok(ClipPage { clips, next })
 }
 
+/// A page's cursor, `<microseconds since 1970>_<id>` of its last clip: whatever has that shape
+/// is read, so the API's description can say exactly what is accepted.
 fn decode_cursor(text: &str) -> AppResult<Cursor> {
-    let bad = || AppError::BadRequest("malformed `after` cursor".into());
-    let (created_at, id) = text.rsplit_once('_').ok_or_else(bad)?;
-    let created_at = Timestamp::parse(created_at).ok_or_else(bad)?;
-    if !ids::is_well_formed(id) {
+    let bad = || AppError::BadRequest("malformed `after` cursor: pass the `next` of the previous page".into());
+    let (micros, id) = text.split_once('_').ok_or_else(bad)?;
+    if micros.is_empty() || micros.len() > 18 || !micros.bytes().all(|b| b.is_ascii_digit()) || !ids::is_well_formed(id)
+    {
         return Err(bad());
     }
+    let micros: i64 = micros.parse().map_err(|_| bad())?;
+    let created_at = chrono::DateTime::from_timestamp_micros(micros)
+        .map(Timestamp::from)
+        .ok_or_else(bad)?;
     Ok(Cursor {
         created_at,
         id: id.to_owned(),
@@ -377,10 +386,7 @@ pub async fn delete(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()
 /// Gives the viewer's clip a new title (1–200 characters, one line); returns it as it now is.
 pub async fn rename(state: &AppState, viewer: &Viewer, id: &str, title: &str) -> AppResult<ClipView> {
     let (row, relation) = find(state, viewer, id, Action::Rename).await?;
-    let title = crate::services::text::single_line(title.trim(), "title")?;
-    if title.is_empty() || title.chars().count() > 200 {
-        return Err(AppError::BadRequest("a title must be 1 to 200 characters".into()));
-    }
+    let title = crate::services::text::line(title, "title", 200)?;
     state.db.clips().rename(&row.id, &title).await?;
     let row = ClipRow { title, ..row };
     ClipView::load(state, row, viewer.audience(relation)).await

@@ -26,6 +26,7 @@ const MAX_USES: i64 = 1000;
 #[serde(deny_unknown_fields)]
 pub struct NewInvite {
     /// The one address it admits.
+    #[schema(value_type = Option<crate::services::formats::EmailAddress>)]
     pub email: Option<String>,
     /// Days it stays open (default 7).
     #[schema(minimum = 1, maximum = 365)]
@@ -78,12 +79,8 @@ pub struct CreatedInvite {
 /// Makes an invitation to the admin's workspace.
 pub async fn create(state: &AppState, viewer: &Viewer, new: NewInvite) -> AppResult<CreatedInvite> {
     let admin = require(viewer, TeamAction::Manage)?;
-    let email = new
-        .email
-        .as_deref()
-        .filter(|e| !e.trim().is_empty())
-        .map(checked_email)
-        .transpose()?;
+    // Left out for a link anyone may use; given, it is an address.
+    let email = new.email.as_deref().map(checked_email).transpose()?;
     let days = crate::services::whole_numbers::value(new.expires_in_days).unwrap_or(DEFAULT_EXPIRY_DAYS);
     if !(1..=MAX_EXPIRY_DAYS).contains(&days) {
         return Err(AppError::BadRequest(format!(
@@ -209,9 +206,12 @@ pub async fn open(state: &AppState, token: &str) -> AppResult<Invitation> {
 /// Who someone joining (or setting up) says they are.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct Newcomer {
+    #[schema(schema_with = crate::services::text::line_schema::<{crate::services::team::MAX_NAME_CHARS}>)]
     pub name: String,
+    #[schema(value_type = crate::services::formats::EmailAddress)]
     pub email: String,
     pub password: String,
+    #[schema(value_type = crate::services::formats::TimeZoneName)]
     pub time_zone: String,
     #[serde(default)]
     pub working_hours: Option<WorkingHours>,

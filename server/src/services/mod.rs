@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod cards;
 pub mod checkins;
 pub mod clips;
+pub mod formats;
 pub mod invites;
 pub mod links;
 pub mod message;

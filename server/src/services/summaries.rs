@@ -51,8 +51,18 @@ pub struct SummaryView {
 #[serde(deny_unknown_fields)]
 pub struct SummaryChange {
     pub summary: Option<String>,
-    pub chapters: Option<Vec<Chapter>>,
+    pub chapters: Option<Vec<ChapterChange>>,
     pub action_items: Option<Vec<ActionItem>>,
+}
+
+/// A chapter as its owner writes it: where it starts (a whole number of milliseconds, `126`
+/// or `126.0`) and its title.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChapterChange {
+    #[serde(deserialize_with = "crate::services::whole_numbers::integer")]
+    pub start_ms: i64,
+    pub title: String,
 }
 
 /// The clip's summary, for whoever may read its transcript.
@@ -215,7 +225,11 @@ fn checked_summary(summary: &str) -> AppResult<String> {
     Ok(summary.to_owned())
 }
 
-fn checked_chapters(mut chapters: Vec<Chapter>, duration_ms: i64) -> AppResult<Vec<Chapter>> {
+fn checked_chapters(chapters: Vec<ChapterChange>, duration_ms: i64) -> AppResult<Vec<Chapter>> {
+    let mut chapters: Vec<Chapter> = chapters
+        .into_iter()
+        .map(|ChapterChange { start_ms, title }| Chapter { start_ms, title })
+        .collect();
     if chapters.len() > MAX_CHAPTERS {
         return Err(AppError::BadRequest(format!("at most {MAX_CHAPTERS} chapters")));
     }

@@ -270,13 +270,15 @@ fn guarded(outcome: AdminGuarded) -> AppResult<()> {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileChange {
+    #[schema(schema_with = crate::services::text::line_or_null_schema::<MAX_NAME_CHARS>)]
     pub display_name: Option<String>,
+    #[schema(value_type = Option<crate::services::formats::TimeZoneName>)]
     pub time_zone: Option<String>,
     pub working_hours: Option<WorkingHours>,
     /// Away until (and including) this day, `YYYY-MM-DD`; `null`: back. Check-ins do not ask
     /// someone away, and it clears by itself after that day.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, format = Date)]
+    #[schema(value_type = Option<crate::services::formats::Day>)]
     pub away_until: Option<Option<chrono::NaiveDate>>,
 }
 
@@ -367,14 +369,13 @@ pub async fn change_password(state: &AppState, viewer: &Viewer, current: String,
     Ok(())
 }
 
-/// A display name: 1–200 bytes once trimmed, no control characters.
+/// A display name: one line of 1–200 characters once trimmed.
 pub fn checked_name(name: &str) -> AppResult<String> {
-    let name = crate::services::text::single_line(name.trim(), "name")?;
-    if name.is_empty() || name.len() > 200 {
-        return Err(AppError::BadRequest("a name must be 1 to 200 characters".into()));
-    }
-    Ok(name)
+    crate::services::text::line(name, "name", MAX_NAME_CHARS)
 }
+
+/// The longest display name, in characters.
+pub const MAX_NAME_CHARS: usize = 200;
 
 /// An IANA time zone name, e.g. `Europe/Berlin`.
 pub fn checked_zone(zone: &str) -> AppResult<String> {
@@ -393,14 +394,23 @@ pub fn checked_password(password: String) -> AppResult<String> {
     Ok(password)
 }
 
-/// An email address, lower-case: something@something, at most 320 bytes.
+/// An email address, lower-case, at most 320 bytes: a local part of the characters RFC 5322
+/// allows unquoted (letters, digits, ``!#$%&'*+/=?^_`{|}~.-``), `@`, and a domain of two or
+/// more labels of letters, digits and inner hyphens. (`services::formats::EmailAddress` says
+/// the same as a pattern.)
 pub fn checked_email(email: &str) -> AppResult<String> {
     let email = email.trim().to_lowercase();
+    let local_char = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~.-".contains(c);
+    let label = |l: &str| {
+        !l.is_empty()
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
     let valid = email.len() <= 320
         && email.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
-        })
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+            !local.is_empty() && local.chars().all(local_char) && domain.contains('.') && domain.split('.').all(label)
+        });
     if valid {
         Ok(email)
     } else {

@@ -561,6 +561,7 @@ pub struct NewReply {
     #[schema(value_type = Option<i64>)]
     pub at_ms: Option<crate::services::whole_numbers::WholeNumber>,
     /// A guest's name (replying through a link, when the owner allows it).
+    #[schema(schema_with = crate::services::text::line_or_null_schema::<80>)]
     pub guest_name: Option<String>,
 }
 
@@ -707,20 +708,16 @@ fn author_of(viewer: &Viewer, relation: Relation, new: &NewReply, body: &ReplyBo
     if let (Some(user), Relation::Owner | Relation::Member) = (&viewer.user, relation) {
         return Ok(Author::Member(user.id.clone()));
     }
-    let name = new
-        .guest_name
-        .as_deref()
-        .map(str::trim)
-        .filter(|n| !n.is_empty() && n.len() <= 80);
-    let Some(name) = name else {
+    let Some(name) = new.guest_name.as_deref() else {
         return Err(AppError::BadRequest(
-            "guests reply under a name (guest_name, 1–80 bytes)".into(),
+            "guests reply under a name (guest_name, 1–80 characters)".into(),
         ));
     };
+    let name = crate::services::text::line(name, "guest name", 80)?;
     if matches!(body, ReplyBody::Clip(_)) {
         return Err(AppError::BadRequest("guests reply in text".into()));
     }
-    Ok(Author::Guest(crate::services::text::single_line(name, "guest name")?))
+    Ok(Author::Guest(name))
 }
 
 /// A voice reply is one of the user's own ready clips, not the root, and in no thread yet.

@@ -5,7 +5,7 @@
 use tokio::io::AsyncReadExt;
 
 use crate::storage::{ByteRange, ObjectReader, Storage, StorageError};
-use db::clips::{ClipRow, MediaLayout};
+use db::clips::{ClipRow, Composing, MediaLayout};
 
 /// The clip's media, or `range` of it (inclusive, inside its `byte_size`).
 pub async fn open(storage: &Storage, clip: &ClipRow, range: Option<ByteRange>) -> Result<ObjectReader, StorageError> {
@@ -40,6 +40,17 @@ pub async fn open(storage: &Storage, clip: &ClipRow, range: Option<ByteRange>) -
         (Some(head), None) => storage.get(head_key, Some(head)).await,
         (None, Some(body)) => storage.get(&clip.storage_key, Some(body)).await,
         (None, None) => Err(StorageError::Other("an empty range".into())),
+    }
+}
+
+/// Whether clips stored as a head before their body are made one object in the background
+/// (the `compose` jobs): where browsers are sent to S3 for media (`presigning`), which needs
+/// one object.
+pub fn composing(storage: &Storage, presigning: bool) -> Composing {
+    if presigning && matches!(storage, Storage::S3(_)) {
+        Composing::InBackground
+    } else {
+        Composing::Never
     }
 }
 

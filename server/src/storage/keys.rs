@@ -31,3 +31,9 @@ pub fn object_key(clip_id: &str, object: Object) -> String {
 pub fn cut_key(clip_id: &str, container: Container, nonce: &str) -> String {
     format!("clips/{clip_id}.cut-{nonce}.{}", container.extension())
 }
+
+/// The key of clip `clip_id`'s head and body made one object (`nonce`: a new object each try,
+/// so a try that lost a race never touches the clip's media).
+pub fn composed_key(clip_id: &str, container: Container, nonce: &str) -> String {
+    format!("clips/{clip_id}.whole-{nonce}.{}", container.extension())
+}

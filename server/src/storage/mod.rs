@@ -8,6 +8,7 @@ pub mod clip_media;
 pub mod keys;
 mod local;
 mod s3;
+mod s3_compose;
 mod s3_session;
 mod s3_stream;
 
@@ -19,6 +20,7 @@ use tokio::io::AsyncRead;
 
 pub use local::LocalStore;
 pub use s3::{S3Settings, S3Store};
+pub use s3_compose::{Composed, Composition};
 pub use s3_session::SessionUpload;
 pub use s3_stream::StreamingUpload;
 
@@ -102,6 +104,21 @@ impl Storage {
         match self {
             Storage::Local(store) => store.delete(key).await,
             Storage::S3(store) => store.delete(key).await,
+        }
+    }
+
+    /// Writes `from`, a head and a body, as one object at `key`, where the backend can without
+    /// this server moving the body (S3, by copying parts); `None` where it cannot.
+    pub async fn compose(
+        &self,
+        key: &str,
+        from: &Composition,
+        content_type: &str,
+    ) -> Result<Option<Composed>, StorageError> {
+        check_key(key)?;
+        match self {
+            Storage::Local(_) => Ok(None),
+            Storage::S3(store) => store.compose(key, from, content_type).await.map(Some),
         }
     }
 

@@ -5,11 +5,13 @@
 //! ends each turn the same way (done, retried with the kind's backoff, postponed, dropped or
 //! given up, the reason kept), and sleeps until the kind's bell rings (work queued here or,
 //! through the database, anywhere) or its next job falls due. A kind is a [`lane::Worker`]:
-//! [`transcripts`], [`mail`], [`webhooks`], [`checkins`] (whose planner opens rounds). Beside
+//! [`transcripts`], [`summaries`], [`mail`], [`webhooks`], [`checkins`] (whose planner opens
+//! rounds), [`compose`] (one object of a head and a body, for presigned media). Beside
 //! the lanes: [`events`] turns what happened into notification jobs, and [`upkeep`] keeps this
 //! process registered and the storage tidy.
 
 mod checkins;
+mod compose;
 mod events;
 mod lane;
 mod mail;
@@ -50,6 +52,10 @@ pub async fn start(state: &AppState) -> anyhow::Result<()> {
     lane::start(state, Arc::new(webhooks::Webhooks));
     lane::start(state, Arc::new(checkins::Checkins));
     checkins::plan(state);
+    let composing = crate::storage::clip_media::composing(&state.storage, state.config.s3_presign_media);
+    if composing == db::clips::Composing::InBackground {
+        lane::start(state, Arc::new(compose::Compose));
+    }
     // A job queued by another process rings the bell here too.
     let wakes = state.wakes.clone();
     state.db.job_signals().watch(Arc::new(move |kind| match kind {
@@ -61,6 +67,7 @@ pub async fn start(state: &AppState) -> anyhow::Result<()> {
                 JobKind::Mail,
                 JobKind::Webhook,
                 JobKind::Checkin,
+                JobKind::Compose,
             ] {
                 wakes.job(kind).notify_one();
             }

@@ -347,6 +347,68 @@ fn presigned_media(server: &ServerProc, endpoint: &str) {
     assert_eq!(get(&tampered).status, 403);
 }
 
+/// A camera take, stored as a head before its body so that its link is final at once, made one
+/// object inside S3 in the background and then presigned like any clip: the link plays before
+/// and after, the bytes never change, and S3 copied the parts (the composed object's ETag
+/// counts them) while the server sent only the first.
+fn presigned_camera_take(server: &ServerProc, dir: &Path) -> (String, String) {
+    let bytes = camera_webm(dir);
+    let clip = upload(server, &bytes, "").json();
+    let (id, url) = (clip["id"].as_str().unwrap(), clip["media_url"].as_str().unwrap());
+    let sha256 = clip["media"]["sha256"].as_str().unwrap();
+    // Final from the first answer: streamed through the server until it is one object.
+    let first = get(url);
+    assert!(matches!(first.status, 200 | 302), "{}", first.status);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let location = loop {
+        let served = get(url);
+        if served.status == 302 {
+            break served.header("location").unwrap().to_owned();
+        }
+        assert_eq!(served.status, 200);
+        assert_eq!(sha256_hex(&served.body), sha256);
+        assert!(std::time::Instant::now() < deadline, "the take was never composed");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let fetched = get(&location);
+    assert_eq!(fetched.status, 200);
+    assert_eq!(sha256_hex(&fetched.body), sha256, "the composed object differs");
+    assert_eq!(fetched.body.len() as u64, clip["media"]["byte_size"].as_u64().unwrap());
+    let duration = probed_secs(dir, &fetched.body);
+    assert!((11.9..12.2).contains(&duration), "duration {duration}");
+    let path = location.split('?').next().unwrap();
+    let prefix = format!("clips/{id}.whole-");
+    let key = path[path.rfind(&prefix).unwrap_or_else(|| panic!("{location}"))..].to_owned();
+    (id.to_owned(), key)
+}
+
+#[test]
+fn s3_camera_take_is_composed_inside_s3_and_presigned() {
+    let s3 = S3Server::start();
+    let server = ServerProc::start(Backend::S3(&s3), &["--s3-presign-media", "--s3-part-size", "5242880"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (id, key) = presigned_camera_take(&server, dir.path());
+    // The first part is the head and 5 MiB; the rest went as parts of 5 MiB copied by S3.
+    let size = std::fs::metadata(s3.object_path(&key)).unwrap().len();
+    let head = std::fs::metadata(s3.object_path(&format!("clips/{id}.head.webm")))
+        .unwrap()
+        .len();
+    let parts = 1 + (size - head - (5 << 20)).div_ceil(5 << 20);
+    assert!(parts >= 3, "{parts} parts");
+    let etag = offbeat_tests::s3::etag(&s3.endpoint(), &key).unwrap();
+    assert!(
+        etag.trim_matches('"').ends_with(&format!("-{parts}")),
+        "{etag}, {size} bytes"
+    );
+    assert_no_pending_multipart(&s3);
+    // The head and body stay a while for readers who began on them (the janitor removes
+    // them); deleting the clip removes the object it is now.
+    assert!(s3.object_path(&format!("clips/{id}.webm")).exists());
+    let deleted = request("DELETE", &server.api(&format!("/api/v1/clips/{id}")), &[], None);
+    assert_eq!(deleted.status, 204);
+    assert!(!s3.object_path(&key).exists());
+}
+
 /// A camera take sent while it is recorded, as the record button sends it: its whole parts go
 /// to S3 as they arrive and the body is stored as it came, with its seekable head (Duration,
 /// Cues) as a small object of its own — finishing copies nothing — and what is served, whole or
@@ -456,8 +518,12 @@ fn seaweedfs_stores_serves_and_presigns_clips() {
         etag.trim_matches('"').ends_with("-2"),
         "multipart ETag expected, got {etag}"
     );
-    let presigning = ServerProc::start(Backend::SeaweedFs(&weed), &["--s3-presign-media"]);
+    let presigning = ServerProc::start(
+        Backend::SeaweedFs(&weed),
+        &["--s3-presign-media", "--s3-part-size", "5242880"],
+    );
     presigned_media(&presigning, &endpoint);
+    presigned_camera_take(&presigning, dir.path());
 }
 
 /// After failures: no object, no row, nothing staged, and the server still serves.

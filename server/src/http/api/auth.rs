@@ -159,7 +159,7 @@ pub async fn tokens(State(state): State<AppState>, viewer: Viewer) -> AppResult<
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// What it will be listed as, e.g. "recorder on the studio Mac".
-    #[schema(min_length = 1, max_length = 100)]
+    #[schema(schema_with = crate::services::text::line_schema::<100>)]
     label: String,
 }
 

@@ -51,6 +51,7 @@ pub struct RoundsQuery {
     /// Rounds on a page: 1–50, 20 by default.
     limit: Option<i64>,
     /// Rounds before this day (`YYYY-MM-DD`, a page's `next`).
+    #[param(value_type = Option<crate::services::formats::Day>)]
     before: Option<String>,
 }
 

@@ -126,7 +126,8 @@ pub async fn shared(
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     limit: Option<i64>,
-    /// The `next` cursor of the previous page.
+    /// The `next` cursor of the previous page (empty: the first page).
+    #[param(pattern = r"^([0-9]{1,18}_[0-9a-f]{32})?$")]
     after: Option<String>,
     /// Only this member's messages (their id).
     author: Option<String>,
@@ -165,6 +166,7 @@ pub async fn list(
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClipChange {
+    #[schema(schema_with = crate::services::text::line_schema::<200>)]
     title: String,
 }
 

@@ -23,7 +23,7 @@ pub struct SharingChange {
     visibility: Option<String>,
     /// RFC 3339; `null` removes the expiry. Absent leaves it as it is.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, format = DateTime)]
+    #[schema(value_type = Option<crate::services::formats::Instant>)]
     expires_at: Option<Option<String>>,
     guests_may_reply: Option<bool>,
     /// What people who come through the link see of the thread: "message" (the message, the

@@ -31,6 +31,15 @@ use db::domain::Visibility;
 use db::uploads::SessionRow;
 
 const TUS_VERSION: &str = "1.0.0";
+
+/// The `Tus-Resumable` header's one value, for the description: without it a tus request is
+/// answered 412.
+#[derive(Debug, utoipa::ToSchema)]
+#[allow(dead_code)] // described, never built: the header is checked by `headers::tus_version`
+pub enum TusResumable {
+    #[schema(rename = "1.0.0")]
+    V1,
+}
 const TUS_RESUMABLE: HeaderName = HeaderName::from_static("tus-resumable");
 const UPLOAD_OFFSET: HeaderName = HeaderName::from_static("upload-offset");
 const UPLOAD_LENGTH: HeaderName = HeaderName::from_static("upload-length");
@@ -82,7 +91,7 @@ pub async fn options(State(state): State<AppState>) -> Response {
     path = "/api/v1/uploads",
     tag = "uploads",
     summary = "Start a resumable upload (tus)",
-    params(("tus-resumable" = String, Header, description = "1.0.0"), ("upload-length" = Option<u64>, Header, description = "The take's size, if known"), ("upload-defer-length" = Option<String>, Header, description = "1: the size comes with the last PATCH"), ("upload-metadata" = Option<String>, Header, description = "title <base64>")),
+    params(("tus-resumable" = TusResumable, Header, description = "The tus version: 1.0.0"), ("upload-length" = Option<u64>, Header, description = "The take's size, if known"), ("upload-defer-length" = Option<String>, Header, description = "1: the size comes with the last PATCH"), ("upload-metadata" = Option<String>, Header, description = "title <base64>")),
     request_body(content = Option<String>, content_type = "application/offset+octet-stream", description = "The take's first bytes (creation-with-upload), optional"),
     responses((status = 201, description = "A session; Location says where to send, Offbeat-Page-Url the link it becomes, Upload-Offset how much of a body came with it"), crate::http::api_doc::Failures)
 )]
@@ -218,7 +227,7 @@ fn offset_headers(session: &SessionRow, state: &AppState) -> Vec<(HeaderName, He
     path = "/api/v1/uploads/{id}",
     tag = "uploads",
     summary = "How much of an upload arrived (tus)",
-    params(("id" = String, Path, description = "The session's id")),
+    params(("id" = String, Path, description = "The session's id"), ("tus-resumable" = TusResumable, Header, description = "The tus version: 1.0.0")),
     responses((status = 200, description = "Upload-Offset says how much arrived"), crate::http::api_doc::Failures)
 )]
 pub async fn head(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Response> {
@@ -247,7 +256,7 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer, id: Path<String
     path = "/api/v1/uploads/{id}",
     tag = "uploads",
     summary = "Send more of an upload (tus)",
-    params(("id" = String, Path, description = "The session's id"), ("upload-offset" = u64, Header, description = "Where these bytes go"), ("upload-length" = Option<u64>, Header, description = "The whole size, on the last PATCH of a deferred one")),
+    params(("id" = String, Path, description = "The session's id"), ("tus-resumable" = TusResumable, Header, description = "The tus version: 1.0.0"), ("upload-offset" = u64, Header, description = "Where these bytes go"), ("upload-length" = Option<u64>, Header, description = "The whole size, on the last PATCH of a deferred one")),
     request_body(content = String, content_type = "application/offset+octet-stream", description = "The next bytes of the take"),
     responses((status = 204, description = "Stored; Upload-Offset says how far; Offbeat-Clip-Id once whole"), crate::http::api_doc::Failures)
 )]
@@ -283,7 +292,7 @@ pub async fn patch(
     path = "/api/v1/uploads/{id}",
     tag = "uploads",
     summary = "Abandon an upload (tus)",
-    params(("id" = String, Path, description = "The session's id")),
+    params(("id" = String, Path, description = "The session's id"), ("tus-resumable" = TusResumable, Header, description = "The tus version: 1.0.0")),
     responses((status = 204, description = "Removed with its bytes"), crate::http::api_doc::Failures)
 )]
 pub async fn terminate(State(state): State<AppState>, viewer: Viewer, Path(id): Path<String>) -> AppResult<Response> {

@@ -41,25 +41,87 @@ const MAX_PER_WORKSPACE: usize = 50;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCheckin {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = crate::services::text::line_schema::<MAX_TITLE_CHARS>)]
     pub title: String,
     /// One to five questions.
-    #[schema(min_items = 1, max_items = 5)]
+    #[schema(schema_with = questions_schema)]
     pub questions: Vec<String>,
-    /// Member ids; omitted: everyone, and people who join later.
+    /// Member ids; omitted (or `null`): everyone, and people who join later.
+    #[schema(schema_with = members_or_null_schema)]
     pub members: Option<Vec<String>>,
     /// `mon` … `sun`; Monday to Friday by default.
     #[serde(default = "weekdays")]
+    #[schema(schema_with = days_schema)]
     pub days: Vec<String>,
     /// `start` (the start of each person's working hours that day; the default) or `HH:MM`
     /// (that time in each person's own zone).
     #[serde(default = "at_start")]
+    #[schema(schema_with = ask_at_schema)]
     pub ask_at: String,
     /// 1–1440; 240 by default.
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1440)]
     pub answer_within_minutes: Option<crate::services::whole_numbers::WholeNumber>,
     /// The zone its rounds' dates are in (IANA); the maker's by default.
+    #[schema(value_type = Option<crate::services::formats::TimeZoneName>)]
     pub time_zone: Option<String>,
+}
+
+/// In the API's description: 1–5 questions, each a line of 1–500 characters.
+fn questions_schema() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(crate::services::text::line_schema::<MAX_QUESTION_CHARS>())
+        .min_items(Some(1))
+        .max_items(Some(MAX_QUESTIONS))
+        .build()
+}
+
+/// The same, or `null` (left as they are).
+fn questions_or_null_schema() -> utoipa::openapi::schema::Array {
+    crate::services::formats::array_or_null(questions_schema())
+}
+
+/// In the API's description: member ids, at least one; or `null`, everyone.
+fn members_or_null_schema() -> utoipa::openapi::schema::Array {
+    crate::services::formats::array_or_null(members_schema())
+}
+
+fn days_or_null_schema() -> utoipa::openapi::schema::Array {
+    crate::services::formats::array_or_null(days_schema())
+}
+
+/// In the API's description: `start`, or a time of day `HH:MM`.
+fn ask_at_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some("^(start|([01][0-9]|2[0-3]):[0-5][0-9])$"))
+        .build()
+}
+
+fn ask_at_or_null_schema() -> utoipa::openapi::schema::Object {
+    crate::services::formats::object_or_null(ask_at_schema())
+}
+
+fn members_schema() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .pattern(Some("^[0-9a-f]{32}$")),
+        )
+        .min_items(Some(1))
+        .build()
+}
+
+/// In the API's description: weekdays, at least one (a day twice counts once).
+fn days_schema() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .enum_values(Some(db::working_hours::DAYS.map(|(_, name)| name))),
+        )
+        .min_items(Some(1))
+        .build()
 }
 
 fn weekdays() -> Vec<String> {
@@ -74,16 +136,21 @@ fn at_start() -> String {
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckinChange {
+    #[schema(schema_with = crate::services::text::line_or_null_schema::<MAX_TITLE_CHARS>)]
     pub title: Option<String>,
+    #[schema(schema_with = questions_or_null_schema)]
     pub questions: Option<Vec<String>>,
     /// Member ids, or `null` for everyone.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(schema_with = members_or_null_schema)]
     pub members: Option<Option<Vec<String>>>,
+    #[schema(schema_with = days_or_null_schema)]
     pub days: Option<Vec<String>>,
+    #[schema(schema_with = ask_at_or_null_schema)]
     pub ask_at: Option<String>,
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1440)]
     pub answer_within_minutes: Option<crate::services::whole_numbers::WholeNumber>,
+    #[schema(value_type = Option<crate::services::formats::TimeZoneName>)]
     pub time_zone: Option<String>,
 }
 
@@ -325,31 +392,19 @@ pub async fn remove(state: &AppState, viewer: &Viewer, id: &str) -> AppResult<()
 }
 
 fn checked_title(title: &str) -> AppResult<String> {
-    let title = title.trim();
-    if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
-        return Err(AppError::BadRequest(format!(
-            "a check-in's title is 1–{MAX_TITLE_CHARS} characters"
-        )));
-    }
-    crate::services::text::single_line(title, "title")
+    crate::services::text::line(title, "check-in's title", MAX_TITLE_CHARS)
 }
 
 fn checked_questions(questions: Vec<String>) -> AppResult<Vec<String>> {
-    let questions: Vec<String> = questions.iter().map(|q| q.trim().to_owned()).collect();
     if questions.is_empty() || questions.len() > MAX_QUESTIONS {
         return Err(AppError::BadRequest(format!(
             "a check-in asks 1–{MAX_QUESTIONS} questions"
         )));
     }
-    for question in &questions {
-        if question.is_empty() || question.chars().count() > MAX_QUESTION_CHARS {
-            return Err(AppError::BadRequest(format!(
-                "each question is 1–{MAX_QUESTION_CHARS} characters"
-            )));
-        }
-        crate::services::text::single_line(question, "question")?;
-    }
-    Ok(questions)
+    questions
+        .iter()
+        .map(|question| crate::services::text::line(question, "question", MAX_QUESTION_CHARS))
+        .collect()
 }
 
 /// Everyone (`None`), or members of the workspace named by id, each once.

@@ -136,10 +136,22 @@ pub struct NewWebhook {
     pub url: String,
     /// `message.created`, `reply.created`, `checkin.asked`, `checkin.answered`,
     /// `checkin.completed`, `reaction.created`.
-    #[schema(min_items = 1)]
+    #[schema(schema_with = events_schema)]
     pub events: Vec<String>,
     #[serde(default = "standard")]
     pub format: WebhookFormat,
+}
+
+/// In the API's description: the events a webhook may hear, at least one.
+fn events_schema() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(
+            utoipa::openapi::schema::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .enum_values(Some(SUBSCRIBABLE.map(|event| event.as_str()))),
+        )
+        .min_items(Some(1))
+        .build()
 }
 
 fn standard() -> WebhookFormat {
