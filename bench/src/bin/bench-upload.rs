@@ -176,7 +176,12 @@ fn per_media_minute(backend: Backend<'_>, webm: &Path) {
 /// CPU time meanwhile, and the bytes the server sent against those S3 copied on its own. The
 /// presigned object is read back byte-exact. Median of [`runs`].
 fn composed_in_s3(backend: Backend<'_>, webm: &Path) {
-    let server = ServerProc::start(backend, &["--s3-presign-media"]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port();
+    let metrics_listen = format!("127.0.0.1:{port}");
+    let server = ServerProc::start(backend, &["--s3-presign-media", "--metrics-listen", &metrics_listen]);
     let body = std::fs::read(webm).unwrap();
     let agent = ureq::AgentBuilder::new().redirects(0).build();
     let auth = format!("Bearer {}", server.user.token);
@@ -203,28 +208,30 @@ fn composed_in_s3(backend: Backend<'_>, webm: &Path) {
             clip["media"]["sha256"].as_str().unwrap()
         );
     }
-    let logged = server.logged("composed the clip's media");
-    let field = |name: &str| -> f64 {
-        let line = logged.last().expect("the server logged composing");
-        let at = line.find(&format!("{name}=")).expect(name) + name.len() + 1;
-        line[at..]
-            .split(|c: char| !c.is_ascii_digit())
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap()
+    // What the server counted: bytes it sent, bytes S3 copied (over every run).
+    let metrics = ureq::get(&format!("http://{metrics_listen}/metrics"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    let counted = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in the metrics"))
     };
+    let per_run = runs() as f64;
     cpu.sort_by(f64::total_cmp);
     println!(
-        "  composed inside S3 once final, then presigned ({:.1} min camera take, median of {}): {:.2} s after final, server {:.3} CPU-s; \
-         server sent {:.1} MB, S3 copied {:.1} MB in {} parts",
+        "  composed inside S3 once final, then presigned ({:.1} min camera take, {:.1} MB, median of {}): {:.2} s after final, \
+         server {:.3} CPU-s; server sent {:.2} MB, S3 copied {:.1} MB",
         media_minutes,
+        body.len() as f64 / 1e6,
         runs(),
         median(&mut waits).as_secs_f64(),
         cpu[cpu.len() / 2],
-        field("sent") / 1e6,
-        field("copied") / 1e6,
-        field("parts"),
+        counted("offbeat_compose_sent_bytes_total") / per_run / 1e6,
+        counted("offbeat_compose_copied_bytes_total") / per_run / 1e6,
     );
 }
 
