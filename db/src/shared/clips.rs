@@ -111,24 +111,8 @@ impl ClipStore for Backend {
         if !switched {
             return Ok(false);
         }
-        let now = Timestamp::now();
-        for old in [was_key, was_head] {
-            sqlx::query(
-                "INSERT INTO objects_being_stored (clip_id, key, holder, created_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(id)
-            .bind(old)
-            .bind(holder)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
-        sqlx::query("DELETE FROM objects_being_stored WHERE clip_id = $1 AND key = $2")
-            .bind(id)
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
+        note_being_stored(&mut tx, id, &[was_key, was_head], holder).await?;
+        forget_being_stored(&mut tx, id, key).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -275,11 +259,7 @@ impl ClipStore for Backend {
         .bind(end)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM objects_being_stored WHERE clip_id = $1 AND key = $2")
-            .bind(id)
-            .bind(&cut.storage_key)
-            .execute(&mut *tx)
-            .await?;
+        forget_being_stored(&mut tx, id, &cut.storage_key).await?;
         tx.commit().await?;
         Ok(Some(unnamed))
     }
@@ -405,20 +385,8 @@ impl ClipStore for Backend {
     }
 
     async fn storing(&self, clip_id: &str, keys: &[&str], holder: &str) -> crate::Result<()> {
-        let now = Timestamp::now();
         let mut tx = begin_write(&self.pool).await?;
-        for key in keys {
-            sqlx::query(
-                "INSERT INTO objects_being_stored (clip_id, key, holder, created_at) VALUES ($1, $2, $3, $4) \
-                             ON CONFLICT DO NOTHING",
-            )
-            .bind(clip_id)
-            .bind(key)
-            .bind(holder)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-        }
+        note_being_stored(&mut tx, clip_id, keys, holder).await?;
         Ok(tx.commit().await?)
     }
 
@@ -461,4 +429,42 @@ impl ClipStore for Backend {
         tx.commit().await?;
         Ok(deleted > 0)
     }
+}
+
+/// Notes `keys` as objects `holder` is storing for clip `clip_id` (or leaving for the janitor):
+/// until a row names them, the janitor removes them once `holder` is gone or an hour has passed.
+async fn note_being_stored(
+    tx: &mut sqlx::Transaction<'static, super::Engine>,
+    clip_id: &str,
+    keys: &[&str],
+    holder: &str,
+) -> sqlx::Result<()> {
+    let now = Timestamp::now();
+    for key in keys {
+        sqlx::query(
+            "INSERT INTO objects_being_stored (clip_id, key, holder, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(clip_id)
+        .bind(key)
+        .bind(holder)
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Forgets that `key` was being stored for clip `clip_id`: a row names it now.
+async fn forget_being_stored(
+    tx: &mut sqlx::Transaction<'static, super::Engine>,
+    clip_id: &str,
+    key: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM objects_being_stored WHERE clip_id = $1 AND key = $2")
+        .bind(clip_id)
+        .bind(key)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
 }
