@@ -49,7 +49,7 @@ impl Worker for Compose {
 
     /// 30 s, a minute, two, four; then the clip stays as it is.
     fn retry_after(&self, attempts: i64) -> Option<Duration> {
-        (attempts < MAX_ATTEMPTS).then(|| Duration::from_secs(30 * 2u64.pow(u32::try_from(attempts - 1).unwrap_or(0))))
+        super::lane::doubling(Duration::from_secs(30), attempts, MAX_ATTEMPTS)
     }
 
     async fn work(&self, turn: &Turn<'_>, job: &Job) -> Outcome {

@@ -45,6 +45,13 @@ pub(super) trait Worker: Send + Sync + 'static {
     async fn work(&self, turn: &Turn<'_>, job: &Job) -> Outcome;
 }
 
+/// A backoff that starts at `first` and doubles with each failed attempt; `None` (given up)
+/// from the `max_attempts`th on.
+pub(super) fn doubling(first: Duration, attempts: i64, max_attempts: i64) -> Option<Duration> {
+    let doublings = u32::try_from(attempts - 1).unwrap_or(0).min(16);
+    (attempts < max_attempts).then(|| first * 2u32.pow(doublings))
+}
+
 /// How a turn at a job went.
 #[derive(Debug)]
 pub(super) enum Outcome {

@@ -62,7 +62,7 @@ impl Worker for Summaries {
 
     /// 30 s, then a minute; given up after three attempts.
     fn retry_after(&self, attempts: i64) -> Option<Duration> {
-        (attempts < MAX_ATTEMPTS).then(|| Duration::from_secs(30 * 2u64.pow(u32::try_from(attempts - 1).unwrap_or(0))))
+        super::lane::doubling(Duration::from_secs(30), attempts, MAX_ATTEMPTS)
     }
 
     async fn work(&self, turn: &Turn<'_>, job: &Job) -> Outcome {
